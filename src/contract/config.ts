@@ -1,0 +1,151 @@
+import { z } from "zod";
+import { CreditsOrZero, Slug } from "./primitives.js";
+
+/** A paid (or free) response tier the customer can pick on the portal form. */
+export const Tier = z.object({
+  key: Slug,
+  label: z.string().trim().min(1).max(80),
+  /** The response target the fee buys, in minutes; null for "no promise". */
+  responseMinutes: z.int().min(1).max(525_600).nullable().default(null),
+  /** Fee in credits; 0 means a free tier that behaves as the helpdesk does today. */
+  price: CreditsOrZero,
+  /** The Deskpro ticket priority this tier sets; null leaves the priority alone. */
+  deskproPriorityId: z.int().min(1).nullable().default(null),
+});
+export type Tier = z.infer<typeof Tier>;
+
+export const Period = z.enum(["week", "month", "quarter", "year"]);
+export type Period = z.infer<typeof Period>;
+
+export const Rollover = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("none") }),
+  z.object({ type: z.literal("credits"), max: CreditsOrZero }),
+  z.object({ type: z.literal("percent"), max: z.int().min(0).max(100) }),
+]);
+export type Rollover = z.infer<typeof Rollover>;
+
+/** A low-balance level: an absolute number of credits, or a share of the period's allocation. */
+export const AlertLevel = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("credits"), value: CreditsOrZero }),
+  z.object({ type: z.literal("percent"), value: z.int().min(1).max(100) }),
+]);
+export type AlertLevel = z.infer<typeof AlertLevel>;
+
+/** A membership level / SLA: what a bank receives every period and what it may do. */
+export const Plan = z.object({
+  key: Slug,
+  name: z.string().trim().min(1).max(80),
+  creditsPerPeriod: CreditsOrZero.default(0),
+  period: Period.default("month"),
+  rollover: Rollover.default({ type: "none" }),
+  /** Days an allocated grant stays spendable; null means until the end of its period. */
+  grantLifetimeDays: z.int().min(1).max(3650).nullable().default(null),
+  /** How far below zero the bank may go. 0 means no overdraft. */
+  overdraftLimit: CreditsOrZero.default(0),
+  /** Tier keys on offer to banks on this plan; empty means every tier. */
+  tiers: z.array(Slug).max(50).default([]),
+  /** Overrides the global alert levels for banks on this plan. */
+  alertLevels: z.array(AlertLevel).max(10).nullable().default(null),
+});
+export type Plan = z.infer<typeof Plan>;
+
+export const Currency = z
+  .string()
+  .regex(/^[a-z]{3}$/, "use a lower-case ISO 4217 code such as usd or eur");
+
+/** A pack of credits customers can buy by card. */
+export const CreditPack = z.object({
+  id: Slug,
+  label: z.string().trim().min(1).max(80),
+  credits: z.int().min(1).max(1_000_000_000),
+  /** Price in the currency's minor unit (cents). */
+  price: z.int().min(50).max(100_000_000),
+  currency: Currency.default("usd"),
+});
+export type CreditPack = z.infer<typeof CreditPack>;
+
+/**
+ * Time pricing: `credits` per `perMinutes`, charged on the ticket's total minutes rounded up to
+ * `incrementMinutes` (never per entry), with a minimum billable total per ticket.
+ */
+export const TimeRate = z.object({
+  credits: z.int().min(0).max(1_000_000),
+  perMinutes: z.int().min(1).max(1440),
+  incrementMinutes: z.int().min(1).max(1440),
+  minimumMinutes: z.int().min(0).max(1440).default(0),
+});
+export type TimeRate = z.infer<typeof TimeRate>;
+
+export const DEFAULT_TIME_RATE: TimeRate = { credits: 1, perMinutes: 1, incrementMinutes: 15, minimumMinutes: 0 };
+
+export const AlertsConfig = z.object({
+  /** Levels, checked on every balance change; a crossing fires once until the balance recovers above it. */
+  levels: z.array(AlertLevel).max(10).default([{ type: "credits", value: 100 }, { type: "credits", value: 0 }]),
+});
+export type AlertsConfig = z.infer<typeof AlertsConfig>;
+
+const unique = <T>(items: T[], key: (item: T) => string) => {
+  const seen = new Set<string>();
+  const dupes: number[] = [];
+  items.forEach((item, index) => {
+    const k = key(item);
+    if (seen.has(k)) dupes.push(index);
+    seen.add(k);
+  });
+  return dupes;
+};
+
+export const LedgerConfig = z
+  .object({
+    tiers: z.array(Tier).max(50).default([]),
+    plans: z.array(Plan).max(50).default([]),
+    /** The plan of a bank nothing else assigns a plan to; null means no plan (no credits, today's behaviour). */
+    defaultPlan: Slug.nullable().default(null),
+    packs: z.array(CreditPack).max(20).default([]),
+    time: TimeRate.default(DEFAULT_TIME_RATE),
+    alerts: AlertsConfig.default({ levels: [{ type: "credits", value: 100 }, { type: "credits", value: 0 }] }),
+  })
+  .superRefine((config, ctx) => {
+    for (const i of unique(config.tiers, (t) => t.key)) {
+      ctx.addIssue({ code: "custom", path: ["tiers", i, "key"], message: "tier keys must be unique" });
+    }
+    for (const i of unique(config.plans, (p) => p.key)) {
+      ctx.addIssue({ code: "custom", path: ["plans", i, "key"], message: "plan keys must be unique" });
+    }
+    for (const i of unique(config.packs, (p) => p.id)) {
+      ctx.addIssue({ code: "custom", path: ["packs", i, "id"], message: "pack ids must be unique" });
+    }
+    const tierKeys = new Set(config.tiers.map((t) => t.key));
+    config.plans.forEach((plan, p) =>
+      plan.tiers.forEach((tier, t) => {
+        if (!tierKeys.has(tier)) {
+          ctx.addIssue({ code: "custom", path: ["plans", p, "tiers", t], message: `no tier has the key "${tier}"` });
+        }
+      }),
+    );
+    if (config.defaultPlan !== null && !config.plans.some((p) => p.key === config.defaultPlan)) {
+      ctx.addIssue({ code: "custom", path: ["defaultPlan"], message: `no plan has the key "${config.defaultPlan}"` });
+    }
+  });
+export type LedgerConfig = z.infer<typeof LedgerConfig>;
+/** What a client sends: every field with a default may be left out. */
+export type LedgerConfigInput = z.input<typeof LedgerConfig>;
+
+/** The configuration a new tenant starts with: the tiers from the original request and no plan. */
+export const DEFAULT_CONFIG: LedgerConfig = LedgerConfig.parse({
+  tiers: [
+    { key: "standard", label: "Standard response", responseMinutes: null, price: 0 },
+    { key: "4-hour", label: "4-hour response", responseMinutes: 240, price: 150 },
+    { key: "1-hour", label: "1-hour response", responseMinutes: 60, price: 250 },
+  ],
+  plans: [],
+  defaultPlan: null,
+  packs: [],
+});
+
+export const ConfigResponse = z.object({
+  config: LedgerConfig,
+  version: z.int().min(0),
+  updatedAt: z.string().nullable(),
+});
+export type ConfigResponse = z.infer<typeof ConfigResponse>;

@@ -1,0 +1,225 @@
+import { z } from "zod";
+import { Plan } from "./config.js";
+import {
+  Actor,
+  Credits,
+  CreditsOrZero,
+  EntryId,
+  GrantId,
+  IsoDateTime,
+  Owner,
+  Reason,
+  Slug,
+  TicketId,
+} from "./primitives.js";
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------------------------
+
+export const GrantSourceInput = z.enum(["manual", "promo"]);
+
+export const GrantRequest = z.strictObject({
+  amount: Credits,
+  reason: Reason,
+  source: GrantSourceInput.default("manual"),
+  /** When the credits stop being spendable; omitted means they never expire. */
+  expiresAt: IsoDateTime.optional(),
+  agent: Actor.optional(),
+});
+export type GrantRequest = z.infer<typeof GrantRequest>;
+export type GrantRequestInput = z.input<typeof GrantRequest>;
+
+export const MAX_MINUTES_PER_WRITE = 100_000;
+
+export const ManualDebitRequest = z.strictObject({
+  kind: z.literal("manual"),
+  amount: Credits,
+  reason: Reason,
+  ticketId: TicketId.optional(),
+  agent: Actor.optional(),
+});
+export const TimeDebitRequest = z.strictObject({
+  kind: z.literal("time"),
+  minutes: z.int().min(1).max(MAX_MINUTES_PER_WRITE),
+  ticketId: TicketId,
+  reason: Reason.optional(),
+  agent: Actor.optional(),
+});
+export const PriorityDebitRequest = z.strictObject({
+  kind: z.literal("priority"),
+  tier: Slug,
+  ticketId: TicketId,
+  reason: Reason.optional(),
+  agent: Actor.optional(),
+});
+export const DebitRequest = z.discriminatedUnion("kind", [ManualDebitRequest, TimeDebitRequest, PriorityDebitRequest]);
+export type DebitRequest = z.infer<typeof DebitRequest>;
+export type DebitRequestInput = z.input<typeof DebitRequest>;
+
+export const ReversalRequest = z.strictObject({
+  reason: Reason,
+  agent: Actor.optional(),
+});
+export type ReversalRequest = z.infer<typeof ReversalRequest>;
+
+export const AssignPlanRequest = z.strictObject({
+  /** A plan key, or null to return the bank to the default plan. */
+  plan: Slug.nullable(),
+  agent: Actor.optional(),
+});
+export type AssignPlanRequest = z.infer<typeof AssignPlanRequest>;
+
+/** Price a debit without writing it (the sidebar's preview). */
+export const QuoteRequest = z.discriminatedUnion("kind", [
+  z.strictObject({ kind: z.literal("manual"), amount: Credits }),
+  z.strictObject({ kind: z.literal("time"), minutes: z.int().min(1).max(MAX_MINUTES_PER_WRITE), ticketId: TicketId }),
+  z.strictObject({ kind: z.literal("priority"), tier: Slug, ticketId: TicketId }),
+]);
+export type QuoteRequest = z.infer<typeof QuoteRequest>;
+
+export const StatementQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z
+    .string()
+    .regex(/^[0-9A-Za-z_-]{1,40}$/, "not a cursor returned by this API")
+    .optional(),
+});
+export type StatementQuery = z.infer<typeof StatementQuery>;
+
+// ---------------------------------------------------------------------------------------------
+// Responses
+// ---------------------------------------------------------------------------------------------
+
+export const EntryKind = z.enum(["grant", "manual", "time", "priority", "refund", "void", "expiry"]);
+export type EntryKind = z.infer<typeof EntryKind>;
+/** Kinds that spend credits (and so can be refunded). */
+export const DEBIT_KINDS = ["manual", "time", "priority"] as const satisfies readonly EntryKind[];
+
+export const GrantSource = z.enum(["allocation", "rollover", "purchase", "manual", "promo", "refund"]);
+export type GrantSource = z.infer<typeof GrantSource>;
+
+export const EntryGrantDraw = z.object({ grantId: GrantId, amount: z.int() });
+
+export const Entry = z.object({
+  id: EntryId,
+  owner: Owner,
+  kind: EntryKind,
+  /** Signed: positive adds credits, negative takes them. */
+  amount: z.int(),
+  balanceAfter: z.int(),
+  reason: z.string().nullable(),
+  ticketId: TicketId.nullable(),
+  agent: z.string().nullable(),
+  /** Minutes logged (time entries). */
+  minutes: z.int().nullable(),
+  /** Tier charged (priority entries). */
+  tier: z.string().nullable(),
+  /** The grant this entry created, voided or expired. */
+  grantId: GrantId.nullable(),
+  /** The entry this one reverses (refund, void). */
+  reversesEntryId: EntryId.nullable(),
+  /** The grants a debit drew on, or a refund returned to. */
+  draws: z.array(EntryGrantDraw),
+  createdAt: IsoDateTime,
+});
+export type Entry = z.infer<typeof Entry>;
+
+export const WalletGrant = z.object({
+  id: GrantId,
+  amount: z.int(),
+  remaining: z.int(),
+  source: GrantSource,
+  paid: z.boolean(),
+  startsAt: IsoDateTime,
+  expiresAt: IsoDateTime.nullable(),
+});
+export type WalletGrant = z.infer<typeof WalletGrant>;
+
+export const LowBalanceState = z.enum(["ok", "low", "depleted"]);
+export type LowBalanceState = z.infer<typeof LowBalanceState>;
+
+export const Wallet = z.object({
+  owner: Owner,
+  balance: z.int(),
+  /** The plan the bank is on, or null when it has none (no credits, today's behaviour). */
+  plan: Plan.nullable(),
+  /** How the plan was chosen: set on the bank by hand, or the tenant's default. */
+  planSource: z.enum(["wallet", "default", "none"]),
+  /** How far below zero this bank may go. */
+  overdraftLimit: CreditsOrZero,
+  /** Spendable grants, in the order debits draw on them. */
+  grants: z.array(WalletGrant),
+  lowBalance: z.object({ threshold: z.int().nullable(), state: LowBalanceState }),
+  updatedAt: IsoDateTime.nullable(),
+});
+export type Wallet = z.infer<typeof Wallet>;
+
+export const WriteResult = z.object({ entry: Entry, balance: z.int() });
+export type WriteResult = z.infer<typeof WriteResult>;
+
+export const EntryPage = z.object({ entries: z.array(Entry), nextCursor: z.string().nullable() });
+export type EntryPage = z.infer<typeof EntryPage>;
+
+export const TicketEntries = z.object({
+  ticketId: TicketId,
+  entries: z.array(Entry),
+  totals: z.object({
+    /** Net credits this ticket cost (debits less refunds), as a positive number. */
+    net: z.int(),
+    /** Minutes logged and not refunded. */
+    minutes: z.int(),
+  }),
+});
+export type TicketEntries = z.infer<typeof TicketEntries>;
+
+export const Quote = z.object({
+  amount: z.int().min(0),
+  balance: z.int(),
+  balanceAfter: z.int(),
+  /** True when the debit would take the bank below its overdraft limit (it would be refused). */
+  insufficient: z.boolean(),
+  /** Time quotes: the ticket's billable minutes before and after, after rounding. */
+  billedMinutesBefore: z.int().nullable(),
+  billedMinutesAfter: z.int().nullable(),
+});
+export type Quote = z.infer<typeof Quote>;
+
+export const Health = z.object({ ok: z.literal(true) });
+
+/** RFC 9457 problem details, with a stable machine-readable `code`. */
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string(),
+    code: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    balance: z.int().optional(),
+    required: z.int().optional(),
+  })
+  .passthrough();
+export type Problem = z.infer<typeof Problem>;
+
+export const ErrorCode = {
+  invalidRequest: "invalid_request",
+  unauthorized: "unauthorized",
+  notFound: "not_found",
+  insufficientCredits: "insufficient_credits",
+  idempotencyKeyReused: "idempotency_key_reused",
+  idempotencyKeyRequired: "idempotency_key_required",
+  alreadyReversed: "already_reversed",
+  notReversible: "not_reversible",
+  nothingToReverse: "nothing_to_reverse",
+  unknownTier: "unknown_tier",
+  tierNotOffered: "tier_not_offered",
+  tierAlreadyCharged: "tier_already_charged",
+  unknownPlan: "unknown_plan",
+  payloadTooLarge: "payload_too_large",
+  unsupportedMediaType: "unsupported_media_type",
+  methodNotAllowed: "method_not_allowed",
+  serviceUnavailable: "service_unavailable",
+  internal: "internal_error",
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

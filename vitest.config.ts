@@ -1,0 +1,45 @@
+import { defineConfig } from "vitest/config";
+
+// Three kinds of test, one command (`npm test`):
+// - ledger and tooling tests in Node, against PGlite and a real PostgreSQL (see tests/setup/postgres.ts);
+// - app tests in jsdom, with msw playing Deskpro's app proxy;
+// - browser tests driving Debian's Chromium through playwright-core against the development host.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["tests/**/*.test.ts"],
+          exclude: ["tests/browser/**", "tests/app/**", "node_modules/**"],
+          globalSetup: ["tests/setup/postgres.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "app",
+          environment: "jsdom",
+          include: ["tests/app/**/*.test.{ts,tsx}"],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "browser",
+          environment: "node",
+          include: ["tests/browser/**/*.test.ts"],
+          globalSetup: ["tests/setup/postgres.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
