@@ -223,3 +223,16 @@ export const ErrorCode = {
   internal: "internal_error",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Which bank pays for a ticket, and why: the person's own bank if it has a plan or credits, else their organisation's. */
+export const PayerReason = z.enum(["person_has_plan", "person_has_credits", "organisation", "person_no_org"]);
+export type PayerReason = z.infer<typeof PayerReason>;
+export const TicketPayerQuery = z.object({
+  person: z.string().regex(/^[1-9][0-9]{0,17}$/, "must be a numeric Deskpro person id"),
+  org: z
+    .string()
+    .regex(/^[1-9][0-9]{0,17}$/, "must be a numeric Deskpro organisation id")
+    .optional(),
+});
+export const TicketPayer = z.object({ owner: Owner, reason: PayerReason, wallet: Wallet });
+export type TicketPayer = z.infer<typeof TicketPayer>;
