@@ -216,6 +216,8 @@ export const ErrorCode = {
   tierNotOffered: "tier_not_offered",
   tierAlreadyCharged: "tier_already_charged",
   unknownPlan: "unknown_plan",
+  versionConflict: "version_conflict",
+  invalidExpiry: "invalid_expiry",
   payloadTooLarge: "payload_too_large",
   unsupportedMediaType: "unsupported_media_type",
   methodNotAllowed: "method_not_allowed",

@@ -1,0 +1,106 @@
+/**
+ * The ledger's command line: `npm run ledger -- <command>`.
+ *
+ *   serve                                   run the HTTP service (PORT, HOST, DATABASE_URL, LEDGER_DATA_DIR)
+ *   migrate                                 apply migrations and exit
+ *   tenant create --name <name> [--json]    create a tenant; prints its API key once
+ *   tenant list [--json]                    list tenants
+ *   tenant rotate-key --tenant <id|name> [--json]
+ *                                           revoke the tenant's keys and print a new one once
+ */
+import { parseArgs } from "node:util";
+import { ledgerEnv, startLedgerServer } from "./node.js";
+import { openDatabase } from "./storage/db.js";
+import { migrate } from "./storage/migrations.js";
+import { createTenant, listTenants, rotateTenantKey } from "./tenants.js";
+
+const USAGE = `usage: npm run ledger -- <command>
+  serve                                    run the ledger (env: PORT=8787, HOST=127.0.0.1, DATABASE_URL, LEDGER_DATA_DIR=.data/ledger)
+  migrate                                  apply database migrations and exit
+  tenant create --name <name> [--json]     create a tenant and print its API key (shown once)
+  tenant list [--json]                     list tenants
+  tenant rotate-key --tenant <id|name> [--json]
+                                           revoke the tenant's keys and print a new one (shown once)`;
+
+async function withDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+  const env = ledgerEnv();
+  const db = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.databaseUrl ? undefined : env.dataDir });
+  try {
+    await migrate(db);
+    return await work(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { name: { type: "string" }, tenant: { type: "string" }, json: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
+  });
+  const [command, sub] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  if (command === "serve") {
+    const env = ledgerEnv();
+    const server = await startLedgerServer(env);
+    console.log(JSON.stringify({ time: new Date().toISOString(), level: "info", msg: "ledger listening", url: server.url, database: server.db.kind }));
+    const stop = async (signal: string) => {
+      console.log(JSON.stringify({ time: new Date().toISOString(), level: "info", msg: "shutting down", signal }));
+      await server.close();
+      process.exit(0);
+    };
+    process.once("SIGTERM", () => void stop("SIGTERM"));
+    process.once("SIGINT", () => void stop("SIGINT"));
+    return -1; // keep running
+  }
+  if (command === "migrate") {
+    const env = ledgerEnv();
+    const db = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.databaseUrl ? undefined : env.dataDir });
+    try {
+      const applied = await migrate(db);
+      console.log(applied.length ? `applied migrations ${applied.join(", ")}` : "database is up to date");
+    } finally {
+      await db.close();
+    }
+    return 0;
+  }
+  if (command === "tenant" && sub === "create") {
+    if (!values.name) throw new UsageError("tenant create needs --name <name>");
+    const created = await withDatabase((db) => createTenant(db, { name: values.name! }));
+    if (values.json) console.log(JSON.stringify(created));
+    else console.log(`tenant ${created.tenantId} created\nAPI key (shown once, store it now): ${created.apiKey}`);
+    return 0;
+  }
+  if (command === "tenant" && sub === "list") {
+    const tenants = await withDatabase((db) => listTenants(db));
+    if (values.json) console.log(JSON.stringify(tenants.map((t) => ({ tenantId: t.id, name: t.name, createdAt: t.createdAt.toISOString(), activeKeys: t.activeKeys }))));
+    else for (const t of tenants) console.log(`${t.id}\t${t.name}\t${t.createdAt.toISOString()}\t${t.activeKeys} active key(s)`);
+    return 0;
+  }
+  if (command === "tenant" && sub === "rotate-key") {
+    if (!values.tenant) throw new UsageError("tenant rotate-key needs --tenant <id or name>");
+    const rotated = await withDatabase((db) => rotateTenantKey(db, values.tenant!));
+    if (values.json) console.log(JSON.stringify({ tenantId: rotated.tenantId, apiKey: rotated.apiKey, revokedKeys: rotated.revoked }));
+    else console.log(`revoked ${rotated.revoked} key(s) of ${rotated.tenantId}\nnew API key (shown once, store it now): ${rotated.apiKey}`);
+    return 0;
+  }
+  throw new UsageError(`unknown command: ${positionals.join(" ")}`);
+}
+
+class UsageError extends Error {}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`error: ${message}`);
+    if (error instanceof UsageError) console.error(USAGE);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

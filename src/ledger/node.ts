@@ -1,0 +1,52 @@
+import { serve, type ServerType } from "@hono/node-server";
+import { createLedgerApp, jsonLogger, type Logger } from "./http/app.js";
+import { openDatabase, type Database } from "./storage/db.js";
+import { migrate } from "./storage/migrations.js";
+import type { Clock } from "./service.js";
+
+export interface LedgerServerOptions {
+  port?: number;
+  host?: string;
+  databaseUrl?: string;
+  dataDir?: string;
+  log?: Logger;
+  clock?: Clock;
+}
+
+export interface LedgerServer {
+  url: string;
+  db: Database;
+  close(): Promise<void>;
+}
+
+/** The settings `npm run ledger -- serve` reads from the environment. */
+export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
+  return {
+    port: env.PORT ? Number(env.PORT) : 8787,
+    host: env.HOST || "127.0.0.1",
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: env.LEDGER_DATA_DIR || ".data/ledger",
+  };
+}
+
+/** Opens the database, applies migrations and serves the ledger's fetch handler on Node. */
+export async function startLedgerServer(options: LedgerServerOptions = {}): Promise<LedgerServer> {
+  const db = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.databaseUrl ? undefined : options.dataDir });
+  await migrate(db);
+  const app = createLedgerApp({ db, log: options.log ?? jsonLogger, clock: options.clock });
+  const host = options.host ?? "127.0.0.1";
+  const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, (info) => resolve({ server, port: info.port }));
+    server.once("error", reject);
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
+    db,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await db.close();
+      })()),
+  };
+}

@@ -1,0 +1,491 @@
+/**
+ * Every SQL statement the ledger runs lives here. Functions take an `Sql` (the database or an open
+ * transaction) and speak in plain rows; the service decides what to write, this module writes it.
+ */
+import type { Sql } from "./db.js";
+
+// ---------------------------------------------------------------------------------------------
+// Tenants and API keys
+// ---------------------------------------------------------------------------------------------
+
+export interface TenantRow {
+  id: string;
+  name: string;
+  createdAt: Date;
+  activeKeys: number;
+}
+
+export async function insertTenant(sql: Sql, tenant: { id: string; name: string; now: Date }): Promise<void> {
+  await sql.query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)", [tenant.id, tenant.name, tenant.now]);
+}
+
+export async function insertApiKey(sql: Sql, key: { hash: string; tenantId: string; prefix: string; now: Date }): Promise<void> {
+  await sql.query("INSERT INTO api_keys (key_hash, tenant_id, key_prefix, created_at) VALUES ($1, $2, $3, $4)", [
+    key.hash,
+    key.tenantId,
+    key.prefix,
+    key.now,
+  ]);
+}
+
+export async function revokeApiKeys(sql: Sql, tenantId: string, now: Date): Promise<number> {
+  const rows = await sql.query(
+    "UPDATE api_keys SET revoked_at = $2 WHERE tenant_id = $1 AND revoked_at IS NULL RETURNING key_hash",
+    [tenantId, now],
+  );
+  return rows.length;
+}
+
+export async function findTenantIdByKeyHash(sql: Sql, hash: string): Promise<string | null> {
+  const rows = await sql.query<{ tenant_id: string }>(
+    "SELECT tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
+    [hash],
+  );
+  return rows[0]?.tenant_id ?? null;
+}
+
+const tenantColumns = `t.id, t.name, t.created_at,
+  (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id AND k.revoked_at IS NULL)::int AS active_keys`;
+type TenantDbRow = { id: string; name: string; created_at: Date; active_keys: number };
+const toTenant = (r: TenantDbRow): TenantRow => ({ id: r.id, name: r.name, createdAt: r.created_at, activeKeys: r.active_keys });
+
+export async function listTenants(sql: Sql): Promise<TenantRow[]> {
+  return (await sql.query<TenantDbRow>(`SELECT ${tenantColumns} FROM tenants t ORDER BY t.created_at, t.id`)).map(toTenant);
+}
+
+export async function findTenant(sql: Sql, idOrName: string): Promise<TenantRow | null> {
+  const rows = await sql.query<TenantDbRow>(`SELECT ${tenantColumns} FROM tenants t WHERE t.id = $1 OR t.name = $1`, [idOrName]);
+  return rows[0] ? toTenant(rows[0]) : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Configuration
+// ---------------------------------------------------------------------------------------------
+
+export interface ConfigRow {
+  config: unknown;
+  version: number;
+  updatedAt: Date;
+}
+
+export async function getConfig(sql: Sql, tenantId: string): Promise<ConfigRow | null> {
+  const rows = await sql.query<{ config: unknown; version: number; updated_at: Date }>(
+    "SELECT config, version, updated_at FROM tenant_configs WHERE tenant_id = $1",
+    [tenantId],
+  );
+  const row = rows[0];
+  return row ? { config: row.config, version: row.version, updatedAt: row.updated_at } : null;
+}
+
+/** Replaces the configuration and bumps its version; returns null when `expectedVersion` is stale. */
+export async function putConfig(
+  sql: Sql,
+  tenantId: string,
+  config: unknown,
+  now: Date,
+  expectedVersion: number | null,
+): Promise<ConfigRow | null> {
+  const rows = await sql.query<{ config: unknown; version: number; updated_at: Date }>(
+    `INSERT INTO tenant_configs AS c (tenant_id, config, version, updated_at)
+       SELECT $1, $2::jsonb, 1, $3 WHERE $4::int IS NULL OR $4::int = 0
+     ON CONFLICT (tenant_id) DO UPDATE SET config = EXCLUDED.config, version = c.version + 1, updated_at = EXCLUDED.updated_at
+       WHERE $4::int IS NULL OR c.version = $4::int
+     RETURNING config, version, updated_at`,
+    [tenantId, JSON.stringify(config), now, expectedVersion],
+  );
+  const row = rows[0];
+  return row ? { config: row.config, version: row.version, updatedAt: row.updated_at } : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Wallets
+// ---------------------------------------------------------------------------------------------
+
+export interface WalletRow {
+  owner: string;
+  balance: number;
+  planKey: string | null;
+  updatedAt: Date;
+}
+type WalletDbRow = { owner: string; balance: number; plan_key: string | null; updated_at: Date };
+const toWallet = (r: WalletDbRow): WalletRow => ({ owner: r.owner, balance: r.balance, planKey: r.plan_key, updatedAt: r.updated_at });
+
+/**
+ * Creates the bank if it is new and locks its row until the transaction ends: every write to a
+ * bank goes through here first, so writes to one bank are serialised and balances can't race.
+ */
+export async function lockWallet(sql: Sql, tenantId: string, owner: string, now: Date): Promise<WalletRow> {
+  const rows = await sql.query<WalletDbRow>(
+    `INSERT INTO wallets AS w (tenant_id, owner, balance, created_at, updated_at) VALUES ($1, $2, 0, $3, $3)
+     ON CONFLICT (tenant_id, owner) DO UPDATE SET owner = w.owner
+     RETURNING owner, balance, plan_key, updated_at`,
+    [tenantId, owner, now],
+  );
+  return toWallet(rows[0]!);
+}
+
+export async function findWallet(sql: Sql, tenantId: string, owner: string): Promise<WalletRow | null> {
+  const rows = await sql.query<WalletDbRow>(
+    "SELECT owner, balance, plan_key, updated_at FROM wallets WHERE tenant_id = $1 AND owner = $2",
+    [tenantId, owner],
+  );
+  return rows[0] ? toWallet(rows[0]) : null;
+}
+
+export async function setWalletPlan(sql: Sql, tenantId: string, owner: string, planKey: string | null, now: Date): Promise<void> {
+  await sql.query("UPDATE wallets SET plan_key = $3, updated_at = $4 WHERE tenant_id = $1 AND owner = $2", [
+    tenantId,
+    owner,
+    planKey,
+    now,
+  ]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grants
+// ---------------------------------------------------------------------------------------------
+
+export interface GrantRow {
+  id: string;
+  owner: string;
+  amount: number;
+  remaining: number;
+  source: string;
+  paid: boolean;
+  startsAt: Date;
+  expiresAt: Date | null;
+  closedAt: Date | null;
+  createdAt: Date;
+}
+type GrantDbRow = {
+  id: string;
+  owner: string;
+  amount: number;
+  remaining: number;
+  source: string;
+  paid: boolean;
+  starts_at: Date;
+  expires_at: Date | null;
+  closed_at: Date | null;
+  created_at: Date;
+};
+const grantColumns = "id, owner, amount, remaining, source, paid, starts_at, expires_at, closed_at, created_at";
+const toGrant = (r: GrantDbRow): GrantRow => ({
+  id: r.id,
+  owner: r.owner,
+  amount: r.amount,
+  remaining: r.remaining,
+  source: r.source,
+  paid: r.paid,
+  startsAt: r.starts_at,
+  expiresAt: r.expires_at,
+  closedAt: r.closed_at,
+  createdAt: r.created_at,
+});
+
+/** Grants that still hold credits and are not closed (some may have passed their expiry). */
+export async function openGrantsWithCredits(sql: Sql, tenantId: string, owner: string): Promise<GrantRow[]> {
+  const rows = await sql.query<GrantDbRow>(
+    `SELECT ${grantColumns} FROM grants
+     WHERE tenant_id = $1 AND owner = $2 AND closed_at IS NULL AND remaining > 0`,
+    [tenantId, owner],
+  );
+  return rows.map(toGrant);
+}
+
+/** Whether any open grant of the bank has passed its expiry: a cheap check before settling on a read. */
+export async function hasLapsedGrants(sql: Sql, tenantId: string, owner: string, now: Date): Promise<boolean> {
+  const rows = await sql.query(
+    `SELECT 1 FROM grants WHERE tenant_id = $1 AND owner = $2 AND closed_at IS NULL AND remaining > 0
+       AND expires_at <= $3 LIMIT 1`,
+    [tenantId, owner, now],
+  );
+  return rows.length > 0;
+}
+
+export async function grantsByIds(sql: Sql, tenantId: string, ids: readonly string[]): Promise<GrantRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await sql.query<GrantDbRow>(`SELECT ${grantColumns} FROM grants WHERE tenant_id = $1 AND id = ANY($2::text[])`, [
+    tenantId,
+    ids,
+  ]);
+  return rows.map(toGrant);
+}
+
+export interface NewGrant {
+  id: string;
+  tenantId: string;
+  owner: string;
+  amount: number;
+  remaining: number;
+  source: string;
+  paid: boolean;
+  startsAt: Date;
+  expiresAt: Date | null;
+  createdAt: Date;
+}
+
+export async function insertGrant(sql: Sql, grant: NewGrant): Promise<void> {
+  await sql.query(
+    `INSERT INTO grants (id, tenant_id, owner, amount, remaining, source, paid, starts_at, expires_at, closed_at, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL, $10)`,
+    [grant.id, grant.tenantId, grant.owner, grant.amount, grant.remaining, grant.source, grant.paid, grant.startsAt, grant.expiresAt, grant.createdAt],
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entries
+// ---------------------------------------------------------------------------------------------
+
+export interface EntryRow {
+  seq: number;
+  id: string;
+  owner: string;
+  kind: string;
+  amount: number;
+  balanceAfter: number;
+  reason: string | null;
+  ticketId: string | null;
+  agent: string | null;
+  minutes: number | null;
+  tier: string | null;
+  grantId: string | null;
+  reversesEntryId: string | null;
+  createdAt: Date;
+  draws: { grantId: string; amount: number }[];
+}
+type EntryDbRow = {
+  seq: number;
+  id: string;
+  owner: string;
+  kind: string;
+  amount: number;
+  balance_after: number;
+  reason: string | null;
+  ticket_id: string | null;
+  agent: string | null;
+  minutes: number | null;
+  tier: string | null;
+  grant_id: string | null;
+  reverses_entry_id: string | null;
+  created_at: Date;
+  draws: { grantId: string; amount: number }[] | null;
+};
+// Draws come along as a JSON array, so a statement page is one query however many entries it has.
+const entryColumns = `e.seq, e.id, e.owner, e.kind, e.amount, e.balance_after, e.reason, e.ticket_id, e.agent, e.minutes,
+  e.tier, e.grant_id, e.reverses_entry_id, e.created_at,
+  (SELECT json_agg(json_build_object('grantId', d.grant_id, 'amount', d.amount) ORDER BY d.grant_id)
+     FROM entry_draws d WHERE d.entry_id = e.id) AS draws`;
+const toEntry = (r: EntryDbRow): EntryRow => ({
+  seq: r.seq,
+  id: r.id,
+  owner: r.owner,
+  kind: r.kind,
+  amount: r.amount,
+  balanceAfter: r.balance_after,
+  reason: r.reason,
+  ticketId: r.ticket_id,
+  agent: r.agent,
+  minutes: r.minutes,
+  tier: r.tier,
+  grantId: r.grant_id,
+  reversesEntryId: r.reverses_entry_id,
+  createdAt: r.created_at,
+  draws: (r.draws ?? []).map((d) => ({ grantId: d.grantId, amount: Number(d.amount) })),
+});
+
+export interface NewEntry {
+  id: string;
+  tenantId: string;
+  owner: string;
+  kind: string;
+  amount: number;
+  balanceAfter: number;
+  reason: string | null;
+  ticketId: string | null;
+  agent: string | null;
+  minutes: number | null;
+  tier: string | null;
+  grantId: string | null;
+  reversesEntryId: string | null;
+  createdAt: Date;
+}
+
+export interface EntryWrite {
+  entry: NewEntry;
+  /** Signed changes to grants' remaining credits, recorded as the entry's draws. */
+  draws: readonly { grantId: string; amount: number }[];
+  /** Grants this entry closes (voided or expired). */
+  closeGrantIds?: readonly string[];
+  /** The idempotency record to complete with this write's answer. */
+  idempotency?: { key: string; status: number; response: unknown };
+}
+
+/**
+ * Appends one journal entry with everything that must change with it, in one statement: the
+ * entry, its draws, the grants' remaining credits, the bank's cached balance and the idempotency
+ * record. Runs inside the caller's transaction, after `lockWallet`.
+ */
+export async function appendEntry(sql: Sql, write: EntryWrite): Promise<void> {
+  const e = write.entry;
+  const grantIds = write.draws.map((d) => d.grantId);
+  const grantDeltas = write.draws.map((d) => d.amount);
+  await sql.query(
+    `WITH new_entry AS (
+       INSERT INTO entries (id, tenant_id, owner, kind, amount, balance_after, reason, ticket_id, agent, minutes, tier,
+                            grant_id, reverses_entry_id, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       RETURNING id
+     ), new_draws AS (
+       INSERT INTO entry_draws (entry_id, grant_id, amount)
+       SELECT $1, d.grant_id, d.amount FROM unnest($15::text[], $16::bigint[]) AS d(grant_id, amount)
+     ), changed_grants AS (
+       UPDATE grants g SET remaining = g.remaining + d.amount,
+                           closed_at = CASE WHEN g.id = ANY($17::text[]) THEN $14 ELSE g.closed_at END
+       FROM (SELECT grant_id, sum(amount) AS amount FROM (
+               SELECT * FROM unnest($15::text[], $16::bigint[]) AS x(grant_id, amount)
+               UNION ALL SELECT unnest($17::text[]), 0) u GROUP BY grant_id) d
+       WHERE g.tenant_id = $2 AND g.id = d.grant_id
+     ), changed_wallet AS (
+       UPDATE wallets SET balance = $6, updated_at = $14 WHERE tenant_id = $2 AND owner = $3
+     ), completed_key AS (
+       UPDATE idempotency_keys SET status = $19, response = $20::jsonb WHERE tenant_id = $2 AND key = $18
+     )
+     SELECT id FROM new_entry`,
+    [
+      e.id,
+      e.tenantId,
+      e.owner,
+      e.kind,
+      e.amount,
+      e.balanceAfter,
+      e.reason,
+      e.ticketId,
+      e.agent,
+      e.minutes,
+      e.tier,
+      e.grantId,
+      e.reversesEntryId,
+      e.createdAt,
+      grantIds,
+      grantDeltas,
+      write.closeGrantIds ?? [],
+      write.idempotency?.key ?? null,
+      write.idempotency?.status ?? null,
+      write.idempotency ? JSON.stringify(write.idempotency.response) : null,
+    ],
+  );
+}
+
+export async function findEntry(sql: Sql, tenantId: string, id: string): Promise<EntryRow | null> {
+  const rows = await sql.query<EntryDbRow>(`SELECT ${entryColumns} FROM entries e WHERE e.tenant_id = $1 AND e.id = $2`, [tenantId, id]);
+  return rows[0] ? toEntry(rows[0]) : null;
+}
+
+export async function findReversalOf(sql: Sql, entryId: string): Promise<string | null> {
+  const rows = await sql.query<{ id: string }>("SELECT id FROM entries WHERE reverses_entry_id = $1", [entryId]);
+  return rows[0]?.id ?? null;
+}
+
+/** One statement page, newest first, strictly older than `beforeSeq`. Index-only walk: cost is flat in history size. */
+export async function statementPage(
+  sql: Sql,
+  tenantId: string,
+  owner: string,
+  limit: number,
+  beforeSeq: number | null,
+): Promise<EntryRow[]> {
+  const rows = await sql.query<EntryDbRow>(
+    `SELECT ${entryColumns} FROM entries e
+     WHERE e.tenant_id = $1 AND e.owner = $2 AND ($3::bigint IS NULL OR e.seq < $3::bigint)
+     ORDER BY e.seq DESC LIMIT $4`,
+    [tenantId, owner, beforeSeq, limit],
+  );
+  return rows.map(toEntry);
+}
+
+export async function ticketEntries(sql: Sql, tenantId: string, ticketId: string, limit: number): Promise<EntryRow[]> {
+  const rows = await sql.query<EntryDbRow>(
+    `SELECT ${entryColumns} FROM entries e WHERE e.tenant_id = $1 AND e.ticket_id = $2 ORDER BY e.seq LIMIT $3`,
+    [tenantId, ticketId, limit],
+  );
+  return rows.map(toEntry);
+}
+
+/** Minutes logged on a ticket and credits charged for them, net of refunds (refunds carry negative minutes). */
+export async function ticketTime(sql: Sql, tenantId: string, ticketId: string): Promise<{ minutes: number; charged: number }> {
+  const rows = await sql.query<{ minutes: number; charged: number }>(
+    `SELECT coalesce(sum(minutes), 0)::bigint AS minutes, coalesce(-sum(amount), 0)::bigint AS charged
+     FROM entries WHERE tenant_id = $1 AND ticket_id = $2 AND minutes IS NOT NULL`,
+    [tenantId, ticketId],
+  );
+  return rows[0] ?? { minutes: 0, charged: 0 };
+}
+
+/** The ticket's tier charge that has not been refunded, if any. */
+export async function activePriorityCharge(sql: Sql, tenantId: string, ticketId: string): Promise<EntryRow | null> {
+  const rows = await sql.query<EntryDbRow>(
+    `SELECT ${entryColumns} FROM entries e
+     WHERE e.tenant_id = $1 AND e.ticket_id = $2 AND e.kind = 'priority'
+       AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses_entry_id = e.id)
+     ORDER BY e.seq DESC LIMIT 1`,
+    [tenantId, ticketId],
+  );
+  return rows[0] ? toEntry(rows[0]) : null;
+}
+
+/** Serialises work on one ticket across banks (time totals and tier charges are per ticket). */
+export async function lockTicket(sql: Sql, tenantId: string, ticketId: string): Promise<void> {
+  await sql.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`ticket:${tenantId}:${ticketId}`]);
+}
+
+export async function sumOfEntries(sql: Sql, tenantId: string, owner: string): Promise<number> {
+  const rows = await sql.query<{ total: number }>(
+    "SELECT coalesce(sum(amount), 0)::bigint AS total FROM entries WHERE tenant_id = $1 AND owner = $2",
+    [tenantId, owner],
+  );
+  return rows[0]?.total ?? 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idempotency
+// ---------------------------------------------------------------------------------------------
+
+export type IdempotencyClaim =
+  | { state: "claimed" }
+  | { state: "done"; requestHash: string; status: number; response: unknown };
+
+/**
+ * Claims an idempotency key for this transaction. If another transaction holds it, PostgreSQL
+ * makes this wait until that one ends: committed → its answer is replayed; rolled back → claimed here.
+ */
+export async function claimIdempotencyKey(
+  sql: Sql,
+  tenantId: string,
+  key: string,
+  requestHash: string,
+  now: Date,
+): Promise<IdempotencyClaim> {
+  const inserted = await sql.query(
+    `INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (tenant_id, key) DO NOTHING RETURNING key`,
+    [tenantId, key, requestHash, now],
+  );
+  if (inserted.length > 0) return { state: "claimed" };
+  const rows = await sql.query<{ request_hash: string; status: number; response: unknown }>(
+    "SELECT request_hash, status, response FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
+    [tenantId, key],
+  );
+  const row = rows[0]!;
+  return { state: "done", requestHash: row.request_hash, status: row.status, response: row.response };
+}
+
+/** Completes a claimed key when the write is not an entry (plan assignment, config). */
+export async function completeIdempotencyKey(sql: Sql, tenantId: string, key: string, status: number, response: unknown): Promise<void> {
+  await sql.query("UPDATE idempotency_keys SET status = $3, response = $4::jsonb WHERE tenant_id = $1 AND key = $2", [
+    tenantId,
+    key,
+    status,
+    JSON.stringify(response),
+  ]);
+}

@@ -1,0 +1,56 @@
+import { createHash, randomBytes } from "node:crypto";
+import { z } from "zod";
+import { newId } from "./ids.js";
+import type { Database, Sql } from "./storage/db.js";
+import * as repo from "./storage/repo.js";
+
+export const TenantName = z
+  .string()
+  .trim()
+  .min(1, "a tenant name is required")
+  .max(100)
+  .regex(/^[\p{L}\p{N}][\p{L}\p{N} ._-]*$/u, "use letters, digits, spaces, '.', '_' and '-'");
+
+/** SHA-256 of the key. Keys carry 256 bits of randomness, so a slow password hash would add nothing. */
+export function hashApiKey(apiKey: string): string {
+  return createHash("sha256").update(apiKey).digest("hex");
+}
+
+function generateApiKey(): string {
+  return `sck_${randomBytes(32).toString("base64url")}`;
+}
+
+async function issueKey(sql: Sql, tenantId: string, now: Date): Promise<string> {
+  const apiKey = generateApiKey();
+  await repo.insertApiKey(sql, { hash: hashApiKey(apiKey), tenantId, prefix: apiKey.slice(0, 10), now });
+  return apiKey;
+}
+
+/** Creates a tenant and its first API key. The key is returned once and stored only as a hash. */
+export async function createTenant(db: Database, input: { name: string }, now = new Date()): Promise<{ tenantId: string; apiKey: string }> {
+  const name = TenantName.parse(input.name);
+  return db.transaction(async (tx) => {
+    if (await repo.findTenant(tx, name)) throw new Error(`A tenant named "${name}" already exists.`);
+    const tenantId = newId("tnt", now);
+    await repo.insertTenant(tx, { id: tenantId, name, now });
+    const apiKey = await issueKey(tx, tenantId, now);
+    return { tenantId, apiKey };
+  });
+}
+
+/** Revokes every key of the tenant and issues a new one (printed once). */
+export async function rotateTenantKey(db: Database, idOrName: string, now = new Date()): Promise<{ tenantId: string; apiKey: string; revoked: number }> {
+  return db.transaction(async (tx) => {
+    const tenant = await repo.findTenant(tx, idOrName);
+    if (!tenant) throw new Error(`No tenant with id or name "${idOrName}".`);
+    const revoked = await repo.revokeApiKeys(tx, tenant.id, now);
+    const apiKey = await issueKey(tx, tenant.id, now);
+    return { tenantId: tenant.id, apiKey, revoked };
+  });
+}
+
+export const listTenants = (db: Database) => repo.listTenants(db);
+
+export async function authenticate(db: Database, apiKey: string): Promise<string | null> {
+  return repo.findTenantIdByKeyHash(db, hashApiKey(apiKey));
+}
