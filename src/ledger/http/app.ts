@@ -89,12 +89,13 @@ function jsonBodies(maxBytes: number): MiddlewareHandler<LedgerEnv> {
   };
 }
 
+const missingIdempotencyKey = () =>
+  new ProblemError(400, "idempotency_key_required", "Idempotency-Key required", "Every write needs an Idempotency-Key header (1–255 visible ASCII characters), the same on every retry.");
+
 /** The Idempotency-Key of a write and the fingerprint of the request it names. */
 export function idempotencyOf(c: Context<LedgerEnv>): { key: string; requestHash: string } {
   const key = c.req.header("idempotency-key");
-  if (key === undefined) {
-    throw new ProblemError(400, "idempotency_key_required", "Idempotency-Key required", "Every write needs an Idempotency-Key header (1–255 visible ASCII characters), the same on every retry.");
-  }
+  if (key === undefined) throw missingIdempotencyKey();
   if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
     throw problems.invalid("The Idempotency-Key header must be 1–255 visible ASCII characters.", [{ path: "header.Idempotency-Key", message: "invalid" }]);
   }
@@ -112,6 +113,9 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   const app = new OpenAPIHono<LedgerEnv>({
     defaultHook: (result) => {
       if (!result.success) {
+        if (result.target === "header" && result.error.issues.some((issue) => issue.path[0] === "idempotency-key")) {
+          throw missingIdempotencyKey();
+        }
         const errors = result.error.issues.map((issue) => ({
           path: [result.target === "json" ? "body" : result.target, ...issue.path.map(String)].join("."),
           message: issue.message,

@@ -50,7 +50,7 @@ const writeProblems = {
 const idempotencyHeader = z.object({
   "idempotency-key": z.string().openapi({ description: "Unique per action; the same on every retry of it", example: "act_7f3a…" }),
 });
-const ownerParams = z.object({ owner: Owner.openapi({ param: { name: "owner", in: "path" }, example: "org:42" }) });
+const ownerParams = z.object({ owner: Owner });
 const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
 
 /** A write's answer. A replay carries the status first sent, so the route's typed status can't be used here. */
@@ -149,7 +149,7 @@ export function registerRoutes(app: OpenAPIHono<LedgerEnv>): void {
       path: "/v1/entries/{entryId}/reversal",
       summary: "Refund a debit, or void what remains of a grant",
       request: {
-        params: z.object({ entryId: EntryId.openapi({ param: { name: "entryId", in: "path" } }) }),
+        params: z.object({ entryId: EntryId }),
         headers: idempotencyHeader,
         ...jsonBody(ReversalRequest),
       },
@@ -208,7 +208,7 @@ export function registerRoutes(app: OpenAPIHono<LedgerEnv>): void {
       method: "get",
       path: "/v1/tickets/{ticketId}/entries",
       summary: "What one ticket cost, across banks",
-      request: { params: z.object({ ticketId: TicketId.openapi({ param: { name: "ticketId", in: "path" } }) }) },
+      request: { params: z.object({ ticketId: TicketId }) },
       responses: { 200: json(TicketEntries, "The ticket's entries, oldest first, and totals"), ...commonProblems },
     }),
     async (c) => c.json(await service.getTicketEntries(ctx(c), tenant(c), c.req.valid("param").ticketId), 200),
@@ -220,7 +220,7 @@ export function registerRoutes(app: OpenAPIHono<LedgerEnv>): void {
       path: "/v1/tickets/{ticketId}/payer",
       summary: "Which bank pays for a ticket, and why",
       request: {
-        params: z.object({ ticketId: TicketId.openapi({ param: { name: "ticketId", in: "path" } }) }),
+        params: z.object({ ticketId: TicketId }),
         query: TicketPayerQuery,
       },
       responses: { 200: json(TicketPayer, "The paying bank"), ...commonProblems },

@@ -349,7 +349,7 @@ export async function appendEntry(sql: Sql, write: EntryWrite): Promise<void> {
      ), changed_wallet AS (
        UPDATE wallets SET balance = $6, updated_at = $14 WHERE tenant_id = $2 AND owner = $3
      ), completed_key AS (
-       UPDATE idempotency_keys SET status = $19, response = $20::jsonb WHERE tenant_id = $2 AND key = $18
+       UPDATE idempotency_keys SET status = $19, response = $20 WHERE tenant_id = $2 AND key = $18
      )
      SELECT id FROM new_entry`,
     [
@@ -472,17 +472,17 @@ export async function claimIdempotencyKey(
     [tenantId, key, requestHash, now],
   );
   if (inserted.length > 0) return { state: "claimed" };
-  const rows = await sql.query<{ request_hash: string; status: number; response: unknown }>(
+  const rows = await sql.query<{ request_hash: string; status: number; response: string }>(
     "SELECT request_hash, status, response FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
     [tenantId, key],
   );
   const row = rows[0]!;
-  return { state: "done", requestHash: row.request_hash, status: row.status, response: row.response };
+  return { state: "done", requestHash: row.request_hash, status: row.status, response: JSON.parse(row.response) };
 }
 
 /** Completes a claimed key when the write is not an entry (plan assignment, config). */
 export async function completeIdempotencyKey(sql: Sql, tenantId: string, key: string, status: number, response: unknown): Promise<void> {
-  await sql.query("UPDATE idempotency_keys SET status = $3, response = $4::jsonb WHERE tenant_id = $1 AND key = $2", [
+  await sql.query("UPDATE idempotency_keys SET status = $3, response = $4 WHERE tenant_id = $1 AND key = $2", [
     tenantId,
     key,
     status,

@@ -109,7 +109,8 @@ CREATE TABLE idempotency_keys (
   key text NOT NULL,
   request_hash text NOT NULL,
   status integer,
-  response jsonb,
+  -- The answer exactly as first sent (text, not jsonb, so a replay is byte-for-byte the same).
+  response text,
   created_at timestamptz NOT NULL,
   PRIMARY KEY (tenant_id, key)
 );
