@@ -71,6 +71,7 @@ const toGrantState = (g: repo.GrantRow): GrantState => ({
   paid: g.paid,
   expiresAt: g.expiresAt,
   createdAt: g.createdAt,
+  seq: g.seq,
   closed: g.closedAt !== null,
 });
 

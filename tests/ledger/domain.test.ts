@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { TimeRate } from "../../src/contract/index.js";
+import { Plan, type TimeRate } from "../../src/contract/index.js";
 import { lowBalanceState, thresholdsInCredits } from "../../src/ledger/domain/alerts.js";
 import {
   burnDownOrder,
@@ -16,7 +16,9 @@ const minuteRate: TimeRate = { credits: 1, perMinutes: 1, incrementMinutes: 15, 
 const hourBlocks: TimeRate = { credits: 60, perMinutes: 60, incrementMinutes: 60, minimumMinutes: 0 };
 const now = new Date("2026-03-01T00:00:00Z");
 const at = (iso: string) => new Date(iso);
+let grantSeq = 0;
 const grant = (id: string, remaining: number, extra: Partial<GrantState> = {}): GrantState => ({
+  seq: ++grantSeq,
   id,
   remaining,
   paid: false,
@@ -183,7 +185,7 @@ describe("incoming credits and refunds", () => {
 });
 
 describe("low-balance state", () => {
-  const plan = { key: "p", name: "P", creditsPerPeriod: 1000, period: "month", rollover: { type: "none" }, grantLifetimeDays: null, overdraftLimit: 0, tiers: [], alertLevels: null } as const;
+  const plan = Plan.parse({ key: "p", name: "P", creditsPerPeriod: 1000 });
   it("turns percentage levels into credits of the plan's allocation, highest first", () => {
     expect(thresholdsInCredits([{ type: "percent", value: 10 }, { type: "credits", value: 500 }, { type: "credits", value: 0 }], plan)).toEqual([500, 100, 0]);
     expect(thresholdsInCredits([{ type: "percent", value: 10 }], null)).toEqual([]);

@@ -13,6 +13,8 @@ export interface GrantState {
   paid: boolean;
   expiresAt: Date | null;
   createdAt: Date;
+  /** Creation order: breaks ties between grants created in the same millisecond. */
+  seq: number;
   /** Voided or expired grants are closed: never spendable again. */
   closed: boolean;
 }
@@ -30,7 +32,7 @@ export function isLapsed(grant: GrantState, now: Date): boolean {
   return !grant.closed && grant.expiresAt !== null && grant.expiresAt <= now;
 }
 
-/** Soonest expiry first (never-expiring last), then free before paid, then oldest; id breaks ties. */
+/** Soonest expiry first (never-expiring last), then free before paid, then oldest. */
 export function burnDownOrder(a: GrantState, b: GrantState): number {
   const aExp = a.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
   const bExp = b.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
@@ -39,7 +41,7 @@ export function burnDownOrder(a: GrantState, b: GrantState): number {
   const aAt = a.createdAt.getTime();
   const bAt = b.createdAt.getTime();
   if (aAt !== bAt) return aAt - bAt;
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  return a.seq - b.seq;
 }
 
 export type DebitPlan =

@@ -146,6 +146,7 @@ export async function setWalletPlan(sql: Sql, tenantId: string, owner: string, p
 // ---------------------------------------------------------------------------------------------
 
 export interface GrantRow {
+  seq: number;
   id: string;
   owner: string;
   amount: number;
@@ -158,6 +159,7 @@ export interface GrantRow {
   createdAt: Date;
 }
 type GrantDbRow = {
+  seq: number;
   id: string;
   owner: string;
   amount: number;
@@ -169,8 +171,9 @@ type GrantDbRow = {
   closed_at: Date | null;
   created_at: Date;
 };
-const grantColumns = "id, owner, amount, remaining, source, paid, starts_at, expires_at, closed_at, created_at";
+const grantColumns = "seq, id, owner, amount, remaining, source, paid, starts_at, expires_at, closed_at, created_at";
 const toGrant = (r: GrantDbRow): GrantRow => ({
+  seq: r.seq,
   id: r.id,
   owner: r.owner,
   amount: r.amount,

@@ -43,6 +43,8 @@ CREATE TABLE wallets (
 -- A grant is a block of credits. Its terms never change; remaining is the cached part not yet
 -- spent, expired or voided, and closed_at marks it no longer spendable.
 CREATE TABLE grants (
+  -- Creation order, the burn-down's last tie-break (ids are only millisecond-ordered).
+  seq bigint GENERATED ALWAYS AS IDENTITY,
   id text PRIMARY KEY,
   tenant_id text NOT NULL,
   owner text NOT NULL,
