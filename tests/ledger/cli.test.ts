@@ -1,0 +1,77 @@
+/**
+ * The shell commands of ledger-api.md ("Operating it from a shell"), run exactly as written, on
+ * the embedded database in a temporary data folder.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../setup/embedded-postgres.js";
+
+const dataDir = mkdtempSync(join(tmpdir(), "ledger-cli-"));
+const env = { ...process.env, LEDGER_DATA_DIR: dataDir, DATABASE_URL: "" };
+const ledger = (...args: string[]) => spawnSync("npm", ["run", "-s", "ledger", "--", ...args], { env, encoding: "utf8", timeout: 60_000 });
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe("npm run ledger", () => {
+  it("migrates, and is safe to run twice", () => {
+    const first = ledger("migrate");
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/applied migrations 1/);
+    const second = ledger("migrate");
+    expect(second.status).toBe(0);
+    expect(second.stdout).toMatch(/up to date/);
+  });
+
+  it("creates, lists and rotates tenants; serves with their keys; exits cleanly on SIGTERM", async () => {
+    const created = ledger("tenant", "create", "--name", "acme", "--json");
+    expect(created.status).toBe(0);
+    const lines = created.stdout.trim().split("\n");
+    expect(lines).toHaveLength(1);
+    const { tenantId, apiKey } = JSON.parse(lines[0]!) as { tenantId: string; apiKey: string };
+    expect(tenantId).toMatch(/^tnt_/);
+    expect(apiKey).toMatch(/^sck_/);
+
+    const duplicate = ledger("tenant", "create", "--name", "acme", "--json");
+    expect(duplicate.status).toBe(1);
+    expect(duplicate.stderr).toMatch(/already exists/);
+    expect(ledger("tenant", "create", "--json").status).toBe(2);
+
+    const listed = JSON.parse(ledger("tenant", "list", "--json").stdout) as { tenantId: string; name: string; activeKeys: number }[];
+    expect(listed).toEqual([expect.objectContaining({ tenantId, name: "acme", activeKeys: 1 })]);
+    expect(JSON.stringify(listed)).not.toContain(apiKey);
+
+    const rotated = JSON.parse(ledger("tenant", "rotate-key", "--tenant", "acme", "--json").stdout) as { apiKey: string; revokedKeys: number };
+    expect(rotated.revokedKeys).toBe(1);
+    expect(rotated.apiKey).not.toBe(apiKey);
+
+    const port = await freePort();
+    // The command `npm run ledger -- serve` runs, started directly so the signal reaches the ledger itself.
+    const server = spawn(process.execPath, ["--import", "tsx", "src/ledger/cli.ts", "serve"], { env: { ...env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    server.stdout.on("data", (chunk) => (output += chunk));
+    try {
+      await expect.poll(() => output, { timeout: 30_000, interval: 100 }).toContain("ledger listening");
+      expect(output).toContain(`127.0.0.1:${port}`);
+      // a second process can't open the same embedded database while it is served
+      const clash = ledger("tenant", "list");
+      expect(clash.status).toBe(1);
+      expect(clash.stderr).toMatch(/in use by process/);
+
+      const base = `http://127.0.0.1:${port}`;
+      expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ ok: true });
+      expect((await fetch(`${base}/v1/wallets/org:1`, { headers: { authorization: `Bearer ${apiKey}` } })).status).toBe(401);
+      const ok = await fetch(`${base}/v1/wallets/org:1`, { headers: { authorization: `Bearer ${rotated.apiKey}` } });
+      expect(ok.status).toBe(200);
+      await expect.poll(() => output, { timeout: 5_000 }).toContain('"route":"/v1/wallets/:owner","status":200');
+      expect(output).not.toContain(rotated.apiKey);
+    } finally {
+      const exited = new Promise<number | null>((resolve) => server.once("exit", (code) => resolve(code)));
+      server.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    }
+    expect(output).toContain("shutting down");
+  }, 120_000);
+});
