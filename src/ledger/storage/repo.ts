@@ -107,6 +107,11 @@ export interface WalletRow {
   planKey: string | null;
   updatedAt: Date;
 }
+
+export interface LockedWallet extends WalletRow {
+  /** The tenant's stored configuration, read in the same round trip (null: never saved). */
+  config: ConfigRow | null;
+}
 type WalletDbRow = { owner: string; balance: number; plan_key: string | null; updated_at: Date };
 const toWallet = (r: WalletDbRow): WalletRow => ({ owner: r.owner, balance: r.balance, planKey: r.plan_key, updatedAt: r.updated_at });
 
@@ -114,14 +119,31 @@ const toWallet = (r: WalletDbRow): WalletRow => ({ owner: r.owner, balance: r.ba
  * Creates the bank if it is new and locks its row until the transaction ends: every write to a
  * bank goes through here first, so writes to one bank are serialised and balances can't race.
  */
-export async function lockWallet(sql: Sql, tenantId: string, owner: string, now: Date): Promise<WalletRow> {
-  const rows = await sql.query<WalletDbRow>(
-    `INSERT INTO wallets AS w (tenant_id, owner, balance, created_at, updated_at) VALUES ($1, $2, 0, $3, $3)
-     ON CONFLICT (tenant_id, owner) DO UPDATE SET owner = w.owner
-     RETURNING owner, balance, plan_key, updated_at`,
-    [tenantId, owner, now],
-  );
-  return toWallet(rows[0]!);
+export async function lockWallet(sql: Sql, tenantId: string, owner: string, now: Date): Promise<LockedWallet> {
+  // Existing banks (the common case) are locked without writing a new row version; a new bank is
+  // created first. Both statements read the config in the same round trip.
+  const lock = () =>
+    sql.query<WalletDbRow & { config: unknown; config_version: number | null; config_updated_at: Date | null }>(
+      `SELECT w.owner, w.balance, w.plan_key, w.updated_at, c.config, c.version AS config_version, c.updated_at AS config_updated_at
+       FROM wallets w LEFT JOIN tenant_configs c ON c.tenant_id = w.tenant_id
+       WHERE w.tenant_id = $1 AND w.owner = $2
+       FOR UPDATE OF w`,
+      [tenantId, owner],
+    );
+  let rows = await lock();
+  if (rows.length === 0) {
+    await sql.query(
+      `INSERT INTO wallets (tenant_id, owner, balance, created_at, updated_at) VALUES ($1, $2, 0, $3, $3)
+       ON CONFLICT (tenant_id, owner) DO NOTHING`,
+      [tenantId, owner, now],
+    );
+    rows = await lock();
+  }
+  const row = rows[0]!;
+  return {
+    ...toWallet(row),
+    config: row.config_version === null ? null : { config: row.config, version: row.config_version, updatedAt: row.config_updated_at! },
+  };
 }
 
 export async function findWallet(sql: Sql, tenantId: string, owner: string): Promise<WalletRow | null> {
