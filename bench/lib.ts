@@ -33,9 +33,9 @@ export interface RunningProcess {
 }
 
 /** Starts `npm run ledger -- serve` (directly through tsx) in its own process, as in production. */
-export async function startLedgerProcess(env: Record<string, string>): Promise<RunningProcess> {
+export async function startLedgerProcess(env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/ledger/cli.ts", "serve"], {
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/ledger/cli.ts", "serve"], {
     env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
     stdio: ["ignore", "pipe", "inherit"],
   });
