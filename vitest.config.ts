@@ -1,8 +1,9 @@
 import { defineConfig } from "vitest/config";
 
-// Three kinds of test, one command (`npm test`):
+// Four kinds of test, one command (`npm test`):
 // - ledger and tooling tests in Node, against PGlite and a real PostgreSQL (see tests/setup/postgres.ts);
 // - app tests in jsdom, with msw playing Deskpro's app proxy;
+// - fault tests: the ledger process killed and PostgreSQL restarted under load;
 // - browser tests driving Debian's Chromium through playwright-core against the development host.
 export default defineConfig({
   test: {
@@ -13,7 +14,7 @@ export default defineConfig({
           name: "node",
           environment: "node",
           include: ["tests/**/*.test.ts"],
-          exclude: ["tests/browser/**", "tests/app/**", "node_modules/**"],
+          exclude: ["tests/browser/**", "tests/app/**", "tests/faults/**", "node_modules/**"],
           globalSetup: ["tests/setup/postgres.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
@@ -26,6 +27,18 @@ export default defineConfig({
           environment: "jsdom",
           include: ["tests/app/**/*.test.{ts,tsx}"],
           testTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // Processes killed and databases restarted under load; also `npm run test:faults`.
+          name: "faults",
+          environment: "node",
+          include: ["tests/faults/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
         },
       },
       {

@@ -1,4 +1,4 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import pg from "pg";
 import { freePort, startEmbeddedPostgres, type EmbeddedServer } from "../tests/setup/embedded-postgres.js";
 
@@ -26,42 +26,7 @@ export async function freshDatabase(adminUrl: string, name: string): Promise<str
   return url.toString();
 }
 
-export interface RunningProcess {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-/** Starts `npm run ledger -- serve` (directly through tsx) in its own process, as in production. */
-export async function startLedgerProcess(env: Record<string, string>, nodeArgs: string[] = []): Promise<RunningProcess> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", "src/ledger/cli.ts", "serve"], {
-    env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  // Request logs go to stdout; the benchmark drains them (a real host would ship them somewhere).
-  let started = false;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("ledger did not start in 60 s")), 60_000);
-    child.stdout!.on("data", (chunk: Buffer) => {
-      if (!started && chunk.toString().includes("ledger listening")) {
-        started = true;
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`ledger exited with ${code}`)));
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
-}
+export { startLedgerProcess, type LedgerProcess } from "../tests/helpers/ledger-process.js";
 
 export interface WrkResult {
   requests: number;

@@ -88,6 +88,12 @@ async function openPostgres(connectionString: string, max: number): Promise<Data
       withRetries(async () => {
         const client = await pool.connect();
         let broken = false;
+        // A checked-out client whose server goes away emits 'error' with no query to fail; unheard,
+        // that would crash the process. Mark it broken instead: the transaction fails with 503.
+        const onError = () => {
+          broken = true;
+        };
+        client.on("error", onError);
         try {
           await client.query("BEGIN");
           const result = await work({
@@ -104,6 +110,7 @@ async function openPostgres(connectionString: string, max: number): Promise<Data
           }
           throw error;
         } finally {
+          client.off("error", onError);
           client.release(broken);
         }
       }),
