@@ -1,0 +1,90 @@
+import { QueryClientProvider, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
+import { LedgerApiContext } from "./api/hooks.js";
+import { LedgerApi } from "./api/ledger.js";
+import { sidebarEndpoint } from "./api/transport.js";
+import { BankSidebar } from "./bank/BankSidebar.js";
+import { Loading, Notice } from "./components/common.js";
+import { targetFromContext } from "./deskpro/context.js";
+import { DeskproProvider, useDeskpro, useElementEvents } from "./deskpro/DeskproProvider.js";
+import type { IDeskproClient } from "./deskpro/sdk.js";
+import { ThemeProvider } from "./deskpro/ui.js";
+import { darkTheme, palette, usePrefersDark } from "./theme.js";
+import { lightTheme } from "./deskpro/ui.js";
+import { TicketSidebar } from "./ticket/TicketSidebar.js";
+
+// The admin page is only ever opened by admins in the settings screen: keep it out of the
+// sidebar's initial download.
+const AdminPage = lazy(() => import("./admin/AdminPage.js"));
+
+function useHashRoute(): string {
+  const [hash, setHash] = useState(() => window.location.hash);
+  useEffect(() => {
+    const onChange = () => setHash(window.location.hash);
+    window.addEventListener("hashchange", onChange);
+    return () => window.removeEventListener("hashchange", onChange);
+  }, []);
+  return hash;
+}
+
+function Sidebar() {
+  const { context, client, ready } = useDeskpro();
+  const queryClient = useQueryClient();
+  const api = useMemo(() => new LedgerApi(sidebarEndpoint(client)), [client]);
+  const target = targetFromContext(context);
+
+  useEffect(() => {
+    if (!ready) return;
+    client.registerElement("refresh", { type: "refresh_button" });
+  }, [client, ready]);
+  useElementEvents(
+    useCallback(
+      (id: string) => {
+        if (id === "refresh") void queryClient.invalidateQueries();
+      },
+      [queryClient],
+    ),
+  );
+
+  if (!target) return <Loading label="Waiting for Deskpro…" />;
+  return (
+    <LedgerApiContext.Provider value={api}>
+      {target.kind === "ticket" && <TicketSidebar key={target.ticketId} target={target} />}
+      {target.kind === "user" && <BankSidebar key={target.personId} owner={`person:${target.personId}`} name={target.personName} agent={target.agent} />}
+      {target.kind === "organisation" && <BankSidebar key={target.orgId} owner={`org:${target.orgId}`} name={target.orgName} agent={target.agent} />}
+      {target.kind === "unsupported" && <Notice tone="info">{target.reason}</Notice>}
+    </LedgerApiContext.Provider>
+  );
+}
+
+function Themed({ children }: { children: React.ReactNode }) {
+  const theme = usePrefersDark() ? darkTheme : lightTheme;
+  const colors = palette(theme);
+  useEffect(() => {
+    document.body.style.background = colors.background;
+    document.body.style.color = colors.text;
+    document.documentElement.style.colorScheme = theme.type;
+  }, [colors.background, colors.text, theme.type]);
+  return <ThemeProvider theme={theme}>{children}</ThemeProvider>;
+}
+
+export function App({ client, queryClient }: { client: IDeskproClient; queryClient: QueryClient }) {
+  const route = useHashRoute();
+  return (
+    <DeskproProvider client={client}>
+      <QueryClientProvider client={queryClient}>
+        <Themed>
+          <div style={{ padding: "0 8px 8px", fontFamily: '"Noto Sans", system-ui, sans-serif', fontSize: 12 }}>
+            {route.startsWith("#/admin") ? (
+              <Suspense fallback={<Loading />}>
+                <AdminPage />
+              </Suspense>
+            ) : (
+              <Sidebar />
+            )}
+          </div>
+        </Themed>
+      </QueryClientProvider>
+    </DeskproProvider>
+  );
+}

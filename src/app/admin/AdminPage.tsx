@@ -1,0 +1,292 @@
+import { useEffect, useId, useMemo, useState, type ChangeEvent } from "react";
+import { Period, type ConfigResponse } from "../../contract/index.js";
+import { describeError } from "../api/errors.js";
+import { LedgerApi } from "../api/ledger.js";
+import { adminEndpoint } from "../api/transport.js";
+import { ErrorNotice, FieldError, Notice, Section, Select, usePalette } from "../components/common.js";
+import { useDeskpro } from "../deskpro/DeskproProvider.js";
+import { Button, Input, P5, Stack } from "../deskpro/ui.js";
+import { formatDateTime } from "../format.js";
+import { draftFromConfig, summarise, toConfig, type ConfigDraft, type FieldErrors } from "./draft.js";
+
+/** Plain https, or plain http on this machine for development. No trailing slash, query or fragment. */
+export function checkLedgerUrl(raw: string): string | null {
+  const value = raw.trim();
+  if (value === "") return "Enter the ledger URL.";
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return "That isn't a URL. It looks like https://credits.example.com";
+  }
+  const local = url.protocol === "http:" && (url.hostname === "localhost" || url.hostname === "127.0.0.1");
+  if (url.protocol !== "https:" && !local) return "The ledger URL must start with https://";
+  if (url.search || url.hash || url.username || url.password) return "Leave out any query, fragment or credentials.";
+  if (value.endsWith("/")) return "Leave out the trailing slash.";
+  return null;
+}
+
+type Connection = { state: "idle" } | { state: "checking" } | { state: "ok"; response: ConfigResponse } | { state: "failed"; message: string };
+
+export default function AdminPage() {
+  const { client, adminSettings, ready } = useDeskpro();
+  const colors = usePalette();
+  const ledgerUrl = typeof adminSettings?.ledger_url === "string" ? adminSettings.ledger_url : "";
+  const apiKey = typeof adminSettings?.ledger_api_key === "string" ? adminSettings.ledger_api_key : "";
+  const urlProblem = checkLedgerUrl(ledgerUrl);
+  const api = useMemo(() => new LedgerApi(adminEndpoint(client, ledgerUrl, apiKey)), [client, ledgerUrl, apiKey]);
+
+  const [connection, setConnection] = useState<Connection>({ state: "idle" });
+  const [draft, setDraft] = useState<ConfigDraft | null>(null);
+  const [saved, setSaved] = useState<ConfigResponse | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [saveError, setSaveError] = useState<unknown>(null);
+  const [justSaved, setJustSaved] = useState(false);
+
+  // A different URL or key is a different connection: check it again.
+  useEffect(() => setConnection({ state: "idle" }), [ledgerUrl, apiKey]);
+
+  const verify = async () => {
+    if (urlProblem || apiKey.trim() === "") return;
+    setConnection({ state: "checking" });
+    try {
+      const response = await api.config();
+      setConnection({ state: "ok", response });
+      setSaved(response);
+      setDraft(draftFromConfig(response.config));
+      setSaveError(null);
+    } catch (error) {
+      setConnection({ state: "failed", message: describeError(error) });
+    }
+  };
+
+  const checked = draft ? toConfig(draft) : null;
+  const dirty = draft !== null && saved !== null && JSON.stringify(draft) !== JSON.stringify(draftFromConfig(saved.config));
+
+  // Deskpro's own Save button for the app's settings: blocked while anything here is wrong or unsaved.
+  const invalidMessage =
+    urlProblem ??
+    (apiKey.trim() === "" ? "Enter the ledger API key." : null) ??
+    (connection.state === "failed" ? connection.message : null) ??
+    (checked && !checked.valid ? summarise(checked.errors) : null) ??
+    (dirty ? "Save or discard the credits configuration first." : null);
+  useEffect(() => {
+    if (!ready) return;
+    if (invalidMessage) client.setAdminSettingInvalid(invalidMessage);
+    else client.setAdminSetting(JSON.stringify({ configVersion: saved?.version ?? null }));
+  }, [client, ready, invalidMessage, saved?.version]);
+
+  const save = async () => {
+    if (!draft || !saved || !checked?.valid || saving) return;
+    setSaving(true);
+    setSaveError(null);
+    try {
+      const response = await api.saveConfig(checked.config, saved.version);
+      setSaved(response);
+      setDraft(draftFromConfig(response.config));
+      setJustSaved(true);
+    } catch (error) {
+      setSaveError(error);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <main>
+      <Section title="Connection">
+        <P5 style={{ margin: "0 0 6px" }}>Checks the ledger URL and API key as typed above, before you save them.</P5>
+        {urlProblem && ledgerUrl !== "" && <Notice tone="warning">{urlProblem}</Notice>}
+        <Button
+          text="Verify connection"
+          onClick={() => void verify()}
+          loading={connection.state === "checking"}
+          disabled={urlProblem !== null || apiKey.trim() === "" || connection.state === "checking"}
+        />
+        <div aria-live="polite">
+          {connection.state === "ok" && (
+            <Notice tone="success">
+              Connected. Configuration version {connection.response.version}
+              {connection.response.updatedAt ? `, last saved ${formatDateTime(connection.response.updatedAt)}` : ""}.
+            </Notice>
+          )}
+          {connection.state === "failed" && <Notice tone="warning">{connection.message}</Notice>}
+        </div>
+      </Section>
+      {draft && checked && (
+        <ConfigEditor
+          draft={draft}
+          errors={checked.errors}
+          onChange={(next) => {
+            setDraft(next);
+            setJustSaved(false);
+          }}
+        />
+      )}
+      {draft && (
+        <Section title="Save">
+          {saveError !== null && <ErrorNotice error={saveError} context="The configuration was not saved." />}
+          {justSaved && !dirty && <Notice tone="success">Configuration saved (version {saved?.version}).</Notice>}
+          {checked && !checked.valid && <P5 style={{ color: colors.depleted }}>Fix the fields marked above to save.</P5>}
+          <Stack gap={6}>
+            <Button text="Save configuration" onClick={() => void save()} loading={saving} disabled={!checked?.valid || !dirty || saving} />
+            <Button intent="secondary" text="Discard changes" disabled={!dirty || saving} onClick={() => saved && setDraft(draftFromConfig(saved.config))} />
+          </Stack>
+        </Section>
+      )}
+    </main>
+  );
+}
+
+function Field({ label, value, onChange, error, inputMode, placeholder }: { label: string; value: string; onChange: (v: string) => void; error?: string; inputMode?: "numeric" | "text"; placeholder?: string }) {
+  const id = useId();
+  const errorId = useId();
+  return (
+    <div style={{ minWidth: 0 }}>
+      <label htmlFor={id} style={{ fontSize: 11, display: "block" }}>
+        {label}
+      </label>
+      <Input
+        id={id}
+        value={value}
+        inputMode={inputMode ?? "text"}
+        placeholder={placeholder}
+        onChange={(e: ChangeEvent<HTMLInputElement>) => onChange(e.target.value)}
+        error={!!error}
+        aria-invalid={!!error}
+        aria-describedby={errorId}
+      />
+      <FieldError id={errorId} message={error} />
+    </div>
+  );
+}
+
+const grid = { display: "grid", gridTemplateColumns: "repeat(auto-fill, minmax(130px, 1fr))", gap: 8, alignItems: "start" } as const;
+
+function Row({ children, onRemove, label }: { children: React.ReactNode; onRemove: () => void; label: string }) {
+  const colors = usePalette();
+  return (
+    <fieldset style={{ border: `1px solid ${colors.border}`, borderRadius: 4, padding: 8, margin: "0 0 8px" }}>
+      <legend style={{ fontSize: 12, padding: "0 4px" }}>{label}</legend>
+      <div style={grid}>{children}</div>
+      <Button intent="minimal" size="small" text={`Remove ${label.toLowerCase()}`} onClick={onRemove} style={{ marginTop: 4 }} />
+    </fieldset>
+  );
+}
+
+function ConfigEditor({ draft, errors, onChange }: { draft: ConfigDraft; errors: FieldErrors; onChange: (d: ConfigDraft) => void }) {
+  const update = <K extends keyof ConfigDraft>(key: K, value: ConfigDraft[K]) => onChange({ ...draft, [key]: value });
+  const patch = <T,>(list: T[], i: number, p: Partial<T>): T[] => list.map((item, j) => (j === i ? { ...item, ...p } : item));
+  const without = <T,>(list: T[], i: number): T[] => list.filter((_, j) => j !== i);
+  const e = (path: string) => errors[path];
+
+  return (
+    <>
+      <Section title="Response tiers">
+        {draft.tiers.map((t, i) => (
+          <Row key={i} label={`Tier ${i + 1}`} onRemove={() => update("tiers", without(draft.tiers, i))}>
+            <Field label="Key" value={t.key} onChange={(v) => update("tiers", patch(draft.tiers, i, { key: v }))} error={e(`tiers.${i}.key`)} placeholder="1-hour" />
+            <Field label="Label (shown to customers)" value={t.label} onChange={(v) => update("tiers", patch(draft.tiers, i, { label: v }))} error={e(`tiers.${i}.label`)} />
+            <Field label="Price (credits)" inputMode="numeric" value={t.price} onChange={(v) => update("tiers", patch(draft.tiers, i, { price: v }))} error={e(`tiers.${i}.price`)} />
+            <Field label="Response target (minutes)" inputMode="numeric" value={t.responseMinutes} onChange={(v) => update("tiers", patch(draft.tiers, i, { responseMinutes: v }))} error={e(`tiers.${i}.responseMinutes`)} placeholder="none" />
+            <Field label="Deskpro priority id" inputMode="numeric" value={t.deskproPriorityId} onChange={(v) => update("tiers", patch(draft.tiers, i, { deskproPriorityId: v }))} error={e(`tiers.${i}.deskproPriorityId`)} placeholder="leave alone" />
+          </Row>
+        ))}
+        <Button intent="secondary" size="small" text="Add tier" onClick={() => update("tiers", [...draft.tiers, { key: "", label: "", responseMinutes: "", price: "0", deskproPriorityId: "" }])} />
+      </Section>
+
+      <Section title="Plans">
+        {draft.plans.map((p, i) => (
+          <Row key={i} label={`Plan ${i + 1}`} onRemove={() => update("plans", without(draft.plans, i))}>
+            <Field label="Key" value={p.key} onChange={(v) => update("plans", patch(draft.plans, i, { key: v }))} error={e(`plans.${i}.key`)} placeholder="gold" />
+            <Field label="Name" value={p.name} onChange={(v) => update("plans", patch(draft.plans, i, { name: v }))} error={e(`plans.${i}.name`)} />
+            <Field label="Credits per period" inputMode="numeric" value={p.creditsPerPeriod} onChange={(v) => update("plans", patch(draft.plans, i, { creditsPerPeriod: v }))} error={e(`plans.${i}.creditsPerPeriod`)} />
+            <LabelledSelect label="Period" value={p.period} onChange={(v) => update("plans", patch(draft.plans, i, { period: Period.parse(v) }))} options={Period.options.map((o) => ({ value: o, label: o }))} />
+            <LabelledSelect
+              label="Rollover"
+              value={p.rolloverType}
+              onChange={(v) => update("plans", patch(draft.plans, i, { rolloverType: v as "none" | "credits" | "percent" }))}
+              options={[
+                { value: "none", label: "None" },
+                { value: "credits", label: "Up to N credits" },
+                { value: "percent", label: "Up to N percent" },
+              ]}
+            />
+            {p.rolloverType !== "none" && <Field label="Rollover cap" inputMode="numeric" value={p.rolloverMax} onChange={(v) => update("plans", patch(draft.plans, i, { rolloverMax: v }))} error={e(`plans.${i}.rollover.max`)} />}
+            <Field label="Grant lifetime (days)" inputMode="numeric" value={p.grantLifetimeDays} onChange={(v) => update("plans", patch(draft.plans, i, { grantLifetimeDays: v }))} error={e(`plans.${i}.grantLifetimeDays`)} placeholder="end of period" />
+            <Field label="Overdraft limit" inputMode="numeric" value={p.overdraftLimit} onChange={(v) => update("plans", patch(draft.plans, i, { overdraftLimit: v }))} error={e(`plans.${i}.overdraftLimit`)} />
+            <Field label="Tiers offered (keys, comma-separated)" value={p.tiers} onChange={(v) => update("plans", patch(draft.plans, i, { tiers: v }))} error={Object.entries(errors).find(([k]) => k.startsWith(`plans.${i}.tiers`))?.[1]} placeholder="all tiers" />
+          </Row>
+        ))}
+        <Button
+          intent="secondary"
+          size="small"
+          text="Add plan"
+          onClick={() => update("plans", [...draft.plans, { key: "", name: "", creditsPerPeriod: "0", period: "month", rolloverType: "none", rolloverMax: "", grantLifetimeDays: "", overdraftLimit: "0", tiers: "", alertLevels: null }])}
+        />
+        <div style={{ marginTop: 8, maxWidth: 300 }}>
+          <LabelledSelect
+            label="Default plan (banks nobody assigned a plan to)"
+            value={draft.defaultPlan}
+            onChange={(v) => update("defaultPlan", v)}
+            options={[{ value: "", label: "No plan (no credits, as today)" }, ...draft.plans.filter((p) => p.key.trim()).map((p) => ({ value: p.key.trim(), label: p.name || p.key }))]}
+          />
+          <FieldError id="default-plan-error" message={e("defaultPlan")} />
+        </div>
+      </Section>
+
+      <Section title="Credit packs (card purchases)">
+        {draft.packs.map((p, i) => (
+          <Row key={i} label={`Pack ${i + 1}`} onRemove={() => update("packs", without(draft.packs, i))}>
+            <Field label="Id" value={p.id} onChange={(v) => update("packs", patch(draft.packs, i, { id: v }))} error={e(`packs.${i}.id`)} placeholder="pack-500" />
+            <Field label="Label" value={p.label} onChange={(v) => update("packs", patch(draft.packs, i, { label: v }))} error={e(`packs.${i}.label`)} />
+            <Field label="Credits" inputMode="numeric" value={p.credits} onChange={(v) => update("packs", patch(draft.packs, i, { credits: v }))} error={e(`packs.${i}.credits`)} />
+            <Field label="Price (in cents)" inputMode="numeric" value={p.price} onChange={(v) => update("packs", patch(draft.packs, i, { price: v }))} error={e(`packs.${i}.price`)} />
+            <Field label="Currency" value={p.currency} onChange={(v) => update("packs", patch(draft.packs, i, { currency: v }))} error={e(`packs.${i}.currency`)} placeholder="usd" />
+          </Row>
+        ))}
+        <Button intent="secondary" size="small" text="Add pack" onClick={() => update("packs", [...draft.packs, { id: "", label: "", credits: "", price: "", currency: "usd" }])} />
+      </Section>
+
+      <Section title="Time rate and rounding">
+        <P5 style={{ margin: "0 0 6px" }}>Credits per block of minutes, charged on each ticket's total rounded up to the increment (never per entry).</P5>
+        <div style={grid}>
+          <Field label="Credits" inputMode="numeric" value={draft.time.credits} onChange={(v) => update("time", { ...draft.time, credits: v })} error={e("time.credits")} />
+          <Field label="Per minutes" inputMode="numeric" value={draft.time.perMinutes} onChange={(v) => update("time", { ...draft.time, perMinutes: v })} error={e("time.perMinutes")} />
+          <Field label="Round up to (minutes)" inputMode="numeric" value={draft.time.incrementMinutes} onChange={(v) => update("time", { ...draft.time, incrementMinutes: v })} error={e("time.incrementMinutes")} />
+          <Field label="Minimum per ticket (minutes)" inputMode="numeric" value={draft.time.minimumMinutes} onChange={(v) => update("time", { ...draft.time, minimumMinutes: v })} error={e("time.minimumMinutes")} />
+        </div>
+      </Section>
+
+      <Section title="Low-balance alerts">
+        {draft.alerts.map((a, i) => (
+          <Row key={i} label={`Level ${i + 1}`} onRemove={() => update("alerts", without(draft.alerts, i))}>
+            <LabelledSelect
+              label="Kind"
+              value={a.type}
+              onChange={(v) => update("alerts", patch(draft.alerts, i, { type: v as "credits" | "percent" }))}
+              options={[
+                { value: "credits", label: "Credits left" },
+                { value: "percent", label: "Percent of the plan's allocation" },
+              ]}
+            />
+            <Field label={a.type === "credits" ? "Credits" : "Percent"} inputMode="numeric" value={a.value} onChange={(v) => update("alerts", patch(draft.alerts, i, { value: v }))} error={e(`alerts.levels.${i}.value`)} />
+          </Row>
+        ))}
+        <Button intent="secondary" size="small" text="Add alert level" onClick={() => update("alerts", [...draft.alerts, { type: "credits", value: "" }])} />
+      </Section>
+    </>
+  );
+}
+
+function LabelledSelect({ label, value, onChange, options }: { label: string; value: string; onChange: (v: string) => void; options: Array<{ value: string; label: string }> }) {
+  const id = useId();
+  return (
+    <div>
+      <label htmlFor={id} style={{ fontSize: 11, display: "block" }}>
+        {label}
+      </label>
+      <Select id={id} value={value} onChange={onChange} options={options} />
+    </div>
+  );
+}

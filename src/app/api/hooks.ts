@@ -1,0 +1,91 @@
+import { QueryClient, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { createContext, useCallback, useContext, useRef } from "react";
+import type { QuoteRequest } from "../../contract/index.js";
+import { isRetryable } from "./errors.js";
+import { useActionKey } from "./idempotency.js";
+import type { LedgerApi } from "./ledger.js";
+
+export const LedgerApiContext = createContext<LedgerApi | null>(null);
+
+export function useLedgerApi(): LedgerApi {
+  const api = useContext(LedgerApiContext);
+  if (!api) throw new Error("LedgerApiContext is missing");
+  return api;
+}
+
+export function createQueryClient(): QueryClient {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        staleTime: 15_000,
+        retry: (failures, error) => failures < 2 && isRetryable(error),
+        refetchOnWindowFocus: true,
+      },
+      mutations: { retry: (failures, error) => failures < 2 && isRetryable(error) },
+    },
+  });
+}
+
+/** Query keys: plain data only (never the SDK client), so they hash and compare cleanly. */
+export const keys = {
+  wallet: (owner: string) => ["wallet", owner] as const,
+  payer: (ticketId: string, personId: string, orgId: string | null) => ["payer", ticketId, personId, orgId] as const,
+  ticketEntries: (ticketId: string) => ["ticket-entries", ticketId] as const,
+  statement: (owner: string) => ["statement", owner] as const,
+  history: (owner: string) => ["history", owner] as const,
+  quote: (owner: string, request: QuoteRequest) => ["quote", owner, request] as const,
+  config: () => ["config"] as const,
+};
+
+export function useWallet(owner: string) {
+  const api = useLedgerApi();
+  return useQuery({ queryKey: keys.wallet(owner), queryFn: () => api.wallet(owner) });
+}
+
+export function useConfig() {
+  const api = useLedgerApi();
+  return useQuery({ queryKey: keys.config(), queryFn: () => api.config(), staleTime: 60_000 });
+}
+
+export function useQuote(owner: string | null, request: QuoteRequest | null) {
+  const api = useLedgerApi();
+  return useQuery({
+    queryKey: owner && request ? keys.quote(owner, request) : ["quote", "none"],
+    queryFn: () => api.quote(owner as string, request as QuoteRequest),
+    enabled: owner !== null && request !== null,
+    staleTime: 5_000,
+    placeholderData: (previous) => previous,
+  });
+}
+
+/**
+ * A write the agent starts. One idempotency key per action (kept across retries, automatic or
+ * by the agent pressing the button again), and a synchronous guard so a double click sends one
+ * request. Every ledger read is refreshed after it succeeds.
+ */
+export function useLedgerWrite<TBody, TResult>(run: (api: LedgerApi, body: TBody, idempotencyKey: string) => Promise<TResult>) {
+  const api = useLedgerApi();
+  const queryClient = useQueryClient();
+  const actionKey = useActionKey();
+  const inFlight = useRef(false);
+  const mutation = useMutation({
+    mutationFn: ({ body, key }: { body: TBody; key: string }) => run(api, body, key),
+    onSuccess: async () => {
+      actionKey.done();
+      await queryClient.invalidateQueries({ predicate: (q) => q.queryKey[0] !== "config" });
+    },
+    onSettled: () => {
+      inFlight.current = false;
+    },
+  });
+  const { mutate } = mutation;
+  const submit = useCallback(
+    (body: TBody, options?: { onSuccess?: (result: TResult) => void }) => {
+      if (inFlight.current) return;
+      inFlight.current = true;
+      mutate({ body, key: actionKey.keyFor(body) }, { onSuccess: (result) => options?.onSuccess?.(result) });
+    },
+    [mutate, actionKey],
+  );
+  return { ...mutation, submit };
+}

@@ -1,0 +1,104 @@
+import type { z } from "zod";
+import { Problem } from "../../contract/index.js";
+import { adminGenericProxyFetch, proxyFetch, type Fetch, type IDeskproClient } from "../deskpro/sdk.js";
+import { LedgerContractError, LedgerHttpError, LedgerNetworkError, LedgerProblem } from "./errors.js";
+
+/** Deskpro's proxy replaces these with the installed settings, server-side, for whitelisted URLs only. */
+export const LEDGER_URL_PLACEHOLDER = "__ledger_url__";
+export const LEDGER_KEY_PLACEHOLDER = "__ledger_api_key__";
+
+/** Where requests go and how they are authorised. */
+export interface LedgerEndpoint {
+  /** A fetch that tunnels through Deskpro's app proxy; fetched again per request (proxy tokens expire). */
+  getFetch: () => Promise<Fetch>;
+  baseUrl: string;
+  authorization: string;
+}
+
+/**
+ * Sidebars: the URL and the key are placeholders the proxy fills in, so the key never reaches
+ * the browser (it is a backend-only setting).
+ */
+export function sidebarEndpoint(client: IDeskproClient): LedgerEndpoint {
+  return {
+    getFetch: () => proxyFetch(client),
+    baseUrl: LEDGER_URL_PLACEHOLDER,
+    authorization: `Bearer ${LEDGER_KEY_PLACEHOLDER}`,
+  };
+}
+
+/**
+ * The admin settings page: settings being typed are not saved yet, so there is nothing for
+ * placeholders to resolve to. Deskpro's admin generic proxy forwards the typed values instead.
+ */
+export function adminEndpoint(client: IDeskproClient, ledgerUrl: string, apiKey: string): LedgerEndpoint {
+  return {
+    getFetch: () => adminGenericProxyFetch(client),
+    baseUrl: ledgerUrl.trim().replace(/\/+$/, ""),
+    authorization: `Bearer ${apiKey.trim()}`,
+  };
+}
+
+export interface LedgerRequest<S extends z.ZodType> {
+  method: "GET" | "POST" | "PUT";
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  idempotencyKey?: string;
+  ifMatch?: string;
+  schema: S;
+  /** Names the answer in error messages. */
+  what: string;
+}
+
+export async function ledgerRequest<S extends z.ZodType>(endpoint: LedgerEndpoint, req: LedgerRequest<S>): Promise<z.infer<S>> {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(req.query ?? {})) if (value !== undefined) search.set(name, String(value));
+  const url = `${endpoint.baseUrl}${req.path}${search.size > 0 ? `?${search}` : ""}`;
+
+  // A plain object: the SDK serialises init.headers with JSON.stringify, which turns a Headers
+  // instance into {} and loses every header.
+  const headers: Record<string, string> = { Accept: "application/json", Authorization: endpoint.authorization };
+  if (req.body !== undefined) headers["Content-Type"] = "application/json";
+  if (req.idempotencyKey !== undefined) headers["Idempotency-Key"] = req.idempotencyKey;
+  if (req.ifMatch !== undefined) headers["If-Match"] = req.ifMatch;
+
+  let response: Response;
+  try {
+    const fetchViaProxy = await endpoint.getFetch();
+    response = await fetchViaProxy(url, {
+      method: req.method,
+      headers,
+      ...(req.body !== undefined ? { body: JSON.stringify(req.body) } : {}),
+    });
+  } catch (cause) {
+    throw new LedgerNetworkError(cause);
+  }
+
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (cause) {
+    throw new LedgerNetworkError(cause);
+  }
+
+  if (!response.ok) {
+    const problem = Problem.safeParse(safeJson(text));
+    if (problem.success) throw new LedgerProblem(problem.data);
+    throw new LedgerHttpError(response.status, text.slice(0, 500));
+  }
+
+  const parsed = req.schema.safeParse(safeJson(text));
+  if (!parsed.success) {
+    throw new LedgerContractError(req.what, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  }
+  return parsed.data;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,38 @@
+import { useWallet } from "../api/hooks.js";
+import { ErrorNotice, Loading, Section } from "../components/common.js";
+import { useSidebarChrome, WalletSummary } from "../components/WalletSummary.js";
+import { AdjustCredits } from "./AdjustCredits.js";
+import { AssignPlan } from "./AssignPlan.js";
+import { BurnDown } from "./BurnDown.js";
+import { Grants } from "./Grants.js";
+import { Statement } from "./Statement.js";
+
+/** A person's or an organisation's own bank. */
+export function BankSidebar({ owner, name, agent }: { owner: string; name: string; agent: string | null }) {
+  const wallet = useWallet(owner);
+  useSidebarChrome(wallet.data);
+  if (wallet.isPending) return <Loading label="Loading the bank…" />;
+  if (wallet.error) return <ErrorNotice error={wallet.error} onRetry={() => void wallet.refetch()} />;
+  return (
+    <main>
+      <Section title={`${name}'s bank`}>
+        <WalletSummary wallet={wallet.data} />
+      </Section>
+      <Section title="Last 90 days">
+        <BurnDown owner={owner} balance={wallet.data.balance} />
+      </Section>
+      <Section title="Credits">
+        <Grants grants={wallet.data.grants} />
+      </Section>
+      <Section title="Add or remove credits">
+        <AdjustCredits owner={owner} agent={agent} />
+      </Section>
+      <Section title="Plan">
+        <AssignPlan wallet={wallet.data} agent={agent} />
+      </Section>
+      <Section title="Statement">
+        <Statement owner={owner} />
+      </Section>
+    </main>
+  );
+}

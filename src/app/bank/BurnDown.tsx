@@ -1,0 +1,54 @@
+import { useQuery } from "@tanstack/react-query";
+import type { Entry } from "../../contract/index.js";
+import { keys, useLedgerApi } from "../api/hooks.js";
+import type { LedgerApi } from "../api/ledger.js";
+import { ErrorNotice, Loading, usePalette } from "../components/common.js";
+import { P5 } from "../deskpro/ui.js";
+import { formatCredits, plural } from "../format.js";
+import { balanceSeries, forecast } from "./insights.js";
+import { Sparkline } from "./Sparkline.js";
+
+const DAYS = 90;
+const PAGE = 500;
+/** A bank with more entries than this in 90 days gets the most recent ones only. */
+const MAX_PAGES = 10;
+
+async function recentEntries(api: LedgerApi, owner: string, since: number): Promise<Entry[]> {
+  const entries: Entry[] = [];
+  let cursor: string | null = null;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const result = await api.statement(owner, { limit: PAGE, cursor });
+    entries.push(...result.entries);
+    const oldest = result.entries[result.entries.length - 1];
+    if (!result.nextCursor || !oldest || Date.parse(oldest.createdAt) < since) break;
+    cursor = result.nextCursor;
+  }
+  return entries;
+}
+
+export function BurnDown({ owner, balance, now = new Date() }: { owner: string; balance: number; now?: Date }) {
+  const api = useLedgerApi();
+  const colors = usePalette();
+  const history = useQuery({
+    queryKey: keys.history(owner),
+    queryFn: () => recentEntries(api, owner, now.getTime() - DAYS * 86_400_000),
+    staleTime: 60_000,
+  });
+  if (history.isPending) return <Loading label="Loading recent activity…" />;
+  if (history.error) return <ErrorNotice error={history.error} onRetry={() => void history.refetch()} />;
+  const points = balanceSeries(history.data, balance, now, DAYS);
+  const outlook = forecast(history.data, balance, now);
+  const low = Math.min(...points.map((p) => p.balance));
+  const high = Math.max(...points.map((p) => p.balance));
+  return (
+    <div>
+      <Sparkline points={points} label={`Balance over the last ${DAYS} days, between ${formatCredits(low)} and ${formatCredits(high)} credits; now ${formatCredits(balance)}.`} />
+      <P5 style={{ margin: "4px 0 0", color: colors.text }} data-testid="forecast">
+        {outlook.kind === "empty" && "The bank is empty."}
+        {outlook.kind === "no-spending" && "No credits were spent in the last 30 days."}
+        {outlook.kind === "runs-out" &&
+          `At the last 30 days' pace (about ${plural(Math.round(outlook.perDay), "credit", "credits")} a day), runs out in about ${plural(outlook.days, "day", "days")}.`}
+      </P5>
+    </div>
+  );
+}

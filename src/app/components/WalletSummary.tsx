@@ -1,0 +1,51 @@
+import { useEffect } from "react";
+import type { WalletView } from "../api/ledger.js";
+import { estimateNextTopUp, periodWord } from "../bank/insights.js";
+import { useDeskpro } from "../deskpro/DeskproProvider.js";
+import { formatCredits, formatDate } from "../format.js";
+import { BalanceMeter, Facts, Notice } from "./common.js";
+
+/** What the bank can hold in a period: the plan's allocation, else what its grants once held. */
+function capacityOf(wallet: WalletView): number {
+  const granted = wallet.grants.reduce((sum, g) => sum + Math.max(0, g.amount), 0);
+  return Math.max(wallet.plan?.creditsPerPeriod ?? 0, granted);
+}
+
+export function WalletSummary({ wallet, now = new Date() }: { wallet: WalletView; now?: Date }) {
+  const nextTopUp = wallet.nextTopUpAt ? new Date(wallet.nextTopUpAt) : estimateNextTopUp(wallet.plan, now);
+  const rows: Array<[string, string]> = [];
+  if (wallet.plan) {
+    rows.push(["Plan", `${wallet.plan.name}${wallet.planSource === "default" ? " (default)" : ""}`]);
+    if (wallet.plan.creditsPerPeriod > 0) {
+      rows.push(["Top-up", `${formatCredits(wallet.plan.creditsPerPeriod)} a ${periodWord(wallet.plan.period)}`]);
+      if (nextTopUp) rows.push(["Next top-up", formatDate(nextTopUp)]);
+    }
+  } else {
+    rows.push(["Plan", "None"]);
+  }
+  if (wallet.overdraftLimit > 0) rows.push(["Overdraft", `up to ${formatCredits(wallet.overdraftLimit)}`]);
+  return (
+    <div>
+      <BalanceMeter balance={wallet.balance} state={wallet.lowBalance.state} threshold={wallet.lowBalance.threshold} capacity={capacityOf(wallet)} />
+      <Facts rows={rows} />
+      {wallet.balance === 0 && wallet.grants.length === 0 && !wallet.plan && (
+        <Notice tone="info">This bank has no credits and no plan yet. Tickets are handled as usual, with no charges.</Notice>
+      )}
+    </div>
+  );
+}
+
+/**
+ * The app's header in Deskpro: the title shows the balance, the badge counts the bank's active
+ * low-balance alerts (low or empty).
+ */
+export function useSidebarChrome(wallet: WalletView | undefined) {
+  const { client, ready } = useDeskpro();
+  const balance = wallet?.balance;
+  const state = wallet?.lowBalance.state;
+  useEffect(() => {
+    if (!ready) return;
+    client.setTitle(balance === undefined ? "Support Credits" : `Credits: ${formatCredits(balance)}`);
+    client.setBadgeCount(state === undefined || state === "ok" ? 0 : 1);
+  }, [client, ready, balance, state]);
+}

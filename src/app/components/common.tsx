@@ -1,0 +1,153 @@
+import { useId, type CSSProperties, type ReactNode } from "react";
+import type { LowBalanceState } from "../../contract/index.js";
+import { describeError } from "../api/errors.js";
+import { Button, H2, P5, Spinner, Stack, useTheme } from "../deskpro/ui.js";
+import { formatCredits } from "../format.js";
+import { palette } from "../theme.js";
+
+export function usePalette() {
+  return palette(useTheme());
+}
+
+export function Section({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+  const colors = usePalette();
+  const headingId = useId();
+  return (
+    <section aria-labelledby={headingId} style={{ padding: "10px 0", borderBottom: `1px solid ${colors.border}` }}>
+      <Stack justify="space-between" align="center" style={{ marginBottom: 6 }}>
+        <H2 id={headingId}>{title}</H2>
+        {actions}
+      </Stack>
+      {children}
+    </section>
+  );
+}
+
+export function Loading({ label = "Loading…" }: { label?: string }) {
+  return (
+    <Stack gap={6} align="center" role="status" aria-live="polite" style={{ padding: 8 }}>
+      <Spinner size="small" />
+      <P5>{label}</P5>
+    </Stack>
+  );
+}
+
+/** An error in plain words, with a way to try again when that could help. */
+export function ErrorNotice({ error, onRetry, context }: { error: unknown; onRetry?: () => void; context?: string }) {
+  const colors = usePalette();
+  return (
+    <div role="alert" style={{ borderLeft: `3px solid ${colors.depleted}`, padding: "6px 8px", margin: "6px 0", color: colors.text }}>
+      <P5 style={{ margin: 0 }}>
+        {context ? `${context} ` : ""}
+        {describeError(error)}
+      </P5>
+      {onRetry && <Button intent="secondary" size="small" text="Try again" onClick={onRetry} style={{ marginTop: 6 }} />}
+    </div>
+  );
+}
+
+export function Notice({ tone, children }: { tone: "warning" | "info" | "success"; children: ReactNode }) {
+  const colors = usePalette();
+  const border = tone === "warning" ? colors.low : tone === "success" ? colors.ok : colors.accent;
+  return (
+    <div role={tone === "warning" ? "alert" : "status"} style={{ borderLeft: `3px solid ${border}`, padding: "6px 8px", margin: "6px 0" }}>
+      <P5 style={{ margin: 0, color: colors.text }}>{children}</P5>
+    </div>
+  );
+}
+
+/** Key facts in two columns. */
+export function Facts({ rows }: { rows: Array<[string, ReactNode]> }) {
+  const colors = usePalette();
+  return (
+    <dl style={{ display: "grid", gridTemplateColumns: "auto 1fr", gap: "2px 10px", margin: "4px 0", fontSize: 12 }}>
+      {rows.map(([label, value]) => (
+        <div key={label} style={{ display: "contents" }}>
+          <dt style={{ color: colors.muted }}>{label}</dt>
+          <dd style={{ margin: 0, color: colors.text }}>{value}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+const STATE_WORDS: Record<LowBalanceState, string> = { ok: "", low: "Running low", depleted: "Empty" };
+
+/**
+ * The balance and how full the bank is. Amber when the ledger says the balance is low, red
+ * when it is depleted (the ledger decides, from the plan's alert levels).
+ */
+export function BalanceMeter({ balance, state, threshold, capacity }: { balance: number; state: LowBalanceState; threshold: number | null; capacity: number }) {
+  const colors = usePalette();
+  const max = Math.max(capacity, balance, (threshold ?? 0) * 4, 1);
+  const share = Math.min(1, Math.max(0, balance / max));
+  const fill = state === "depleted" ? colors.depleted : state === "low" ? colors.low : colors.ok;
+  const words = STATE_WORDS[state];
+  const bar: CSSProperties = { height: 8, borderRadius: 4, background: colors.track, overflow: "hidden", marginTop: 4 };
+  return (
+    <div data-state={state}>
+      <Stack justify="space-between" align="baseline">
+        <span style={{ fontSize: 22, fontWeight: 600, color: state === "ok" ? colors.text : fill }} data-testid="balance">
+          {formatCredits(balance)}
+        </span>
+        <span style={{ fontSize: 12, color: words ? fill : colors.muted, fontWeight: words ? 600 : 400 }}>{words || "credits"}</span>
+      </Stack>
+      <div
+        role="meter"
+        aria-label="Credits left"
+        aria-valuemin={0}
+        aria-valuemax={max}
+        aria-valuenow={Math.max(0, balance)}
+        aria-valuetext={`${formatCredits(balance)} credits${words ? `, ${words.toLowerCase()}` : ""}`}
+        style={bar}
+      >
+        <div style={{ width: `${share * 100}%`, height: "100%", background: fill, transition: "width 200ms" }} />
+      </div>
+    </div>
+  );
+}
+
+/** A native select styled to sit with the kit's inputs (the kit's dropdown is heavy). */
+export function Select({
+  id,
+  value,
+  onChange,
+  options,
+  disabled,
+  "aria-label": ariaLabel,
+}: {
+  id?: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: Array<{ value: string; label: string }>;
+  disabled?: boolean;
+  "aria-label"?: string;
+}) {
+  const colors = usePalette();
+  return (
+    <select
+      id={id}
+      value={value}
+      disabled={disabled}
+      aria-label={ariaLabel}
+      onChange={(e) => onChange(e.target.value)}
+      style={{ width: "100%", padding: "5px 6px", borderRadius: 3, border: `1px solid ${colors.border}`, background: colors.background, color: colors.text, fontSize: 12 }}
+    >
+      {options.map((o) => (
+        <option key={o.value} value={o.value}>
+          {o.label}
+        </option>
+      ))}
+    </select>
+  );
+}
+
+export function FieldError({ id, message }: { id: string; message: string | null | undefined }) {
+  const colors = usePalette();
+  if (!message) return null;
+  return (
+    <span id={id} style={{ display: "block", color: colors.depleted, fontSize: 11, marginTop: 2 }}>
+      {message}
+    </span>
+  );
+}

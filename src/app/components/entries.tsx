@@ -1,0 +1,22 @@
+import type { Entry } from "../../contract/index.js";
+import { formatMinutes } from "../format.js";
+
+const KIND_WORDS: Record<Entry["kind"], string> = {
+  grant: "Credits added",
+  manual: "Manual charge",
+  time: "Time",
+  priority: "Tier fee",
+  refund: "Refund",
+  void: "Grant voided",
+  expiry: "Credits expired",
+};
+
+/** "Time · 27 min", "Tier fee · 1-hour", "Refund". */
+export function describeEntry(entry: Entry): string {
+  const base = KIND_WORDS[entry.kind];
+  if (entry.kind === "time" && entry.minutes !== null) return `${base} · ${formatMinutes(entry.minutes)}`;
+  if (entry.kind === "priority" && entry.tier) return `${base} · ${entry.tier}`;
+  return base;
+}
+
+export const isDebit = (entry: Entry) => entry.kind === "manual" || entry.kind === "time" || entry.kind === "priority";

@@ -1,0 +1,178 @@
+import { useId, useState, type ChangeEvent } from "react";
+import { MAX_MINUTES_PER_WRITE, type QuoteRequest } from "../../contract/index.js";
+import { useLedgerWrite, useQuote } from "../api/hooks.js";
+import { ErrorNotice, FieldError, Notice, usePalette } from "../components/common.js";
+import { useDebounced } from "../components/useDebounced.js";
+import { Button, Input, Stack } from "../deskpro/ui.js";
+import { formatCredits, formatElapsed, formatMinutes } from "../format.js";
+import { useTicketTimer } from "./timer.js";
+
+type Mode = "timer" | "manual";
+
+function parseMinutes(text: string): { minutes: number | null; error: string | null } {
+  const trimmed = text.trim();
+  if (trimmed === "") return { minutes: null, error: "Enter the minutes worked." };
+  if (!/^\d+$/.test(trimmed)) return { minutes: null, error: "Use whole minutes, e.g. 25." };
+  const minutes = Number(trimmed);
+  if (minutes < 1) return { minutes: null, error: "Log at least 1 minute." };
+  if (minutes > MAX_MINUTES_PER_WRITE) return { minutes: null, error: `At most ${formatCredits(MAX_MINUTES_PER_WRITE)} minutes at a time.` };
+  return { minutes, error: null };
+}
+
+/**
+ * Log time against the paying bank: from a timer or typed in. The ledger prices it (rate and
+ * per-ticket rounding) through its quote endpoint before anything is written.
+ */
+export function LogTime({ owner, ticketId, agent }: { owner: string; ticketId: string; agent: string | null }) {
+  const colors = usePalette();
+  const [mode, setMode] = useState<Mode>("manual");
+  const [minutesText, setMinutesText] = useState("");
+  const [note, setNote] = useState("");
+  const [touched, setTouched] = useState(false);
+  const [fromTimer, setFromTimer] = useState(false);
+  const [lastResult, setLastResult] = useState<string | null>(null);
+  const timer = useTicketTimer(ticketId);
+  const minutesId = useId();
+  const minutesErrorId = useId();
+  const noteId = useId();
+
+  const { minutes, error: minutesError } = parseMinutes(minutesText);
+  const debouncedMinutes = useDebounced(minutes, 300);
+  const quoteRequest: QuoteRequest | null = debouncedMinutes !== null ? { kind: "time", minutes: debouncedMinutes, ticketId } : null;
+  const quote = useQuote(owner, quoteRequest);
+  const quoteIsCurrent = quote.data !== undefined && debouncedMinutes === minutes && !quote.isPlaceholderData;
+
+  const log = useLedgerWrite((api, body: { minutes: number; reason?: string; agent?: string }, key) =>
+    api.debit(owner, { kind: "time", ticketId, minutes: body.minutes, ...(body.reason ? { reason: body.reason } : {}), ...(body.agent ? { agent: body.agent } : {}) }, key),
+  );
+
+  const insufficient = quoteIsCurrent && quote.data?.insufficient === true;
+  const canSave = minutes !== null && !insufficient && !log.isPending;
+
+  const save = () => {
+    setTouched(true);
+    if (minutes === null || insufficient) return;
+    const reason = note.trim();
+    log.submit(
+      { minutes, ...(reason ? { reason } : {}), ...(agent ? { agent } : {}) },
+      {
+        onSuccess: (result) => {
+          setLastResult(`Logged ${formatMinutes(minutes)}: ${formatCredits(-result.entry.amount)} credits charged. Balance now ${formatCredits(result.balance)}.`);
+          setMinutesText("");
+          setNote("");
+          setTouched(false);
+          if (fromTimer) {
+            void timer.reset();
+            setFromTimer(false);
+          }
+        },
+      },
+    );
+  };
+
+  const useTimerTime = () => {
+    const timed = Math.max(1, Math.ceil(timer.elapsedMs / 60_000));
+    if (timer.running) void timer.pause();
+    setMinutesText(String(timed));
+    setFromTimer(true);
+    setMode("manual");
+  };
+
+  const tab = (value: Mode, label: string) => (
+    <Button
+      intent={mode === value ? "primary" : "secondary"}
+      size="small"
+      text={label}
+      aria-pressed={mode === value}
+      onClick={() => setMode(value)}
+    />
+  );
+
+  return (
+    <div>
+      <Stack gap={6} role="group" aria-label="How to log time" style={{ marginBottom: 8 }}>
+        {tab("timer", "Timer")}
+        {tab("manual", "Manual")}
+      </Stack>
+
+      {mode === "timer" && (
+        <div>
+          <div aria-live="off" data-testid="timer" style={{ fontSize: 22, fontVariantNumeric: "tabular-nums", color: colors.text }}>
+            {timer.loaded ? formatElapsed(timer.elapsedMs) : "--:--:--"}
+          </div>
+          <Stack gap={6} style={{ marginTop: 6 }} wrap="wrap">
+            {timer.running ? (
+              <Button size="small" text="Pause" onClick={() => void timer.pause()} />
+            ) : (
+              <Button size="small" text={timer.hasTime ? "Resume" : "Start"} onClick={() => void timer.start()} disabled={!timer.loaded} />
+            )}
+            <Button size="small" intent="secondary" text="Use this time" onClick={useTimerTime} disabled={!timer.hasTime} />
+            <Button size="small" intent="minimal" text="Discard" onClick={() => void timer.reset()} disabled={!timer.hasTime} />
+          </Stack>
+          {timer.saveError && <Notice tone="warning">{timer.saveError}</Notice>}
+        </div>
+      )}
+
+      {mode === "manual" && (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            save();
+          }}
+        >
+          <label htmlFor={minutesId} style={{ fontSize: 12 }}>
+            Minutes worked
+          </label>
+          <Input
+            id={minutesId}
+            inputMode="numeric"
+            value={minutesText}
+            onChange={(e: ChangeEvent<HTMLInputElement>) => {
+              setMinutesText(e.target.value);
+              setLastResult(null);
+            }}
+            error={touched && minutesError !== null}
+            aria-invalid={touched && minutesError !== null}
+            aria-describedby={minutesErrorId}
+          />
+          <FieldError id={minutesErrorId} message={touched || minutesText !== "" ? minutesError : null} />
+          <label htmlFor={noteId} style={{ fontSize: 12, display: "block", marginTop: 6 }}>
+            Note (optional)
+          </label>
+          <Input id={noteId} value={note} onChange={(e: ChangeEvent<HTMLInputElement>) => setNote(e.target.value)} maxLength={500} />
+
+          <div aria-live="polite" style={{ minHeight: 18, marginTop: 6, fontSize: 12, color: colors.text }} data-testid="time-preview">
+            {minutes !== null && quote.isFetching && !quoteIsCurrent && "Pricing…"}
+            {minutes !== null && quoteIsCurrent && quote.data && (
+              <>
+                <strong>
+                  {formatMinutes(minutes)} → {formatCredits(quote.data.amount)} credits · balance after {formatCredits(quote.data.balanceAfter)}
+                </strong>
+                {quote.data.billedMinutesBefore !== null && quote.data.billedMinutesAfter !== null && (
+                  <span style={{ display: "block", color: colors.muted }}>
+                    Ticket billed {formatMinutes(quote.data.billedMinutesBefore)} → {formatMinutes(quote.data.billedMinutesAfter)} (rounded on the ticket's total)
+                  </span>
+                )}
+              </>
+            )}
+          </div>
+          {quote.error && minutes !== null && <ErrorNotice error={quote.error} context="Couldn't price this." />}
+          {insufficient && quote.data && (
+            <Notice tone="warning">
+              This would overdraw the bank: it has {formatCredits(quote.data.balance)} credits and this needs {formatCredits(quote.data.amount)}. Add credits first.
+            </Notice>
+          )}
+          {log.error && <ErrorNotice error={log.error} context="Nothing was charged." />}
+          {lastResult && <Notice tone="success">{lastResult}</Notice>}
+          <Button
+            type="submit"
+            text={minutes !== null ? `Log ${formatMinutes(minutes)}` : "Log time"}
+            loading={log.isPending}
+            disabled={!canSave}
+            style={{ marginTop: 6 }}
+          />
+        </form>
+      )}
+    </div>
+  );
+}

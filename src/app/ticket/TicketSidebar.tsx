@@ -1,0 +1,66 @@
+import { useQuery } from "@tanstack/react-query";
+import type { PayerReason } from "../../contract/index.js";
+import { keys, useLedgerApi } from "../api/hooks.js";
+import { ErrorNotice, Loading, Section } from "../components/common.js";
+import { useSidebarChrome, WalletSummary } from "../components/WalletSummary.js";
+import type { AppTarget } from "../deskpro/context.js";
+import { P5 } from "../deskpro/ui.js";
+import { ChargeTier } from "./ChargeTier.js";
+import { LogTime } from "./LogTime.js";
+import { TicketCharges } from "./TicketCharges.js";
+
+type TicketTarget = Extract<AppTarget, { kind: "ticket" }>;
+
+function payerWords(reason: PayerReason, target: TicketTarget): { who: string; why: string } {
+  const org = target.orgName ?? "Their organisation";
+  switch (reason) {
+    case "person_has_plan":
+      return { who: `${target.personName}'s own bank`, why: "They have a plan of their own." };
+    case "person_has_credits":
+      return { who: `${target.personName}'s own bank`, why: "They have credits of their own." };
+    case "organisation":
+      return { who: target.orgName ? `${org}'s bank` : "Their organisation's bank", why: `${target.personName} has no plan or credits of their own.` };
+    case "person_no_org":
+      return { who: `${target.personName}'s own bank`, why: "They belong to no organisation." };
+  }
+}
+
+export function TicketSidebar({ target }: { target: TicketTarget }) {
+  const api = useLedgerApi();
+  const payer = useQuery({
+    queryKey: keys.payer(target.ticketId, target.personId, target.orgId),
+    queryFn: () => api.payer(target.ticketId, target.personId, target.orgId),
+  });
+  const charges = useQuery({ queryKey: keys.ticketEntries(target.ticketId), queryFn: () => api.ticketEntries(target.ticketId) });
+  useSidebarChrome(payer.data?.wallet);
+
+  if (payer.isPending) return <Loading label="Loading the paying bank…" />;
+  if (payer.error) return <ErrorNotice error={payer.error} onRetry={() => void payer.refetch()} />;
+
+  const { wallet, reason, owner } = payer.data;
+  const words = payerWords(reason, target);
+  const reversed = new Set(charges.data?.entries.map((e) => e.reversesEntryId) ?? []);
+  const chargedTier = charges.data?.entries.find((e) => e.kind === "priority" && !reversed.has(e.id))?.tier ?? null;
+
+  return (
+    <main>
+      <Section title="Paid by">
+        <P5 style={{ margin: "0 0 4px" }} data-testid="payer">
+          <strong>{words.who}</strong> — {words.why}
+        </P5>
+        <WalletSummary wallet={wallet} />
+      </Section>
+      <Section title="This ticket">
+        {charges.isPending && <Loading label="Loading charges…" />}
+        {charges.error && <ErrorNotice error={charges.error} onRetry={() => void charges.refetch()} />}
+        {charges.data && <TicketCharges data={charges.data} agent={target.agent} />}
+      </Section>
+      <Section title="Log time">
+        <LogTime owner={owner} ticketId={target.ticketId} agent={target.agent} />
+      </Section>
+      <Section title="Tier fee">
+        <ChargeTier wallet={wallet} ticketId={target.ticketId} agent={target.agent} alreadyCharged={chargedTier} />
+      </Section>
+    </main>
+  );
+}
