@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { hasCommand } from "./lib.js";
+import { benchGrowth } from "./growth.js";
 import { benchLedgerThroughput } from "./ledger-throughput.js";
 
 async function main() {
@@ -14,26 +15,35 @@ async function main() {
     process.exit(1);
   }
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+  // `npm run bench -- growth` runs one section; no argument runs them all.
+  const sections = new Set(process.argv.slice(2));
+  const wanted = (name: string) => sections.size === 0 || sections.has(name);
   const report: Record<string, unknown> = {
     time: new Date().toISOString(),
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
   };
-  const throughput = await benchLedgerThroughput({ seconds, wallets: 1000 });
-  report.ledgerThroughput = throughput;
+  if (wanted("throughput")) {
+    const throughput = await benchLedgerThroughput({ seconds, wallets: 1000 });
+    report.ledgerThroughput = throughput;
 
-  const pg16 = throughput.runs.find((r) => r.backend === "postgres" && r.clients === 16);
-  const pgbench16 = throughput.pgbench.find((r) => r.clients === 16);
-  if (pg16 && pgbench16) {
-    const ratio = pg16.rps / pgbench16.tps;
-    report.budgets = {
-      debitsVsPgbenchAt16: { ratio: Number(ratio.toFixed(3)), aim: ">= 0.5", met: ratio >= 0.5 },
-      p99At16Ms: { value: pg16.p99, aim: "<= 25", met: pg16.p99 <= 25 },
-      lostOrDuplicated: { value: throughput.integrity.reduce((s, i) => s + i.lost + i.duplicated + i.walletsOutOfBalance, 0), aim: "0" },
-    };
-    console.log(`\nledger debits at 16 clients / pgbench TPS at 16 clients = ${ratio.toFixed(2)} (aim ≥ 0.5); p99 ${pg16.p99.toFixed(1)} ms (aim ≤ 25)`);
+    const pg16 = throughput.runs.find((r) => r.backend === "postgres" && r.clients === 16);
+    const pgbench16 = throughput.pgbench.find((r) => r.clients === 16);
+    if (pg16 && pgbench16) {
+      const ratio = pg16.rps / pgbench16.tps;
+      report.budgets = {
+        debitsVsPgbenchAt16: { ratio: Number(ratio.toFixed(3)), aim: ">= 0.5", met: ratio >= 0.5 },
+        p99At16Ms: { value: pg16.p99, aim: "<= 25", met: pg16.p99 <= 25 },
+        lostOrDuplicated: { value: throughput.integrity.reduce((s, i) => s + i.lost + i.duplicated + i.walletsOutOfBalance, 0), aim: "0" },
+      };
+      console.log(`\nledger debits at 16 clients / pgbench TPS at 16 clients = ${ratio.toFixed(2)} (aim ≥ 0.5); p99 ${pg16.p99.toFixed(1)} ms (aim ≤ 25)`);
+    }
+    for (const i of throughput.integrity) {
+      console.log(`integrity ${i.backend}: ${i.acknowledged} acknowledged, ${i.written} written, lost ${i.lost}, duplicated ${i.duplicated}, banks out of balance ${i.walletsOutOfBalance}`);
+    }
   }
-  for (const i of throughput.integrity) {
-    console.log(`integrity ${i.backend}: ${i.acknowledged} acknowledged, ${i.written} written, lost ${i.lost}, duplicated ${i.duplicated}, banks out of balance ${i.walletsOutOfBalance}`);
+  if (wanted("growth")) {
+    const sizes = process.env.BENCH_GROWTH_SIZES?.split(",").map(Number);
+    report.growth = await benchGrowth({ seconds: Math.min(seconds, 5), sizes });
   }
 
   mkdirSync("bench/results", { recursive: true });

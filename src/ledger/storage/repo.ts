@@ -420,12 +420,18 @@ export async function statementPage(
   limit: number,
   beforeSeq: number | null,
 ): Promise<EntryRow[]> {
-  const rows = await sql.query<EntryDbRow>(
-    `SELECT ${entryColumns} FROM entries e
-     WHERE e.tenant_id = $1 AND e.owner = $2 AND ($3::bigint IS NULL OR e.seq < $3::bigint)
-     ORDER BY e.seq DESC LIMIT $4`,
-    [tenantId, owner, beforeSeq, limit],
-  );
+  // Two statements rather than `($3 IS NULL OR seq < $3)`: a prepared statement's generic plan
+  // can't use that as an index bound, and a deep page would then scan everything newer than it.
+  const rows =
+    beforeSeq === null
+      ? await sql.query<EntryDbRow>(
+          `SELECT ${entryColumns} FROM entries e WHERE e.tenant_id = $1 AND e.owner = $2 ORDER BY e.seq DESC LIMIT $3`,
+          [tenantId, owner, limit],
+        )
+      : await sql.query<EntryDbRow>(
+          `SELECT ${entryColumns} FROM entries e WHERE e.tenant_id = $1 AND e.owner = $2 AND e.seq < $3 ORDER BY e.seq DESC LIMIT $4`,
+          [tenantId, owner, beforeSeq, limit],
+        );
   return rows.map(toEntry);
 }
 
