@@ -1,0 +1,222 @@
+import { act, cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Forwarded } from "./harness.js";
+import { config, createProxy, entry, problem, renderApp, ticketContext, wallet } from "./harness.js";
+
+const proxy = createProxy();
+beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => {
+  cleanup();
+  proxy.reset();
+});
+afterAll(() => proxy.server.close());
+
+function standardLedger(over: { wallet?: ReturnType<typeof wallet>; reason?: string } = {}) {
+  proxy.on("GET", /^\/v1\/tickets\/1234\/payer$/, { body: { owner: "org:42", reason: over.reason ?? "organisation", wallet: over.wallet ?? wallet() } });
+  proxy.on("GET", /^\/v1\/tickets\/1234\/entries$/, {
+    body: { ticketId: "1234", entries: [entry({ kind: "time", amount: -15, minutes: 15, balanceAfter: 1240 })], totals: { net: 15, minutes: 15 } },
+  });
+  proxy.on("GET", /^\/v1\/config$/, { body: config });
+  proxy.on("POST", /\/quote$/, (req: Forwarded) => {
+    const body = req.body as { kind: string; minutes?: number; tier?: string };
+    if (body.kind === "time") return { body: { amount: 30, balance: 1240, balanceAfter: 1210, insufficient: false, billedMinutesBefore: 15, billedMinutesAfter: 45 } };
+    return { body: { amount: 250, balance: 1240, balanceAfter: 990, insufficient: false, billedMinutesBefore: null, billedMinutesAfter: null } };
+  });
+}
+
+beforeEach(() => standardLedger());
+
+async function typeMinutes(value: string) {
+  fireEvent.change(await screen.findByLabelText("Minutes worked"), { target: { value } });
+}
+
+describe("ticket sidebar", () => {
+  it("shows a loading state, then which bank pays and why, the balance, plan and next top-up", async () => {
+    const app = await renderApp(ticketContext());
+    expect(screen.getByRole("status")).toHaveTextContent(/Loading/);
+    const payer = await screen.findByTestId("payer");
+    expect(payer).toHaveTextContent("Analytical Engines Ltd's bank");
+    expect(payer).toHaveTextContent("Ada Lovelace has no plan or credits of their own.");
+    expect(screen.getByTestId("balance")).toHaveTextContent("1,240");
+    expect(screen.getByText("Gold")).toBeTruthy();
+    expect(screen.getByText("Next top-up")).toBeTruthy();
+    // The request named the ticket's person and their primary organisation.
+    const [req] = proxy.requests("GET", /\/payer$/);
+    expect(req?.url.searchParams.get("person")).toBe("77");
+    expect(req?.url.searchParams.get("org")).toBe("42");
+    // Sidebar chrome: the title shows the balance, no alert badge.
+    await waitFor(() => expect(app.parent.setTitle).toHaveBeenLastCalledWith("Credits: 1,240"));
+    expect(app.parent.setBadgeCount).toHaveBeenLastCalledWith(0);
+  });
+
+  it("lists this ticket's charges and their total", async () => {
+    await renderApp(ticketContext());
+    const list = await screen.findByRole("list", { name: "Charges on this ticket" });
+    expect(within(list).getByText("Time · 15 min")).toBeTruthy();
+    expect(screen.getByTestId("ticket-total")).toHaveTextContent("15 credits · 15 min logged");
+  });
+
+  it("turns amber when low and raises the badge", async () => {
+    proxy.reset();
+    standardLedger({ wallet: wallet({ balance: 80, lowBalance: { threshold: 100, state: "low" } }) });
+    const app = await renderApp(ticketContext());
+    await screen.findByTestId("payer");
+    expect(screen.getByText("Running low")).toBeTruthy();
+    expect(screen.getByRole("meter").closest("[data-state]")?.getAttribute("data-state")).toBe("low");
+    await waitFor(() => expect(app.parent.setBadgeCount).toHaveBeenLastCalledWith(1));
+  });
+
+  it("turns red when depleted", async () => {
+    proxy.reset();
+    standardLedger({ wallet: wallet({ balance: 0, grants: [], lowBalance: { threshold: 100, state: "depleted" } }) });
+    const app = await renderApp(ticketContext());
+    await screen.findByTestId("payer");
+    expect(screen.getByText("Empty")).toBeTruthy();
+    expect(screen.getByRole("meter").getAttribute("aria-valuetext")).toBe("0 credits, empty");
+    await waitFor(() => expect(app.parent.setBadgeCount).toHaveBeenLastCalledWith(1));
+  });
+
+  it("says so when the bank is empty and has no plan", async () => {
+    proxy.reset();
+    standardLedger({ reason: "person_no_org", wallet: wallet({ owner: "person:77", balance: 0, plan: null, planSource: "none", grants: [], lowBalance: { threshold: null, state: "ok" } }) });
+    await renderApp(ticketContext({ orgId: null }));
+    expect(await screen.findByTestId("payer")).toHaveTextContent("Ada Lovelace's own bank — They belong to no organisation.");
+    expect(screen.getByText(/no credits and no plan yet/)).toBeTruthy();
+  });
+
+  it("shows an error in plain words, and retries", async () => {
+    proxy.reset();
+    proxy.on("GET", /\/payer$/, { status: 401, body: problem(401, "unauthorized", "bad key") });
+    await renderApp(ticketContext());
+    expect(await screen.findByText("The ledger refused the API key. An admin should check the key in the app's settings.")).toBeTruthy();
+    standardLedger();
+    fireEvent.click(screen.getByRole("button", { name: "Try again" }));
+    expect(await screen.findByTestId("payer")).toBeTruthy();
+  });
+
+  it("previews logged time with the ledger's price and the per-ticket rounding", async () => {
+    await renderApp(ticketContext());
+    await typeMinutes("27");
+    const preview = await screen.findByTestId("time-preview");
+    await waitFor(() => expect(preview).toHaveTextContent("27 min → 30 credits · balance after 1,210"));
+    expect(preview).toHaveTextContent("Ticket billed 15 min → 45 min");
+    const [quote] = proxy.requests("POST", /\/quote$/).filter((r) => (r.body as { kind: string }).kind === "time");
+    expect(quote?.body).toEqual({ kind: "time", minutes: 27, ticketId: "1234" });
+    expect(quote?.url.pathname).toBe("/v1/wallets/org%3A42/quote");
+  });
+
+  it("warns and will not save when the time would overdraw the bank", async () => {
+    proxy.on("POST", /\/quote$/, { body: { amount: 300, balance: 20, balanceAfter: -280, insufficient: true, billedMinutesBefore: 0, billedMinutesAfter: 300 } });
+    await renderApp(ticketContext());
+    await typeMinutes("300");
+    expect(await screen.findByText("This would overdraw the bank: it has 20 credits and this needs 300. Add credits first.")).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Log 300 min" })).toBeDisabled();
+  });
+
+  it("charges once on a double click", async () => {
+    proxy.on("POST", /\/debits$/, async () => {
+      await new Promise((r) => setTimeout(r, 30));
+      return { status: 201, body: { entry: entry({ amount: -30, minutes: 27 }), balance: 1210 } };
+    });
+    await renderApp(ticketContext());
+    await typeMinutes("27");
+    await waitFor(() => expect(screen.getByTestId("time-preview")).toHaveTextContent("30 credits"));
+    const button = screen.getByRole("button", { name: "Log 27 min" });
+    act(() => {
+      fireEvent.click(button);
+      fireEvent.click(button);
+    });
+    expect(await screen.findByText("Logged 27 min: 30 credits charged. Balance now 1,210.")).toBeTruthy();
+    const debits = proxy.requests("POST", /\/debits$/);
+    expect(debits).toHaveLength(1);
+    expect(debits[0]?.body).toEqual({ kind: "time", ticketId: "1234", minutes: 27, agent: "Grace Hopper" });
+    expect(debits[0]?.rawHeaders["Idempotency-Key"]).toMatch(/^app-/);
+  });
+
+  it("retries a failed charge with the same Idempotency-Key, and uses a new one for the next action", async () => {
+    let calls = 0;
+    proxy.on("POST", /\/debits$/, () => {
+      calls += 1;
+      if (calls === 1) return { status: 503, body: problem(503, "service_unavailable", "busy") };
+      return { status: 201, body: { entry: entry({ amount: -30 }), balance: 1210 } };
+    });
+    await renderApp(ticketContext());
+    await typeMinutes("27");
+    await waitFor(() => expect(screen.getByTestId("time-preview")).toHaveTextContent("30 credits"));
+    fireEvent.click(screen.getByRole("button", { name: "Log 27 min" }));
+    expect(await screen.findByText(/Nothing was charged. The ledger is temporarily unavailable/)).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Log 27 min" }));
+    await screen.findByText(/Logged 27 min/);
+    await typeMinutes("27");
+    await waitFor(() => expect(screen.getByRole("button", { name: "Log 27 min" })).not.toBeDisabled());
+    fireEvent.click(screen.getByRole("button", { name: "Log 27 min" }));
+    await waitFor(() => expect(proxy.requests("POST", /\/debits$/)).toHaveLength(3));
+    const [first, retry, next] = proxy.requests("POST", /\/debits$/).map((r) => r.rawHeaders["Idempotency-Key"]);
+    expect(retry).toBe(first);
+    expect(next).not.toBe(first);
+  });
+
+  it("explains a refused charge: insufficient credits with balance and need", async () => {
+    proxy.on("POST", /\/debits$/, { status: 409, body: problem(409, "insufficient_credits", "no", { balance: 10, required: 30 }) });
+    await renderApp(ticketContext());
+    await typeMinutes("27");
+    await waitFor(() => expect(screen.getByTestId("time-preview")).toHaveTextContent("30 credits"));
+    fireEvent.click(screen.getByRole("button", { name: "Log 27 min" }));
+    expect(await screen.findByText("Nothing was charged. Not enough credits: the bank has 10 and this needs 30.")).toBeTruthy();
+  });
+
+  it("keeps the timer in Deskpro user state, so it survives the sidebar reloading", async () => {
+    const startedAt = new Date(Date.now() - 27 * 60_000 - 5_000).toISOString();
+    const app = await renderApp(ticketContext(), { userState: { timer_ticket_1234: JSON.stringify({ startedAt, elapsedMs: 0 }) } });
+    await screen.findByTestId("payer");
+    fireEvent.click(screen.getByRole("button", { name: "Timer" }));
+    await waitFor(() => expect(screen.getByTestId("timer")).toHaveTextContent(/^00:27:0\d$/));
+    expect(app.parent._userStateGet).toHaveBeenCalledWith("timer_ticket_1234");
+    fireEvent.click(screen.getByRole("button", { name: "Pause" }));
+    await waitFor(() => expect(app.parent._userStateSet).toHaveBeenCalled());
+    const saved = JSON.parse(app.userState.get("timer_ticket_1234") as string) as { startedAt: string | null; elapsedMs: number };
+    expect(saved.startedAt).toBeNull();
+    expect(saved.elapsedMs).toBeGreaterThan(27 * 60_000);
+    fireEvent.click(screen.getByRole("button", { name: "Use this time" }));
+    expect((screen.getByLabelText("Minutes worked") as HTMLInputElement).value).toBe("28");
+  });
+
+  it("starting the timer saves it to user state", async () => {
+    const app = await renderApp(ticketContext());
+    await screen.findByTestId("payer");
+    fireEvent.click(screen.getByRole("button", { name: "Timer" }));
+    await waitFor(() => expect(screen.getByRole("button", { name: "Start" })).not.toBeDisabled());
+    fireEvent.click(screen.getByRole("button", { name: "Start" }));
+    await waitFor(() => expect(app.parent._userStateSet).toHaveBeenCalled());
+    const [name, value] = app.parent._userStateSet.mock.calls[0] as [string, string];
+    expect(name).toBe("timer_ticket_1234");
+    expect((JSON.parse(value) as { startedAt: string | null }).startedAt).not.toBeNull();
+  });
+
+  it("refunds an entry only with a reason", async () => {
+    proxy.on("POST", /^\/v1\/entries\/ent_[0-9a-z]+\/reversal$/, { status: 201, body: { entry: entry({ kind: "refund", amount: 15 }), balance: 1255 } });
+    await renderApp(ticketContext());
+    fireEvent.click(await screen.findByRole("button", { name: /^Refund Time · 15 min/ }));
+    fireEvent.click(screen.getByRole("button", { name: "Refund 15 credits" }));
+    expect(await screen.findByText("Say why you are refunding this.")).toBeTruthy();
+    expect(proxy.requests("POST", /reversal$/)).toHaveLength(0);
+    fireEvent.change(screen.getByLabelText("Reason for the refund"), { target: { value: "Logged on the wrong ticket" } });
+    fireEvent.click(screen.getByRole("button", { name: "Refund 15 credits" }));
+    await waitFor(() => expect(proxy.requests("POST", /reversal$/)).toHaveLength(1));
+    const [req] = proxy.requests("POST", /reversal$/);
+    expect(req?.body).toEqual({ reason: "Logged on the wrong ticket", agent: "Grace Hopper" });
+    expect(req?.rawHeaders["Idempotency-Key"]).toBeTruthy();
+  });
+
+  it("charges a tier fee after showing its price", async () => {
+    proxy.on("POST", /\/debits$/, { status: 201, body: { entry: entry({ kind: "priority", amount: -150, tier: "4-hour", minutes: null }), balance: 1090 } });
+    await renderApp(ticketContext());
+    const select = await screen.findByLabelText("Response tier");
+    expect(within(select).queryByText(/Standard response/)).toBeNull();
+    fireEvent.change(select, { target: { value: "4-hour" } });
+    fireEvent.click(screen.getByRole("button", { name: "Charge tier fee" }));
+    expect(await screen.findByText("Charged 150 credits. Balance now 1,090.")).toBeTruthy();
+    const [req] = proxy.requests("POST", /\/debits$/);
+    expect(req?.body).toEqual({ kind: "priority", ticketId: "1234", tier: "4-hour", agent: "Grace Hopper" });
+  });
+});
