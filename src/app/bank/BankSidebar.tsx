@@ -21,13 +21,13 @@ export function BankSidebar({ owner, name, agent }: { owner: string; name: strin
       <Section title="Last 90 days">
         <BurnDown owner={owner} balance={wallet.data.balance} />
       </Section>
-      <Section title="Credits">
+      <Section title="Spendable credits">
         <Grants grants={wallet.data.grants} />
       </Section>
       <Section title="Add or remove credits">
         <AdjustCredits owner={owner} agent={agent} />
       </Section>
-      <Section title="Plan">
+      <Section title="Membership plan">
         <AssignPlan wallet={wallet.data} agent={agent} />
       </Section>
       <Section title="Statement">

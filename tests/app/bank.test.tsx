@@ -1,0 +1,141 @@
+import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Forwarded } from "./harness.js";
+import { config, createProxy, entry, grant, organisationContext, renderApp, userContext, wallet } from "./harness.js";
+import { balanceSeries, estimateNextTopUp, forecast } from "../../src/app/bank/insights.js";
+
+const proxy = createProxy();
+beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => {
+  cleanup();
+  proxy.reset();
+});
+afterAll(() => proxy.server.close());
+
+const DAY = 86_400_000;
+const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString();
+
+function bankLedger(owner: string, over: Partial<ReturnType<typeof wallet>> = {}) {
+  const expiresSoon = new Date(Date.now() + 3 * DAY).toISOString();
+  proxy.on("GET", /^\/v1\/wallets\/[^/]+$/, {
+    body: wallet({ owner, grants: [grant({ remaining: 240, amount: 500, expiresAt: expiresSoon, source: "manual" }), grant({ remaining: 1000, amount: 1000 })], ...over }),
+  });
+  proxy.on("GET", /^\/v1\/config$/, { body: config });
+  proxy.on("GET", /\/entries$/, (req: Forwarded) => {
+    const limit = Number(req.url.searchParams.get("limit"));
+    const cursor = req.url.searchParams.get("cursor");
+    if (limit === 500) {
+      // The burn-down's history: 60 credits a day over the last 30 days.
+      const entries = Array.from({ length: 30 }, (_, i) => entry({ owner, amount: -60, balanceAfter: 1240 + i * 60, createdAt: daysAgo(i + 0.5), minutes: 60 }));
+      return { body: { entries, nextCursor: null } };
+    }
+    if (!cursor) return { body: { entries: [entry({ owner, reason: "Page one entry", createdAt: daysAgo(1) })], nextCursor: "c2" } };
+    return { body: { entries: [entry({ owner, kind: "grant", amount: 2000, minutes: null, ticketId: null, reason: "Page two entry", createdAt: daysAgo(40) })], nextCursor: null } };
+  });
+}
+
+describe("user sidebar", () => {
+  beforeEach(() => bankLedger("person:77"));
+
+  it("shows the person's bank: balance, plan, grants with expiry badges", async () => {
+    const app = await renderApp(userContext());
+    expect(await screen.findByText("Ada Lovelace's bank")).toBeTruthy();
+    expect(screen.getByTestId("balance")).toHaveTextContent("1,240");
+    expect(proxy.requests("GET", /^\/v1\/wallets\/person%3A77$/)).toHaveLength(1);
+    const grants = screen.getByRole("list", { name: "Grants" });
+    expect(within(grants).getByText("Expires in 3 days")).toBeTruthy();
+    expect(within(grants).getByText("No expiry")).toBeTruthy();
+    await waitFor(() => expect(app.parent.setTitle).toHaveBeenLastCalledWith("Credits: 1,240"));
+  });
+
+  it("pages through the statement", async () => {
+    await renderApp(userContext());
+    expect(await screen.findByText(/Page one entry/)).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Show older entries" }));
+    expect(await screen.findByText(/Page two entry/)).toBeTruthy();
+    const pages = proxy.requests("GET", /\/entries$/).filter((r) => r.url.searchParams.get("limit") === "10");
+    expect(pages.map((p) => p.url.searchParams.get("cursor"))).toEqual([null, "c2"]);
+    expect(screen.queryByRole("button", { name: "Show older entries" })).toBeNull();
+  });
+
+  it("draws the 90-day burn-down and forecasts when the credits run out", async () => {
+    await renderApp(userContext());
+    expect(await screen.findByTestId("sparkline")).toBeTruthy();
+    expect(screen.getByTestId("forecast")).toHaveTextContent("At the last 30 days' pace (about 60 credits a day), runs out in about 21 days.");
+  });
+
+  it("adds credits only with a reason, with an expiry at the end of the chosen day", async () => {
+    proxy.on("POST", /\/grants$/, { status: 201, body: { entry: entry({ kind: "grant", amount: 500 }), balance: 1740 } });
+    await renderApp(userContext());
+    fireEvent.change(await screen.findByLabelText("Credits"), { target: { value: "500" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add credits" }));
+    expect(await screen.findByText("A reason is required: it goes on the statement.")).toBeTruthy();
+    expect(proxy.requests("POST", /\/grants$/)).toHaveLength(0);
+    fireEvent.change(screen.getByLabelText("Reason (required)"), { target: { value: "Goodwill after outage" } });
+    fireEvent.change(screen.getByLabelText("Expires on (optional)"), { target: { value: "2099-12-31" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add credits" }));
+    expect(await screen.findByText("Added 500 credits. Balance now 1,740.")).toBeTruthy();
+    const [req] = proxy.requests("POST", /\/grants$/);
+    expect(req?.url.pathname).toBe("/v1/wallets/person%3A77/grants");
+    expect(req?.body).toMatchObject({ amount: 500, reason: "Goodwill after outage", source: "manual", agent: "Grace Hopper" });
+    expect(new Date((req?.body as { expiresAt: string }).expiresAt).getFullYear()).toBe(2099);
+    expect(req?.rawHeaders["Idempotency-Key"]).toMatch(/^app-/);
+  });
+
+  it("removes credits as a manual charge with a reason", async () => {
+    proxy.on("POST", /\/debits$/, { status: 201, body: { entry: entry({ kind: "manual", amount: -40 }), balance: 1200 } });
+    await renderApp(userContext());
+    fireEvent.change(await screen.findByLabelText("Change"), { target: { value: "remove" } });
+    fireEvent.change(screen.getByLabelText("Credits"), { target: { value: "40" } });
+    fireEvent.change(screen.getByLabelText("Reason (required)"), { target: { value: "Correction" } });
+    fireEvent.click(screen.getByRole("button", { name: "Remove credits" }));
+    expect(await screen.findByText("Removed 40 credits. Balance now 1,200.")).toBeTruthy();
+    expect(proxy.requests("POST", /\/debits$/)[0]?.body).toEqual({ kind: "manual", amount: 40, reason: "Correction", agent: "Grace Hopper" });
+  });
+});
+
+describe("organisation sidebar", () => {
+  beforeEach(() => bankLedger("org:42"));
+
+  it("shows the organisation's bank and assigns a plan with an Idempotency-Key", async () => {
+    proxy.on("PUT", /\/plan$/, (req: Forwarded) => ({ body: wallet({ plan: { ...config.config.plans[1]!, rollover: { type: "none" } } as never, planSource: "wallet" }), status: req.body ? 200 : 400 }));
+    await renderApp(organisationContext());
+    expect(await screen.findByText("Analytical Engines Ltd's bank")).toBeTruthy();
+    expect(proxy.requests("GET", /^\/v1\/wallets\/org%3A42$/)).toHaveLength(1);
+    fireEvent.change(await screen.findByLabelText("Plan"), { target: { value: "silver" } });
+    fireEvent.click(screen.getByRole("button", { name: "Assign plan" }));
+    expect(await screen.findByText("The bank is now on Silver.")).toBeTruthy();
+    const [req] = proxy.requests("PUT", /\/plan$/);
+    expect(req?.url.pathname).toBe("/v1/wallets/org%3A42/plan");
+    expect(req?.body).toEqual({ plan: "silver", agent: "Grace Hopper" });
+    expect(req?.rawHeaders["Idempotency-Key"]).toMatch(/^app-/);
+  });
+
+  it("explains an empty bank", async () => {
+    proxy.reset();
+    bankLedger("org:42", { balance: 0, plan: null, planSource: "none", grants: [], lowBalance: { threshold: null, state: "ok" } });
+    await renderApp(organisationContext());
+    expect(await screen.findByText(/no credits and no plan yet/)).toBeTruthy();
+    expect(screen.getByText("No spendable credits.")).toBeTruthy();
+  });
+});
+
+describe("burn-down and top-up arithmetic", () => {
+  const now = new Date("2026-11-24T12:00:00Z");
+  it("starts the series from the balance before the window", () => {
+    const entries = [entry({ amount: -10, balanceAfter: 90, createdAt: "2026-11-20T00:00:00Z" }), entry({ amount: 100, balanceAfter: 100, createdAt: "2026-01-01T00:00:00Z" })];
+    const series = balanceSeries(entries, 90, now, 90);
+    expect(series.map((p) => p.balance)).toEqual([100, 90, 90]);
+  });
+  it("counts refunds against spending and ignores grants", () => {
+    const entries = [entry({ amount: -300, createdAt: "2026-11-20T00:00:00Z" }), entry({ kind: "refund", amount: 60, createdAt: "2026-11-21T00:00:00Z" }), entry({ kind: "grant", amount: 5000, createdAt: "2026-11-22T00:00:00Z" })];
+    expect(forecast(entries, 240, now)).toEqual({ kind: "runs-out", perDay: 8, days: 30 });
+    expect(forecast([], 240, now)).toEqual({ kind: "no-spending" });
+    expect(forecast(entries, 0, now)).toEqual({ kind: "empty" });
+  });
+  it("estimates the next calendar top-up", () => {
+    const plan = config.config.plans[0]! as never;
+    expect(estimateNextTopUp(plan, now)?.toISOString()).toBe("2026-12-01T00:00:00.000Z");
+    expect(estimateNextTopUp(null, now)).toBeNull();
+  });
+});
