@@ -222,6 +222,7 @@ export const ErrorCode = {
   unsupportedMediaType: "unsupported_media_type",
   methodNotAllowed: "method_not_allowed",
   serviceUnavailable: "service_unavailable",
+  rateLimited: "rate_limited",
   internal: "internal_error",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -11,6 +11,8 @@ export interface LedgerServerOptions {
   dataDir?: string;
   /** PostgreSQL connections; more than the cores' worth rarely helps. */
   poolSize?: number;
+  /** Client addresses come from X-Forwarded-For (set only behind a proxy that writes it). */
+  trustProxy?: boolean;
   log?: Logger;
   clock?: Clock;
 }
@@ -29,6 +31,7 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.LEDGER_DATA_DIR || ".data/ledger",
     poolSize: env.LEDGER_POOL_SIZE ? Number(env.LEDGER_POOL_SIZE) : undefined,
+    trustProxy: env.LEDGER_TRUST_PROXY === "true",
   };
 }
 
@@ -40,7 +43,7 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
     poolSize: options.poolSize,
   });
   await migrate(db);
-  const app = createLedgerApp({ db, log: options.log ?? jsonLogger, clock: options.clock });
+  const app = createLedgerApp({ db, log: options.log ?? jsonLogger, clock: options.clock, trustProxy: options.trustProxy });
   const host = options.host ?? "127.0.0.1";
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, (info) => resolve({ server, port: info.port }));

@@ -7,7 +7,11 @@ import type { Clock, LedgerContext } from "../service.js";
 import { authenticate } from "../tenants.js";
 import { isDatabaseUnavailable, type Database } from "../storage/db.js";
 import { canonicalJson, sha256Hex } from "./canonical.js";
+import { problemResponse } from "./problem.js";
+import { clientAddress, rateLimit } from "./rate-limit.js";
 import { registerRoutes } from "./routes.js";
+
+export { problemResponse };
 
 export type LogLine = Record<string, unknown>;
 export type Logger = (line: LogLine) => void;
@@ -19,6 +23,10 @@ export interface LedgerAppDeps {
   log?: Logger;
   /** Largest accepted request body. */
   maxBodyBytes?: number;
+  /** Allowance of each client on the endpoints that take no API key (webhooks, customer pages). */
+  publicRateLimit?: { burst: number; perSecond: number };
+  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
+  trustProxy?: boolean;
 }
 
 export type LedgerEnv = {
@@ -35,12 +43,6 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
 export const jsonLogger: Logger = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 
-export function problemResponse(problem: ProblemError, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(problem.toBody()), {
-    status: problem.status,
-    headers: { "content-type": "application/problem+json", ...headers },
-  });
-}
 
 async function readBodyCapped(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
@@ -166,6 +168,21 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   });
 
   app.notFound(() => problemResponse(problems.notFound("No such endpoint.")));
+
+  // Endpoints without an API key are open to anyone: each client (address, and tenant where the
+  // path names one) gets its own allowance, so one flood can't starve the others.
+  const publicLimit = deps.publicRateLimit ?? { burst: 60, perSecond: 5 };
+  app.use(
+    "*",
+    rateLimit({
+      ...publicLimit,
+      key: (c) => {
+        if (c.req.path === "/healthz" || (c.req.path.startsWith("/v1/") && c.req.path !== "/v1/openapi.json")) return null;
+        const tenantInPath = /\/(tnt_[0-9a-z]{26})(?:\/|$)/.exec(c.req.path)?.[1] ?? "-";
+        return `${clientAddress(c, deps.trustProxy ?? false)}|${tenantInPath}`;
+      },
+    }),
+  );
 
   app.get("/healthz", (c) => c.json({ ok: true as const }));
 
