@@ -1,0 +1,87 @@
+import { act, cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { checkLedgerUrl } from "../../src/app/admin/AdminPage.js";
+import type { Forwarded } from "./harness.js";
+import { config, createProxy, renderApp } from "./harness.js";
+
+const proxy = createProxy();
+beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => {
+  cleanup();
+  proxy.reset();
+});
+afterAll(() => proxy.server.close());
+
+async function openAdmin(settings: Record<string, unknown>) {
+  const app = await renderApp({ type: "admin_settings", settings: {} }, { hash: "#/admin" });
+  act(() => app.changeAdminSettings(settings));
+  return app;
+}
+
+describe("admin settings page", () => {
+  it("verifies the connection with the values being typed, through the admin generic proxy", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    expect(await screen.findByText(/Connected. Configuration version 3/)).toBeTruthy();
+    const [req] = proxy.forwarded;
+    expect(req?.proxy).toBe("admin");
+    expect(req?.rawUrl).toBe("https://credits.example.com/v1/config");
+    expect(req?.rawHeaders.Authorization).toBe("Bearer typed-key");
+    expect((await screen.findAllByLabelText("Price (credits)")).length).toBe(3);
+  });
+
+  it("blocks Deskpro's Save while the URL is not https", async () => {
+    const app = await openAdmin({ ledger_url: "http://credits.example.com", ledger_api_key: "k" });
+    await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith("The ledger URL must start with https://", undefined));
+    expect(screen.getByRole("button", { name: "Verify connection" })).toBeDisabled();
+  });
+
+  it("reports a refused key in plain words", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { status: 401, body: { type: "about:blank", title: "Unauthorized", status: 401, detail: "no", code: "unauthorized" } });
+    const app = await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "wrong" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    expect(await screen.findByText(/The ledger refused the API key/)).toBeTruthy();
+    await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith(expect.stringMatching(/refused the API key/), undefined));
+  });
+
+  it("shows field messages for invalid input and marks the setting invalid; saves valid changes with If-Match", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("PUT", /^\/v1\/config$/, (req: Forwarded) => ({ body: { ...config, config: req.body, version: 4 } }));
+    const app = await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    const prices = await screen.findAllByLabelText("Price (credits)");
+    fireEvent.change(prices[2] as HTMLElement, { target: { value: "2.5" } });
+    expect(await screen.findByText("Use a whole number, e.g. 60.")).toBeTruthy();
+    await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith("Tier 3: Use a whole number, e.g. 60.", undefined));
+    expect(screen.getByRole("button", { name: "Save configuration" })).toBeDisabled();
+
+    fireEvent.change(prices[2] as HTMLElement, { target: { value: "300" } });
+    await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith("Save or discard the credits configuration first.", undefined));
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    expect(await screen.findByText("Configuration saved (version 4).")).toBeTruthy();
+    const [put] = proxy.requests("PUT", /^\/v1\/config$/);
+    expect(put?.rawHeaders["If-Match"]).toBe('"3"');
+    expect((put?.body as typeof config.config).tiers[2]?.price).toBe(300);
+    await waitFor(() => expect(app.parent._setAdminSetting).toHaveBeenLastCalledWith(JSON.stringify({ configVersion: 4 })));
+  });
+
+  it("catches a plan offering a tier that does not exist", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    const offered = await screen.findAllByLabelText("Tiers offered (keys, comma-separated)");
+    fireEvent.change(offered[1] as HTMLElement, { target: { value: "4-hour, 2-hour" } });
+    expect(await screen.findByText('No tier has the key "2-hour"')).toBeTruthy();
+  });
+});
+
+describe("ledger URL check", () => {
+  it.each([
+    ["https://credits.example.com", null],
+    ["http://127.0.0.1:8787", null],
+    ["https://credits.example.com/", "Leave out the trailing slash."],
+    ["ftp://x", "The ledger URL must start with https://"],
+    ["nope", "That isn't a URL. It looks like https://credits.example.com"],
+  ])("%s", (url, message) => expect(checkLedgerUrl(url)).toBe(message));
+});
