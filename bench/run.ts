@@ -5,23 +5,31 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { hasCommand } from "./lib.js";
+import { measureAppSize } from "./app-size.js";
 import { benchGrowth } from "./growth.js";
 import { benchLedgerThroughput } from "./ledger-throughput.js";
 
 async function main() {
+  // `npm run bench -- growth` runs one section (app, throughput, growth, app-load); no argument runs them all.
+  const sections = new Set(process.argv.slice(2));
+  const wanted = (name: string) => sections.size === 0 || sections.has(name);
   const missing = ["wrk", "pgbench"].filter((name) => !hasCommand(name));
-  if (missing.length) {
+  if (missing.length && (wanted("throughput") || wanted("growth"))) {
     console.error(`npm run bench needs ${missing.join(" and ")} (Debian: apt-get install -y ${missing.map((m) => (m === "pgbench" ? "postgresql" : m)).join(" ")}).`);
     process.exit(1);
   }
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-  // `npm run bench -- growth` runs one section; no argument runs them all.
-  const sections = new Set(process.argv.slice(2));
-  const wanted = (name: string) => sections.size === 0 || sections.has(name);
   const report: Record<string, unknown> = {
     time: new Date().toISOString(),
     machine: { cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version },
   };
+  if (wanted("app")) {
+    const size = measureAppSize();
+    report.appSize = size;
+    console.log(
+      `app: ${(size.initialJsGzipBytes / 1000).toFixed(1)} kB gzip of JavaScript at start (${(size.initialJsBytes / 1000).toFixed(0)} kB raw; budget 180 kB, Deskpro's template 276 kB); ${(size.lazyJsGzipBytes / 1000).toFixed(1)} kB more loaded later\n`,
+    );
+  }
   if (wanted("throughput")) {
     const throughput = await benchLedgerThroughput({ seconds, wallets: 1000 });
     report.ledgerThroughput = throughput;
