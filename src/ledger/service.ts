@@ -1,6 +1,6 @@
 /**
- * The ledger's use cases. Each write is one database transaction that claims its idempotency key,
- * locks the bank, settles lapsed grants, asks the domain what to do and appends the entry.
+ * The ledger's use cases. Each write is one database transaction that claims its idempotency key
+ * and locks the bank, settles lapsed grants, asks the domain what to do and appends the entry.
  * No SQL here (see storage/repo.ts) and no HTTP (see http/).
  */
 import {
@@ -145,16 +145,23 @@ async function settleLapsedGrants(tx: Sql, tenantId: string, wallet: repo.Wallet
 /**
  * Runs a write once per idempotency key. The key is claimed inside the write's transaction, so a
  * failed write leaves no trace and a concurrent duplicate waits for the first and replays its answer.
+ *
+ * A write that knows its bank (`owner`) gets it locked in the same round trip as the claim. Lock
+ * order everywhere: idempotency key, then bank, then ticket. One order means no deadlocks.
  */
 async function idempotentWrite<T>(
   ctx: LedgerContext,
   tenantId: string,
   idempotency: Idempotency,
-  work: (tx: Sql, now: Date, complete: { key: string }) => Promise<{ status: number; body: T; recorded?: boolean }>,
+  owner: string | null,
+  work: (tx: Sql, now: Date, wallet: repo.LockedWallet | null) => Promise<{ status: number; body: T; recorded?: boolean }>,
 ): Promise<WriteOutcome<T>> {
   return ctx.db.transaction(async (tx) => {
     const now = ctx.clock();
-    const claim = await repo.claimIdempotencyKey(tx, tenantId, idempotency.key, idempotency.requestHash, now);
+    const { claim, wallet } =
+      owner === null
+        ? { claim: await repo.claimIdempotencyKey(tx, tenantId, idempotency.key, idempotency.requestHash, now), wallet: null }
+        : await repo.claimKeyAndLockWallet(tx, tenantId, idempotency.key, idempotency.requestHash, now, owner);
     if (claim.state === "done") {
       if (claim.requestHash !== idempotency.requestHash) {
         throw problems.conflict(
@@ -165,7 +172,7 @@ async function idempotentWrite<T>(
       }
       return { status: claim.status, body: claim.response as T, replayed: true };
     }
-    const result = await work(tx, now, { key: idempotency.key });
+    const result = await work(tx, now, wallet);
     if (!result.recorded) await repo.completeIdempotencyKey(tx, tenantId, idempotency.key, result.status, result.body);
     return { status: result.status, body: result.body, replayed: false };
   });
@@ -361,14 +368,14 @@ export async function grantCredits(
   request: GrantRequest & { source: GrantSource; paid?: boolean },
   idempotency: Idempotency,
 ): Promise<WriteOutcome<WriteResult>> {
-  return idempotentWrite(ctx, tenantId, idempotency, async (tx, now) => {
+  return idempotentWrite(ctx, tenantId, idempotency, owner, async (tx, now, locked) => {
     const expiresAt = request.expiresAt ? new Date(request.expiresAt) : null;
     if (expiresAt && expiresAt <= now) {
       throw new ProblemError(400, "invalid_request", "Invalid request", "expiresAt must be in the future.", {
         errors: [{ path: "expiresAt", message: "must be in the future" }],
       });
     }
-    const wallet = await repo.lockWallet(tx, tenantId, owner, now);
+    const wallet = locked!;
     const settled = await settleLapsedGrants(tx, tenantId, wallet, now);
     const { toGrant } = splitIncomingCredit(settled.balance, request.amount);
     const grantId = newId("grt", now);
@@ -413,10 +420,9 @@ export async function debitCredits(
   request: DebitRequest,
   idempotency: Idempotency,
 ): Promise<WriteOutcome<WriteResult>> {
-  return idempotentWrite(ctx, tenantId, idempotency, async (tx, now) => {
-    // Lock order everywhere: idempotency key, then ticket, then bank. One order means no deadlocks.
+  return idempotentWrite(ctx, tenantId, idempotency, owner, async (tx, now, locked) => {
+    const wallet = locked!;
     if (request.kind !== "manual") await repo.lockTicket(tx, tenantId, request.ticketId);
-    const wallet = await repo.lockWallet(tx, tenantId, owner, now);
     const { config } = parseConfigRow(tenantId, wallet.config);
     const settled = await settleLapsedGrants(tx, tenantId, wallet, now);
     const { plan } = resolvePlan(config, wallet);
@@ -455,14 +461,14 @@ export async function reverseEntry(
   request: ReversalRequest,
   idempotency: Idempotency,
 ): Promise<WriteOutcome<WriteResult>> {
-  return idempotentWrite(ctx, tenantId, idempotency, async (tx, now) => {
+  return idempotentWrite(ctx, tenantId, idempotency, null, async (tx, now) => {
     const original = await repo.findEntry(tx, tenantId, entryId);
     if (!original) throw problems.notFound(`No entry ${entryId}.`);
     if (!REFUNDABLE_KINDS.has(original.kind) && original.kind !== "grant") {
       throw problems.conflict("not_reversible", "Not reversible", `A ${original.kind} entry can't be reversed; only debits and grants can.`);
     }
-    if (original.ticketId) await repo.lockTicket(tx, tenantId, original.ticketId);
     const wallet = await repo.lockWallet(tx, tenantId, original.owner, now);
+    if (original.ticketId) await repo.lockTicket(tx, tenantId, original.ticketId);
     const existing = await repo.findReversalOf(tx, original.id);
     if (existing) {
       throw problems.conflict("already_reversed", "Already reversed", `Entry ${original.id} was already reversed by ${existing}.`, {
@@ -538,12 +544,11 @@ export async function assignPlan(
   request: AssignPlanRequest,
   idempotency: Idempotency,
 ): Promise<WriteOutcome<Wallet>> {
-  return idempotentWrite(ctx, tenantId, idempotency, async (tx, now) => {
-    const { config } = await loadConfig(tx, tenantId);
+  return idempotentWrite(ctx, tenantId, idempotency, owner, async (tx, now, locked) => {
+    const { config } = parseConfigRow(tenantId, locked!.config);
     if (request.plan !== null && !findPlan(config, request.plan)) {
       throw problems.unprocessable("unknown_plan", "Unknown plan", `No plan has the key "${request.plan}".`);
     }
-    await repo.lockWallet(tx, tenantId, owner, now);
     await repo.setWalletPlan(tx, tenantId, owner, request.plan, now);
     return { status: 200, body: await buildWallet(tx, tenantId, owner, config, now) };
   });

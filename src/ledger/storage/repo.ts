@@ -503,11 +503,62 @@ export async function claimIdempotencyKey(
     [tenantId, key, requestHash, now],
   );
   if (inserted.length > 0) return { state: "claimed" };
-  const rows = await sql.query<{ request_hash: string; status: number; response: string }>(
+  return existingClaim(sql, tenantId, key);
+}
+
+/**
+ * Claims the key and locks the bank in one round trip (the write path's first statement): the
+ * claim may wait for a concurrent holder of the key, then the bank's row is locked. A bank that
+ * doesn't exist yet is created and locked in a second step.
+ */
+export async function claimKeyAndLockWallet(
+  sql: Sql,
+  tenantId: string,
+  key: string,
+  requestHash: string,
+  now: Date,
+  owner: string,
+): Promise<{ claim: IdempotencyClaim; wallet: LockedWallet | null }> {
+  const rows = await sql.query<WalletDbRow & { claimed: number; config: unknown; config_version: number | null; config_updated_at: Date | null }>(
+    `WITH claim AS (
+       INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at) VALUES ($1, $3, $4, $5)
+       ON CONFLICT (tenant_id, key) DO NOTHING RETURNING 1
+     )
+     SELECT (SELECT count(*) FROM claim)::int AS claimed,
+            w.owner, w.balance, w.plan_key, w.updated_at, c.config, c.version AS config_version, c.updated_at AS config_updated_at
+     FROM wallets w LEFT JOIN tenant_configs c ON c.tenant_id = w.tenant_id
+     WHERE w.tenant_id = $1 AND w.owner = $2
+     FOR UPDATE OF w`,
+    [tenantId, owner, key, requestHash, now],
+  );
+  const row = rows[0];
+  if (row) {
+    if (row.claimed === 0) return { claim: await existingClaim(sql, tenantId, key), wallet: null };
+    return {
+      claim: { state: "claimed" },
+      wallet: {
+        ...toWallet(row),
+        config: row.config_version === null ? null : { config: row.config, version: row.config_version, updatedAt: row.config_updated_at! },
+      },
+    };
+  }
+  // A new bank: the statement claimed (or found) the key but had no row to lock.
+  const existing = await existingClaim(sql, tenantId, key);
+  if (existing.state === "done") return { claim: existing, wallet: null };
+  return { claim: existing, wallet: await lockWallet(sql, tenantId, owner, now) };
+}
+
+/**
+ * The key's record. One without an answer can only be this transaction's own claim: another
+ * transaction's claim is invisible until it commits, and it commits with its answer.
+ */
+async function existingClaim(sql: Sql, tenantId: string, key: string): Promise<IdempotencyClaim> {
+  const rows = await sql.query<{ request_hash: string; status: number | null; response: string | null }>(
     "SELECT request_hash, status, response FROM idempotency_keys WHERE tenant_id = $1 AND key = $2",
     [tenantId, key],
   );
   const row = rows[0]!;
+  if (row.status === null || row.response === null) return { state: "claimed" };
   return { state: "done", requestHash: row.request_hash, status: row.status, response: JSON.parse(row.response) };
 }
 
