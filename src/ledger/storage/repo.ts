@@ -262,23 +262,8 @@ export async function insertGrant(sql: Sql, grant: NewGrant): Promise<void> {
 // Entries
 // ---------------------------------------------------------------------------------------------
 
-export interface EntryRow {
-  seq: number;
-  id: string;
-  owner: string;
-  kind: string;
-  amount: number;
-  balanceAfter: number;
-  reason: string | null;
-  ticketId: string | null;
-  agent: string | null;
-  minutes: number | null;
-  tier: string | null;
-  grantId: string | null;
-  reversesEntryId: string | null;
-  createdAt: Date;
-  draws: { grantId: string; amount: number }[];
-}
+/** A journal entry as stored: what was written, its place in the journal and its draws. */
+export type EntryRow = Omit<NewEntry, "tenantId"> & { seq: number; draws: { grantId: string; amount: number }[] };
 type EntryDbRow = {
   seq: number;
   id: string;
