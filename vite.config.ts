@@ -15,6 +15,11 @@ export default defineConfig({
     chunkSizeWarningLimit: 600,
     rolldownOptions: {
       input: "index.html",
+      // React Query marks its modules "use client" for server components; meaningless in an iframe app.
+      onLog(level, log, handler) {
+        if (log.code === "MODULE_LEVEL_DIRECTIVE") return;
+        handler(level, log);
+      },
     },
   },
 });

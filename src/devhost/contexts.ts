@@ -1,0 +1,80 @@
+/**
+ * The contexts Deskpro sends a sidebar app with onReady/onShow/onChange, built from the demo
+ * helpdesk. Shapes follow what Deskpro sends (ids as strings, camelCase, the ticket's primary
+ * user with their organisation memberships, the current agent); settings carry only the
+ * settings that are not backend-only, as in Deskpro.
+ */
+import type { Helpdesk, HelpdeskPerson } from "./store.js";
+import { DEMO_AGENT_ID } from "./store.js";
+
+export type View = { type: "ticket"; id: number } | { type: "user"; id: number } | { type: "organisation"; id: number } | { type: "admin" };
+
+export interface DeskproContext {
+  type: string;
+  settings: Record<string, string>;
+  data?: Record<string, unknown>;
+}
+
+function personData(desk: Helpdesk, person: HelpdeskPerson) {
+  const org = person.organization === null ? null : desk.organizations.find((o) => o.id === person.organization) ?? null;
+  const membership = org ? { position: "", isManager: "0", organization: { id: String(org.id), name: org.name } } : undefined;
+  return {
+    id: String(person.id),
+    isAgent: person.is_agent,
+    firstName: person.first_name,
+    lastName: person.last_name,
+    name: `${person.first_name} ${person.last_name}`,
+    displayName: `${person.first_name} ${person.last_name}`,
+    titlePrefix: "",
+    primaryEmail: person.primary_email,
+    emails: [person.primary_email],
+    language: "en",
+    locale: "en-GB",
+    primaryOrgMember: membership,
+    orgMembers: membership ? [membership] : [],
+  };
+}
+
+function currentAgent(desk: Helpdesk) {
+  const agent = desk.people.find((p) => p.id === DEMO_AGENT_ID);
+  return agent
+    ? { id: String(agent.id), name: `${agent.first_name} ${agent.last_name}`, firstName: agent.first_name, lastName: agent.last_name, primaryEmail: agent.primary_email }
+    : undefined;
+}
+
+export function contextFor(view: View, desk: Helpdesk, publicSettings: Record<string, string>, hostOrigin: string): DeskproContext | null {
+  switch (view.type) {
+    case "ticket": {
+      const ticket = desk.tickets.find((t) => t.id === view.id);
+      const person = ticket && desk.people.find((p) => p.id === ticket.person);
+      if (!ticket || !person) return null;
+      return {
+        type: "ticket",
+        settings: publicSettings,
+        data: {
+          ticket: {
+            id: String(ticket.id),
+            subject: ticket.subject,
+            status: ticket.status,
+            permalinkUrl: `${hostOrigin}/#/ticket/${ticket.id}`,
+            primaryUser: personData(desk, person),
+          },
+          currentAgent: currentAgent(desk),
+        },
+      };
+    }
+    case "user": {
+      const person = desk.people.find((p) => p.id === view.id);
+      if (!person) return null;
+      return { type: "user", settings: publicSettings, data: { user: personData(desk, person), currentAgent: currentAgent(desk) } };
+    }
+    case "organisation": {
+      const org = desk.organizations.find((o) => o.id === view.id);
+      if (!org) return null;
+      return { type: "organisation", settings: publicSettings, data: { organisation: { id: String(org.id), name: org.name }, currentAgent: currentAgent(desk) } };
+    }
+    case "admin":
+      // The settings page gets its context through onAdminSettingsChange as the admin types.
+      return { type: "admin", settings: publicSettings };
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * A helpdesk on your laptop: the ledger on embedded PGlite, the app built for that ledger's
+ * address, and a page that plays Deskpro around the app's iframe, with a demo tenant, people,
+ * organisations, tickets and a few weeks of history on first start.
+ */
+import { serve, type ServerType } from "@hono/node-server";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { build } from "vite";
+import { packagedManifest } from "../../scripts/package.js";
+import type { Logger } from "../ledger/http/app.js";
+import { startLedgerServer, type LedgerServer } from "../ledger/node.js";
+import { SECRETS_KEY_ENV } from "../ledger/secrets.js";
+import { createTenant } from "../ledger/tenants.js";
+import { seedDemo } from "./demo.js";
+import { ManifestProxy } from "./proxy.js";
+import { hostServer } from "./server.js";
+import { openHostStore } from "./store.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+export interface DevHostOptions {
+  /** Everything the host keeps: the ledger's PGlite folder, host state, builds, the ledger's log. */
+  dataDir: string;
+  /** 0 picks a free port (tests). */
+  hostPort?: number;
+  ledgerPort?: number;
+  /** Progress lines ("building the app…"); silent when omitted. */
+  say?: (line: string) => void;
+}
+
+export interface DevHost {
+  hostUrl: string;
+  ledgerUrl: string;
+  tenantId: string;
+  apiKey: string;
+  ledger: LedgerServer;
+  /** True when this start created the demo tenant and its history. */
+  seeded: boolean;
+  close(): Promise<void>;
+}
+
+/** Builds the app into `outDir` with its proxy whitelist bound to this ledger, as `npm run package` does. */
+async function buildApp(outDir: string, ledgerUrl: string): Promise<ManifestProxy> {
+  await build({ root: ROOT, configFile: join(ROOT, "vite.config.ts"), logLevel: "warn", build: { outDir, emptyOutDir: true } });
+  const source = JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8"));
+  const manifest = packagedManifest(source, new URL(ledgerUrl));
+  writeFileSync(join(outDir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  return ManifestProxy.parse(manifest);
+}
+
+async function buildHostPage(outDir: string): Promise<void> {
+  const root = join(ROOT, "src/devhost/page");
+  await build({ root, configFile: false, base: "/", logLevel: "warn", build: { outDir, emptyOutDir: true, target: "es2022" } });
+}
+
+/** Ledger log lines go to a file; server errors are also printed, so nothing goes unnoticed. */
+function fileLogger(file: string, say: (line: string) => void): Logger {
+  return (line) => {
+    appendFileSync(file, `${JSON.stringify(line)}\n`);
+    if (line.level === "error" || (typeof line.status === "number" && line.status >= 500)) say(`ledger: ${JSON.stringify(line)}`);
+  };
+}
+
+export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
+  const say = options.say ?? (() => undefined);
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const store = openHostStore(join(dataDir, "devhost.json"));
+  // The ledger seals integration secrets with this key; a real deployment sets its own.
+  process.env[SECRETS_KEY_ENV] ??= store.state.secretsKey;
+
+  // While the demo history is written the ledger's clock runs in the past.
+  let pinnedTime: Date | null = null;
+  const clock = () => pinnedTime ?? new Date();
+  say("Starting the ledger on embedded PGlite…");
+  const ledger = await startLedgerServer({
+    dataDir: join(dataDir, "ledger"),
+    port: options.ledgerPort ?? 8787,
+    clock,
+    log: fileLogger(join(dataDir, "ledger.log"), say),
+  });
+  let server: ServerType | null = null;
+  try {
+    let seeded = false;
+    if (!store.state.tenant) {
+      say("First start: creating the demo tenant and a few weeks of history…");
+      const tenant = await createTenant(ledger.db, { name: "Demo Support Co" });
+      await seedDemo({ url: ledger.url, apiKey: tenant.apiKey, setTime: (at) => (pinnedTime = at) });
+      store.state.tenant = { id: tenant.tenantId, apiKey: tenant.apiKey };
+      store.state.settings.ledger_api_key = tenant.apiKey;
+      seeded = true;
+    }
+    // The app is built for the ledger that is running now, so its address is the installed one.
+    store.state.settings.ledger_url = ledger.url;
+    store.changed();
+
+    say("Building the app and the host page…");
+    const appDir = join(dataDir, "build/app");
+    const pageDir = join(dataDir, "build/page");
+    const manifest = await buildApp(appDir, ledger.url);
+    await buildHostPage(pageDir);
+
+    const app = hostServer({ store, manifest, appDir, pageDir });
+    const port = await new Promise<number>((resolvePort, reject) => {
+      server = serve({ fetch: app.fetch, port: options.hostPort ?? 8788, hostname: "127.0.0.1" }, (info) => resolvePort(info.port));
+      server.once("error", reject);
+    });
+    const tenant = store.state.tenant!;
+    return {
+      hostUrl: `http://127.0.0.1:${port}`,
+      ledgerUrl: ledger.url,
+      tenantId: tenant.id,
+      apiKey: tenant.apiKey,
+      ledger,
+      seeded,
+      close: async () => {
+        await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
+        store.flush();
+        await ledger.close();
+      },
+    };
+  } catch (error) {
+    (server as ServerType | null)?.close();
+    store.flush();
+    await ledger.close();
+    throw error;
+  }
+}

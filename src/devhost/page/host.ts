@@ -1,0 +1,310 @@
+/**
+ * The Deskpro side of the app's iframe: the parent end of the SDK's penpal connection with every
+ * parent method @deskpro/app-sdk 6 calls, the sidebar chrome (title, badge, header buttons,
+ * alerts), the ticket with its reply box, and the admin settings form around the app's settings
+ * page. State lives on the host server (so it survives a restart); settings values marked
+ * backend-only are never sent to this page by the server.
+ */
+import { connectToChild } from "penpal";
+
+interface ViewInfo {
+  key: string;
+  label: string;
+  type: "ticket" | "user" | "organisation" | "admin";
+  id: number | null;
+}
+interface Session {
+  views: ViewInfo[];
+  settings: Record<string, string>;
+  apiKeySaved: boolean;
+}
+interface Ticket {
+  ticket: { id: number; subject: string; status: string; priority: number | null };
+  priority: string | null;
+  person: string;
+  organization: string | null;
+  messages: Array<{ id: number; author: string; message: string; is_agent_note: boolean; date_created: string }>;
+}
+type Child = {
+  _onReady(context: unknown): Promise<void>;
+  _onShow(context: unknown): Promise<void>;
+  _onChange(context: unknown): Promise<void>;
+  _onElementEvent(id: string, type: string, payload?: unknown): Promise<void>;
+  _onTargetAction(action: unknown): Promise<void>;
+  _onAdminSettingsChange(settings: Record<string, string>): Promise<void>;
+};
+
+const $ = <T extends HTMLElement>(selector: string) => document.querySelector(selector) as T;
+
+async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(`/host/api${path}`, {
+    method,
+    headers: body === undefined ? {} : { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = (await response.json()) as T & { message?: string };
+  if (!response.ok) throw new Error(json.message ?? `${method} ${path}: ${response.status}`);
+  return json;
+}
+
+function toast(text: string, kind: "success" | "error" = "success", durationMs = 4000) {
+  const el = document.createElement("div");
+  el.className = `toast ${kind === "error" ? "error" : ""}`;
+  el.dataset.testid = `toast-${kind}`;
+  el.textContent = text;
+  $("#toasts").append(el);
+  setTimeout(() => el.remove(), durationMs);
+}
+
+/** Messages are HTML; the host shows their text only, so nothing in them can run here. */
+const textOf = (html: string) => new DOMParser().parseFromString(html, "text/html").body.textContent ?? "";
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+let session: Session;
+let current: ViewInfo;
+let connection: { destroy: () => void } | null = null;
+let child: Child | null = null;
+let ticketPoll: number | undefined;
+let adminDraft: Record<string, string> = {};
+let adminInvalid: string | null = null;
+
+/** App and user state are scoped to what the app is looking at, as in Deskpro. */
+const scope = () => (current.id === null ? current.type : `${current.type}:${current.id}`);
+
+function parentMethods() {
+  const state = (store: "app" | "user") => ({
+    get: async (name: string) => JSON.stringify(await api<unknown[]>("POST", "/state", { store, op: "get", scope: scope(), name })),
+    set: async (name: string, value: string) => api("POST", "/state", { store, op: "set", scope: scope(), name, value }),
+    delete: async (name: string) => api<boolean>("POST", "/state", { store, op: "delete", scope: scope(), name }),
+    has: async (name: string) => api<boolean>("POST", "/state", { store, op: "has", scope: scope(), name }),
+  });
+  const appState = state("app");
+  const userState = state("user");
+  const association = (op: string) => (entityId: string, name: string, key?: string, value?: string) =>
+    api("POST", "/entity-association", { op, entityId, name, key, value });
+  const unsupported = (what: string) => async () => {
+    throw new Error(`${what} is not available in the development host`);
+  };
+  return {
+    _getProxyAuth: () => api("POST", "/proxy-auth", { kind: "app" }),
+    _getAdminGenericProxyAuth: () => api("POST", "/proxy-auth", { kind: "admin" }),
+    _setHeight: (height: number) => {
+      const frame = document.querySelector<HTMLIFrameElement>("iframe.app");
+      if (frame && Number.isFinite(height)) frame.style.height = `${Math.max(120, Math.ceil(height))}px`;
+    },
+    _setWidth: () => undefined,
+    _registerElement: (id: string, element: { type: string }) => {
+      if (element?.type === "refresh_button") {
+        const button = $("#app-refresh");
+        button.hidden = false;
+        button.onclick = () => void child?._onElementEvent(id, "refresh_button");
+      }
+    },
+    _deregisterElement: () => {
+      $("#app-refresh").hidden = true;
+    },
+    setTitle: (title: string) => {
+      $("#app-title").textContent = title;
+    },
+    setBadgeCount: (count: number) => {
+      const badge = $("#app-badge");
+      badge.hidden = !count;
+      badge.textContent = count ? String(count) : "";
+    },
+    focus: () => undefined,
+    unfocus: () => undefined,
+    openContact: (contact: unknown) => toast(`Open contact: ${JSON.stringify(contact)}`),
+    _entityAssociationGet: association("get"),
+    _entityAssociationSet: association("set"),
+    _entityAssociationDelete: association("delete"),
+    _entityAssociationList: association("list"),
+    _entityAssociationCountEntities: association("count"),
+    _stateGet: appState.get,
+    _stateSet: appState.set,
+    _stateDelete: appState.delete,
+    _stateHas: appState.has,
+    _userStateGet: userState.get,
+    _userStateSet: userState.set,
+    _userStateDelete: userState.delete,
+    _userStateHas: userState.has,
+    _settingSet: async (name: string, value: string) => {
+      await api("PUT", "/settings", { [name]: value });
+    },
+    _settingsSet: async (settings: string) => {
+      await api("PUT", "/settings", JSON.parse(settings));
+    },
+    _blockingSet: (blocking: boolean) => {
+      document.body.style.cursor = blocking ? "progress" : "";
+    },
+    _registerTargetAction: async () => undefined,
+    _deregisterTargetAction: async () => undefined,
+    _startOAuth2LocalFlow: unsupported("OAuth2"),
+    _startOAuth2GlobalFlow: unsupported("OAuth2"),
+    _pollOAuth2Flow: unsupported("OAuth2"),
+    _securityJwtMint: unsupported("JWT minting"),
+    _setAdminSetting: (value: string) => {
+      adminInvalid = null;
+      adminDraft.credits_configuration = value;
+      renderAdminValidity();
+    },
+    _setAdminSettingInvalid: (message: string) => {
+      adminInvalid = message || "The app says the settings are not valid.";
+      renderAdminValidity();
+    },
+    _sendDeskproUIMessage: async (message: { type: string; content?: string; url?: string; text?: string; duration?: number }) => {
+      switch (message.type) {
+        case "append_to_active_ticket_reply_box":
+          appendToReplyBox(message.content ?? "");
+          break;
+        case "append_link_to_active_ticket_reply_box":
+          appendToReplyBox(`${message.text ?? message.url ?? ""} ${message.url ?? ""}`.trim());
+          break;
+        case "alert_success":
+          toast(message.text ?? "", "success", message.duration);
+          break;
+        case "alert_error":
+          toast(message.text ?? "", "error", message.duration);
+          break;
+        case "alert_dismiss":
+          $("#toasts").replaceChildren();
+          break;
+      }
+    },
+  };
+}
+
+function appendToReplyBox(text: string) {
+  const box = document.querySelector<HTMLTextAreaElement>("#reply-box");
+  if (!box) return toast("Open a ticket to use its reply box.", "error");
+  box.value = box.value ? `${box.value}\n${text}` : text;
+}
+
+/** Opens the app in a fresh iframe for the current view and says hello as Deskpro does. */
+async function mountApp(slot: HTMLElement) {
+  connection?.destroy();
+  child = null;
+  $("#app-badge").hidden = true;
+  $("#app-refresh").hidden = true;
+  $("#app-title").textContent = "Support Credits";
+  const frame = document.createElement("iframe");
+  frame.className = "app";
+  frame.title = "Support Credits app";
+  frame.dataset.testid = "app-frame";
+  frame.src = `/app/index.html${current.type === "admin" ? "#/admin" : ""}`;
+  // penpal listens before the child loads, so the SDK's handshake is never missed.
+  const conn = connectToChild<Child>({ iframe: frame, methods: parentMethods(), timeout: 15_000 });
+  // penpal types destroy as Function; it takes no arguments.
+  connection = { destroy: () => (conn.destroy as () => void)() };
+  slot.replaceChildren(frame);
+  child = await conn.promise;
+  if (current.type === "admin") {
+    await child._onAdminSettingsChange({ ...adminDraft });
+  } else {
+    const context = await api<unknown>("GET", `/context?view=${encodeURIComponent(current.key)}`);
+    await child._onReady(context);
+    await child._onShow(context);
+  }
+}
+
+async function renderTicket(ticketId: number) {
+  const data = await api<Ticket>("GET", `/tickets/${ticketId}`);
+  const list = document.querySelector("#ticket-messages");
+  if (!list) return;
+  $("#ticket-priority").textContent = data.priority ?? "none";
+  list.innerHTML = data.messages
+    .map(
+      (m) =>
+        `<li class="${m.is_agent_note ? "note" : ""}" data-testid="${m.is_agent_note ? "note" : "message"}"><div class="meta">${escapeHtml(m.author)} · ${
+          m.is_agent_note ? "internal note" : "message"
+        } · ${new Date(m.date_created).toLocaleString()}</div>${escapeHtml(textOf(m.message))}</li>`,
+    )
+    .join("");
+}
+
+function renderAdminValidity() {
+  const save = document.querySelector<HTMLButtonElement>("#admin-save");
+  const why = document.querySelector("#admin-invalid");
+  if (!save || !why) return;
+  save.disabled = adminInvalid !== null;
+  why.textContent = adminInvalid ?? "";
+}
+
+async function show(view: ViewInfo) {
+  current = view;
+  clearInterval(ticketPoll);
+  document.querySelectorAll<HTMLButtonElement>("nav#views button").forEach((b) => {
+    if (b.dataset.view === view.key) b.setAttribute("aria-current", "page");
+    else b.removeAttribute("aria-current");
+  });
+  history.replaceState(null, "", `#/${view.key}`);
+  const entity = $("#entity");
+  $(".layout").classList.toggle("admin", view.type === "admin");
+
+  if (view.type === "admin") {
+    adminDraft = { ...session.settings, ledger_api_key: "" };
+    adminInvalid = null;
+    entity.innerHTML = `
+      <h1>Apps › Support Credits › Settings</h1>
+      <form class="admin-form" id="admin-form">
+        <label>Ledger URL <input name="ledger_url" value="${escapeHtml(session.settings.ledger_url ?? "")}" autocomplete="off" />
+          <span class="hint">Where the ledger runs. Deskpro only proxies to the address in the app's whitelist.</span></label>
+        <label>Ledger API key <input name="ledger_api_key" type="password" autocomplete="off" placeholder="${session.apiKeySaved ? "saved: type to replace" : ""}" />
+          <span class="hint">Backend-only: Deskpro keeps it on the server and adds it to proxied requests.</span></label>
+        <div id="admin-embedded"></div>
+        <p class="invalid" id="admin-invalid" data-testid="admin-invalid"></p>
+        <div><button class="primary" id="admin-save" type="submit">Save settings</button></div>
+      </form>`;
+    const form = $<HTMLFormElement>("#admin-form");
+    form.addEventListener("input", (event) => {
+      const input = event.target as HTMLInputElement;
+      adminDraft[input.name] = input.value;
+      void child?._onAdminSettingsChange({ ...adminDraft });
+    });
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (adminInvalid) return;
+      const changes: Record<string, string> = { ledger_url: adminDraft.ledger_url ?? "" };
+      if (adminDraft.ledger_api_key) changes.ledger_api_key = adminDraft.ledger_api_key;
+      if (adminDraft.credits_configuration) changes.credits_configuration = adminDraft.credits_configuration;
+      session = { ...session, ...(await api<Pick<Session, "settings" | "apiKeySaved">>("PUT", "/settings", changes)) };
+      toast("Settings saved");
+    });
+    await mountApp($("#admin-embedded"));
+    return;
+  }
+
+  if (view.type === "ticket") {
+    entity.innerHTML = `
+      <h1 data-testid="ticket-subject"></h1>
+      <p class="muted">Ticket #${view.id} · priority <span class="pill" id="ticket-priority" data-testid="ticket-priority"></span></p>
+      <ul class="messages" id="ticket-messages"></ul>
+      <label for="reply-box">Reply</label>
+      <textarea id="reply-box" data-testid="reply-box"></textarea>`;
+    const data = await api<Ticket>("GET", `/tickets/${view.id}`);
+    $("[data-testid=ticket-subject]").textContent = `${data.ticket.subject} — ${data.person}${data.organization ? ` (${data.organization})` : ""}`;
+    await renderTicket(view.id!);
+    // Write-backs from the ledger (notes, messages, priority) arrive through the REST stand-in.
+    ticketPoll = window.setInterval(() => void renderTicket(view.id!).catch(() => undefined), 1500);
+  } else {
+    entity.innerHTML = `<h1>${escapeHtml(view.label)}</h1><p class="muted">${view.type === "user" ? "Person" : "Organisation"} #${view.id}</p>`;
+  }
+  await mountApp($("#frame-slot"));
+}
+
+async function main() {
+  session = await api<Session>("GET", "/session");
+  const nav = $("#views");
+  for (const view of session.views) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = view.label;
+    button.dataset.view = view.key;
+    button.addEventListener("click", () => void show(view).catch((e: Error) => toast(e.message, "error")));
+    nav.append(button);
+  }
+  const wanted = location.hash.replace(/^#\//, "");
+  const first = session.views.find((v) => v.key === wanted) ?? session.views[0]!;
+  await show(first);
+}
+
+main().catch((error: Error) => toast(`The development host could not start: ${error.message}`, "error", 60_000));

@@ -1,0 +1,175 @@
+/**
+ * The development host's HTTP side: the host page and the built app, Deskpro's app proxy, the
+ * REST stand-in, and the small JSON API the host page uses for state, settings and contexts.
+ */
+import { serveStatic } from "@hono/node-server/serve-static";
+import { Hono } from "hono";
+import { z } from "zod";
+import { contextFor, type View } from "./contexts.js";
+import { helpdeskApi } from "./helpdesk-api.js";
+import { handleProxyRequest, ProxyTokens, type ManifestProxy, type ProxyKind } from "./proxy.js";
+import { DEMO_AGENT_ID, type HostStore } from "./store.js";
+
+export interface HostServerOptions {
+  store: HostStore;
+  /** The manifest the app was built with: its whitelist and which settings are backend-only. */
+  manifest: ManifestProxy;
+  appDir: string;
+  pageDir: string;
+}
+
+const StateOp = z.object({
+  store: z.enum(["app", "user"]),
+  op: z.enum(["get", "set", "delete", "has"]),
+  scope: z.string().min(1).max(200),
+  name: z.string().min(1).max(200),
+  value: z.string().max(1_000_000).optional(),
+});
+const AssociationOp = z.object({
+  op: z.enum(["get", "set", "delete", "list", "count"]),
+  entityId: z.string().max(200).optional(),
+  name: z.string().min(1).max(200),
+  key: z.string().max(200).optional(),
+  value: z.string().max(1_000_000).optional(),
+});
+const SettingsChange = z.record(z.string().regex(/^[a-z0-9_]+$/), z.string().max(10_000));
+const ViewKey = z.string().regex(/^(ticket|user|organisation):[0-9]+$|^admin$/);
+
+function parseView(key: string): View {
+  if (key === "admin") return { type: "admin" };
+  const [type, id] = key.split(":") as ["ticket" | "user" | "organisation", string];
+  return { type, id: Number(id) };
+}
+
+export function hostServer(options: HostServerOptions): Hono {
+  const { store, manifest } = options;
+  const tokens = new ProxyTokens();
+  const app = new Hono();
+  const state = () => store.state;
+  const backendOnly = new Set(Object.entries(manifest.settings).filter(([, s]) => s.isBackendOnly).map(([name]) => name));
+  const publicSettings = () => Object.fromEntries(Object.entries(state().settings).filter(([name]) => !backendOnly.has(name)));
+  const settingsSummary = () => ({ settings: publicSettings(), apiKeySaved: Boolean(state().settings.ledger_api_key) });
+  const bad = (message: string) => Response.json({ message }, { status: 400 });
+
+  // Deskpro's app proxy (sidebars) and admin generic proxy (the settings page, unsaved values).
+  const proxy = (kind: ProxyKind) => (c: { req: { raw: Request } }) =>
+    handleProxyRequest(c.req.raw, { kind, tokens, manifest, settings: state().settings });
+  app.all("/deskpro/proxy/app", proxy("app"));
+  app.all("/deskpro/proxy/admin", proxy("admin"));
+
+  // Deskpro's REST API, for the ledger's write-backs.
+  app.route("/deskpro", helpdeskApi(store, { onChange: () => undefined }));
+
+  app.get("/host/api/session", (c) => {
+    const desk = state().helpdesk;
+    const views = [
+      ...desk.tickets.map((t) => ({ key: `ticket:${t.id}`, label: `Ticket #${t.id}`, type: "ticket", id: t.id })),
+      ...desk.people.filter((p) => !p.is_agent).map((p) => ({ key: `user:${p.id}`, label: `${p.first_name} ${p.last_name}`, type: "user", id: p.id })),
+      ...desk.organizations.map((o) => ({ key: `organisation:${o.id}`, label: o.name, type: "organisation", id: o.id })),
+      { key: "admin", label: "Admin: app settings", type: "admin", id: null },
+    ];
+    return c.json({ views, ...settingsSummary() });
+  });
+
+  app.get("/host/api/context", (c) => {
+    const key = ViewKey.safeParse(c.req.query("view"));
+    if (!key.success) return bad("view must be ticket:<id>, user:<id>, organisation:<id> or admin");
+    const origin = new URL(c.req.url).origin;
+    const context = contextFor(parseView(key.data), state().helpdesk, publicSettings(), origin);
+    return context ? c.json(context) : c.json({ message: "no such record in the demo helpdesk" }, 404);
+  });
+
+  app.post("/host/api/proxy-auth", async (c) => {
+    const body = z.object({ kind: z.enum(["app", "admin"]) }).safeParse(await c.req.json().catch(() => null));
+    if (!body.success) return bad("kind must be app or admin");
+    const origin = new URL(c.req.url).origin;
+    return c.json({ proxyUrl: `${origin}/deskpro/proxy/${body.data.kind}`, token: tokens.mint(body.data.kind), appInstanceId: "dev-1" });
+  });
+
+  app.post("/host/api/state", async (c) => {
+    const parsed = StateOp.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return bad(parsed.error.issues.map((i) => i.message).join("; "));
+    const { op, name, value } = parsed.data;
+    const bucketKey = parsed.data.store === "user" ? `agent:${DEMO_AGENT_ID}|${parsed.data.scope}` : parsed.data.scope;
+    const buckets = parsed.data.store === "user" ? state().userState : state().appState;
+    const bucket = (buckets[bucketKey] ??= {});
+    // A trailing * lists every name with that prefix, as Deskpro's state API does.
+    const matches = (n: string) => (name.endsWith("*") ? n.startsWith(name.slice(0, -1)) : n === name);
+    switch (op) {
+      case "get":
+        return c.json(Object.entries(bucket).filter(([n]) => matches(n)).map(([n, data]) => ({ name: n, data })));
+      case "has":
+        return c.json(Object.keys(bucket).some(matches));
+      case "delete": {
+        const names = Object.keys(bucket).filter(matches);
+        names.forEach((n) => delete bucket[n]);
+        store.changed();
+        return c.json(names.length > 0);
+      }
+      case "set":
+        if (value === undefined) return bad("set needs a value");
+        bucket[name] = value;
+        store.changed();
+        return c.json({ isSuccess: true, errors: [] });
+    }
+  });
+
+  app.post("/host/api/entity-association", async (c) => {
+    const parsed = AssociationOp.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return bad(parsed.error.issues.map((i) => i.message).join("; "));
+    const { op, entityId, name, key, value } = parsed.data;
+    const bucket = (state().entityAssociations[`${name}|${entityId ?? ""}`] ??= {});
+    switch (op) {
+      case "get":
+        return c.json(key === undefined ? null : (bucket[key] ?? null));
+      case "list":
+        return c.json(Object.keys(bucket));
+      case "count":
+        return c.json(Object.keys(state().entityAssociations).filter((k) => k.startsWith(`${name}|`)).length);
+      case "delete":
+        if (key !== undefined) delete bucket[key];
+        store.changed();
+        return c.json(null);
+      case "set":
+        if (key === undefined) return bad("set needs a key");
+        bucket[key] = value ?? "";
+        store.changed();
+        return c.json(null);
+    }
+  });
+
+  app.put("/host/api/settings", async (c) => {
+    const parsed = SettingsChange.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return bad("settings are name → string");
+    const unknown = Object.keys(parsed.data).filter((name) => !(name in manifest.settings));
+    if (unknown.length > 0) return bad(`unknown settings: ${unknown.join(", ")}`);
+    Object.assign(state().settings, parsed.data);
+    store.changed();
+    return c.json(settingsSummary());
+  });
+
+  app.get("/host/api/tickets/:id", (c) => {
+    const desk = state().helpdesk;
+    const ticket = desk.tickets.find((t) => String(t.id) === c.req.param("id"));
+    if (!ticket) return c.json({ message: "no such ticket" }, 404);
+    const name = (id: number) => {
+      const p = desk.people.find((x) => x.id === id);
+      return p ? `${p.first_name} ${p.last_name}` : `#${id}`;
+    };
+    return c.json({
+      ticket,
+      priority: desk.priorities.find((p) => p.id === ticket.priority)?.title ?? null,
+      person: name(ticket.person),
+      organization: desk.organizations.find((o) => o.id === ticket.organization)?.name ?? null,
+      messages: desk.messages
+        .filter((m) => m.ticket === ticket.id)
+        .sort((a, b) => a.date_created.localeCompare(b.date_created) || a.id - b.id)
+        .map((m) => ({ ...m, author: name(m.person) })),
+    });
+  });
+
+  // The app, exactly as built (manifest.json included), and the host page.
+  app.use("/app/*", serveStatic({ root: options.appDir, rewriteRequestPath: (path) => path.replace(/^\/app/, "") }));
+  app.use("/*", serveStatic({ root: options.pageDir }));
+  return app;
+}

@@ -1,0 +1,56 @@
+/**
+ * `npm start`: the ledger on embedded PGlite, the app, and the development host showing the
+ * sidebars, with a demo tenant on first start.
+ *
+ *   DEVHOST_DATA_DIR  where everything is kept (default .data)
+ *   DEVHOST_PORT      the host page (default 8788)
+ *   LEDGER_PORT       the ledger (default 8787, which the dev manifest whitelists)
+ */
+import { join } from "node:path";
+import { startDevHost } from "./devhost.js";
+
+const dataDir = process.env.DEVHOST_DATA_DIR || ".data";
+const port = (name: string, fallback: number) => {
+  const raw = process.env[name];
+  const value = raw ? Number(raw) : fallback;
+  if (!Number.isInteger(value) || value < 0 || value > 65_535) throw new Error(`${name} must be a port number (got "${raw}")`);
+  return value;
+};
+
+try {
+  const host = await startDevHost({
+    dataDir,
+    hostPort: port("DEVHOST_PORT", 8788),
+    ledgerPort: port("LEDGER_PORT", 8787),
+    say: (line) => console.log(line),
+  });
+  console.log(`
+  Support Credits is running.
+
+    Helpdesk (development host)  ${host.hostUrl}
+    Ledger API                   ${host.ledgerUrl}   (OpenAPI: ${host.ledgerUrl}/v1/openapi.json)
+    Demo tenant                  ${host.tenantId}
+    Demo API key                 kept in ${join(dataDir, "devhost.json")} (local demo only)
+    Ledger log                   ${join(dataDir, "ledger.log")}
+
+  Open the helpdesk URL and pick a ticket, a person, an organisation or the admin settings page.
+  Ctrl+C stops everything; state is kept in ${dataDir}/ (delete it to start afresh).
+`);
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log("Stopping…");
+    host.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+} catch (error) {
+  const message = error instanceof Error ? error.message : String(error);
+  console.error(`npm start failed: ${message}`);
+  if ((error as NodeJS.ErrnoException)?.code === "EADDRINUSE") console.error("A port is taken: set DEVHOST_PORT or LEDGER_PORT, or stop the other process.");
+  process.exit(1);
+}

@@ -1,0 +1,154 @@
+/**
+ * What the development host remembers between runs of `npm start`: the demo tenant and its key,
+ * the app's installed settings, app and user state, entity associations and the demo helpdesk
+ * (tickets, people, organisations, messages). One JSON file in the data folder, written
+ * atomically (temp file + rename) shortly after each change.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { z } from "zod";
+
+export const HelpdeskPerson = z.object({
+  id: z.int(),
+  first_name: z.string(),
+  last_name: z.string(),
+  primary_email: z.string(),
+  organization: z.int().nullable(),
+  is_agent: z.boolean().default(false),
+});
+export type HelpdeskPerson = z.infer<typeof HelpdeskPerson>;
+
+export const HelpdeskOrganization = z.object({ id: z.int(), name: z.string() });
+export type HelpdeskOrganization = z.infer<typeof HelpdeskOrganization>;
+
+export const HelpdeskMessage = z.object({
+  id: z.int(),
+  ticket: z.int(),
+  person: z.int(),
+  message: z.string(),
+  is_agent_note: z.boolean(),
+  date_created: z.string(),
+});
+export type HelpdeskMessage = z.infer<typeof HelpdeskMessage>;
+
+export const HelpdeskTicket = z.object({
+  id: z.int(),
+  subject: z.string(),
+  status: z.string(),
+  person: z.int(),
+  organization: z.int().nullable(),
+  priority: z.int().nullable(),
+  fields: z.record(z.string(), z.unknown()).default({}),
+  date_created: z.string(),
+});
+export type HelpdeskTicket = z.infer<typeof HelpdeskTicket>;
+
+export const Helpdesk = z.object({
+  priorities: z.array(z.object({ id: z.int(), title: z.string(), sort: z.int() })),
+  organizations: z.array(HelpdeskOrganization),
+  people: z.array(HelpdeskPerson),
+  tickets: z.array(HelpdeskTicket),
+  messages: z.array(HelpdeskMessage),
+  nextMessageId: z.int(),
+});
+export type Helpdesk = z.infer<typeof Helpdesk>;
+
+const StateRow = z.record(z.string(), z.string());
+
+export const HostState = z.object({
+  version: z.literal(1),
+  /** The ledger's LEDGER_SECRETS_KEY for this data folder, unless the environment sets one. */
+  secretsKey: z.string(),
+  /** The Deskpro stand-in's API key the ledger uses for write-backs. */
+  helpdeskApiKey: z.string(),
+  tenant: z.object({ id: z.string(), apiKey: z.string() }).nullable(),
+  /** The app's installed settings, as an admin would have saved them in Deskpro. */
+  settings: z.record(z.string(), z.string()),
+  /** App state by scope ("ticket:1042") then name; values are the SDK's JSON strings. */
+  appState: z.record(z.string(), StateRow),
+  /** User state by agent and scope, then name. */
+  userState: z.record(z.string(), StateRow),
+  entityAssociations: z.record(z.string(), StateRow),
+  helpdesk: Helpdesk,
+});
+export type HostState = z.infer<typeof HostState>;
+
+export const DEMO_AGENT_ID = 5;
+
+/** The helpdesk a new data folder starts with; the demo seed gives its banks credits and history. */
+export function demoHelpdesk(now: Date): Helpdesk {
+  const daysAgo = (d: number) => new Date(now.getTime() - d * 86_400_000).toISOString();
+  return {
+    priorities: [
+      { id: 1, title: "Low", sort: 1 },
+      { id: 2, title: "Normal", sort: 2 },
+      { id: 3, title: "High", sort: 3 },
+      { id: 4, title: "Urgent", sort: 4 },
+    ],
+    organizations: [
+      { id: 42, name: "Analytical Engines Ltd" },
+      { id: 43, name: "Difference & Co" },
+    ],
+    people: [
+      { id: 5, first_name: "Grace", last_name: "Hopper", primary_email: "grace@support.example", organization: null, is_agent: true },
+      { id: 77, first_name: "Ada", last_name: "Lovelace", primary_email: "ada@analytical.example", organization: 42, is_agent: false },
+      { id: 78, first_name: "Charles", last_name: "Babbage", primary_email: "charles@difference.example", organization: 43, is_agent: false },
+      { id: 79, first_name: "Mary", last_name: "Somerville", primary_email: "mary@example.org", organization: null, is_agent: false },
+    ],
+    tickets: [
+      { id: 1042, subject: "Printer on fire", status: "awaiting_agent", person: 77, organization: 42, priority: 2, fields: {}, date_created: daysAgo(0) },
+      { id: 1043, subject: "Invoice export is empty", status: "awaiting_agent", person: 78, organization: 43, priority: 2, fields: {}, date_created: daysAgo(1) },
+    ],
+    messages: [
+      { id: 1, ticket: 1042, person: 77, message: "<p>The office printer caught fire when we printed the quarterly report. Can you help?</p>", is_agent_note: false, date_created: daysAgo(0) },
+      { id: 2, ticket: 1043, person: 78, message: "<p>Exporting invoices gives an empty file since Monday.</p>", is_agent_note: false, date_created: daysAgo(1) },
+    ],
+    nextMessageId: 3,
+  };
+}
+
+export interface HostStore {
+  readonly state: HostState;
+  /** Call after changing `state`; the file is written soon after. */
+  changed(): void;
+  flush(): void;
+}
+
+export function openHostStore(file: string, now = new Date()): HostStore {
+  mkdirSync(dirname(file), { recursive: true });
+  let state: HostState;
+  if (existsSync(file)) {
+    const parsed = HostState.safeParse(JSON.parse(readFileSync(file, "utf8")));
+    if (!parsed.success) throw new Error(`${file} is not a development host state file this version understands; delete it to start afresh.`);
+    state = parsed.data;
+  } else {
+    state = {
+      version: 1,
+      secretsKey: randomBytes(32).toString("base64"),
+      helpdeskApiKey: `1:${randomBytes(18).toString("base64url")}`,
+      tenant: null,
+      settings: {},
+      appState: {},
+      userState: {},
+      entityAssociations: {},
+      helpdesk: demoHelpdesk(now),
+    };
+  }
+  let timer: NodeJS.Timeout | null = null;
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    const temp = `${file}.tmp`;
+    writeFileSync(temp, JSON.stringify(state, null, 2), { mode: 0o600 });
+    renameSync(temp, file);
+  };
+  flush();
+  return {
+    state,
+    changed: () => {
+      timer ??= setTimeout(flush, 50);
+    },
+    flush,
+  };
+}
