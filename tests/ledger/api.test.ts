@@ -230,6 +230,14 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
     expect(saved.body.version).toBe(1);
     const stale = await ledger.call("PUT", "/v1/config", { key: other.apiKey, body: get.config, headers: { "if-match": '"0"' } });
     expect(stale.status).toBe(412);
+    // Editing the current version saves over it; the version it replaced is stale from then on.
+    const tiers2 = tiers.map((t) => (t.key === "1-hour" ? { ...t, price: 320 } : t));
+    const next = await ledger.call("PUT", "/v1/config", { key: other.apiKey, body: { ...get.config, tiers: tiers2 }, headers: { "if-match": '"1"' } });
+    expect(next.status).toBe(200);
+    expect(next.body.version).toBe(2);
+    expect((await ledger.call("PUT", "/v1/config", { key: other.apiKey, body: { ...get.config, tiers }, headers: { "if-match": '"1"' } })).status).toBe(412);
+    const revert = await ledger.call("PUT", "/v1/config", { key: other.apiKey, body: { ...get.config, tiers }, headers: { "if-match": '"2"' } });
+    expect(revert.body.version).toBe(3);
     const invalid = await ledger.call("PUT", "/v1/config", { key: other.apiKey, body: { tiers: [{ key: "a", label: "A", price: -1 }, { key: "a", label: "B", price: 1.5 }], defaultPlan: "nope" } });
     expect(invalid.status).toBe(400);
     expect(invalid.body.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(["body.tiers.0.price", "body.tiers.1.price"]));

@@ -85,14 +85,24 @@ export async function putConfig(
   now: Date,
   expectedVersion: number | null,
 ): Promise<ConfigRow | null> {
-  const rows = await sql.query<{ config: unknown; version: number; updated_at: Date }>(
-    `INSERT INTO tenant_configs AS c (tenant_id, config, version, updated_at)
-       SELECT $1, $2::jsonb, 1, $3 WHERE $4::int IS NULL OR $4::int = 0
-     ON CONFLICT (tenant_id) DO UPDATE SET config = EXCLUDED.config, version = c.version + 1, updated_at = EXCLUDED.updated_at
-       WHERE $4::int IS NULL OR c.version = $4::int
-     RETURNING config, version, updated_at`,
-    [tenantId, JSON.stringify(config), now, expectedVersion],
-  );
+  type Row = { config: unknown; version: number; updated_at: Date };
+  const params = [tenantId, JSON.stringify(config), now];
+  // null: write whatever is there; 0: only when the tenant has never saved; n: only over version n.
+  const rows =
+    expectedVersion === null || expectedVersion === 0
+      ? await sql.query<Row>(
+          `INSERT INTO tenant_configs AS c (tenant_id, config, version, updated_at) VALUES ($1, $2::jsonb, 1, $3)
+           ON CONFLICT (tenant_id) DO UPDATE SET config = EXCLUDED.config, version = c.version + 1, updated_at = EXCLUDED.updated_at
+             WHERE $4::boolean
+           RETURNING config, version, updated_at`,
+          [...params, expectedVersion === null],
+        )
+      : await sql.query<Row>(
+          `UPDATE tenant_configs SET config = $2::jsonb, version = version + 1, updated_at = $3
+           WHERE tenant_id = $1 AND version = $4::int
+           RETURNING config, version, updated_at`,
+          [...params, expectedVersion],
+        );
   const row = rows[0];
   return row ? { config: row.config, version: row.version, updatedAt: row.updated_at } : null;
 }
