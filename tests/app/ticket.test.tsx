@@ -63,6 +63,7 @@ describe("ticket sidebar", () => {
     await screen.findByTestId("payer");
     expect(screen.getByText("Running low")).toBeTruthy();
     expect(screen.getByRole("meter").closest("[data-state]")?.getAttribute("data-state")).toBe("low");
+    expect(screen.getByTestId("low-balance-banner")).toHaveTextContent("Running low: 80 credits left, below the 100-credit alert level.");
     await waitFor(() => expect(app.parent.setBadgeCount).toHaveBeenLastCalledWith(1));
   });
 
@@ -73,6 +74,7 @@ describe("ticket sidebar", () => {
     await screen.findByTestId("payer");
     expect(screen.getByText("Empty")).toBeTruthy();
     expect(screen.getByRole("meter").getAttribute("aria-valuetext")).toBe("0 credits, empty");
+    expect(screen.getByTestId("low-balance-banner")).toHaveTextContent("This bank is empty");
     await waitFor(() => expect(app.parent.setBadgeCount).toHaveBeenLastCalledWith(1));
   });
 
@@ -82,6 +84,17 @@ describe("ticket sidebar", () => {
     await renderApp(ticketContext({ orgId: null }));
     expect(await screen.findByTestId("payer")).toHaveTextContent("Ada Lovelace's own bank — They belong to no organisation.");
     expect(screen.getByText(/no credits and no plan yet/)).toBeTruthy();
+  });
+
+  it("raises no alarm for a bank that never had credits or a plan, even if the ledger calls it depleted", async () => {
+    proxy.reset();
+    standardLedger({ reason: "person_no_org", wallet: wallet({ owner: "person:77", balance: 0, plan: null, planSource: "none", grants: [], lowBalance: { threshold: 100, state: "depleted" } }) });
+    const app = await renderApp(ticketContext({ orgId: null }));
+    await screen.findByTestId("payer");
+    expect(screen.getByText(/no credits and no plan yet/)).toBeTruthy();
+    expect(screen.queryByTestId("low-balance-banner")).toBeNull();
+    expect(screen.queryByText("Empty")).toBeNull();
+    await waitFor(() => expect(app.parent.setBadgeCount).toHaveBeenLastCalledWith(0));
   });
 
   it("shows an error in plain words, and retries", async () => {

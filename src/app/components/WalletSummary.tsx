@@ -26,11 +26,32 @@ export function WalletSummary({ wallet, now = new Date() }: { wallet: WalletView
   if (wallet.overdraftLimit > 0) rows.push(["Overdraft", `up to ${formatCredits(wallet.overdraftLimit)}`]);
   return (
     <div>
-      <BalanceMeter balance={wallet.balance} state={wallet.lowBalance.state} threshold={wallet.lowBalance.threshold} capacity={capacityOf(wallet)} />
+      <BalanceMeter balance={wallet.balance} state={isUnfunded(wallet) ? "ok" : wallet.lowBalance.state} threshold={wallet.lowBalance.threshold} capacity={capacityOf(wallet)} />
+      <LowBalanceBanner wallet={wallet} />
       <Facts rows={rows} />
-      {wallet.balance === 0 && wallet.grants.length === 0 && !wallet.plan && (
+      {isUnfunded(wallet) && (
         <Notice tone="info">This bank has no credits and no plan yet. Tickets are handled as usual, with no charges.</Notice>
       )}
+    </div>
+  );
+}
+
+/** A bank that never had credits or a plan works as the helpdesk does today: nothing to warn about. */
+function isUnfunded(wallet: WalletView): boolean {
+  return wallet.balance === 0 && wallet.grants.length === 0 && !wallet.plan;
+}
+
+/** Says in words what the meter's colour says, so nobody misses a bank about to run dry. */
+function LowBalanceBanner({ wallet }: { wallet: WalletView }) {
+  const { state, threshold } = wallet.lowBalance;
+  if (state === "ok" || isUnfunded(wallet)) return null;
+  return (
+    <div role="status" data-testid="low-balance-banner">
+      <Notice tone="warning">
+        {state === "depleted"
+          ? `This bank is empty (${formatCredits(wallet.balance)} credits). Add credits before charging more.`
+          : `Running low: ${formatCredits(wallet.balance)} credits left${threshold !== null ? `, below the ${formatCredits(threshold)}-credit alert level` : ""}.`}
+      </Notice>
     </div>
   );
 }
@@ -42,7 +63,7 @@ export function WalletSummary({ wallet, now = new Date() }: { wallet: WalletView
 export function useSidebarChrome(wallet: WalletView | undefined) {
   const { client, ready } = useDeskpro();
   const balance = wallet?.balance;
-  const state = wallet?.lowBalance.state;
+  const state = wallet && isUnfunded(wallet) ? "ok" : wallet?.lowBalance.state;
   useEffect(() => {
     if (!ready) return;
     client.setTitle(balance === undefined ? "Support Credits" : `Credits: ${formatCredits(balance)}`);
