@@ -195,6 +195,8 @@ async function mountApp(slot: HTMLElement) {
   const conn = connectToChild<Child>({ iframe: frame, methods: parentMethods(), timeout: 15_000 });
   // penpal types destroy as Function; it takes no arguments.
   connection = { destroy: () => (conn.destroy as () => void)() };
+  // One app instance at a time, as in Deskpro: the previous view's iframe goes.
+  document.querySelectorAll("iframe.app").forEach((old) => old.remove());
   slot.replaceChildren(frame);
   child = await conn.promise;
   if (current.type === "admin") {

@@ -1,0 +1,27 @@
+/**
+ * Debian's Chromium, driven by playwright-core; never a downloaded browser. Without it the
+ * browser tests are skipped with a loud warning locally, and fail under CI=true.
+ */
+import { existsSync, mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { chromium, type Browser } from "playwright-core";
+
+export const CHROMIUM = "/usr/bin/chromium";
+export const ARTIFACTS = resolve(import.meta.dirname, "../artifacts");
+
+const ci = process.env.CI === "true" || process.env.CI === "1";
+export const chromiumMissing = !existsSync(CHROMIUM);
+
+if (chromiumMissing) {
+  const why = `${CHROMIUM} is not installed: the browser tests need Debian's chromium package (apt-get install -y chromium).`;
+  if (ci) throw new Error(`${why} Under CI=true they must run, so the run fails.`);
+  console.warn(`\n${"!".repeat(78)}\n${why}\nThe browser tests are SKIPPED.\n${"!".repeat(78)}\n`);
+}
+
+export async function launchChromium(): Promise<Browser> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+  });
+}

@@ -1,0 +1,154 @@
+/**
+ * The app inside the development host, in real Chromium: `npm start`'s servers (ledger on
+ * PGlite, host, app built for that ledger) started by the test in a fresh data folder.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser, FrameLocator, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TicketEntries, Wallet } from "../../src/contract/index.js";
+import { startDevHost, type DevHost } from "../../src/devhost/devhost.js";
+import { ARTIFACTS, chromiumMissing, launchChromium } from "./chromium.js";
+
+describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", () => {
+  let host: DevHost;
+  let browser: Browser;
+  let page: Page;
+  let dataDir: string;
+
+  const ledger = async <T>(path: string, schema: { parse(v: unknown): T }): Promise<T> => {
+    const response = await fetch(`${host.ledgerUrl}${path}`, { headers: { authorization: `Bearer ${host.apiKey}` } });
+    expect(response.status).toBe(200);
+    return schema.parse(await response.json());
+  };
+  const app = (): FrameLocator => page.frameLocator("iframe.app");
+  const open = async (label: string) => {
+    await page.getByRole("button", { name: label, exact: true }).click();
+    await app().getByTestId("balance").or(app().getByRole("button", { name: "Verify connection" })).first().waitFor();
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "devhost-test-"));
+    host = await startDevHost({ dataDir, hostPort: 0, ledgerPort: 0 });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(host.hostUrl);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await host?.close();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("seeds the demo on first start and shows the paying bank's balance in the title", async () => {
+    expect(host.seeded).toBe(true);
+    await open("Ticket #1042");
+    const wallet = await ledger("/v1/wallets/org:42", Wallet);
+    const shown = `Credits: ${wallet.balance.toLocaleString("en-US")}`;
+    await expect.poll(() => page.getByTestId("app-title").textContent()).toBe(shown);
+    await page.screenshot({ path: join(ARTIFACTS, "ticket-sidebar.png"), fullPage: true });
+  });
+
+  it("logs 27 minutes with a preview, changes the balance once even on a double click", async () => {
+    await open("Ticket #1042");
+    const before = (await ledger("/v1/wallets/org:42", Wallet)).balance;
+    await app().getByLabel("Minutes worked").fill("27");
+    const expected = `27 min → 30 credits · balance after ${(before - 30).toLocaleString("en-US")}`;
+    await expect.poll(() => app().getByTestId("time-preview").textContent()).toContain(expected);
+
+    await app().getByRole("button", { name: "Log 27 min" }).dblclick();
+    await expect.poll(() => app().getByTestId("balance").first().textContent()).toBe((before - 30).toLocaleString("en-US"));
+
+    const charges = await ledger("/v1/tickets/1042/entries", TicketEntries);
+    expect(charges.entries.filter((e) => e.kind === "time")).toHaveLength(1);
+    expect(charges.entries[0]!.amount).toBe(-30);
+    expect((await ledger("/v1/wallets/org:42", Wallet)).balance).toBe(before - 30);
+    // The statement on the ticket shows the charge.
+    await expect.poll(() => app().locator("body").textContent()).toContain("30");
+  });
+
+  it("shows the low-balance banner and badge when a debit crosses the level, and refuses to overdraw", async () => {
+    await open("Ticket #1043");
+    const before = await ledger("/v1/wallets/org:43", Wallet);
+    expect(before.lowBalance.state).toBe("ok");
+    expect(before.lowBalance.threshold).not.toBeNull();
+    // Enough minutes to land just under the alert level.
+    const minutes = Math.ceil((before.balance - before.lowBalance.threshold! + 1) / 15) * 15;
+    await app().getByLabel("Minutes worked").fill(String(minutes));
+    await app().getByRole("button", { name: new RegExp(`^Log `) }).click();
+    await app().getByTestId("low-balance-banner").waitFor();
+    await expect.poll(() => page.getByTestId("app-badge").textContent()).toBe("1");
+    expect(await page.getByTestId("app-badge").isVisible()).toBe(true);
+    const low = await ledger("/v1/wallets/org:43", Wallet);
+    expect(low.balance).toBe(before.balance - minutes);
+    expect(low.lowBalance.state).toBe("low");
+    await page.screenshot({ path: join(ARTIFACTS, "ticket-sidebar-low.png"), fullPage: true });
+
+    // More than the bank holds: a clear warning, the button stays off, nothing is written.
+    await app().getByLabel("Minutes worked").fill("600");
+    await expect.poll(() => app().locator("body").textContent()).toContain(`This would overdraw the bank: it has ${low.balance.toLocaleString("en-US")} credits`);
+    expect(await app().getByRole("button", { name: "Log 600 min" }).isDisabled()).toBe(true);
+    await app().getByLabel("Minutes worked").press("Enter");
+    const after = await ledger("/v1/wallets/org:43", Wallet);
+    expect(after.balance).toBe(low.balance);
+    const charges = await ledger("/v1/tickets/1043/entries", TicketEntries);
+    expect(charges.entries).toHaveLength(1);
+  });
+
+  it("shows the person's and the organisation's bank", async () => {
+    await open("Ada Lovelace");
+    await expect.poll(() => app().locator("body").textContent()).toMatch(/plan|credits/i);
+    await page.screenshot({ path: join(ARTIFACTS, "user-sidebar.png"), fullPage: true });
+
+    await open("Analytical Engines Ltd");
+    const wallet = await ledger("/v1/wallets/org:42", Wallet);
+    await expect.poll(() => app().getByTestId("balance").first().textContent()).toBe(wallet.balance.toLocaleString("en-US"));
+    await expect.poll(() => app().locator("body").textContent()).toContain("Business");
+    await page.screenshot({ path: join(ARTIFACTS, "organisation-sidebar.png"), fullPage: true });
+  });
+
+  it("changes a tier's price on the admin page and the ticket sidebar offers the new price", async () => {
+    await open("Admin: app settings");
+    await page.getByLabel("Ledger API key").fill(host.apiKey);
+    await app().getByRole("button", { name: "Verify connection" }).click();
+    const price = app().getByLabel("Price (credits)").nth(2);
+    await price.waitFor();
+    expect(await price.inputValue()).toBe("250");
+    await price.fill("300");
+    await app().getByRole("button", { name: "Save configuration" }).click();
+    await expect
+      .poll(async () => {
+        const response = await fetch(`${host.ledgerUrl}/v1/config`, { headers: { authorization: `Bearer ${host.apiKey}` } });
+        const body = (await response.json()) as { config: { tiers: Array<{ key: string; price: number }> } };
+        return body.config.tiers.find((t) => t.key === "1-hour")?.price;
+      })
+      .toBe(300);
+    await page.screenshot({ path: join(ARTIFACTS, "admin-settings.png"), fullPage: true });
+
+    await open("Ticket #1042");
+    await expect.poll(() => app().getByRole("combobox", { name: "Response tier" }).textContent()).toContain("1-hour response — 300 credits");
+  });
+
+  it("keeps the timer in user state across a reload of the sidebar and a restart of the host", async () => {
+    await open("Ticket #1042");
+    await app().getByRole("button", { name: "Timer" }).click();
+    await app().getByRole("button", { name: "Start" }).click();
+    await expect.poll(() => app().getByRole("button", { name: "Pause" }).count()).toBe(1);
+    await page.reload();
+    await open("Ticket #1042");
+    await app().getByRole("button", { name: "Timer" }).click();
+    await expect.poll(() => app().getByRole("button", { name: "Pause" }).count()).toBe(1);
+
+    // The same data folder after a restart: same tenant, no second seed, the timer still there.
+    const { tenantId } = host;
+    await host.close();
+    host = await startDevHost({ dataDir, hostPort: 0, ledgerPort: 0 });
+    expect(host.seeded).toBe(false);
+    expect(host.tenantId).toBe(tenantId);
+    await page.goto(host.hostUrl);
+    await open("Ticket #1042");
+    await app().getByRole("button", { name: "Timer" }).click();
+    await expect.poll(() => app().getByRole("button", { name: "Pause" }).count()).toBe(1);
+  });
+});
