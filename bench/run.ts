@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { hasCommand } from "./lib.js";
+import { benchAppLoad } from "./app-load.js";
 import { measureAppSize } from "./app-size.js";
 import { benchGrowth } from "./growth.js";
 import { benchLedgerThroughput } from "./ledger-throughput.js";
@@ -28,6 +29,13 @@ async function main() {
     report.appSize = size;
     console.log(
       `app: ${(size.initialJsGzipBytes / 1000).toFixed(1)} kB gzip of JavaScript at start (${(size.initialJsBytes / 1000).toFixed(0)} kB raw; budget 180 kB, Deskpro's template 276 kB); ${(size.lazyJsGzipBytes / 1000).toFixed(1)} kB more loaded later\n`,
+    );
+  }
+  if (wanted("app-load")) {
+    const load = await benchAppLoad();
+    report.appLoad = load;
+    console.log(
+      `app load: iframe start → balance visible in the ticket sidebar, median ${load.medianMs} ms over ${load.loads} loads (min ${load.minMs}, max ${load.maxMs}; Chromium, ledger on PGlite, warm)\n`,
     );
   }
   if (wanted("throughput")) {
