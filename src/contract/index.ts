@@ -5,3 +5,4 @@
 export * from "./primitives.js";
 export * from "./config.js";
 export * from "./ledger.js";
+export * from "./portal.js";

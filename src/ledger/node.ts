@@ -1,5 +1,6 @@
 import { serve, type ServerType } from "@hono/node-server";
 import { createLedgerApp, jsonLogger, type Logger } from "./http/app.js";
+import { startOutboxWorker } from "./outbox.js";
 import { openDatabase, type Database } from "./storage/db.js";
 import { migrate } from "./storage/migrations.js";
 import type { Clock } from "./service.js";
@@ -43,7 +44,13 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
     poolSize: options.poolSize,
   });
   await migrate(db);
-  const app = createLedgerApp({ db, log: options.log ?? jsonLogger, clock: options.clock, trustProxy: options.trustProxy });
+  const log = options.log ?? jsonLogger;
+  // Write-backs and alerts leave through the outbox; this process delivers them in the background.
+  const outboxWorker = startOutboxWorker(
+    { db, clock: options.clock ?? (() => new Date()) },
+    { onError: (error) => log({ time: new Date().toISOString(), level: "warn", msg: "outbox drain failed", error: (error as Error)?.name }) },
+  );
+  const app = createLedgerApp({ db, log, clock: options.clock, trustProxy: options.trustProxy, outbox: { onQueued: () => outboxWorker.poke() } });
   const host = options.host ?? "127.0.0.1";
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, (info) => resolve({ server, port: info.port }));
@@ -56,6 +63,7 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
     close: () =>
       (closing ??= (async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await outboxWorker.stop();
         await db.close();
       })()),
   };

@@ -40,6 +40,9 @@ export interface Idempotency {
   requestHash: string;
 }
 
+/** More writes that must commit or roll back with the entry (an integration's outbox rows). Not run on a replay. */
+export type AlsoInTransaction = (tx: Sql, result: WriteResult, now: Date) => Promise<void>;
+
 /** What a write answers: its status and body, and whether it is a replay of an earlier answer. */
 export interface WriteOutcome<T> {
   status: number;
@@ -419,6 +422,7 @@ export async function debitCredits(
   owner: string,
   request: DebitRequest,
   idempotency: Idempotency,
+  alsoInTransaction?: AlsoInTransaction,
 ): Promise<WriteOutcome<WriteResult>> {
   return idempotentWrite(ctx, tenantId, idempotency, owner, async (tx, now, locked) => {
     const wallet = locked!;
@@ -448,6 +452,7 @@ export async function debitCredits(
     };
     const body: WriteResult = { entry: toApiEntry({ ...entry, draws }), balance: entry.balanceAfter };
     await repo.appendEntry(tx, { entry, draws, idempotency: { key: idempotency.key, status: 201, response: body } });
+    await alsoInTransaction?.(tx, body, now);
     return { status: 201, body, recorded: true };
   });
 }
@@ -460,6 +465,7 @@ export async function reverseEntry(
   entryId: string,
   request: ReversalRequest,
   idempotency: Idempotency,
+  alsoInTransaction?: AlsoInTransaction,
 ): Promise<WriteOutcome<WriteResult>> {
   return idempotentWrite(ctx, tenantId, idempotency, null, async (tx, now) => {
     const original = await repo.findEntry(tx, tenantId, entryId);
@@ -533,6 +539,7 @@ export async function reverseEntry(
     }
     const body: WriteResult = { entry: toApiEntry({ ...entry, draws }), balance: entry.balanceAfter };
     await repo.appendEntry(tx, { entry, draws, closeGrantIds, idempotency: { key: idempotency.key, status: 201, response: body } });
+    await alsoInTransaction?.(tx, body, now);
     return { status: 201, body, recorded: true };
   });
 }

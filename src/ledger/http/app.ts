@@ -10,6 +10,7 @@ import { canonicalJson, sha256Hex } from "./canonical.js";
 import { problemResponse } from "./problem.js";
 import { clientAddress, rateLimit } from "./rate-limit.js";
 import { registerRoutes } from "./routes.js";
+import { registerPortalRoutes, type PortalRouteOptions } from "./routes-portal.js";
 
 export { problemResponse };
 
@@ -27,6 +28,8 @@ export interface LedgerAppDeps {
   publicRateLimit?: { burst: number; perSecond: number };
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy?: boolean;
+  /** How the outbox reaches Deskpro and webhook endpoints, and who hears that work was queued. */
+  outbox?: PortalRouteOptions;
 }
 
 export type LedgerEnv = {
@@ -213,6 +216,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.use("/v1/*", jsonBodies(maxBodyBytes));
 
   registerRoutes(app);
+  registerPortalRoutes(app, deps.outbox);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "tenantKey", { type: "http", scheme: "bearer", description: "A tenant API key" });
   app.doc31("/v1/openapi.json", {

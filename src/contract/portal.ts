@@ -1,0 +1,160 @@
+import { z } from "zod";
+import { IsoDateTime, Owner, Slug, TicketId } from "./primitives.js";
+
+/**
+ * Paid response tiers picked on the Deskpro portal form. No app can render in the portal, so a
+ * ticket custom field carries the choice, Deskpro triggers call the ledger's webhooks and the
+ * ledger writes back through Deskpro's REST API.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// The tenant's Deskpro connection (secrets go in, never come out)
+// ---------------------------------------------------------------------------------------------
+
+/** `<api key id>:<code>` as Deskpro shows it under Admin → Apps & Integrations → API Keys. */
+export const DeskproApiKey = z
+  .string()
+  .trim()
+  .regex(/^[1-9][0-9]{0,9}:[A-Za-z0-9_-]{8,200}$/, "use Deskpro's API key as <id>:<code>");
+
+export const WebhookSecret = z
+  .string()
+  .regex(/^[\x21-\x7e]{24,200}$/, "use 24 to 200 visible ASCII characters (a long random string)");
+
+export const DeskproUrl = z
+  .url({ protocol: /^https?$/, message: "use the helpdesk's address, e.g. https://support.example.com" })
+  .max(300)
+  .transform((url) => url.replace(/\/+$/, ""));
+
+export const DeskproConnectionRequest = z.strictObject({
+  url: DeskproUrl,
+  /** Left out: keep the stored key. */
+  apiKey: DeskproApiKey.optional(),
+  /** Left out: keep the stored secret. */
+  webhookSecret: WebhookSecret.optional(),
+});
+export type DeskproConnectionRequest = z.infer<typeof DeskproConnectionRequest>;
+
+/** What the API says about the connection: never the secrets themselves. */
+export const DeskproConnection = z.object({
+  url: z.string().nullable(),
+  apiKeySet: z.boolean(),
+  /** The key's id (the part before the colon), so an admin can tell keys apart. */
+  apiKeyId: z.string().nullable(),
+  webhookSecretSet: z.boolean(),
+  updatedAt: IsoDateTime.nullable(),
+});
+export type DeskproConnection = z.infer<typeof DeskproConnection>;
+
+// ---------------------------------------------------------------------------------------------
+// Portal settings
+// ---------------------------------------------------------------------------------------------
+
+/** One option of the portal's tier field and the tier it picks. */
+export const TierOption = z.object({
+  tier: Slug,
+  /** The option's id in Deskpro (Admin → Ticket fields → the field → its choices). */
+  optionId: z.int().min(1).nullable().default(null),
+  /** The option's title, matched when the ticket carries titles rather than ids (case and spacing ignored). */
+  title: z.string().trim().min(1).max(200).nullable().default(null),
+});
+export type TierOption = z.infer<typeof TierOption>;
+
+const template = z.string().trim().min(1).max(2000);
+
+/**
+ * Messages with placeholders in braces: {name}, {tier}, {price}, {balance}, {link}, {ticket}.
+ * Unknown placeholders are left as written; values are HTML-escaped.
+ */
+export const PortalMessages = z.object({
+  /** Agent note after a tier fee was charged. */
+  charged: template.default("{tier}: {price} credits charged, balance {balance}."),
+  /** To the customer when the chosen tier can't be paid for. */
+  unaffordable: template.default(
+    "You chose {tier} ({price} credits) but your balance is {balance} credits, so this ticket keeps the standard response time. Buy credits here: {link}",
+  ),
+  /** To the customer when the chosen tier is not part of the bank's plan. */
+  notOffered: template.default("The {tier} response is not part of your plan, so this ticket keeps the standard response time."),
+  /** To the customer when the response target was missed and the fee came back. */
+  slaRefund: template.default("We missed the {tier} response target on this ticket, so the {price} credits have been returned. Balance: {balance} credits."),
+  /** Agent note after a tier fee came back (tier changed, ticket cancelled, SLA missed). */
+  refunded: template.default("{tier}: {price} credits refunded ({reason}), balance {balance}."),
+  /** Agent note when the chosen tier was not charged. */
+  notCharged: template.default("{tier} ({price} credits) not charged: {reason}. Balance {balance}."),
+});
+export type PortalMessages = z.infer<typeof PortalMessages>;
+
+export const PortalSettings = z.object({
+  /** The ticket custom field whose options are the tiers; null turns the portal flow off. */
+  tierFieldId: z.int().min(1).nullable().default(null),
+  tierOptions: z.array(TierOption).max(50).default([]),
+  /** The tier a ticket keeps when the chosen one can't be paid for; null: the cheapest free tier. */
+  fallbackTier: Slug.nullable().default(null),
+  /** Where customers buy credits, used for {link} when no balance page link can be made. */
+  buyUrl: z.url({ protocol: /^https?$/ }).max(500).nullable().default(null),
+  messages: PortalMessages.default(PortalMessages.parse({})),
+});
+export type PortalSettings = z.infer<typeof PortalSettings>;
+export type PortalSettingsInput = z.input<typeof PortalSettings>;
+
+export const PortalSettingsResponse = z.object({ settings: PortalSettings, updatedAt: IsoDateTime.nullable() });
+export type PortalSettingsResponse = z.infer<typeof PortalSettingsResponse>;
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks from Deskpro and what the ledger did with them
+// ---------------------------------------------------------------------------------------------
+
+export const PortalEvent = z.enum(["ticket.created", "ticket.updated", "sla.failed"]);
+export type PortalEvent = z.infer<typeof PortalEvent>;
+
+export const PortalHookAccepted = z.object({
+  received: z.literal(true),
+  event: PortalEvent,
+  ticketId: TicketId,
+  /** The queued job; a redelivery of the same event names the same job. */
+  jobId: z.string(),
+});
+export type PortalHookAccepted = z.infer<typeof PortalHookAccepted>;
+
+/** The ledger's view of one portal ticket. */
+export const PortalTicket = z.object({
+  ticketId: TicketId,
+  owner: Owner.nullable(),
+  /** The tier the customer asked for (or an agent set). */
+  requestedTier: Slug.nullable(),
+  /** The tier charged and not refunded. */
+  chargedTier: Slug.nullable(),
+  chargeEntryId: z.string().nullable(),
+  outcome: z.enum(["none", "free", "charged", "unaffordable", "not_offered", "refunded", "cancelled"]),
+  lastPriorityId: z.int().nullable(),
+  updatedAt: IsoDateTime,
+});
+export type PortalTicket = z.infer<typeof PortalTicket>;
+
+// ---------------------------------------------------------------------------------------------
+// The outbox
+// ---------------------------------------------------------------------------------------------
+
+export const OutboxState = z.enum(["pending", "done", "failed"]);
+export const OutboxItem = z.object({
+  id: z.string(),
+  kind: z.string(),
+  state: OutboxState,
+  attempts: z.int(),
+  lastError: z.string().nullable(),
+  nextAttemptAt: IsoDateTime.nullable(),
+  createdAt: IsoDateTime,
+  doneAt: IsoDateTime.nullable(),
+});
+export type OutboxItem = z.infer<typeof OutboxItem>;
+
+export const OutboxDrainResult = z.object({
+  delivered: z.int(),
+  retrying: z.int(),
+  failed: z.int(),
+  /** Rows still due after this run (call again to continue). */
+  remaining: z.int(),
+});
+export type OutboxDrainResult = z.infer<typeof OutboxDrainResult>;
+
+export const OutboxPage = z.object({ items: z.array(OutboxItem) });

@@ -1,0 +1,3 @@
+import type { OutboxHandler } from "./outbox.js";
+
+export const alertHandlers: Record<string, OutboxHandler> = {};

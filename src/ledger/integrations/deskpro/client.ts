@@ -1,0 +1,134 @@
+/**
+ * A typed client for the parts of Deskpro's REST API v2 the ledger writes back through. Every
+ * answer is parsed with zod; every call has a timeout; 429 and 5xx answers are retried with
+ * exponential back-off (honouring Retry-After) for reads and idempotent writes. A POST is
+ * retried only on 429, which Deskpro sends before doing anything: a 5xx on a POST may have
+ * created the message, so the outbox re-checks before posting again.
+ * Errors carry the status and path, never the API key.
+ */
+import type { z } from "zod";
+import {
+  DeskproMessage,
+  DeskproOrganization,
+  DeskproPerson,
+  DeskproPriority,
+  DeskproTicket,
+  many,
+  one,
+} from "./schemas.js";
+
+export interface DeskproClientOptions {
+  /** The helpdesk's address, e.g. https://support.example.com (no trailing slash). */
+  baseUrl: string;
+  /** `<id>:<code>`, sent as `Authorization: key <id>:<code>`. */
+  apiKey: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+  /** Extra attempts after the first on 429/5xx. */
+  retries?: number;
+  retryBaseMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export class DeskproError extends Error {
+  constructor(
+    readonly status: number | null,
+    readonly path: string,
+    message: string,
+    /** Worth trying again later: a timeout, a network failure, 429 or 5xx. */
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = "DeskproError";
+  }
+}
+
+const sleeper = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export type DeskproClient = ReturnType<typeof createDeskproClient>;
+
+export function createDeskproClient(options: DeskproClientOptions) {
+  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const retries = options.retries ?? 2;
+  const retryBaseMs = options.retryBaseMs ?? 250;
+  const sleep = options.sleep ?? sleeper;
+  const base = options.baseUrl.replace(/\/+$/, "");
+
+  async function call<T extends z.ZodType>(method: "GET" | "PUT" | "POST", path: string, schema: T, body?: unknown): Promise<z.infer<T>> {
+    const retryOn5xx = method !== "POST";
+    for (let attempt = 0; ; attempt++) {
+      let response: Response;
+      try {
+        response = await doFetch(`${base}${path}`, {
+          method,
+          headers: {
+            authorization: `key ${options.apiKey}`,
+            accept: "application/json",
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(timeoutMs),
+          redirect: "error",
+        });
+      } catch (error) {
+        const timedOut = (error as Error)?.name === "TimeoutError" || (error as Error)?.name === "AbortError";
+        // A GET or PUT can be repeated safely; whether a POST arrived is unknown, so the caller re-checks.
+        if (retryOn5xx && attempt < retries) {
+          await sleep(backoff(attempt, null));
+          continue;
+        }
+        throw new DeskproError(null, path, timedOut ? `Deskpro did not answer ${method} ${path} within ${timeoutMs} ms` : `Deskpro unreachable for ${method} ${path}`, true);
+      }
+      if (response.ok) {
+        let json: unknown;
+        try {
+          json = await response.json();
+        } catch {
+          throw new DeskproError(response.status, path, `Deskpro answered ${method} ${path} with a body that is not JSON`, false);
+        }
+        const parsed = schema.safeParse(json);
+        if (!parsed.success) {
+          const where = parsed.error.issues[0]?.path.join(".") || "(root)";
+          throw new DeskproError(response.status, path, `Deskpro's answer to ${method} ${path} has an unexpected shape at ${where}`, false);
+        }
+        return parsed.data;
+      }
+      // Read (not cancel) the error body: frees the connection, and cancelling a mocked stream can hang.
+      await response.arrayBuffer().catch(() => undefined);
+      const retryable = response.status === 429 || response.status >= 500;
+      if (retryable && (response.status === 429 || retryOn5xx) && attempt < retries) {
+        await sleep(backoff(attempt, response.headers.get("retry-after")));
+        continue;
+      }
+      throw new DeskproError(response.status, path, `Deskpro answered ${method} ${path} with ${response.status}`, retryable);
+    }
+  }
+
+  function backoff(attempt: number, retryAfter: string | null): number {
+    const seconds = retryAfter !== null && /^\d{1,4}$/.test(retryAfter.trim()) ? Number(retryAfter) : null;
+    if (seconds !== null) return Math.min(seconds * 1000, 5_000);
+    return Math.min(retryBaseMs * 2 ** attempt, 5_000) * (0.75 + Math.random() * 0.5);
+  }
+
+  return {
+    getTicket: async (ticketId: string | number) => (await call("GET", `/api/v2/tickets/${ticketId}`, one(DeskproTicket))).data,
+    /** Sets the ticket's priority; other fields are left alone. */
+    setTicketPriority: async (ticketId: string | number, priorityId: number) => {
+      await call("PUT", `/api/v2/tickets/${ticketId}`, one(DeskproTicket.partial()).or(DeskproTicket.partial()), { priority: priorityId });
+    },
+    listTicketMessages: async (ticketId: string | number) =>
+      (await call("GET", `/api/v2/tickets/${ticketId}/messages?count=100&order_by=date_created&order_dir=desc`, many(DeskproMessage))).data,
+    /** A reply the customer sees, or with `note` an internal note only agents see. */
+    postTicketMessage: async (ticketId: string | number, message: { html: string; note: boolean }) =>
+      (await call("POST", `/api/v2/tickets/${ticketId}/messages`, one(DeskproMessage), { message: message.html, format: "html", is_note: message.note })).data,
+    listPriorities: async () => (await call("GET", "/api/v2/ticket_priorities", many(DeskproPriority))).data,
+    getPerson: async (personId: string | number) => (await call("GET", `/api/v2/people/${personId}`, one(DeskproPerson))).data,
+    getOrganization: async (orgId: string | number) => (await call("GET", `/api/v2/organizations/${orgId}`, one(DeskproOrganization))).data,
+    /** A person's or an organisation's newest tickets, newest first. */
+    listTicketsOf: async (owner: { type: "person" | "org"; id: string }) => {
+      const filter = owner.type === "person" ? `person=${owner.id}` : `organization=${owner.id}`;
+      return (await call("GET", `/api/v2/tickets?${filter}&order_by=date_created&order_dir=desc&count=25`, many(DeskproTicket))).data;
+    },
+  };
+}

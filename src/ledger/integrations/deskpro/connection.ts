@@ -1,0 +1,68 @@
+/**
+ * The tenant's Deskpro helpdesk: its address, the API key the ledger writes back with and the
+ * secret Deskpro's webhook actions send. Secrets are sealed at rest and never leave through the
+ * API: reads say only whether each is set.
+ */
+import { timingSafeEqual, createHash } from "node:crypto";
+import type { DeskproConnection, DeskproConnectionRequest } from "../../../contract/index.js";
+import type { Sql } from "../../storage/db.js";
+import * as store from "../../storage/portal.js";
+import { createDeskproClient, type DeskproClient, type DeskproClientOptions } from "./client.js";
+import { openSecret, sealSecret } from "../../secrets.js";
+
+const binding = (tenantId: string, name: string) => `${tenantId}:deskpro.${name}`;
+
+const toApi = (row: store.DeskproConnectionRow | null): DeskproConnection => ({
+  url: row?.url ?? null,
+  apiKeySet: row?.apiKeyCiphertext != null,
+  apiKeyId: row?.apiKeyId ?? null,
+  webhookSecretSet: row?.webhookSecretCiphertext != null,
+  updatedAt: row?.updatedAt.toISOString() ?? null,
+});
+
+export async function getConnection(sql: Sql, tenantId: string): Promise<DeskproConnection> {
+  return toApi(await store.getDeskproConnection(sql, tenantId));
+}
+
+export async function putConnection(sql: Sql, tenantId: string, request: DeskproConnectionRequest, now: Date): Promise<DeskproConnection> {
+  await store.putDeskproConnection(sql, tenantId, {
+    url: request.url,
+    apiKeyId: request.apiKey ? request.apiKey.split(":")[0]! : null,
+    apiKeyCiphertext: request.apiKey ? sealSecret(request.apiKey, binding(tenantId, "apiKey")) : null,
+    webhookSecretCiphertext: request.webhookSecret ? sealSecret(request.webhookSecret, binding(tenantId, "webhookSecret")) : null,
+    now,
+  });
+  return getConnection(sql, tenantId);
+}
+
+/** Constant-time comparison of the secret a webhook presented with the stored one. */
+export async function webhookSecretMatches(sql: Sql, tenantId: string, presented: string | undefined): Promise<boolean> {
+  if (!presented || presented.length > 200) return false;
+  const row = await store.getDeskproConnection(sql, tenantId);
+  if (!row?.webhookSecretCiphertext) return false;
+  const stored = openSecret(row.webhookSecretCiphertext, binding(tenantId, "webhookSecret"));
+  // Hash both sides so lengths match and timing says nothing about the stored secret.
+  const digest = (s: string) => createHash("sha256").update(s).digest();
+  return timingSafeEqual(digest(stored), digest(presented));
+}
+
+export class DeskproNotConnected extends Error {
+  constructor() {
+    super("No Deskpro URL and API key are set for this tenant (PUT /v1/integrations/deskpro).");
+    this.name = "DeskproNotConnected";
+  }
+}
+
+export type DeskproClientFactory = (connection: { baseUrl: string; apiKey: string }) => DeskproClient;
+
+export const defaultClientFactory =
+  (overrides: Partial<DeskproClientOptions> = {}): DeskproClientFactory =>
+  (connection) =>
+    createDeskproClient({ ...overrides, baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+
+/** A client for the tenant's helpdesk, or DeskproNotConnected. */
+export async function clientFor(sql: Sql, tenantId: string, factory: DeskproClientFactory): Promise<DeskproClient> {
+  const row = await store.getDeskproConnection(sql, tenantId);
+  if (!row?.apiKeyCiphertext) throw new DeskproNotConnected();
+  return factory({ baseUrl: row.url, apiKey: openSecret(row.apiKeyCiphertext, binding(tenantId, "apiKey")) });
+}

@@ -1,0 +1,65 @@
+/**
+ * Write-backs to Deskpro as outbox rows: enqueued inside the ledger transaction that calls for
+ * them, delivered later with idempotent effects (check before write).
+ */
+import { newId } from "../../ids.js";
+import type { Sql } from "../../storage/db.js";
+import * as outbox from "../../storage/outbox.js";
+import type { DeliveryContext } from "../../outbox.js";
+
+export interface PriorityPayload {
+  ticketId: string;
+  priorityId: number;
+}
+
+export interface MessagePayload {
+  ticketId: string;
+  html: string;
+  /** An internal note for agents rather than a reply the customer sees. */
+  note: boolean;
+  /** Put in the message and looked for before posting, so a redelivery doesn't post twice. */
+  marker: string;
+}
+
+export async function enqueuePriority(sql: Sql, tenantId: string, dedupeKey: string, payload: PriorityPayload, now: Date): Promise<string> {
+  return outbox.enqueue(sql, { id: newId("obx", now), tenantId, kind: "deskpro.set_priority", dedupeKey, payload, now });
+}
+
+/** A marker derived from the dedupe key: the same cause always gets the same marker. */
+export function messageMarker(dedupeKey: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < dedupeKey.length; i++) hash = Math.imul(hash ^ dedupeKey.charCodeAt(i), 0x01000193) >>> 0;
+  let hash2 = 0x9e3779b9;
+  for (let i = dedupeKey.length - 1; i >= 0; i--) hash2 = Math.imul(hash2 ^ dedupeKey.charCodeAt(i), 0x85ebca6b) >>> 0;
+  return `SC-${hash.toString(36).toUpperCase().padStart(7, "0")}${hash2.toString(36).toUpperCase().padStart(7, "0")}`;
+}
+
+export async function enqueueMessage(
+  sql: Sql,
+  tenantId: string,
+  dedupeKey: string,
+  message: { ticketId: string; html: string; note: boolean },
+  now: Date,
+): Promise<string> {
+  const payload: MessagePayload = { ...message, marker: messageMarker(`${tenantId}|${dedupeKey}`) };
+  return outbox.enqueue(sql, { id: newId("obx", now), tenantId, kind: "deskpro.message", dedupeKey, payload, now });
+}
+
+/** The message as posted: its text and, last, the marker as a small reference line. */
+export function withMarker(html: string, marker: string): string {
+  return `${html}<p><small>Ref ${marker}</small></p>`;
+}
+
+export async function deliverPriority(payload: PriorityPayload, context: DeliveryContext): Promise<void> {
+  const client = await context.deskpro();
+  const ticket = await client.getTicket(payload.ticketId);
+  if (ticket.priority === payload.priorityId) return; // already set (by an earlier attempt or by hand)
+  await client.setTicketPriority(payload.ticketId, payload.priorityId);
+}
+
+export async function deliverDeskproMessage(payload: MessagePayload, context: DeliveryContext): Promise<void> {
+  const client = await context.deskpro();
+  const existing = await client.listTicketMessages(payload.ticketId);
+  if (existing.some((m) => (m.message ?? "").includes(payload.marker))) return;
+  await client.postTicketMessage(payload.ticketId, { html: withMarker(payload.html, payload.marker), note: payload.note });
+}

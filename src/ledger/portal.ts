@@ -1,0 +1,387 @@
+/**
+ * Paid response tiers from the portal form. Deskpro's triggers call the ledger's webhooks; each
+ * call queues a job (one per ticket, coalesced) in the outbox and answers at once. The job reads
+ * the ticket from Deskpro, decides what changed, and writes the charge or refund together with
+ * the portal ticket's state and the write-backs (priority, agent note, customer message) in one
+ * transaction. Every step is idempotent, so a redelivered webhook or a retried job changes nothing twice.
+ */
+import {
+  PortalSettings,
+  type LedgerConfig,
+  type PortalEvent,
+  type PortalSettingsInput,
+  type PortalTicket,
+  type Tier,
+  type WriteResult,
+} from "../contract/index.js";
+import { decidePortalChange, fallbackTier, tierFromFieldValues } from "./domain/portal.js";
+import { findTier } from "./domain/pricing.js";
+import { ProblemError, problems } from "./errors.js";
+import { newId } from "./ids.js";
+import type { DeskproClient } from "./integrations/deskpro/client.js";
+import { customFieldValues, isCancelled, type DeskproTicket } from "./integrations/deskpro/schemas.js";
+import { enqueueMessage, enqueuePriority } from "./integrations/deskpro/writes.js";
+import { renderTemplate } from "./message-template.js";
+import type { DeliveryContext } from "./outbox.js";
+import * as service from "./service.js";
+import type { LedgerContext } from "./service.js";
+import type { Sql } from "./storage/db.js";
+import * as outbox from "./storage/outbox.js";
+import * as store from "./storage/portal.js";
+import * as repo from "./storage/repo.js";
+
+// ---------------------------------------------------------------------------------------------
+// Settings
+// ---------------------------------------------------------------------------------------------
+
+export async function loadPortalSettings(sql: Sql, tenantId: string): Promise<{ settings: PortalSettings; updatedAt: Date | null }> {
+  const row = await store.getPortalSettings(sql, tenantId);
+  return { settings: PortalSettings.parse(row?.settings ?? {}), updatedAt: row?.updatedAt ?? null };
+}
+
+export async function savePortalSettings(ledger: LedgerContext, tenantId: string, input: PortalSettings): Promise<{ settings: PortalSettings; updatedAt: Date }> {
+  const { config } = await service.loadConfig(ledger.db, tenantId);
+  const errors: { path: string; message: string }[] = [];
+  const known = (key: string) => config.tiers.some((t) => t.key === key);
+  input.tierOptions.forEach((o: PortalSettings["tierOptions"][number], i: number) => {
+    if (!known(o.tier)) errors.push({ path: `body.tierOptions.${i}.tier`, message: `no tier has the key "${o.tier}"` });
+    if (o.optionId === null && o.title === null) errors.push({ path: `body.tierOptions.${i}`, message: "give the option's id or its title" });
+  });
+  if (input.fallbackTier !== null && !known(input.fallbackTier)) errors.push({ path: "body.fallbackTier", message: `no tier has the key "${input.fallbackTier}"` });
+  if (errors.length > 0) throw problems.invalid(`The portal settings are invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, errors);
+  const now = ledger.clock();
+  await store.putPortalSettings(ledger.db, tenantId, input, now);
+  return { settings: input, updatedAt: now };
+}
+export type { PortalSettingsInput };
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks in: queue a job and answer
+// ---------------------------------------------------------------------------------------------
+
+export interface PortalJobPayload {
+  job: "reconcile" | "sla";
+  ticketId: string;
+}
+
+/**
+ * Queues the work a Deskpro webhook asks for. Created and updated tickets share one job per
+ * ticket (it re-reads the ticket, so a burst of updates is one run); an SLA failure has its own.
+ */
+export async function queuePortalEvent(ledger: LedgerContext, tenantId: string, event: PortalEvent, ticketId: string): Promise<string> {
+  const job: PortalJobPayload["job"] = event === "sla.failed" ? "sla" : "reconcile";
+  const now = ledger.clock();
+  return outbox.enqueueCoalesced(ledger.db, {
+    id: newId("obx", now),
+    tenantId,
+    kind: "portal.job",
+    dedupeKey: `portal:${job}:${ticketId}`,
+    payload: { job, ticketId } satisfies PortalJobPayload,
+    now,
+  });
+}
+
+export async function processPortalJob(payload: PortalJobPayload, context: DeliveryContext): Promise<void> {
+  if (payload.job === "sla") await refundMissedSla(context, payload.ticketId);
+  else await reconcileTicket(context, payload.ticketId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ticket's state → charges, refunds and write-backs
+// ---------------------------------------------------------------------------------------------
+
+interface Job {
+  context: DeliveryContext;
+  ledger: LedgerContext;
+  tenantId: string;
+  ticketId: string;
+  settings: PortalSettings;
+  config: LedgerConfig;
+  ticket: DeskproTicket;
+  client: DeskproClient;
+  personId: number | null;
+}
+
+const idempotencyFor = (key: string) => ({ key, requestHash: `portal:${key}` });
+
+function messageValues(job: Pick<Job, "settings" | "ticketId">, values: { tier: Tier | null; tierKey?: string; price?: number; balance: number | null; reason?: string; name?: string | null }) {
+  return {
+    tier: values.tier?.label ?? values.tierKey ?? "",
+    price: values.price ?? values.tier?.price ?? 0,
+    balance: values.balance,
+    reason: values.reason ?? "",
+    name: values.name ?? "",
+    link: job.settings.buyUrl ?? "reply to this ticket to buy credits",
+    ticket: job.ticketId,
+  };
+}
+
+async function customerName(client: DeskproClient, personId: number | null, templates: string[]): Promise<string | null> {
+  if (personId === null || !templates.some((t) => t.includes("{name}"))) return null;
+  const person = await client.getPerson(personId);
+  return person.first_name || person.name || person.display_name || null;
+}
+
+async function reconcileTicket(context: DeliveryContext, ticketId: string): Promise<void> {
+  const { ledger, tenantId } = context;
+  const { settings } = await loadPortalSettings(ledger.db, tenantId);
+  if (settings.tierFieldId === null) return; // the portal flow is off
+  const { config } = await service.loadConfig(ledger.db, tenantId);
+  const client = await context.deskpro();
+  const ticket = await client.getTicket(ticketId);
+  if (ticket.person === null) return; // no customer to charge
+  const job: Job = { context, ledger, tenantId, ticketId, settings, config, ticket, client, personId: ticket.person };
+
+  const fieldTier = tierFromFieldValues(customFieldValues(ticket, settings.tierFieldId), settings.tierOptions, config.tiers);
+  const seen = await store.lockPortalTicket(ledger.db, tenantId, ticketId);
+  const active = await repo.activePriorityCharge(ledger.db, tenantId, ticketId);
+  const decision = decidePortalChange(
+    seen,
+    { fieldTier, priorityId: ticket.priority, cancelled: isCancelled(ticket), priorityWritePending: await outbox.hasPendingPriorityWrite(ledger.db, tenantId, ticketId) },
+    config.tiers,
+    active?.tier ?? null,
+  );
+  const lastSeen = { lastFieldTier: fieldTier, lastPriorityId: ticket.priority };
+  const base = { ticketId, owner: seen?.owner ?? null, requestedTier: seen?.requestedTier ?? null, chargedTier: active?.tier ?? null, chargeEntryId: active?.id ?? null };
+
+  if (decision.kind === "unchanged") {
+    if (seen && (seen.lastPriorityId !== ticket.priority)) await saveState(job, { ...base, outcome: seen.outcome, ...lastSeen });
+    return;
+  }
+  if (decision.kind === "cancel") {
+    if (active) await refund(job, active, "ticket cancelled", { ...lastSeen, outcome: "cancelled", tellCustomer: false });
+    else if (seen?.outcome !== "cancelled") await saveState(job, { ...base, outcome: "cancelled", ...lastSeen });
+    return;
+  }
+
+  const wanted = decision.tier === null ? null : (findTier(config, decision.tier) ?? null);
+  if (active && wanted && active.tier === wanted.key) {
+    await saveState(job, { ...base, requestedTier: wanted.key, outcome: "charged", ...lastSeen });
+    return;
+  }
+  if (wanted === null || wanted.price === 0) {
+    // No tier, or a free one: whatever was charged comes back; a free tier's priority is set.
+    const priorityId = decision.source === "field" && wanted?.deskproPriorityId != null ? wanted.deskproPriorityId : ticket.priority;
+    const outcome = wanted ? "free" : "none";
+    if (active) {
+      await refund(job, active, wanted ? `changed to ${wanted.label}` : "tier removed", {
+        lastFieldTier: fieldTier,
+        lastPriorityId: priorityId,
+        outcome,
+        requestedTier: wanted?.key ?? null,
+        setPriority: priorityId !== ticket.priority ? priorityId : null,
+      });
+    } else {
+      await inTransaction(job, async (tx, now) => {
+        await saveStateIn(tx, job, { ...base, requestedTier: wanted?.key ?? null, outcome, lastFieldTier: fieldTier, lastPriorityId: priorityId }, now);
+        if (priorityId !== null && priorityId !== ticket.priority) await enqueuePriority(tx, tenantId, `portal:${ticketId}:free-priority:${wanted!.key}:${seenStamp(seen)}`, { ticketId, priorityId }, now);
+      });
+    }
+    return;
+  }
+
+  // A paid tier: a different charge comes back first (the difference is what moves), then this one is charged.
+  if (active) await refund(job, active, `changed to ${wanted.label}`, { keepSeen: seen, outcome: "refunded", tellCustomer: false });
+  await charge(job, wanted, decision.source, fieldTier, active?.id ?? null, seen);
+}
+
+const seenStamp = (seen: store.PortalTicketRow | null) => (seen ? String(seen.updatedAt.getTime()) : "new");
+
+async function charge(job: Job, tier: Tier, source: "field" | "priority", fieldTier: string | null, replacedEntryId: string | null, seen: store.PortalTicketRow | null): Promise<void> {
+  const { ledger, tenantId, ticketId, ticket, settings } = job;
+  const payer = await service.getTicketPayer(ledger, tenantId, String(ticket.person), ticket.organization === null ? undefined : String(ticket.organization));
+  const setPriority = source === "field" && tier.deskproPriorityId !== null && tier.deskproPriorityId !== ticket.priority ? tier.deskproPriorityId : null;
+  try {
+    await service.debitCredits(
+      ledger,
+      tenantId,
+      payer.owner,
+      { kind: "priority", tier: tier.key, ticketId, reason: `${tier.label} (chosen on the portal)` },
+      idempotencyFor(`portal:${ticketId}:charge:${tier.key}:${replacedEntryId ?? "first"}`),
+      async (tx, result, now) => {
+        await saveStateIn(
+          tx,
+          job,
+          {
+            ticketId,
+            owner: payer.owner,
+            requestedTier: tier.key,
+            chargedTier: tier.key,
+            chargeEntryId: result.entry.id,
+            outcome: "charged",
+            lastFieldTier: fieldTier,
+            lastPriorityId: setPriority ?? ticket.priority,
+          },
+          now,
+        );
+        if (setPriority !== null) await enqueuePriority(tx, tenantId, `portal:${ticketId}:priority:${result.entry.id}`, { ticketId, priorityId: setPriority }, now);
+        const note = renderTemplate(settings.messages.charged, messageValues(job, { tier, balance: result.balance }));
+        await enqueueMessage(tx, tenantId, `portal:${ticketId}:charged-note:${result.entry.id}`, { ticketId, html: note, note: true }, now);
+      },
+    );
+  } catch (error) {
+    if (!(error instanceof ProblemError)) throw error;
+    if (error.code === "tier_already_charged") return; // charged by a concurrent run
+    if (error.code !== "insufficient_credits" && error.code !== "tier_not_offered") throw error;
+    await notCharged(job, tier, source, fieldTier, seen, payer.owner, error.code === "insufficient_credits" ? error.extra.balance ?? payer.wallet.balance : payer.wallet.balance, error.code);
+  }
+}
+
+/**
+ * The chosen tier can't be had. Never a silent downgrade: the ticket keeps (or gets) the fallback
+ * tier's priority, the customer is told what they chose, its price, their balance and how to buy
+ * credits, and agents get a note. An agent's own priority change is left as the agent made it.
+ */
+async function notCharged(
+  job: Job,
+  tier: Tier,
+  source: "field" | "priority",
+  fieldTier: string | null,
+  seen: store.PortalTicketRow | null,
+  owner: string,
+  balance: number,
+  code: "insufficient_credits" | "tier_not_offered",
+): Promise<void> {
+  const { tenantId, ticketId, ticket, settings, config, client } = job;
+  const fallback = fallbackTier(config.tiers, settings.fallbackTier);
+  const priorityId = source === "field" && fallback?.deskproPriorityId != null ? fallback.deskproPriorityId : ticket.priority;
+  const template = code === "insufficient_credits" ? settings.messages.unaffordable : settings.messages.notOffered;
+  const name = source === "field" ? await customerName(client, ticket.person, [template]) : null;
+  const reason = code === "insufficient_credits" ? "not enough credits" : "not part of the plan";
+  const stamp = `${tier.key}:${seenStamp(seen)}`;
+  await inTransaction(job, async (tx, now) => {
+    await saveStateIn(
+      tx,
+      job,
+      { ticketId, owner, requestedTier: tier.key, chargedTier: null, chargeEntryId: null, outcome: code === "insufficient_credits" ? "unaffordable" : "not_offered", lastFieldTier: fieldTier, lastPriorityId: priorityId },
+      now,
+    );
+    if (priorityId !== null && priorityId !== ticket.priority) await enqueuePriority(tx, tenantId, `portal:${ticketId}:fallback-priority:${stamp}`, { ticketId, priorityId }, now);
+    if (source === "field") {
+      const html = renderTemplate(template, messageValues(job, { tier, balance, name }));
+      await enqueueMessage(tx, tenantId, `portal:${ticketId}:not-charged-message:${stamp}`, { ticketId, html, note: false }, now);
+    }
+    const note = renderTemplate(settings.messages.notCharged, messageValues(job, { tier, balance, reason }));
+    await enqueueMessage(tx, tenantId, `portal:${ticketId}:not-charged-note:${stamp}`, { ticketId, html: note, note: true }, now);
+  });
+}
+
+interface RefundOptions {
+  outcome: store.PortalOutcome;
+  /** Record these as seen (the decision is complete); otherwise `keepSeen`'s values stay (a charge follows). */
+  lastFieldTier?: string | null;
+  lastPriorityId?: number | null;
+  keepSeen?: store.PortalTicketRow | null;
+  requestedTier?: string | null;
+  setPriority?: number | null;
+  tellCustomer?: boolean;
+}
+
+async function refund(job: Job | SlaJob, active: repo.EntryRow, reason: string, options: RefundOptions): Promise<void> {
+  const { ledger, tenantId, ticketId, settings, config } = job;
+  const tier = active.tier ? (findTier(config, active.tier) ?? null) : null;
+  const price = -active.amount;
+  const name = options.tellCustomer && job.client ? await customerName(job.client, job.personId, [settings.messages.slaRefund]) : null;
+  try {
+    await service.reverseEntry(
+      ledger,
+      tenantId,
+      active.id,
+      { reason: `${tier?.label ?? active.tier ?? "Tier"}: ${reason}` },
+      idempotencyFor(`portal:${ticketId}:refund:${active.id}`),
+      async (tx, result: WriteResult, now) => {
+        const seen = options.keepSeen;
+        await saveStateIn(
+          tx,
+          job,
+          {
+            ticketId,
+            owner: active.owner,
+            requestedTier: options.requestedTier !== undefined ? options.requestedTier : seen?.requestedTier ?? active.tier,
+            chargedTier: null,
+            chargeEntryId: null,
+            outcome: options.outcome,
+            lastFieldTier: options.lastFieldTier !== undefined ? options.lastFieldTier : seen?.lastFieldTier ?? null,
+            lastPriorityId: options.lastPriorityId !== undefined ? options.lastPriorityId : seen?.lastPriorityId ?? null,
+          },
+          now,
+        );
+        const values = messageValues(job, { tier, tierKey: active.tier ?? "", price, balance: result.balance, reason, name });
+        await enqueueMessage(tx, tenantId, `portal:${ticketId}:refund-note:${active.id}`, { ticketId, html: renderTemplate(settings.messages.refunded, values), note: true }, now);
+        if (options.tellCustomer) {
+          await enqueueMessage(tx, tenantId, `portal:${ticketId}:refund-message:${active.id}`, { ticketId, html: renderTemplate(settings.messages.slaRefund, values), note: false }, now);
+        }
+        if (options.setPriority != null) await enqueuePriority(tx, tenantId, `portal:${ticketId}:priority-after-refund:${active.id}`, { ticketId, priorityId: options.setPriority }, now);
+      },
+    );
+  } catch (error) {
+    if (error instanceof ProblemError && error.code === "already_reversed") return; // refunded by an earlier run
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLA failed: the fee comes back
+// ---------------------------------------------------------------------------------------------
+
+interface SlaJob {
+  ledger: LedgerContext;
+  tenantId: string;
+  ticketId: string;
+  settings: PortalSettings;
+  config: LedgerConfig;
+  client: DeskproClient | null;
+  personId: number | null;
+}
+
+async function refundMissedSla(context: DeliveryContext, ticketId: string): Promise<void> {
+  const { ledger, tenantId } = context;
+  const active = await repo.activePriorityCharge(ledger.db, tenantId, ticketId);
+  if (!active || active.amount === 0) return; // nothing paid, nothing to return
+  const { settings } = await loadPortalSettings(ledger.db, tenantId);
+  const { config } = await service.loadConfig(ledger.db, tenantId);
+  let client: DeskproClient | null = null;
+  let personId: number | null = null;
+  if (settings.messages.slaRefund.includes("{name}")) {
+    client = await context.deskpro();
+    personId = (await client.getTicket(ticketId)).person;
+  }
+  const seen = await store.lockPortalTicket(ledger.db, tenantId, ticketId);
+  await refund({ ledger, tenantId, ticketId, settings, config, client, personId }, active, "response target missed", {
+    outcome: "refunded",
+    keepSeen: seen,
+    tellCustomer: true,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+// ---------------------------------------------------------------------------------------------
+
+async function inTransaction(job: Pick<Job, "ledger">, work: (tx: Sql, now: Date) => Promise<void>): Promise<void> {
+  await job.ledger.db.transaction(async (tx) => work(tx, job.ledger.clock()));
+}
+
+async function saveStateIn(tx: Sql, job: Pick<Job, "tenantId" | "ticketId">, row: Omit<store.PortalTicketRow, "updatedAt">, now: Date): Promise<void> {
+  await store.lockPortalTicket(tx, job.tenantId, job.ticketId);
+  await store.savePortalTicket(tx, job.tenantId, row, now);
+}
+
+async function saveState(job: Job, row: Omit<store.PortalTicketRow, "updatedAt">): Promise<void> {
+  await inTransaction(job, (tx, now) => saveStateIn(tx, job, row, now));
+}
+
+export async function getPortalTicket(ledger: LedgerContext, tenantId: string, ticketId: string): Promise<PortalTicket> {
+  const row = await store.lockPortalTicket(ledger.db, tenantId, ticketId);
+  if (!row) throw problems.notFound(`The ledger has not seen portal ticket ${ticketId}.`);
+  return {
+    ticketId: row.ticketId,
+    owner: row.owner,
+    requestedTier: row.requestedTier,
+    chargedTier: row.chargedTier,
+    chargeEntryId: row.chargeEntryId,
+    outcome: row.outcome,
+    lastPriorityId: row.lastPriorityId,
+    updatedAt: row.updatedAt.toISOString(),
+  };
+}

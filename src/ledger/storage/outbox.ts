@@ -1,0 +1,172 @@
+/**
+ * The outbox's SQL. Rows are enqueued inside the transaction of the change that calls for them;
+ * the deliverer claims due rows (skipping rows another process holds), then finishes, reschedules
+ * or fails each one.
+ */
+import type { Sql } from "./db.js";
+
+export interface NewOutboxRow {
+  id: string;
+  tenantId: string;
+  kind: string;
+  dedupeKey: string;
+  payload: unknown;
+  now: Date;
+  /** When the row first becomes due; defaults to now. */
+  dueAt?: Date;
+}
+
+export interface OutboxRow {
+  id: string;
+  tenantId: string;
+  kind: string;
+  dedupeKey: string;
+  payload: unknown;
+  state: "pending" | "done" | "failed";
+  attempts: number;
+  generation: number;
+  nextAttemptAt: Date;
+  lastError: string | null;
+  createdAt: Date;
+  doneAt: Date | null;
+}
+
+type OutboxDbRow = {
+  id: string;
+  tenant_id: string;
+  kind: string;
+  dedupe_key: string;
+  payload: unknown;
+  state: OutboxRow["state"];
+  attempts: number;
+  generation: number;
+  next_attempt_at: Date;
+  last_error: string | null;
+  created_at: Date;
+  done_at: Date | null;
+};
+const columns = "id, tenant_id, kind, dedupe_key, payload, state, attempts, generation, next_attempt_at, last_error, created_at, done_at";
+const toRow = (r: OutboxDbRow): OutboxRow => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  kind: r.kind,
+  dedupeKey: r.dedupe_key,
+  payload: typeof r.payload === "string" ? JSON.parse(r.payload) : r.payload,
+  state: r.state,
+  attempts: r.attempts,
+  generation: r.generation,
+  nextAttemptAt: r.next_attempt_at,
+  lastError: r.last_error,
+  createdAt: r.created_at,
+  doneAt: r.done_at,
+});
+
+/** Enqueues a row once per dedupe key; returns the id of the row that holds the key (new or existing). */
+export async function enqueue(sql: Sql, row: NewOutboxRow): Promise<string> {
+  const rows = await sql.query<{ id: string }>(
+    `WITH inserted AS (
+       INSERT INTO outbox (id, tenant_id, kind, dedupe_key, payload, next_attempt_at, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $7)
+       ON CONFLICT (tenant_id, dedupe_key) DO NOTHING
+       RETURNING id
+     )
+     SELECT id FROM inserted UNION ALL SELECT id FROM outbox WHERE tenant_id = $2 AND dedupe_key = $4 LIMIT 1`,
+    [row.id, row.tenantId, row.kind, row.dedupeKey, JSON.stringify(row.payload), row.dueAt ?? row.now, row.now],
+  );
+  return rows[0]!.id;
+}
+
+/**
+ * Enqueues a job that coalesces: while one is pending a new request joins it; once it has finished,
+ * a new request makes it due again (with a new generation, so an in-flight delivery of the old
+ * request can't mark the new one done).
+ */
+export async function enqueueCoalesced(sql: Sql, row: NewOutboxRow): Promise<string> {
+  const rows = await sql.query<{ id: string }>(
+    `INSERT INTO outbox AS o (id, tenant_id, kind, dedupe_key, payload, next_attempt_at, created_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6, $6)
+     ON CONFLICT (tenant_id, dedupe_key) DO UPDATE
+       SET state = 'pending', attempts = 0, generation = o.generation + 1, next_attempt_at = EXCLUDED.next_attempt_at,
+           payload = EXCLUDED.payload, last_error = NULL, done_at = NULL, updated_at = EXCLUDED.updated_at
+     RETURNING id`,
+    [row.id, row.tenantId, row.kind, row.dedupeKey, JSON.stringify(row.payload), row.now],
+  );
+  return rows[0]!.id;
+}
+
+/**
+ * Claims up to `limit` due rows for `leaseMs`: each claim counts as an attempt. Rows held by
+ * another deliverer (row lock or unexpired lease) are skipped.
+ */
+export async function claimDue(sql: Sql, now: Date, limit: number, leaseMs: number, tenantId: string | null): Promise<OutboxRow[]> {
+  const rows = await sql.query<OutboxDbRow>(
+    `UPDATE outbox SET attempts = attempts + 1, locked_until = $2, updated_at = $1
+     WHERE id IN (
+       SELECT id FROM outbox
+       WHERE state = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
+         AND ($4::text IS NULL OR tenant_id = $4)
+       ORDER BY next_attempt_at, created_at
+       LIMIT $3
+       FOR UPDATE SKIP LOCKED
+     )
+     RETURNING ${columns}`,
+    [now, new Date(now.getTime() + leaseMs), limit, tenantId],
+  );
+  return rows.map(toRow).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+}
+
+export async function markDone(sql: Sql, id: string, generation: number, now: Date): Promise<void> {
+  await sql.query(
+    `UPDATE outbox SET state = 'done', done_at = $3, locked_until = NULL, last_error = NULL, updated_at = $3
+     WHERE id = $1 AND generation = $2`,
+    [id, generation, now],
+  );
+  // A newer request arrived while this one was in flight: release it for the next run.
+  await sql.query(`UPDATE outbox SET locked_until = NULL WHERE id = $1 AND generation <> $2 AND state = 'pending'`, [id, generation]);
+}
+
+export async function markRetry(sql: Sql, id: string, nextAttemptAt: Date, error: string, now: Date): Promise<void> {
+  await sql.query(
+    `UPDATE outbox SET next_attempt_at = $2, last_error = $3, locked_until = NULL, updated_at = $4 WHERE id = $1 AND state = 'pending'`,
+    [id, nextAttemptAt, error.slice(0, 500), now],
+  );
+}
+
+export async function markFailed(sql: Sql, id: string, generation: number, error: string, now: Date): Promise<void> {
+  await sql.query(
+    `UPDATE outbox SET state = 'failed', last_error = $3, locked_until = NULL, updated_at = $4 WHERE id = $1 AND generation = $2`,
+    [id, generation, error.slice(0, 500), now],
+  );
+}
+
+export async function countDue(sql: Sql, now: Date, tenantId: string | null): Promise<number> {
+  const rows = await sql.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 AND ($2::text IS NULL OR tenant_id = $2)`,
+    [now, tenantId],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+export async function findRow(sql: Sql, tenantId: string, id: string): Promise<OutboxRow | null> {
+  const rows = await sql.query<OutboxDbRow>(`SELECT ${columns} FROM outbox WHERE tenant_id = $1 AND id = $2`, [tenantId, id]);
+  return rows[0] ? toRow(rows[0]) : null;
+}
+
+export async function listRows(sql: Sql, tenantId: string, options: { kindPrefix?: string; limit: number }): Promise<OutboxRow[]> {
+  const rows = await sql.query<OutboxDbRow>(
+    `SELECT ${columns} FROM outbox WHERE tenant_id = $1 AND ($2::text IS NULL OR kind LIKE $2 || '%')
+     ORDER BY created_at DESC, id DESC LIMIT $3`,
+    [tenantId, options.kindPrefix ?? null, options.limit],
+  );
+  return rows.map(toRow);
+}
+
+/** Whether the ticket has an undelivered priority change (so its current priority is not yet ours). */
+export async function hasPendingPriorityWrite(sql: Sql, tenantId: string, ticketId: string): Promise<boolean> {
+  const rows = await sql.query(
+    `SELECT 1 FROM outbox WHERE tenant_id = $1 AND kind = 'deskpro.set_priority' AND state = 'pending'
+       AND payload->>'ticketId' = $2 LIMIT 1`,
+    [tenantId, ticketId],
+  );
+  return rows.length > 0;
+}

@@ -1,0 +1,115 @@
+/** SQL for the portal flow: the tenant's Deskpro connection, portal settings and portal tickets. */
+import type { Sql } from "./db.js";
+
+export interface DeskproConnectionRow {
+  url: string;
+  apiKeyId: string | null;
+  apiKeyCiphertext: string | null;
+  webhookSecretCiphertext: string | null;
+  updatedAt: Date;
+}
+
+export async function getDeskproConnection(sql: Sql, tenantId: string): Promise<DeskproConnectionRow | null> {
+  const rows = await sql.query<{
+    url: string;
+    api_key_id: string | null;
+    api_key_ciphertext: string | null;
+    webhook_secret_ciphertext: string | null;
+    updated_at: Date;
+  }>("SELECT url, api_key_id, api_key_ciphertext, webhook_secret_ciphertext, updated_at FROM deskpro_connections WHERE tenant_id = $1", [tenantId]);
+  const r = rows[0];
+  return r
+    ? { url: r.url, apiKeyId: r.api_key_id, apiKeyCiphertext: r.api_key_ciphertext, webhookSecretCiphertext: r.webhook_secret_ciphertext, updatedAt: r.updated_at }
+    : null;
+}
+
+/** Sets the URL and, where given, the sealed secrets; a null secret keeps the stored one. */
+export async function putDeskproConnection(
+  sql: Sql,
+  tenantId: string,
+  values: { url: string; apiKeyId: string | null; apiKeyCiphertext: string | null; webhookSecretCiphertext: string | null; now: Date },
+): Promise<void> {
+  await sql.query(
+    `INSERT INTO deskpro_connections AS c (tenant_id, url, api_key_id, api_key_ciphertext, webhook_secret_ciphertext, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (tenant_id) DO UPDATE SET
+       url = EXCLUDED.url,
+       api_key_id = CASE WHEN EXCLUDED.api_key_ciphertext IS NULL THEN c.api_key_id ELSE EXCLUDED.api_key_id END,
+       api_key_ciphertext = coalesce(EXCLUDED.api_key_ciphertext, c.api_key_ciphertext),
+       webhook_secret_ciphertext = coalesce(EXCLUDED.webhook_secret_ciphertext, c.webhook_secret_ciphertext),
+       updated_at = EXCLUDED.updated_at`,
+    [tenantId, values.url, values.apiKeyId, values.apiKeyCiphertext, values.webhookSecretCiphertext, values.now],
+  );
+}
+
+export async function getPortalSettings(sql: Sql, tenantId: string): Promise<{ settings: unknown; updatedAt: Date } | null> {
+  const rows = await sql.query<{ settings: unknown; updated_at: Date }>("SELECT settings, updated_at FROM portal_settings WHERE tenant_id = $1", [tenantId]);
+  return rows[0] ? { settings: rows[0].settings, updatedAt: rows[0].updated_at } : null;
+}
+
+export async function putPortalSettings(sql: Sql, tenantId: string, settings: unknown, now: Date): Promise<void> {
+  await sql.query(
+    `INSERT INTO portal_settings (tenant_id, settings, updated_at) VALUES ($1, $2::jsonb, $3)
+     ON CONFLICT (tenant_id) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at`,
+    [tenantId, JSON.stringify(settings), now],
+  );
+}
+
+export type PortalOutcome = "none" | "free" | "charged" | "unaffordable" | "not_offered" | "refunded" | "cancelled";
+
+export interface PortalTicketRow {
+  ticketId: string;
+  owner: string | null;
+  requestedTier: string | null;
+  chargedTier: string | null;
+  chargeEntryId: string | null;
+  outcome: PortalOutcome;
+  lastFieldTier: string | null;
+  lastPriorityId: number | null;
+  updatedAt: Date;
+}
+type PortalTicketDbRow = {
+  ticket_id: string;
+  owner: string | null;
+  requested_tier: string | null;
+  charged_tier: string | null;
+  charge_entry_id: string | null;
+  outcome: PortalOutcome;
+  last_field_tier: string | null;
+  last_priority_id: number | null;
+  updated_at: Date;
+};
+
+/** The ticket's row, locked until the transaction ends (one decision at a time per ticket). */
+export async function lockPortalTicket(sql: Sql, tenantId: string, ticketId: string): Promise<PortalTicketRow | null> {
+  const rows = await sql.query<PortalTicketDbRow>(
+    `SELECT ticket_id, owner, requested_tier, charged_tier, charge_entry_id, outcome, last_field_tier, last_priority_id, updated_at
+     FROM portal_tickets WHERE tenant_id = $1 AND ticket_id = $2 FOR UPDATE`,
+    [tenantId, ticketId],
+  );
+  const r = rows[0];
+  return r
+    ? {
+        ticketId: r.ticket_id,
+        owner: r.owner,
+        requestedTier: r.requested_tier,
+        chargedTier: r.charged_tier,
+        chargeEntryId: r.charge_entry_id,
+        outcome: r.outcome,
+        lastFieldTier: r.last_field_tier,
+        lastPriorityId: r.last_priority_id,
+        updatedAt: r.updated_at,
+      }
+    : null;
+}
+
+export async function savePortalTicket(sql: Sql, tenantId: string, row: Omit<PortalTicketRow, "updatedAt">, now: Date): Promise<void> {
+  await sql.query(
+    `INSERT INTO portal_tickets (tenant_id, ticket_id, owner, requested_tier, charged_tier, charge_entry_id, outcome, last_field_tier, last_priority_id, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (tenant_id, ticket_id) DO UPDATE SET owner = EXCLUDED.owner, requested_tier = EXCLUDED.requested_tier,
+       charged_tier = EXCLUDED.charged_tier, charge_entry_id = EXCLUDED.charge_entry_id, outcome = EXCLUDED.outcome,
+       last_field_tier = EXCLUDED.last_field_tier, last_priority_id = EXCLUDED.last_priority_id, updated_at = EXCLUDED.updated_at`,
+    [tenantId, row.ticketId, row.owner, row.requestedTier, row.chargedTier, row.chargeEntryId, row.outcome, row.lastFieldTier, row.lastPriorityId, now],
+  );
+}

@@ -1,0 +1,307 @@
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { EntryPage, OutboxPage, PortalTicket, Wallet } from "../../src/contract/index.js";
+import { backends } from "../helpers/ledger.js";
+import { choice, FakeDeskpro, type FakeTicket } from "./fake-deskpro.js";
+import { createPortalHarness, OPTION, PRIORITY, TIER_FIELD, type PortalHarness } from "./harness.js";
+
+const deskpro = new FakeDeskpro();
+const server = setupServer(...deskpro.handlers());
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterAll(() => server.close());
+
+let seq = 0;
+const ids = () => {
+  seq++;
+  return { ticket: 5000 + seq, person: 1000 + seq, org: 2000 + seq };
+};
+
+describe.each(backends())("portal tiers on %s", (backend) => {
+  let h: PortalHarness;
+  beforeEach(async () => {
+    h = await createPortalHarness(backend);
+  });
+  afterEach(() => h.close());
+
+  const grant = async (owner: string, amount: number) => {
+    const r = await h.call("POST", `/v1/wallets/${owner}/grants`, { body: { amount, reason: "top-up" } });
+    expect(r.status).toBe(201);
+  };
+  const balance = async (owner: string) => Wallet.parse((await h.call("GET", `/v1/wallets/${owner}`)).body).balance;
+  const entries = async (owner: string) => EntryPage.parse((await h.call("GET", `/v1/wallets/${owner}/entries?limit=100`)).body).entries;
+  const portalTicket = async (ticketId: number) => PortalTicket.parse((await h.call("GET", `/v1/portal/tickets/${ticketId}`)).body);
+  const outbox = async () => OutboxPage.parse((await h.call("GET", "/v1/outbox?limit=200")).body).items;
+  /** A new portal ticket on the fake helpdesk, the customer's organisation holding `credits`. */
+  const portalTicketWith = async (option: number | null, credits: number, extra: Partial<FakeTicket> = {}) => {
+    const id = ids();
+    if (credits > 0) await grant(`org:${id.org}`, credits);
+    const ticket = deskpro.addTicket({
+      id: id.ticket,
+      person: id.person,
+      organization: id.org,
+      priority: null,
+      fields: option === null ? {} : { [String(TIER_FIELD)]: choice(option) },
+      ...extra,
+    });
+    return { ...id, ticket, owner: `org:${id.org}` };
+  };
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await h.drain();
+      if (r.remaining === 0 && r.retrying === 0) return r;
+      h.clock.advance(10 * 60_000);
+    }
+    return h.drain();
+  };
+
+  it("charges the chosen tier from the paying bank, sets the priority and adds an agent note", async () => {
+    const t = await portalTicketWith(OPTION.oneHour, 1000);
+    const hook = await h.hook("ticket-created", t.ticket.id);
+    expect(hook.status).toBe(202);
+    expect(hook.body).toMatchObject({ received: true, event: "ticket.created", ticketId: String(t.ticket.id) });
+    await settle();
+    expect(await balance(t.owner)).toBe(750);
+    const [charge] = await entries(t.owner);
+    expect(charge).toMatchObject({ kind: "priority", amount: -250, tier: "1-hour", ticketId: String(t.ticket.id) });
+    expect(deskpro.tickets.get(t.ticket.id)!.priority).toBe(PRIORITY.urgent);
+    const notes = deskpro.messagesOn(t.ticket.id, "note");
+    expect(notes).toHaveLength(1);
+    expect(notes[0]!.message).toContain("1-hour response: 250 credits charged, balance 750.");
+    expect(deskpro.messagesOn(t.ticket.id, "reply")).toHaveLength(0);
+    expect(await portalTicket(t.ticket.id)).toMatchObject({ owner: t.owner, chargedTier: "1-hour", outcome: "charged", lastPriorityId: PRIORITY.urgent });
+    expect((await outbox()).every((row) => row.state === "done")).toBe(true);
+  });
+
+  it("charges the person's own bank when it has credits", async () => {
+    const t = await portalTicketWith(OPTION.fourHour, 1000);
+    await grant(`person:${t.person}`, 200);
+    await h.hook("ticket-created", t.ticket.id);
+    await settle();
+    expect(await balance(`person:${t.person}`)).toBe(50);
+    expect(await balance(t.owner)).toBe(1000);
+  });
+
+  it("charges once however often the webhook is delivered", async () => {
+    const t = await portalTicketWith(OPTION.oneHour, 1000);
+    const first = await h.hook("ticket-created", t.ticket.id);
+    const again = await h.hook("ticket-created", t.ticket.id);
+    expect(again.body.jobId).toBe(first.body.jobId);
+    await settle();
+    for (let i = 0; i < 3; i++) {
+      expect((await h.hook("ticket-created", t.ticket.id)).status).toBe(202);
+      await settle();
+    }
+    expect((await entries(t.owner)).filter((e) => e.kind === "priority")).toHaveLength(1);
+    expect(await balance(t.owner)).toBe(750);
+    expect(deskpro.count("putTicket", 200)).toBeGreaterThanOrEqual(1);
+    expect(deskpro.requests.filter((r) => r.route === "putTicket" && r.ticketId === t.ticket.id && r.status === 200)).toHaveLength(1);
+    expect(deskpro.messagesOn(t.ticket.id)).toHaveLength(1);
+  });
+
+  it("gives one priority change when Deskpro answers 500 twice then 200", async () => {
+    const t = await portalTicketWith(OPTION.oneHour, 1000);
+    await h.hook("ticket-created", t.ticket.id);
+    deskpro.fail("putTicket", 500, 2);
+    await settle();
+    const puts = deskpro.requests.filter((r) => r.route === "putTicket" && r.ticketId === t.ticket.id);
+    expect(puts.map((p) => p.status)).toEqual([500, 500, 200]);
+    expect(deskpro.tickets.get(t.ticket.id)!.priority).toBe(PRIORITY.urgent);
+    expect((await entries(t.owner)).filter((e) => e.kind === "priority")).toHaveLength(1);
+  });
+
+  it("loses nothing and doubles nothing through a Deskpro outage", async () => {
+    const t = await portalTicketWith(OPTION.oneHour, 1000);
+    deskpro.outage(503);
+    await h.hook("ticket-created", t.ticket.id);
+    const during = await h.drain();
+    expect(during.retrying).toBe(1);
+    expect(await balance(t.owner)).toBe(1000);
+    const [job] = (await outbox()).filter((row) => row.kind === "portal.job");
+    expect(job).toMatchObject({ state: "pending", attempts: 1 });
+    expect(job!.lastError).toContain("503");
+    expect(job!.lastError).not.toContain("Zx8v2Kq9"); // never the API key
+    deskpro.recover();
+    h.clock.advance(60_000);
+    await settle();
+    expect(await balance(t.owner)).toBe(750);
+    expect(deskpro.tickets.get(t.ticket.id)!.priority).toBe(PRIORITY.urgent);
+    expect(deskpro.messagesOn(t.ticket.id, "note")).toHaveLength(1);
+  });
+
+  it("posts a message once even when Deskpro's answer to the post is lost", async () => {
+    const t = await portalTicketWith(OPTION.oneHour, 1000);
+    await h.hook("ticket-created", t.ticket.id);
+    // The note is created but the answer fails on the way back: the retry finds its marker.
+    const realPost = deskpro.messages.length;
+    deskpro.fail("getMessages", 503, 0);
+    await h.drain(); // job runs: charge + rows
+    expect(deskpro.messages.length).toBeGreaterThanOrEqual(realPost);
+    // Drain again after pretending the note's delivery was not recorded: reset the row to pending.
+    await h.db.query("UPDATE outbox SET state = 'pending', next_attempt_at = $2 WHERE tenant_id = $1 AND kind = 'deskpro.message'", [h.tenantId, h.clock.now()]);
+    await settle();
+    expect(deskpro.messagesOn(t.ticket.id, "note")).toHaveLength(1);
+  });
+
+  it("refuses a forged or missing secret with 401 and writes nothing", async () => {
+    const t = await portalTicketWith(OPTION.oneHour, 1000);
+    for (const secret of [null, "", "wrong-secret-wrong-secret-wrong", `${h.webhookSecret}x`]) {
+      const r = await h.hook("ticket-created", t.ticket.id, { secret });
+      expect(r.status).toBe(401);
+      expect(r.headers.get("content-type")).toContain("application/problem+json");
+      expect(r.text).not.toContain(h.webhookSecret);
+    }
+    const other = await h.call("POST", `/hooks/deskpro/tnt_00000000000000000000000000/ticket-created`, { key: null, headers: { "x-credits-webhook-secret": h.webhookSecret, "x-deskpro-ticket-id": "1" }, rawBody: "" });
+    expect(other.status).toBe(401);
+    expect(await outbox()).toEqual([]);
+    await h.drain();
+    expect(await balance(t.owner)).toBe(1000);
+    expect(deskpro.requests.filter((r) => r.ticketId === t.ticket.id)).toEqual([]);
+  });
+
+  it("answers malformed payloads with 400 and writes nothing", async () => {
+    const t = await portalTicketWith(OPTION.oneHour, 1000);
+    const cases = [
+      h.hook("ticket-created", null, { body: "{not json", contentType: "application/json" }),
+      h.hook("ticket-created", null, { body: "[1,2]", contentType: "application/json" }),
+      h.hook("ticket-created", null),
+      h.hook("ticket-created", null, { headers: { "x-deskpro-ticket-id": "abc" } }),
+      h.hook("ticket-created", null, { headers: { "x-deskpro-ticket-id": "-5" } }),
+      h.hook("ticket-created", t.ticket.id, { body: "ticket%5Bid%5D=999" }),
+      h.hook("ticket-created", null, { body: JSON.stringify({ ticket: { id: "12x" } }), contentType: "application/json" }),
+    ];
+    for (const r of await Promise.all(cases)) {
+      expect(r.status).toBe(400);
+      expect(r.body.code).toBe("invalid_request");
+    }
+    expect((await h.hook("ticket-created", t.ticket.id, { body: "<xml/>", contentType: "text/xml" })).status).toBe(415);
+    expect((await h.hook("ticket-exploded", t.ticket.id)).status).toBe(404);
+    expect(await outbox()).toEqual([]);
+  });
+
+  it("accepts the ticket id from a JSON body without the header", async () => {
+    const t = await portalTicketWith(OPTION.fourHour, 1000);
+    const r = await h.hook("ticket-created", null, { body: JSON.stringify({ ticket: { id: t.ticket.id } }), contentType: "application/json" });
+    expect(r.status).toBe(202);
+    await settle();
+    expect(await balance(t.owner)).toBe(850);
+  });
+
+  it("tells the customer and charges nothing when the tier can't be paid for, keeping the free tier's priority", async () => {
+    const t = await portalTicketWith(OPTION.oneHour, 40);
+    await h.hook("ticket-created", t.ticket.id);
+    await settle();
+    expect(await balance(t.owner)).toBe(40);
+    expect((await entries(t.owner)).filter((e) => e.kind === "priority")).toHaveLength(0);
+    expect(deskpro.tickets.get(t.ticket.id)!.priority).toBe(PRIORITY.normal);
+    const replies = deskpro.messagesOn(t.ticket.id, "reply");
+    expect(replies).toHaveLength(1);
+    for (const part of ["1-hour response", "250 credits", "balance is 40 credits", 'href="https://billing.example.test/buy"']) expect(replies[0]!.message).toContain(part);
+    expect(deskpro.messagesOn(t.ticket.id, "note")[0]!.message).toContain("not charged: not enough credits");
+    expect(await portalTicket(t.ticket.id)).toMatchObject({ requestedTier: "1-hour", chargedTier: null, outcome: "unaffordable" });
+    // Redelivery changes nothing and says nothing twice.
+    await h.hook("ticket-created", t.ticket.id);
+    await settle();
+    expect(deskpro.messagesOn(t.ticket.id, "reply")).toHaveLength(1);
+  });
+
+  it("does nothing for a ticket without a tier, and sets the free tier's priority without a charge", async () => {
+    const none = await portalTicketWith(null, 1000);
+    const free = await portalTicketWith(OPTION.standard, 1000);
+    await h.hook("ticket-created", none.ticket.id);
+    await h.hook("ticket-created", free.ticket.id);
+    await settle();
+    expect(await balance(none.owner)).toBe(1000);
+    expect(await balance(free.owner)).toBe(1000);
+    expect(deskpro.tickets.get(none.ticket.id)!.priority).toBeNull();
+    expect(deskpro.tickets.get(free.ticket.id)!.priority).toBe(PRIORITY.normal);
+    expect(deskpro.messagesOn(none.ticket.id)).toHaveLength(0);
+    expect((await portalTicket(free.ticket.id)).outcome).toBe("free");
+  });
+
+  it("refunds the fee once when the SLA fails, however often that is delivered", async () => {
+    const t = await portalTicketWith(OPTION.oneHour, 1000);
+    await h.hook("ticket-created", t.ticket.id);
+    await settle();
+    expect(await balance(t.owner)).toBe(750);
+    for (let i = 0; i < 3; i++) await h.hook("sla-failed", t.ticket.id);
+    await settle();
+    await h.hook("sla-failed", t.ticket.id);
+    await settle();
+    const refunds = (await entries(t.owner)).filter((e) => e.kind === "refund");
+    expect(refunds).toHaveLength(1);
+    expect(refunds[0]).toMatchObject({ amount: 250, tier: "1-hour" });
+    expect(await balance(t.owner)).toBe(1000);
+    const replies = deskpro.messagesOn(t.ticket.id, "reply");
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.message).toContain("250 credits have been returned");
+    expect((await portalTicket(t.ticket.id)).outcome).toBe("refunded");
+  });
+
+  it("charges the difference when an agent changes the tier field, and refunds when the priority goes down to the free tier", async () => {
+    const t = await portalTicketWith(OPTION.fourHour, 1000);
+    await h.hook("ticket-created", t.ticket.id);
+    await settle();
+    expect(await balance(t.owner)).toBe(850);
+
+    deskpro.tickets.get(t.ticket.id)!.fields[String(TIER_FIELD)] = choice(OPTION.oneHour);
+    await h.hook("ticket-updated", t.ticket.id);
+    await settle();
+    expect(await balance(t.owner)).toBe(750); // 100 more: 150 back, 250 charged
+    expect(deskpro.tickets.get(t.ticket.id)!.priority).toBe(PRIORITY.urgent);
+    expect((await portalTicket(t.ticket.id)).chargedTier).toBe("1-hour");
+
+    // Our own priority change comes back as an update: nothing moves.
+    await h.hook("ticket-updated", t.ticket.id);
+    await settle();
+    expect(await balance(t.owner)).toBe(750);
+
+    deskpro.tickets.get(t.ticket.id)!.priority = PRIORITY.normal; // the agent lowers it
+    await h.hook("ticket-updated", t.ticket.id);
+    await settle();
+    expect(await balance(t.owner)).toBe(1000);
+    expect(await portalTicket(t.ticket.id)).toMatchObject({ chargedTier: null, outcome: "free" });
+    const kinds = (await entries(t.owner)).map((e) => `${e.kind}:${e.amount}`);
+    expect(kinds).toEqual(["refund:250", "priority:-250", "refund:150", "priority:-150", "grant:1000"]);
+  });
+
+  it("charges when an agent raises the priority to a paid tier's", async () => {
+    const t = await portalTicketWith(OPTION.standard, 1000);
+    await h.hook("ticket-created", t.ticket.id);
+    await settle();
+    deskpro.tickets.get(t.ticket.id)!.priority = PRIORITY.high;
+    await h.hook("ticket-updated", t.ticket.id);
+    await settle();
+    expect(await balance(t.owner)).toBe(850);
+    expect(deskpro.tickets.get(t.ticket.id)!.priority).toBe(PRIORITY.high);
+  });
+
+  it("refunds when the ticket is cancelled (deleted or spam)", async () => {
+    const t = await portalTicketWith(OPTION.oneHour, 1000);
+    await h.hook("ticket-created", t.ticket.id);
+    await settle();
+    Object.assign(deskpro.tickets.get(t.ticket.id)!, { status: "hidden", hidden_status: "deleted" });
+    await h.hook("ticket-updated", t.ticket.id);
+    await h.hook("ticket-updated", t.ticket.id);
+    await settle();
+    expect(await balance(t.owner)).toBe(1000);
+    expect((await entries(t.owner)).filter((e) => e.kind === "refund")).toHaveLength(1);
+    expect((await portalTicket(t.ticket.id)).outcome).toBe("cancelled");
+  });
+
+  it("keeps secrets out of the API and validates the settings", async () => {
+    const connection = await h.call("GET", "/v1/integrations/deskpro");
+    expect(connection.body).toMatchObject({ apiKeySet: true, webhookSecretSet: true, apiKeyId: "7" });
+    expect(connection.text).not.toContain("Zx8v2Kq9");
+    expect(connection.text).not.toContain(h.webhookSecret);
+    const stored = await h.db.query<{ api_key_ciphertext: string }>("SELECT api_key_ciphertext FROM deskpro_connections WHERE tenant_id = $1", [h.tenantId]);
+    expect(stored[0]!.api_key_ciphertext).not.toContain("Zx8v2Kq9");
+    expect(JSON.stringify(h.logs)).not.toContain("Zx8v2Kq9");
+    const bad = await h.call("PUT", "/v1/integrations/deskpro", { body: { url: "ftp://x", apiKey: "nocolon", webhookSecret: "short" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(["body.apiKey", "body.url", "body.webhookSecret"]);
+    expect(bad.text).not.toContain("nocolon");
+    const badSettings = await h.call("PUT", "/v1/portal/settings", { body: { tierFieldId: 7, tierOptions: [{ tier: "gold", optionId: 1 }] } });
+    expect(badSettings.status).toBe(400);
+    expect(badSettings.body.errors[0].path).toBe("body.tierOptions.0.tier");
+  });
+});
