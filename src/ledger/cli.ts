@@ -7,8 +7,15 @@
  *   tenant list [--json]                    list tenants
  *   tenant rotate-key --tenant <id|name> [--json]
  *                                           revoke the tenant's keys and print a new one once
+ *   deskpro connect --tenant <id|name> --url <helpdesk> [--generate-webhook-secret]
+ *                                           store the tenant's Deskpro address, API key (DESKPRO_API_KEY)
+ *                                           and webhook secret (DESKPRO_WEBHOOK_SECRET), sealed at rest
  */
+import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
+import { DeskproConnectionRequest } from "../contract/index.js";
+import { putConnection } from "./integrations/deskpro/connection.js";
+import * as repo from "./storage/repo.js";
 import { ledgerEnv, startLedgerServer } from "./node.js";
 import { openDatabase } from "./storage/db.js";
 import { migrate } from "./storage/migrations.js";
@@ -20,7 +27,11 @@ const USAGE = `usage: npm run ledger -- <command>
   tenant create --name <name> [--json]     create a tenant and print its API key (shown once)
   tenant list [--json]                     list tenants
   tenant rotate-key --tenant <id|name> [--json]
-                                           revoke the tenant's keys and print a new one (shown once)`;
+                                           revoke the tenant's keys and print a new one (shown once)
+  deskpro connect --tenant <id|name> --url <https://helpdesk> [--generate-webhook-secret] [--json]
+                                           store the tenant's Deskpro address, the API key from DESKPRO_API_KEY
+                                           and the webhook secret from DESKPRO_WEBHOOK_SECRET (or a generated one,
+                                           printed once); secrets are sealed with LEDGER_SECRETS_KEY`;
 
 async function withDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
   const env = ledgerEnv();
@@ -37,7 +48,14 @@ async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: "string" }, tenant: { type: "string" }, json: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
+    options: {
+      name: { type: "string" },
+      tenant: { type: "string" },
+      url: { type: "string" },
+      "generate-webhook-secret": { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h" },
+    },
   });
   const [command, sub] = positionals;
   if (values.help || !command) {
@@ -86,6 +104,29 @@ async function main(argv: string[]): Promise<number> {
     const rotated = await withDatabase((db) => rotateTenantKey(db, values.tenant!));
     if (values.json) console.log(JSON.stringify({ tenantId: rotated.tenantId, apiKey: rotated.apiKey, revokedKeys: rotated.revoked }));
     else console.log(`revoked ${rotated.revoked} key(s) of ${rotated.tenantId}\nnew API key (shown once, store it now): ${rotated.apiKey}`);
+    return 0;
+  }
+  if (command === "deskpro" && sub === "connect") {
+    // Secrets come from the environment, not flags, so they stay out of shell history and `ps`.
+    if (!values.tenant || !values.url) throw new UsageError("deskpro connect needs --tenant <id or name> and --url <helpdesk address>");
+    const generated = values["generate-webhook-secret"] ? randomBytes(32).toString("base64url") : undefined;
+    const parsed = DeskproConnectionRequest.safeParse({
+      url: values.url,
+      apiKey: process.env.DESKPRO_API_KEY || undefined,
+      webhookSecret: generated ?? (process.env.DESKPRO_WEBHOOK_SECRET || undefined),
+    });
+    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join(".") === "apiKey" ? "DESKPRO_API_KEY" : i.path.join(".") === "webhookSecret" ? "DESKPRO_WEBHOOK_SECRET" : `--${i.path.join(".")}`}: ${i.message}`).join("; "));
+    const saved = await withDatabase(async (db) => {
+      const tenant = await repo.findTenant(db, values.tenant!);
+      if (!tenant) throw new UsageError(`no tenant "${values.tenant}"`);
+      return { tenantId: tenant.id, connection: await putConnection(db, tenant.id, parsed.data, new Date()) };
+    });
+    if (values.json) console.log(JSON.stringify({ ...saved, ...(generated ? { webhookSecret: generated } : {}) }));
+    else {
+      const c = saved.connection;
+      console.log(`Deskpro connection of ${saved.tenantId}: ${c.url}; API key ${c.apiKeySet ? `set (id ${c.apiKeyId})` : "not set"}; webhook secret ${c.webhookSecretSet ? "set" : "not set"}`);
+      if (generated) console.log(`webhook secret (shown once, put it in the trigger's X-Credits-Webhook-Secret header): ${generated}`);
+    }
     return 0;
   }
   throw new UsageError(`unknown command: ${positionals.join(" ")}`);

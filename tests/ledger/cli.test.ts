@@ -74,4 +74,27 @@ describe("npm run ledger", () => {
     }
     expect(output).toContain("shutting down");
   }, 120_000);
+
+  it("stores a tenant's Deskpro connection with secrets from the environment, sealed and never printed back", () => {
+    const secretsKey = Buffer.alloc(32, 7).toString("base64");
+    const created = JSON.parse(ledger("tenant", "create", "--name", "helpdesk-co", "--json").stdout) as { tenantId: string };
+    const run = (extra: Record<string, string>, ...args: string[]) =>
+      spawnSync("npm", ["run", "-s", "ledger", "--", "deskpro", "connect", ...args], { env: { ...env, LEDGER_SECRETS_KEY: secretsKey, ...extra }, encoding: "utf8", timeout: 60_000 });
+
+    const apiKey = "12:Zx8v2Kq9LmN4pR7s";
+    const connected = run({ DESKPRO_API_KEY: apiKey }, "--tenant", "helpdesk-co", "--url", "https://support.example.com/", "--generate-webhook-secret", "--json");
+    expect(connected.status).toBe(0);
+    const out = JSON.parse(connected.stdout) as { tenantId: string; connection: Record<string, unknown>; webhookSecret: string };
+    expect(out.tenantId).toBe(created.tenantId);
+    expect(out.connection).toMatchObject({ url: "https://support.example.com", apiKeySet: true, apiKeyId: "12", webhookSecretSet: true });
+    expect(out.webhookSecret).toMatch(/^[A-Za-z0-9_-]{40,}$/);
+    expect(connected.stdout).not.toContain(apiKey);
+
+    const badKey = run({ DESKPRO_API_KEY: "not a key" }, "--tenant", "helpdesk-co", "--url", "https://support.example.com");
+    expect(badKey.status).toBe(2);
+    expect(badKey.stderr).toContain("DESKPRO_API_KEY");
+    expect(badKey.stderr).not.toContain("not a key");
+    expect(run({}, "--tenant", "nobody", "--url", "https://support.example.com").status).toBe(2);
+    expect(run({}, "--tenant", "helpdesk-co").status).toBe(2);
+  });
 });
