@@ -7,7 +7,7 @@
 import type { Helpdesk, HelpdeskPerson } from "./store.js";
 import { DEMO_AGENT_ID } from "./store.js";
 
-export type View = { type: "ticket"; id: number } | { type: "user"; id: number } | { type: "organisation"; id: number } | { type: "admin" };
+export type View = { type: "ticket"; id: number } | { type: "user"; id: number } | { type: "organisation"; id: number } | { type: "admin" } | { type: "portal" };
 
 export interface DeskproContext {
   type: string;
@@ -73,6 +73,8 @@ export function contextFor(view: View, desk: Helpdesk, publicSettings: Record<st
       if (!org) return null;
       return { type: "organisation", settings: publicSettings, data: { organisation: { id: String(org.id), name: org.name }, currentAgent: currentAgent(desk) } };
     }
+    case "portal":
+      return null;
     case "admin":
       // The settings page gets its context through onAdminSettingsChange as the admin types.
       return { type: "admin", settings: publicSettings };

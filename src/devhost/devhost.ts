@@ -15,7 +15,7 @@ import { createTenant } from "../ledger/tenants.js";
 import { seedDemo } from "./demo.js";
 import { ManifestProxy } from "./proxy.js";
 import { hostServer } from "./server.js";
-import { openHostStore } from "./store.js";
+import { openHostStore, TIER_FIELD, type HostStore } from "./store.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -62,6 +62,26 @@ function fileLogger(file: string, say: (line: string) => void): Logger {
   };
 }
 
+/**
+ * Points the demo tenant's portal flow at the REST stand-in, as an admin would with their
+ * helpdesk: its address and API key, the webhook secret, and the tier field's options.
+ */
+async function connectPortal(ledgerUrl: string, apiKey: string, hostUrl: string, store: HostStore): Promise<void> {
+  const put = async (path: string, body: unknown) => {
+    const response = await fetch(`${ledgerUrl}${path}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`connecting the portal flow: PUT ${path} answered ${response.status}: ${await response.text()}`);
+  };
+  await put("/v1/integrations/deskpro", { url: `${hostUrl}/deskpro`, apiKey: store.state.helpdeskApiKey, webhookSecret: store.state.webhookSecret });
+  await put("/v1/portal/settings", {
+    tierFieldId: TIER_FIELD.id,
+    tierOptions: TIER_FIELD.options.map((o) => ({ tier: o.tier, optionId: o.id, title: o.title })),
+  });
+}
+
 export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   const say = options.say ?? (() => undefined);
   const dataDir = resolve(options.dataDir);
@@ -101,14 +121,16 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     const manifest = await buildApp(appDir, ledger.url);
     await buildHostPage(pageDir);
 
-    const app = hostServer({ store, manifest, appDir, pageDir });
+    const tenant = store.state.tenant!;
+    const app = hostServer({ store, manifest, appDir, pageDir, ledger: { url: ledger.url, tenantId: tenant.id } });
     const port = await new Promise<number>((resolvePort, reject) => {
       server = serve({ fetch: app.fetch, port: options.hostPort ?? 8788, hostname: "127.0.0.1" }, (info) => resolvePort(info.port));
       server.once("error", reject);
     });
-    const tenant = store.state.tenant!;
+    const hostUrl = `http://127.0.0.1:${port}`;
+    await connectPortal(ledger.url, tenant.apiKey, hostUrl, store);
     return {
-      hostUrl: `http://127.0.0.1:${port}`,
+      hostUrl,
       ledgerUrl: ledger.url,
       tenantId: tenant.id,
       apiKey: tenant.apiKey,

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { contextFor, type View } from "./contexts.js";
 import { helpdeskApi } from "./helpdesk-api.js";
 import { handleProxyRequest, ProxyTokens, type ManifestProxy, type ProxyKind } from "./proxy.js";
-import { DEMO_AGENT_ID, type HostStore } from "./store.js";
+import { DEMO_AGENT_ID, TIER_FIELD, type HostStore } from "./store.js";
 
 export interface HostServerOptions {
   store: HostStore;
@@ -16,7 +16,16 @@ export interface HostServerOptions {
   manifest: ManifestProxy;
   appDir: string;
   pageDir: string;
+  /** Where the stand-in's triggers send their webhooks (Deskpro's "New Ticket" trigger and SLA fail action). */
+  ledger?: { url: string; tenantId: string };
 }
+
+const NewPortalTicket = z.object({
+  person: z.int().min(1),
+  subject: z.string().trim().min(1).max(200),
+  message: z.string().trim().min(1).max(5000),
+  option: z.int().min(1),
+});
 
 const StateOp = z.object({
   store: z.enum(["app", "user"]),
@@ -67,6 +76,7 @@ export function hostServer(options: HostServerOptions): Hono {
       ...desk.people.filter((p) => !p.is_agent).map((p) => ({ key: `user:${p.id}`, label: `${p.first_name} ${p.last_name}`, type: "user", id: p.id })),
       ...desk.organizations.map((o) => ({ key: `organisation:${o.id}`, label: o.name, type: "organisation", id: o.id })),
       { key: "admin", label: "Admin: app settings", type: "admin", id: null },
+      ...(options.ledger ? [{ key: "portal", label: "Portal: new ticket", type: "portal", id: null }] : []),
     ];
     return c.json({ views, ...settingsSummary() });
   });
@@ -146,6 +156,55 @@ export function hostServer(options: HostServerOptions): Hono {
     Object.assign(state().settings, parsed.data);
     store.changed();
     return c.json(settingsSummary());
+  });
+
+  // The portal: a customer submits the new-ticket form with the response-time field, and the
+  // helpdesk's "New Ticket" trigger calls the ledger's webhook, as a Deskpro admin sets it up.
+  const trigger = async (event: "ticket-created" | "sla-failed", ticketId: number) => {
+    if (!options.ledger) throw new Error("no ledger to call");
+    const response = await fetch(`${options.ledger.url}/hooks/deskpro/${options.ledger.tenantId}/${event}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-credits-webhook-secret": state().webhookSecret, "x-deskpro-ticket-id": String(ticketId) },
+      body: JSON.stringify({ ticket: { id: ticketId } }),
+    });
+    return { status: response.status, body: (await response.json()) as unknown };
+  };
+
+  app.get("/host/api/portal", (c) =>
+    c.json({
+      field: TIER_FIELD,
+      people: state().helpdesk.people.filter((p) => !p.is_agent).map((p) => ({ id: p.id, name: `${p.first_name} ${p.last_name}` })),
+    }),
+  );
+
+  app.post("/host/api/portal/tickets", async (c) => {
+    const parsed = NewPortalTicket.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return bad(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    const desk = state().helpdesk;
+    const person = desk.people.find((p) => p.id === parsed.data.person && !p.is_agent);
+    if (!person) return bad("no such customer");
+    if (!TIER_FIELD.options.some((o) => o.id === parsed.data.option)) return bad("no such option");
+    const id = Math.max(0, ...desk.tickets.map((t) => t.id)) + 1;
+    const now = new Date().toISOString();
+    desk.tickets.push({
+      id,
+      subject: parsed.data.subject,
+      status: "awaiting_agent",
+      person: person.id,
+      organization: person.organization,
+      priority: null,
+      fields: { [String(TIER_FIELD.id)]: { aliases: [], value: [parsed.data.option] } },
+      date_created: now,
+    });
+    desk.messages.push({ id: desk.nextMessageId++, ticket: id, person: person.id, message: `<p>${parsed.data.message.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`)}</p>`, is_agent_note: false, date_created: now });
+    store.changed();
+    return c.json({ ticketId: id, webhook: await trigger("ticket-created", id) }, 201);
+  });
+
+  app.post("/host/api/tickets/:id/sla-failed", async (c) => {
+    const ticket = state().helpdesk.tickets.find((t) => String(t.id) === c.req.param("id"));
+    if (!ticket) return c.json({ message: "no such ticket" }, 404);
+    return c.json({ webhook: await trigger("sla-failed", ticket.id) });
   });
 
   app.get("/host/api/tickets/:id", (c) => {

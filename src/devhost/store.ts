@@ -62,6 +62,8 @@ export const HostState = z.object({
   secretsKey: z.string(),
   /** The Deskpro stand-in's API key the ledger uses for write-backs. */
   helpdeskApiKey: z.string(),
+  /** What the stand-in's "New Ticket" trigger sends the ledger in X-Credits-Webhook-Secret. */
+  webhookSecret: z.string().default(() => randomBytes(24).toString("base64url")),
   tenant: z.object({ id: z.string(), apiKey: z.string() }).nullable(),
   /** The app's installed settings, as an admin would have saved them in Deskpro. */
   settings: z.record(z.string(), z.string()),
@@ -75,6 +77,17 @@ export const HostState = z.object({
 export type HostState = z.infer<typeof HostState>;
 
 export const DEMO_AGENT_ID = 5;
+
+/** The portal's "Response time" ticket field and its options, one per tier (as an admin sets it up). */
+export const TIER_FIELD = {
+  id: 7,
+  title: "Response time",
+  options: [
+    { id: 70, tier: "standard", title: "Standard response (free)" },
+    { id: 71, tier: "4-hour", title: "4-hour response — 150 credits" },
+    { id: 72, tier: "1-hour", title: "1-hour response — 250 credits" },
+  ],
+} as const;
 
 /** The helpdesk a new data folder starts with; the demo seed gives its banks credits and history. */
 export function demoHelpdesk(now: Date): Helpdesk {
@@ -127,6 +140,7 @@ export function openHostStore(file: string, now = new Date()): HostStore {
       version: 1,
       secretsKey: randomBytes(32).toString("base64"),
       helpdeskApiKey: `1:${randomBytes(18).toString("base64url")}`,
+      webhookSecret: randomBytes(24).toString("base64url"),
       tenant: null,
       settings: {},
       appState: {},

@@ -108,6 +108,29 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     await page.screenshot({ path: join(ARTIFACTS, "organisation-sidebar.png"), fullPage: true });
   });
 
+  it("takes a paid tier from the portal form: the trigger charges the fee, sets the priority and leaves a note", async () => {
+    await page.getByRole("button", { name: "Portal: new ticket", exact: true }).click();
+    await page.getByLabel("You are").selectOption({ label: "Ada Lovelace" });
+    await page.getByLabel("Subject").fill("Payroll export is empty");
+    await page.getByLabel(/1-hour response/).check();
+    await page.screenshot({ path: join(ARTIFACTS, "portal-form.png"), fullPage: true });
+    const before = (await ledger("/v1/wallets/org:42", Wallet)).balance;
+    await page.getByRole("button", { name: "Submit ticket" }).click();
+
+    await page.getByTestId("note").first().waitFor({ timeout: 20_000 });
+    const note = await page.getByTestId("note").first().textContent();
+    expect(note).toMatch(/1-hour response: \d+ credits charged, balance [\d,]+/);
+    await expect.poll(() => page.getByTestId("ticket-priority").textContent(), { timeout: 10_000 }).toBe("Urgent");
+    const subject = await page.getByTestId("ticket-subject").textContent();
+    const ticketId = /#(\d+)/.exec((await page.locator("p.muted").first().textContent()) ?? "")?.[1];
+    expect(subject).toContain("Payroll export is empty");
+    const charges = await ledger(`/v1/tickets/${ticketId}/entries`, TicketEntries);
+    expect(charges.entries.map((e) => e.kind)).toEqual(["priority"]);
+    expect((await ledger("/v1/wallets/org:42", Wallet)).balance).toBe(before + charges.entries[0]!.amount);
+    await app().getByTestId("balance").first().waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "portal-ticket.png"), fullPage: true });
+  });
+
   it("changes a tier's price on the admin page and the ticket sidebar offers the new price", async () => {
     await open("Admin: app settings");
     await page.getByLabel("Ledger API key").fill(host.apiKey);

@@ -10,7 +10,7 @@ import { connectToChild } from "penpal";
 interface ViewInfo {
   key: string;
   label: string;
-  type: "ticket" | "user" | "organisation" | "admin";
+  type: "ticket" | "user" | "organisation" | "admin" | "portal";
   id: number | null;
 }
 interface Session {
@@ -57,7 +57,7 @@ function toast(text: string, kind: "success" | "error" = "success", durationMs =
 }
 
 /** Messages are HTML; the host shows their text only, so nothing in them can run here. */
-const textOf = (html: string) => new DOMParser().parseFromString(html, "text/html").body.textContent ?? "";
+const textOf = (html: string) => new DOMParser().parseFromString(html.replace(/<\/p>/g, "</p> "), "text/html").body.textContent?.trim() ?? "";
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 let session: Session;
@@ -240,7 +240,42 @@ async function show(view: ViewInfo) {
   });
   history.replaceState(null, "", `#/${view.key}`);
   const entity = $("#entity");
-  $(".layout").classList.toggle("admin", view.type === "admin");
+  $(".layout").classList.toggle("admin", view.type === "admin" || view.type === "portal");
+
+  if (view.type === "portal") {
+    connection?.destroy();
+    connection = null;
+    child = null;
+    document.querySelectorAll("iframe.app").forEach((old) => old.remove());
+    const portal = await api<{ field: { id: number; title: string; options: Array<{ id: number; title: string }> }; people: Array<{ id: number; name: string }> }>("GET", "/portal");
+    entity.innerHTML = `
+      <h1>Help centre › Contact us</h1>
+      <p class="muted">The customer portal's new-ticket form. The "${escapeHtml(portal.field.title)}" field is a ticket custom field whose options are the tiers;
+      Deskpro's New Ticket trigger sends the ticket to the ledger, which charges the fee, sets the priority and writes back a note.</p>
+      <form class="admin-form" id="portal-form">
+        <label>You are <select name="person">${portal.people.map((p) => `<option value="${p.id}">${escapeHtml(p.name)}</option>`).join("")}</select></label>
+        <label>Subject <input name="subject" required value="Our exports fail" /></label>
+        <label>Message <input name="message" required value="Since this morning every export is empty." /></label>
+        <fieldset><legend>${escapeHtml(portal.field.title)}</legend>
+          ${portal.field.options.map((o, i) => `<label style="font-weight:400"><input type="radio" name="option" value="${o.id}" ${i === 0 ? "checked" : ""} /> ${escapeHtml(o.title)}</label>`).join("")}
+        </fieldset>
+        <div><button class="primary" type="submit">Submit ticket</button></div>
+      </form>`;
+    $<HTMLFormElement>("#portal-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = new FormData(event.target as HTMLFormElement);
+      const created = await api<{ ticketId: number; webhook: { status: number } }>("POST", "/portal/tickets", {
+        person: Number(form.get("person")),
+        subject: String(form.get("subject")),
+        message: String(form.get("message")),
+        option: Number(form.get("option")),
+      });
+      toast(`Ticket #${created.ticketId} submitted; the trigger's webhook got ${created.webhook.status} from the ledger.`);
+      await renderNav();
+      await show(session.views.find((v) => v.key === `ticket:${created.ticketId}`) ?? session.views[0]!);
+    });
+    return;
+  }
 
   if (view.type === "admin") {
     adminDraft = { ...session.settings, ledger_api_key: "" };
@@ -278,10 +313,15 @@ async function show(view: ViewInfo) {
   if (view.type === "ticket") {
     entity.innerHTML = `
       <h1 data-testid="ticket-subject"></h1>
-      <p class="muted">Ticket #${view.id} · priority <span class="pill" id="ticket-priority" data-testid="ticket-priority"></span></p>
+      <p class="muted">Ticket #${view.id} · priority <span class="pill" id="ticket-priority" data-testid="ticket-priority"></span>
+        <button type="button" id="sla-failed" title="Plays the SLA's fail action calling the ledger">Fail the SLA</button></p>
       <ul class="messages" id="ticket-messages"></ul>
       <label for="reply-box">Reply</label>
       <textarea id="reply-box" data-testid="reply-box"></textarea>`;
+    $("#sla-failed").addEventListener("click", async () => {
+      const result = await api<{ webhook: { status: number } }>("POST", `/tickets/${view.id}/sla-failed`);
+      toast(`SLA fail action sent; the ledger answered ${result.webhook.status}.`);
+    });
     const data = await api<Ticket>("GET", `/tickets/${view.id}`);
     $("[data-testid=ticket-subject]").textContent = `${data.ticket.subject} — ${data.person}${data.organization ? ` (${data.organization})` : ""}`;
     await renderTicket(view.id!);
@@ -293,9 +333,10 @@ async function show(view: ViewInfo) {
   await mountApp($("#frame-slot"));
 }
 
-async function main() {
+async function renderNav() {
   session = await api<Session>("GET", "/session");
   const nav = $("#views");
+  nav.replaceChildren();
   for (const view of session.views) {
     const button = document.createElement("button");
     button.type = "button";
@@ -304,6 +345,10 @@ async function main() {
     button.addEventListener("click", () => void show(view).catch((e: Error) => toast(e.message, "error")));
     nav.append(button);
   }
+}
+
+async function main() {
+  await renderNav();
   const wanted = location.hash.replace(/^#\//, "");
   const first = session.views.find((v) => v.key === wanted) ?? session.views[0]!;
   await show(first);
