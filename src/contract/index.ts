@@ -6,3 +6,4 @@ export * from "./primitives.js";
 export * from "./config.js";
 export * from "./ledger.js";
 export * from "./portal.js";
+export * from "./stripe.js";

@@ -223,6 +223,10 @@ export const ErrorCode = {
   methodNotAllowed: "method_not_allowed",
   serviceUnavailable: "service_unavailable",
   rateLimited: "rate_limited",
+  unknownPack: "unknown_pack",
+  paymentsNotConnected: "payments_not_connected",
+  paymentProviderError: "payment_provider_error",
+  invalidSignature: "invalid_signature",
   internal: "internal_error",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

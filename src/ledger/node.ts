@@ -16,6 +16,8 @@ export interface LedgerServerOptions {
   trustProxy?: boolean;
   log?: Logger;
   clock?: Clock;
+  /** The public address customers and Stripe reach the ledger at (LEDGER_PUBLIC_URL). */
+  publicUrl?: string;
 }
 
 export interface LedgerServer {
@@ -33,6 +35,7 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
     dataDir: env.LEDGER_DATA_DIR || ".data/ledger",
     poolSize: env.LEDGER_POOL_SIZE ? Number(env.LEDGER_POOL_SIZE) : undefined,
     trustProxy: env.LEDGER_TRUST_PROXY === "true",
+    publicUrl: env.LEDGER_PUBLIC_URL || undefined,
   };
 }
 
@@ -50,7 +53,7 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
     { db, clock: options.clock ?? (() => new Date()) },
     { onError: (error) => log({ time: new Date().toISOString(), level: "warn", msg: "outbox drain failed", error: (error as Error)?.name }) },
   );
-  const app = createLedgerApp({ db, log, clock: options.clock, trustProxy: options.trustProxy, outbox: { onQueued: () => outboxWorker.poke() } });
+  const app = createLedgerApp({ db, log, clock: options.clock, trustProxy: options.trustProxy, publicUrl: options.publicUrl, outbox: { onQueued: () => outboxWorker.poke() } });
   const host = options.host ?? "127.0.0.1";
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, (info) => resolve({ server, port: info.port }));

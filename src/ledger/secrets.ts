@@ -3,7 +3,7 @@
  * LEDGER_SECRETS_KEY (32 bytes, base64 or hex). Each ciphertext is bound to its tenant and name
  * (additional data), so a ciphertext copied to another row or tenant does not decrypt.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
 
 export const SECRETS_KEY_ENV = "LEDGER_SECRETS_KEY";
 
@@ -38,4 +38,9 @@ export function openSecret(sealed: string, binding: string): string {
   decipher.setAAD(Buffer.from(binding));
   decipher.setAuthTag(body.subarray(body.length - 16));
   return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString("utf8");
+}
+
+/** A key for one purpose (signing customer links, say), derived from the server's key. */
+export function derivedKey(purpose: string): Buffer {
+  return createHmac("sha256", serverKey()).update(`support-credits:${purpose}`).digest();
 }

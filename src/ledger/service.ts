@@ -368,8 +368,9 @@ export async function grantCredits(
   ctx: LedgerContext,
   tenantId: string,
   owner: string,
-  request: GrantRequest & { source: GrantSource; paid?: boolean },
+  request: Omit<GrantRequest, "source"> & { source: GrantSource; paid?: boolean },
   idempotency: Idempotency,
+  alsoInTransaction?: AlsoInTransaction,
 ): Promise<WriteOutcome<WriteResult>> {
   return idempotentWrite(ctx, tenantId, idempotency, owner, async (tx, now, locked) => {
     const expiresAt = request.expiresAt ? new Date(request.expiresAt) : null;
@@ -412,6 +413,7 @@ export async function grantCredits(
     };
     const body: WriteResult = { entry: toApiEntry({ ...entry, draws: [] }), balance: entry.balanceAfter };
     await repo.appendEntry(tx, { entry, draws: [], idempotency: { key: idempotency.key, status: 201, response: body } });
+    await alsoInTransaction?.(tx, body, now);
     return { status: 201, body, recorded: true };
   });
 }

@@ -11,6 +11,7 @@ import { problemResponse } from "./problem.js";
 import { clientAddress, rateLimit } from "./rate-limit.js";
 import { registerRoutes } from "./routes.js";
 import { registerPortalRoutes, type PortalRouteOptions } from "./routes-portal.js";
+import { registerStripeRoutes } from "./routes-stripe.js";
 
 export { problemResponse };
 
@@ -28,6 +29,8 @@ export interface LedgerAppDeps {
   publicRateLimit?: { burst: number; perSecond: number };
   /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
   trustProxy?: boolean;
+  /** The ledger's public address for customer links and Stripe's return URLs; default: the request's origin. */
+  publicUrl?: string;
   /** How the outbox reaches Deskpro and webhook endpoints, and who hears that work was queued. */
   outbox?: PortalRouteOptions;
 }
@@ -217,6 +220,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
 
   registerRoutes(app);
   registerPortalRoutes(app, deps.outbox);
+  registerStripeRoutes(app, deps.publicUrl);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "tenantKey", { type: "http", scheme: "bearer", description: "A tenant API key" });
   app.doc31("/v1/openapi.json", {

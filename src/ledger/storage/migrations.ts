@@ -1,6 +1,7 @@
 import type { Database } from "./db.js";
 import { coreMigration } from "./migrations/001-core.js";
 import { portalOutboxMigration } from "./migrations/003-portal-outbox.js";
+import { stripeMigration } from "./migrations/004-stripe.js";
 
 /**
  * Versioned schema migrations. Append new ones; never edit one that has shipped.
@@ -14,8 +15,7 @@ export interface Migration {
 }
 
 /** Every migration, one file each under migrations/; versions are unique and only ever appended. */
-export const MIGRATIONS: Migration[] = [coreMigration];
-MIGRATIONS.push(portalOutboxMigration);
+export const MIGRATIONS: Migration[] = [coreMigration, portalOutboxMigration, stripeMigration];
 
 const MIGRATION_LOCK = 7_270_001;
 

@@ -1,0 +1,37 @@
+/**
+ * Signed, expiring links to one bank's customer page. The token names the tenant, the bank and
+ * the expiry, and carries an HMAC over them under a key derived from the server's secrets key:
+ * nobody can guess one, point it at another bank or stretch its life without the signature failing.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import { Owner } from "../contract/index.js";
+import { derivedKey } from "./secrets.js";
+
+const Claims = z.strictObject({ t: z.string().regex(/^tnt_[0-9a-z]{26}$/), o: Owner, e: z.int().positive() });
+export type LinkClaims = { tenantId: string; owner: string; expiresAt: Date };
+
+const sign = (payload: string) => createHmac("sha256", derivedKey("customer-link")).update(payload).digest("base64url");
+
+export function customerLinkToken(claims: LinkClaims): string {
+  const payload = Buffer.from(JSON.stringify({ t: claims.tenantId, o: claims.owner, e: Math.floor(claims.expiresAt.getTime() / 1000) })).toString("base64url");
+  return `${payload}.${sign(payload)}`;
+}
+
+export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; reason: "invalid" | "expired" };
+
+export function verifyCustomerLink(token: string, now: Date): LinkCheck {
+  const [payload, signature, extra] = token.split(".");
+  if (!payload || !signature || extra !== undefined || token.length > 600) return { ok: false, reason: "invalid" };
+  const expected = Buffer.from(sign(payload));
+  const given = Buffer.from(signature);
+  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: "invalid" };
+  let parsed: z.infer<typeof Claims>;
+  try {
+    parsed = Claims.parse(JSON.parse(Buffer.from(payload, "base64url").toString("utf8")));
+  } catch {
+    return { ok: false, reason: "invalid" };
+  }
+  if (parsed.e * 1000 <= now.getTime()) return { ok: false, reason: "expired" };
+  return { ok: true, claims: { tenantId: parsed.t, owner: parsed.o, expiresAt: new Date(parsed.e * 1000) } };
+}

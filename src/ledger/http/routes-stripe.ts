@@ -1,0 +1,214 @@
+/**
+ * Card purchases over HTTP: the tenant's Stripe keys, checkout sessions and customer links (tenant
+ * API key), Stripe's webhook (its signature), and the customer balance page (a signed link).
+ */
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import {
+  CheckoutSession,
+  CheckoutSessionRequest,
+  CustomerLink,
+  CustomerLinkRequest,
+  Owner,
+  Problem,
+  PurchasePage,
+  Slug,
+  StripeConnection,
+  StripeConnectionRequest,
+  StripeHookResult,
+} from "../../contract/index.js";
+import { verifyCustomerLink } from "../customer-links.js";
+import { ProblemError } from "../errors.js";
+import { createCheckoutSession, customerLink, getStripeConnection, handleStripeEvent, listPurchases, putStripeConnection, type PaymentsOptions } from "../payments.js";
+import { SecretsKeyMissing } from "../secrets.js";
+import * as service from "../service.js";
+import * as store from "../storage/stripe.js";
+import type { LedgerEnv } from "./app.js";
+import { idempotencyOf } from "./app.js";
+import { customerPage, errorPage } from "./customer-page.js";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
+const commonProblems = { 400: problem("Invalid request; `errors` lists the offending fields"), 401: problem("Missing or wrong API key") };
+const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
+const MAX_STRIPE_BODY_BYTES = 512 * 1024;
+const TENANT_ID = /^tnt_[0-9a-z]{26}$/;
+
+const sealingFailed = (error: unknown) => {
+  if (error instanceof SecretsKeyMissing) {
+    return new ProblemError(503, "service_unavailable", "Secrets key missing", "The ledger server has no LEDGER_SECRETS_KEY, so it can't store or use Stripe keys. Nothing was written.");
+  }
+  return error;
+};
+
+function bankName(owner: string): string {
+  const [type, id] = owner.split(":");
+  return type === "org" ? `Organisation ${id}` : `Account ${id}`;
+}
+
+export function registerStripeRoutes(app: OpenAPIHono<LedgerEnv>, configuredPublicUrl?: string): void {
+  const tenant = (c: Context<LedgerEnv>) => c.get("tenantId");
+  const ledger = (c: Context<LedgerEnv>) => c.get("ledger");
+  const options = (c: Context<LedgerEnv>): PaymentsOptions => ({ publicUrl: (configuredPublicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, "") });
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/integrations/stripe",
+      summary: "The Stripe connection: whether the keys are set (never their values) and the webhook URL to give Stripe",
+      responses: { 200: json(StripeConnection, "The connection"), ...commonProblems },
+    }),
+    async (c) => c.json(await getStripeConnection(ledger(c).db, tenant(c), options(c)), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/integrations/stripe",
+      summary: "Set the Stripe secret key and the webhook signing secret (left out: kept)",
+      request: jsonBody(StripeConnectionRequest),
+      responses: { 200: json(StripeConnection, "The connection (without secrets)"), ...commonProblems, 503: problem("The server has no key to seal secrets with") },
+    }),
+    async (c) => {
+      try {
+        return c.json(await putStripeConnection(ledger(c), tenant(c), c.req.valid("json"), options(c)), 200);
+      } catch (error) {
+        throw sealingFailed(error);
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/checkout-sessions",
+      summary: "Start a card purchase of a credit pack for a bank: a Stripe Checkout Session and its URL",
+      request: { headers: z.object({ "idempotency-key": z.string() }), ...jsonBody(CheckoutSessionRequest) },
+      responses: {
+        201: json(CheckoutSession, "The session; send the customer to `url`"),
+        ...commonProblems,
+        409: problem("Card payments are not set up"),
+        422: problem("Unknown pack"),
+        502: problem("Stripe refused"),
+      },
+    }),
+    async (c) => {
+      const session = await createCheckoutSession(ledger(c), tenant(c), c.req.valid("json"), idempotencyOf(c).key, options(c)).catch((e: unknown) => {
+        throw sealingFailed(e);
+      });
+      return c.json(session, 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/wallets/{owner}/customer-links",
+      summary: "A signed, expiring link to the bank's customer page (balance, usage, buy credits)",
+      request: { params: z.object({ owner: Owner }), ...jsonBody(CustomerLinkRequest) },
+      responses: { 201: json(CustomerLink, "The link"), ...commonProblems },
+    }),
+    async (c) => {
+      try {
+        return c.json(customerLink(tenant(c), c.req.valid("param").owner, ledger(c).clock(), c.req.valid("json").days, options(c)), 201);
+      } catch (error) {
+        throw sealingFailed(error);
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/wallets/{owner}/purchases",
+      summary: "The bank's card purchases, newest first",
+      request: { params: z.object({ owner: Owner }) },
+      responses: { 200: json(PurchasePage, "Purchases"), ...commonProblems },
+    }),
+    async (c) => c.json({ purchases: await listPurchases(ledger(c), tenant(c), c.req.valid("param").owner, 100) }, 200),
+  );
+
+  // Stripe's webhook: authenticated by its signature over the raw body, not by an API key.
+  app.post("/hooks/stripe/:tenantId", async (c) => {
+    const tenantId = c.req.param("tenantId");
+    if (!TENANT_ID.test(tenantId)) throw new ProblemError(400, "invalid_signature", "Invalid signature", "The Stripe-Signature header does not match this endpoint's signing secret.");
+    if (Number(c.req.header("content-length") ?? "0") > MAX_STRIPE_BODY_BYTES) throw new ProblemError(413, "payload_too_large", "Payload too large", "Webhook bodies are limited to 512 KiB.");
+    const buffer = await c.req.arrayBuffer();
+    if (buffer.byteLength > MAX_STRIPE_BODY_BYTES) throw new ProblemError(413, "payload_too_large", "Payload too large", "Webhook bodies are limited to 512 KiB.");
+    c.set("tenantId", tenantId);
+    const result: StripeHookResult = await handleStripeEvent(ledger(c), tenantId, new TextDecoder().decode(buffer), c.req.header("stripe-signature")).catch((e: unknown) => {
+      throw sealingFailed(e);
+    });
+    return c.json(result, 200);
+  });
+
+  // The customer page, reached through a signed link; its buy buttons post back here.
+  const linkFrom = (c: Context<LedgerEnv>) => {
+    const check = verifyCustomerLink(c.req.param("token") ?? "", ledger(c).clock());
+    if (!check.ok) {
+      return {
+        error: c.html(
+          check.reason === "expired"
+            ? errorPage("This link has expired", "For your security, balance links work for a limited time. Ask your support team for a new one.")
+            : errorPage("This link is not valid", "Check that the whole link was copied, or ask your support team for a new one."),
+          check.reason === "expired" ? 410 : 404,
+        ),
+      };
+    }
+    c.set("tenantId", check.claims.tenantId);
+    return { claims: check.claims };
+  };
+  const noStore = (c: Context<LedgerEnv>) => {
+    c.header("cache-control", "no-store");
+    c.header("x-robots-tag", "noindex");
+    c.header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https://checkout.stripe.com; base-uri 'none'; frame-ancestors 'none'");
+  };
+
+  app.get("/pay/:token", async (c) => {
+    noStore(c);
+    const link = linkFrom(c);
+    if (link.error) return link.error;
+    const { tenantId, owner, expiresAt } = link.claims;
+    const ctx = ledger(c);
+    const [wallet, statement, purchases, { config }, connection] = await Promise.all([
+      service.getWallet(ctx, tenantId, owner),
+      service.getStatement(ctx, tenantId, owner, 15, undefined),
+      listPurchases(ctx, tenantId, owner),
+      service.loadConfig(ctx.db, tenantId),
+      store.getStripeConnection(ctx.db, tenantId),
+    ]);
+    const checkout = c.req.query("checkout");
+    return c.html(
+      customerPage({
+        bankName: bankName(owner),
+        wallet,
+        entries: statement.entries,
+        purchases,
+        packs: config.packs,
+        paymentsEnabled: connection?.secretKeyCiphertext != null,
+        checkoutAction: `${new URL(c.req.url).pathname}/checkout`,
+        checkout: checkout === "success" || checkout === "cancelled" ? checkout : null,
+        expiresAt: expiresAt.toISOString(),
+      }),
+    );
+  });
+
+  app.post("/pay/:token/checkout", async (c) => {
+    noStore(c);
+    const link = linkFrom(c);
+    if (link.error) return link.error;
+    const { tenantId, owner } = link.claims;
+    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const packId = Slug.safeParse(form.packId);
+    if (!packId.success) return c.html(errorPage("Choose a pack", "Pick one of the packs on the page."), 400);
+    const back = `${options(c).publicUrl}/pay/${c.req.param("token")}`;
+    try {
+      // A fresh key per press: an unpaid session simply expires, and each press should reach Stripe.
+      const session = await createCheckoutSession(ledger(c), tenantId, { owner, packId: packId.data }, crypto.randomUUID(), { ...options(c), returnUrl: back });
+      return c.redirect(session.url, 303);
+    } catch (error) {
+      if (error instanceof ProblemError && error.status < 500 && error.status !== 409) return c.html(errorPage("That pack is not available", error.detail), 400);
+      return c.html(errorPage("Payment could not start", "Card payments are not available right now. Please try again later or contact support."), 503);
+    }
+  });
+}

@@ -1,0 +1,263 @@
+/**
+ * Buying credits by card with Stripe Checkout. A session is created for one bank and one pack
+ * and recorded; Stripe's webhooks fulfil it. The grant for a session is written once however
+ * often and in whatever order its events arrive: its idempotency key is the session id, and the
+ * purchase row is locked and updated in the grant's own transaction. A refund takes back what
+ * remains of that grant as a reversal entry.
+ */
+import Stripe from "stripe";
+import {
+  type CheckoutSession,
+  type CheckoutSessionRequest,
+  type CreditPack,
+  type CustomerLink,
+  type Purchase,
+  type StripeConnection,
+  type StripeConnectionRequest,
+  type StripeHookResult,
+} from "../contract/index.js";
+import { customerLinkToken } from "./customer-links.js";
+import { ProblemError, problems } from "./errors.js";
+import { openSecret, sealSecret } from "./secrets.js";
+import * as service from "./service.js";
+import type { LedgerContext } from "./service.js";
+import type { Sql } from "./storage/db.js";
+import * as store from "./storage/stripe.js";
+
+const binding = (tenantId: string, name: string) => `${tenantId}:stripe.${name}`;
+
+export interface PaymentsOptions {
+  /** The ledger's public address, for links and Stripe's return URLs. */
+  publicUrl: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection
+// ---------------------------------------------------------------------------------------------
+
+export async function getStripeConnection(sql: Sql, tenantId: string, options: PaymentsOptions): Promise<StripeConnection> {
+  const row = await store.getStripeConnection(sql, tenantId);
+  return {
+    secretKeySet: row?.secretKeyCiphertext != null,
+    mode: row?.mode ?? null,
+    secretKeyLast4: row?.secretKeyLast4 ?? null,
+    webhookSecretSet: row?.webhookSecretCiphertext != null,
+    webhookUrl: `${options.publicUrl}/hooks/stripe/${tenantId}`,
+    updatedAt: row?.updatedAt.toISOString() ?? null,
+  };
+}
+
+export async function putStripeConnection(ctx: LedgerContext, tenantId: string, request: StripeConnectionRequest, options: PaymentsOptions): Promise<StripeConnection> {
+  await store.putStripeConnection(ctx.db, tenantId, {
+    secretKeyCiphertext: request.secretKey ? sealSecret(request.secretKey, binding(tenantId, "secretKey")) : null,
+    secretKeyLast4: request.secretKey ? request.secretKey.slice(-4) : null,
+    mode: request.secretKey ? (request.secretKey.includes("_live_") ? "live" : "test") : null,
+    webhookSecretCiphertext: request.webhookSecret ? sealSecret(request.webhookSecret, binding(tenantId, "webhookSecret")) : null,
+    now: ctx.clock(),
+  });
+  return getStripeConnection(ctx.db, tenantId, options);
+}
+
+async function stripeFor(sql: Sql, tenantId: string): Promise<{ stripe: Stripe; webhookSecret: string | null }> {
+  const row = await store.getStripeConnection(sql, tenantId);
+  if (!row?.secretKeyCiphertext) {
+    throw new ProblemError(409, "payments_not_connected", "Card payments not set up", "Set the tenant's Stripe keys first (PUT /v1/integrations/stripe).");
+  }
+  // Stripe's fetch client: the same code on Node and serverless hosts; retries are Stripe's own,
+  // with its idempotency keys.
+  const stripe = new Stripe(openSecret(row.secretKeyCiphertext, binding(tenantId, "secretKey")), {
+    httpClient: Stripe.createFetchHttpClient(),
+    maxNetworkRetries: 2,
+    timeout: 15_000,
+  });
+  return { stripe, webhookSecret: row.webhookSecretCiphertext ? openSecret(row.webhookSecretCiphertext, binding(tenantId, "webhookSecret")) : null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Links and checkout
+// ---------------------------------------------------------------------------------------------
+
+export function customerLink(tenantId: string, owner: string, now: Date, days: number, options: PaymentsOptions): CustomerLink {
+  const expiresAt = new Date(now.getTime() + days * 86_400_000);
+  return { owner, url: `${options.publicUrl}/pay/${customerLinkToken({ tenantId, owner, expiresAt })}`, expiresAt: expiresAt.toISOString() };
+}
+
+export function formatPrice(amount: number, currency: string): string {
+  try {
+    return new Intl.NumberFormat("en", { style: "currency", currency: currency.toUpperCase() }).format(amount / 100);
+  } catch {
+    return `${(amount / 100).toFixed(2)} ${currency.toUpperCase()}`;
+  }
+}
+
+async function findPack(ctx: LedgerContext, tenantId: string, packId: string): Promise<CreditPack> {
+  const { config } = await service.loadConfig(ctx.db, tenantId);
+  const pack = config.packs.find((p) => p.id === packId);
+  if (!pack) throw problems.unprocessable("unknown_pack", "Unknown pack", `No credit pack "${packId}"; the packs are ${config.packs.map((p) => p.id).join(", ") || "not set up"}.`);
+  return pack;
+}
+
+/**
+ * Creates a Checkout Session for one pack and one bank. `idempotencyKey` goes to Stripe, so a
+ * retried request gets the same session back instead of a second one.
+ */
+export async function createCheckoutSession(
+  ctx: LedgerContext,
+  tenantId: string,
+  request: CheckoutSessionRequest,
+  idempotencyKey: string,
+  options: PaymentsOptions & { returnUrl?: string },
+): Promise<CheckoutSession> {
+  const pack = await findPack(ctx, tenantId, request.packId);
+  const { stripe } = await stripeFor(ctx.db, tenantId);
+  const now = ctx.clock();
+  const back = options.returnUrl ?? customerLink(tenantId, request.owner, now, 30, options).url;
+  let session: Stripe.Checkout.Session;
+  try {
+    session = await stripe.checkout.sessions.create(
+      {
+        mode: "payment",
+        line_items: [{ quantity: 1, price_data: { currency: pack.currency, unit_amount: pack.price, product_data: { name: `${pack.label} of support` } } }],
+        client_reference_id: request.owner,
+        metadata: { tenant_id: tenantId, owner: request.owner, pack_id: pack.id, credits: String(pack.credits) },
+        payment_intent_data: { metadata: { tenant_id: tenantId, owner: request.owner, pack_id: pack.id } },
+        success_url: `${back}?checkout=success`,
+        cancel_url: `${back}?checkout=cancelled`,
+      },
+      { idempotencyKey: `checkout:${tenantId}:${idempotencyKey}` },
+    );
+  } catch (error) {
+    // Stripe's message can name the account; say what failed, not what Stripe said.
+    const status = (error as { statusCode?: number })?.statusCode;
+    throw new ProblemError(502, "payment_provider_error", "Stripe refused", `Stripe did not create the checkout session${status ? ` (HTTP ${status})` : ""}; check the tenant's Stripe keys.`);
+  }
+  if (!session.url) throw new ProblemError(502, "payment_provider_error", "Stripe refused", "Stripe returned a session without a URL.");
+  await store.insertPurchase(ctx.db, tenantId, { sessionId: session.id, owner: request.owner, packId: pack.id, credits: pack.credits, amount: pack.price, currency: pack.currency, now });
+  return { id: session.id, url: session.url, owner: request.owner, packId: pack.id, credits: pack.credits, amount: pack.price, currency: pack.currency };
+}
+
+export const toApiPurchase = (p: store.PurchaseRow): Purchase => ({
+  sessionId: p.sessionId,
+  owner: p.owner,
+  packId: p.packId,
+  credits: p.credits,
+  amount: p.amount,
+  currency: p.currency,
+  state: p.state,
+  grantEntryId: p.grantEntryId,
+  creditsReversed: p.creditsReversed,
+  createdAt: p.createdAt.toISOString(),
+  paidAt: p.paidAt?.toISOString() ?? null,
+});
+
+export async function listPurchases(ctx: LedgerContext, tenantId: string, owner: string, limit = 20): Promise<Purchase[]> {
+  return (await store.listPurchases(ctx.db, tenantId, owner, limit)).map(toApiPurchase);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhooks
+// ---------------------------------------------------------------------------------------------
+
+const idOf = (value: string | { id: string } | null | undefined) => (typeof value === "string" ? value : (value?.id ?? null));
+
+/** Checks the signature on the raw body and does what the event asks, once. */
+export async function handleStripeEvent(ctx: LedgerContext, tenantId: string, rawBody: string, signature: string | undefined): Promise<StripeHookResult> {
+  const badSignature = () => new ProblemError(400, "invalid_signature", "Invalid signature", "The Stripe-Signature header does not match this endpoint's signing secret.");
+  const row = await store.getStripeConnection(ctx.db, tenantId);
+  if (!row?.secretKeyCiphertext || !row.webhookSecretCiphertext || !signature) throw badSignature();
+  const { stripe, webhookSecret } = await stripeFor(ctx.db, tenantId);
+  let event: Stripe.Event;
+  try {
+    event = await stripe.webhooks.constructEventAsync(rawBody, signature, webhookSecret!);
+  } catch {
+    throw badSignature();
+  }
+  const result = (outcome: StripeHookResult["outcome"], detail?: string): StripeHookResult => ({ received: true, eventId: event.id, type: event.type, outcome, ...(detail ? { detail } : {}) });
+
+  switch (event.type) {
+    case "checkout.session.completed":
+    case "checkout.session.async_payment_succeeded": {
+      const session = event.data.object;
+      if (session.metadata?.tenant_id !== tenantId) return result("ignored", "the session belongs to another tenant or was not made by the ledger");
+      if (session.payment_status !== "paid" && session.payment_status !== "no_payment_required") return result("not_paid_yet", "waiting for checkout.session.async_payment_succeeded");
+      return fulfil(ctx, tenantId, session, result);
+    }
+    case "charge.refunded": {
+      const charge = event.data.object;
+      const paymentIntent = idOf(charge.payment_intent);
+      if (!paymentIntent) return result("ignored", "the charge has no payment intent");
+      return refund(ctx, tenantId, paymentIntent, charge, result);
+    }
+    default:
+      return result("ignored");
+  }
+}
+
+async function fulfil(
+  ctx: LedgerContext,
+  tenantId: string,
+  session: Stripe.Checkout.Session,
+  result: (outcome: StripeHookResult["outcome"], detail?: string) => StripeHookResult,
+): Promise<StripeHookResult> {
+  const purchase = await store.lockPurchase(ctx.db, tenantId, session.id);
+  if (!purchase) return result("ignored", "no checkout session with this id was created by the ledger");
+  const reason = `Bought ${purchase.credits.toLocaleString("en")} credits (${purchase.packId}) for ${formatPrice(purchase.amount, purchase.currency)} by card`;
+  const outcome = await service.grantCredits(
+    ctx,
+    tenantId,
+    purchase.owner,
+    { amount: purchase.credits, reason, source: "purchase", paid: true },
+    // Both events of one session carry the same key and body: the second is a replay.
+    { key: `stripe:checkout:${session.id}`, requestHash: `stripe:checkout:${session.id}` },
+    async (tx, written, now) => {
+      const locked = await store.lockPurchase(tx, tenantId, session.id);
+      if (locked?.state === "open") await store.markPurchasePaid(tx, tenantId, session.id, { paymentIntentId: idOf(session.payment_intent), grantEntryId: written.entry.id, now });
+    },
+  );
+  return outcome.replayed ? result("already_granted") : result("granted", `${purchase.credits} credits granted to ${purchase.owner}`);
+}
+
+async function refund(
+  ctx: LedgerContext,
+  tenantId: string,
+  paymentIntentId: string,
+  charge: Stripe.Charge,
+  result: (outcome: StripeHookResult["outcome"], detail?: string) => StripeHookResult,
+): Promise<StripeHookResult> {
+  const purchase = await store.lockPurchaseByPaymentIntent(ctx.db, tenantId, paymentIntentId);
+  if (!purchase) return result("ignored", "no purchase paid with this payment intent");
+  if (purchase.state === "refunded") return result("already_reversed");
+  if (purchase.state !== "paid" || !purchase.grantEntryId) {
+    // The refund overtook the payment's own event: answer non-2xx so Stripe delivers it again later.
+    throw new ProblemError(409, "invalid_request", "Not fulfilled yet", "The purchase has not been granted yet; Stripe will retry this event.");
+  }
+  const refundedShare = charge.amount > 0 ? Math.min(1, charge.amount_refunded / charge.amount) : 1;
+  const creditsRefunded = Math.round(purchase.credits * refundedShare);
+  const refundedMoney = formatPrice(charge.amount_refunded, charge.currency);
+  try {
+    const outcome = await service.reverseEntry(
+      ctx,
+      tenantId,
+      purchase.grantEntryId,
+      { reason: `Card payment refunded (${refundedMoney}): what remains of ${purchase.credits.toLocaleString("en")} bought credits taken back` },
+      { key: `stripe:refund:${purchase.sessionId}`, requestHash: `stripe:refund:${purchase.sessionId}` },
+      async (tx, written) => {
+        await store.markPurchaseRefunded(tx, tenantId, purchase.sessionId, -written.entry.amount);
+      },
+    );
+    if (outcome.replayed) return result("already_reversed");
+    const taken = -outcome.body.entry.amount;
+    const detail =
+      taken < creditsRefunded
+        ? `${refundedMoney} refunded (worth ${creditsRefunded} credits) but only ${taken} of the ${purchase.credits} credits remained, so ${taken} were taken back; ${creditsRefunded - taken} had been used.`
+        : `${taken} credits taken back.`;
+    return result("reversed", detail);
+  } catch (error) {
+    if (error instanceof ProblemError && error.code === "nothing_to_reverse") {
+      await ctx.db.transaction((tx) => store.markPurchaseRefunded(tx, tenantId, purchase.sessionId, 0));
+      return result("reversed", `${refundedMoney} refunded but none of the ${purchase.credits} credits remained: nothing was taken back.`);
+    }
+    if (error instanceof ProblemError && error.code === "already_reversed") return result("already_reversed");
+    throw error;
+  }
+}

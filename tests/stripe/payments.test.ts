@@ -1,0 +1,229 @@
+/**
+ * Buying credits by card with the real `stripe` package: msw answers Stripe's API, and webhook
+ * signatures are made with Stripe's own generateTestHeaderString.
+ */
+import { http, HttpResponse } from "msw";
+import { setupServer } from "msw/node";
+import { randomBytes, randomUUID } from "node:crypto";
+import Stripe from "stripe";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { CheckoutSession, CustomerLink, EntryPage, PurchasePage, StripeConnection, StripeHookResult, Wallet } from "../../src/contract/index.js";
+import type { Database } from "../../src/ledger/storage/db.js";
+import { backends, createTestLedger, DAY, openTestDatabase, type TestLedger } from "../helpers/ledger.js";
+
+process.env.LEDGER_SECRETS_KEY ??= randomBytes(32).toString("base64");
+
+const SECRET_KEY = "sk_test_51AbCdEfGhIjKlMnOpQrStUv";
+const WEBHOOK_SECRET = "whsec_testsecretAbCdEfGhIjKlMn";
+const signer = new Stripe(SECRET_KEY);
+
+const created: { body: URLSearchParams; idempotencyKey: string | null }[] = [];
+const server = setupServer(
+  http.post("https://api.stripe.com/v1/checkout/sessions", async ({ request }) => {
+    const body = new URLSearchParams(await request.text());
+    created.push({ body, idempotencyKey: request.headers.get("idempotency-key") });
+    const id = `cs_test_${randomBytes(12).toString("hex")}`;
+    return HttpResponse.json({ id, object: "checkout.session", mode: "payment", url: `https://checkout.stripe.com/c/pay/${id}`, payment_status: "unpaid", status: "open" });
+  }),
+);
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterAll(() => server.close());
+afterEach(() => server.resetHandlers());
+
+describe.each(backends())("card purchases on %s", (backend) => {
+  let ledger: TestLedger;
+  // One database per backend for the file (a fresh PGlite costs seconds); every test has its own tenant.
+  let db: Database;
+  beforeAll(async () => {
+    db = await openTestDatabase(backend);
+  });
+  afterAll(() => db.close());
+  beforeEach(async () => {
+    ledger = await createTestLedger(backend, { db });
+    created.length = 0;
+    const config = await ledger.call("PUT", "/v1/config", {
+      body: { packs: [{ id: "pack-500", label: "500 credits", credits: 500, price: 25_000, currency: "usd" }] },
+    });
+    expect(config.status).toBe(200);
+    const connected = await ledger.call("PUT", "/v1/integrations/stripe", { body: { secretKey: SECRET_KEY, webhookSecret: WEBHOOK_SECRET } });
+    expect(connected.status).toBe(200);
+  });
+  afterEach(() => ledger.close());
+
+  const balance = async (owner: string) => Wallet.parse((await ledger.call("GET", `/v1/wallets/${owner}`)).body).balance;
+  const entries = async (owner: string) => EntryPage.parse((await ledger.call("GET", `/v1/wallets/${owner}/entries?limit=100`)).body).entries;
+  const checkout = async (owner = "org:42") => {
+    const response = await ledger.call("POST", "/v1/checkout-sessions", { body: { owner, packId: "pack-500" } });
+    expect(response.status).toBe(201);
+    return CheckoutSession.parse(response.body);
+  };
+  const event = (type: string, object: Record<string, unknown>) => ({ id: `evt_${randomUUID().replaceAll("-", "")}`, object: "event", type, api_version: "2025-01-01", created: 1, data: { object } });
+  const deliver = async (payload: unknown, options: { secret?: string; signature?: string | null } = {}) => {
+    const body = JSON.stringify(payload);
+    const signature = options.signature === undefined ? signer.webhooks.generateTestHeaderString({ payload: body, secret: options.secret ?? WEBHOOK_SECRET }) : options.signature;
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (signature !== null) headers["stripe-signature"] = signature;
+    const response = await ledger.call("POST", `/hooks/stripe/${ledger.tenantId}`, { rawBody: body, headers, key: null, idempotencyKey: null });
+    return { status: response.status, body: response.body as unknown, text: response.text };
+  };
+  const completed = (session: CheckoutSession, paymentStatus = "paid") =>
+    event("checkout.session.completed", { id: session.id, object: "checkout.session", payment_status: paymentStatus, payment_intent: `pi_${session.id}`, metadata: { tenant_id: ledger.tenantId, owner: session.owner, pack_id: session.packId } });
+  const asyncSucceeded = (session: CheckoutSession) =>
+    event("checkout.session.async_payment_succeeded", { id: session.id, object: "checkout.session", payment_status: "paid", payment_intent: `pi_${session.id}`, metadata: { tenant_id: ledger.tenantId, owner: session.owner, pack_id: session.packId } });
+
+  it("keeps the Stripe keys sealed: the API says only whether they are set", async () => {
+    const got = await ledger.call("GET", "/v1/integrations/stripe");
+    expect(StripeConnection.parse(got.body)).toMatchObject({ secretKeySet: true, webhookSecretSet: true, mode: "test", secretKeyLast4: "StUv" });
+    expect(got.text).not.toContain(SECRET_KEY);
+    expect(got.text).not.toContain(WEBHOOK_SECRET);
+    const bad = await ledger.call("PUT", "/v1/integrations/stripe", { body: { secretKey: "pk_live_public" } });
+    expect(bad.status).toBe(400);
+    expect(bad.text).not.toContain("pk_live_public");
+  });
+
+  it("creates a Checkout Session for a pack and a bank, with the tenant, bank and pack in its metadata", async () => {
+    const session = await checkout();
+    expect(session).toMatchObject({ owner: "org:42", packId: "pack-500", credits: 500, amount: 25_000, currency: "usd" });
+    expect(session.url).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+    const sent = created[0]!;
+    expect(sent.body.get("mode")).toBe("payment");
+    expect(sent.body.get("metadata[tenant_id]")).toBe(ledger.tenantId);
+    expect(sent.body.get("metadata[owner]")).toBe("org:42");
+    expect(sent.body.get("metadata[pack_id]")).toBe("pack-500");
+    expect(sent.body.get("line_items[0][price_data][unit_amount]")).toBe("25000");
+    expect(sent.idempotencyKey).toMatch(/^checkout:/);
+    expect(sent.body.get("success_url")).toMatch(/\/pay\/[^/]+\?checkout=success$/);
+    const unknown = await ledger.call("POST", "/v1/checkout-sessions", { body: { owner: "org:42", packId: "pack-9" } });
+    expect(unknown.status).toBe(422);
+  });
+
+  it("grants the pack once however often, and in whatever order, the session's events arrive", async () => {
+    const session = await checkout();
+    const first = completed(session);
+    expect(StripeHookResult.parse((await deliver(first)).body).outcome).toBe("granted");
+    expect(StripeHookResult.parse((await deliver(first)).body).outcome).toBe("already_granted");
+    expect(StripeHookResult.parse((await deliver(asyncSucceeded(session))).body).outcome).toBe("already_granted");
+    expect(await balance("org:42")).toBe(500);
+    const grants = (await entries("org:42")).filter((e) => e.kind === "grant");
+    expect(grants).toHaveLength(1);
+    expect(grants[0]!.reason).toContain("$250.00");
+    const wallet = Wallet.parse((await ledger.call("GET", "/v1/wallets/org:42")).body);
+    expect(wallet.grants[0]).toMatchObject({ source: "purchase", paid: true, amount: 500 });
+    const purchases = PurchasePage.parse((await ledger.call("GET", "/v1/wallets/org:42/purchases")).body).purchases;
+    expect(purchases).toEqual([expect.objectContaining({ sessionId: session.id, state: "paid", credits: 500, amount: 25_000 })]);
+  });
+
+  it("waits for a delayed payment, then grants on async_payment_succeeded", async () => {
+    const session = await checkout();
+    expect(StripeHookResult.parse((await deliver(completed(session, "unpaid"))).body).outcome).toBe("not_paid_yet");
+    expect(await balance("org:42")).toBe(0);
+    expect(StripeHookResult.parse((await deliver(asyncSucceeded(session))).body).outcome).toBe("granted");
+    expect(StripeHookResult.parse((await deliver(completed(session))).body).outcome).toBe("already_granted");
+    expect(await balance("org:42")).toBe(500);
+  });
+
+  it("grants once when two events for one session arrive at the same moment", async () => {
+    const session = await checkout();
+    const results = await Promise.all([deliver(completed(session)), deliver(asyncSucceeded(session)), deliver(completed(session))]);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(results.map((r) => StripeHookResult.parse(r.body).outcome).filter((o) => o === "granted")).toHaveLength(1);
+    expect(await balance("org:42")).toBe(500);
+    expect((await entries("org:42")).filter((e) => e.kind === "grant")).toHaveLength(1);
+  });
+
+  it("refuses a forged or missing signature with 400 and writes nothing", async () => {
+    const session = await checkout();
+    const forged = await deliver(completed(session), { secret: "whsec_someoneelsesSecretXYZ" });
+    expect(forged.status).toBe(400);
+    expect(forged.text).toContain("invalid_signature");
+    expect(forged.text).not.toContain(WEBHOOK_SECRET);
+    expect((await deliver(completed(session), { signature: null })).status).toBe(400);
+    expect((await deliver(completed(session), { signature: "t=1,v1=abc" })).status).toBe(400);
+    expect(await balance("org:42")).toBe(0);
+    expect(await entries("org:42")).toHaveLength(0);
+  });
+
+  it("acknowledges and ignores other events", async () => {
+    const result = await deliver(event("customer.created", { id: "cus_1", object: "customer" }));
+    expect(result.status).toBe(200);
+    expect(StripeHookResult.parse(result.body).outcome).toBe("ignored");
+  });
+
+  it("takes back what remains of the grant on a refund, says when less remained, and does it once", async () => {
+    const session = await checkout();
+    await deliver(completed(session));
+    const spend = await ledger.call("POST", "/v1/wallets/org:42/debits", { body: { kind: "manual", amount: 200, reason: "setup work" } });
+    expect(spend.status).toBe(201);
+    const refunded = event("charge.refunded", { id: "ch_1", object: "charge", payment_intent: `pi_${session.id}`, amount: 25_000, amount_refunded: 25_000, currency: "usd", refunded: true });
+    const result = StripeHookResult.parse((await deliver(refunded)).body);
+    expect(result.outcome).toBe("reversed");
+    expect(result.detail).toContain("only 300 of the 500 credits remained");
+    expect(await balance("org:42")).toBe(0);
+    const voids = (await entries("org:42")).filter((e) => e.kind === "void");
+    expect(voids).toHaveLength(1);
+    expect(voids[0]!.amount).toBe(-300);
+    expect(StripeHookResult.parse((await deliver(refunded)).body).outcome).toBe("already_reversed");
+    expect((await entries("org:42")).filter((e) => e.kind === "void")).toHaveLength(1);
+    const purchases = PurchasePage.parse((await ledger.call("GET", "/v1/wallets/org:42/purchases")).body).purchases;
+    expect(purchases[0]).toMatchObject({ state: "refunded", creditsReversed: 300 });
+  });
+
+  describe("the customer page", () => {
+    const mint = async (owner = "org:42") => {
+      const response = await ledger.call("POST", `/v1/wallets/${owner}/customer-links`, { body: {} });
+      expect(response.status).toBe(201);
+      return CustomerLink.parse(response.body);
+    };
+    const open = async (url: string, init: RequestInit = {}) => {
+      const response = await ledger.fetch(new Request(url.replace(/^https?:\/\/[^/]+/, "http://ledger.test"), init));
+      return { status: response.status, text: await response.text(), location: response.headers.get("location") };
+    };
+
+    it("shows the balance, credits, usage, packs and purchases through a signed link", async () => {
+      const session = await checkout();
+      await deliver(completed(session));
+      await ledger.call("POST", "/v1/wallets/org:42/debits", { body: { kind: "time", minutes: 30, ticketId: "77", reason: "call" } });
+      const link = await mint();
+      const page = await open(link.url);
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('data-testid="balance">470');
+      expect(page.text).toContain("Buy 500 credits");
+      expect(page.text).toContain("ticket #77");
+      expect(page.text).toContain("$250.00");
+      expect(page.text).not.toContain(ledger.apiKey);
+    });
+
+    it("refuses a tampered, widened or expired link with a clear page", async () => {
+      const link = await mint();
+      const token = link.url.split("/pay/")[1]!;
+      const [payload, signature] = token.split(".") as [string, string];
+      const claims = JSON.parse(Buffer.from(payload, "base64url").toString()) as { t: string; o: string; e: number };
+      const widened = Buffer.from(JSON.stringify({ ...claims, o: "org:43" })).toString("base64url");
+      const stretched = Buffer.from(JSON.stringify({ ...claims, e: claims.e + 365 * 86_400 })).toString("base64url");
+      for (const bad of [`${widened}.${signature}`, `${stretched}.${signature}`, `${payload}.${signature.slice(0, -2)}xx`, "garbage", `${payload}`]) {
+        const page = await open(`http://ledger.test/pay/${bad}`);
+        expect(page.status).toBe(404);
+        expect(page.text).toContain("This link is not valid");
+      }
+      ledger.clock.advance(31 * DAY);
+      const expired = await open(link.url);
+      expect(expired.status).toBe(410);
+      expect(expired.text).toContain("This link has expired");
+    });
+
+    it("needs the tenant's key to mint a link", async () => {
+      expect((await ledger.call("POST", "/v1/wallets/org:42/customer-links", { body: {}, key: null })).status).toBe(401);
+      expect((await ledger.call("POST", "/v1/wallets/org:42/customer-links", { body: {}, key: "sck_wrong" })).status).toBe(401);
+    });
+
+    it("sends the buyer to Stripe Checkout from the pack's button", async () => {
+      const link = await mint();
+      const pressed = await open(`${link.url}/checkout`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "packId=pack-500" });
+      expect(pressed.status).toBe(303);
+      expect(pressed.location).toMatch(/^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/);
+      expect(created.at(-1)!.body.get("metadata[owner]")).toBe("org:42");
+      const nonsense = await open(`${link.url}/checkout`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "packId=../../x" });
+      expect(nonsense.status).toBe(400);
+    });
+  });
+});
