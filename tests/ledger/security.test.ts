@@ -6,6 +6,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLedgerApp } from "../../src/ledger/http/app.js";
 import { backends, createTestLedger, type TestLedger } from "../helpers/ledger.js";
+import { randomBytes } from "node:crypto";
+
+// Integrations seal secrets and sign customer links with the server key, as in a deployment.
+process.env.LEDGER_SECRETS_KEY ??= randomBytes(32).toString("base64");
 
 describe.each(backends())("security on %s", (backend) => {
   let ledger: TestLedger;
@@ -101,5 +105,23 @@ describe("rate limiting of the endpoints without a key", () => {
     const keyed = await from("203.0.113.9", "/v1/wallets/org:1", { authorization: `Bearer ${ledger.apiKey}` });
     expect(keyed.status).toBe(200);
     expect((await from("203.0.113.9", "/healthz")).status).toBe(200);
+  });
+
+  it("limits the webhooks and the customer page the same way, per client and tenant", async () => {
+    const app = createLedgerApp({ db: ledger.db, log: () => undefined, trustProxy: true, publicRateLimit: { burst: 3, perSecond: 0.01 } });
+    const hit = (address: string, path: string, method = "GET") =>
+      app.fetch(new Request(`http://ledger.test${path}`, { method, headers: { "x-forwarded-for": address, "content-type": "application/json" }, body: method === "POST" ? "{}" : undefined }));
+    for (const [path, method] of [
+      [`/hooks/stripe/${ledger.tenantId}`, "POST"],
+      [`/hooks/deskpro/${ledger.tenantId}/ticket-created`, "POST"],
+      ["/pay/not-a-token", "GET"],
+    ] as const) {
+      const flooder = `203.0.113.${path.length}`;
+      const flood = await Promise.all(Array.from({ length: 10 }, () => hit(flooder, path, method)));
+      expect(flood.filter((r) => r.status === 429), path).toHaveLength(7);
+      expect(flood.filter((r) => r.status >= 500), path).toHaveLength(0);
+      // Someone else is not starved by the flood.
+      expect((await hit("198.51.100.60", path, method)).status, path).not.toBe(429);
+    }
   });
 });
