@@ -66,13 +66,18 @@ export async function seedDemo(ledger: DemoLedger, now = new Date()): Promise<vo
     await call(ledger, "POST", "/v1/wallets/org:43/grants", { amount: 600, reason: "Opening balance, invoice INV-2032", source: "manual", agent: "Grace Hopper" });
     await call(ledger, "POST", "/v1/wallets/person:79/grants", { amount: 100, reason: "Welcome credits", source: "promo", expiresAt: new Date(now.getTime() + 20 * DAY).toISOString(), agent: "Grace Hopper" });
 
+    // The clock only moves forward, so the statement's order is the order of the days.
+    let goodwillGiven = false;
     for (const item of history(42)) {
+      if (!goodwillGiven && item.daysAgo <= 14) {
+        at(14);
+        await call(ledger, "POST", "/v1/wallets/org:42/grants", { amount: 250, reason: "Goodwill after the March outage", source: "promo", expiresAt: new Date(now.getTime() + 10 * DAY).toISOString(), agent: "Grace Hopper" });
+        goodwillGiven = true;
+      }
       at(item.daysAgo);
       await call(ledger, "POST", "/v1/wallets/org:42/debits", { kind: "time", minutes: item.minutes, ticketId: item.ticketId, agent: "Grace Hopper" });
       if (item.tier) await call(ledger, "POST", "/v1/wallets/org:42/debits", { kind: "priority", tier: item.tier, ticketId: item.ticketId, agent: "Grace Hopper" });
     }
-    at(14);
-    await call(ledger, "POST", "/v1/wallets/org:42/grants", { amount: 250, reason: "Goodwill after the March outage", source: "promo", expiresAt: new Date(now.getTime() + 10 * DAY).toISOString(), agent: "Grace Hopper" });
     for (const [daysAgo, minutes, ticketId] of [
       [30, 95, "960"],
       [16, 120, "961"],

@@ -122,6 +122,7 @@ export function createDeskpro(options: { userState?: Record<string, string> } = 
     _userStateDelete: vi.fn(async (name: string) => userState.delete(name)),
     _setAdminSetting: vi.fn(),
     _setAdminSettingInvalid: vi.fn(),
+    _sendDeskproUIMessage: vi.fn(async () => undefined),
   };
   let child: Record<string, (...args: unknown[]) => void> = {};
   const connect = ({ methods }: { methods: Record<string, (...args: unknown[]) => void> }) => {

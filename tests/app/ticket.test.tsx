@@ -232,4 +232,18 @@ describe("ticket sidebar", () => {
     const [req] = proxy.requests("POST", /\/debits$/);
     expect(req?.body).toEqual({ kind: "priority", ticketId: "1234", tier: "4-hour", agent: "Grace Hopper" });
   });
+
+  it("puts a signed buy link for the paying bank into the reply box", async () => {
+    const url = "https://credits.example.com/pay/eyJ0Ijoi.signature";
+    proxy.on("POST", /^\/v1\/wallets\/org(:|%3A)42\/customer-links$/, { status: 201, body: { owner: "org:42", url, expiresAt: "2026-12-24T00:00:00.000Z" } });
+    const app = await renderApp(ticketContext());
+    await screen.findByTestId("payer");
+    fireEvent.click(screen.getByRole("button", { name: "Send buy link" }));
+    await waitFor(() =>
+      expect(app.parent._sendDeskproUIMessage).toHaveBeenCalledWith(expect.objectContaining({ type: "append_link_to_active_ticket_reply_box", url })),
+    );
+    expect((await screen.findByTestId("buy-link")).getAttribute("value")).toBe(url);
+    const sent = proxy.forwarded.find((f) => f.url.pathname.endsWith("/customer-links"));
+    expect(sent?.rawHeaders.Authorization).toBe("Bearer __ledger_api_key__");
+  });
 });

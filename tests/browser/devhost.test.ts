@@ -131,6 +131,39 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     await page.screenshot({ path: join(ARTIFACTS, "portal-ticket.png"), fullPage: true });
   });
 
+  it("sends a buy link into the reply box, and the customer page opens on a phone", async () => {
+    // Stripe keys, so the page offers its packs (nothing here talks to Stripe).
+    const stripe = await fetch(`${host.ledgerUrl}/v1/integrations/stripe`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${host.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ secretKey: "sk_test_devhostExample1234", webhookSecret: "whsec_devhostExample1234" }),
+    });
+    expect(stripe.status).toBe(200);
+    await open("Ticket #1042");
+    await app().getByRole("button", { name: "Send buy link" }).click();
+    await expect.poll(() => page.getByTestId("reply-box").inputValue()).toMatch(/\/pay\/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+/);
+    const url = /(http:\/\/\S+\/pay\/\S+)/.exec(await page.getByTestId("reply-box").inputValue())![1]!;
+
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await phone.goto(url);
+    const wallet = await ledger("/v1/wallets/org:42", Wallet);
+    expect(await phone.getByTestId("balance").textContent()).toContain(wallet.balance.toLocaleString("en-US"));
+    expect(await phone.getByRole("button", { name: "Buy 500 credits" }).isVisible()).toBe(true);
+    expect(await phone.getByRole("button", { name: "Buy 2,000 credits" }).isVisible()).toBe(true);
+    expect(await phone.getByRole("meter").count()).toBe(1);
+    expect(await phone.getByRole("heading", { name: "Recent usage" }).isVisible()).toBe(true);
+    // Nothing on the page is wider than the phone.
+    expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await phone.screenshot({ path: join(ARTIFACTS, "customer-page.png"), fullPage: true });
+
+    const dot = url.lastIndexOf(".");
+    const tampered = `${url.slice(0, dot + 1)}${url[dot + 1] === "A" ? "B" : "A"}${url.slice(dot + 2)}`;
+    const refused = await phone.goto(tampered);
+    expect(refused?.status()).toBe(404);
+    expect(await phone.getByRole("heading").first().textContent()).toBe("This link is not valid");
+    await phone.close();
+  });
+
   it("changes a tier's price on the admin page and the ticket sidebar offers the new price", async () => {
     await open("Admin: app settings");
     await page.getByLabel("Ledger API key").fill(host.apiKey);

@@ -14,6 +14,7 @@ import {
   type LedgerConfigInput,
   type QuoteRequest,
   type ReversalRequest,
+  CustomerLink,
 } from "../../contract/index.js";
 import { ledgerRequest, type LedgerEndpoint } from "./transport.js";
 
@@ -78,6 +79,11 @@ export class LedgerApi {
 
   assignPlan(ownerId: string, request: AssignPlanRequest, idempotencyKey: string): Promise<WalletView> {
     return ledgerRequest(this.endpoint, { method: "PUT", path: `/v1/wallets/${owner(ownerId)}/plan`, body: request, idempotencyKey, schema: WalletView, what: "wallet" });
+  }
+
+  /** A signed link to the bank's customer page (balance, usage, buy credits); not a money write. */
+  customerLink(ownerId: string): Promise<CustomerLink> {
+    return ledgerRequest(this.endpoint, { method: "POST", path: `/v1/wallets/${owner(ownerId)}/customer-links`, body: {}, schema: CustomerLink, what: "buy link" });
   }
 
   config(): Promise<ConfigResponse> {

@@ -1,5 +1,6 @@
 import { useWallet } from "../api/hooks.js";
 import { ErrorNotice, Loading, Section } from "../components/common.js";
+import { SendBuyLink } from "../components/SendBuyLink.js";
 import { useSidebarChrome, WalletSummary } from "../components/WalletSummary.js";
 import { AdjustCredits } from "./AdjustCredits.js";
 import { AssignPlan } from "./AssignPlan.js";
@@ -17,6 +18,7 @@ export function BankSidebar({ owner, name, agent }: { owner: string; name: strin
     <main>
       <Section title={`${name}'s bank`}>
         <WalletSummary wallet={wallet.data} />
+        <SendBuyLink owner={owner} />
       </Section>
       <Section title="Last 90 days">
         <BurnDown owner={owner} balance={wallet.data.balance} />

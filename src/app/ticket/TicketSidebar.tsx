@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import type { PayerReason } from "../../contract/index.js";
 import { keys, useLedgerApi } from "../api/hooks.js";
 import { ErrorNotice, Loading, Section } from "../components/common.js";
+import { SendBuyLink } from "../components/SendBuyLink.js";
 import { useSidebarChrome, WalletSummary } from "../components/WalletSummary.js";
 import type { AppTarget } from "../deskpro/context.js";
 import { P5 } from "../deskpro/ui.js";
@@ -49,6 +50,7 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
           <strong>{words.who}</strong> — {words.why}
         </P5>
         <WalletSummary wallet={wallet} />
+        <SendBuyLink owner={owner} />
       </Section>
       <Section title="This ticket">
         {charges.isPending && <Loading label="Loading charges…" />}
