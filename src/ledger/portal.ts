@@ -22,6 +22,7 @@ import type { DeskproClient } from "./integrations/deskpro/client.js";
 import { customFieldValues, isCancelled, type DeskproTicket } from "./integrations/deskpro/schemas.js";
 import { enqueueMessage, enqueuePriority } from "./integrations/deskpro/writes.js";
 import { renderTemplate } from "./message-template.js";
+import { customerLink } from "./payments.js";
 import type { DeliveryContext } from "./outbox.js";
 import * as service from "./service.js";
 import type { LedgerContext } from "./service.js";
@@ -104,14 +105,33 @@ interface Job {
 
 const idempotencyFor = (key: string) => ({ key, requestHash: `portal:${key}` });
 
-function messageValues(job: Pick<Job, "settings" | "ticketId">, values: { tier: Tier | null; tierKey?: string; price?: number; balance: number | null; reason?: string; name?: string | null }) {
+/**
+ * Where a customer buys credits: a signed link to their bank's page when the ledger knows its
+ * public address (LEDGER_PUBLIC_URL), else the portal settings' buy URL.
+ */
+export function buyLinkFor(tenantId: string, owner: string | null, now: Date, fallback: string | null): string | null {
+  const publicUrl = process.env.LEDGER_PUBLIC_URL?.replace(/\/+$/, "");
+  if (owner && publicUrl) {
+    try {
+      return customerLink(tenantId, owner, now, 30, { publicUrl }).url;
+    } catch {
+      // no secrets key to sign with: fall back to the configured URL
+    }
+  }
+  return fallback;
+}
+
+function messageValues(
+  job: Pick<Job, "settings" | "ticketId" | "tenantId" | "ledger">,
+  values: { tier: Tier | null; tierKey?: string; price?: number; balance: number | null; reason?: string; name?: string | null; owner?: string | null },
+) {
   return {
     tier: values.tier?.label ?? values.tierKey ?? "",
     price: values.price ?? values.tier?.price ?? 0,
     balance: values.balance,
     reason: values.reason ?? "",
     name: values.name ?? "",
-    link: job.settings.buyUrl ?? "reply to this ticket to buy credits",
+    link: buyLinkFor(job.tenantId, values.owner ?? null, job.ledger.clock(), job.settings.buyUrl) ?? "reply to this ticket to buy credits",
     ticket: job.ticketId,
   };
 }
@@ -258,7 +278,7 @@ async function notCharged(
     );
     if (priorityId !== null && priorityId !== ticket.priority) await enqueuePriority(tx, tenantId, `portal:${ticketId}:fallback-priority:${stamp}`, { ticketId, priorityId }, now);
     if (source === "field") {
-      const html = renderTemplate(template, messageValues(job, { tier, balance, name }));
+      const html = renderTemplate(template, messageValues(job, { tier, balance, name, owner }));
       await enqueueMessage(tx, tenantId, `portal:${ticketId}:not-charged-message:${stamp}`, { ticketId, html, note: false }, now);
     }
     const note = renderTemplate(settings.messages.notCharged, messageValues(job, { tier, balance, reason }));

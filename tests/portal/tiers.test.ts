@@ -204,6 +204,23 @@ describe.each(backends())("portal tiers on %s", (backend) => {
     expect(deskpro.messagesOn(t.ticket.id, "reply")).toHaveLength(1);
   });
 
+  it("links the customer to their bank's own page when the ledger knows its public address", async () => {
+    process.env.LEDGER_PUBLIC_URL = "https://credits.example.test";
+    try {
+      const t = await portalTicketWith(OPTION.oneHour, 40);
+      await h.hook("ticket-created", t.ticket.id);
+      await settle();
+      const reply = deskpro.messagesOn(t.ticket.id, "reply")[0]!.message;
+      const href = /href="(https:\/\/credits\.example\.test\/pay\/[^"]+)"/.exec(reply)?.[1];
+      expect(href).toBeDefined();
+      const page = await h.call("GET", new URL(href!).pathname, { key: null });
+      expect(page.status).toBe(200);
+      expect(page.text).toContain('data-testid="balance">40');
+    } finally {
+      delete process.env.LEDGER_PUBLIC_URL;
+    }
+  });
+
   it("does nothing for a ticket without a tier, and sets the free tier's priority without a charge", async () => {
     const none = await portalTicketWith(null, 1000);
     const free = await portalTicketWith(OPTION.standard, 1000);
