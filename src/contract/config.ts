@@ -49,6 +49,22 @@ export const Plan = z.object({
 });
 export type Plan = z.infer<typeof Plan>;
 
+const FieldId = z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, "a Deskpro custom field id or alias");
+const FieldValue = z.string().trim().min(1).max(200);
+
+/**
+ * How a bank gets its plan from what Deskpro knows about its people and organisations. Checked in
+ * this order, first match wins: a plan set by hand on the bank, an organisation field value
+ * (membership level), the organisation's or person's SLA, a person field chosen at registration,
+ * then the default plan. Within one kind, rules are tried in the order listed.
+ */
+export const PlanRule = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("org_field"), fieldId: FieldId, value: FieldValue, plan: Slug }),
+  z.object({ type: z.literal("sla"), slaId: z.string().regex(/^[1-9][0-9]{0,17}$/, "a Deskpro SLA id"), plan: Slug }),
+  z.object({ type: z.literal("person_field"), fieldId: FieldId, value: FieldValue, plan: Slug }),
+]);
+export type PlanRule = z.infer<typeof PlanRule>;
+
 export const Currency = z
   .string()
   .regex(/^[a-z]{3}$/, "use a lower-case ISO 4217 code such as usd or eur");
@@ -99,6 +115,8 @@ export const LedgerConfig = z
   .object({
     tiers: z.array(Tier).max(50).default([]),
     plans: z.array(Plan).max(50).default([]),
+    /** Plans from Deskpro facts (membership level, SLA, registration choice); see PlanRule. */
+    planRules: z.array(PlanRule).max(100).default([]),
     /** The plan of a bank nothing else assigns a plan to; null means no plan (no credits, today's behaviour). */
     defaultPlan: Slug.nullable().default(null),
     packs: z.array(CreditPack).max(20).default([]),
@@ -123,6 +141,11 @@ export const LedgerConfig = z
         }
       }),
     );
+    config.planRules.forEach((rule, r) => {
+      if (!config.plans.some((p) => p.key === rule.plan)) {
+        ctx.addIssue({ code: "custom", path: ["planRules", r, "plan"], message: `no plan has the key "${rule.plan}"` });
+      }
+    });
     if (config.defaultPlan !== null && !config.plans.some((p) => p.key === config.defaultPlan)) {
       ctx.addIssue({ code: "custom", path: ["defaultPlan"], message: `no plan has the key "${config.defaultPlan}"` });
     }

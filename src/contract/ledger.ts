@@ -144,8 +144,15 @@ export const Wallet = z.object({
   balance: z.int(),
   /** The plan the bank is on, or null when it has none (no credits, today's behaviour). */
   plan: Plan.nullable(),
-  /** How the plan was chosen: set on the bank by hand, or the tenant's default. */
-  planSource: z.enum(["wallet", "default", "none"]),
+  /**
+   * How the plan was chosen: set on the bank by hand, an organisation field, an SLA, a person field
+   * chosen at registration, or the tenant's default.
+   */
+  planSource: z.enum(["wallet", "org_field", "sla", "person_field", "default", "none"]),
+  /** The rule that chose the plan, in words ("organisation field membership is Gold"). */
+  planRule: z.string().nullable().default(null),
+  /** When the plan next tops the bank up; null without a plan that allocates credits. */
+  nextTopUpAt: IsoDateTime.nullable().default(null),
   /** How far below zero this bank may go. */
   overdraftLimit: CreditsOrZero,
   /** Spendable grants, in the order debits draw on them. */
@@ -154,6 +161,25 @@ export const Wallet = z.object({
   updatedAt: IsoDateTime.nullable(),
 });
 export type Wallet = z.infer<typeof Wallet>;
+
+/** What Deskpro knows about a bank's people and organisation, for the plan rules. */
+export const BankProfile = z.strictObject({
+  /** Organisation custom field values by field id or alias (membership level). */
+  orgFields: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/), z.string().max(200)).default({}),
+  /** Person custom field values (the registration choice). */
+  personFields: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/), z.string().max(200)).default({}),
+  /** Deskpro SLA ids that apply to the organisation or person. */
+  slaIds: z.array(z.string().regex(/^[1-9][0-9]{0,17}$/)).max(50).default([]),
+});
+export type BankProfile = z.infer<typeof BankProfile>;
+
+export const AllocationRun = z.object({
+  /** Banks looked at. */
+  checked: z.int(),
+  /** Banks that received this period's allocation. */
+  allocated: z.int(),
+});
+export type AllocationRun = z.infer<typeof AllocationRun>;
 
 export const WriteResult = z.object({ entry: Entry, balance: z.int() });
 export type WriteResult = z.infer<typeof WriteResult>;

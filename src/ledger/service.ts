@@ -6,6 +6,8 @@
 import {
   DEFAULT_CONFIG,
   LedgerConfig,
+  BankProfile,
+  type AllocationRun,
   type AssignPlanRequest,
   type DebitRequest,
   type Entry,
@@ -22,6 +24,7 @@ import {
 } from "../contract/index.js";
 import { thresholdsInCredits, lowBalanceState } from "./domain/alerts.js";
 import { burnDownOrder, isSpendable, lapsedGrants, planDebit, planRefund, splitIncomingCredit, type GrantState } from "./domain/burndown.js";
+import { allocationDue, allocationExpiry, nextPeriodStart, periodStart, resolvePlan as resolvePlanFor, rolloverCap } from "./domain/plans.js";
 import { findPlan, findTier, priceTimeEntry, tierOffered } from "./domain/pricing.js";
 import { ProblemError, problems } from "./errors.js";
 import { newId } from "./ids.js";
@@ -71,11 +74,14 @@ export async function loadConfig(sql: Sql, tenantId: string): Promise<LoadedConf
   return parseConfigRow(tenantId, await repo.getConfig(sql, tenantId));
 }
 
-function resolvePlan(config: LedgerConfig, wallet: repo.WalletRow | null): { plan: Plan | null; source: Wallet["planSource"] } {
-  const own = findPlan(config, wallet?.planKey ?? null);
-  if (own) return { plan: own, source: "wallet" };
-  const fallback = findPlan(config, config.defaultPlan);
-  return fallback ? { plan: fallback, source: "default" } : { plan: null, source: "none" };
+function profileOf(wallet: repo.WalletRow | null): BankProfile | null {
+  if (!wallet?.profile) return null;
+  const parsed = BankProfile.safeParse(wallet.profile);
+  return parsed.success ? parsed.data : null;
+}
+
+function resolvePlan(config: LedgerConfig, wallet: repo.WalletRow | null) {
+  return resolvePlanFor(config, wallet?.planKey ?? null, profileOf(wallet));
 }
 
 const toGrantState = (g: repo.GrantRow): GrantState => ({
@@ -113,10 +119,66 @@ interface Settled {
   grants: repo.GrantRow[];
 }
 
-/** Writes an expiry entry for every grant whose time has passed. Call with the bank locked. */
-async function settleLapsedGrants(tx: Sql, tenantId: string, wallet: repo.WalletRow, now: Date): Promise<Settled> {
-  const open = await repo.openGrantsWithCredits(tx, tenantId, wallet.owner);
+const monthName = (at: Date) => at.toLocaleDateString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
+
+/**
+ * Gives the bank its plan's allocation for the current period if it is owed one. The previous
+ * allocation's unused credits, up to the plan's rollover cap, carry over as a grant of their own;
+ * the rest expires as an entry. Call with the bank locked: the period is then allocated once,
+ * whoever asks. Returns the balance after.
+ */
+async function allocateIfDue(tx: Sql, tenantId: string, wallet: repo.WalletRow, config: LedgerConfig, now: Date): Promise<number> {
+  const { plan } = resolvePlan(config, wallet);
+  const start = allocationDue(plan, wallet.allocatedFrom, now);
+  if (!plan || !start) return wallet.balance;
   let balance = wallet.balance;
+  const cap = rolloverCap(plan);
+  const endsAt = nextPeriodStart(plan.period, start);
+  const entry = (e: Omit<repo.NewEntry, "id" | "tenantId" | "owner" | "ticketId" | "agent" | "minutes" | "tier" | "reversesEntryId" | "createdAt">): repo.NewEntry => ({
+    id: newId("ent", now),
+    tenantId,
+    owner: wallet.owner,
+    ticketId: null,
+    agent: null,
+    minutes: null,
+    tier: null,
+    reversesEntryId: null,
+    createdAt: now,
+    ...e,
+  });
+  const addGrant = async (amount: number, source: "allocation" | "rollover", expiresAt: Date, reason: string) => {
+    const grantId = newId("grt", now);
+    await repo.insertGrant(tx, { id: grantId, tenantId, owner: wallet.owner, amount, remaining: amount, source, paid: false, startsAt: now, expiresAt, createdAt: now });
+    balance += amount;
+    await repo.appendEntry(tx, { entry: entry({ kind: "grant", amount, balanceAfter: balance, reason, grantId }), draws: [] });
+  };
+
+  // Last period's allocation, lapsed with credits left: roll over up to the cap, expire the rest.
+  const lapsedAllocations = (await repo.openGrantsWithCredits(tx, tenantId, wallet.owner)).filter(
+    (g) => g.source === "allocation" && g.expiresAt !== null && g.expiresAt.getTime() <= now.getTime(),
+  );
+  let carried = 0;
+  for (const g of lapsedAllocations) {
+    const carry = Math.min(g.remaining, Math.max(0, cap - carried));
+    carried += carry;
+    balance -= g.remaining;
+    await repo.appendEntry(tx, {
+      entry: entry({ kind: "expiry", amount: -g.remaining, balanceAfter: balance, reason: `Unused allocation ended on ${g.expiresAt!.toISOString().slice(0, 10)}`, grantId: g.id }),
+      draws: [{ grantId: g.id, amount: -g.remaining }],
+      closeGrantIds: [g.id],
+    });
+  }
+  if (carried > 0) await addGrant(carried, "rollover", endsAt, `${plan.name}: ${carried.toLocaleString("en")} unused credits rolled over into ${monthName(start)}`);
+  await addGrant(plan.creditsPerPeriod, "allocation", allocationExpiry(plan, start), `${plan.name}: ${plan.creditsPerPeriod.toLocaleString("en")} credits for the ${plan.period} from ${start.toISOString().slice(0, 10)}`);
+  await repo.setAllocatedFrom(tx, tenantId, wallet.owner, start);
+  return balance;
+}
+
+/** Allocates what the plan owes, then writes an expiry entry for every grant whose time has passed. Call with the bank locked. */
+async function settleLapsedGrants(tx: Sql, tenantId: string, wallet: repo.WalletRow, now: Date, config?: LedgerConfig): Promise<Settled> {
+  const allocatedBalance = config ? await allocateIfDue(tx, tenantId, wallet, config, now) : wallet.balance;
+  const open = await repo.openGrantsWithCredits(tx, tenantId, wallet.owner);
+  let balance = allocatedBalance;
   const lapsedIds = new Set<string>();
   for (const lapsed of lapsedGrants(open.map(toGrantState), now)) {
     balance -= lapsed.remaining;
@@ -188,7 +250,7 @@ async function idempotentWrite<T>(
 async function buildWallet(sql: Sql, tenantId: string, owner: string, config: LedgerConfig, now: Date): Promise<Wallet> {
   const row = await repo.findWallet(sql, tenantId, owner);
   const grants = row ? await repo.openGrantsWithCredits(sql, tenantId, owner) : [];
-  const { plan, source } = resolvePlan(config, row);
+  const { plan, source, rule } = resolvePlan(config, row);
   const states = grants.map(toGrantState);
   const spendable = states.filter((g) => isSpendable(g, now)).sort(burnDownOrder);
   const byId = new Map(grants.map((g) => [g.id, g]));
@@ -200,6 +262,8 @@ async function buildWallet(sql: Sql, tenantId: string, owner: string, config: Le
     balance,
     plan,
     planSource: source,
+    planRule: rule,
+    nextTopUpAt: plan && plan.creditsPerPeriod > 0 ? nextPeriodStart(plan.period, periodStart(plan.period, now)).toISOString() : null,
     overdraftLimit: plan?.overdraftLimit ?? 0,
     grants: spendable.map((s) => {
       const g = byId.get(s.id)!;
@@ -221,13 +285,14 @@ async function buildWallet(sql: Sql, tenantId: string, owner: string, config: Le
 /** A bank's state. Lapsed grants are expired (written as entries) first, so what is shown is what is spendable. */
 export async function getWallet(ctx: LedgerContext, tenantId: string, owner: string): Promise<Wallet> {
   const now = ctx.clock();
-  if (await repo.hasLapsedGrants(ctx.db, tenantId, owner, now)) {
+  const { config } = await loadConfig(ctx.db, tenantId);
+  const row = await repo.findWallet(ctx.db, tenantId, owner);
+  if (allocationDue(resolvePlan(config, row).plan, row?.allocatedFrom ?? null, now) || (row && (await repo.hasLapsedGrants(ctx.db, tenantId, owner, now)))) {
     await ctx.db.transaction(async (tx) => {
       const wallet = await repo.lockWallet(tx, tenantId, owner, now);
-      await settleLapsedGrants(tx, tenantId, wallet, now);
+      await settleLapsedGrants(tx, tenantId, wallet, now, parseConfigRow(tenantId, wallet.config).config);
     });
   }
-  const { config } = await loadConfig(ctx.db, tenantId);
   return buildWallet(ctx.db, tenantId, owner, config, now);
 }
 
@@ -380,7 +445,7 @@ export async function grantCredits(
       });
     }
     const wallet = locked!;
-    const settled = await settleLapsedGrants(tx, tenantId, wallet, now);
+    const settled = await settleLapsedGrants(tx, tenantId, wallet, now, parseConfigRow(tenantId, wallet.config).config);
     const { toGrant } = splitIncomingCredit(settled.balance, request.amount);
     const grantId = newId("grt", now);
     await repo.insertGrant(tx, {
@@ -430,7 +495,7 @@ export async function debitCredits(
     const wallet = locked!;
     if (request.kind !== "manual") await repo.lockTicket(tx, tenantId, request.ticketId);
     const { config } = parseConfigRow(tenantId, wallet.config);
-    const settled = await settleLapsedGrants(tx, tenantId, wallet, now);
+    const settled = await settleLapsedGrants(tx, tenantId, wallet, now, config);
     const { plan } = resolvePlan(config, wallet);
     const priced = await priceDebit(tx, tenantId, config, plan, request);
     const decision = planDebit(settled.grants.map(toGrantState), settled.balance, priced.amount, plan?.overdraftLimit ?? 0, now);
@@ -483,7 +548,7 @@ export async function reverseEntry(
         reversalEntryId: existing,
       });
     }
-    const settled = await settleLapsedGrants(tx, tenantId, wallet, now);
+    const settled = await settleLapsedGrants(tx, tenantId, wallet, now, parseConfigRow(tenantId, wallet.config).config);
     const base = {
       id: newId("ent", now),
       tenantId,
@@ -575,3 +640,52 @@ export async function putConfig(
   }
   return { config: LedgerConfig.parse(row.config), version: row.version, updatedAt: row.updatedAt.toISOString() };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Plans: Deskpro facts and the allocation run
+// ---------------------------------------------------------------------------------------------
+
+/** Stores what Deskpro knows about the bank's people and organisation; the plan rules read it. */
+export async function setBankProfile(ctx: LedgerContext, tenantId: string, owner: string, profile: BankProfile): Promise<Wallet> {
+  await ctx.db.transaction(async (tx) => {
+    const now = ctx.clock();
+    await repo.lockWallet(tx, tenantId, owner, now);
+    await repo.setWalletProfile(tx, tenantId, owner, profile, now);
+  });
+  // Reading the bank allocates at once if the facts put it on a plan that owes credits.
+  return getWallet(ctx, tenantId, owner);
+}
+
+/**
+ * Gives every bank what its plan owes for the current period (for a cron job). Each bank is
+ * allocated in its own transaction under its row lock, so two runs at once, or a run beside a
+ * write to the bank, allocate a period once.
+ */
+export async function allocateAll(ctx: LedgerContext, tenantId: string): Promise<AllocationRun> {
+  const { config } = await loadConfig(ctx.db, tenantId);
+  const defaultAllocates = (findPlan(config, config.defaultPlan)?.creditsPerPeriod ?? 0) > 0;
+  let after = "";
+  let checked = 0;
+  let allocated = 0;
+  for (;;) {
+    const page = await repo.walletsForAllocation(ctx.db, tenantId, after, 500, defaultAllocates);
+    if (page.length === 0) break;
+    for (const row of page) {
+      checked++;
+      const now = ctx.clock();
+      if (!allocationDue(resolvePlan(config, row).plan, row.allocatedFrom, now)) continue;
+      const did = await ctx.db.transaction(async (tx) => {
+        const wallet = await repo.lockWallet(tx, tenantId, row.owner, now);
+        const current = parseConfigRow(tenantId, wallet.config).config;
+        // Looked at again under the lock: another run may have just done it.
+        const due = allocationDue(resolvePlan(current, wallet).plan, wallet.allocatedFrom, now) !== null;
+        await settleLapsedGrants(tx, tenantId, wallet, now, current);
+        return due;
+      });
+      if (did) allocated++;
+    }
+    after = page[page.length - 1]!.owner;
+  }
+  return { checked, allocated };
+}
+

@@ -212,6 +212,8 @@ export function grant(over: Partial<WalletGrant> = {}): WalletGrant {
 
 export function wallet(over: Partial<Wallet> = {}): Wallet {
   return {
+    planRule: null,
+    nextTopUpAt: null,
     owner: "org:42",
     balance: 1240,
     plan: {

@@ -18,11 +18,8 @@ import {
 } from "../../contract/index.js";
 import { ledgerRequest, type LedgerEndpoint } from "./transport.js";
 
-/**
- * The wallet as the app reads it. `nextTopUpAt` is not in the contract yet (asked for); when the
- * ledger sends it, it wins over the app's own estimate.
- */
-export const WalletView = Wallet.extend({ nextTopUpAt: IsoDateTime.nullable().optional() });
+/** The wallet as the app reads it: the contract's, with the ledger's next top-up date. */
+export const WalletView = Wallet;
 export type WalletView = z.infer<typeof WalletView>;
 export const TicketPayerView = TicketPayer.extend({ wallet: WalletView });
 export type TicketPayerView = z.infer<typeof TicketPayerView>;

@@ -16,6 +16,7 @@ export function WalletSummary({ wallet, now = new Date() }: { wallet: WalletView
   const rows: Array<[string, string]> = [];
   if (wallet.plan) {
     rows.push(["Plan", `${wallet.plan.name}${wallet.planSource === "default" ? " (default)" : ""}`]);
+    if (wallet.planRule && wallet.planSource !== "wallet" && wallet.planSource !== "default") rows.push(["Because", wallet.planRule]);
     if (wallet.plan.creditsPerPeriod > 0) {
       rows.push(["Top-up", `${formatCredits(wallet.plan.creditsPerPeriod)} a ${periodWord(wallet.plan.period)}`]);
       if (nextTopUp) rows.push(["Next top-up", formatDate(nextTopUp)]);

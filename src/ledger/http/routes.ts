@@ -6,6 +6,8 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { stream } from "hono/streaming";
 import {
+  AllocationRun,
+  BankProfile,
   AssignPlanRequest,
   ConfigResponse,
   DebitRequest,
@@ -269,5 +271,27 @@ export function registerRoutes(app: OpenAPIHono<LedgerEnv>): void {
       c.header("etag", `"${saved.version}"`);
       return c.json(saved, 200);
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/wallets/{owner}/profile",
+      summary: "What Deskpro knows about the bank's people and organisation (custom fields, SLAs), for the plan rules",
+      request: { params: ownerParams, ...jsonBody(BankProfile) },
+      responses: { 200: json(Wallet, "The bank, on the plan the rules now give it"), ...commonProblems },
+    }),
+    async (c) => c.json(await service.setBankProfile(ctx(c), tenant(c), c.req.valid("param").owner, c.req.valid("json")), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/cron/allocate",
+      summary: "Give every bank its plan's allocation for the current period (run hourly; safe to run twice or at once)",
+      request: jsonBody(z.object({})),
+      responses: { 200: json(AllocationRun, "Banks looked at and banks allocated"), ...commonProblems },
+    }),
+    async (c) => c.json(await service.allocateAll(ctx(c), tenant(c)), 200),
   );
 }

@@ -1,5 +1,6 @@
 import type { Database } from "./db.js";
 import { coreMigration } from "./migrations/001-core.js";
+import { plansMigration } from "./migrations/002-plans.js";
 import { portalOutboxMigration } from "./migrations/003-portal-outbox.js";
 import { stripeMigration } from "./migrations/004-stripe.js";
 
@@ -15,7 +16,7 @@ export interface Migration {
 }
 
 /** Every migration, one file each under migrations/; versions are unique and only ever appended. */
-export const MIGRATIONS: Migration[] = [coreMigration, portalOutboxMigration, stripeMigration];
+export const MIGRATIONS: Migration[] = [coreMigration, plansMigration, portalOutboxMigration, stripeMigration];
 
 const MIGRATION_LOCK = 7_270_001;
 

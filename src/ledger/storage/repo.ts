@@ -116,14 +116,25 @@ export interface WalletRow {
   balance: number;
   planKey: string | null;
   updatedAt: Date;
+  /** The start of the last period the plan allocated for. */
+  allocatedFrom: Date | null;
+  /** Deskpro facts for plan rules, as stored (parse before use). */
+  profile: unknown;
 }
 
 export interface LockedWallet extends WalletRow {
   /** The tenant's stored configuration, read in the same round trip (null: never saved). */
   config: ConfigRow | null;
 }
-type WalletDbRow = { owner: string; balance: number; plan_key: string | null; updated_at: Date };
-const toWallet = (r: WalletDbRow): WalletRow => ({ owner: r.owner, balance: r.balance, planKey: r.plan_key, updatedAt: r.updated_at });
+type WalletDbRow = { owner: string; balance: number; plan_key: string | null; updated_at: Date; allocated_from: Date | null; profile: unknown };
+const toWallet = (r: WalletDbRow): WalletRow => ({
+  owner: r.owner,
+  balance: Number(r.balance),
+  planKey: r.plan_key,
+  updatedAt: r.updated_at,
+  allocatedFrom: r.allocated_from,
+  profile: r.profile ?? null,
+});
 
 /**
  * Creates the bank if it is new and locks its row until the transaction ends: every write to a
@@ -134,7 +145,7 @@ export async function lockWallet(sql: Sql, tenantId: string, owner: string, now:
   // created first. Both statements read the config in the same round trip.
   const lock = () =>
     sql.query<WalletDbRow & { config: unknown; config_version: number | null; config_updated_at: Date | null }>(
-      `SELECT w.owner, w.balance, w.plan_key, w.updated_at, c.config, c.version AS config_version, c.updated_at AS config_updated_at
+      `SELECT w.owner, w.balance, w.plan_key, w.updated_at, w.allocated_from, w.profile, c.config, c.version AS config_version, c.updated_at AS config_updated_at
        FROM wallets w LEFT JOIN tenant_configs c ON c.tenant_id = w.tenant_id
        WHERE w.tenant_id = $1 AND w.owner = $2
        FOR UPDATE OF w`,
@@ -158,10 +169,29 @@ export async function lockWallet(sql: Sql, tenantId: string, owner: string, now:
 
 export async function findWallet(sql: Sql, tenantId: string, owner: string): Promise<WalletRow | null> {
   const rows = await sql.query<WalletDbRow>(
-    "SELECT owner, balance, plan_key, updated_at FROM wallets WHERE tenant_id = $1 AND owner = $2",
+    "SELECT owner, balance, plan_key, updated_at, allocated_from, profile FROM wallets WHERE tenant_id = $1 AND owner = $2",
     [tenantId, owner],
   );
   return rows[0] ? toWallet(rows[0]) : null;
+}
+
+export async function setAllocatedFrom(sql: Sql, tenantId: string, owner: string, periodStart: Date): Promise<void> {
+  await sql.query("UPDATE wallets SET allocated_from = $3 WHERE tenant_id = $1 AND owner = $2", [tenantId, owner, periodStart]);
+}
+
+export async function setWalletProfile(sql: Sql, tenantId: string, owner: string, profile: unknown, now: Date): Promise<void> {
+  await sql.query("UPDATE wallets SET profile = $3::jsonb, updated_at = $4 WHERE tenant_id = $1 AND owner = $2", [tenantId, owner, JSON.stringify(profile), now]);
+}
+
+/** A page of the tenant's banks that might be on a plan (every bank when `all`), in owner order. */
+export async function walletsForAllocation(sql: Sql, tenantId: string, after: string, limit: number, all: boolean): Promise<WalletRow[]> {
+  const rows = await sql.query<WalletDbRow>(
+    `SELECT owner, balance, plan_key, updated_at, allocated_from, profile FROM wallets
+     WHERE tenant_id = $1 AND owner > $2 AND ($4::boolean OR plan_key IS NOT NULL OR profile IS NOT NULL)
+     ORDER BY owner LIMIT $3`,
+    [tenantId, after, limit, all],
+  );
+  return rows.map(toWallet);
 }
 
 export async function setWalletPlan(sql: Sql, tenantId: string, owner: string, planKey: string | null, now: Date): Promise<void> {
@@ -520,7 +550,7 @@ export async function claimKeyAndLockWallet(
        ON CONFLICT (tenant_id, key) DO NOTHING RETURNING 1
      )
      SELECT (SELECT count(*) FROM claim)::int AS claimed,
-            w.owner, w.balance, w.plan_key, w.updated_at, c.config, c.version AS config_version, c.updated_at AS config_updated_at
+            w.owner, w.balance, w.plan_key, w.updated_at, w.allocated_from, w.profile, c.config, c.version AS config_version, c.updated_at AS config_updated_at
      FROM wallets w LEFT JOIN tenant_configs c ON c.tenant_id = w.tenant_id
      WHERE w.tenant_id = $1 AND w.owner = $2
      FOR UPDATE OF w`,

@@ -1,0 +1,108 @@
+/**
+ * Plans without I/O: which plan a bank is on, the calendar periods plans allocate in (UTC), how
+ * long an allocation lasts and how much of it may roll over.
+ */
+import type { BankProfile, LedgerConfig, Period, Plan, PlanRule } from "../../contract/index.js";
+
+/** The start of the period that contains `at`: Monday of the week, the 1st of the month, quarter or year. */
+export function periodStart(period: Period, at: Date): Date {
+  const y = at.getUTCFullYear();
+  const m = at.getUTCMonth();
+  switch (period) {
+    case "week": {
+      const day = new Date(Date.UTC(y, m, at.getUTCDate()));
+      const sinceMonday = (day.getUTCDay() + 6) % 7;
+      return new Date(day.getTime() - sinceMonday * 86_400_000);
+    }
+    case "month":
+      return new Date(Date.UTC(y, m, 1));
+    case "quarter":
+      return new Date(Date.UTC(y, m - (m % 3), 1));
+    case "year":
+      return new Date(Date.UTC(y, 0, 1));
+  }
+}
+
+/** The start of the period after the one starting at `start`. */
+export function nextPeriodStart(period: Period, start: Date): Date {
+  const y = start.getUTCFullYear();
+  const m = start.getUTCMonth();
+  switch (period) {
+    case "week":
+      return new Date(start.getTime() + 7 * 86_400_000);
+    case "month":
+      return new Date(Date.UTC(y, m + 1, 1));
+    case "quarter":
+      return new Date(Date.UTC(y, m + 3, 1));
+    case "year":
+      return new Date(Date.UTC(y + 1, 0, 1));
+  }
+}
+
+/** When a period's allocation stops being spendable: its lifetime from the period's start, else the period's end. */
+export function allocationExpiry(plan: Plan, start: Date): Date {
+  return plan.grantLifetimeDays !== null ? new Date(start.getTime() + plan.grantLifetimeDays * 86_400_000) : nextPeriodStart(plan.period, start);
+}
+
+/** The most of a period's unused allocation that carries into the next period. */
+export function rolloverCap(plan: Plan): number {
+  switch (plan.rollover.type) {
+    case "none":
+      return 0;
+    case "credits":
+      return plan.rollover.max;
+    case "percent":
+      return Math.floor((plan.creditsPerPeriod * plan.rollover.max) / 100);
+  }
+}
+
+export type PlanSource = "wallet" | "org_field" | "sla" | "person_field" | "default" | "none";
+
+export interface ResolvedPlan {
+  plan: Plan | null;
+  source: PlanSource;
+  /** The rule in words, for the sidebars. */
+  rule: string | null;
+}
+
+const same = (a: string | undefined, b: string) => a !== undefined && a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/**
+ * First match wins: a plan set by hand on the bank, an organisation field, an SLA, a person field,
+ * the default plan. A rule or hand-set key naming a plan that no longer exists is passed over.
+ */
+export function resolvePlan(config: LedgerConfig, manualKey: string | null, profile: BankProfile | null): ResolvedPlan {
+  const byKey = (key: string | null) => (key === null ? null : (config.plans.find((p) => p.key === key) ?? null));
+  const manual = byKey(manualKey);
+  if (manual) return { plan: manual, source: "wallet", rule: "set by hand on this bank" };
+  const facts: BankProfile = profile ?? { orgFields: {}, personFields: {}, slaIds: [] };
+  const kinds: PlanRule["type"][] = ["org_field", "sla", "person_field"];
+  for (const kind of kinds) {
+    for (const rule of config.planRules) {
+      if (rule.type !== kind) continue;
+      const plan = byKey(rule.plan);
+      if (!plan) continue;
+      if (rule.type === "org_field" && same(facts.orgFields[rule.fieldId], rule.value)) {
+        return { plan, source: "org_field", rule: `organisation field ${rule.fieldId} is "${rule.value}"` };
+      }
+      if (rule.type === "sla" && facts.slaIds.includes(rule.slaId)) return { plan, source: "sla", rule: `SLA ${rule.slaId}` };
+      if (rule.type === "person_field" && same(facts.personFields[rule.fieldId], rule.value)) {
+        return { plan, source: "person_field", rule: `person field ${rule.fieldId} is "${rule.value}"` };
+      }
+    }
+  }
+  const fallback = byKey(config.defaultPlan);
+  return fallback ? { plan: fallback, source: "default", rule: "the default plan" } : { plan: null, source: "none", rule: null };
+}
+
+/**
+ * The period whose allocation the bank is owed now, or null: a plan that allocates credits, and
+ * no allocation yet for the current period. A plan changed mid-period takes effect from the next
+ * period once this period's allocation is made (`allocatedFrom` is that period's start).
+ */
+export function allocationDue(plan: Plan | null, allocatedFrom: Date | null, now: Date): Date | null {
+  if (!plan || plan.creditsPerPeriod <= 0) return null;
+  const start = periodStart(plan.period, now);
+  if (allocatedFrom !== null && allocatedFrom.getTime() >= start.getTime()) return null;
+  return start;
+}
