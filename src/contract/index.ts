@@ -7,3 +7,4 @@ export * from "./config.js";
 export * from "./ledger.js";
 export * from "./portal.js";
 export * from "./stripe.js";
+export * from "./alerts.js";

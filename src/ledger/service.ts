@@ -26,6 +26,7 @@ import { thresholdsInCredits, lowBalanceState } from "./domain/alerts.js";
 import { burnDownOrder, isSpendable, lapsedGrants, planDebit, planRefund, splitIncomingCredit, type GrantState } from "./domain/burndown.js";
 import { allocationDue, allocationExpiry, nextPeriodStart, periodStart, resolvePlan as resolvePlanFor, rolloverCap } from "./domain/plans.js";
 import { findPlan, findTier, priceTimeEntry, tierOffered } from "./domain/pricing.js";
+import { evaluateAlerts } from "./alerts.js";
 import { ProblemError, problems } from "./errors.js";
 import { newId } from "./ids.js";
 import type { Database, Sql } from "./storage/db.js";
@@ -290,7 +291,9 @@ export async function getWallet(ctx: LedgerContext, tenantId: string, owner: str
   if (allocationDue(resolvePlan(config, row).plan, row?.allocatedFrom ?? null, now) || (row && (await repo.hasLapsedGrants(ctx.db, tenantId, owner, now)))) {
     await ctx.db.transaction(async (tx) => {
       const wallet = await repo.lockWallet(tx, tenantId, owner, now);
-      await settleLapsedGrants(tx, tenantId, wallet, now, parseConfigRow(tenantId, wallet.config).config);
+      const current = parseConfigRow(tenantId, wallet.config).config;
+      const settled = await settleLapsedGrants(tx, tenantId, wallet, now, current);
+      await evaluateAlerts(tx, { tenantId, wallet, config: current, plan: resolvePlan(current, wallet).plan, balance: settled.balance, entryId: `settle:${now.toISOString()}`, ticketId: null, now });
     });
   }
   return buildWallet(ctx.db, tenantId, owner, config, now);
@@ -478,6 +481,8 @@ export async function grantCredits(
     };
     const body: WriteResult = { entry: toApiEntry({ ...entry, draws: [] }), balance: entry.balanceAfter };
     await repo.appendEntry(tx, { entry, draws: [], idempotency: { key: idempotency.key, status: 201, response: body } });
+    const config = parseConfigRow(tenantId, wallet.config).config;
+    await evaluateAlerts(tx, { tenantId, wallet, config, plan: resolvePlan(config, wallet).plan, balance: entry.balanceAfter, entryId: entry.id, ticketId: null, now });
     await alsoInTransaction?.(tx, body, now);
     return { status: 201, body, recorded: true };
   });
@@ -519,6 +524,7 @@ export async function debitCredits(
     };
     const body: WriteResult = { entry: toApiEntry({ ...entry, draws }), balance: entry.balanceAfter };
     await repo.appendEntry(tx, { entry, draws, idempotency: { key: idempotency.key, status: 201, response: body } });
+    await evaluateAlerts(tx, { tenantId, wallet, config, plan, balance: entry.balanceAfter, entryId: entry.id, ticketId: entry.ticketId, now });
     await alsoInTransaction?.(tx, body, now);
     return { status: 201, body, recorded: true };
   });
@@ -606,6 +612,8 @@ export async function reverseEntry(
     }
     const body: WriteResult = { entry: toApiEntry({ ...entry, draws }), balance: entry.balanceAfter };
     await repo.appendEntry(tx, { entry, draws, closeGrantIds, idempotency: { key: idempotency.key, status: 201, response: body } });
+    const config = parseConfigRow(tenantId, wallet.config).config;
+    await evaluateAlerts(tx, { tenantId, wallet, config, plan: resolvePlan(config, wallet).plan, balance: entry.balanceAfter, entryId: entry.id, ticketId: entry.ticketId, now });
     await alsoInTransaction?.(tx, body, now);
     return { status: 201, body, recorded: true };
   });
@@ -679,7 +687,8 @@ export async function allocateAll(ctx: LedgerContext, tenantId: string): Promise
         const current = parseConfigRow(tenantId, wallet.config).config;
         // Looked at again under the lock: another run may have just done it.
         const due = allocationDue(resolvePlan(current, wallet).plan, wallet.allocatedFrom, now) !== null;
-        await settleLapsedGrants(tx, tenantId, wallet, now, current);
+        const settled = await settleLapsedGrants(tx, tenantId, wallet, now, current);
+        await evaluateAlerts(tx, { tenantId, wallet, config: current, plan: resolvePlan(current, wallet).plan, balance: settled.balance, entryId: `settle:${now.toISOString()}`, ticketId: null, now });
         return due;
       });
       if (did) allocated++;

@@ -193,15 +193,17 @@ describe.each(backends())("portal tiers on %s", (backend) => {
     expect(await balance(t.owner)).toBe(40);
     expect((await entries(t.owner)).filter((e) => e.kind === "priority")).toHaveLength(0);
     expect(deskpro.tickets.get(t.ticket.id)!.priority).toBe(PRIORITY.normal);
-    const replies = deskpro.messagesOn(t.ticket.id, "reply");
+    // (The bank holding 40 is also below its alert level, so a low-balance message comes too.)
+    const tierReplies = () => deskpro.messagesOn(t.ticket.id, "reply").filter((m) => m.message.includes("You chose"));
+    const replies = tierReplies();
     expect(replies).toHaveLength(1);
     for (const part of ["1-hour response", "250 credits", "balance is 40 credits", 'href="https://billing.example.test/buy"']) expect(replies[0]!.message).toContain(part);
-    expect(deskpro.messagesOn(t.ticket.id, "note")[0]!.message).toContain("not charged: not enough credits");
+    expect(deskpro.messagesOn(t.ticket.id, "note").some((m) => m.message.includes("not charged: not enough credits"))).toBe(true);
     expect(await portalTicket(t.ticket.id)).toMatchObject({ requestedTier: "1-hour", chargedTier: null, outcome: "unaffordable" });
     // Redelivery changes nothing and says nothing twice.
     await h.hook("ticket-created", t.ticket.id);
     await settle();
-    expect(deskpro.messagesOn(t.ticket.id, "reply")).toHaveLength(1);
+    expect(tierReplies()).toHaveLength(1);
   });
 
   it("links the customer to their bank's own page when the ledger knows its public address", async () => {

@@ -16,3 +16,29 @@ export function lowBalanceState(balance: number, threshold: number | null): LowB
   if (threshold !== null && balance <= threshold) return "low";
   return "ok";
 }
+
+export type AlertEventType = "balance.low" | "balance.depleted" | "balance.recovered";
+export interface AlertEvent {
+  type: AlertEventType;
+  /** The level crossed, in credits (0 for depleted; the highest recovered level for recovered). */
+  level: number;
+}
+
+/**
+ * Which alerts a new balance fires, given the levels already fired. Going down past a level fires
+ * once; the level fires again only after the balance has recovered above it. When the last fired
+ * level is recovered, `balance.recovered` fires once. 0 is always a level (depleted).
+ */
+export function alertTransitions(thresholds: readonly number[], fired: readonly number[], balance: number): { events: AlertEvent[]; fired: number[] } {
+  const levels = [...new Set([...thresholds.filter((t) => t > 0), 0])].sort((a, b) => b - a);
+  const before = new Set(fired.filter((l) => levels.includes(l)));
+  const after = new Set<number>();
+  const events: AlertEvent[] = [];
+  for (const level of levels) {
+    const below = balance <= level;
+    if (below) after.add(level);
+    if (below && !before.has(level)) events.push({ type: level === 0 ? "balance.depleted" : "balance.low", level });
+  }
+  if (before.size > 0 && after.size === 0) events.push({ type: "balance.recovered", level: Math.max(...before) });
+  return { events, fired: [...after].sort((a, b) => b - a) };
+}

@@ -12,6 +12,7 @@ import { clientAddress, rateLimit } from "./rate-limit.js";
 import { registerRoutes } from "./routes.js";
 import { registerPortalRoutes, type PortalRouteOptions } from "./routes-portal.js";
 import { registerStripeRoutes } from "./routes-stripe.js";
+import { registerAlertRoutes } from "./routes-alerts.js";
 
 export { problemResponse };
 
@@ -221,6 +222,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   registerRoutes(app);
   registerPortalRoutes(app, deps.outbox);
   registerStripeRoutes(app, deps.publicUrl);
+  registerAlertRoutes(app, { fetch: deps.outbox?.fetch });
 
   app.openAPIRegistry.registerComponent("securitySchemes", "tenantKey", { type: "http", scheme: "bearer", description: "A tenant API key" });
   app.doc31("/v1/openapi.json", {

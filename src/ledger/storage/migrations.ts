@@ -3,6 +3,7 @@ import { coreMigration } from "./migrations/001-core.js";
 import { plansMigration } from "./migrations/002-plans.js";
 import { portalOutboxMigration } from "./migrations/003-portal-outbox.js";
 import { stripeMigration } from "./migrations/004-stripe.js";
+import { alertsMigration } from "./migrations/005-alerts.js";
 
 /**
  * Versioned schema migrations. Append new ones; never edit one that has shipped.
@@ -16,7 +17,7 @@ export interface Migration {
 }
 
 /** Every migration, one file each under migrations/; versions are unique and only ever appended. */
-export const MIGRATIONS: Migration[] = [coreMigration, plansMigration, portalOutboxMigration, stripeMigration];
+export const MIGRATIONS: Migration[] = [coreMigration, plansMigration, portalOutboxMigration, stripeMigration, alertsMigration];
 
 const MIGRATION_LOCK = 7_270_001;
 

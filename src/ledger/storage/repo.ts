@@ -120,13 +120,15 @@ export interface WalletRow {
   allocatedFrom: Date | null;
   /** Deskpro facts for plan rules, as stored (parse before use). */
   profile: unknown;
+  /** Alert levels (credits) the bank is below and has been told about. */
+  alertFired: number[];
 }
 
 export interface LockedWallet extends WalletRow {
   /** The tenant's stored configuration, read in the same round trip (null: never saved). */
   config: ConfigRow | null;
 }
-type WalletDbRow = { owner: string; balance: number; plan_key: string | null; updated_at: Date; allocated_from: Date | null; profile: unknown };
+type WalletDbRow = { owner: string; balance: number; plan_key: string | null; updated_at: Date; allocated_from: Date | null; profile: unknown; alert_fired?: number[] | null };
 const toWallet = (r: WalletDbRow): WalletRow => ({
   owner: r.owner,
   balance: Number(r.balance),
@@ -134,6 +136,7 @@ const toWallet = (r: WalletDbRow): WalletRow => ({
   updatedAt: r.updated_at,
   allocatedFrom: r.allocated_from,
   profile: r.profile ?? null,
+  alertFired: (r.alert_fired ?? []).map(Number),
 });
 
 /**
@@ -145,7 +148,7 @@ export async function lockWallet(sql: Sql, tenantId: string, owner: string, now:
   // created first. Both statements read the config in the same round trip.
   const lock = () =>
     sql.query<WalletDbRow & { config: unknown; config_version: number | null; config_updated_at: Date | null }>(
-      `SELECT w.owner, w.balance, w.plan_key, w.updated_at, w.allocated_from, w.profile, c.config, c.version AS config_version, c.updated_at AS config_updated_at
+      `SELECT w.owner, w.balance, w.plan_key, w.updated_at, w.allocated_from, w.profile, w.alert_fired, c.config, c.version AS config_version, c.updated_at AS config_updated_at
        FROM wallets w LEFT JOIN tenant_configs c ON c.tenant_id = w.tenant_id
        WHERE w.tenant_id = $1 AND w.owner = $2
        FOR UPDATE OF w`,
@@ -169,7 +172,7 @@ export async function lockWallet(sql: Sql, tenantId: string, owner: string, now:
 
 export async function findWallet(sql: Sql, tenantId: string, owner: string): Promise<WalletRow | null> {
   const rows = await sql.query<WalletDbRow>(
-    "SELECT owner, balance, plan_key, updated_at, allocated_from, profile FROM wallets WHERE tenant_id = $1 AND owner = $2",
+    "SELECT owner, balance, plan_key, updated_at, allocated_from, profile, alert_fired FROM wallets WHERE tenant_id = $1 AND owner = $2",
     [tenantId, owner],
   );
   return rows[0] ? toWallet(rows[0]) : null;
@@ -192,6 +195,23 @@ export async function walletsForAllocation(sql: Sql, tenantId: string, after: st
     [tenantId, after, limit, all],
   );
   return rows.map(toWallet);
+}
+
+export async function setAlertFired(sql: Sql, tenantId: string, owner: string, fired: number[]): Promise<void> {
+  await sql.query("UPDATE wallets SET alert_fired = $3::integer[] WHERE tenant_id = $1 AND owner = $2", [tenantId, owner, fired]);
+}
+
+export async function getAlertSettings(sql: Sql, tenantId: string): Promise<unknown | null> {
+  const rows = await sql.query<{ settings: unknown }>("SELECT settings FROM alert_settings WHERE tenant_id = $1", [tenantId]);
+  return rows[0]?.settings ?? null;
+}
+
+export async function putAlertSettings(sql: Sql, tenantId: string, settings: unknown, now: Date): Promise<void> {
+  await sql.query(
+    `INSERT INTO alert_settings (tenant_id, settings, updated_at) VALUES ($1, $2::jsonb, $3)
+     ON CONFLICT (tenant_id) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at`,
+    [tenantId, JSON.stringify(settings), now],
+  );
 }
 
 export async function setWalletPlan(sql: Sql, tenantId: string, owner: string, planKey: string | null, now: Date): Promise<void> {
@@ -550,7 +570,7 @@ export async function claimKeyAndLockWallet(
        ON CONFLICT (tenant_id, key) DO NOTHING RETURNING 1
      )
      SELECT (SELECT count(*) FROM claim)::int AS claimed,
-            w.owner, w.balance, w.plan_key, w.updated_at, w.allocated_from, w.profile, c.config, c.version AS config_version, c.updated_at AS config_updated_at
+            w.owner, w.balance, w.plan_key, w.updated_at, w.allocated_from, w.profile, w.alert_fired, c.config, c.version AS config_version, c.updated_at AS config_updated_at
      FROM wallets w LEFT JOIN tenant_configs c ON c.tenant_id = w.tenant_id
      WHERE w.tenant_id = $1 AND w.owner = $2
      FOR UPDATE OF w`,

@@ -1,0 +1,66 @@
+/** Alert settings (wording, webhook endpoints) and a test send; deliveries are read at GET /v1/outbox?kind=alert. */
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { AlertSettings, AlertSettingsInput, AlertWebhookTest, Problem, Slug } from "../../contract/index.js";
+import { alertSettingsView, loadAlertSettings, saveAlertSettings, sendAlertWebhook } from "../alerts.js";
+import { ProblemError, problems } from "../errors.js";
+import { newId } from "../ids.js";
+import { SecretsKeyMissing } from "../secrets.js";
+import type { LedgerEnv } from "./app.js";
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
+const commonProblems = { 400: problem("Invalid request; `errors` lists the offending fields"), 401: problem("Missing or wrong API key") };
+const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
+
+export function registerAlertRoutes(app: OpenAPIHono<LedgerEnv>, options: { fetch?: typeof fetch } = {}): void {
+  const tenant = (c: Context<LedgerEnv>) => c.get("tenantId");
+  const ledger = (c: Context<LedgerEnv>) => c.get("ledger");
+
+  app.openapi(
+    createRoute({ method: "get", path: "/v1/alerts/settings", summary: "Alert message wording and webhook endpoints (secrets never returned)", responses: { 200: json(AlertSettings, "The settings"), ...commonProblems } }),
+    async (c) => c.json(alertSettingsView(await loadAlertSettings(ledger(c).db, tenant(c))), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/alerts/settings",
+      summary: "Replace the alert settings (a webhook's secret left out is kept while its URL stays the same)",
+      request: jsonBody(AlertSettingsInput),
+      responses: { 200: json(AlertSettings, "The saved settings"), ...commonProblems, 503: problem("The server has no key to seal secrets with") },
+    }),
+    async (c) => {
+      try {
+        return c.json(await saveAlertSettings(ledger(c).db, tenant(c), c.req.valid("json"), ledger(c).clock()), 200);
+      } catch (error) {
+        if (error instanceof SecretsKeyMissing) throw new ProblemError(503, "service_unavailable", "Secrets key missing", "The ledger server has no LEDGER_SECRETS_KEY to seal webhook secrets with. Nothing was written.");
+        throw error;
+      }
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/alerts/webhooks/{id}/test",
+      summary: "Send a signed test event to one webhook endpoint now and say what it answered",
+      request: { params: z.object({ id: Slug }), ...jsonBody(z.object({})) },
+      responses: { 200: json(AlertWebhookTest, "What the endpoint answered"), ...commonProblems, 404: problem("No such endpoint") },
+    }),
+    async (c) => {
+      const settings = await loadAlertSettings(ledger(c).db, tenant(c));
+      const hook = settings.webhooks.find((w) => w.id === c.req.valid("param").id);
+      if (!hook) throw problems.notFound("No webhook endpoint with that id.");
+      const now = ledger(c).clock();
+      try {
+        const response = await sendAlertWebhook({ tenantId: tenant(c), options }, hook, newId("evt", now), { type: "webhook.test", timestamp: now.toISOString(), data: {} }, new Date());
+        await response.arrayBuffer().catch(() => undefined);
+        return c.json({ delivered: response.ok, status: response.status, detail: response.ok ? "The endpoint accepted the test event." : `The endpoint answered ${response.status}.` }, 200);
+      } catch (error) {
+        const timedOut = (error as Error)?.name === "TimeoutError";
+        return c.json({ delivered: false, status: null, detail: timedOut ? "The endpoint did not answer within 10 s." : "The endpoint could not be reached." }, 200);
+      }
+    },
+  );
+}

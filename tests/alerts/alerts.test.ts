@@ -1,0 +1,164 @@
+/**
+ * Low-balance alerts: fired exactly at crossings (a property, against a reference), delivered
+ * through the outbox to the right ticket and to signed webhooks, retried and never doubled.
+ */
+import fc from "fast-check";
+import { http, HttpResponse } from "msw";
+import { setupServer } from "msw/node";
+import { randomBytes } from "node:crypto";
+import { Webhook } from "standardwebhooks";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AlertSettings, AlertWebhookTest, OutboxPage } from "../../src/contract/index.js";
+import { alertTransitions } from "../../src/ledger/domain/alerts.js";
+import { FakeDeskpro } from "../portal/fake-deskpro.js";
+import { createPortalHarness, type PortalHarness } from "../portal/harness.js";
+
+/** The reference: per level, below or not; an event on each step from above to below, recovered when all clear. */
+function reference(levels: number[], balances: number[]) {
+  const all = [...new Set([...levels.filter((l) => l > 0), 0])];
+  const below = new Map(all.map((l) => [l, false]));
+  const events: string[] = [];
+  for (const balance of balances) {
+    const wasAny = [...below.values()].some(Boolean);
+    for (const l of all) {
+      const now = balance <= l;
+      if (now && !below.get(l)) events.push(l === 0 ? "depleted:0" : `low:${l}`);
+      below.set(l, now);
+    }
+    if (wasAny && ![...below.values()].some(Boolean)) events.push("recovered");
+  }
+  return events;
+}
+
+describe("alert crossings", () => {
+  it("fire exactly when a level is crossed downwards, once until recovered", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 500 }), { maxLength: 4 }), fc.array(fc.integer({ min: -100, max: 600 }), { maxLength: 40 }), (levels, balances) => {
+        let fired: number[] = [];
+        const events: string[] = [];
+        for (const balance of balances) {
+          const step = alertTransitions(levels, fired, balance);
+          fired = step.fired;
+          for (const e of step.events) events.push(e.type === "balance.recovered" ? "recovered" : `${e.type === "balance.depleted" ? "depleted" : "low"}:${e.level}`);
+        }
+        expect(events.sort()).toEqual(reference(levels, balances).sort());
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+const deskpro = new FakeDeskpro();
+const received: { body: string; headers: Record<string, string> }[] = [];
+let failNext = 0;
+const server = setupServer(
+  ...deskpro.handlers(),
+  http.post("https://hooks.example.test/credits", async ({ request }) => {
+    received.push({ body: await request.text(), headers: Object.fromEntries(request.headers) });
+    if (failNext > 0) {
+      failNext--;
+      return HttpResponse.json({ error: "busy" }, { status: 500 });
+    }
+    return HttpResponse.json({ ok: true });
+  }),
+);
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterAll(() => server.close());
+
+describe("alerts through the ledger (PGlite)", () => {
+  let h: PortalHarness;
+  const secret = `whsec_${randomBytes(24).toString("base64")}`;
+  let seq = 0;
+  beforeEach(async () => {
+    h = await createPortalHarness("pglite");
+    received.length = 0;
+    failNext = 0;
+    const config = await h.call("PUT", "/v1/config", { body: { alerts: { levels: [{ type: "credits", value: 100 }, { type: "credits", value: 50 }] } } });
+    expect(config.status).toBe(200);
+    const saved = await h.call("PUT", "/v1/alerts/settings", { body: { webhooks: [{ id: "ops", url: "https://hooks.example.test/credits", secret }] } });
+    expect(saved.status).toBe(200);
+    expect(AlertSettings.parse(saved.body).webhooks).toEqual([{ id: "ops", url: "https://hooks.example.test/credits", secretSet: true }]);
+    expect(saved.text).not.toContain(secret.slice(6));
+  });
+  afterEach(() => h.close());
+
+  const ids = () => {
+    seq++;
+    return { org: 3000 + seq, ticket: 7000 + seq, person: 4000 + seq };
+  };
+  const grant = (owner: string, amount: number) => h.call("POST", `/v1/wallets/${owner}/grants`, { body: { amount, reason: "top-up" } });
+  const debit = (owner: string, amount: number, ticketId?: number) =>
+    h.call("POST", `/v1/wallets/${owner}/debits`, { body: { kind: "manual", amount, reason: "work", ...(ticketId ? { ticketId: String(ticketId) } : {}) } });
+  const alertRows = async (kind: string) => OutboxPage.parse((await h.call("GET", `/v1/outbox?kind=${kind}&limit=200`)).body).items;
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) {
+      const r = await h.drain();
+      if (r.remaining === 0 && r.retrying === 0) return;
+      h.clock.advance(10 * 60_000);
+    }
+  };
+
+  it("tells the customer and the agents on the ticket whose charge crossed the level, once", async () => {
+    const { org, ticket, person } = ids();
+    deskpro.addTicket({ id: ticket, person, organization: org });
+    deskpro.addTicket({ id: ticket + 500, person, organization: org }); // newer, but not the one charged
+    expect((await grant(`org:${org}`, 300)).status).toBe(201);
+    expect((await debit(`org:${org}`, 180, ticket)).status).toBe(201); // 120: above both levels
+    expect(await alertRows("alert.deskpro")).toHaveLength(0);
+    expect((await debit(`org:${org}`, 30, ticket)).status).toBe(201); // 90: crosses 100
+    expect((await debit(`org:${org}`, 10, ticket)).status).toBe(201); // 80: no new crossing
+    await settle();
+    const customer = deskpro.messagesOn(ticket, "reply");
+    expect(customer).toHaveLength(1);
+    expect(customer[0]!.message).toContain("running low: 90 credits left");
+    expect(deskpro.messagesOn(ticket, "note").map((n) => n.message)).toEqual([expect.stringContaining("running low: 90 credits left (alert level 100)")]);
+    expect(deskpro.messagesOn(ticket + 500)).toHaveLength(0);
+    // Draining again delivers nothing twice.
+    await settle();
+    expect(deskpro.messagesOn(ticket, "reply")).toHaveLength(1);
+  });
+
+  it("uses the customer's newest open ticket when no ticket caused it, and fires again only after recovering", async () => {
+    const { org, ticket, person } = ids();
+    deskpro.addTicket({ id: ticket, person, organization: org, status: "resolved" });
+    deskpro.addTicket({ id: ticket + 500, person, organization: org });
+    await grant(`org:${org}`, 120);
+    await debit(`org:${org}`, 30); // 90 → low
+    await grant(`org:${org}`, 100); // 190 → recovered
+    await debit(`org:${org}`, 100); // 90 → low again
+    await settle();
+    const types = (await alertRows("alert.deskpro")).length;
+    expect(types).toBe(3);
+    expect(deskpro.messagesOn(ticket + 500, "reply")).toHaveLength(2);
+    expect(deskpro.messagesOn(ticket, "reply")).toHaveLength(0);
+  });
+
+  it("signs webhooks with Standard Webhooks, retries a failed delivery and delivers it once", async () => {
+    const { org } = ids();
+    await grant(`org:${org}`, 60);
+    failNext = 1;
+    await debit(`org:${org}`, 60); // 0: crosses 50 and 0; the grant of 60 already fired the 100 level
+    const first = await h.drain();
+    expect(first.retrying).toBeGreaterThan(0);
+    h.clock.advance(60 * 60_000);
+    await settle();
+    const ok = received.slice(1); // the first attempt was answered 500
+    const verifier = new Webhook(secret);
+    const events = ok.map((r) => verifier.verify(r.body, r.headers) as { type: string; data: { level: number; balance: number } });
+    expect(events.map((e) => `${e.type}:${e.data.level}`).sort()).toEqual(["balance.depleted:0", "balance.low:100", "balance.low:50"]);
+    // Each distinct message id arrived exactly once successfully.
+    const delivered = await alertRows("alert.webhook");
+    expect(delivered.every((row) => row.state === "done")).toBe(true);
+    const okIds = ok.map((r) => r.headers["webhook-id"]);
+    expect(new Set(okIds).size).toBe(delivered.length);
+    expect(() => verifier.verify(ok[0]!.body.replace("balance", "balanse"), ok[0]!.headers)).toThrow();
+  });
+
+  it("sends a signed test event on request", async () => {
+    const result = await h.call("POST", "/v1/alerts/webhooks/ops/test", { body: {} });
+    expect(AlertWebhookTest.parse(result.body)).toMatchObject({ delivered: true, status: 200 });
+    const event = new Webhook(secret).verify(received.at(-1)!.body, received.at(-1)!.headers) as { type: string };
+    expect(event.type).toBe("webhook.test");
+    expect((await h.call("POST", "/v1/alerts/webhooks/nope/test", { body: {} })).status).toBe(404);
+  });
+});
