@@ -76,6 +76,33 @@ describe("admin settings page", () => {
   });
 });
 
+describe("plan rules on the settings page", () => {
+  it("keeps the rules it loaded, adds one, and refuses a rule without a plan", async () => {
+    const loaded = { ...config, config: { ...config.config, planRules: [{ type: "sla", slaId: "9", plan: config.config.plans[0]!.key }] } };
+    proxy.on("GET", /^\/v1\/config$/, { body: loaded });
+    proxy.on("PUT", /^\/v1\/config$/, (req: Forwarded) => ({ body: { ...loaded, config: req.body, version: 4 } }));
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    expect(((await screen.findByLabelText("SLA id")) as HTMLInputElement).value).toBe("9");
+
+    fireEvent.click(screen.getByRole("button", { name: "Add rule" }));
+    fireEvent.change(screen.getByLabelText("Field id or alias"), { target: { value: "membership" } });
+    fireEvent.change(screen.getByLabelText("Value"), { target: { value: "Gold" } });
+    // No plan chosen yet: the rule is invalid and nothing can be saved.
+    await waitFor(() => expect(screen.getByRole("button", { name: "Save configuration" })).toBeDisabled());
+    const planSelects = screen.getAllByLabelText("Plan");
+    fireEvent.change(planSelects[planSelects.length - 1] as HTMLElement, { target: { value: config.config.plans[0]!.key } });
+    await waitFor(() => expect(screen.getByRole("button", { name: "Save configuration" })).not.toBeDisabled());
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    expect(await screen.findByText("Configuration saved (version 4).")).toBeTruthy();
+    const [put] = proxy.requests("PUT", /^\/v1\/config$/);
+    expect((put?.body as { planRules: unknown[] }).planRules).toEqual([
+      { type: "sla", slaId: "9", plan: config.config.plans[0]!.key },
+      { type: "org_field", fieldId: "membership", value: "Gold", plan: config.config.plans[0]!.key },
+    ]);
+  });
+});
+
 describe("ledger URL check", () => {
   it.each([
     ["https://credits.example.com", null],

@@ -7,7 +7,7 @@ import { ErrorNotice, FieldError, Notice, Section, Select, usePalette } from "..
 import { useDeskpro } from "../deskpro/DeskproProvider.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
-import { draftFromConfig, summarise, toConfig, type ConfigDraft, type FieldErrors } from "./draft.js";
+import { draftFromConfig, summarise, toConfig, type ConfigDraft, type FieldErrors, type PlanRuleDraft } from "./draft.js";
 
 /** Plain https, or plain http on this machine for development. No trailing slash, query or fragment. */
 export function checkLedgerUrl(raw: string): string | null {
@@ -233,6 +233,33 @@ function ConfigEditor({ draft, errors, onChange }: { draft: ConfigDraft; errors:
           />
           <FieldError id="default-plan-error" message={e("defaultPlan")} />
         </div>
+      </Section>
+
+      <Section title="Plan rules (first match wins: organisation field, then SLA, then person field)">
+        {draft.planRules.map((r, i) => (
+          <Row key={i} label={`Rule ${i + 1}`} onRemove={() => update("planRules", without(draft.planRules, i))}>
+            <LabelledSelect
+              label="When"
+              value={r.type}
+              onChange={(v) => update("planRules", patch(draft.planRules, i, { type: v as PlanRuleDraft["type"] }))}
+              options={[
+                { value: "org_field", label: "Organisation field is" },
+                { value: "sla", label: "SLA applies" },
+                { value: "person_field", label: "Person field is (registration choice)" },
+              ]}
+            />
+            <Field label={r.type === "sla" ? "SLA id" : "Field id or alias"} value={r.field} onChange={(v) => update("planRules", patch(draft.planRules, i, { field: v }))} error={e(`planRules.${i}.field`)} />
+            {r.type !== "sla" && <Field label="Value" value={r.value} onChange={(v) => update("planRules", patch(draft.planRules, i, { value: v }))} error={e(`planRules.${i}.value`)} placeholder="Gold" />}
+            <LabelledSelect
+              label="Plan"
+              value={r.plan}
+              onChange={(v) => update("planRules", patch(draft.planRules, i, { plan: v }))}
+              options={[{ value: "", label: "Choose a plan" }, ...draft.plans.filter((p) => p.key.trim()).map((p) => ({ value: p.key.trim(), label: p.name || p.key }))]}
+            />
+            <FieldError id={`rule-${i}-plan-error`} message={e(`planRules.${i}.plan`)} />
+          </Row>
+        ))}
+        <Button intent="secondary" size="small" text="Add rule" onClick={() => update("planRules", [...draft.planRules, { type: "org_field", field: "", value: "", plan: "" }])} />
       </Section>
 
       <Section title="Credit packs (card purchases)">

@@ -20,11 +20,14 @@ export interface PlanDraft {
   /** Not edited here; kept as loaded. */
   alertLevels: AlertLevel[] | null;
 }
+/** A plan rule: which Deskpro fact puts a bank on which plan. `field` is the field id, or the SLA id. */
+export interface PlanRuleDraft { type: "org_field" | "sla" | "person_field"; field: string; value: string; plan: string }
 export interface PackDraft { id: string; label: string; credits: string; price: string; currency: string }
 export interface AlertDraft { type: "credits" | "percent"; value: string }
 export interface ConfigDraft {
   tiers: TierDraft[];
   plans: PlanDraft[];
+  planRules: PlanRuleDraft[];
   defaultPlan: string;
   packs: PackDraft[];
   time: { credits: string; perMinutes: string; incrementMinutes: string; minimumMinutes: string };
@@ -48,6 +51,9 @@ export function draftFromConfig(config: LedgerConfig): ConfigDraft {
       tiers: p.tiers.join(", "),
       alertLevels: p.alertLevels,
     })),
+    planRules: config.planRules.map((r) =>
+      r.type === "sla" ? { type: r.type, field: r.slaId, value: "", plan: r.plan } : { type: r.type, field: r.fieldId, value: r.value, plan: r.plan },
+    ),
     defaultPlan: config.defaultPlan ?? "",
     packs: config.packs.map((p) => ({ id: p.id, label: p.label, credits: text(p.credits), price: text(p.price), currency: p.currency })),
     time: { credits: text(config.time.credits), perMinutes: text(config.time.perMinutes), incrementMinutes: text(config.time.incrementMinutes), minimumMinutes: text(config.time.minimumMinutes) },
@@ -91,6 +97,9 @@ export function toConfig(draft: ConfigDraft): { config: LedgerConfigInput; error
       tiers: p.tiers.split(",").map((s) => s.trim()).filter(Boolean),
       alertLevels: p.alertLevels,
     })),
+    planRules: draft.planRules.map((r) =>
+      r.type === "sla" ? { type: "sla" as const, slaId: r.field.trim(), plan: r.plan } : { type: r.type, fieldId: r.field.trim(), value: r.value.trim(), plan: r.plan },
+    ),
     defaultPlan: draft.defaultPlan === "" ? null : draft.defaultPlan,
     packs: draft.packs.map((p, i) => ({
       id: p.id.trim(),
@@ -112,7 +121,7 @@ export function toConfig(draft: ConfigDraft): { config: LedgerConfigInput; error
     for (const issue of parsed.error.issues) {
       const path = issue.path.join(".");
       // Rollover and alert levels are unions: point their messages at the field the admin sees.
-      const shown = path.replace(/^plans\.(\d+)\.rollover$/, "plans.$1.rollover.max");
+      const shown = path.replace(/^plans\.(\d+)\.rollover$/, "plans.$1.rollover.max").replace(/^planRules\.(\d+)\.(fieldId|slaId)$/, "planRules.$1.field");
       if (!(shown in errors)) errors[shown] = plainMessage(issue.message);
     }
   }
