@@ -103,6 +103,31 @@ describe("plan rules on the settings page", () => {
   });
 });
 
+describe("the helpdesk connection for portal tiers", () => {
+  it("sends the address, API key and webhook secret to the ledger, and shows only whether they are set", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("GET", /^\/v1\/integrations\/deskpro$/, { body: { url: null, apiKeySet: false, apiKeyId: null, webhookSecretSet: false, updatedAt: null } });
+    proxy.on("PUT", /^\/v1\/integrations\/deskpro$/, (req: Forwarded) => ({
+      body: { url: (req.body as { url: string }).url, apiKeySet: true, apiKeyId: "12", webhookSecretSet: true, updatedAt: "2026-11-25T00:00:00.000Z" },
+    }));
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    fireEvent.change(await screen.findByLabelText("Helpdesk address"), { target: { value: "https://support.example.com" } });
+    fireEvent.change(screen.getByLabelText(/Deskpro API key/), { target: { value: "not a key" } });
+    expect(await screen.findByText("use Deskpro's API key as <id>:<code>")).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Save helpdesk connection" })).toBeDisabled();
+    fireEvent.change(screen.getByLabelText(/Deskpro API key/), { target: { value: "12:Zx8v2Kq9LmN4pR7s" } });
+    fireEvent.change(screen.getByLabelText(/Webhook secret/), { target: { value: "a-long-random-secret-of-32-chars!!" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save helpdesk connection" }));
+    expect(await screen.findByText(/stored sealed/)).toBeTruthy();
+    const [put] = proxy.requests("PUT", /^\/v1\/integrations\/deskpro$/);
+    expect(put?.proxy).toBe("admin");
+    expect(put?.body).toEqual({ url: "https://support.example.com", apiKey: "12:Zx8v2Kq9LmN4pR7s", webhookSecret: "a-long-random-secret-of-32-chars!!" });
+    expect(((screen.getByLabelText(/Deskpro API key/) as HTMLInputElement).value)).toBe("");
+    expect(screen.getByText(/set, id 12/)).toBeTruthy();
+  });
+});
+
 describe("ledger URL check", () => {
   it.each([
     ["https://credits.example.com", null],

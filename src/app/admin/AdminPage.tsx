@@ -7,6 +7,7 @@ import { ErrorNotice, FieldError, Notice, Section, Select, usePalette } from "..
 import { useDeskpro } from "../deskpro/DeskproProvider.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
+import { DeskproConnectionForm } from "./DeskproConnectionForm.js";
 import { draftFromConfig, summarise, toConfig, type ConfigDraft, type FieldErrors, type PlanRuleDraft } from "./draft.js";
 
 /** Plain https, or plain http on this machine for development. No trailing slash, query or fragment. */
@@ -113,6 +114,7 @@ export default function AdminPage() {
           {connection.state === "failed" && <Notice tone="warning">{connection.message}</Notice>}
         </div>
       </Section>
+      {connection.state === "ok" && <DeskproConnectionForm api={api} />}
       {draft && checked && (
         <ConfigEditor
           draft={draft}

@@ -15,6 +15,8 @@ import {
   type QuoteRequest,
   type ReversalRequest,
   CustomerLink,
+  DeskproConnection,
+  type DeskproConnectionRequest,
 } from "../../contract/index.js";
 import { ledgerRequest, type LedgerEndpoint } from "./transport.js";
 
@@ -81,6 +83,15 @@ export class LedgerApi {
   /** A signed link to the bank's customer page (balance, usage, buy credits); not a money write. */
   customerLink(ownerId: string): Promise<CustomerLink> {
     return ledgerRequest(this.endpoint, { method: "POST", path: `/v1/wallets/${owner(ownerId)}/customer-links`, body: {}, schema: CustomerLink, what: "buy link" });
+  }
+
+  /** The portal flow's link to this helpdesk: its address and whether the key and secret are set. */
+  deskproConnection(): Promise<DeskproConnection> {
+    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/integrations/deskpro", schema: DeskproConnection, what: "Deskpro connection" });
+  }
+
+  saveDeskproConnection(request: DeskproConnectionRequest): Promise<DeskproConnection> {
+    return ledgerRequest(this.endpoint, { method: "PUT", path: "/v1/integrations/deskpro", body: request, schema: DeskproConnection, what: "Deskpro connection" });
   }
 
   config(): Promise<ConfigResponse> {

@@ -1,0 +1,74 @@
+import { useEffect, useId, useState, type ChangeEvent } from "react";
+import { DeskproConnectionRequest, type DeskproConnection } from "../../contract/index.js";
+import type { LedgerApi } from "../api/ledger.js";
+import { ErrorNotice, Notice, Section } from "../components/common.js";
+import { Button, Input, P5 } from "../deskpro/ui.js";
+
+/**
+ * The portal flow's connection: where this helpdesk is, the Deskpro API key the ledger writes back
+ * with, and the secret the triggers' webhooks send. Secrets go to the ledger (sealed there) and
+ * never come back; empty fields keep what is stored.
+ */
+export function DeskproConnectionForm({ api }: { api: LedgerApi }) {
+  const ids = { url: useId(), key: useId(), secret: useId() };
+  const [current, setCurrent] = useState<DeskproConnection | null>(null);
+  const [url, setUrl] = useState("");
+  const [apiKey, setApiKey] = useState("");
+  const [secret, setSecret] = useState("");
+  const [error, setError] = useState<unknown>(null);
+  const [saving, setSaving] = useState(false);
+  const [saved, setSaved] = useState(false);
+
+  useEffect(() => {
+    api.deskproConnection().then(
+      (c) => {
+        setCurrent(c);
+        setUrl(c.url ?? "");
+      },
+      (e: unknown) => setError(e),
+    );
+  }, [api]);
+
+  const request = { url: url.trim(), ...(apiKey.trim() ? { apiKey: apiKey.trim() } : {}), ...(secret ? { webhookSecret: secret } : {}) };
+  const checked = DeskproConnectionRequest.safeParse(request);
+  const fieldError = (field: string) => (checked.success ? null : (checked.error.issues.find((i) => i.path[0] === field)?.message ?? null));
+  const touched = url !== (current?.url ?? "") || apiKey !== "" || secret !== "";
+
+  const save = async () => {
+    if (!checked.success || saving) return;
+    setSaving(true);
+    setError(null);
+    try {
+      setCurrent(await api.saveDeskproConnection(checked.data));
+      setApiKey("");
+      setSecret("");
+      setSaved(true);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  return (
+    <Section title="Portal tiers: this helpdesk">
+      <P5 style={{ margin: "0 0 6px" }}>The ledger charges tiers chosen on the portal form and writes the priority and notes back through Deskpro's API. See the setup guide.</P5>
+      <label htmlFor={ids.url} style={{ fontSize: 11, display: "block" }}>Helpdesk address</label>
+      <Input id={ids.url} value={url} placeholder="https://support.example.com" onChange={(e: ChangeEvent<HTMLInputElement>) => { setUrl(e.target.value); setSaved(false); }} />
+      {url !== "" && fieldError("url") && <P5 role="alert">{fieldError("url")}</P5>}
+      <label htmlFor={ids.key} style={{ fontSize: 11, display: "block", marginTop: 6 }}>
+        Deskpro API key {current?.apiKeySet ? `(set, id ${current.apiKeyId}; leave empty to keep)` : ""}
+      </label>
+      <Input id={ids.key} type="password" autoComplete="off" value={apiKey} placeholder="12:abcdef…" onChange={(e: ChangeEvent<HTMLInputElement>) => { setApiKey(e.target.value); setSaved(false); }} />
+      {apiKey !== "" && fieldError("apiKey") && <P5 role="alert">{fieldError("apiKey")}</P5>}
+      <label htmlFor={ids.secret} style={{ fontSize: 11, display: "block", marginTop: 6 }}>
+        Webhook secret {current?.webhookSecretSet ? "(set; leave empty to keep)" : ""}
+      </label>
+      <Input id={ids.secret} type="password" autoComplete="off" value={secret} onChange={(e: ChangeEvent<HTMLInputElement>) => { setSecret(e.target.value); setSaved(false); }} />
+      {secret !== "" && fieldError("webhookSecret") && <P5 role="alert">{fieldError("webhookSecret")}</P5>}
+      {error !== null && <ErrorNotice error={error} context="The connection was not saved." />}
+      {saved && <Notice tone="success">Saved. The key and secret are stored sealed and are not shown again.</Notice>}
+      <Button text="Save helpdesk connection" onClick={() => void save()} loading={saving} disabled={!checked.success || !touched || saving} style={{ marginTop: 6 }} />
+    </Section>
+  );
+}
