@@ -16,7 +16,9 @@ export const AlertSettingsInput = z.strictObject({
   /** To the customer on the ticket that crossed the level (else their newest open ticket). Placeholders: {name}, {balance}, {level}, {link}. */
   lowMessage: template.default("Hello {name}, your support credits are running low: {balance} credits left. You can top up here: {link}"),
   depletedMessage: template.default("Hello {name}, your support credits have run out. You can top up here: {link}"),
-  /** Internal note for agents. Placeholders: {event}, {balance}, {level}. */
+  /** To the customer some days before credits expire (their newest open ticket). Placeholders: {name}, {credits}, {date}, {balance}, {link}. */
+  expiringMessage: template.default("Hello {name}, {credits} of your support credits expire on {date}. Your balance is {balance} credits. Top up or use them here: {link}"),
+  /** Internal note for agents. Placeholders: {event}, {balance}, {level}, {credits}, {date}. */
   agentNote: template.default("Support credits {event}: {balance} credits left (alert level {level})."),
   /** Tell customers by message (agents always get the note). */
   messageCustomers: z.boolean().default(true),
@@ -30,3 +32,4 @@ export const AlertSettings = AlertSettingsInput.extend({
 export type AlertSettings = z.infer<typeof AlertSettings>;
 
 export const AlertWebhookTest = z.object({ delivered: z.boolean(), status: z.int().nullable(), detail: z.string() });
+export type AlertWebhookTest = z.infer<typeof AlertWebhookTest>;

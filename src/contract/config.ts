@@ -97,6 +97,8 @@ export const DEFAULT_TIME_RATE: TimeRate = { credits: 1, perMinutes: 1, incremen
 export const AlertsConfig = z.object({
   /** Levels, checked on every balance change; a crossing fires once until the balance recovers above it. */
   levels: z.array(AlertLevel).max(10).default([{ type: "credits", value: 100 }, { type: "credits", value: 0 }]),
+  /** Days before a grant with credits left expires that `credits.expiring` fires (from the cron); 0 turns it off. */
+  expiringDays: z.int().min(0).max(90).default(7),
 });
 export type AlertsConfig = z.infer<typeof AlertsConfig>;
 
@@ -121,7 +123,7 @@ export const LedgerConfig = z
     defaultPlan: Slug.nullable().default(null),
     packs: z.array(CreditPack).max(20).default([]),
     time: TimeRate.default(DEFAULT_TIME_RATE),
-    alerts: AlertsConfig.default({ levels: [{ type: "credits", value: 100 }, { type: "credits", value: 0 }] }),
+    alerts: AlertsConfig.default({ levels: [{ type: "credits", value: 100 }, { type: "credits", value: 0 }], expiringDays: 7 }),
   })
   .superRefine((config, ctx) => {
     for (const i of unique(config.tiers, (t) => t.key)) {

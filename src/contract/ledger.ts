@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Plan } from "./config.js";
+import { AlertLevel, Plan } from "./config.js";
 import {
   Actor,
   Credits,
@@ -157,14 +157,23 @@ export const Wallet = z.object({
   overdraftLimit: CreditsOrZero,
   /** Spendable grants, in the order debits draw on them. */
   grants: z.array(WalletGrant),
-  lowBalance: z.object({ threshold: z.int().nullable(), state: LowBalanceState }),
+  lowBalance: z.object({
+    threshold: z.int().nullable(),
+    state: LowBalanceState,
+    /** The levels that apply to this bank, and where they come from: its own, its plan's or the helpdesk's. */
+    levels: z.array(AlertLevel),
+    levelsFrom: z.enum(["bank", "plan", "helpdesk"]),
+  }),
   updatedAt: IsoDateTime.nullable(),
 });
 export type Wallet = z.infer<typeof Wallet>;
 
 /** What Deskpro knows about a bank's people and organisation, for the plan rules. */
 export const BankProfile = z.strictObject({
-  /** Organisation custom field values by field id or alias (membership level). */
+  /**
+   * Organisation custom field values by field id or alias (membership level). A field with several
+   * values (a choice's option id and title, a multi-choice) holds them one per line.
+   */
   orgFields: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/), z.string().max(200)).default({}),
   /** Person custom field values (the registration choice). */
   personFields: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/), z.string().max(200)).default({}),
@@ -173,11 +182,26 @@ export const BankProfile = z.strictObject({
 });
 export type BankProfile = z.infer<typeof BankProfile>;
 
+/** A bank's own low-balance levels; null goes back to its plan's (or the helpdesk's). */
+export const AlertLevelsRequest = z.strictObject({ levels: z.array(AlertLevel).min(1).max(10).nullable() });
+export type AlertLevelsRequest = z.infer<typeof AlertLevelsRequest>;
+
+export const BankProfileRefresh = z.object({
+  /** False when no plan rule reads this kind of bank, so Deskpro was not asked. */
+  read: z.boolean(),
+  /** True when the facts differed from the stored ones and were saved. */
+  changed: z.boolean(),
+  wallet: Wallet,
+});
+export type BankProfileRefresh = z.infer<typeof BankProfileRefresh>;
+
 export const AllocationRun = z.object({
   /** Banks looked at. */
   checked: z.int(),
   /** Banks that received this period's allocation. */
   allocated: z.int(),
+  /** Grants newly announced as expiring soon (`credits.expiring`); each grant is announced once. */
+  expiringNotices: z.int(),
 });
 export type AllocationRun = z.infer<typeof AllocationRun>;
 
@@ -253,6 +277,8 @@ export const ErrorCode = {
   paymentsNotConnected: "payments_not_connected",
   paymentProviderError: "payment_provider_error",
   invalidSignature: "invalid_signature",
+  deskproNotConnected: "deskpro_not_connected",
+  deskproUnavailable: "deskpro_unavailable",
   internal: "internal_error",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -145,6 +145,8 @@ export const OutboxItem = z.object({
   nextAttemptAt: IsoDateTime.nullable(),
   createdAt: IsoDateTime,
   doneAt: IsoDateTime.nullable(),
+  /** What the row is about, in a few words (event, bank, ticket, endpoint); never message text or secrets. */
+  summary: z.string().nullable().default(null),
 });
 export type OutboxItem = z.infer<typeof OutboxItem>;
 
@@ -158,3 +160,4 @@ export const OutboxDrainResult = z.object({
 export type OutboxDrainResult = z.infer<typeof OutboxDrainResult>;
 
 export const OutboxPage = z.object({ items: z.array(OutboxItem) });
+export type OutboxPage = z.infer<typeof OutboxPage>;

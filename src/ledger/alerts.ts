@@ -8,7 +8,7 @@
 import { Webhook } from "standardwebhooks";
 import { z } from "zod";
 import { AlertSettingsInput, type AlertSettings, type LedgerConfig, type Plan } from "../contract/index.js";
-import { alertTransitions, thresholdsInCredits, type AlertEventType } from "./domain/alerts.js";
+import { alertLevelsFor, alertTransitions, parseAlertLevels, thresholdsInCredits, type AlertEventType } from "./domain/alerts.js";
 import { newId } from "./ids.js";
 import { DeskproNotConnected } from "./integrations/deskpro/connection.js";
 import { OPEN_STATUSES } from "./integrations/deskpro/schemas.js";
@@ -17,7 +17,7 @@ import { renderTemplate } from "./message-template.js";
 import type { DeliveryContext, OutboxHandler } from "./outbox.js";
 import { buyLinkFor } from "./portal.js";
 import { openSecret, sealSecret } from "./secrets.js";
-import type { Sql } from "./storage/db.js";
+import type { Database, Sql } from "./storage/db.js";
 import * as outbox from "./storage/outbox.js";
 import * as repo from "./storage/repo.js";
 
@@ -69,12 +69,16 @@ interface AlertPayload {
   balance: number;
   ticketId: string | null;
   at: string;
+  /** credits.expiring only: the grant, what is left of it and when it expires. */
+  grantId?: string;
+  credits?: number;
+  expiresAt?: string;
 }
 
 /** Fires what the new balance crosses and queues its deliveries. Call inside the write's transaction, with the bank locked. */
 export async function evaluateAlerts(tx: Sql, cause: AlertCause): Promise<void> {
   const { wallet, config, plan, tenantId, now } = cause;
-  const thresholds = thresholdsInCredits(plan?.alertLevels ?? config.alerts.levels, plan);
+  const thresholds = thresholdsInCredits(alertLevelsFor(parseAlertLevels(wallet.alertLevels), plan, config.alerts.levels).levels, plan);
   const { events, fired } = alertTransitions(thresholds, wallet.alertFired, cause.balance);
   if (fired.join(",") !== wallet.alertFired.join(",")) {
     await repo.setAlertFired(tx, tenantId, wallet.owner, fired);
@@ -90,6 +94,58 @@ export async function evaluateAlerts(tx: Sql, cause: AlertCause): Promise<void> 
       await outbox.enqueue(tx, { id: newId("obx", now), tenantId, kind: "alert.webhook", dedupeKey: `${key}:${hook.id}`, payload: { ...payload, webhookId: hook.id }, now });
     }
   }
+}
+
+/**
+ * Queues `credits.expiring` for every grant that still holds credits and expires within the
+ * configured days (called by the cron). Each grant is told about once: the outbox's dedupe key
+ * is the grant's id, so later runs, or two runs at once, queue nothing new.
+ */
+export async function queueExpiringNotices(sql: Database, tenantId: string, config: LedgerConfig, now: Date): Promise<number> {
+  if (config.alerts.expiringDays === 0) return 0;
+  const until = new Date(now.getTime() + config.alerts.expiringDays * 86_400_000);
+  const settings = await loadAlertSettings(sql, tenantId);
+  let after = "";
+  let queued = 0;
+  for (;;) {
+    const page = await repo.grantsExpiringBetween(sql, tenantId, now, until, after, 500);
+    if (page.length === 0) return queued;
+    for (const grant of page) {
+      const wallet = await repo.findWallet(sql, tenantId, grant.owner);
+      const payload: AlertPayload = {
+        owner: grant.owner,
+        type: "credits.expiring",
+        level: 0,
+        balance: wallet?.balance ?? 0,
+        ticketId: null,
+        at: now.toISOString(),
+        grantId: grant.id,
+        credits: grant.remaining,
+        expiresAt: grant.expiresAt.toISOString(),
+      };
+      const key = `alert:${grant.owner}:credits.expiring:${grant.id}`;
+      await sql.transaction(async (tx: Sql) => {
+        const id = newId("obx", now);
+        if ((await outbox.enqueue(tx, { id, tenantId, kind: "alert.deskpro", dedupeKey: key, payload, now })) !== id) return; // told already
+        queued++;
+        for (const hook of settings.webhooks) {
+          await outbox.enqueue(tx, { id: newId("obx", now), tenantId, kind: "alert.webhook", dedupeKey: `${key}:${hook.id}`, payload: { ...payload, webhookId: hook.id }, now });
+        }
+      });
+    }
+    after = page[page.length - 1]!.id;
+  }
+}
+
+const longDate = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+
+/** The customer's first name for {name}: the person bank's own person, else the ticket's requester. */
+async function customerName(context: DeliveryContext, owner: string, ticketId: string): Promise<string> {
+  const client = await context.deskpro();
+  const personId = owner.startsWith("person:") ? owner.slice("person:".length) : (await client.getTicket(ticketId)).person;
+  if (personId === null) return "";
+  const person = await client.getPerson(personId);
+  return person.first_name || person.name || person.display_name || "";
 }
 
 /** The ticket to tell: the one whose charge crossed the level, else the customer's newest open ticket. */
@@ -112,12 +168,24 @@ const deliverToDeskpro: OutboxHandler = async (raw, context, row) => {
     throw error;
   }
   if (!ticketId) return;
-  const words = { "balance.low": "running low", "balance.depleted": "empty", "balance.recovered": "topped up" }[payload.type];
-  const values = { event: words, balance: payload.balance, level: payload.level, name: "", link: buyLinkFor(context.tenantId, payload.owner, context.now, null) ?? "", ticket: ticketId, tier: "", price: 0, reason: "" };
+  const words = { "balance.low": "running low", "balance.depleted": "empty", "balance.recovered": "topped up", "credits.expiring": "expiring" }[payload.type];
+  const customerTemplate = !settings.messageCustomers
+    ? null
+    : { "balance.low": settings.lowMessage, "balance.depleted": settings.depletedMessage, "balance.recovered": null, "credits.expiring": settings.expiringMessage }[payload.type];
+  const wantsName = [customerTemplate, settings.agentNote].some((t) => t?.includes("{name}"));
+  const values = {
+    event: words,
+    balance: payload.balance,
+    level: payload.level,
+    credits: payload.credits ?? "",
+    date: payload.expiresAt ? longDate.format(new Date(payload.expiresAt)) : "",
+    name: wantsName ? await customerName(context, payload.owner, ticketId) : "",
+    link: buyLinkFor(context.tenantId, payload.owner, context.now, null) ?? "",
+    ticket: ticketId,
+  };
   await deliverDeskproMessage({ ticketId, html: renderTemplate(settings.agentNote, values), note: true, marker: messageMarker(`${context.tenantId}|${row.dedupeKey}|note`) }, context);
-  if (settings.messageCustomers && payload.type !== "balance.recovered") {
-    const template = payload.type === "balance.depleted" ? settings.depletedMessage : settings.lowMessage;
-    await deliverDeskproMessage({ ticketId, html: renderTemplate(template, values), note: false, marker: messageMarker(`${context.tenantId}|${row.dedupeKey}|customer`) }, context);
+  if (customerTemplate) {
+    await deliverDeskproMessage({ ticketId, html: renderTemplate(customerTemplate, values), note: false, marker: messageMarker(`${context.tenantId}|${row.dedupeKey}|customer`) }, context);
   }
 };
 

@@ -18,7 +18,8 @@ import { decidePortalChange, fallbackTier, tierFromFieldValues } from "./domain/
 import { findTier } from "./domain/pricing.js";
 import { ProblemError, problems } from "./errors.js";
 import { newId } from "./ids.js";
-import type { DeskproClient } from "./integrations/deskpro/client.js";
+import { refreshBankProfile } from "./bank-facts.js";
+import { DeskproError, type DeskproClient } from "./integrations/deskpro/client.js";
 import { customFieldValues, isCancelled, type DeskproTicket } from "./integrations/deskpro/schemas.js";
 import { enqueueMessage, enqueuePriority } from "./integrations/deskpro/writes.js";
 import { renderTemplate } from "./message-template.js";
@@ -142,6 +143,20 @@ async function customerName(client: DeskproClient, personId: number | null, temp
   return person.first_name || person.name || person.display_name || null;
 }
 
+async function refreshFacts(ledger: LedgerContext, tenantId: string, client: DeskproClient, ticket: DeskproTicket): Promise<void> {
+  const owners = [`person:${ticket.person}`, ...(ticket.organization !== null ? [`org:${ticket.organization}`] : [])];
+  for (const owner of owners) {
+    try {
+      await refreshBankProfile(ledger, tenantId, owner, client, ticket);
+    } catch (error) {
+      // A record Deskpro won't show (deleted, no permission) leaves the facts as they were; a
+      // timeout or 5xx retries the whole job.
+      if (error instanceof DeskproError && !error.retryable) continue;
+      throw error;
+    }
+  }
+}
+
 async function reconcileTicket(context: DeliveryContext, ticketId: string): Promise<void> {
   const { ledger, tenantId } = context;
   const { settings } = await loadPortalSettings(ledger.db, tenantId);
@@ -154,6 +169,9 @@ async function reconcileTicket(context: DeliveryContext, ticketId: string): Prom
 
   const fieldTier = tierFromFieldValues(customFieldValues(ticket, settings.tierFieldId), settings.tierOptions, config.tiers);
   const seen = await store.lockPortalTicket(ledger.db, tenantId, ticketId);
+  // A new ticket is when the plan rules learn what Deskpro knows of its customer (fields chosen at
+  // registration, the organisation's membership level, the ticket's SLAs), before a fee is priced.
+  if (!seen && config.planRules.length > 0) await refreshFacts(ledger, tenantId, client, ticket);
   const active = await repo.activePriorityCharge(ledger.db, tenantId, ticketId);
   const decision = decidePortalChange(
     seen,

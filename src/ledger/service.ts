@@ -4,6 +4,7 @@
  * No SQL here (see storage/repo.ts) and no HTTP (see http/).
  */
 import {
+  type AlertLevel,
   DEFAULT_CONFIG,
   LedgerConfig,
   BankProfile,
@@ -22,11 +23,11 @@ import {
   type Wallet,
   type WriteResult,
 } from "../contract/index.js";
-import { thresholdsInCredits, lowBalanceState } from "./domain/alerts.js";
+import { alertLevelsFor, alertTransitions, parseAlertLevels, thresholdsInCredits, lowBalanceState } from "./domain/alerts.js";
 import { burnDownOrder, isSpendable, lapsedGrants, planDebit, planRefund, splitIncomingCredit, type GrantState } from "./domain/burndown.js";
 import { allocationDue, allocationExpiry, nextPeriodStart, periodStart, resolvePlan as resolvePlanFor, rolloverCap } from "./domain/plans.js";
 import { findPlan, findTier, priceTimeEntry, tierOffered } from "./domain/pricing.js";
-import { evaluateAlerts } from "./alerts.js";
+import { evaluateAlerts, queueExpiringNotices } from "./alerts.js";
 import { ProblemError, problems } from "./errors.js";
 import { newId } from "./ids.js";
 import type { Database, Sql } from "./storage/db.js";
@@ -257,7 +258,8 @@ async function buildWallet(sql: Sql, tenantId: string, owner: string, config: Le
   const byId = new Map(grants.map((g) => [g.id, g]));
   const lapsed = states.filter((g) => !isSpendable(g, now)).reduce((sum, g) => sum + g.remaining, 0);
   const balance = (row?.balance ?? 0) - lapsed;
-  const threshold = thresholdsInCredits(plan?.alertLevels ?? config.alerts.levels, plan)[0] ?? null;
+  const levels = alertLevelsFor(parseAlertLevels(row?.alertLevels), plan, config.alerts.levels);
+  const threshold = thresholdsInCredits(levels.levels, plan)[0] ?? null;
   return {
     owner,
     balance,
@@ -278,7 +280,7 @@ async function buildWallet(sql: Sql, tenantId: string, owner: string, config: Le
         expiresAt: g.expiresAt?.toISOString() ?? null,
       };
     }),
-    lowBalance: { threshold, state: lowBalanceState(balance, threshold) },
+    lowBalance: { threshold, state: lowBalanceState(balance, threshold), levels: levels.levels, levelsFrom: levels.from },
     updatedAt: row?.updatedAt.toISOString() ?? null,
   };
 }
@@ -665,6 +667,25 @@ export async function setBankProfile(ctx: LedgerContext, tenantId: string, owner
 }
 
 /**
+ * Sets (or, with null, clears) the bank's own low-balance levels. Levels the balance is already
+ * under count as told: changing levels sends nothing by itself; the next crossing does.
+ */
+export async function setWalletAlertLevels(ctx: LedgerContext, tenantId: string, owner: string, levels: AlertLevel[] | null): Promise<Wallet> {
+  await ctx.db.transaction(async (tx) => {
+    const now = ctx.clock();
+    const wallet = await repo.lockWallet(tx, tenantId, owner, now);
+    await repo.setAlertLevels(tx, tenantId, owner, levels, now);
+    wallet.alertLevels = levels;
+    const config = parseConfigRow(tenantId, wallet.config).config;
+    const plan = resolvePlan(config, wallet).plan;
+    const thresholds = thresholdsInCredits(alertLevelsFor(levels, plan, config.alerts.levels).levels, plan);
+    const { fired } = alertTransitions(thresholds, [...thresholds, 0], wallet.balance);
+    await repo.setAlertFired(tx, tenantId, owner, fired);
+  });
+  return getWallet(ctx, tenantId, owner);
+}
+
+/**
  * Gives every bank what its plan owes for the current period (for a cron job). Each bank is
  * allocated in its own transaction under its row lock, so two runs at once, or a run beside a
  * write to the bank, allocate a period once.
@@ -695,6 +716,9 @@ export async function allocateAll(ctx: LedgerContext, tenantId: string): Promise
     }
     after = page[page.length - 1]!.owner;
   }
-  return { checked, allocated };
+  // Expiring credits are announced after allocation, so a rollover made this run isn't announced as
+  // about to lapse while the old grant it replaces is.
+  const expiringNotices = await queueExpiringNotices(ctx.db, tenantId, (await loadConfig(ctx.db, tenantId)).config, ctx.clock());
+  return { checked, allocated, expiringNotices };
 }
 

@@ -8,7 +8,7 @@ import { setupServer } from "msw/node";
 import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AlertSettings, AlertWebhookTest, OutboxPage } from "../../src/contract/index.js";
+import { AlertSettings, AlertWebhookTest, AllocationRun, OutboxPage, Wallet } from "../../src/contract/index.js";
 import { alertTransitions } from "../../src/ledger/domain/alerts.js";
 import { FakeDeskpro } from "../portal/fake-deskpro.js";
 import { createPortalHarness, type PortalHarness } from "../portal/harness.js";
@@ -152,6 +152,66 @@ describe("alerts through the ledger (PGlite)", () => {
     const okIds = ok.map((r) => r.headers["webhook-id"]);
     expect(new Set(okIds).size).toBe(delivered.length);
     expect(() => verifier.verify(ok[0]!.body.replace("balance", "balanse"), ok[0]!.headers)).toThrow();
+  });
+
+  it("holds a bank to its own levels when it has them; setting them sends nothing, the next crossing does", async () => {
+    const { org, ticket, person } = ids();
+    deskpro.addTicket({ id: ticket, person, organization: org });
+    await grant(`org:${org}`, 400);
+    const set = await h.call("PUT", `/v1/wallets/org:${org}/alert-levels`, { body: { levels: [{ type: "credits", value: 500 }, { type: "credits", value: 300 }] } });
+    expect(set.status).toBe(200);
+    const bank = Wallet.parse(set.body);
+    expect(bank.lowBalance).toMatchObject({ threshold: 500, state: "low", levelsFrom: "bank" });
+    await settle();
+    expect(await alertRows("alert.deskpro")).toHaveLength(0); // already under 500: no alert for setting it
+    await debit(`org:${org}`, 150, ticket); // 250: crosses the bank's 300, not the helpdesk's 100
+    await settle();
+    expect(deskpro.messagesOn(ticket, "reply").map((m) => m.message)).toEqual([expect.stringContaining("running low: 250 credits left")]);
+    // Back to the helpdesk's levels.
+    const cleared = Wallet.parse((await h.call("PUT", `/v1/wallets/org:${org}/alert-levels`, { body: { levels: null } })).body);
+    expect(cleared.lowBalance).toMatchObject({ threshold: 100, levelsFrom: "helpdesk", levels: [{ type: "credits", value: 100 }, { type: "credits", value: 50 }] });
+    // Bad input changes nothing.
+    const bad = await h.call("PUT", `/v1/wallets/org:${org}/alert-levels`, { body: { levels: [{ type: "percent", value: 150 }] } });
+    expect(bad.status).toBe(400);
+    expect(Wallet.parse((await h.call("GET", `/v1/wallets/org:${org}`)).body).lowBalance.levelsFrom).toBe("helpdesk");
+  });
+
+  it("announces credits about to expire once per grant, by name, on the newest open ticket and to webhooks", async () => {
+    const { org, ticket, person } = ids();
+    deskpro.addTicket({ id: ticket, person, organization: org });
+    deskpro.people.set(person, { id: person, first_name: "Ada", last_name: "Lovelace", name: "Ada Lovelace", primary_email: "ada@example.test", organization: org });
+    const now = h.clock.now();
+    const soon = new Date(now.getTime() + 5 * 86_400_000).toISOString();
+    const later = new Date(now.getTime() + 30 * 86_400_000).toISOString();
+    expect((await h.call("POST", `/v1/wallets/org:${org}/grants`, { body: { amount: 300, reason: "promo", source: "promo", expiresAt: soon } })).status).toBe(201);
+    expect((await h.call("POST", `/v1/wallets/org:${org}/grants`, { body: { amount: 200, reason: "later", source: "promo", expiresAt: later } })).status).toBe(201);
+    await debit(`org:${org}`, 100, ticket); // drawn from the soonest-expiring grant: 200 of it left
+    const run = AllocationRun.parse((await h.call("POST", "/v1/cron/allocate", { body: {} })).body);
+    expect(run.expiringNotices).toBe(1);
+    // A second run, the next hour, announces nothing new.
+    h.clock.advance(60 * 60_000);
+    expect(AllocationRun.parse((await h.call("POST", "/v1/cron/allocate", { body: {} })).body).expiringNotices).toBe(0);
+    await settle();
+    const date = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(new Date(soon));
+    expect(deskpro.messagesOn(ticket, "reply").map((m) => m.message)).toEqual([expect.stringContaining(`Hello Ada, 200 of your support credits expire on ${date}. Your balance is 400 credits.`)]);
+    expect(deskpro.messagesOn(ticket, "note").map((m) => m.message)).toEqual([expect.stringContaining("Support credits expiring")]);
+    const verifier = new Webhook(secret);
+    const events = received.map((r) => verifier.verify(r.body, r.headers) as { type: string; data: { credits: number; expiresAt: string; owner: string } });
+    expect(events.filter((e) => e.type === "credits.expiring")).toEqual([
+      expect.objectContaining({ data: expect.objectContaining({ owner: `org:${org}`, credits: 200, expiresAt: soon }) }),
+    ]);
+    // The delivery log names the event and the bank, never the message text.
+    const log = await alertRows("alert.");
+    expect(log.some((row) => row.summary === `credits.expiring · org:${org} · to ops`)).toBe(true);
+    expect(JSON.stringify(log)).not.toContain("Hello Ada");
+  });
+
+  it("announces nothing about expiry when the days are set to 0", async () => {
+    const { org } = ids();
+    expect((await h.call("PUT", "/v1/config", { body: { alerts: { levels: [{ type: "credits", value: 100 }], expiringDays: 0 } } })).status).toBe(200);
+    const soon = new Date(h.clock.now().getTime() + 86_400_000).toISOString();
+    await h.call("POST", `/v1/wallets/org:${org}/grants`, { body: { amount: 300, reason: "promo", source: "promo", expiresAt: soon } });
+    expect(AllocationRun.parse((await h.call("POST", "/v1/cron/allocate", { body: {} })).body).expiringNotices).toBe(0);
   });
 
   it("sends a signed test event on request", async () => {

@@ -113,7 +113,7 @@ describe("organisation sidebar", () => {
 
   it("explains an empty bank", async () => {
     proxy.reset();
-    bankLedger("org:42", { balance: 0, plan: null, planSource: "none", grants: [], lowBalance: { threshold: null, state: "ok" } });
+    bankLedger("org:42", { balance: 0, plan: null, planSource: "none", grants: [], lowBalance: { threshold: null, state: "ok", levels: [], levelsFrom: "helpdesk" } });
     await renderApp(organisationContext());
     expect(await screen.findByText(/no credits and no plan yet/)).toBeTruthy();
     expect(screen.getByText("No spendable credits.")).toBeTruthy();

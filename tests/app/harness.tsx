@@ -230,7 +230,7 @@ export function wallet(over: Partial<Wallet> = {}): Wallet {
     planSource: "wallet",
     overdraftLimit: 0,
     grants: [grant({ remaining: 1240, amount: 2000 })],
-    lowBalance: { threshold: 100, state: "ok" },
+    lowBalance: { threshold: 100, state: "ok", levels: [], levelsFrom: "helpdesk" },
     updatedAt: "2026-11-20T10:00:00.000Z",
     ...over,
   };

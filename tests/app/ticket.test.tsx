@@ -58,7 +58,7 @@ describe("ticket sidebar", () => {
 
   it("turns amber when low and raises the badge", async () => {
     proxy.reset();
-    standardLedger({ wallet: wallet({ balance: 80, lowBalance: { threshold: 100, state: "low" } }) });
+    standardLedger({ wallet: wallet({ balance: 80, lowBalance: { threshold: 100, state: "low", levels: [], levelsFrom: "helpdesk" } }) });
     const app = await renderApp(ticketContext());
     await screen.findByTestId("payer");
     expect(screen.getByText("Running low")).toBeTruthy();
@@ -69,7 +69,7 @@ describe("ticket sidebar", () => {
 
   it("turns red when depleted", async () => {
     proxy.reset();
-    standardLedger({ wallet: wallet({ balance: 0, grants: [], lowBalance: { threshold: 100, state: "depleted" } }) });
+    standardLedger({ wallet: wallet({ balance: 0, grants: [], lowBalance: { threshold: 100, state: "depleted", levels: [], levelsFrom: "helpdesk" } }) });
     const app = await renderApp(ticketContext());
     await screen.findByTestId("payer");
     expect(screen.getByText("Empty")).toBeTruthy();
@@ -80,7 +80,7 @@ describe("ticket sidebar", () => {
 
   it("says so when the bank is empty and has no plan", async () => {
     proxy.reset();
-    standardLedger({ reason: "person_no_org", wallet: wallet({ owner: "person:77", balance: 0, plan: null, planSource: "none", grants: [], lowBalance: { threshold: null, state: "ok" } }) });
+    standardLedger({ reason: "person_no_org", wallet: wallet({ owner: "person:77", balance: 0, plan: null, planSource: "none", grants: [], lowBalance: { threshold: null, state: "ok", levels: [], levelsFrom: "helpdesk" } }) });
     await renderApp(ticketContext({ orgId: null }));
     expect(await screen.findByTestId("payer")).toHaveTextContent("Ada Lovelace's own bank — They belong to no organisation.");
     expect(screen.getByText(/no credits and no plan yet/)).toBeTruthy();
@@ -88,7 +88,7 @@ describe("ticket sidebar", () => {
 
   it("raises no alarm for a bank that never had credits or a plan, even if the ledger calls it depleted", async () => {
     proxy.reset();
-    standardLedger({ reason: "person_no_org", wallet: wallet({ owner: "person:77", balance: 0, plan: null, planSource: "none", grants: [], lowBalance: { threshold: 100, state: "depleted" } }) });
+    standardLedger({ reason: "person_no_org", wallet: wallet({ owner: "person:77", balance: 0, plan: null, planSource: "none", grants: [], lowBalance: { threshold: 100, state: "depleted", levels: [], levelsFrom: "helpdesk" } }) });
     const app = await renderApp(ticketContext({ orgId: null }));
     await screen.findByTestId("payer");
     expect(screen.getByText(/no credits and no plan yet/)).toBeTruthy();

@@ -18,8 +18,12 @@ export interface FakeTicket {
   organization: number | null;
   priority: number | null;
   fields: Record<string, { aliases: string[]; value: unknown }>;
+  /** The SLAs Deskpro applies to the ticket, as its API lists them: `{sla, sla_status}` rows. */
+  slas?: Array<{ sla: number; sla_status: string }>;
   date_created: string;
 }
+
+type FakeFields = Record<string, { aliases: string[]; value: unknown }>;
 
 export interface FakeMessage {
   id: number;
@@ -29,12 +33,13 @@ export interface FakeMessage {
   is_agent_note: 0 | 1;
 }
 
-export type RouteKey = "getTicket" | "putTicket" | "getMessages" | "postMessage" | "getPerson" | "listTickets";
+export type RouteKey = "getTicket" | "putTicket" | "getMessages" | "postMessage" | "getPerson" | "getOrganization" | "listTickets";
 
 export class FakeDeskpro {
   tickets = new Map<number, FakeTicket>();
   messages: FakeMessage[] = [];
-  people = new Map<number, { id: number; first_name: string; last_name: string; name: string; primary_email: string; organization: number | null }>();
+  people = new Map<number, { id: number; first_name: string; last_name: string; name: string; primary_email: string; organization: number | null; fields?: FakeFields }>();
+  organizations = new Map<number, { id: number; name: string; fields: FakeFields }>();
   /** Every request seen: route and, for writes, the JSON body. */
   requests: { route: RouteKey; ticketId?: number; body?: unknown; status: number }[] = [];
   private faults = new Map<RouteKey, number[]>();
@@ -159,6 +164,15 @@ export class FakeDeskpro {
         if (!person) return notFound();
         this.requests.push({ route: "getPerson", status: 200 });
         return HttpResponse.json({ data: person, meta: {}, linked: {} });
+      }),
+      http.get(`${base}/organizations/:id`, ({ request, params }) => {
+        if (!auth(request)) return unauthorized();
+        const fault = this.fault("getOrganization");
+        if (fault) return fault;
+        const org = this.organizations.get(Number(params.id));
+        if (!org) return notFound();
+        this.requests.push({ route: "getOrganization", status: 200 });
+        return HttpResponse.json({ data: org, meta: {}, linked: {} });
       }),
       http.get(`${base}/ticket_priorities`, ({ request }) => {
         if (!auth(request)) return unauthorized();

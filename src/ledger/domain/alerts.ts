@@ -1,4 +1,21 @@
-import type { AlertLevel, LowBalanceState, Plan } from "../../contract/index.js";
+import { z } from "zod";
+import { AlertLevel, type LowBalanceState, type Plan } from "../../contract/index.js";
+
+export type AlertLevelsFrom = "bank" | "plan" | "helpdesk";
+
+/** A bank's own levels as stored, or null (nothing stored, or a shape this version can't read). */
+export function parseAlertLevels(stored: unknown): AlertLevel[] | null {
+  if (stored === null || stored === undefined) return null;
+  const parsed = z.array(AlertLevel).safeParse(stored);
+  return parsed.success ? parsed.data : null;
+}
+
+/** The levels a bank is held to: its own override, else its plan's, else the helpdesk's. */
+export function alertLevelsFor(bankLevels: readonly AlertLevel[] | null, plan: Plan | null, helpdeskLevels: readonly AlertLevel[]): { levels: AlertLevel[]; from: AlertLevelsFrom } {
+  if (bankLevels !== null) return { levels: [...bankLevels], from: "bank" };
+  if (plan?.alertLevels) return { levels: [...plan.alertLevels], from: "plan" };
+  return { levels: [...helpdeskLevels], from: "helpdesk" };
+}
 
 /** Turns configured levels into credit thresholds, highest first; percentages are of the plan's allocation. */
 export function thresholdsInCredits(levels: readonly AlertLevel[], plan: Plan | null): number[] {
@@ -17,7 +34,7 @@ export function lowBalanceState(balance: number, threshold: number | null): LowB
   return "ok";
 }
 
-export type AlertEventType = "balance.low" | "balance.depleted" | "balance.recovered";
+export type AlertEventType = "balance.low" | "balance.depleted" | "balance.recovered" | "credits.expiring";
 export interface AlertEvent {
   type: AlertEventType;
   /** The level crossed, in credits (0 for depleted; the highest recovered level for recovered). */

@@ -65,7 +65,9 @@ export interface ResolvedPlan {
   rule: string | null;
 }
 
-const same = (a: string | undefined, b: string) => a !== undefined && a.trim().toLowerCase() === b.trim().toLowerCase();
+/** A stored field holds one value per line (a choice's option id and title); a rule matches any of them, ignoring case. */
+const same = (stored: string | undefined, wanted: string) =>
+  stored !== undefined && stored.split("\n").some((value) => value.trim().toLowerCase() === wanted.trim().toLowerCase());
 
 /**
  * First match wins: a plan set by hand on the bank, an organisation field, an SLA, a person field,

@@ -6,7 +6,9 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import {
+  BankProfileRefresh,
   DeskproConnection,
+  Owner,
   DeskproConnectionRequest,
   OutboxDrainResult,
   OutboxItem,
@@ -20,7 +22,10 @@ import {
   TicketId,
 } from "../../contract/index.js";
 import { ProblemError, problems } from "../errors.js";
-import { getConnection, putConnection, webhookSecretMatches } from "../integrations/deskpro/connection.js";
+import { refreshBankProfile } from "../bank-facts.js";
+import { DeskproError } from "../integrations/deskpro/client.js";
+import { clientFor, defaultClientFactory, DeskproNotConnected, getConnection, putConnection, webhookSecretMatches } from "../integrations/deskpro/connection.js";
+import * as service from "../service.js";
 import { SecretsKeyMissing } from "../secrets.js";
 import { drainOutbox, type OutboxOptions } from "../outbox.js";
 import { getPortalTicket, loadPortalSettings, queuePortalEvent, savePortalSettings } from "../portal.js";
@@ -105,7 +110,22 @@ const toOutboxItem = (row: outboxStore.OutboxRow): OutboxItem => ({
   nextAttemptAt: row.state === "pending" ? row.nextAttemptAt.toISOString() : null,
   createdAt: row.createdAt.toISOString(),
   doneAt: row.doneAt?.toISOString() ?? null,
+  summary: summaryOf(row.payload),
 });
+
+/** A few safe words from a row's payload for the delivery log: ids and event names only. */
+function summaryOf(payload: unknown): string | null {
+  if (payload === null || typeof payload !== "object") return null;
+  const p = payload as Record<string, unknown>;
+  const text = (key: string) => (typeof p[key] === "string" || typeof p[key] === "number" ? String(p[key]) : null);
+  const parts = [
+    text("type") ?? text("job"),
+    text("owner"),
+    text("ticketId") !== null ? `ticket ${text("ticketId")}` : null,
+    text("webhookId") !== null ? `to ${text("webhookId")}` : null,
+  ].filter((part): part is string => part !== null);
+  return parts.length > 0 ? parts.join(" · ").slice(0, 200) : null;
+}
 
 export function registerPortalRoutes(app: OpenAPIHono<LedgerEnv>, options: PortalRouteOptions = {}): void {
   const tenant = (c: Context<LedgerEnv>) => c.get("tenantId");
@@ -127,6 +147,38 @@ export function registerPortalRoutes(app: OpenAPIHono<LedgerEnv>, options: Porta
     options.onQueued?.();
     return c.json({ received: true, event, ticketId, jobId } satisfies PortalHookAccepted, 202);
   });
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/wallets/{owner}/profile/refresh",
+      summary: "Read the bank's facts (custom fields, SLAs) from Deskpro now, for the plan rules; the sidebars call this when opened",
+      request: { params: z.object({ owner: Owner }), ...jsonBody(z.object({})) },
+      responses: {
+        200: json(BankProfileRefresh, "Whether Deskpro was read, whether the facts changed, and the bank on the plan they give"),
+        ...commonProblems,
+        409: problem("The ledger has no Deskpro connection"),
+        502: problem("Deskpro did not answer or refused; nothing was changed"),
+      },
+    }),
+    async (c) => {
+      const owner = c.req.valid("param").owner;
+      try {
+        const client = await clientFor(ledger(c).db, tenant(c), options.deskproClients ?? defaultClientFactory());
+        const result = await refreshBankProfile(ledger(c), tenant(c), owner, client);
+        return c.json({ read: result.read, changed: result.changed, wallet: await service.getWallet(ledger(c), tenant(c), owner) }, 200);
+      } catch (error) {
+        if (error instanceof DeskproNotConnected) {
+          throw new ProblemError(409, "deskpro_not_connected", "Deskpro not connected", "Set the helpdesk's address and an API key on the settings page (or PUT /v1/integrations/deskpro) first.");
+        }
+        if (error instanceof DeskproError) {
+          // The status only: Deskpro's answer may echo request details that don't belong in our errors.
+          throw new ProblemError(502, "deskpro_unavailable", "Deskpro unavailable", `Deskpro could not be read (${error.status ?? "no answer"}). Nothing was changed.`);
+        }
+        throw error;
+      }
+    },
+  );
 
   app.openapi(
     createRoute({

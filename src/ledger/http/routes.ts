@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import { stream } from "hono/streaming";
 import {
   AllocationRun,
+  AlertLevelsRequest,
   BankProfile,
   AssignPlanRequest,
   ConfigResponse,
@@ -286,9 +287,20 @@ export function registerRoutes(app: OpenAPIHono<LedgerEnv>): void {
 
   app.openapi(
     createRoute({
+      method: "put",
+      path: "/v1/wallets/{owner}/alert-levels",
+      summary: "Give the bank its own low-balance levels, or with null send it back to its plan's (changing levels sends no alert by itself)",
+      request: { params: ownerParams, ...jsonBody(AlertLevelsRequest) },
+      responses: { 200: json(Wallet, "The bank with the levels that now apply"), ...commonProblems },
+    }),
+    async (c) => c.json(await service.setWalletAlertLevels(ctx(c), tenant(c), c.req.valid("param").owner, c.req.valid("json").levels), 200),
+  );
+
+  app.openapi(
+    createRoute({
       method: "post",
       path: "/v1/cron/allocate",
-      summary: "Give every bank its plan's allocation for the current period (run hourly; safe to run twice or at once)",
+      summary: "Give every bank its plan's allocation for the current period and announce credits about to expire (run hourly; safe to run twice or at once)",
       request: jsonBody(z.object({})),
       responses: { 200: json(AllocationRun, "Banks looked at and banks allocated"), ...commonProblems },
     }),

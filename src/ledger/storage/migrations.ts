@@ -4,6 +4,7 @@ import { plansMigration } from "./migrations/002-plans.js";
 import { portalOutboxMigration } from "./migrations/003-portal-outbox.js";
 import { stripeMigration } from "./migrations/004-stripe.js";
 import { alertsMigration } from "./migrations/005-alerts.js";
+import { alertOverridesMigration } from "./migrations/006-alert-overrides.js";
 
 /**
  * Versioned schema migrations. Append new ones; never edit one that has shipped.
@@ -17,7 +18,7 @@ export interface Migration {
 }
 
 /** Every migration, one file each under migrations/; versions are unique and only ever appended. */
-export const MIGRATIONS: Migration[] = [coreMigration, plansMigration, portalOutboxMigration, stripeMigration, alertsMigration];
+export const MIGRATIONS: Migration[] = [coreMigration, plansMigration, portalOutboxMigration, stripeMigration, alertsMigration, alertOverridesMigration];
 
 const MIGRATION_LOCK = 7_270_001;
 

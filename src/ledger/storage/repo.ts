@@ -122,13 +122,15 @@ export interface WalletRow {
   profile: unknown;
   /** Alert levels (credits) the bank is below and has been told about. */
   alertFired: number[];
+  /** The bank's own alert levels, as stored (parse before use); null follows the plan or the helpdesk. */
+  alertLevels: unknown;
 }
 
 export interface LockedWallet extends WalletRow {
   /** The tenant's stored configuration, read in the same round trip (null: never saved). */
   config: ConfigRow | null;
 }
-type WalletDbRow = { owner: string; balance: number; plan_key: string | null; updated_at: Date; allocated_from: Date | null; profile: unknown; alert_fired?: number[] | null };
+type WalletDbRow = { owner: string; balance: number; plan_key: string | null; updated_at: Date; allocated_from: Date | null; profile: unknown; alert_fired?: number[] | null; alert_levels?: unknown };
 const toWallet = (r: WalletDbRow): WalletRow => ({
   owner: r.owner,
   balance: Number(r.balance),
@@ -137,6 +139,7 @@ const toWallet = (r: WalletDbRow): WalletRow => ({
   allocatedFrom: r.allocated_from,
   profile: r.profile ?? null,
   alertFired: (r.alert_fired ?? []).map(Number),
+  alertLevels: r.alert_levels ?? null,
 });
 
 /**
@@ -148,7 +151,7 @@ export async function lockWallet(sql: Sql, tenantId: string, owner: string, now:
   // created first. Both statements read the config in the same round trip.
   const lock = () =>
     sql.query<WalletDbRow & { config: unknown; config_version: number | null; config_updated_at: Date | null }>(
-      `SELECT w.owner, w.balance, w.plan_key, w.updated_at, w.allocated_from, w.profile, w.alert_fired, c.config, c.version AS config_version, c.updated_at AS config_updated_at
+      `SELECT w.owner, w.balance, w.plan_key, w.updated_at, w.allocated_from, w.profile, w.alert_fired, w.alert_levels, c.config, c.version AS config_version, c.updated_at AS config_updated_at
        FROM wallets w LEFT JOIN tenant_configs c ON c.tenant_id = w.tenant_id
        WHERE w.tenant_id = $1 AND w.owner = $2
        FOR UPDATE OF w`,
@@ -172,7 +175,7 @@ export async function lockWallet(sql: Sql, tenantId: string, owner: string, now:
 
 export async function findWallet(sql: Sql, tenantId: string, owner: string): Promise<WalletRow | null> {
   const rows = await sql.query<WalletDbRow>(
-    "SELECT owner, balance, plan_key, updated_at, allocated_from, profile, alert_fired FROM wallets WHERE tenant_id = $1 AND owner = $2",
+    "SELECT owner, balance, plan_key, updated_at, allocated_from, profile, alert_fired, alert_levels FROM wallets WHERE tenant_id = $1 AND owner = $2",
     [tenantId, owner],
   );
   return rows[0] ? toWallet(rows[0]) : null;
@@ -195,6 +198,29 @@ export async function walletsForAllocation(sql: Sql, tenantId: string, after: st
     [tenantId, after, limit, all],
   );
   return rows.map(toWallet);
+}
+
+export async function setAlertLevels(sql: Sql, tenantId: string, owner: string, levels: unknown, now: Date): Promise<void> {
+  await sql.query("UPDATE wallets SET alert_levels = $3::jsonb, updated_at = $4 WHERE tenant_id = $1 AND owner = $2", [tenantId, owner, levels === null ? null : JSON.stringify(levels), now]);
+}
+
+export interface ExpiringGrant {
+  id: string;
+  owner: string;
+  remaining: number;
+  expiresAt: Date;
+}
+
+/** Open grants that still hold credits and expire within (from, to], a page at a time in id order. */
+export async function grantsExpiringBetween(sql: Sql, tenantId: string, from: Date, to: Date, afterId: string, limit: number): Promise<ExpiringGrant[]> {
+  const rows = await sql.query<{ id: string; owner: string; remaining: string | number; expires_at: Date }>(
+    `SELECT id, owner, remaining, expires_at FROM grants
+     WHERE tenant_id = $1 AND closed_at IS NULL AND remaining > 0 AND expires_at IS NOT NULL
+       AND expires_at > $2 AND expires_at <= $3 AND id > $4
+     ORDER BY id LIMIT $5`,
+    [tenantId, from, to, afterId, limit],
+  );
+  return rows.map((r) => ({ id: r.id, owner: r.owner, remaining: Number(r.remaining), expiresAt: r.expires_at }));
 }
 
 export async function setAlertFired(sql: Sql, tenantId: string, owner: string, fired: number[]): Promise<void> {
@@ -570,7 +596,7 @@ export async function claimKeyAndLockWallet(
        ON CONFLICT (tenant_id, key) DO NOTHING RETURNING 1
      )
      SELECT (SELECT count(*) FROM claim)::int AS claimed,
-            w.owner, w.balance, w.plan_key, w.updated_at, w.allocated_from, w.profile, w.alert_fired, c.config, c.version AS config_version, c.updated_at AS config_updated_at
+            w.owner, w.balance, w.plan_key, w.updated_at, w.allocated_from, w.profile, w.alert_fired, w.alert_levels, c.config, c.version AS config_version, c.updated_at AS config_updated_at
      FROM wallets w LEFT JOIN tenant_configs c ON c.tenant_id = w.tenant_id
      WHERE w.tenant_id = $1 AND w.owner = $2
      FOR UPDATE OF w`,

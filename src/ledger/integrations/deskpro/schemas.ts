@@ -25,6 +25,8 @@ export const DeskproTicket = z.looseObject({
   priority: Ref.optional().default(null),
   /** Custom fields keyed by field id; a field's value is under `value` (ids of chosen options for choice fields). */
   fields: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional().default({}),
+  /** The SLAs on the ticket: ids, or objects carrying the SLA's id (read leniently, see slaIdsOf). */
+  slas: z.unknown().optional(),
 });
 export type DeskproTicket = z.infer<typeof DeskproTicket>;
 
@@ -44,9 +46,11 @@ export const DeskproPerson = z.looseObject({
   display_name: z.string().nullish(),
   primary_email: z.string().nullish(),
   organization: Ref.optional().default(null),
+  fields: z.unknown().optional(),
+  slas: z.unknown().optional(),
 });
 export type DeskproPerson = z.infer<typeof DeskproPerson>;
-export const DeskproOrganization = z.looseObject({ id: z.int().min(1), name: z.string().nullish() });
+export const DeskproOrganization = z.looseObject({ id: z.int().min(1), name: z.string().nullish(), fields: z.unknown().optional(), slas: z.unknown().optional() });
 export type DeskproOrganization = z.infer<typeof DeskproOrganization>;
 
 export const one = <T extends z.ZodType>(schema: T) => z.object({ data: schema });
@@ -61,14 +65,7 @@ export const isCancelled = (ticket: DeskproTicket) =>
  * The values a custom field holds, flattened to ids and titles: Deskpro gives choice fields as
  * option ids (a number, a string or a list), sometimes as `{id, title}` objects.
  */
-export function customFieldValues(ticket: DeskproTicket, fieldId: number): Array<number | string> {
-  const fields = ticket.fields;
-  let raw: unknown;
-  if (Array.isArray(fields)) {
-    raw = fields.find((f) => f !== null && typeof f === "object" && Number((f as { id?: unknown }).id) === fieldId);
-  } else {
-    raw = fields[String(fieldId)] ?? fields[`field${fieldId}`];
-  }
+export function fieldValues(raw: unknown): Array<number | string> {
   const out: Array<number | string> = [];
   const visit = (value: unknown, depth: number): void => {
     if (depth > 4 || value === null || value === undefined) return;
@@ -86,4 +83,28 @@ export function customFieldValues(ticket: DeskproTicket, fieldId: number): Array
   };
   visit(raw, 0);
   return out;
+}
+
+/** A ticket's custom field by id (fields keyed by id or `field<id>`, or a list of `{id, value}`). */
+export function customFieldValues(ticket: Pick<DeskproTicket, "fields">, fieldId: number): Array<number | string> {
+  const fields = ticket.fields;
+  const raw = Array.isArray(fields)
+    ? fields.find((f) => f !== null && typeof f === "object" && Number((f as { id?: unknown }).id) === fieldId)
+    : (fields[String(fieldId)] ?? fields[`field${fieldId}`]);
+  return fieldValues(raw);
+}
+
+/**
+ * SLA ids from what Deskpro lists for a ticket (or a record): ids, numeric strings, or objects
+ * carrying the SLA as `sla` or `id` (a ticket's SLA rows are `{sla, sla_status}`).
+ */
+export function slaIdsOf(raw: unknown): string[] {
+  const list = Array.isArray(raw) ? raw : raw !== null && typeof raw === "object" ? Object.values(raw) : [];
+  const ids = list.slice(0, 100).flatMap((item): string[] => {
+    const value = item !== null && typeof item === "object" ? ((item as { sla?: unknown }).sla ?? (item as { id?: unknown }).id) : item;
+    const id = value !== null && typeof value === "object" ? (value as { id?: unknown }).id : value;
+    const text = typeof id === "number" || typeof id === "string" ? String(id).trim() : "";
+    return /^[1-9][0-9]{0,17}$/.test(text) ? [text] : [];
+  });
+  return [...new Set(ids)];
 }

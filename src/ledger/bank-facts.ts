@@ -1,0 +1,94 @@
+/**
+ * What Deskpro knows about a bank, read through the REST API for the plan rules: the
+ * organisation's custom fields (membership level), the person's custom fields (the choice made at
+ * registration) and the SLAs Deskpro applies to their tickets. The ledger reads them when a portal
+ * ticket arrives and when an agent opens a sidebar (`POST /v1/wallets/{owner}/profile/refresh`);
+ * integrations may also send them with `PUT /v1/wallets/{owner}/profile`.
+ */
+import { BankProfile, type LedgerConfig } from "../contract/index.js";
+import { resolvePlan } from "./domain/plans.js";
+import type { DeskproClient } from "./integrations/deskpro/client.js";
+import { fieldValues, slaIdsOf, type DeskproTicket } from "./integrations/deskpro/schemas.js";
+import type { LedgerContext } from "./service.js";
+import * as service from "./service.js";
+import * as repo from "./storage/repo.js";
+
+const FIELD_KEY = /^[A-Za-z0-9_.-]{1,100}$/;
+
+/**
+ * A record's custom fields as the profile stores them: one string per field, holding every value
+ * the field has (a choice field's option id and its title, each option of a multi-choice) one per
+ * line, so a rule may name either the option's id or its title.
+ */
+export function profileFields(fields: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  const entries: Array<[string, unknown]> = Array.isArray(fields)
+    ? fields.flatMap((f) => (f !== null && typeof f === "object" && "id" in f ? [[String((f as { id: unknown }).id), f] as [string, unknown]] : []))
+    : fields !== null && typeof fields === "object"
+      ? Object.entries(fields as Record<string, unknown>)
+      : [];
+  for (const [rawKey, raw] of entries.slice(0, 200)) {
+    const values = [...new Set(fieldValues(raw).map((v) => String(v).replaceAll(/\s+/g, " ").trim()))].filter((v) => v !== "");
+    const joined = values.join("\n").slice(0, 200);
+    if (joined === "") continue;
+    // A field is known by its id and by any aliases the admin gave it in Deskpro.
+    const aliases = raw !== null && typeof raw === "object" && Array.isArray((raw as { aliases?: unknown }).aliases) ? (raw as { aliases: unknown[] }).aliases : [];
+    const keys = [rawKey.replace(/^field(?=[0-9]+$)/, ""), ...aliases.filter((a): a is string => typeof a === "string")];
+    for (const key of keys) if (FIELD_KEY.test(key)) out[key] = joined;
+  }
+  return out;
+}
+
+/** Which kinds of facts the rules read for a bank of this kind; nothing to read means no call to Deskpro. */
+function wanted(config: LedgerConfig, ownerType: "org" | "person"): { fields: boolean; slas: boolean } {
+  const kinds = new Set(config.planRules.map((r) => r.type));
+  return ownerType === "org" ? { fields: kinds.has("org_field"), slas: kinds.has("sla") } : { fields: kinds.has("person_field"), slas: kinds.has("sla") };
+}
+
+const sameProfile = (a: BankProfile | null, b: BankProfile) => a !== null && JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * Reads the bank's facts from Deskpro. SLAs are the ones Deskpro puts on the bank's tickets: the
+ * ticket at hand when there is one (an organisation's tickets count for the organisation, a
+ * person's without an organisation for the person), plus any `slas` the record itself lists.
+ * Without a ticket the SLAs seen last are kept.
+ */
+export async function readBankProfile(client: DeskproClient, owner: string, previous: BankProfile | null, ticket: DeskproTicket | null): Promise<BankProfile> {
+  const [type, id] = owner.split(":") as ["org" | "person", string];
+  const record = type === "org" ? await client.getOrganization(id) : await client.getPerson(id);
+  const fields = profileFields(record.fields);
+  const recordSlas = slaIdsOf(record.slas);
+  const ticketCounts = ticket !== null && (type === "org" ? String(ticket.organization) === id : ticket.organization === null && String(ticket.person) === id);
+  const fromTickets = ticketCounts ? slaIdsOf(ticket.slas) : (previous?.slaIds ?? []);
+  const slaIds = [...new Set([...recordSlas, ...fromTickets])].slice(0, 50);
+  return BankProfile.parse(type === "org" ? { orgFields: fields, personFields: {}, slaIds } : { orgFields: {}, personFields: fields, slaIds });
+}
+
+export interface RefreshResult {
+  owner: string;
+  /** False when no plan rule reads this kind of bank, so Deskpro was not asked. */
+  read: boolean;
+  changed: boolean;
+}
+
+/** Reads the bank's facts from Deskpro and stores them when they changed; the plan follows from the rules. */
+export async function refreshBankProfile(
+  ledger: LedgerContext,
+  tenantId: string,
+  owner: string,
+  client: DeskproClient,
+  ticket: DeskproTicket | null = null,
+): Promise<RefreshResult> {
+  const { config } = await service.loadConfig(ledger.db, tenantId);
+  const want = wanted(config, owner.startsWith("org:") ? "org" : "person");
+  if (!want.fields && !want.slas) return { owner, read: false, changed: false };
+  const row = await repo.findWallet(ledger.db, tenantId, owner);
+  const previous = row?.profile ? (BankProfile.safeParse(row.profile).data ?? null) : null;
+  const profile = await readBankProfile(client, owner, previous, ticket);
+  if (sameProfile(previous, profile)) return { owner, read: true, changed: false };
+  // A bank that doesn't exist yet is only opened when a rule gives it a plan: reading every
+  // customer's facts must not open a bank for each of them.
+  if (row === null && !["org_field", "sla", "person_field"].includes(resolvePlan(config, null, profile).source)) return { owner, read: true, changed: false };
+  await service.setBankProfile(ledger, tenantId, owner, profile);
+  return { owner, read: true, changed: true };
+}
