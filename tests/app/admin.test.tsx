@@ -128,6 +128,84 @@ describe("the helpdesk connection for portal tiers", () => {
   });
 });
 
+describe("alert messages and webhooks on the settings page", () => {
+  const settings = {
+    lowMessage: "Hello {name}, {balance} left. {link}",
+    depletedMessage: "Hello {name}, none left. {link}",
+    expiringMessage: "Hello {name}, {credits} expire on {date}. {link}",
+    agentNote: "Credits {event}: {balance}",
+    messageCustomers: true,
+    webhooks: [{ id: "ops", url: "https://ops.example.com/hooks", secretSet: true }],
+  };
+
+  it("saves wording without resending a kept secret, tests a saved endpoint and shows the delivery log", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("GET", /^\/v1\/integrations\/deskpro$/, { body: { url: null, apiKeySet: false, apiKeyId: null, webhookSecretSet: false, updatedAt: null } });
+    proxy.on("GET", /^\/v1\/alerts\/settings$/, { body: settings });
+    proxy.on("PUT", /^\/v1\/alerts\/settings$/, (req: Forwarded) => ({ body: { ...settings, ...(req.body as object), webhooks: settings.webhooks } }));
+    proxy.on("POST", /^\/v1\/alerts\/webhooks\/ops\/test$/, { body: { delivered: false, status: 500, detail: "The endpoint answered 500." } });
+    proxy.on("GET", /^\/v1\/outbox$/, (req: Forwarded) => ({
+      body: {
+        items:
+          req.url.searchParams.get("kind") === "alert"
+            ? [
+                { id: "obx_1", kind: "alert.webhook", state: "pending", attempts: 2, lastError: "the endpoint answered 503", nextAttemptAt: "2026-11-25T10:00:00.000Z", createdAt: "2026-11-25T09:00:00.000Z", doneAt: null, summary: "balance.low · org:42 · to ops" },
+                { id: "obx_2", kind: "alert.deskpro", state: "done", attempts: 1, lastError: null, nextAttemptAt: null, createdAt: "2026-11-25T09:00:00.000Z", doneAt: "2026-11-25T09:00:01.000Z", summary: "balance.low · org:42 · ticket 1042" },
+              ]
+            : [],
+      },
+    }));
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+
+    const log = await screen.findByTestId("alert-deliveries");
+    expect(log).toHaveTextContent("Webhook: balance.low · org:42 · to ops");
+    expect(log).toHaveTextContent("retrying (2)");
+    expect(log).toHaveTextContent("Helpdesk: balance.low · org:42 · ticket 1042");
+
+    expect(screen.getByRole("button", { name: "Save alert settings" })).toBeDisabled();
+    fireEvent.change(screen.getByLabelText(/when credits run low/), { target: { value: "Hi {name}: only {balance} credits left. {link}" } });
+    // Unsaved changes: the test goes to the saved endpoint, so it waits for Save.
+    expect(screen.getByRole("button", { name: "Send test event" })).toBeDisabled();
+    fireEvent.click(screen.getByRole("button", { name: "Save alert settings" }));
+    expect(await screen.findByText(/Alert settings saved/)).toBeTruthy();
+    const [put] = proxy.requests("PUT", /^\/v1\/alerts\/settings$/);
+    expect(put?.proxy).toBe("admin");
+    expect(put?.body).toMatchObject({ lowMessage: "Hi {name}: only {balance} credits left. {link}", webhooks: [{ id: "ops", url: "https://ops.example.com/hooks" }] });
+    expect((put?.body as { webhooks: object[] }).webhooks[0]).not.toHaveProperty("secret");
+
+    fireEvent.click(screen.getByRole("button", { name: "Send test event" }));
+    expect(await screen.findByText("The endpoint answered 500.")).toBeTruthy();
+    expect(proxy.requests("POST", /\/webhooks\/ops\/test$/)).toHaveLength(1);
+  });
+
+  it("makes a new endpoint carry a signing secret, and refuses one without", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("GET", /^\/v1\/alerts\/settings$/, { body: { ...settings, webhooks: [] } });
+    proxy.on("GET", /^\/v1\/outbox$/, { body: { items: [] } });
+    proxy.on("PUT", /^\/v1\/alerts\/settings$/, (req: Forwarded) => ({
+      body: { ...settings, webhooks: (req.body as { webhooks: Array<{ id: string; url: string }> }).webhooks.map((w) => ({ id: w.id, url: w.url, secretSet: true })) },
+    }));
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Add webhook endpoint" }));
+    fireEvent.change(screen.getByLabelText("Endpoint name"), { target: { value: "billing" } });
+    fireEvent.change(screen.getByLabelText("Endpoint URL"), { target: { value: "https://billing.example.com/in" } });
+    const secret = (screen.getByLabelText(/Signing secret/) as HTMLInputElement).value;
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
+    fireEvent.change(screen.getByLabelText(/Signing secret/), { target: { value: "" } });
+    expect(await screen.findByText(/Give this endpoint a signing secret/)).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Save alert settings" })).toBeDisabled();
+    fireEvent.click(screen.getByRole("button", { name: "Generate secret" }));
+    fireEvent.click(screen.getByRole("button", { name: "Save alert settings" }));
+    expect(await screen.findByText(/Alert settings saved/)).toBeTruthy();
+    const [put] = proxy.requests("PUT", /^\/v1\/alerts\/settings$/);
+    expect((put?.body as { webhooks: Array<{ secret: string }> }).webhooks[0]?.secret).toMatch(/^whsec_/);
+    // Saved: the secret is not shown again.
+    expect((screen.getByLabelText(/Signing secret/) as HTMLInputElement).value).toBe("");
+  });
+});
+
 describe("ledger URL check", () => {
   it.each([
     ["https://credits.example.com", null],

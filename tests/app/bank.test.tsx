@@ -111,6 +111,38 @@ describe("organisation sidebar", () => {
     expect(req?.rawHeaders["Idempotency-Key"]).toMatch(/^app-/);
   });
 
+  it("shows which alert levels apply and sets the bank's own", async () => {
+    proxy.on("PUT", /\/alert-levels$/, (req: Forwarded) => ({
+      body: wallet({ owner: "org:42", lowBalance: { threshold: 300, state: "ok", levels: (req.body as { levels: never[] }).levels, levelsFrom: "bank" } }),
+    }));
+    const helpdeskLevels = [{ type: "credits" as const, value: 100 }, { type: "credits" as const, value: 0 }];
+    proxy.on("GET", /^\/v1\/wallets\/[^/]+$/, { body: wallet({ owner: "org:42", lowBalance: { threshold: 100, state: "ok", levels: helpdeskLevels, levelsFrom: "helpdesk" } }) });
+    await renderApp(organisationContext());
+    expect(await screen.findByTestId("alert-levels")).toHaveTextContent("Alerts at 100 credits and when empty (the helpdesk's levels)");
+    fireEvent.click(screen.getByRole("button", { name: "Set this bank's levels" }));
+    fireEvent.change(screen.getByLabelText("Level 1: credits"), { target: { value: "300" } });
+    fireEvent.change(screen.getByLabelText("Level 2: credits"), { target: { value: "-5" } });
+    expect(screen.getByRole("button", { name: "Save levels" })).toBeDisabled();
+    fireEvent.click(screen.getByRole("button", { name: "Remove level 2" }));
+    fireEvent.click(screen.getByRole("button", { name: "Save levels" }));
+    expect(await screen.findByText(/Setting levels sends no alert/)).toBeTruthy();
+    const [put] = proxy.requests("PUT", /\/alert-levels$/);
+    expect(put?.url.pathname).toBe("/v1/wallets/org%3A42/alert-levels");
+    expect(put?.body).toEqual({ levels: [{ type: "credits", value: 300 }] });
+  });
+
+  it("asks the ledger to read the bank's Deskpro facts when plan rules exist, and shows the plan they give", async () => {
+    const withRules = { ...config, config: { ...config.config, planRules: [{ type: "org_field", fieldId: "membership", value: "Gold", plan: "gold" }] } };
+    proxy.on("GET", /^\/v1\/config$/, { body: withRules });
+    proxy.on("POST", /\/profile\/refresh$/, {
+      body: { read: true, changed: true, wallet: wallet({ owner: "org:42", plan: config.config.plans[0] as never, planSource: "org_field", planRule: 'organisation field membership is "Gold"' }) },
+    });
+    await renderApp(organisationContext());
+    expect(await screen.findByText(/organisation field membership is "Gold"/)).toBeTruthy();
+    const refreshes = proxy.requests("POST", /\/profile\/refresh$/);
+    expect(refreshes.map((r) => r.url.pathname)).toEqual(["/v1/wallets/org%3A42/profile/refresh"]);
+  });
+
   it("explains an empty bank", async () => {
     proxy.reset();
     bankLedger("org:42", { balance: 0, plan: null, planSource: "none", grants: [], lowBalance: { threshold: null, state: "ok", levels: [], levelsFrom: "helpdesk" } });

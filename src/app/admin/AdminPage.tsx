@@ -7,6 +7,7 @@ import { ErrorNotice, FieldError, Notice, Section, Select, usePalette } from "..
 import { useDeskpro } from "../deskpro/DeskproProvider.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
+import { AlertSettingsForm } from "./AlertSettingsForm.js";
 import { DeskproConnectionForm } from "./DeskproConnectionForm.js";
 import { draftFromConfig, summarise, toConfig, type ConfigDraft, type FieldErrors, type PlanRuleDraft } from "./draft.js";
 
@@ -136,6 +137,7 @@ export default function AdminPage() {
           </Stack>
         </Section>
       )}
+      {connection.state === "ok" && <AlertSettingsForm api={api} />}
     </main>
   );
 }
@@ -303,6 +305,9 @@ function ConfigEditor({ draft, errors, onChange }: { draft: ConfigDraft; errors:
           </Row>
         ))}
         <Button intent="secondary" size="small" text="Add alert level" onClick={() => update("alerts", [...draft.alerts, { type: "credits", value: "" }])} />
+        <div style={{ marginTop: 8 }}>
+          <Field label="Warn this many days before credits expire (0: never)" inputMode="numeric" value={draft.expiringDays} onChange={(v) => update("expiringDays", v)} error={e("alerts.expiringDays")} />
+        </div>
       </Section>
     </>
   );

@@ -32,6 +32,8 @@ export interface ConfigDraft {
   packs: PackDraft[];
   time: { credits: string; perMinutes: string; incrementMinutes: string; minimumMinutes: string };
   alerts: AlertDraft[];
+  /** Days before expiry that credits.expiring is sent; "0" turns it off. */
+  expiringDays: string;
 }
 
 const text = (n: number | null | undefined) => (n === null || n === undefined ? "" : String(n));
@@ -58,6 +60,7 @@ export function draftFromConfig(config: LedgerConfig): ConfigDraft {
     packs: config.packs.map((p) => ({ id: p.id, label: p.label, credits: text(p.credits), price: text(p.price), currency: p.currency })),
     time: { credits: text(config.time.credits), perMinutes: text(config.time.perMinutes), incrementMinutes: text(config.time.incrementMinutes), minimumMinutes: text(config.time.minimumMinutes) },
     alerts: config.alerts.levels.map((l) => ({ type: l.type, value: text(l.value) })),
+    expiringDays: text(config.alerts.expiringDays),
   };
 }
 
@@ -114,7 +117,10 @@ export function toConfig(draft: ConfigDraft): { config: LedgerConfigInput; error
       incrementMinutes: whole(draft.time.incrementMinutes, "time.incrementMinutes") ?? 0,
       minimumMinutes: whole(draft.time.minimumMinutes, "time.minimumMinutes") ?? 0,
     },
-    alerts: { levels: draft.alerts.map((a, i) => ({ type: a.type, value: whole(a.value, `alerts.levels.${i}.value`) ?? 0 })) },
+    alerts: {
+      levels: draft.alerts.map((a, i) => ({ type: a.type, value: whole(a.value, `alerts.levels.${i}.value`) ?? 0 })),
+      expiringDays: whole(draft.expiringDays, "alerts.expiringDays") ?? 0,
+    },
   };
   const parsed = LedgerConfig.safeParse(config);
   if (!parsed.success) {

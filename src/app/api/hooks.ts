@@ -1,4 +1,4 @@
-import { QueryClient, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { QueryClient, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useRef } from "react";
 import type { QuoteRequest } from "../../contract/index.js";
 import { isRetryable } from "./errors.js";
@@ -40,6 +40,35 @@ export const keys = {
 export function useWallet(owner: string) {
   const api = useLedgerApi();
   return useQuery({ queryKey: keys.wallet(owner), queryFn: () => api.wallet(owner) });
+}
+
+/**
+ * Asks the ledger to read these banks' facts from Deskpro (custom fields, SLAs) so the plan rules
+ * see what changed there, once per bank every ten minutes while the app is open. Only when plan
+ * rules exist; a failure leaves the bank on the plan it has (the portal flow refreshes too).
+ */
+export function useFactsRefresh(owners: string[]) {
+  const api = useLedgerApi();
+  const queryClient = useQueryClient();
+  const config = useConfig();
+  const hasRules = (config.data?.config.planRules.length ?? 0) > 0;
+  useQueries({
+    queries: owners.map((owner) => ({
+      queryKey: ["facts-refresh", owner] as const,
+      queryFn: async () => {
+        const result = await api.refreshProfile(owner);
+        if (result.changed) {
+          queryClient.setQueryData(keys.wallet(owner), result.wallet);
+          await queryClient.invalidateQueries({ predicate: (q) => q.queryKey[0] === "payer" || q.queryKey[0] === "statement" || q.queryKey[0] === "history" });
+        }
+        return result;
+      },
+      enabled: hasRules,
+      staleTime: 10 * 60_000,
+      retry: false,
+      refetchOnWindowFocus: false,
+    })),
+  });
 }
 
 export function useConfig() {

@@ -17,6 +17,12 @@ import {
   CustomerLink,
   DeskproConnection,
   type DeskproConnectionRequest,
+  BankProfileRefresh,
+  AlertSettings,
+  type AlertSettingsInput,
+  AlertWebhookTest,
+  OutboxPage,
+  type AlertLevelsRequest,
 } from "../../contract/index.js";
 import { ledgerRequest, type LedgerEndpoint } from "./transport.js";
 
@@ -83,6 +89,33 @@ export class LedgerApi {
   /** A signed link to the bank's customer page (balance, usage, buy credits); not a money write. */
   customerLink(ownerId: string): Promise<CustomerLink> {
     return ledgerRequest(this.endpoint, { method: "POST", path: `/v1/wallets/${owner(ownerId)}/customer-links`, body: {}, schema: CustomerLink, what: "buy link" });
+  }
+
+  /** Asks the ledger to read the bank's facts (custom fields, SLAs) from Deskpro for the plan rules. */
+  refreshProfile(ownerId: string): Promise<BankProfileRefresh> {
+    return ledgerRequest(this.endpoint, { method: "POST", path: `/v1/wallets/${owner(ownerId)}/profile/refresh`, body: {}, schema: BankProfileRefresh, what: "bank facts" });
+  }
+
+  /** This bank's own low-balance levels (null: back to the plan's or the helpdesk's). */
+  setAlertLevels(ownerId: string, request: AlertLevelsRequest): Promise<WalletView> {
+    return ledgerRequest(this.endpoint, { method: "PUT", path: `/v1/wallets/${owner(ownerId)}/alert-levels`, body: request, schema: WalletView, what: "wallet" });
+  }
+
+  alertSettings(): Promise<AlertSettings> {
+    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/alerts/settings", schema: AlertSettings, what: "alert settings" });
+  }
+
+  saveAlertSettings(request: AlertSettingsInput): Promise<AlertSettings> {
+    return ledgerRequest(this.endpoint, { method: "PUT", path: "/v1/alerts/settings", body: request, schema: AlertSettings, what: "alert settings" });
+  }
+
+  testAlertWebhook(id: string): Promise<AlertWebhookTest> {
+    return ledgerRequest(this.endpoint, { method: "POST", path: `/v1/alerts/webhooks/${encodeURIComponent(id)}/test`, body: {}, schema: AlertWebhookTest, what: "webhook test" });
+  }
+
+  /** The newest alert deliveries (messages, notes, webhooks) and how each went. */
+  alertDeliveries(): Promise<OutboxPage> {
+    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/outbox", query: { kind: "alert", limit: 20 }, schema: OutboxPage, what: "alert deliveries" });
   }
 
   /** The portal flow's link to this helpdesk: its address and whether the key and secret are set. */

@@ -1,8 +1,9 @@
-import { useWallet } from "../api/hooks.js";
+import { useFactsRefresh, useWallet } from "../api/hooks.js";
 import { ErrorNotice, Loading, Section } from "../components/common.js";
 import { SendBuyLink } from "../components/SendBuyLink.js";
 import { useSidebarChrome, WalletSummary } from "../components/WalletSummary.js";
 import { AdjustCredits } from "./AdjustCredits.js";
+import { AlertLevels } from "./AlertLevels.js";
 import { AssignPlan } from "./AssignPlan.js";
 import { BurnDown } from "./BurnDown.js";
 import { Grants } from "./Grants.js";
@@ -11,6 +12,7 @@ import { Statement } from "./Statement.js";
 /** A person's or an organisation's own bank. */
 export function BankSidebar({ owner, name, agent }: { owner: string; name: string; agent: string | null }) {
   const wallet = useWallet(owner);
+  useFactsRefresh([owner]);
   useSidebarChrome(wallet.data);
   if (wallet.isPending) return <Loading label="Loading the bank…" />;
   if (wallet.error) return <ErrorNotice error={wallet.error} onRetry={() => void wallet.refetch()} />;
@@ -31,6 +33,9 @@ export function BankSidebar({ owner, name, agent }: { owner: string; name: strin
       </Section>
       <Section title="Membership plan">
         <AssignPlan wallet={wallet.data} agent={agent} />
+      </Section>
+      <Section title="Low-balance alerts">
+        <AlertLevels wallet={wallet.data} />
       </Section>
       <Section title="Statement">
         <Statement owner={owner} />

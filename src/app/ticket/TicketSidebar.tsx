@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import type { PayerReason } from "../../contract/index.js";
-import { keys, useLedgerApi } from "../api/hooks.js";
+import { keys, useFactsRefresh, useLedgerApi } from "../api/hooks.js";
 import { ErrorNotice, Loading, Section } from "../components/common.js";
 import { SendBuyLink } from "../components/SendBuyLink.js";
 import { useSidebarChrome, WalletSummary } from "../components/WalletSummary.js";
@@ -33,6 +33,7 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
     queryFn: () => api.payer(target.ticketId, target.personId, target.orgId),
   });
   const charges = useQuery({ queryKey: keys.ticketEntries(target.ticketId), queryFn: () => api.ticketEntries(target.ticketId) });
+  useFactsRefresh([`person:${target.personId}`, ...(target.orgId ? [`org:${target.orgId}`] : [])]);
   useSidebarChrome(payer.data?.wallet);
 
   if (payer.isPending) return <Loading label="Loading the paying bank…" />;
