@@ -1,6 +1,7 @@
 import { serve, type ServerType } from "@hono/node-server";
 import { createLedgerApp, jsonLogger, type Logger } from "./http/app.js";
 import { startOutboxWorker } from "./outbox.js";
+import { startScheduler } from "./scheduler.js";
 import { openDatabase, type Database } from "./storage/db.js";
 import { migrate } from "./storage/migrations.js";
 import type { Clock } from "./service.js";
@@ -18,6 +19,8 @@ export interface LedgerServerOptions {
   clock?: Clock;
   /** The public address customers and Stripe reach the ledger at (LEDGER_PUBLIC_URL). */
   publicUrl?: string;
+  /** Run the hourly allocation and expiring-credits sweep in this process (LEDGER_SCHEDULER, on unless "off"). */
+  scheduler?: boolean;
 }
 
 export interface LedgerServer {
@@ -36,6 +39,7 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
     poolSize: env.LEDGER_POOL_SIZE ? Number(env.LEDGER_POOL_SIZE) : undefined,
     trustProxy: env.LEDGER_TRUST_PROXY === "true",
     publicUrl: env.LEDGER_PUBLIC_URL || undefined,
+    scheduler: env.LEDGER_SCHEDULER !== "off",
   };
 }
 
@@ -53,6 +57,13 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
     { db, clock: options.clock ?? (() => new Date()) },
     { onError: (error) => log({ time: new Date().toISOString(), level: "warn", msg: "outbox drain failed", error: (error as Error)?.name }) },
   );
+  const scheduler =
+    options.scheduler === false
+      ? null
+      : startScheduler(
+          { db, clock: options.clock ?? (() => new Date()) },
+          { onError: (error, tenantId) => log({ time: new Date().toISOString(), level: "warn", msg: "scheduled allocation failed", tenantId, error: (error as Error)?.name }) },
+        );
   const app = createLedgerApp({ db, log, clock: options.clock, trustProxy: options.trustProxy, publicUrl: options.publicUrl, outbox: { onQueued: () => outboxWorker.poke() } });
   const host = options.host ?? "127.0.0.1";
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
@@ -67,6 +78,7 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
       (closing ??= (async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await outboxWorker.stop();
+        await scheduler?.stop();
         await db.close();
       })()),
   };

@@ -200,6 +200,12 @@ export async function walletsForAllocation(sql: Sql, tenantId: string, after: st
   return rows.map(toWallet);
 }
 
+/** Every tenant's id, for the in-process hourly sweep. */
+export async function listTenantIds(sql: Sql): Promise<string[]> {
+  const rows = await sql.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
+  return rows.map((r) => r.id);
+}
+
 export async function setAlertLevels(sql: Sql, tenantId: string, owner: string, levels: unknown, now: Date): Promise<void> {
   await sql.query("UPDATE wallets SET alert_levels = $3::jsonb, updated_at = $4 WHERE tenant_id = $1 AND owner = $2", [tenantId, owner, levels === null ? null : JSON.stringify(levels), now]);
 }

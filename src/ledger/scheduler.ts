@@ -1,0 +1,50 @@
+/**
+ * The hourly sweep a long-running ledger does for itself: every tenant's banks get their plan's
+ * allocation for the current period and credits about to expire are announced — what
+ * `POST /v1/cron/allocate` does for one tenant, for deployments without a process of their own.
+ * Safe beside the cron endpoint and other processes: allocation is once per bank and period under
+ * the bank's row lock, and each expiry notice is deduplicated by its grant.
+ */
+import { allocateAll, type LedgerContext } from "./service.js";
+import * as repo from "./storage/repo.js";
+
+export interface SchedulerOptions {
+  intervalMs?: number;
+  /** The first sweep runs this long after start, so a starting process serves requests first. */
+  firstRunMs?: number;
+  onError?: (error: unknown, tenantId: string) => void;
+}
+
+export function startScheduler(ledger: LedgerContext, options: SchedulerOptions = {}): { stop(): Promise<void> } {
+  const intervalMs = options.intervalMs ?? 3_600_000;
+  let stopped = false;
+  let running: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | null = null;
+  const sweep = async () => {
+    for (const tenantId of await repo.listTenantIds(ledger.db)) {
+      if (stopped) return;
+      // One tenant's failure (a bad row, a timeout) doesn't hold up the others.
+      await allocateAll(ledger, tenantId).catch((error: unknown) => options.onError?.(error, tenantId));
+    }
+  };
+  const schedule = (ms: number) => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = sweep()
+        .catch((error: unknown) => options.onError?.(error, "*"))
+        .finally(() => {
+          running = null;
+          schedule(intervalMs);
+        });
+    }, ms);
+    timer.unref?.();
+  };
+  schedule(options.firstRunMs ?? 60_000);
+  return {
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The long-running ledger's own hourly sweep: every tenant's banks are allocated for the new
+ * period without anyone touching them, and one tenant's failure doesn't stop the others.
+ */
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_CONFIG, LedgerConfig } from "../../src/contract/index.js";
+import { startScheduler } from "../../src/ledger/scheduler.js";
+import * as service from "../../src/ledger/service.js";
+import type { Database } from "../../src/ledger/storage/db.js";
+import * as repo from "../../src/ledger/storage/repo.js";
+import { createTenant } from "../../src/ledger/tenants.js";
+import { openTestDatabase, TestClock } from "../helpers/ledger.js";
+
+const CONFIG = LedgerConfig.parse({ tiers: DEFAULT_CONFIG.tiers, plans: [{ key: "monthly", name: "Monthly", creditsPerPeriod: 100 }] });
+const key = () => ({ key: randomUUID(), requestHash: randomUUID() });
+
+describe("the in-process scheduler (PGlite)", () => {
+  let db: Database;
+  beforeAll(async () => {
+    db = await openTestDatabase("pglite");
+  });
+  afterAll(() => db.close());
+
+  it("allocates every tenant's banks for the new period without a touch", async () => {
+    const clock = new TestClock(new Date("2026-01-15T00:00:00.000Z"));
+    const ctx = { db, clock: clock.now };
+    const tenants = [];
+    for (let i = 0; i < 2; i++) {
+      const { tenantId } = await createTenant(db, { name: `sweep-${randomUUID()}` });
+      await service.putConfig(ctx, tenantId, CONFIG, null);
+      await service.assignPlan(ctx, tenantId, "org:1", { plan: "monthly" }, key());
+      await service.getWallet(ctx, tenantId, "org:1"); // January
+      tenants.push(tenantId);
+    }
+    clock.set("2026-02-01T00:05:00.000Z");
+    const errors: unknown[] = [];
+    const scheduler = startScheduler(ctx, { firstRunMs: 0, intervalMs: 60_000, onError: (e) => errors.push(e) });
+    try {
+      await expect
+        .poll(async () => Promise.all(tenants.map(async (t) => (await repo.findWallet(db, t, "org:1"))?.allocatedFrom?.toISOString())), { timeout: 10_000 })
+        .toEqual(tenants.map(() => "2026-02-01T00:00:00.000Z"));
+    } finally {
+      await scheduler.stop();
+    }
+    expect(errors).toEqual([]);
+    for (const t of tenants) {
+      const page = await service.getStatement(ctx, t, "org:1", 10, undefined);
+      // January's unused 100 expired and February's 100 arrived: once each.
+      expect(page.entries.map((e) => `${e.kind} ${e.amount}`).reverse()).toEqual(["grant 100", "expiry -100", "grant 100"]);
+    }
+  });
+});
