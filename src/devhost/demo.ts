@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { LedgerConfigInput } from "../contract/index.js";
+import { REGISTRATION_FIELD_ID } from "./store.js";
 
 export const DEMO_CONFIG: LedgerConfigInput = {
   tiers: [
@@ -17,7 +18,10 @@ export const DEMO_CONFIG: LedgerConfigInput = {
     { key: "standard", name: "Standard support", creditsPerPeriod: 0, tiers: ["standard"] },
     { key: "business", name: "Business", creditsPerPeriod: 1000, period: "month", rollover: { type: "percent", max: 50 } },
     { key: "enterprise", name: "Enterprise", creditsPerPeriod: 3000, period: "month", rollover: { type: "credits", max: 1000 }, overdraftLimit: 500 },
+    { key: "priority", name: "Priority support", creditsPerPeriod: 300, period: "month", tiers: ["standard", "4-hour"] },
   ],
+  // People who chose "Priority support with credits" when registering get their own plan.
+  planRules: [{ type: "person_field", fieldId: String(REGISTRATION_FIELD_ID), value: "Priority support with credits", plan: "priority" }],
   defaultPlan: null,
   packs: [
     { id: "pack-500", label: "500 credits", credits: 500, price: 25_000, currency: "usd" },

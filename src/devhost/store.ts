@@ -16,10 +16,12 @@ export const HelpdeskPerson = z.object({
   primary_email: z.string(),
   organization: z.int().nullable(),
   is_agent: z.boolean().default(false),
+  /** Custom fields as Deskpro's API gives them: keyed by field id, with aliases and the value. */
+  fields: z.record(z.string(), z.unknown()).default({}),
 });
 export type HelpdeskPerson = z.infer<typeof HelpdeskPerson>;
 
-export const HelpdeskOrganization = z.object({ id: z.int(), name: z.string() });
+export const HelpdeskOrganization = z.object({ id: z.int(), name: z.string(), fields: z.record(z.string(), z.unknown()).default({}) });
 export type HelpdeskOrganization = z.infer<typeof HelpdeskOrganization>;
 
 export const HelpdeskMessage = z.object({
@@ -89,6 +91,9 @@ export const TIER_FIELD = {
   ],
 } as const;
 
+/** The person field the portal's registration form asks ("Standard support" or "Priority support with credits"). */
+export const REGISTRATION_FIELD_ID = 21;
+
 /** The helpdesk a new data folder starts with; the demo seed gives its banks credits and history. */
 export function demoHelpdesk(now: Date): Helpdesk {
   const daysAgo = (d: number) => new Date(now.getTime() - d * 86_400_000).toISOString();
@@ -100,14 +105,23 @@ export function demoHelpdesk(now: Date): Helpdesk {
       { id: 4, title: "Urgent", sort: 4 },
     ],
     organizations: [
-      { id: 42, name: "Analytical Engines Ltd" },
-      { id: 43, name: "Difference & Co" },
+      { id: 42, name: "Analytical Engines Ltd", fields: {} },
+      { id: 43, name: "Difference & Co", fields: {} },
     ],
     people: [
-      { id: 5, first_name: "Grace", last_name: "Hopper", primary_email: "grace@support.example", organization: null, is_agent: true },
-      { id: 77, first_name: "Ada", last_name: "Lovelace", primary_email: "ada@analytical.example", organization: 42, is_agent: false },
-      { id: 78, first_name: "Charles", last_name: "Babbage", primary_email: "charles@difference.example", organization: 43, is_agent: false },
-      { id: 79, first_name: "Mary", last_name: "Somerville", primary_email: "mary@example.org", organization: null, is_agent: false },
+      { id: 5, first_name: "Grace", last_name: "Hopper", primary_email: "grace@support.example", organization: null, is_agent: true, fields: {} },
+      { id: 77, first_name: "Ada", last_name: "Lovelace", primary_email: "ada@analytical.example", organization: 42, is_agent: false, fields: {} },
+      { id: 78, first_name: "Charles", last_name: "Babbage", primary_email: "charles@difference.example", organization: 43, is_agent: false, fields: {} },
+      // Chose "Priority support with credits" when registering on the portal (a person custom field).
+      {
+        id: 79,
+        first_name: "Mary",
+        last_name: "Somerville",
+        primary_email: "mary@example.org",
+        organization: null,
+        is_agent: false,
+        fields: { [String(REGISTRATION_FIELD_ID)]: { aliases: ["support_choice"], value: "Priority support with credits" } },
+      },
     ],
     tickets: [
       { id: 1042, subject: "Printer on fire", status: "awaiting_agent", person: 77, organization: 42, priority: 2, fields: {}, date_created: daysAgo(0) },

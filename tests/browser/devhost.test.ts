@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, FrameLocator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TicketEntries, Wallet } from "../../src/contract/index.js";
+import { AlertSettings, TicketEntries, Wallet } from "../../src/contract/index.js";
 import { startDevHost, type DevHost } from "../../src/devhost/devhost.js";
 import { ARTIFACTS, chromiumMissing, launchChromium } from "./chromium.js";
 
@@ -108,6 +108,19 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     await page.screenshot({ path: join(ARTIFACTS, "organisation-sidebar.png"), fullPage: true });
   });
 
+  it("puts a person on the plan their registration choice gives, read from the helpdesk when their sidebar opens", async () => {
+    await open("Mary Somerville");
+    await expect.poll(() => app().locator("body").textContent(), { timeout: 15_000 }).toContain("Priority support");
+    await expect.poll(() => app().locator("body").textContent()).toContain(`person field 21 is "Priority support with credits"`);
+    const wallet = await ledger("/v1/wallets/person:79", Wallet);
+    expect(wallet.plan?.key).toBe("priority");
+    expect(wallet.planSource).toBe("person_field");
+    // The 100 welcome credits and this month's 300 from the plan.
+    await expect.poll(() => app().getByTestId("balance").first().textContent()).toBe(wallet.balance.toLocaleString("en-US"));
+    expect(wallet.balance).toBe(400);
+    await page.screenshot({ path: join(ARTIFACTS, "plan-from-registration.png"), fullPage: true });
+  });
+
   it("takes a paid tier from the portal form: the trigger charges the fee, sets the priority and leaves a note", async () => {
     await page.getByRole("button", { name: "Portal: new ticket", exact: true }).click();
     await page.getByLabel("You are").selectOption({ label: "Ada Lovelace" });
@@ -184,6 +197,29 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
 
     await open("Ticket #1042");
     await expect.poll(() => app().getByRole("combobox", { name: "Response tier" }).textContent()).toContain("1-hour response — 300 credits");
+  });
+
+  it("edits the alert wording on the admin page and keeps a webhook's secret out of the page once saved", async () => {
+    await open("Admin: app settings");
+    await page.getByLabel("Ledger API key").fill(host.apiKey);
+    await app().getByRole("button", { name: "Verify connection" }).click();
+    const low = app().getByLabel(/when credits run low/);
+    await low.waitFor();
+    await low.fill("Hi {name}, {balance} credits left. Top up: {link}");
+    await app().getByRole("button", { name: "Add webhook endpoint" }).click();
+    await app().getByLabel("Endpoint name").fill("ops");
+    await app().getByLabel("Endpoint URL").fill("https://ops.example.com/hooks/credits");
+    const secret = await app().getByLabel(/Signing secret/).inputValue();
+    expect(secret).toMatch(/^whsec_/);
+    await app().getByRole("button", { name: "Save alert settings" }).click();
+    await app().getByText(/Alert settings saved/).waitFor();
+    const saved = await ledger("/v1/alerts/settings", AlertSettings);
+    expect(saved.lowMessage).toBe("Hi {name}, {balance} credits left. Top up: {link}");
+    expect(saved.webhooks).toEqual([{ id: "ops", url: "https://ops.example.com/hooks/credits", secretSet: true }]);
+    expect(await app().getByLabel(/Signing secret/).inputValue()).toBe("");
+    expect(await app().locator("body").textContent()).not.toContain(secret.slice(6));
+    await app().getByRole("heading", { name: "Alert messages and webhooks" }).or(app().getByText("Alert messages and webhooks")).first().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, "alert-settings.png"), fullPage: true });
   });
 
   it("keeps the timer in user state across a reload of the sidebar and a restart of the host", async () => {

@@ -25,7 +25,7 @@ describe("the in-process scheduler (PGlite)", () => {
   it("allocates every tenant's banks for the new period without a touch", async () => {
     const clock = new TestClock(new Date("2026-01-15T00:00:00.000Z"));
     const ctx = { db, clock: clock.now };
-    const tenants = [];
+    const tenants: string[] = [];
     for (let i = 0; i < 2; i++) {
       const { tenantId } = await createTenant(db, { name: `sweep-${randomUUID()}` });
       await service.putConfig(ctx, tenantId, CONFIG, null);

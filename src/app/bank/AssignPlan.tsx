@@ -40,7 +40,8 @@ export function AssignPlan({ wallet, agent }: { wallet: WalletView; agent: strin
           setDone(null);
         }}
         options={[
-          { value: DEFAULT, label: `Helpdesk default (${defaultName})` },
+          // Not set by hand: the plan rules decide, then the helpdesk's default plan.
+          { value: DEFAULT, label: wallet.planSource === "wallet" ? `By the plan rules (default: ${defaultName})` : `By the plan rules (now: ${wallet.plan?.name ?? defaultName})` },
           ...plans.map((p) => ({ value: p.key, label: p.creditsPerPeriod > 0 ? `${p.name} — ${formatCredits(p.creditsPerPeriod)} a ${periodWord(p.period)}` : p.name })),
         ]}
       />
