@@ -7,8 +7,9 @@
  */
 import { Webhook } from "standardwebhooks";
 import { z } from "zod";
-import { AlertSettingsInput, type AlertSettings, type LedgerConfig, type Plan } from "../contract/index.js";
+import { AlertSettingsInput, BankProfile, type AlertSettings, type LedgerConfig, type Plan } from "../contract/index.js";
 import { alertLevelsFor, alertTransitions, parseAlertLevels, thresholdsInCredits, type AlertEventType } from "./domain/alerts.js";
+import { creditsLostAtExpiry, resolvePlan } from "./domain/plans.js";
 import { newId } from "./ids.js";
 import { DeskproNotConnected } from "./integrations/deskpro/connection.js";
 import { OPEN_STATUSES } from "./integrations/deskpro/schemas.js";
@@ -112,6 +113,10 @@ export async function queueExpiringNotices(sql: Database, tenantId: string, conf
     if (page.length === 0) return queued;
     for (const grant of page) {
       const wallet = await repo.findWallet(sql, tenantId, grant.owner);
+      const plan = resolvePlan(config, wallet?.planKey ?? null, BankProfile.safeParse(wallet?.profile).data ?? null).plan;
+      // Credits that will roll over aren't lost: only the rest is announced, and nothing if none.
+      const lost = creditsLostAtExpiry(grant, plan);
+      if (lost === 0) continue;
       const payload: AlertPayload = {
         owner: grant.owner,
         type: "credits.expiring",
@@ -120,7 +125,7 @@ export async function queueExpiringNotices(sql: Database, tenantId: string, conf
         ticketId: null,
         at: now.toISOString(),
         grantId: grant.id,
-        credits: grant.remaining,
+        credits: lost,
         expiresAt: grant.expiresAt.toISOString(),
       };
       const key = `alert:${grant.owner}:credits.expiring:${grant.id}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LedgerConfig, Plan } from "../../src/contract/index.js";
-import { allocationDue, allocationExpiry, nextPeriodStart, periodStart, resolvePlan, rolloverCap } from "../../src/ledger/domain/plans.js";
+import { allocationDue, allocationExpiry, creditsLostAtExpiry, nextPeriodStart, periodStart, resolvePlan, rolloverCap } from "../../src/ledger/domain/plans.js";
 
 const d = (iso: string) => new Date(iso);
 
@@ -74,5 +74,20 @@ describe("which plan a bank is on", () => {
   it("refuses rules naming a plan that does not exist", () => {
     const bad = LedgerConfig.safeParse({ planRules: [{ type: "sla", slaId: "1", plan: "nope" }] });
     expect(bad.success).toBe(false);
+  });
+});
+
+describe("credits lost at expiry (what credits.expiring announces)", () => {
+  const plan = (over: object) => Plan.parse({ key: "p", name: "P", creditsPerPeriod: 100, rollover: { type: "credits", max: 50 }, ...over });
+  it("leaves out what an allocation rolls over, and announces all of anything else", () => {
+    expect(creditsLostAtExpiry({ source: "allocation", remaining: 80 }, plan({}))).toBe(30);
+    expect(creditsLostAtExpiry({ source: "allocation", remaining: 40 }, plan({}))).toBe(0);
+    expect(creditsLostAtExpiry({ source: "allocation", remaining: 80 }, plan({ rollover: { type: "percent", max: 10 } }))).toBe(70);
+    expect(creditsLostAtExpiry({ source: "allocation", remaining: 80 }, plan({ rollover: { type: "none" } }))).toBe(80);
+    // An allocation with its own lifetime lapses mid-period, before any rollover.
+    expect(creditsLostAtExpiry({ source: "allocation", remaining: 80 }, plan({ grantLifetimeDays: 10 }))).toBe(80);
+    expect(creditsLostAtExpiry({ source: "rollover", remaining: 40 }, plan({}))).toBe(40);
+    expect(creditsLostAtExpiry({ source: "promo", remaining: 40 }, plan({}))).toBe(40);
+    expect(creditsLostAtExpiry({ source: "allocation", remaining: 80 }, null)).toBe(80);
   });
 });

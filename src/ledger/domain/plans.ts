@@ -108,3 +108,13 @@ export function allocationDue(plan: Plan | null, allocatedFrom: Date | null, now
   if (allocatedFrom !== null && allocatedFrom.getTime() >= start.getTime()) return null;
   return start;
 }
+
+/**
+ * How much of a grant is really lost when it expires, for the `credits.expiring` notice: an
+ * allocation that lasts to its period's end carries its unused credits into the next period up
+ * to the plan's rollover cap; anything else loses all it holds.
+ */
+export function creditsLostAtExpiry(grant: { source: string; remaining: number }, plan: Plan | null): number {
+  if (grant.source !== "allocation" || !plan || plan.grantLifetimeDays !== null || plan.creditsPerPeriod <= 0) return grant.remaining;
+  return Math.max(0, grant.remaining - rolloverCap(plan));
+}

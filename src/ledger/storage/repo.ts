@@ -213,20 +213,21 @@ export async function setAlertLevels(sql: Sql, tenantId: string, owner: string, 
 export interface ExpiringGrant {
   id: string;
   owner: string;
+  source: string;
   remaining: number;
   expiresAt: Date;
 }
 
 /** Open grants that still hold credits and expire within (from, to], a page at a time in id order. */
 export async function grantsExpiringBetween(sql: Sql, tenantId: string, from: Date, to: Date, afterId: string, limit: number): Promise<ExpiringGrant[]> {
-  const rows = await sql.query<{ id: string; owner: string; remaining: string | number; expires_at: Date }>(
-    `SELECT id, owner, remaining, expires_at FROM grants
+  const rows = await sql.query<{ id: string; owner: string; source: string; remaining: string | number; expires_at: Date }>(
+    `SELECT id, owner, source, remaining, expires_at FROM grants
      WHERE tenant_id = $1 AND closed_at IS NULL AND remaining > 0 AND expires_at IS NOT NULL
        AND expires_at > $2 AND expires_at <= $3 AND id > $4
      ORDER BY id LIMIT $5`,
     [tenantId, from, to, afterId, limit],
   );
-  return rows.map((r) => ({ id: r.id, owner: r.owner, remaining: Number(r.remaining), expiresAt: r.expires_at }));
+  return rows.map((r) => ({ id: r.id, owner: r.owner, source: r.source, remaining: Number(r.remaining), expiresAt: r.expires_at }));
 }
 
 export async function setAlertFired(sql: Sql, tenantId: string, owner: string, fired: number[]): Promise<void> {
