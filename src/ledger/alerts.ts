@@ -16,7 +16,7 @@ import { OPEN_STATUSES } from "./integrations/deskpro/schemas.js";
 import { deliverDeskproMessage, messageMarker } from "./integrations/deskpro/writes.js";
 import { renderTemplate } from "./message-template.js";
 import type { DeliveryContext, OutboxHandler } from "./outbox.js";
-import { buyLinkFor } from "./portal.js";
+import { buyLinkFor, loadPortalSettings } from "./portal.js";
 import { openSecret, sealSecret } from "./secrets.js";
 import type { Database, Sql } from "./storage/db.js";
 import * as outbox from "./storage/outbox.js";
@@ -185,7 +185,8 @@ const deliverToDeskpro: OutboxHandler = async (raw, context, row) => {
     credits: payload.credits ?? "",
     date: payload.expiresAt ? longDate.format(new Date(payload.expiresAt)) : "",
     name: wantsName ? await customerName(context, payload.owner, ticketId) : "",
-    link: buyLinkFor(context.tenantId, payload.owner, context.now, null) ?? "",
+    // The bank's own page when the ledger has a public address, else the portal settings' buy URL.
+    link: buyLinkFor(context.tenantId, payload.owner, context.now, (await loadPortalSettings(context.ledger.db, context.tenantId)).settings.buyUrl) ?? "",
     ticket: ticketId,
   };
   await deliverDeskproMessage({ ticketId, html: renderTemplate(settings.agentNote, values), note: true, marker: messageMarker(`${context.tenantId}|${row.dedupeKey}|note`) }, context);

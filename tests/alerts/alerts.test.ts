@@ -111,6 +111,8 @@ describe("alerts through the ledger (PGlite)", () => {
     const customer = deskpro.messagesOn(ticket, "reply");
     expect(customer).toHaveLength(1);
     expect(customer[0]!.message).toContain("running low: 90 credits left");
+    // Without a public address for the ledger, {link} is the portal settings' buy URL.
+    expect(customer[0]!.message).toContain('<a href="https://billing.example.test/buy">');
     expect(deskpro.messagesOn(ticket, "note").map((n) => n.message)).toEqual([expect.stringContaining("running low: 90 credits left (alert level 100)")]);
     expect(deskpro.messagesOn(ticket + 500)).toHaveLength(0);
     // Draining again delivers nothing twice.
