@@ -1,17 +1,14 @@
 /** Alert settings (wording, webhook endpoints) and a test send; deliveries are read at GET /v1/outbox?kind=alert. */
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { AlertSettings, AlertSettingsInput, AlertWebhookTest, Problem, Slug } from "../../contract/index.js";
+import { AlertSettings, AlertSettingsInput, AlertWebhookTest, Slug } from "../../contract/index.js";
 import { alertSettingsView, loadAlertSettings, saveAlertSettings, sendAlertWebhook } from "../alerts.js";
 import { ProblemError, problems } from "../errors.js";
 import { newId } from "../ids.js";
 import { SecretsKeyMissing } from "../secrets.js";
 import type { LedgerEnv } from "./app.js";
+import { commonProblems, json, jsonBody, problem } from "./openapi.js";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
-const commonProblems = { 400: problem("Invalid request; `errors` lists the offending fields"), 401: problem("Missing or wrong API key") };
-const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
 
 export function registerAlertRoutes(app: OpenAPIHono<LedgerEnv>, options: { fetch?: typeof fetch } = {}): void {
   const tenant = (c: Context<LedgerEnv>) => c.get("tenantId");

@@ -18,7 +18,6 @@ import {
   PortalSettings,
   PortalSettingsResponse,
   PortalTicket,
-  Problem,
   TicketId,
 } from "../../contract/index.js";
 import { ProblemError, problems } from "../errors.js";
@@ -31,6 +30,7 @@ import { drainOutbox, type OutboxOptions } from "../outbox.js";
 import { getPortalTicket, loadPortalSettings, queuePortalEvent, savePortalSettings } from "../portal.js";
 import * as outboxStore from "../storage/outbox.js";
 import type { LedgerEnv } from "./app.js";
+import { commonProblems, json, jsonBody, problem } from "./openapi.js";
 
 export interface PortalRouteOptions extends OutboxOptions {
   /** Called when work was queued (the Node process drains at once instead of at its next tick). */
@@ -47,10 +47,6 @@ const HOOK_EVENTS: Record<string, PortalEvent> = {
   "sla-failed": "sla.failed",
 };
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
-const commonProblems = { 400: problem("Invalid request; `errors` lists the offending fields"), 401: problem("Missing or wrong API key") };
-const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
 
 async function readText(request: Request, maxBytes: number): Promise<string> {
   if (Number(request.headers.get("content-length") ?? "0") > maxBytes) throw tooLarge(maxBytes);

@@ -10,7 +10,6 @@ import {
   CustomerLink,
   CustomerLinkRequest,
   Owner,
-  Problem,
   PurchasePage,
   Slug,
   StripeConnection,
@@ -24,13 +23,10 @@ import { SecretsKeyMissing } from "../secrets.js";
 import * as service from "../service.js";
 import * as store from "../storage/stripe.js";
 import type { LedgerEnv } from "./app.js";
+import { commonProblems, json, jsonBody, problem } from "./openapi.js";
 import { idempotencyOf } from "./app.js";
 import { customerPage, errorPage } from "./customer-page.js";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
-const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
-const commonProblems = { 400: problem("Invalid request; `errors` lists the offending fields"), 401: problem("Missing or wrong API key") };
-const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
 const MAX_STRIPE_BODY_BYTES = 512 * 1024;
 const TENANT_ID = /^tnt_[0-9a-z]{26}$/;
 

@@ -18,7 +18,6 @@ import {
   GrantRequest,
   LedgerConfig,
   Owner,
-  Problem,
   Quote,
   QuoteRequest,
   ReversalRequest,
@@ -34,16 +33,8 @@ import * as service from "../service.js";
 import type { WriteOutcome } from "../service.js";
 import { ProblemError } from "../errors.js";
 import { idempotencyOf, type LedgerEnv } from "./app.js";
+import { commonProblems, json, jsonBody, problem } from "./openapi.js";
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { "application/json": { schema } },
-});
-const problem = (description: string) => ({ description, content: { "application/problem+json": { schema: Problem } } });
-const commonProblems = {
-  400: problem("Invalid request; `errors` lists the offending fields"),
-  401: problem("Missing or wrong API key"),
-};
 const writeProblems = {
   ...commonProblems,
   409: problem("Conflict: insufficient credits, idempotency key reused, already reversed…"),
@@ -54,7 +45,6 @@ const idempotencyHeader = z.object({
   "idempotency-key": z.string().openapi({ description: "Unique per action; the same on every retry of it", example: "act_7f3a…" }),
 });
 const ownerParams = z.object({ owner: Owner });
-const jsonBody = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { "application/json": { schema } } } });
 
 /** A write's answer. A replay carries the status first sent, so the route's typed status can't be used here. */
 function respond<T>(c: Context<LedgerEnv>, outcome: WriteOutcome<T>): never {
