@@ -30,6 +30,29 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
     }
   });
 
+  it("answers 503 on any route needing integration secrets when the server has no secrets key, and writes nothing", async () => {
+    const saved = process.env.LEDGER_SECRETS_KEY;
+    delete process.env.LEDGER_SECRETS_KEY;
+    try {
+      for (const [method, path, body] of [
+        ["PUT", "/v1/integrations/deskpro", { url: "https://support.example.com", apiKey: "12:Zx8v2Kq9LmN4pR7s" }],
+        ["PUT", "/v1/integrations/stripe", { secretKey: "sk_test_51Abcdefghijklmnopqrstuv" }],
+        ["PUT", "/v1/alerts/settings", { webhooks: [{ id: "ops", url: "https://ops.example.com/hook", secret: `whsec_${"A".repeat(32)}` }] }],
+        ["POST", `/v1/wallets/${newOwner()}/customer-links`, {}],
+      ] as const) {
+        const r = await ledger.call(method, path, { body });
+        expect(r.status, `${method} ${path}`).toBe(503);
+        expect(Problem.parse(r.body).code).toBe("service_unavailable");
+      }
+    } finally {
+      if (saved === undefined) delete process.env.LEDGER_SECRETS_KEY;
+      else process.env.LEDGER_SECRETS_KEY = saved;
+    }
+    expect((await ledger.call("GET", "/v1/integrations/deskpro")).body).toMatchObject({ url: null, apiKeySet: false });
+    expect((await ledger.call("GET", "/v1/integrations/stripe")).body).toMatchObject({ secretKeySet: false });
+    expect((await ledger.call("GET", "/v1/alerts/settings")).body).toMatchObject({ webhooks: [] });
+  });
+
   it("gives every owner an implicit bank with balance 0", async () => {
     const w = await wallet(newOwner("person"));
     expect(w.balance).toBe(0);

@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { IDEMPOTENCY_KEY_PATTERN } from "../../contract/index.js";
 import { ProblemError, problems } from "../errors.js";
+import { SecretsKeyMissing } from "../secrets.js";
 import type { Clock, LedgerContext } from "../service.js";
 import { authenticate } from "../tenants.js";
 import { isDatabaseUnavailable, type Database } from "../storage/db.js";
@@ -175,6 +176,12 @@ export function createLedgerApp(deps: LedgerAppDeps) {
     if (error instanceof ProblemError) return problemResponse(error);
     if (error instanceof HTTPException) {
       return problemResponse(new ProblemError(error.status, error.status === 413 ? "payload_too_large" : "invalid_request", "Invalid request", error.message || "The request could not be read."));
+    }
+    if (error instanceof SecretsKeyMissing) {
+      // Any route that seals or opens an integration secret (Deskpro, Stripe, webhook signing keys).
+      return problemResponse(
+        new ProblemError(503, "service_unavailable", "Secrets key missing", "The ledger server has no LEDGER_SECRETS_KEY, so it can't store or use integration secrets. Nothing was written."),
+      );
     }
     if (isDatabaseUnavailable(error)) {
       log({ time: new Date().toISOString(), level: "warn", msg: "database unavailable", requestId: c.get("requestId"), code: codeOf(error) });

@@ -5,7 +5,6 @@ import { AlertSettings, AlertSettingsInput, AlertWebhookTest, Slug } from "../..
 import { alertSettingsView, loadAlertSettings, saveAlertSettings, sendAlertWebhook } from "../alerts.js";
 import { ProblemError, problems } from "../errors.js";
 import { newId } from "../ids.js";
-import { SecretsKeyMissing } from "../secrets.js";
 import type { LedgerEnv } from "./app.js";
 import { commonProblems, json, jsonBody, problem } from "./openapi.js";
 
@@ -27,14 +26,7 @@ export function registerAlertRoutes(app: OpenAPIHono<LedgerEnv>, options: { fetc
       request: jsonBody(AlertSettingsInput),
       responses: { 200: json(AlertSettings, "The saved settings"), ...commonProblems, 503: problem("The server has no key to seal secrets with") },
     }),
-    async (c) => {
-      try {
-        return c.json(await saveAlertSettings(ledger(c).db, tenant(c), c.req.valid("json"), ledger(c).clock()), 200);
-      } catch (error) {
-        if (error instanceof SecretsKeyMissing) throw new ProblemError(503, "service_unavailable", "Secrets key missing", "The ledger server has no LEDGER_SECRETS_KEY to seal webhook secrets with. Nothing was written.");
-        throw error;
-      }
-    },
+    async (c) => c.json(await saveAlertSettings(ledger(c).db, tenant(c), c.req.valid("json"), ledger(c).clock()), 200),
   );
 
   app.openapi(

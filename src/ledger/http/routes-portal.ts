@@ -25,7 +25,6 @@ import { refreshBankProfile } from "../bank-facts.js";
 import { DeskproError } from "../integrations/deskpro/client.js";
 import { clientFor, defaultClientFactory, DeskproNotConnected, getConnection, putConnection, webhookSecretMatches } from "../integrations/deskpro/connection.js";
 import * as service from "../service.js";
-import { SecretsKeyMissing } from "../secrets.js";
 import { drainOutbox, type OutboxOptions } from "../outbox.js";
 import { getPortalTicket, loadPortalSettings, queuePortalEvent, savePortalSettings } from "../portal.js";
 import * as outboxStore from "../storage/outbox.js";
@@ -194,16 +193,7 @@ export function registerPortalRoutes(app: OpenAPIHono<LedgerEnv>, options: Porta
       request: jsonBody(DeskproConnectionRequest),
       responses: { 200: json(DeskproConnection, "The connection (without secrets)"), ...commonProblems, 503: problem("The server has no key to seal secrets with") },
     }),
-    async (c) => {
-      try {
-        return c.json(await putConnection(ledger(c).db, tenant(c), c.req.valid("json"), ledger(c).clock()), 200);
-      } catch (error) {
-        if (error instanceof SecretsKeyMissing) {
-          throw new ProblemError(503, "service_unavailable", "Secrets key missing", "The ledger server has no LEDGER_SECRETS_KEY, so it can't store Deskpro credentials. Nothing was written.");
-        }
-        throw error;
-      }
-    },
+    async (c) => c.json(await putConnection(ledger(c).db, tenant(c), c.req.valid("json"), ledger(c).clock()), 200),
   );
 
   app.openapi(

@@ -19,7 +19,6 @@ import {
 import { verifyCustomerLink } from "../customer-links.js";
 import { ProblemError } from "../errors.js";
 import { createCheckoutSession, customerLink, getStripeConnection, handleStripeEvent, listPurchases, putStripeConnection, type PaymentsOptions } from "../payments.js";
-import { SecretsKeyMissing } from "../secrets.js";
 import * as service from "../service.js";
 import * as store from "../storage/stripe.js";
 import type { LedgerEnv } from "./app.js";
@@ -29,13 +28,6 @@ import { customerPage, errorPage } from "./customer-page.js";
 
 const MAX_STRIPE_BODY_BYTES = 512 * 1024;
 const TENANT_ID = /^tnt_[0-9a-z]{26}$/;
-
-const sealingFailed = (error: unknown) => {
-  if (error instanceof SecretsKeyMissing) {
-    return new ProblemError(503, "service_unavailable", "Secrets key missing", "The ledger server has no LEDGER_SECRETS_KEY, so it can't store or use Stripe keys. Nothing was written.");
-  }
-  return error;
-};
 
 function bankName(owner: string): string {
   const [type, id] = owner.split(":");
@@ -65,13 +57,7 @@ export function registerStripeRoutes(app: OpenAPIHono<LedgerEnv>, configuredPubl
       request: jsonBody(StripeConnectionRequest),
       responses: { 200: json(StripeConnection, "The connection (without secrets)"), ...commonProblems, 503: problem("The server has no key to seal secrets with") },
     }),
-    async (c) => {
-      try {
-        return c.json(await putStripeConnection(ledger(c), tenant(c), c.req.valid("json"), options(c)), 200);
-      } catch (error) {
-        throw sealingFailed(error);
-      }
-    },
+    async (c) => c.json(await putStripeConnection(ledger(c), tenant(c), c.req.valid("json"), options(c)), 200),
   );
 
   app.openapi(
@@ -88,12 +74,7 @@ export function registerStripeRoutes(app: OpenAPIHono<LedgerEnv>, configuredPubl
         502: problem("Stripe refused"),
       },
     }),
-    async (c) => {
-      const session = await createCheckoutSession(ledger(c), tenant(c), c.req.valid("json"), idempotencyOf(c).key, options(c)).catch((e: unknown) => {
-        throw sealingFailed(e);
-      });
-      return c.json(session, 201);
-    },
+    async (c) => c.json(await createCheckoutSession(ledger(c), tenant(c), c.req.valid("json"), idempotencyOf(c).key, options(c)), 201),
   );
 
   app.openapi(
@@ -104,13 +85,7 @@ export function registerStripeRoutes(app: OpenAPIHono<LedgerEnv>, configuredPubl
       request: { params: z.object({ owner: Owner }), ...jsonBody(CustomerLinkRequest) },
       responses: { 201: json(CustomerLink, "The link"), ...commonProblems },
     }),
-    async (c) => {
-      try {
-        return c.json(customerLink(tenant(c), c.req.valid("param").owner, ledger(c).clock(), c.req.valid("json").days, options(c)), 201);
-      } catch (error) {
-        throw sealingFailed(error);
-      }
-    },
+    async (c) => c.json(customerLink(tenant(c), c.req.valid("param").owner, ledger(c).clock(), c.req.valid("json").days, options(c)), 201),
   );
 
   app.openapi(
@@ -132,9 +107,7 @@ export function registerStripeRoutes(app: OpenAPIHono<LedgerEnv>, configuredPubl
     const buffer = await c.req.arrayBuffer();
     if (buffer.byteLength > MAX_STRIPE_BODY_BYTES) throw new ProblemError(413, "payload_too_large", "Payload too large", "Webhook bodies are limited to 512 KiB.");
     c.set("tenantId", tenantId);
-    const result: StripeHookResult = await handleStripeEvent(ledger(c), tenantId, new TextDecoder().decode(buffer), c.req.header("stripe-signature")).catch((e: unknown) => {
-      throw sealingFailed(e);
-    });
+    const result: StripeHookResult = await handleStripeEvent(ledger(c), tenantId, new TextDecoder().decode(buffer), c.req.header("stripe-signature"));
     return c.json(result, 200);
   });
 
