@@ -6,6 +6,7 @@
  * row is marked failed and stays readable with its last error.
  */
 import type { OutboxDrainResult } from "../contract/index.js";
+import { repeatInBackground, type Repeating } from "./background.js";
 import { DeskproError } from "./integrations/deskpro/client.js";
 import { clientFor, defaultClientFactory, DeskproNotConnected, type DeskproClientFactory } from "./integrations/deskpro/connection.js";
 import type { DeskproClient } from "./integrations/deskpro/client.js";
@@ -134,36 +135,6 @@ export async function drainOutbox(
 export function startOutboxWorker(
   ledger: LedgerContext,
   options: OutboxOptions & { intervalMs?: number; onError?: (error: unknown) => void } = {},
-): { poke(): void; stop(): Promise<void> } {
-  const intervalMs = options.intervalMs ?? 500;
-  let stopped = false;
-  let running: Promise<void> | null = null;
-  let timer: NodeJS.Timeout | null = null;
-  const run = () => {
-    if (stopped || running) return;
-    running = drainOutbox(ledger, options)
-      .then(() => undefined)
-      .catch((error) => options.onError?.(error))
-      .finally(() => {
-        running = null;
-        schedule();
-      });
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(run, intervalMs);
-    timer.unref?.();
-  };
-  schedule();
-  return {
-    poke: () => {
-      if (timer) clearTimeout(timer);
-      run();
-    },
-    stop: async () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-  };
+): Repeating {
+  return repeatInBackground(() => drainOutbox(ledger, options), { intervalMs: options.intervalMs ?? 500, onError: options.onError });
 }

@@ -5,6 +5,7 @@
  * Safe beside the cron endpoint and other processes: allocation is once per bank and period under
  * the bank's row lock, and each expiry notice is deduplicated by its grant.
  */
+import { repeatInBackground } from "./background.js";
 import { allocateAll, type LedgerContext } from "./service.js";
 import * as repo from "./storage/repo.js";
 
@@ -16,10 +17,7 @@ export interface SchedulerOptions {
 }
 
 export function startScheduler(ledger: LedgerContext, options: SchedulerOptions = {}): { stop(): Promise<void> } {
-  const intervalMs = options.intervalMs ?? 3_600_000;
   let stopped = false;
-  let running: Promise<void> | null = null;
-  let timer: NodeJS.Timeout | null = null;
   const sweep = async () => {
     for (const tenantId of await repo.listTenantIds(ledger.db)) {
       if (stopped) return;
@@ -27,24 +25,15 @@ export function startScheduler(ledger: LedgerContext, options: SchedulerOptions 
       await allocateAll(ledger, tenantId).catch((error: unknown) => options.onError?.(error, tenantId));
     }
   };
-  const schedule = (ms: number) => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      running = sweep()
-        .catch((error: unknown) => options.onError?.(error, "*"))
-        .finally(() => {
-          running = null;
-          schedule(intervalMs);
-        });
-    }, ms);
-    timer.unref?.();
-  };
-  schedule(options.firstRunMs ?? 60_000);
+  const repeating = repeatInBackground(sweep, {
+    intervalMs: options.intervalMs ?? 3_600_000,
+    firstDelayMs: options.firstRunMs ?? 60_000,
+    onError: (error) => options.onError?.(error, "*"),
+  });
   return {
     stop: async () => {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
+      stopped = true; // a sweep in progress ends after the tenant at hand
+      await repeating.stop();
     },
   };
 }
