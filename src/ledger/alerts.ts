@@ -12,7 +12,7 @@ import { alertLevelsFor, alertTransitions, parseAlertLevels, thresholdsInCredits
 import { creditsLostAtExpiry, resolvePlan } from "./domain/plans.js";
 import { newId } from "./ids.js";
 import { DeskproNotConnected } from "./integrations/deskpro/connection.js";
-import { OPEN_STATUSES } from "./integrations/deskpro/schemas.js";
+import { firstNameOf, OPEN_STATUSES } from "./integrations/deskpro/schemas.js";
 import { deliverDeskproMessage, messageMarker } from "./integrations/deskpro/writes.js";
 import { renderTemplate } from "./message-template.js";
 import type { DeliveryContext, OutboxHandler } from "./outbox.js";
@@ -144,35 +144,41 @@ export async function queueExpiringNotices(sql: Database, tenantId: string, conf
 
 const longDate = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
 
+/** Where an alert is told: the ticket, and its requester when the ticket was read to find it. */
+interface AlertTicket {
+  id: string;
+  personId?: number | null;
+}
+
 /** The customer's first name for {name}: the person bank's own person, else the ticket's requester. */
-async function customerName(context: DeliveryContext, owner: string, ticketId: string): Promise<string> {
+async function customerName(context: DeliveryContext, owner: string, ticket: AlertTicket): Promise<string> {
   const client = await context.deskpro();
-  const personId = owner.startsWith("person:") ? owner.slice("person:".length) : (await client.getTicket(ticketId)).person;
+  const personId = owner.startsWith("person:") ? owner.slice("person:".length) : (ticket.personId !== undefined ? ticket.personId : (await client.getTicket(ticket.id)).person);
   if (personId === null) return "";
-  const person = await client.getPerson(personId);
-  return person.first_name || person.name || person.display_name || "";
+  return firstNameOf(await client.getPerson(personId)) ?? "";
 }
 
 /** The ticket to tell: the one whose charge crossed the level, else the customer's newest open ticket. */
-async function ticketFor(context: DeliveryContext, payload: AlertPayload): Promise<string | null> {
-  if (payload.ticketId) return payload.ticketId;
+async function ticketFor(context: DeliveryContext, payload: AlertPayload): Promise<AlertTicket | null> {
+  if (payload.ticketId) return { id: payload.ticketId };
   const [type, id] = payload.owner.split(":") as ["org" | "person", string];
   const client = await context.deskpro();
   const open = (await client.listTicketsOf({ type, id })).filter((t) => OPEN_STATUSES.has(t.status));
-  return open[0] ? String(open[0].id) : null;
+  return open[0] ? { id: String(open[0].id), personId: open[0].person } : null;
 }
 
 const deliverToDeskpro: OutboxHandler = async (raw, context, row) => {
   const payload = raw as AlertPayload;
   const settings = await loadAlertSettings(context.ledger.db, context.tenantId);
-  let ticketId: string | null;
+  let ticket: AlertTicket | null;
   try {
-    ticketId = await ticketFor(context, payload);
+    ticket = await ticketFor(context, payload);
   } catch (error) {
     if (error instanceof DeskproNotConnected) return; // no helpdesk to tell: the sidebar still shows it
     throw error;
   }
-  if (!ticketId) return;
+  if (!ticket) return;
+  const ticketId = ticket.id;
   const words = { "balance.low": "running low", "balance.depleted": "empty", "balance.recovered": "topped up", "credits.expiring": "expiring" }[payload.type];
   const customerTemplate = !settings.messageCustomers
     ? null
@@ -184,7 +190,7 @@ const deliverToDeskpro: OutboxHandler = async (raw, context, row) => {
     level: payload.level,
     credits: payload.credits ?? "",
     date: payload.expiresAt ? longDate.format(new Date(payload.expiresAt)) : "",
-    name: wantsName ? await customerName(context, payload.owner, ticketId) : "",
+    name: wantsName ? await customerName(context, payload.owner, ticket) : "",
     // The bank's own page when the ledger has a public address, else the portal settings' buy URL.
     link: buyLinkFor(context.tenantId, payload.owner, context.now, (await loadPortalSettings(context.ledger.db, context.tenantId)).settings.buyUrl) ?? "",
     ticket: ticketId,

@@ -20,7 +20,7 @@ import { ProblemError, problems } from "./errors.js";
 import { newId } from "./ids.js";
 import { refreshBankProfile } from "./bank-facts.js";
 import { DeskproError, type DeskproClient } from "./integrations/deskpro/client.js";
-import { customFieldValues, isCancelled, type DeskproTicket } from "./integrations/deskpro/schemas.js";
+import { customFieldValues, firstNameOf, isCancelled, type DeskproTicket } from "./integrations/deskpro/schemas.js";
 import { enqueueMessage, enqueuePriority } from "./integrations/deskpro/writes.js";
 import { renderTemplate } from "./message-template.js";
 import { customerLink } from "./payments.js";
@@ -139,8 +139,7 @@ function messageValues(
 
 async function customerName(client: DeskproClient, personId: number | null, templates: string[]): Promise<string | null> {
   if (personId === null || !templates.some((t) => t.includes("{name}"))) return null;
-  const person = await client.getPerson(personId);
-  return person.first_name || person.name || person.display_name || null;
+  return firstNameOf(await client.getPerson(personId));
 }
 
 async function refreshFacts(ledger: LedgerContext, tenantId: string, client: DeskproClient, ticket: DeskproTicket): Promise<void> {

@@ -197,6 +197,8 @@ describe("alerts through the ledger (PGlite)", () => {
     const date = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(new Date(soon));
     expect(deskpro.messagesOn(ticket, "reply").map((m) => m.message)).toEqual([expect.stringContaining(`Hello Ada, 200 of your support credits expire on ${date}. Your balance is 400 credits.`)]);
     expect(deskpro.messagesOn(ticket, "note").map((m) => m.message)).toEqual([expect.stringContaining("Support credits expiring")]);
+    // The requester came with the ticket list that found the ticket: it isn't read again.
+    expect(deskpro.requests.filter((r) => r.route === "getTicket" && r.ticketId === ticket)).toEqual([]);
     const verifier = new Webhook(secret);
     const events = received.map((r) => verifier.verify(r.body, r.headers) as { type: string; data: { credits: number; expiresAt: string; owner: string } });
     expect(events.filter((e) => e.type === "credits.expiring")).toEqual([

@@ -50,6 +50,8 @@ export const DeskproPerson = z.looseObject({
   slas: z.unknown().optional(),
 });
 export type DeskproPerson = z.infer<typeof DeskproPerson>;
+/** What a message greets the customer by: their first name, else whatever name Deskpro has. */
+export const firstNameOf = (person: DeskproPerson): string | null => person.first_name || person.name || person.display_name || null;
 export const DeskproOrganization = z.looseObject({ id: z.int().min(1), name: z.string().nullish(), fields: z.unknown().optional(), slas: z.unknown().optional() });
 export type DeskproOrganization = z.infer<typeof DeskproOrganization>;
 
