@@ -58,19 +58,22 @@ export async function putStripeConnection(ctx: LedgerContext, tenantId: string, 
   return getStripeConnection(ctx.db, tenantId, options);
 }
 
-async function stripeFor(sql: Sql, tenantId: string): Promise<{ stripe: Stripe; webhookSecret: string | null }> {
+async function stripeFor(sql: Sql, tenantId: string): Promise<Stripe> {
   const row = await store.getStripeConnection(sql, tenantId);
   if (!row?.secretKeyCiphertext) {
     throw new ProblemError(409, "payments_not_connected", "Card payments not set up", "Set the tenant's Stripe keys first (PUT /v1/integrations/stripe).");
   }
+  return stripeClient(tenantId, row.secretKeyCiphertext);
+}
+
+function stripeClient(tenantId: string, secretKeyCiphertext: string): Stripe {
   // Stripe's fetch client: the same code on Node and serverless hosts; retries are Stripe's own,
   // with its idempotency keys.
-  const stripe = new Stripe(openSecret(row.secretKeyCiphertext, binding(tenantId, "secretKey")), {
+  return new Stripe(openSecret(secretKeyCiphertext, binding(tenantId, "secretKey")), {
     httpClient: Stripe.createFetchHttpClient(),
     maxNetworkRetries: 2,
     timeout: 15_000,
   });
-  return { stripe, webhookSecret: row.webhookSecretCiphertext ? openSecret(row.webhookSecretCiphertext, binding(tenantId, "webhookSecret")) : null };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -109,7 +112,7 @@ export async function createCheckoutSession(
   options: PaymentsOptions & { returnUrl?: string },
 ): Promise<CheckoutSession> {
   const pack = await findPack(ctx, tenantId, request.packId);
-  const { stripe } = await stripeFor(ctx.db, tenantId);
+  const stripe = await stripeFor(ctx.db, tenantId);
   const now = ctx.clock();
   const back = options.returnUrl ?? customerLink(tenantId, request.owner, now, 30, options).url;
   let session: Stripe.Checkout.Session;
@@ -165,10 +168,11 @@ export async function handleStripeEvent(ctx: LedgerContext, tenantId: string, ra
   const badSignature = () => new ProblemError(400, "invalid_signature", "Invalid signature", "The Stripe-Signature header does not match this endpoint's signing secret.");
   const row = await store.getStripeConnection(ctx.db, tenantId);
   if (!row?.secretKeyCiphertext || !row.webhookSecretCiphertext || !signature) throw badSignature();
-  const { stripe, webhookSecret } = await stripeFor(ctx.db, tenantId);
+  const stripe = stripeClient(tenantId, row.secretKeyCiphertext);
+  const webhookSecret = openSecret(row.webhookSecretCiphertext, binding(tenantId, "webhookSecret"));
   let event: Stripe.Event;
   try {
-    event = await stripe.webhooks.constructEventAsync(rawBody, signature, webhookSecret!);
+    event = await stripe.webhooks.constructEventAsync(rawBody, signature, webhookSecret);
   } catch {
     throw badSignature();
   }
