@@ -5,7 +5,7 @@
  * ticket arrives and when an agent opens a sidebar (`POST /v1/wallets/{owner}/profile/refresh`);
  * integrations may also send them with `PUT /v1/wallets/{owner}/profile`.
  */
-import { BankProfile, type LedgerConfig } from "../contract/index.js";
+import { BankProfile, type LedgerConfig, type Wallet } from "../contract/index.js";
 import { resolvePlan } from "./domain/plans.js";
 import type { DeskproClient } from "./integrations/deskpro/client.js";
 import { fieldValues, slaIdsOf, type DeskproTicket } from "./integrations/deskpro/schemas.js";
@@ -65,10 +65,11 @@ export async function readBankProfile(client: DeskproClient, owner: string, prev
 }
 
 export interface RefreshResult {
-  owner: string;
   /** False when no plan rule reads this kind of bank, so Deskpro was not asked. */
   read: boolean;
   changed: boolean;
+  /** The bank on the plan its new facts give, when they changed; null otherwise. */
+  wallet: Wallet | null;
 }
 
 /** Reads the bank's facts from Deskpro and stores them when they changed; the plan follows from the rules. */
@@ -81,14 +82,13 @@ export async function refreshBankProfile(
 ): Promise<RefreshResult> {
   const { config } = await service.loadConfig(ledger.db, tenantId);
   const want = wanted(config, owner.startsWith("org:") ? "org" : "person");
-  if (!want.fields && !want.slas) return { owner, read: false, changed: false };
+  if (!want.fields && !want.slas) return { read: false, changed: false, wallet: null };
   const row = await repo.findWallet(ledger.db, tenantId, owner);
   const previous = row?.profile ? (BankProfile.safeParse(row.profile).data ?? null) : null;
   const profile = await readBankProfile(client, owner, previous, ticket);
-  if (sameProfile(previous, profile)) return { owner, read: true, changed: false };
+  if (sameProfile(previous, profile)) return { read: true, changed: false, wallet: null };
   // A bank that doesn't exist yet is only opened when a rule gives it a plan: reading every
   // customer's facts must not open a bank for each of them.
-  if (row === null && !["org_field", "sla", "person_field"].includes(resolvePlan(config, null, profile).source)) return { owner, read: true, changed: false };
-  await service.setBankProfile(ledger, tenantId, owner, profile);
-  return { owner, read: true, changed: true };
+  if (row === null && !["org_field", "sla", "person_field"].includes(resolvePlan(config, null, profile).source)) return { read: true, changed: false, wallet: null };
+  return { read: true, changed: true, wallet: await service.setBankProfile(ledger, tenantId, owner, profile) };
 }

@@ -161,7 +161,7 @@ export function registerPortalRoutes(app: OpenAPIHono<LedgerEnv>, options: Porta
       try {
         const client = await clientFor(ledger(c).db, tenant(c), options.deskproClients ?? defaultClientFactory());
         const result = await refreshBankProfile(ledger(c), tenant(c), owner, client);
-        return c.json({ read: result.read, changed: result.changed, wallet: await service.getWallet(ledger(c), tenant(c), owner) }, 200);
+        return c.json({ read: result.read, changed: result.changed, wallet: result.wallet ?? (await service.getWallet(ledger(c), tenant(c), owner)) }, 200);
       } catch (error) {
         if (error instanceof DeskproNotConnected) {
           throw new ProblemError(409, "deskpro_not_connected", "Deskpro not connected", "Set the helpdesk's address and an API key on the settings page (or PUT /v1/integrations/deskpro) first.");
