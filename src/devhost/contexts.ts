@@ -5,7 +5,7 @@
  * settings that are not backend-only, as in Deskpro.
  */
 import type { Helpdesk, HelpdeskPerson } from "./store.js";
-import { DEMO_AGENT_ID } from "./store.js";
+import { DEMO_AGENT_ID, fullName } from "./store.js";
 
 export type View = { type: "ticket"; id: number } | { type: "user"; id: number } | { type: "organisation"; id: number } | { type: "admin" } | { type: "portal" };
 
@@ -23,8 +23,8 @@ function personData(desk: Helpdesk, person: HelpdeskPerson) {
     isAgent: person.is_agent,
     firstName: person.first_name,
     lastName: person.last_name,
-    name: `${person.first_name} ${person.last_name}`,
-    displayName: `${person.first_name} ${person.last_name}`,
+    name: fullName(person),
+    displayName: fullName(person),
     titlePrefix: "",
     primaryEmail: person.primary_email,
     emails: [person.primary_email],
@@ -38,7 +38,7 @@ function personData(desk: Helpdesk, person: HelpdeskPerson) {
 function currentAgent(desk: Helpdesk) {
   const agent = desk.people.find((p) => p.id === DEMO_AGENT_ID);
   return agent
-    ? { id: String(agent.id), name: `${agent.first_name} ${agent.last_name}`, firstName: agent.first_name, lastName: agent.last_name, primaryEmail: agent.primary_email }
+    ? { id: String(agent.id), name: fullName(agent), firstName: agent.first_name, lastName: agent.last_name, primaryEmail: agent.primary_email }
     : undefined;
 }
 

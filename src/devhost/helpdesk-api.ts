@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import type { HelpdeskTicket, HostStore } from "./store.js";
-import { DEMO_AGENT_ID } from "./store.js";
+import { DEMO_AGENT_ID, fullName } from "./store.js";
 
 const Id = z.coerce.number().int().min(1);
 const TicketUpdate = z
@@ -116,7 +116,7 @@ export function helpdeskApi(store: HostStore, events: HelpdeskEvents): Hono {
     const id = Id.safeParse(c.req.param("id"));
     const person = id.success ? desk().people.find((p) => p.id === id.data) : undefined;
     if (!person) return notFound("person");
-    return c.json(envelope({ ...person, name: `${person.first_name} ${person.last_name}`, display_name: `${person.first_name} ${person.last_name}` }));
+    return c.json(envelope({ ...person, name: fullName(person), display_name: fullName(person) }));
   });
 
   api.get("/api/v2/organizations/:id", (c) => {

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { contextFor, type View } from "./contexts.js";
 import { helpdeskApi } from "./helpdesk-api.js";
 import { handleProxyRequest, ProxyTokens, type ManifestProxy, type ProxyKind } from "./proxy.js";
-import { DEMO_AGENT_ID, TIER_FIELD, type HostStore } from "./store.js";
+import { DEMO_AGENT_ID, fullName, TIER_FIELD, type HostStore } from "./store.js";
 
 export interface HostServerOptions {
   store: HostStore;
@@ -73,7 +73,7 @@ export function hostServer(options: HostServerOptions): Hono {
     const desk = state().helpdesk;
     const views = [
       ...desk.tickets.map((t) => ({ key: `ticket:${t.id}`, label: `Ticket #${t.id}`, type: "ticket", id: t.id })),
-      ...desk.people.filter((p) => !p.is_agent).map((p) => ({ key: `user:${p.id}`, label: `${p.first_name} ${p.last_name}`, type: "user", id: p.id })),
+      ...desk.people.filter((p) => !p.is_agent).map((p) => ({ key: `user:${p.id}`, label: fullName(p), type: "user", id: p.id })),
       ...desk.organizations.map((o) => ({ key: `organisation:${o.id}`, label: o.name, type: "organisation", id: o.id })),
       { key: "admin", label: "Admin: app settings", type: "admin", id: null },
       ...(options.ledger ? [{ key: "portal", label: "Portal: new ticket", type: "portal", id: null }] : []),
@@ -173,7 +173,7 @@ export function hostServer(options: HostServerOptions): Hono {
   app.get("/host/api/portal", (c) =>
     c.json({
       field: TIER_FIELD,
-      people: state().helpdesk.people.filter((p) => !p.is_agent).map((p) => ({ id: p.id, name: `${p.first_name} ${p.last_name}` })),
+      people: state().helpdesk.people.filter((p) => !p.is_agent).map((p) => ({ id: p.id, name: fullName(p) })),
     }),
   );
 
@@ -213,7 +213,7 @@ export function hostServer(options: HostServerOptions): Hono {
     if (!ticket) return c.json({ message: "no such ticket" }, 404);
     const name = (id: number) => {
       const p = desk.people.find((x) => x.id === id);
-      return p ? `${p.first_name} ${p.last_name}` : `#${id}`;
+      return p ? fullName(p) : `#${id}`;
     };
     return c.json({
       ticket,

@@ -20,6 +20,7 @@ export const HelpdeskPerson = z.object({
   fields: z.record(z.string(), z.unknown()).default({}),
 });
 export type HelpdeskPerson = z.infer<typeof HelpdeskPerson>;
+export const fullName = (person: Pick<HelpdeskPerson, "first_name" | "last_name">) => `${person.first_name} ${person.last_name}`;
 
 export const HelpdeskOrganization = z.object({ id: z.int(), name: z.string(), fields: z.record(z.string(), z.unknown()).default({}) });
 export type HelpdeskOrganization = z.infer<typeof HelpdeskOrganization>;
