@@ -2,7 +2,7 @@ import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/re
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Forwarded } from "./harness.js";
 import { config, createProxy, entry, grant, organisationContext, renderApp, userContext, wallet } from "./harness.js";
-import { balanceSeries, estimateNextTopUp, forecast } from "../../src/app/bank/insights.js";
+import { balanceSeries, forecast } from "../../src/app/bank/insights.js";
 
 const proxy = createProxy();
 beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
@@ -152,7 +152,7 @@ describe("organisation sidebar", () => {
   });
 });
 
-describe("burn-down and top-up arithmetic", () => {
+describe("burn-down arithmetic", () => {
   const now = new Date("2026-11-24T12:00:00Z");
   it("starts the series from the balance before the window", () => {
     const entries = [entry({ amount: -10, balanceAfter: 90, createdAt: "2026-11-20T00:00:00Z" }), entry({ amount: 100, balanceAfter: 100, createdAt: "2026-01-01T00:00:00Z" })];
@@ -164,10 +164,5 @@ describe("burn-down and top-up arithmetic", () => {
     expect(forecast(entries, 240, now)).toEqual({ kind: "runs-out", perDay: 8, days: 30 });
     expect(forecast([], 240, now)).toEqual({ kind: "no-spending" });
     expect(forecast(entries, 0, now)).toEqual({ kind: "empty" });
-  });
-  it("estimates the next calendar top-up", () => {
-    const plan = config.config.plans[0]! as never;
-    expect(estimateNextTopUp(plan, now)?.toISOString()).toBe("2026-12-01T00:00:00.000Z");
-    expect(estimateNextTopUp(null, now)).toBeNull();
   });
 });

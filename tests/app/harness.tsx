@@ -213,7 +213,8 @@ export function grant(over: Partial<WalletGrant> = {}): WalletGrant {
 export function wallet(over: Partial<Wallet> = {}): Wallet {
   return {
     planRule: null,
-    nextTopUpAt: null,
+    // What the ledger sends for a monthly plan in November.
+    nextTopUpAt: "2026-12-01T00:00:00.000Z",
     owner: "org:42",
     balance: 1240,
     plan: {

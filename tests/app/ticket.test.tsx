@@ -40,6 +40,7 @@ describe("ticket sidebar", () => {
     expect(screen.getByTestId("balance")).toHaveTextContent("1,240");
     expect(screen.getByText("Gold")).toBeTruthy();
     expect(screen.getByText("Next top-up")).toBeTruthy();
+    expect(screen.getByText("Dec 1, 2026")).toBeTruthy();
     // The request named the ticket's person and their primary organisation.
     const [req] = proxy.requests("GET", /\/payer$/);
     expect(req?.url.searchParams.get("person")).toBe("77");

@@ -26,7 +26,7 @@ import {
 } from "../../contract/index.js";
 import { ledgerRequest, type LedgerEndpoint } from "./transport.js";
 
-/** The wallet as the app reads it: the contract's, with the ledger's next top-up date. */
+/** The wallet as the app reads it: the contract's own. */
 export const WalletView = Wallet;
 export type WalletView = z.infer<typeof WalletView>;
 export const TicketPayerView = TicketPayer.extend({ wallet: WalletView });

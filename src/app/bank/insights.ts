@@ -45,27 +45,5 @@ export function forecast(entriesNewestFirst: readonly Entry[], balance: number, 
   return { kind: "runs-out", perDay, days: Math.max(1, Math.round(balance / perDay)) };
 }
 
-/**
- * When the plan next tops the bank up, if the ledger does not say: plans allocate per calendar
- * period (UTC), so the next one starts at the next period boundary.
- */
-export function estimateNextTopUp(plan: Plan | null, now: Date): Date | null {
-  if (!plan || plan.creditsPerPeriod <= 0) return null;
-  const y = now.getUTCFullYear();
-  const m = now.getUTCMonth();
-  switch (plan.period) {
-    case "week": {
-      const daysToMonday = (8 - now.getUTCDay()) % 7 || 7;
-      return new Date(Date.UTC(y, m, now.getUTCDate() + daysToMonday));
-    }
-    case "month":
-      return new Date(Date.UTC(y, m + 1, 1));
-    case "quarter":
-      return new Date(Date.UTC(y, Math.floor(m / 3) * 3 + 3, 1));
-    case "year":
-      return new Date(Date.UTC(y + 1, 0, 1));
-  }
-}
-
 const PERIOD_WORDS: Record<Plan["period"], string> = { week: "week", month: "month", quarter: "quarter", year: "year" };
 export const periodWord = (period: Plan["period"]) => PERIOD_WORDS[period];

@@ -1,6 +1,6 @@
 import { useEffect } from "react";
 import type { WalletView } from "../api/ledger.js";
-import { estimateNextTopUp, periodWord } from "../bank/insights.js";
+import { periodWord } from "../bank/insights.js";
 import { useDeskpro } from "../deskpro/DeskproProvider.js";
 import { formatCredits, formatDate } from "../format.js";
 import { BalanceMeter, Facts, Notice } from "./common.js";
@@ -11,8 +11,8 @@ function capacityOf(wallet: WalletView): number {
   return Math.max(wallet.plan?.creditsPerPeriod ?? 0, granted);
 }
 
-export function WalletSummary({ wallet, now = new Date() }: { wallet: WalletView; now?: Date }) {
-  const nextTopUp = wallet.nextTopUpAt ? new Date(wallet.nextTopUpAt) : estimateNextTopUp(wallet.plan, now);
+export function WalletSummary({ wallet }: { wallet: WalletView }) {
+  const nextTopUp = wallet.nextTopUpAt ? new Date(wallet.nextTopUpAt) : null;
   const rows: Array<[string, string]> = [];
   if (wallet.plan) {
     rows.push(["Plan", `${wallet.plan.name}${wallet.planSource === "default" ? " (default)" : ""}`]);
