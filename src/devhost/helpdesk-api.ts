@@ -28,12 +28,7 @@ const NewMessage = z.object({
 const envelope = (data: unknown) => ({ data, meta: {}, linked: {} });
 const notFound = (what: string) => Response.json({ status: 404, code: "not_found", message: `${what} not found` }, { status: 404 });
 
-export interface HelpdeskEvents {
-  /** A ticket or its messages changed: the host page refreshes its ticket view. */
-  onChange(ticketId: number): void;
-}
-
-export function helpdeskApi(store: HostStore, events: HelpdeskEvents): Hono {
+export function helpdeskApi(store: HostStore): Hono {
   const api = new Hono();
   const desk = () => store.state.helpdesk;
 
@@ -78,7 +73,6 @@ export function helpdeskApi(store: HostStore, events: HelpdeskEvents): Hono {
     if (update.data.subject !== undefined) ticket.subject = update.data.subject;
     if (update.data.fields !== undefined) ticket.fields = { ...ticket.fields, ...update.data.fields };
     store.changed();
-    events.onChange(ticket.id);
     return c.json(envelope(ticket));
   });
 
@@ -106,7 +100,6 @@ export function helpdeskApi(store: HostStore, events: HelpdeskEvents): Hono {
     };
     desk().messages.push(message);
     store.changed();
-    events.onChange(ticket.id);
     return c.json(envelope(message), 201);
   });
 

@@ -66,8 +66,8 @@ export function hostServer(options: HostServerOptions): Hono {
   app.all("/deskpro/proxy/app", proxy("app"));
   app.all("/deskpro/proxy/admin", proxy("admin"));
 
-  // Deskpro's REST API, for the ledger's write-backs.
-  app.route("/deskpro", helpdeskApi(store, { onChange: () => undefined }));
+  // Deskpro's REST API, for the ledger's write-backs (the host page polls the open ticket to show them).
+  app.route("/deskpro", helpdeskApi(store));
 
   app.get("/host/api/session", (c) => {
     const desk = state().helpdesk;
