@@ -175,6 +175,9 @@ describe.each(backends())("portal tiers on %s", (backend) => {
     }
     expect((await h.hook("ticket-created", t.ticket.id, { body: "<xml/>", contentType: "text/xml" })).status).toBe(415);
     expect((await h.hook("ticket-exploded", t.ticket.id)).status).toBe(404);
+    const huge = await h.hook("ticket-created", t.ticket.id, { body: `ticket%5Bid%5D=${t.ticket.id}&x=${"a".repeat(513 * 1024)}` });
+    expect(huge.status).toBe(413);
+    expect(huge.body.code).toBe("payload_too_large");
     expect(await outbox()).toEqual([]);
   });
 

@@ -143,6 +143,16 @@ describe.each(backends())("card purchases on %s", (backend) => {
     expect(await entries("org:42")).toHaveLength(0);
   });
 
+  it("refuses a webhook body over 512 KiB with 413, even correctly signed, and grants nothing", async () => {
+    const session = await checkout();
+    const huge = completed(session);
+    (huge.data.object as Record<string, unknown>).padding = "x".repeat(513 * 1024);
+    const r = await deliver(huge);
+    expect(r.status).toBe(413);
+    expect(r.text).toContain("payload_too_large");
+    expect(await balance("org:42")).toBe(0);
+  });
+
   it("acknowledges and ignores other events", async () => {
     const result = await deliver(event("customer.created", { id: "cus_1", object: "customer" }));
     expect(result.status).toBe(200);

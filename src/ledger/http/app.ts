@@ -68,7 +68,8 @@ export const jsonLogger: Logger = (line) => {
 process.once("exit", flushLogLines);
 
 
-async function readBodyCapped(request: Request, maxBytes: number): Promise<string> {
+/** A request's body as text, refused with 413 as soon as it is known to pass `maxBytes` (declared or streamed). */
+export async function readBodyCapped(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge(maxBytes);
   if (!request.body) return "";

@@ -28,7 +28,7 @@ import * as service from "../service.js";
 import { drainOutbox, type OutboxOptions } from "../outbox.js";
 import { getPortalTicket, loadPortalSettings, queuePortalEvent, savePortalSettings } from "../portal.js";
 import * as outboxStore from "../storage/outbox.js";
-import type { LedgerEnv } from "./app.js";
+import { readBodyCapped, type LedgerEnv } from "./app.js";
 import { commonProblems, json, jsonBody, problem } from "./openapi.js";
 
 export interface PortalRouteOptions extends OutboxOptions {
@@ -47,13 +47,6 @@ const HOOK_EVENTS: Record<string, PortalEvent> = {
 };
 
 
-async function readText(request: Request, maxBytes: number): Promise<string> {
-  if (Number(request.headers.get("content-length") ?? "0") > maxBytes) throw tooLarge(maxBytes);
-  const buffer = await request.arrayBuffer();
-  if (buffer.byteLength > maxBytes) throw tooLarge(maxBytes);
-  return new TextDecoder().decode(buffer);
-}
-const tooLarge = (maxBytes: number) => new ProblemError(413, "payload_too_large", "Payload too large", `Webhook bodies are limited to ${maxBytes} bytes.`);
 
 /**
  * The ticket id a Deskpro webhook names: the custom header (set in the webhook action as
@@ -136,7 +129,7 @@ export function registerPortalRoutes(app: OpenAPIHono<LedgerEnv>, options: Porta
     }
     c.set("tenantId", tenantId);
     if (!event) throw problems.notFound(`No such webhook; use one of ${Object.keys(HOOK_EVENTS).join(", ")}.`);
-    const body = await readText(c.req.raw, MAX_HOOK_BODY_BYTES);
+    const body = await readBodyCapped(c.req.raw, MAX_HOOK_BODY_BYTES);
     const ticketId = ticketIdFromHook(c.req.raw.headers, c.req.header("content-type") ?? "", body);
     const jobId = await queuePortalEvent(ledger(c), tenantId, event, ticketId);
     options.onQueued?.();

@@ -21,9 +21,8 @@ import { ProblemError } from "../errors.js";
 import { createCheckoutSession, customerLink, getStripeConnection, handleStripeEvent, listPurchases, putStripeConnection, type PaymentsOptions } from "../payments.js";
 import * as service from "../service.js";
 import * as store from "../storage/stripe.js";
-import type { LedgerEnv } from "./app.js";
+import { idempotencyOf, readBodyCapped, type LedgerEnv } from "./app.js";
 import { commonProblems, json, jsonBody, problem } from "./openapi.js";
-import { idempotencyOf } from "./app.js";
 import { customerPage, errorPage } from "./customer-page.js";
 
 const MAX_STRIPE_BODY_BYTES = 512 * 1024;
@@ -103,11 +102,9 @@ export function registerStripeRoutes(app: OpenAPIHono<LedgerEnv>, configuredPubl
   app.post("/hooks/stripe/:tenantId", async (c) => {
     const tenantId = c.req.param("tenantId");
     if (!TENANT_ID.test(tenantId)) throw new ProblemError(400, "invalid_signature", "Invalid signature", "The Stripe-Signature header does not match this endpoint's signing secret.");
-    if (Number(c.req.header("content-length") ?? "0") > MAX_STRIPE_BODY_BYTES) throw new ProblemError(413, "payload_too_large", "Payload too large", "Webhook bodies are limited to 512 KiB.");
-    const buffer = await c.req.arrayBuffer();
-    if (buffer.byteLength > MAX_STRIPE_BODY_BYTES) throw new ProblemError(413, "payload_too_large", "Payload too large", "Webhook bodies are limited to 512 KiB.");
+    const body = await readBodyCapped(c.req.raw, MAX_STRIPE_BODY_BYTES);
     c.set("tenantId", tenantId);
-    const result: StripeHookResult = await handleStripeEvent(ledger(c), tenantId, new TextDecoder().decode(buffer), c.req.header("stripe-signature"));
+    const result: StripeHookResult = await handleStripeEvent(ledger(c), tenantId, body, c.req.header("stripe-signature"));
     return c.json(result, 200);
   });
 
