@@ -718,7 +718,7 @@ export async function allocateAll(ctx: LedgerContext, tenantId: string): Promise
   }
   // Expiring credits are announced after allocation, so a rollover made this run isn't announced as
   // about to lapse while the old grant it replaces is.
-  const expiringNotices = await queueExpiringNotices(ctx.db, tenantId, (await loadConfig(ctx.db, tenantId)).config, ctx.clock());
+  const expiringNotices = await queueExpiringNotices(ctx.db, tenantId, config, ctx.clock());
   return { checked, allocated, expiringNotices };
 }
 
