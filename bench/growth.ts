@@ -10,7 +10,7 @@
 import { createLedgerApp } from "../src/ledger/http/app.js";
 import { openDatabase, type Database } from "../src/ledger/storage/db.js";
 import { migrate } from "../src/ledger/storage/migrations.js";
-import { createTenant } from "../src/ledger/tenants.js";
+import { createTenant } from "../src/ledger/core/tenants.js";
 import { benchPostgres, freshDatabase, runWrk, startLedgerProcess, type WrkResult } from "./lib.js";
 
 export interface GrowthLevel {

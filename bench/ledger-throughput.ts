@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { createLedgerApp } from "../src/ledger/http/app.js";
 import { openDatabase, type DatabaseOptions } from "../src/ledger/storage/db.js";
 import { migrate } from "../src/ledger/storage/migrations.js";
-import { createTenant } from "../src/ledger/tenants.js";
+import { createTenant } from "../src/ledger/core/tenants.js";
 import { benchPostgres, freePort, freshDatabase, pgEnv, runWrk, startLedgerProcess, type WrkResult } from "./lib.js";
 
 export interface ThroughputRun extends WrkResult {

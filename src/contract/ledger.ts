@@ -169,7 +169,7 @@ export const Wallet = z.object({
 export type Wallet = z.infer<typeof Wallet>;
 
 /** What Deskpro knows about a bank's people and organisation, for the plan rules. */
-export const BankProfile = z.strictObject({
+export const WalletProfile = z.strictObject({
   /**
    * Organisation custom field values by field id or alias (membership level). A field with several
    * values (a choice's option id and title, a multi-choice) holds them one per line.
@@ -180,20 +180,20 @@ export const BankProfile = z.strictObject({
   /** Deskpro SLA ids that apply to the organisation or person. */
   slaIds: z.array(z.string().regex(/^[1-9][0-9]{0,17}$/)).max(50).default([]),
 });
-export type BankProfile = z.infer<typeof BankProfile>;
+export type WalletProfile = z.infer<typeof WalletProfile>;
 
 /** A bank's own low-balance levels; null goes back to its plan's (or the helpdesk's). */
 export const AlertLevelsRequest = z.strictObject({ levels: z.array(AlertLevel).min(1).max(10).nullable() });
 export type AlertLevelsRequest = z.infer<typeof AlertLevelsRequest>;
 
-export const BankProfileRefresh = z.object({
+export const WalletProfileRefresh = z.object({
   /** False when no plan rule reads this kind of bank, so Deskpro was not asked. */
   read: z.boolean(),
   /** True when the facts differed from the stored ones and were saved. */
   changed: z.boolean(),
   wallet: Wallet,
 });
-export type BankProfileRefresh = z.infer<typeof BankProfileRefresh>;
+export type WalletProfileRefresh = z.infer<typeof WalletProfileRefresh>;
 
 export const AllocationRun = z.object({
   /** Banks looked at. */
@@ -279,6 +279,7 @@ export const ErrorCode = {
   invalidSignature: "invalid_signature",
   deskproNotConnected: "deskpro_not_connected",
   deskproUnavailable: "deskpro_unavailable",
+  purchaseNotGrantedYet: "purchase_not_granted_yet",
   internal: "internal_error",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -15,11 +15,11 @@ import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { DeskproConnectionRequest } from "../contract/index.js";
 import { putConnection } from "./integrations/deskpro/connection.js";
-import * as repo from "./storage/repo.js";
 import { ledgerEnv, startLedgerServer } from "./node.js";
 import { openDatabase } from "./storage/db.js";
+import * as tenantRows from "./storage/tenants.js";
 import { migrate } from "./storage/migrations.js";
-import { createTenant, listTenants, rotateTenantKey } from "./tenants.js";
+import { createTenant, listTenants, rotateTenantKey } from "./core/tenants.js";
 
 const USAGE = `usage: npm run ledger -- <command>
   serve                                    run the ledger (env: PORT=8787, HOST=127.0.0.1, DATABASE_URL, LEDGER_DATA_DIR=.data/ledger)
@@ -117,7 +117,7 @@ async function main(argv: string[]): Promise<number> {
     });
     if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join(".") === "apiKey" ? "DESKPRO_API_KEY" : i.path.join(".") === "webhookSecret" ? "DESKPRO_WEBHOOK_SECRET" : `--${i.path.join(".")}`}: ${i.message}`).join("; "));
     const saved = await withDatabase(async (db) => {
-      const tenant = await repo.findTenant(db, values.tenant!);
+      const tenant = await tenantRows.findTenant(db, values.tenant!);
       if (!tenant) throw new UsageError(`no tenant "${values.tenant}"`);
       return { tenantId: tenant.id, connection: await putConnection(db, tenant.id, parsed.data, new Date()) };
     });

@@ -1,10 +1,11 @@
 import { serve, type ServerType } from "@hono/node-server";
+import { composeLedger } from "./compose.js";
+import type { Clock } from "./core/context.js";
+import { startOutboxWorker } from "./core/outbox.js";
 import { createLedgerApp, jsonLogger, type Logger } from "./http/app.js";
-import { startOutboxWorker } from "./outbox.js";
 import { startScheduler } from "./scheduler.js";
 import { openDatabase, type Database } from "./storage/db.js";
 import { migrate } from "./storage/migrations.js";
-import type { Clock } from "./service.js";
 
 export interface LedgerServerOptions {
   port?: number;
@@ -52,19 +53,18 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
   });
   await migrate(db);
   const log = options.log ?? jsonLogger;
+  const ledger = composeLedger({ db, clock: options.clock });
   // Write-backs and alerts leave through the outbox; this process delivers them in the background.
-  const outboxWorker = startOutboxWorker(
-    { db, clock: options.clock ?? (() => new Date()) },
-    { onError: (error) => log({ time: new Date().toISOString(), level: "warn", msg: "outbox drain failed", error: (error as Error)?.name }) },
-  );
+  const outboxWorker = startOutboxWorker(ledger.context, ledger.outboxHandlers, {
+    onError: (error) => log({ time: new Date().toISOString(), level: "warn", msg: "outbox drain failed", error: (error as Error)?.name }),
+  });
   const scheduler =
     options.scheduler === false
       ? null
-      : startScheduler(
-          { db, clock: options.clock ?? (() => new Date()) },
-          { onError: (error, tenantId) => log({ time: new Date().toISOString(), level: "warn", msg: "scheduled allocation failed", tenantId, error: (error as Error)?.name }) },
-        );
-  const app = createLedgerApp({ db, log, clock: options.clock, trustProxy: options.trustProxy, publicUrl: options.publicUrl, outbox: { onQueued: () => outboxWorker.poke() } });
+      : startScheduler(ledger, {
+          onError: (error, tenantId) => log({ time: new Date().toISOString(), level: "warn", msg: "scheduled allocation failed", tenantId, error: (error as Error)?.name }),
+        });
+  const app = createLedgerApp({ db, ledger, log, trustProxy: options.trustProxy, publicUrl: options.publicUrl, onQueued: () => outboxWorker.poke() });
   const host = options.host ?? "127.0.0.1";
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, (info) => resolve({ server, port: info.port }));

@@ -1,13 +1,13 @@
 /**
- * The hourly sweep a long-running ledger does for itself: every tenant's banks get their plan's
+ * The hourly sweep a long-running ledger does for itself: every tenant's wallets get their plan's
  * allocation for the current period and credits about to expire are announced — what
  * `POST /v1/cron/allocate` does for one tenant, for deployments without a process of their own.
- * Safe beside the cron endpoint and other processes: allocation is once per bank and period under
- * the bank's row lock, and each expiry notice is deduplicated by its grant.
+ * Safe beside the cron endpoint and other processes: allocation is once per wallet and period under
+ * the wallet's row lock, and each expiry notice is deduplicated by its grant.
  */
-import { repeatInBackground } from "./background.js";
-import { allocateAll, type LedgerContext } from "./service.js";
-import * as repo from "./storage/repo.js";
+import type { Ledger } from "./compose.js";
+import { repeatInBackground } from "./core/background.js";
+import * as tenants from "./storage/tenants.js";
 
 export interface SchedulerOptions {
   intervalMs?: number;
@@ -16,13 +16,13 @@ export interface SchedulerOptions {
   onError?: (error: unknown, tenantId: string) => void;
 }
 
-export function startScheduler(ledger: LedgerContext, options: SchedulerOptions = {}): { stop(): Promise<void> } {
+export function startScheduler(ledger: Ledger, options: SchedulerOptions = {}): { stop(): Promise<void> } {
   let stopped = false;
   const sweep = async () => {
-    for (const tenantId of await repo.listTenantIds(ledger.db)) {
+    for (const tenantId of await tenants.listTenantIds(ledger.context.db)) {
       if (stopped) return;
       // One tenant's failure (a bad row, a timeout) doesn't hold up the others.
-      await allocateAll(ledger, tenantId).catch((error: unknown) => options.onError?.(error, tenantId));
+      await ledger.sweep(tenantId).catch((error: unknown) => options.onError?.(error, tenantId));
     }
   };
   const repeating = repeatInBackground(sweep, {

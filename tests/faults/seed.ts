@@ -1,7 +1,7 @@
 import { createLedgerApp } from "../../src/ledger/http/app.js";
 import { openDatabase, type DatabaseOptions } from "../../src/ledger/storage/db.js";
 import { migrate } from "../../src/ledger/storage/migrations.js";
-import { createTenant } from "../../src/ledger/tenants.js";
+import { createTenant } from "../../src/ledger/core/tenants.js";
 import { WALLETS } from "./load.js";
 
 /** A tenant whose banks hold plenty, so debits under load are refused only by a bug. */

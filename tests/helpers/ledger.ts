@@ -7,7 +7,7 @@ import { inject } from "vitest";
 import { createLedgerApp, type Logger } from "../../src/ledger/http/app.js";
 import { openDatabase, type Database } from "../../src/ledger/storage/db.js";
 import { migrate } from "../../src/ledger/storage/migrations.js";
-import { createTenant } from "../../src/ledger/tenants.js";
+import { createTenant } from "../../src/ledger/core/tenants.js";
 
 export type Backend = "pglite" | "postgres";
 

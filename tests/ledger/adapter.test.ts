@@ -6,7 +6,7 @@ import type { APIGatewayProxyResult, LambdaEvent } from "hono/aws-lambda";
 import { afterAll, describe, expect, it } from "vitest";
 import { WriteResult } from "../../src/contract/index.js";
 import { openTestDatabase, postgresUrl } from "../helpers/ledger.js";
-import { createTenant } from "../../src/ledger/tenants.js";
+import { createTenant } from "../../src/ledger/core/tenants.js";
 
 function httpApiEvent(method: string, path: string, headers: Record<string, string>, body?: unknown): LambdaEvent {
   return {

@@ -6,8 +6,8 @@
  */
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { BankProfileRefresh, LedgerConfig, Wallet } from "../../src/contract/index.js";
-import { profileFields } from "../../src/ledger/bank-facts.js";
+import { WalletProfileRefresh, LedgerConfig, Wallet } from "../../src/contract/index.js";
+import { profileFields } from "../../src/ledger/features/wallet-facts.js";
 import { resolvePlan } from "../../src/ledger/domain/plans.js";
 import { slaIdsOf } from "../../src/ledger/integrations/deskpro/schemas.js";
 import { choice, FakeDeskpro } from "../portal/fake-deskpro.js";
@@ -134,16 +134,16 @@ describe("plans from Deskpro facts through the ledger (PGlite)", () => {
   it("refreshes on request from a sidebar: a changed field moves the bank to another plan, unchanged facts write nothing", async () => {
     const { org } = ids();
     deskpro.organizations.set(org, { id: org, name: "Moving Org", fields: { [String(MEMBERSHIP_FIELD)]: { aliases: [], value: [31] } } });
-    const first = BankProfileRefresh.parse((await h.call("POST", `/v1/wallets/org:${org}/profile/refresh`, { body: {} })).body);
+    const first = WalletProfileRefresh.parse((await h.call("POST", `/v1/wallets/org:${org}/profile/refresh`, { body: {} })).body);
     expect(first).toMatchObject({ read: true, changed: true });
     expect(first.wallet.plan?.key).toBe("gold");
     expect(first.wallet.balance).toBe(1000);
 
-    const again = BankProfileRefresh.parse((await h.call("POST", `/v1/wallets/org:${org}/profile/refresh`, { body: {} })).body);
+    const again = WalletProfileRefresh.parse((await h.call("POST", `/v1/wallets/org:${org}/profile/refresh`, { body: {} })).body);
     expect(again).toMatchObject({ read: true, changed: false });
 
     deskpro.organizations.set(org, { id: org, name: "Moving Org", fields: { [String(MEMBERSHIP_FIELD)]: { aliases: ["membership"], value: ["Platinum"] } } });
-    const moved = BankProfileRefresh.parse((await h.call("POST", `/v1/wallets/org:${org}/profile/refresh`, { body: {} })).body);
+    const moved = WalletProfileRefresh.parse((await h.call("POST", `/v1/wallets/org:${org}/profile/refresh`, { body: {} })).body);
     expect(moved.changed).toBe(true);
     expect(moved.wallet.plan?.key).toBe("sla-plan");
     // This period was allocated on the old plan; the new one allocates from the next period.
@@ -157,7 +157,7 @@ describe("plans from Deskpro facts through the ledger (PGlite)", () => {
     const { person } = ids();
     expect((await h.call("PUT", "/v1/config", { body: { ...RULES_CONFIG, planRules: RULES_CONFIG.planRules.filter((r) => r.type === "org_field") } })).status).toBe(200);
     const before = deskpro.requests.length;
-    const result = BankProfileRefresh.parse((await h.call("POST", `/v1/wallets/person:${person}/profile/refresh`, { body: {} })).body);
+    const result = WalletProfileRefresh.parse((await h.call("POST", `/v1/wallets/person:${person}/profile/refresh`, { body: {} })).body);
     expect(result).toMatchObject({ read: false, changed: false });
     expect(deskpro.requests.length).toBe(before);
   });

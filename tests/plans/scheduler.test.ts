@@ -6,10 +6,11 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, LedgerConfig } from "../../src/contract/index.js";
 import { startScheduler } from "../../src/ledger/scheduler.js";
-import * as service from "../../src/ledger/service.js";
+import { composeLedger } from "../../src/ledger/compose.js";
+import * as service from "../../src/ledger/core/wallets.js";
 import type { Database } from "../../src/ledger/storage/db.js";
-import * as repo from "../../src/ledger/storage/repo.js";
-import { createTenant } from "../../src/ledger/tenants.js";
+import * as repo from "../../src/ledger/storage/wallets.js";
+import { createTenant } from "../../src/ledger/core/tenants.js";
 import { openTestDatabase, TestClock } from "../helpers/ledger.js";
 
 const CONFIG = LedgerConfig.parse({ tiers: DEFAULT_CONFIG.tiers, plans: [{ key: "monthly", name: "Monthly", creditsPerPeriod: 100 }] });
@@ -24,7 +25,8 @@ describe("the in-process scheduler (PGlite)", () => {
 
   it("allocates every tenant's banks for the new period without a touch", async () => {
     const clock = new TestClock(new Date("2026-01-15T00:00:00.000Z"));
-    const ctx = { db, clock: clock.now };
+    const ledger = composeLedger({ db, clock: clock.now });
+    const ctx = ledger.context;
     const tenants: string[] = [];
     for (let i = 0; i < 2; i++) {
       const { tenantId } = await createTenant(db, { name: `sweep-${randomUUID()}` });
@@ -35,7 +37,7 @@ describe("the in-process scheduler (PGlite)", () => {
     }
     clock.set("2026-02-01T00:05:00.000Z");
     const errors: unknown[] = [];
-    const scheduler = startScheduler(ctx, { firstRunMs: 0, intervalMs: 60_000, onError: (e) => errors.push(e) });
+    const scheduler = startScheduler(ledger, { firstRunMs: 0, intervalMs: 60_000, onError: (e) => errors.push(e) });
     try {
       await expect
         .poll(async () => Promise.all(tenants.map(async (t) => (await repo.findWallet(db, t, "org:1"))?.allocatedFrom?.toISOString())), { timeout: 10_000 })

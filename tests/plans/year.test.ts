@@ -7,9 +7,10 @@ import fc from "fast-check";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CONFIG, LedgerConfig } from "../../src/contract/index.js";
-import * as service from "../../src/ledger/service.js";
+import { composeLedger } from "../../src/ledger/compose.js";
+import * as service from "../../src/ledger/core/wallets.js";
 import type { Database } from "../../src/ledger/storage/db.js";
-import { createTenant } from "../../src/ledger/tenants.js";
+import { createTenant } from "../../src/ledger/core/tenants.js";
 import { backends, openTestDatabase, TestClock } from "../helpers/ledger.js";
 
 const BUSINESS = LedgerConfig.parse({
@@ -21,9 +22,10 @@ const key = () => ({ key: randomUUID(), requestHash: randomUUID() });
 
 async function setup(db: Database, clock: TestClock, config = BUSINESS) {
   const { tenantId } = await createTenant(db, { name: `plans-${randomUUID()}` });
-  const ctx = { db, clock: clock.now };
+  const ledger = composeLedger({ db, clock: clock.now });
+  const ctx = ledger.context;
   await service.putConfig(ctx, tenantId, config, null);
-  return { ctx, tenantId };
+  return { ctx, tenantId, ledger };
 }
 
 describe.each(backends())("plans on %s", (backend) => {
@@ -35,7 +37,7 @@ describe.each(backends())("plans on %s", (backend) => {
 
   it("a year month by month: the statement is the one worked out by hand", async () => {
     const clock = new TestClock(at("2026-01-01"));
-    const { ctx, tenantId } = await setup(db, clock);
+    const { ctx, tenantId, ledger } = await setup(db, clock);
     const owner = "org:1";
     const time = (minutes: number, ticketId: string) => service.debitCredits(ctx, tenantId, owner, { kind: "time", minutes, ticketId }, key());
 
@@ -46,14 +48,14 @@ describe.each(backends())("plans on %s", (backend) => {
     clock.set(at("2026-02-10")); // first touch in February: roll over, then allocate, then spend
     await time(45, "102");
     clock.set(at("2026-03-01"));
-    expect(await service.allocateAll(ctx, tenantId)).toEqual({ checked: 1, allocated: 1, expiringNotices: 0 });
+    expect(await ledger.sweep(tenantId)).toEqual({ checked: 1, allocated: 1, expiringNotices: 0 });
     clock.set(at("2026-03-10"));
     await service.grantCredits(ctx, tenantId, owner, { amount: 500, reason: "bought by card", source: "purchase", paid: true }, key());
     await service.debitCredits(ctx, tenantId, owner, { kind: "priority", tier: "1-hour", ticketId: "103" }, key());
     for (const month of ["04", "05", "06", "07", "08", "09", "10", "11", "12"]) {
       clock.set(at(`2026-${month}-01`));
-      expect((await service.allocateAll(ctx, tenantId)).allocated).toBe(1);
-      expect((await service.allocateAll(ctx, tenantId)).allocated).toBe(0); // twice is once
+      expect((await ledger.sweep(tenantId)).allocated).toBe(1);
+      expect((await ledger.sweep(tenantId)).allocated).toBe(0); // twice is once
       if (month === "04") {
         clock.set(at("2026-04-10"));
         await time(120, "104");
@@ -130,7 +132,7 @@ describe.each(backends())("plans on %s", (backend) => {
         ),
         async (ops) => {
           const clock = new TestClock(at("2026-01-15"));
-          const { ctx, tenantId } = await setup(db, clock);
+          const { ctx, tenantId, ledger } = await setup(db, clock);
           const owner = "org:7";
           await service.assignPlan(ctx, tenantId, owner, { plan: "business" }, key());
           const touchedMonths = new Set<string>();
@@ -147,8 +149,8 @@ describe.each(backends())("plans on %s", (backend) => {
               });
             } else if (op.op === "read") await service.getWallet(ctx, tenantId, owner);
             else if (op.op === "cron") {
-              await service.allocateAll(ctx, tenantId);
-              expect((await service.allocateAll(ctx, tenantId)).allocated).toBe(0);
+              await ledger.sweep(tenantId);
+              expect((await ledger.sweep(tenantId)).allocated).toBe(0);
             } else {
               const expiresAt = op.days === null ? undefined : new Date(clock.now().getTime() + op.days * 86_400_000).toISOString();
               await service.grantCredits(ctx, tenantId, owner, { amount: op.amount, reason: "top-up", source: "manual", ...(expiresAt ? { expiresAt } : {}) }, key());
@@ -191,7 +193,7 @@ describe.each(backends())("plans on %s", (backend) => {
       defaultPlan: "standard",
     });
     const { ctx, tenantId } = await setup(db, clock, config);
-    const profile = (facts: object) => service.setBankProfile(ctx, tenantId, "person:5", { orgFields: {}, personFields: {}, slaIds: [], ...facts });
+    const profile = (facts: object) => service.setWalletProfile(ctx, tenantId, "person:5", { orgFields: {}, personFields: {}, slaIds: [], ...facts });
 
     const all = await profile({ orgFields: { membership: "gold" }, slaIds: ["9"], personFields: { support_choice: "Priority support with credits" } });
     expect([all.plan?.key, all.planSource, all.planRule]).toEqual(["gold", "org_field", 'organisation field membership is "Gold"']);
@@ -212,10 +214,10 @@ describe.each(backends())("plans on %s", (backend) => {
 
   it.runIf(backend === "postgres")("grants once when two cron runs start at the same moment", async () => {
     const clock = new TestClock(at("2026-09-01"));
-    const { ctx, tenantId } = await setup(db, clock);
+    const { ctx, tenantId, ledger } = await setup(db, clock);
     const owners = Array.from({ length: 30 }, (_, i) => `org:${100 + i}`);
     for (const owner of owners) await service.assignPlan(ctx, tenantId, owner, { plan: "business" }, key());
-    const runs = await Promise.all([service.allocateAll(ctx, tenantId), service.allocateAll(ctx, tenantId), service.allocateAll(ctx, tenantId)]);
+    const runs = await Promise.all([ledger.sweep(tenantId), ledger.sweep(tenantId), ledger.sweep(tenantId)]);
     expect(runs.reduce((sum, r) => sum + r.allocated, 0)).toBe(owners.length);
     const perBank = await db.query<{ owner: string; n: number }>(
       "SELECT owner, count(*)::int AS n FROM grants WHERE tenant_id = $1 AND source = 'allocation' GROUP BY owner",

@@ -5,9 +5,9 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { createLedgerApp } from "../../src/ledger/http/app.js";
 import { defaultClientFactory } from "../../src/ledger/integrations/deskpro/connection.js";
-import { drainOutbox } from "../../src/ledger/outbox.js";
+import { composeLedger } from "../../src/ledger/compose.js";
 import type { Database } from "../../src/ledger/storage/db.js";
-import { createTenant } from "../../src/ledger/tenants.js";
+import { createTenant } from "../../src/ledger/core/tenants.js";
 import { openTestDatabase, TestClock, type Backend, type CallOptions, type CallResult } from "../helpers/ledger.js";
 import { DESKPRO_API_KEY, DESKPRO_URL } from "./fake-deskpro.js";
 
@@ -60,8 +60,8 @@ export async function createPortalHarness(backend: Backend, options: { configure
   const db = await (shared ?? openTestDatabase(backend));
   const clock = new TestClock();
   const logs: Record<string, unknown>[] = [];
-  const outbox = { deskproClients: defaultClientFactory({ retryBaseMs: 1, timeoutMs: 2_000 }) };
-  const app = createLedgerApp({ db, clock: clock.now, log: (line) => logs.push(line), outbox });
+  const ledger = composeLedger({ db, clock: clock.now, deskproClients: defaultClientFactory({ retryBaseMs: 1, timeoutMs: 2_000 }) });
+  const app = createLedgerApp({ db, ledger, log: (line) => logs.push(line) });
   const { tenantId, apiKey } = await createTenant(db, { name: `portal-${randomUUID()}` });
   const webhookSecret = `whsec-${randomBytes(24).toString("base64url")}`;
 
@@ -98,7 +98,7 @@ export async function createPortalHarness(backend: Backend, options: { configure
       if (body !== "") headers["content-type"] = opts.contentType ?? "application/x-www-form-urlencoded";
       return request("POST", `/hooks/deskpro/${tenantId}/${event}`, headers, body === "" ? undefined : body);
     },
-    drain: () => drainOutbox({ db, clock: clock.now }, { ...outbox, tenantId }),
+    drain: () => ledger.drain({ tenantId }),
     close: () => (shared ? Promise.resolve() : db.close()),
   };
   if (options.configure !== false) {

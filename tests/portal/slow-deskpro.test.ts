@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Wallet } from "../../src/contract/index.js";
 import { startLedgerServer, type LedgerServer } from "../../src/ledger/node.js";
-import { createTenant } from "../../src/ledger/tenants.js";
+import { createTenant } from "../../src/ledger/core/tenants.js";
 import { choice, FakeDeskpro, DESKPRO_API_KEY, DESKPRO_URL } from "./fake-deskpro.js";
 import { OPTION, PRIORITY, TEST_CONFIG, TEST_PORTAL_SETTINGS, TIER_FIELD } from "./harness.js";
 

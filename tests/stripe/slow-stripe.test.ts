@@ -10,7 +10,7 @@ import Stripe from "stripe";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { CheckoutSession, Wallet } from "../../src/contract/index.js";
 import { startLedgerServer, type LedgerServer } from "../../src/ledger/node.js";
-import { createTenant } from "../../src/ledger/tenants.js";
+import { createTenant } from "../../src/ledger/core/tenants.js";
 
 process.env.LEDGER_SECRETS_KEY ??= randomBytes(32).toString("base64");
 

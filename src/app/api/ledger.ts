@@ -17,7 +17,7 @@ import {
   CustomerLink,
   DeskproConnection,
   type DeskproConnectionRequest,
-  BankProfileRefresh,
+  WalletProfileRefresh,
   AlertSettings,
   type AlertSettingsInput,
   AlertWebhookTest,
@@ -92,8 +92,8 @@ export class LedgerApi {
   }
 
   /** Asks the ledger to read the bank's facts (custom fields, SLAs) from Deskpro for the plan rules. */
-  refreshProfile(ownerId: string): Promise<BankProfileRefresh> {
-    return ledgerRequest(this.endpoint, { method: "POST", path: `/v1/wallets/${owner(ownerId)}/profile/refresh`, body: {}, schema: BankProfileRefresh, what: "bank facts" });
+  refreshProfile(ownerId: string): Promise<WalletProfileRefresh> {
+    return ledgerRequest(this.endpoint, { method: "POST", path: `/v1/wallets/${owner(ownerId)}/profile/refresh`, body: {}, schema: WalletProfileRefresh, what: "bank facts" });
   }
 
   /** This bank's own low-balance levels (null: back to the plan's or the helpdesk's). */

@@ -1,14 +1,6 @@
-import { z } from "zod";
-import { AlertLevel, type LowBalanceState, type Plan } from "../../contract/index.js";
+import type { AlertLevel, LowBalanceState, Plan } from "../../contract/index.js";
 
 export type AlertLevelsFrom = "bank" | "plan" | "helpdesk";
-
-/** A bank's own levels as stored, or null (nothing stored, or a shape this version can't read). */
-export function parseAlertLevels(stored: unknown): AlertLevel[] | null {
-  if (stored === null || stored === undefined) return null;
-  const parsed = z.array(AlertLevel).safeParse(stored);
-  return parsed.success ? parsed.data : null;
-}
 
 /** The levels a bank is held to: its own override, else its plan's, else the helpdesk's. */
 export function alertLevelsFor(bankLevels: readonly AlertLevel[] | null, plan: Plan | null, helpdeskLevels: readonly AlertLevel[]): { levels: AlertLevel[]; from: AlertLevelsFrom } {

@@ -2,7 +2,7 @@
  * Plans without I/O: which plan a bank is on, the calendar periods plans allocate in (UTC), how
  * long an allocation lasts and how much of it may roll over.
  */
-import type { BankProfile, LedgerConfig, Period, Plan, PlanRule } from "../../contract/index.js";
+import type { WalletProfile, LedgerConfig, Period, Plan, PlanRule } from "../../contract/index.js";
 
 /** The start of the period that contains `at`: Monday of the week, the 1st of the month, quarter or year. */
 export function periodStart(period: Period, at: Date): Date {
@@ -73,11 +73,11 @@ const same = (stored: string | undefined, wanted: string) =>
  * First match wins: a plan set by hand on the bank, an organisation field, an SLA, a person field,
  * the default plan. A rule or hand-set key naming a plan that no longer exists is passed over.
  */
-export function resolvePlan(config: LedgerConfig, manualKey: string | null, profile: BankProfile | null): ResolvedPlan {
+export function resolvePlan(config: LedgerConfig, manualKey: string | null, profile: WalletProfile | null): ResolvedPlan {
   const byKey = (key: string | null) => (key === null ? null : (config.plans.find((p) => p.key === key) ?? null));
   const manual = byKey(manualKey);
   if (manual) return { plan: manual, source: "wallet", rule: "set by hand on this bank" };
-  const facts: BankProfile = profile ?? { orgFields: {}, personFields: {}, slaIds: [] };
+  const facts: WalletProfile = profile ?? { orgFields: {}, personFields: {}, slaIds: [] };
   const kinds: PlanRule["type"][] = ["org_field", "sla", "person_field"];
   for (const kind of kinds) {
     for (const rule of config.planRules) {

@@ -1,28 +1,28 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { IDEMPOTENCY_KEY_PATTERN } from "../../contract/index.js";
-import { ProblemError, problems } from "../errors.js";
-import { SecretsKeyMissing } from "../secrets.js";
-import type { Clock, LedgerContext } from "../service.js";
-import { authenticate } from "../tenants.js";
-import { isDatabaseUnavailable, type Database } from "../storage/db.js";
-import { canonicalJson, sha256Hex } from "./canonical.js";
-import { problemResponse } from "./problem.js";
+import { composeLedger, type Ledger, type LedgerOptions } from "../compose.js";
+import { authenticate } from "../core/tenants.js";
+import { isDatabaseUnavailable } from "../storage/db.js";
+import { jsonBodies, newRouter, type LedgerEnv } from "./env.js";
+import { HttpProblem, knownProblem, problemResponse } from "./problems.js";
 import { clientAddress, rateLimit } from "./rate-limit.js";
-import { registerRoutes } from "./routes.js";
-import { registerPortalRoutes, type PortalRouteOptions } from "./routes-portal.js";
-import { registerStripeRoutes } from "./routes-stripe.js";
-import { registerAlertRoutes } from "./routes-alerts.js";
+import { alertRoutes } from "./routes/alerts.js";
+import { configRoutes } from "./routes/config.js";
+import { deskproRoutes } from "./routes/deskpro.js";
+import { operationRoutes } from "./routes/operations.js";
+import { paymentRoutes } from "./routes/payments.js";
+import { portalTierRoutes } from "./routes/portal-tiers.js";
+import { ticketRoutes } from "./routes/tickets.js";
+import { walletRoutes } from "./routes/wallets.js";
 
-export { problemResponse };
+export type { LedgerEnv } from "./env.js";
 
 export type LogLine = Record<string, unknown>;
 export type Logger = (line: LogLine) => void;
 
-export interface LedgerAppDeps {
-  db: Database;
-  clock?: Clock;
+export interface LedgerAppDeps extends LedgerOptions {
+  /** The ledger composed already (the Node server shares it with its outbox worker); else composed from these options. */
+  ledger?: Ledger;
   /** One structured line per request, and one per internal error. Defaults to JSON on stdout. */
   log?: Logger;
   /** Largest accepted request body. */
@@ -33,19 +33,9 @@ export interface LedgerAppDeps {
   trustProxy?: boolean;
   /** The ledger's public address for customer links and Stripe's return URLs; default: the request's origin. */
   publicUrl?: string;
-  /** How the outbox reaches Deskpro and webhook endpoints, and who hears that work was queued. */
-  outbox?: PortalRouteOptions;
+  /** Called when work was queued (the Node process drains at once instead of at its next tick). */
+  onQueued?: () => void;
 }
-
-export type LedgerEnv = {
-  Variables: {
-    tenantId: string;
-    requestId: string;
-    ledger: LedgerContext;
-    /** The parsed JSON body, when the request has one. */
-    body: unknown;
-  };
-};
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
@@ -68,89 +58,13 @@ export const jsonLogger: Logger = (line) => {
 process.once("exit", flushLogLines);
 
 
-/** A request's body as text, refused with 413 as soon as it is known to pass `maxBytes` (declared or streamed). */
-export async function readBodyCapped(request: Request, maxBytes: number): Promise<string> {
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) return "";
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-const tooLarge = (maxBytes: number) =>
-  new ProblemError(413, "payload_too_large", "Payload too large", `Request bodies are limited to ${maxBytes} bytes.`);
-
-/**
- * Every body that reaches a handler is JSON, within the size limit, and parsed once; the parsed
- * value is handed to the route's zod validator through Hono's body cache.
- */
-function jsonBodies(maxBytes: number): MiddlewareHandler<LedgerEnv> {
-  return async (c, next) => {
-    if (c.req.method !== "POST" && c.req.method !== "PUT" && c.req.method !== "PATCH") return next();
-    const type = c.req.header("content-type") ?? "";
-    if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
-      throw new ProblemError(415, "unsupported_media_type", "Unsupported media type", "Send the request body as application/json.");
-    }
-    const text = await readBodyCapped(c.req.raw, maxBytes);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      throw problems.invalid("The request body is not valid JSON.");
-    }
-    c.set("body", parsed);
-    (c.req as unknown as { bodyCache: Record<string, Promise<unknown>> }).bodyCache = { json: Promise.resolve(parsed) };
-    return next();
-  };
-}
-
-const missingIdempotencyKey = () =>
-  new ProblemError(400, "idempotency_key_required", "Idempotency-Key required", "Every write needs an Idempotency-Key header (1–255 visible ASCII characters), the same on every retry.");
-
-/** The Idempotency-Key of a write and the fingerprint of the request it names. */
-export function idempotencyOf(c: Context<LedgerEnv>): { key: string; requestHash: string } {
-  const key = c.req.header("idempotency-key");
-  if (key === undefined) throw missingIdempotencyKey();
-  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
-    throw problems.invalid("The Idempotency-Key header must be 1–255 visible ASCII characters.", [{ path: "header.Idempotency-Key", message: "invalid" }]);
-  }
-  const requestHash = sha256Hex(`${c.req.method} ${new URL(c.req.url).pathname}\n${canonicalJson(c.get("body") ?? null)}`);
-  return { key, requestHash };
-}
-
 const BEARER = /^Bearer\s+(\S{1,200})$/i;
 
 export function createLedgerApp(deps: LedgerAppDeps) {
   const log = deps.log ?? jsonLogger;
-  const ledger: LedgerContext = { db: deps.db, clock: deps.clock ?? (() => new Date()) };
+  const ledger = deps.ledger ?? composeLedger(deps);
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-
-  const app = new OpenAPIHono<LedgerEnv>({
-    defaultHook: (result) => {
-      if (!result.success) {
-        if (result.target === "header" && result.error.issues.some((issue) => issue.path[0] === "idempotency-key")) {
-          throw missingIdempotencyKey();
-        }
-        const errors = result.error.issues.map((issue) => ({
-          path: [result.target === "json" ? "body" : result.target, ...issue.path.map(String)].join("."),
-          message: issue.message,
-        }));
-        throw problems.invalid(`The request is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, errors);
-      }
-    },
-  });
+  const app = newRouter();
 
   app.use("*", async (c, next) => {
     const started = performance.now();
@@ -174,31 +88,21 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   });
 
   app.onError((error, c) => {
-    if (error instanceof ProblemError) return problemResponse(error);
+    const known = knownProblem(error);
+    if (known) return known;
     if (error instanceof HTTPException) {
-      return problemResponse(new ProblemError(error.status, error.status === 413 ? "payload_too_large" : "invalid_request", "Invalid request", error.message || "The request could not be read."));
-    }
-    if (error instanceof SecretsKeyMissing) {
-      // Any route that seals or opens an integration secret (Deskpro, Stripe, webhook signing keys).
-      return problemResponse(
-        new ProblemError(503, "service_unavailable", "Secrets key missing", "The ledger server has no LEDGER_SECRETS_KEY, so it can't store or use integration secrets. Nothing was written."),
-      );
+      return problemResponse(error.status === 413 ? "payload_too_large" : "invalid_request", error.message || "The request could not be read.");
     }
     if (isDatabaseUnavailable(error)) {
       log({ time: new Date().toISOString(), level: "warn", msg: "database unavailable", requestId: c.get("requestId"), code: codeOf(error) });
-      return problemResponse(
-        new ProblemError(503, "service_unavailable", "Service unavailable", "The ledger's database is unreachable; nothing was written. Retry with the same Idempotency-Key."),
-        { "retry-after": "2" },
-      );
+      return problemResponse("service_unavailable", "The ledger's database is unreachable; nothing was written. Retry with the same Idempotency-Key.", {}, { "retry-after": "2" });
     }
     // Never echo internals: the client gets a request id, the log gets the error's class and code.
     log({ time: new Date().toISOString(), level: "error", msg: "internal error", requestId: c.get("requestId"), error: (error as Error)?.name, code: codeOf(error) });
-    return problemResponse(
-      new ProblemError(500, "internal_error", "Internal error", `Something went wrong on our side; nothing was written. Request id ${c.get("requestId")}.`),
-    );
+    return problemResponse("internal_error", `Something went wrong on our side; nothing was written. Request id ${c.get("requestId")}.`);
   });
 
-  app.notFound(() => problemResponse(problems.notFound("No such endpoint.")));
+  app.notFound(() => problemResponse("not_found", "No such endpoint."));
 
   // Endpoints without an API key are open to anyone: each client (address, and tenant where the
   // path names one) gets its own allowance, so one flood can't starve the others.
@@ -207,7 +111,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
     "*",
     rateLimit({
       ...publicLimit,
-      key: (c) => {
+      key: (c: Context) => {
         if (c.req.path === "/healthz" || (c.req.path.startsWith("/v1/") && c.req.path !== "/v1/openapi.json")) return null;
         const tenantInPath = /\/(tnt_[0-9a-z]{26})(?:\/|$)/.exec(c.req.path)?.[1] ?? "-";
         return `${clientAddress(c, deps.trustProxy ?? false)}|${tenantInPath}`;
@@ -220,17 +124,21 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.use("/v1/*", async (c, next) => {
     if (c.req.path === "/v1/openapi.json") return next();
     const match = BEARER.exec(c.req.header("authorization") ?? "");
-    const tenantId = match ? await authenticate(deps.db, match[1]!) : null;
-    if (!tenantId) throw problems.unauthorized();
+    const tenantId = match ? await authenticate(ledger.context.db, match[1]!) : null;
+    if (!tenantId) throw new HttpProblem("unauthorized", "Send a valid tenant API key as 'Authorization: Bearer <key>'.");
     c.set("tenantId", tenantId);
     return next();
   });
   app.use("/v1/*", jsonBodies(maxBodyBytes));
 
-  registerRoutes(app);
-  registerPortalRoutes(app, deps.outbox);
-  registerStripeRoutes(app, deps.publicUrl);
-  registerAlertRoutes(app, { fetch: deps.outbox?.fetch });
+  app.route("/", walletRoutes());
+  app.route("/", ticketRoutes());
+  app.route("/", configRoutes());
+  app.route("/", operationRoutes());
+  app.route("/", deskproRoutes());
+  app.route("/", portalTierRoutes({ onQueued: deps.onQueued }));
+  app.route("/", paymentRoutes(deps.publicUrl));
+  app.route("/", alertRoutes());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "tenantKey", { type: "http", scheme: "bearer", description: "A tenant API key" });
   app.doc31("/v1/openapi.json", {

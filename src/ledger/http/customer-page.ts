@@ -3,7 +3,7 @@
  * a phone and by a screen reader. Every value from the ledger is escaped.
  */
 import type { CreditPack, Entry, Purchase, Wallet } from "../../contract/index.js";
-import { formatPrice } from "../payments.js";
+import { formatPrice } from "../features/payments.js";
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const n = (value: number) => value.toLocaleString("en");

@@ -1,6 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { ProblemError } from "../errors.js";
-import { problemResponse } from "./problem.js";
+import { problemResponse } from "./problems.js";
 
 export interface RateLimitOptions {
   /** Requests a client may make in a burst. */
@@ -35,10 +34,7 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
     bucket.at = t;
     if (bucket.tokens < 1) {
       const wait = Math.ceil((1 - bucket.tokens) / options.perSecond);
-      return problemResponse(
-        new ProblemError(429, "rate_limited", "Too many requests", `Too many requests from this client; retry in ${wait} s.`),
-        { "retry-after": String(wait) },
-      );
+      return problemResponse("rate_limited", `Too many requests from this client; retry in ${wait} s.`, {}, { "retry-after": String(wait) });
     }
     bucket.tokens -= 1;
     if (!buckets.has(key) && buckets.size >= MAX_BUCKETS) {

@@ -5,17 +5,14 @@ import { portalOutboxMigration } from "./migrations/003-portal-outbox.js";
 import { stripeMigration } from "./migrations/004-stripe.js";
 import { alertsMigration } from "./migrations/005-alerts.js";
 import { alertOverridesMigration } from "./migrations/006-alert-overrides.js";
+import type { Migration } from "./migrations/migration.js";
 
 /**
  * Versioned schema migrations. Append new ones; never edit one that has shipped.
  * They run in one transaction under an advisory lock, so two processes starting at once (or
  * `migrate` run twice) apply each exactly once.
  */
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
+export type { Migration } from "./migrations/migration.js";
 
 /** Every migration, one file each under migrations/; versions are unique and only ever appended. */
 export const MIGRATIONS: Migration[] = [coreMigration, plansMigration, portalOutboxMigration, stripeMigration, alertsMigration, alertOverridesMigration];

@@ -31,6 +31,8 @@ export interface DeskproClientOptions {
 }
 
 export class DeskproError extends Error {
+  /** The message names the method, path and status only: safe to keep in the outbox's last error. */
+  readonly safeToRecord = true;
   constructor(
     readonly status: number | null,
     readonly path: string,
@@ -40,6 +42,11 @@ export class DeskproError extends Error {
   ) {
     super(message);
     this.name = "DeskproError";
+  }
+
+  /** A 4xx other than 429 will answer the same next time (a deleted ticket, a bad priority id). */
+  get permanent(): boolean {
+    return !this.retryable && this.status !== null && this.status >= 400 && this.status < 500;
   }
 }
 

@@ -5,10 +5,12 @@
  */
 import { timingSafeEqual, createHash } from "node:crypto";
 import type { DeskproConnection, DeskproConnectionRequest } from "../../../contract/index.js";
+import type { DeliveryContext } from "../../core/outbox.js";
+import { LedgerError } from "../../core/errors.js";
+import { openSecret, sealSecret } from "../../core/secrets.js";
 import type { Sql } from "../../storage/db.js";
-import * as store from "../../storage/portal.js";
+import * as store from "../../storage/deskpro-connections.js";
 import { createDeskproClient, type DeskproClient, type DeskproClientOptions } from "./client.js";
-import { openSecret, sealSecret } from "../../secrets.js";
 
 const binding = (tenantId: string, name: string) => `${tenantId}:deskpro.${name}`;
 
@@ -46,10 +48,14 @@ export async function webhookSecretMatches(sql: Sql, tenantId: string, presented
   return timingSafeEqual(digest(stored), digest(presented));
 }
 
-export class DeskproNotConnected extends Error {
+/** The tenant has not given the ledger its helpdesk's address and an API key. */
+export class DeskproNotConnected extends LedgerError {
+  readonly code = "deskpro_not_connected";
+  /** For the outbox: retried later (the admin may connect), and the message is safe to keep. */
+  readonly permanent = false;
+  readonly safeToRecord = true;
   constructor() {
-    super("No Deskpro URL and API key are set for this tenant (PUT /v1/integrations/deskpro).");
-    this.name = "DeskproNotConnected";
+    super("Set the helpdesk's address and an API key on the settings page (or PUT /v1/integrations/deskpro) first.");
   }
 }
 
@@ -66,3 +72,7 @@ export async function clientFor(sql: Sql, tenantId: string, factory: DeskproClie
   if (!row?.apiKeyCiphertext) throw new DeskproNotConnected();
   return factory({ baseUrl: row.url, apiKey: openSecret(row.apiKeyCiphertext, binding(tenantId, "apiKey")) });
 }
+
+/** The tenant's helpdesk client for an outbox delivery, made once per tenant and drain. */
+export const deskproForDelivery = (context: DeliveryContext, factory: DeskproClientFactory): Promise<DeskproClient> =>
+  context.perTenant("deskpro", () => clientFor(context.ledger.db, context.tenantId, factory));

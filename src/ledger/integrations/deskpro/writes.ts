@@ -2,10 +2,12 @@
  * Write-backs to Deskpro as outbox rows: enqueued inside the ledger transaction that calls for
  * them, delivered later with idempotent effects (check before write).
  */
-import { newId } from "../../ids.js";
+import { newId } from "../../core/ids.js";
+import type { OutboxHandlers } from "../../core/outbox.js";
 import type { Sql } from "../../storage/db.js";
 import * as outbox from "../../storage/outbox.js";
-import type { DeliveryContext } from "../../outbox.js";
+import type { DeskproClient } from "./client.js";
+import { deskproForDelivery, type DeskproClientFactory } from "./connection.js";
 
 export interface PriorityPayload {
   ticketId: string;
@@ -50,16 +52,20 @@ export function withMarker(html: string, marker: string): string {
   return `${html}<p><small>Ref ${marker}</small></p>`;
 }
 
-export async function deliverPriority(payload: PriorityPayload, context: DeliveryContext): Promise<void> {
-  const client = await context.deskpro();
+export async function deliverPriority(payload: PriorityPayload, client: DeskproClient): Promise<void> {
   const ticket = await client.getTicket(payload.ticketId);
   if (ticket.priority === payload.priorityId) return; // already set (by an earlier attempt or by hand)
   await client.setTicketPriority(payload.ticketId, payload.priorityId);
 }
 
-export async function deliverDeskproMessage(payload: MessagePayload, context: DeliveryContext): Promise<void> {
-  const client = await context.deskpro();
+export async function deliverDeskproMessage(payload: MessagePayload, client: DeskproClient): Promise<void> {
   const existing = await client.listTicketMessages(payload.ticketId);
   if (existing.some((m) => (m.message ?? "").includes(payload.marker))) return;
   await client.postTicketMessage(payload.ticketId, { html: withMarker(payload.html, payload.marker), note: payload.note });
 }
+
+/** The outbox kinds that write back to Deskpro. */
+export const deskproWriteHandlers = (clients: DeskproClientFactory): OutboxHandlers => ({
+  "deskpro.set_priority": async (payload, context) => deliverPriority(payload as PriorityPayload, await deskproForDelivery(context, clients)),
+  "deskpro.message": async (payload, context) => deliverDeskproMessage(payload as MessagePayload, await deskproForDelivery(context, clients)),
+});

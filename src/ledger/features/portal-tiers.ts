@@ -5,44 +5,34 @@
  * the portal ticket's state and the write-backs (priority, agent note, customer message) in one
  * transaction. Every step is idempotent, so a redelivered webhook or a retried job changes nothing twice.
  */
-import {
-  PortalSettings,
-  type LedgerConfig,
-  type PortalEvent,
-  type PortalSettingsInput,
-  type PortalTicket,
-  type Tier,
-  type WriteResult,
-} from "../contract/index.js";
-import { decidePortalChange, fallbackTier, tierFromFieldValues } from "./domain/portal.js";
-import { findTier } from "./domain/pricing.js";
-import { ProblemError, problems } from "./errors.js";
-import { newId } from "./ids.js";
-import { refreshBankProfile } from "./bank-facts.js";
-import { DeskproError, type DeskproClient } from "./integrations/deskpro/client.js";
-import { customFieldValues, firstNameOf, isCancelled, type DeskproTicket } from "./integrations/deskpro/schemas.js";
-import { enqueueMessage, enqueuePriority } from "./integrations/deskpro/writes.js";
+import type { LedgerConfig, PortalEvent, PortalSettings, PortalTicket, Tier, WriteResult } from "../../contract/index.js";
+import type { LedgerContext } from "../core/context.js";
+import { AlreadyReversed, InsufficientCredits, InvalidRequest, NotFound, TierAlreadyCharged, TierNotOffered } from "../core/errors.js";
+import { newId } from "../core/ids.js";
+import type { DeliveryContext, OutboxHandlers } from "../core/outbox.js";
+import * as core from "../core/wallets.js";
+import { decidePortalChange, fallbackTier, tierFromFieldValues } from "../domain/portal.js";
+import { findTier } from "../domain/pricing.js";
+import { DeskproError, type DeskproClient } from "../integrations/deskpro/client.js";
+import { deskproForDelivery, type DeskproClientFactory } from "../integrations/deskpro/connection.js";
+import { customFieldValues, firstNameOf, isCancelled, type DeskproTicket } from "../integrations/deskpro/schemas.js";
+import { enqueueMessage, enqueuePriority } from "../integrations/deskpro/writes.js";
+import type { Sql } from "../storage/db.js";
+import * as entries from "../storage/entries.js";
+import * as outbox from "../storage/outbox.js";
+import * as store from "../storage/portal-tiers.js";
+import { buyLinkFor } from "./customer-links.js";
 import { renderTemplate } from "./message-template.js";
-import { customerLink } from "./payments.js";
-import type { DeliveryContext } from "./outbox.js";
-import * as service from "./service.js";
-import type { LedgerContext } from "./service.js";
-import type { Sql } from "./storage/db.js";
-import * as outbox from "./storage/outbox.js";
-import * as store from "./storage/portal.js";
-import * as repo from "./storage/repo.js";
+import { refreshWalletProfile } from "./wallet-facts.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
 // ---------------------------------------------------------------------------------------------
 
-export async function loadPortalSettings(sql: Sql, tenantId: string): Promise<{ settings: PortalSettings; updatedAt: Date | null }> {
-  const row = await store.getPortalSettings(sql, tenantId);
-  return { settings: PortalSettings.parse(row?.settings ?? {}), updatedAt: row?.updatedAt ?? null };
-}
+export const loadPortalSettings = (sql: Sql, tenantId: string) => store.getPortalSettings(sql, tenantId);
 
 export async function savePortalSettings(ledger: LedgerContext, tenantId: string, input: PortalSettings): Promise<{ settings: PortalSettings; updatedAt: Date }> {
-  const { config } = await service.loadConfig(ledger.db, tenantId);
+  const { config } = await core.loadConfig(ledger.db, tenantId);
   const errors: { path: string; message: string }[] = [];
   const known = (key: string) => config.tiers.some((t) => t.key === key);
   input.tierOptions.forEach((o: PortalSettings["tierOptions"][number], i: number) => {
@@ -50,12 +40,11 @@ export async function savePortalSettings(ledger: LedgerContext, tenantId: string
     if (o.optionId === null && o.title === null) errors.push({ path: `body.tierOptions.${i}`, message: "give the option's id or its title" });
   });
   if (input.fallbackTier !== null && !known(input.fallbackTier)) errors.push({ path: "body.fallbackTier", message: `no tier has the key "${input.fallbackTier}"` });
-  if (errors.length > 0) throw problems.invalid(`The portal settings are invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, errors);
+  if (errors.length > 0) throw new InvalidRequest(`The portal settings are invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, errors);
   const now = ledger.clock();
   await store.putPortalSettings(ledger.db, tenantId, input, now);
   return { settings: input, updatedAt: now };
 }
-export type { PortalSettingsInput };
 
 // ---------------------------------------------------------------------------------------------
 // Webhooks in: queue a job and answer
@@ -83,17 +72,21 @@ export async function queuePortalEvent(ledger: LedgerContext, tenantId: string, 
   });
 }
 
-export async function processPortalJob(payload: PortalJobPayload, context: DeliveryContext): Promise<void> {
-  if (payload.job === "sla") await refundMissedSla(context, payload.ticketId);
-  else await reconcileTicket(context, payload.ticketId);
+async function processPortalJob(payload: PortalJobPayload, context: DeliveryContext, deskpro: () => Promise<DeskproClient>): Promise<void> {
+  if (payload.job === "sla") await refundMissedSla(context, payload.ticketId, deskpro);
+  else await reconcileTicket(context, payload.ticketId, deskpro);
 }
+
+/** The outbox kind that runs a portal ticket's job. */
+export const portalTierHandlers = (deskproClients: DeskproClientFactory): OutboxHandlers => ({
+  "portal.job": (payload, context) => processPortalJob(payload as PortalJobPayload, context, () => deskproForDelivery(context, deskproClients)),
+});
 
 // ---------------------------------------------------------------------------------------------
 // The ticket's state → charges, refunds and write-backs
 // ---------------------------------------------------------------------------------------------
 
 interface Job {
-  context: DeliveryContext;
   ledger: LedgerContext;
   tenantId: string;
   ticketId: string;
@@ -105,22 +98,6 @@ interface Job {
 }
 
 const idempotencyFor = (key: string) => ({ key, requestHash: `portal:${key}` });
-
-/**
- * Where a customer buys credits: a signed link to their bank's page when the ledger knows its
- * public address (LEDGER_PUBLIC_URL), else the portal settings' buy URL.
- */
-export function buyLinkFor(tenantId: string, owner: string | null, now: Date, fallback: string | null): string | null {
-  const publicUrl = process.env.LEDGER_PUBLIC_URL?.replace(/\/+$/, "");
-  if (owner && publicUrl) {
-    try {
-      return customerLink(tenantId, owner, now, 30, { publicUrl }).url;
-    } catch {
-      // no secrets key to sign with: fall back to the configured URL
-    }
-  }
-  return fallback;
-}
 
 function messageValues(
   job: Pick<Job, "settings" | "ticketId" | "tenantId" | "ledger">,
@@ -146,7 +123,7 @@ async function refreshFacts(ledger: LedgerContext, tenantId: string, client: Des
   const owners = [`person:${ticket.person}`, ...(ticket.organization !== null ? [`org:${ticket.organization}`] : [])];
   for (const owner of owners) {
     try {
-      await refreshBankProfile(ledger, tenantId, owner, client, ticket);
+      await refreshWalletProfile(ledger, tenantId, owner, client, ticket);
     } catch (error) {
       // A record Deskpro won't show (deleted, no permission) leaves the facts as they were; a
       // timeout or 5xx retries the whole job.
@@ -156,22 +133,22 @@ async function refreshFacts(ledger: LedgerContext, tenantId: string, client: Des
   }
 }
 
-async function reconcileTicket(context: DeliveryContext, ticketId: string): Promise<void> {
+async function reconcileTicket(context: DeliveryContext, ticketId: string, deskpro: () => Promise<DeskproClient>): Promise<void> {
   const { ledger, tenantId } = context;
   const { settings } = await loadPortalSettings(ledger.db, tenantId);
   if (settings.tierFieldId === null) return; // the portal flow is off
-  const { config } = await service.loadConfig(ledger.db, tenantId);
-  const client = await context.deskpro();
+  const { config } = await core.loadConfig(ledger.db, tenantId);
+  const client = await deskpro();
   const ticket = await client.getTicket(ticketId);
   if (ticket.person === null) return; // no customer to charge
-  const job: Job = { context, ledger, tenantId, ticketId, settings, config, ticket, client, personId: ticket.person };
+  const job: Job = { ledger, tenantId, ticketId, settings, config, ticket, client, personId: ticket.person };
 
   const fieldTier = tierFromFieldValues(customFieldValues(ticket, settings.tierFieldId), settings.tierOptions, config.tiers);
   const seen = await store.lockPortalTicket(ledger.db, tenantId, ticketId);
   // A new ticket is when the plan rules learn what Deskpro knows of its customer (fields chosen at
   // registration, the organisation's membership level, the ticket's SLAs), before a fee is priced.
   if (!seen && config.planRules.length > 0) await refreshFacts(ledger, tenantId, client, ticket);
-  const active = await repo.activePriorityCharge(ledger.db, tenantId, ticketId);
+  const active = await entries.activePriorityCharge(ledger.db, tenantId, ticketId);
   const decision = decidePortalChange(
     seen,
     { fieldTier, priorityId: ticket.priority, cancelled: isCancelled(ticket), priorityWritePending: await outbox.hasPendingPriorityWrite(ledger.db, tenantId, ticketId) },
@@ -226,10 +203,10 @@ const seenStamp = (seen: store.PortalTicketRow | null) => (seen ? String(seen.up
 
 async function charge(job: Job, tier: Tier, source: "field" | "priority", fieldTier: string | null, replacedEntryId: string | null, seen: store.PortalTicketRow | null): Promise<void> {
   const { ledger, tenantId, ticketId, ticket, settings } = job;
-  const payer = await service.getTicketPayer(ledger, tenantId, String(ticket.person), ticket.organization === null ? undefined : String(ticket.organization));
+  const payer = await core.getTicketPayer(ledger, tenantId, String(ticket.person), ticket.organization === null ? undefined : String(ticket.organization));
   const setPriority = source === "field" && tier.deskproPriorityId !== null && tier.deskproPriorityId !== ticket.priority ? tier.deskproPriorityId : null;
   try {
-    await service.debitCredits(
+    await core.debitCredits(
       ledger,
       tenantId,
       payer.owner,
@@ -257,10 +234,10 @@ async function charge(job: Job, tier: Tier, source: "field" | "priority", fieldT
       },
     );
   } catch (error) {
-    if (!(error instanceof ProblemError)) throw error;
-    if (error.code === "tier_already_charged") return; // charged by a concurrent run
-    if (error.code !== "insufficient_credits" && error.code !== "tier_not_offered") throw error;
-    await notCharged(job, tier, source, fieldTier, seen, payer.owner, error.code === "insufficient_credits" ? error.extra.balance ?? payer.wallet.balance : payer.wallet.balance, error.code);
+    if (error instanceof TierAlreadyCharged) return; // charged by a concurrent run
+    if (error instanceof InsufficientCredits) await notCharged(job, tier, source, fieldTier, seen, payer.owner, error.balance, "insufficient_credits");
+    else if (error instanceof TierNotOffered) await notCharged(job, tier, source, fieldTier, seen, payer.owner, payer.wallet.balance, "tier_not_offered");
+    else throw error;
   }
 }
 
@@ -314,13 +291,13 @@ interface RefundOptions {
   tellCustomer?: boolean;
 }
 
-async function refund(job: Job | SlaJob, active: repo.EntryRow, reason: string, options: RefundOptions): Promise<void> {
+async function refund(job: Job | SlaJob, active: entries.EntryRow, reason: string, options: RefundOptions): Promise<void> {
   const { ledger, tenantId, ticketId, settings, config } = job;
   const tier = active.tier ? (findTier(config, active.tier) ?? null) : null;
   const price = -active.amount;
   const name = options.tellCustomer && job.client ? await customerName(job.client, job.personId, [settings.messages.slaRefund]) : null;
   try {
-    await service.reverseEntry(
+    await core.reverseEntry(
       ledger,
       tenantId,
       active.id,
@@ -352,7 +329,7 @@ async function refund(job: Job | SlaJob, active: repo.EntryRow, reason: string, 
       },
     );
   } catch (error) {
-    if (error instanceof ProblemError && error.code === "already_reversed") return; // refunded by an earlier run
+    if (error instanceof AlreadyReversed) return; // refunded by an earlier run
     throw error;
   }
 }
@@ -371,16 +348,16 @@ interface SlaJob {
   personId: number | null;
 }
 
-async function refundMissedSla(context: DeliveryContext, ticketId: string): Promise<void> {
+async function refundMissedSla(context: DeliveryContext, ticketId: string, deskpro: () => Promise<DeskproClient>): Promise<void> {
   const { ledger, tenantId } = context;
-  const active = await repo.activePriorityCharge(ledger.db, tenantId, ticketId);
+  const active = await entries.activePriorityCharge(ledger.db, tenantId, ticketId);
   if (!active || active.amount === 0) return; // nothing paid, nothing to return
   const { settings } = await loadPortalSettings(ledger.db, tenantId);
-  const { config } = await service.loadConfig(ledger.db, tenantId);
+  const { config } = await core.loadConfig(ledger.db, tenantId);
   let client: DeskproClient | null = null;
   let personId: number | null = null;
   if (settings.messages.slaRefund.includes("{name}")) {
-    client = await context.deskpro();
+    client = await deskpro();
     personId = (await client.getTicket(ticketId)).person;
   }
   const seen = await store.lockPortalTicket(ledger.db, tenantId, ticketId);
@@ -410,7 +387,7 @@ async function saveState(job: Job, row: Omit<store.PortalTicketRow, "updatedAt">
 
 export async function getPortalTicket(ledger: LedgerContext, tenantId: string, ticketId: string): Promise<PortalTicket> {
   const row = await store.lockPortalTicket(ledger.db, tenantId, ticketId);
-  if (!row) throw problems.notFound(`The ledger has not seen portal ticket ${ticketId}.`);
+  if (!row) throw new NotFound(`The ledger has not seen portal ticket ${ticketId}.`);
   return {
     ticketId: row.ticketId,
     owner: row.owner,

@@ -1,21 +1,18 @@
 /** Alert settings (wording, webhook endpoints) and a test send; deliveries are read at GET /v1/outbox?kind=alert. */
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import { AlertSettings, AlertSettingsInput, AlertWebhookTest, Slug } from "../../contract/index.js";
-import { alertSettingsView, loadAlertSettings, saveAlertSettings, sendAlertWebhook } from "../alerts.js";
-import { ProblemError, problems } from "../errors.js";
-import { newId } from "../ids.js";
-import type { LedgerEnv } from "./app.js";
-import { commonProblems, json, jsonBody, problem } from "./openapi.js";
+import { createRoute, z } from "@hono/zod-openapi";
+import { AlertSettings, AlertSettingsInput, AlertWebhookTest, Slug } from "../../../contract/index.js";
+import { newId } from "../../core/ids.js";
+import { alertSettingsView, loadAlertSettings, saveAlertSettings, sendAlertWebhook } from "../../features/alerts.js";
+import { coreOf, newRouter, tenantOf } from "../env.js";
+import { commonProblems, json, jsonBody, problem } from "../openapi.js";
+import { HttpProblem } from "../problems.js";
 
-
-export function registerAlertRoutes(app: OpenAPIHono<LedgerEnv>, options: { fetch?: typeof fetch } = {}): void {
-  const tenant = (c: Context<LedgerEnv>) => c.get("tenantId");
-  const ledger = (c: Context<LedgerEnv>) => c.get("ledger");
+export function alertRoutes() {
+  const app = newRouter();
 
   app.openapi(
     createRoute({ method: "get", path: "/v1/alerts/settings", summary: "Alert message wording and webhook endpoints (secrets never returned)", responses: { 200: json(AlertSettings, "The settings"), ...commonProblems } }),
-    async (c) => c.json(alertSettingsView(await loadAlertSettings(ledger(c).db, tenant(c))), 200),
+    async (c) => c.json(alertSettingsView(await loadAlertSettings(coreOf(c).db, tenantOf(c))), 200),
   );
 
   app.openapi(
@@ -26,7 +23,7 @@ export function registerAlertRoutes(app: OpenAPIHono<LedgerEnv>, options: { fetc
       request: jsonBody(AlertSettingsInput),
       responses: { 200: json(AlertSettings, "The saved settings"), ...commonProblems, 503: problem("The server has no key to seal secrets with") },
     }),
-    async (c) => c.json(await saveAlertSettings(ledger(c).db, tenant(c), c.req.valid("json"), ledger(c).clock()), 200),
+    async (c) => c.json(await saveAlertSettings(coreOf(c).db, tenantOf(c), c.req.valid("json"), coreOf(c).clock()), 200),
   );
 
   app.openapi(
@@ -38,12 +35,12 @@ export function registerAlertRoutes(app: OpenAPIHono<LedgerEnv>, options: { fetc
       responses: { 200: json(AlertWebhookTest, "What the endpoint answered"), ...commonProblems, 404: problem("No such endpoint") },
     }),
     async (c) => {
-      const settings = await loadAlertSettings(ledger(c).db, tenant(c));
+      const settings = await loadAlertSettings(coreOf(c).db, tenantOf(c));
       const hook = settings.webhooks.find((w) => w.id === c.req.valid("param").id);
-      if (!hook) throw problems.notFound("No webhook endpoint with that id.");
-      const now = ledger(c).clock();
+      if (!hook) throw new HttpProblem("not_found", "No webhook endpoint with that id.");
+      const now = coreOf(c).clock();
       try {
-        const response = await sendAlertWebhook({ tenantId: tenant(c), options }, hook, newId("evt", now), { type: "webhook.test", timestamp: now.toISOString(), data: {} }, new Date());
+        const response = await sendAlertWebhook(tenantOf(c), hook, newId("evt", now), { type: "webhook.test", timestamp: now.toISOString(), data: {} }, new Date(), c.get("ledger").fetch);
         await response.arrayBuffer().catch(() => undefined);
         return c.json({ delivered: response.ok, status: response.status, detail: response.ok ? "The endpoint accepted the test event." : `The endpoint answered ${response.status}.` }, 200);
       } catch (error) {
@@ -52,4 +49,5 @@ export function registerAlertRoutes(app: OpenAPIHono<LedgerEnv>, options: { fetc
       }
     },
   );
+  return app;
 }

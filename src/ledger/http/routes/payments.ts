@@ -2,7 +2,7 @@
  * Card purchases over HTTP: the tenant's Stripe keys, checkout sessions and customer links (tenant
  * API key), Stripe's webhook (its signature), and the customer balance page (a signed link).
  */
-import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import {
   CheckoutSession,
@@ -15,15 +15,15 @@ import {
   StripeConnection,
   StripeConnectionRequest,
   StripeHookResult,
-} from "../../contract/index.js";
-import { verifyCustomerLink } from "../customer-links.js";
-import { ProblemError } from "../errors.js";
-import { createCheckoutSession, customerLink, getStripeConnection, handleStripeEvent, listPurchases, putStripeConnection, type PaymentsOptions } from "../payments.js";
-import * as service from "../service.js";
-import * as store from "../storage/stripe.js";
-import { idempotencyOf, readBodyCapped, type LedgerEnv } from "./app.js";
-import { commonProblems, json, jsonBody, problem } from "./openapi.js";
-import { customerPage, errorPage } from "./customer-page.js";
+} from "../../../contract/index.js";
+import * as wallets from "../../core/wallets.js";
+import { customerLink, verifyCustomerLink } from "../../features/customer-links.js";
+import { createCheckoutSession, getStripeConnection, handleStripeEvent, listPurchases, putStripeConnection, UnknownPack, type PaymentsOptions } from "../../features/payments.js";
+import * as store from "../../storage/payments.js";
+import { customerPage, errorPage } from "../customer-page.js";
+import { coreOf, idempotencyOf, newRouter, readBodyCapped, tenantOf, type LedgerEnv } from "../env.js";
+import { commonProblems, json, jsonBody, problem } from "../openapi.js";
+import { HttpProblem } from "../problems.js";
 
 const MAX_STRIPE_BODY_BYTES = 512 * 1024;
 const TENANT_ID = /^tnt_[0-9a-z]{26}$/;
@@ -33,9 +33,8 @@ function bankName(owner: string): string {
   return type === "org" ? `Organisation ${id}` : `Account ${id}`;
 }
 
-export function registerStripeRoutes(app: OpenAPIHono<LedgerEnv>, configuredPublicUrl?: string): void {
-  const tenant = (c: Context<LedgerEnv>) => c.get("tenantId");
-  const ledger = (c: Context<LedgerEnv>) => c.get("ledger");
+export function paymentRoutes(configuredPublicUrl?: string) {
+  const app = newRouter();
   const options = (c: Context<LedgerEnv>): PaymentsOptions => ({ publicUrl: (configuredPublicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, "") });
 
   app.openapi(
@@ -45,7 +44,7 @@ export function registerStripeRoutes(app: OpenAPIHono<LedgerEnv>, configuredPubl
       summary: "The Stripe connection: whether the keys are set (never their values) and the webhook URL to give Stripe",
       responses: { 200: json(StripeConnection, "The connection"), ...commonProblems },
     }),
-    async (c) => c.json(await getStripeConnection(ledger(c).db, tenant(c), options(c)), 200),
+    async (c) => c.json(await getStripeConnection(coreOf(c).db, tenantOf(c), options(c)), 200),
   );
 
   app.openapi(
@@ -56,7 +55,7 @@ export function registerStripeRoutes(app: OpenAPIHono<LedgerEnv>, configuredPubl
       request: jsonBody(StripeConnectionRequest),
       responses: { 200: json(StripeConnection, "The connection (without secrets)"), ...commonProblems, 503: problem("The server has no key to seal secrets with") },
     }),
-    async (c) => c.json(await putStripeConnection(ledger(c), tenant(c), c.req.valid("json"), options(c)), 200),
+    async (c) => c.json(await putStripeConnection(coreOf(c), tenantOf(c), c.req.valid("json"), options(c)), 200),
   );
 
   app.openapi(
@@ -73,44 +72,44 @@ export function registerStripeRoutes(app: OpenAPIHono<LedgerEnv>, configuredPubl
         502: problem("Stripe refused"),
       },
     }),
-    async (c) => c.json(await createCheckoutSession(ledger(c), tenant(c), c.req.valid("json"), idempotencyOf(c).key, options(c)), 201),
+    async (c) => c.json(await createCheckoutSession(coreOf(c), tenantOf(c), c.req.valid("json"), idempotencyOf(c).key, options(c)), 201),
   );
 
   app.openapi(
     createRoute({
       method: "post",
       path: "/v1/wallets/{owner}/customer-links",
-      summary: "A signed, expiring link to the bank's customer page (balance, usage, buy credits)",
+      summary: "A signed, expiring link to the wallet's customer page (balance, usage, buy credits)",
       request: { params: z.object({ owner: Owner }), ...jsonBody(CustomerLinkRequest) },
       responses: { 201: json(CustomerLink, "The link"), ...commonProblems },
     }),
-    async (c) => c.json(customerLink(tenant(c), c.req.valid("param").owner, ledger(c).clock(), c.req.valid("json").days, options(c)), 201),
+    async (c) => c.json(customerLink(tenantOf(c), c.req.valid("param").owner, coreOf(c).clock(), c.req.valid("json").days, options(c)), 201),
   );
 
   app.openapi(
     createRoute({
       method: "get",
       path: "/v1/wallets/{owner}/purchases",
-      summary: "The bank's card purchases, newest first",
+      summary: "The wallet's card purchases, newest first",
       request: { params: z.object({ owner: Owner }) },
       responses: { 200: json(PurchasePage, "Purchases"), ...commonProblems },
     }),
-    async (c) => c.json({ purchases: await listPurchases(ledger(c), tenant(c), c.req.valid("param").owner, 100) }, 200),
+    async (c) => c.json({ purchases: await listPurchases(coreOf(c), tenantOf(c), c.req.valid("param").owner, 100) }, 200),
   );
 
   // Stripe's webhook: authenticated by its signature over the raw body, not by an API key.
   app.post("/hooks/stripe/:tenantId", async (c) => {
     const tenantId = c.req.param("tenantId");
-    if (!TENANT_ID.test(tenantId)) throw new ProblemError(400, "invalid_signature", "Invalid signature", "The Stripe-Signature header does not match this endpoint's signing secret.");
+    if (!TENANT_ID.test(tenantId)) throw new HttpProblem("invalid_signature", "The Stripe-Signature header does not match this endpoint's signing secret.");
     const body = await readBodyCapped(c.req.raw, MAX_STRIPE_BODY_BYTES);
     c.set("tenantId", tenantId);
-    const result: StripeHookResult = await handleStripeEvent(ledger(c), tenantId, body, c.req.header("stripe-signature"));
+    const result: StripeHookResult = await handleStripeEvent(coreOf(c), tenantId, body, c.req.header("stripe-signature"));
     return c.json(result, 200);
   });
 
   // The customer page, reached through a signed link; its buy buttons post back here.
   const linkFrom = (c: Context<LedgerEnv>) => {
-    const check = verifyCustomerLink(c.req.param("token") ?? "", ledger(c).clock());
+    const check = verifyCustomerLink(c.req.param("token") ?? "", coreOf(c).clock());
     if (!check.ok) {
       return {
         error: c.html(
@@ -135,12 +134,12 @@ export function registerStripeRoutes(app: OpenAPIHono<LedgerEnv>, configuredPubl
     const link = linkFrom(c);
     if (link.error) return link.error;
     const { tenantId, owner, expiresAt } = link.claims;
-    const ctx = ledger(c);
+    const ctx = coreOf(c);
     const [wallet, statement, purchases, { config }, connection] = await Promise.all([
-      service.getWallet(ctx, tenantId, owner),
-      service.getStatement(ctx, tenantId, owner, 15, undefined),
+      wallets.getWallet(ctx, tenantId, owner),
+      wallets.getStatement(ctx, tenantId, owner, 15, undefined),
       listPurchases(ctx, tenantId, owner),
-      service.loadConfig(ctx.db, tenantId),
+      wallets.loadConfig(ctx.db, tenantId),
       store.getStripeConnection(ctx.db, tenantId),
     ]);
     const checkout = c.req.query("checkout");
@@ -170,11 +169,12 @@ export function registerStripeRoutes(app: OpenAPIHono<LedgerEnv>, configuredPubl
     const back = `${options(c).publicUrl}/pay/${c.req.param("token")}`;
     try {
       // A fresh key per press: an unpaid session simply expires, and each press should reach Stripe.
-      const session = await createCheckoutSession(ledger(c), tenantId, { owner, packId: packId.data }, crypto.randomUUID(), { ...options(c), returnUrl: back });
+      const session = await createCheckoutSession(coreOf(c), tenantId, { owner, packId: packId.data }, crypto.randomUUID(), { ...options(c), returnUrl: back });
       return c.redirect(session.url, 303);
     } catch (error) {
-      if (error instanceof ProblemError && error.status < 500 && error.status !== 409) return c.html(errorPage("That pack is not available", error.detail), 400);
+      if (error instanceof UnknownPack) return c.html(errorPage("That pack is not available", error.message), 400);
       return c.html(errorPage("Payment could not start", "Card payments are not available right now. Please try again later or contact support."), 503);
     }
   });
+  return app;
 }

@@ -10,21 +10,51 @@ import {
   type CheckoutSession,
   type CheckoutSessionRequest,
   type CreditPack,
-  type CustomerLink,
   type Purchase,
   type StripeConnection,
   type StripeConnectionRequest,
   type StripeHookResult,
-} from "../contract/index.js";
-import { customerLinkToken } from "./customer-links.js";
-import { ProblemError, problems } from "./errors.js";
-import { openSecret, sealSecret } from "./secrets.js";
-import * as service from "./service.js";
-import type { LedgerContext } from "./service.js";
-import type { Sql } from "./storage/db.js";
-import * as store from "./storage/stripe.js";
+} from "../../contract/index.js";
+import type { LedgerContext } from "../core/context.js";
+import { LedgerError, AlreadyReversed, NothingToReverse } from "../core/errors.js";
+import { openSecret, sealSecret } from "../core/secrets.js";
+import * as core from "../core/wallets.js";
+import type { Sql } from "../storage/db.js";
+import * as store from "../storage/payments.js";
+import { customerLink } from "./customer-links.js";
 
 const binding = (tenantId: string, name: string) => `${tenantId}:stripe.${name}`;
+
+export class PaymentsNotConnected extends LedgerError {
+  readonly code = "payments_not_connected";
+  constructor() {
+    super("Set the tenant's Stripe keys first (PUT /v1/integrations/stripe).");
+  }
+}
+
+export class UnknownPack extends LedgerError {
+  readonly code = "unknown_pack";
+}
+
+/** Stripe refused or failed; the message says what failed, never what Stripe said (it can name the account). */
+export class PaymentProviderError extends LedgerError {
+  readonly code = "payment_provider_error";
+}
+
+export class InvalidSignature extends LedgerError {
+  readonly code = "invalid_signature";
+  constructor() {
+    super("The Stripe-Signature header does not match this endpoint's signing secret.");
+  }
+}
+
+/** A refund overtook the payment's own event: answered non-2xx so that Stripe delivers it again later. */
+export class PurchaseNotGrantedYet extends LedgerError {
+  readonly code = "purchase_not_granted_yet";
+  constructor() {
+    super("The purchase has not been granted yet; Stripe will retry this event.");
+  }
+}
 
 export interface PaymentsOptions {
   /** The ledger's public address, for links and Stripe's return URLs. */
@@ -60,9 +90,7 @@ export async function putStripeConnection(ctx: LedgerContext, tenantId: string, 
 
 async function stripeFor(sql: Sql, tenantId: string): Promise<Stripe> {
   const row = await store.getStripeConnection(sql, tenantId);
-  if (!row?.secretKeyCiphertext) {
-    throw new ProblemError(409, "payments_not_connected", "Card payments not set up", "Set the tenant's Stripe keys first (PUT /v1/integrations/stripe).");
-  }
+  if (!row?.secretKeyCiphertext) throw new PaymentsNotConnected();
   return stripeClient(tenantId, row.secretKeyCiphertext);
 }
 
@@ -80,11 +108,6 @@ function stripeClient(tenantId: string, secretKeyCiphertext: string): Stripe {
 // Links and checkout
 // ---------------------------------------------------------------------------------------------
 
-export function customerLink(tenantId: string, owner: string, now: Date, days: number, options: PaymentsOptions): CustomerLink {
-  const expiresAt = new Date(now.getTime() + days * 86_400_000);
-  return { owner, url: `${options.publicUrl}/pay/${customerLinkToken({ tenantId, owner, expiresAt })}`, expiresAt: expiresAt.toISOString() };
-}
-
 export function formatPrice(amount: number, currency: string): string {
   try {
     return new Intl.NumberFormat("en", { style: "currency", currency: currency.toUpperCase() }).format(amount / 100);
@@ -94,9 +117,9 @@ export function formatPrice(amount: number, currency: string): string {
 }
 
 async function findPack(ctx: LedgerContext, tenantId: string, packId: string): Promise<CreditPack> {
-  const { config } = await service.loadConfig(ctx.db, tenantId);
+  const { config } = await core.loadConfig(ctx.db, tenantId);
   const pack = config.packs.find((p) => p.id === packId);
-  if (!pack) throw problems.unprocessable("unknown_pack", "Unknown pack", `No credit pack "${packId}"; the packs are ${config.packs.map((p) => p.id).join(", ") || "not set up"}.`);
+  if (!pack) throw new UnknownPack(`No credit pack "${packId}"; the packs are ${config.packs.map((p) => p.id).join(", ") || "not set up"}.`);
   return pack;
 }
 
@@ -132,9 +155,9 @@ export async function createCheckoutSession(
   } catch (error) {
     // Stripe's message can name the account; say what failed, not what Stripe said.
     const status = (error as { statusCode?: number })?.statusCode;
-    throw new ProblemError(502, "payment_provider_error", "Stripe refused", `Stripe did not create the checkout session${status ? ` (HTTP ${status})` : ""}; check the tenant's Stripe keys.`);
+    throw new PaymentProviderError(`Stripe did not create the checkout session${status ? ` (HTTP ${status})` : ""}; check the tenant's Stripe keys.`);
   }
-  if (!session.url) throw new ProblemError(502, "payment_provider_error", "Stripe refused", "Stripe returned a session without a URL.");
+  if (!session.url) throw new PaymentProviderError("Stripe returned a session without a URL.");
   await store.insertPurchase(ctx.db, tenantId, { sessionId: session.id, owner: request.owner, packId: pack.id, credits: pack.credits, amount: pack.price, currency: pack.currency, now });
   return { id: session.id, url: session.url, owner: request.owner, packId: pack.id, credits: pack.credits, amount: pack.price, currency: pack.currency };
 }
@@ -165,7 +188,7 @@ const idOf = (value: string | { id: string } | null | undefined) => (typeof valu
 
 /** Checks the signature on the raw body and does what the event asks, once. */
 export async function handleStripeEvent(ctx: LedgerContext, tenantId: string, rawBody: string, signature: string | undefined): Promise<StripeHookResult> {
-  const badSignature = () => new ProblemError(400, "invalid_signature", "Invalid signature", "The Stripe-Signature header does not match this endpoint's signing secret.");
+  const badSignature = () => new InvalidSignature();
   const row = await store.getStripeConnection(ctx.db, tenantId);
   if (!row?.secretKeyCiphertext || !row.webhookSecretCiphertext || !signature) throw badSignature();
   const stripe = stripeClient(tenantId, row.secretKeyCiphertext);
@@ -206,7 +229,7 @@ async function fulfil(
   const purchase = await store.lockPurchase(ctx.db, tenantId, session.id);
   if (!purchase) return result("ignored", "no checkout session with this id was created by the ledger");
   const reason = `Bought ${purchase.credits.toLocaleString("en")} credits (${purchase.packId}) for ${formatPrice(purchase.amount, purchase.currency)} by card`;
-  const outcome = await service.grantCredits(
+  const outcome = await core.grantCredits(
     ctx,
     tenantId,
     purchase.owner,
@@ -232,14 +255,13 @@ async function refund(
   if (!purchase) return result("ignored", "no purchase paid with this payment intent");
   if (purchase.state === "refunded") return result("already_reversed");
   if (purchase.state !== "paid" || !purchase.grantEntryId) {
-    // The refund overtook the payment's own event: answer non-2xx so Stripe delivers it again later.
-    throw new ProblemError(409, "invalid_request", "Not fulfilled yet", "The purchase has not been granted yet; Stripe will retry this event.");
+    throw new PurchaseNotGrantedYet();
   }
   const refundedShare = charge.amount > 0 ? Math.min(1, charge.amount_refunded / charge.amount) : 1;
   const creditsRefunded = Math.round(purchase.credits * refundedShare);
   const refundedMoney = formatPrice(charge.amount_refunded, charge.currency);
   try {
-    const outcome = await service.reverseEntry(
+    const outcome = await core.reverseEntry(
       ctx,
       tenantId,
       purchase.grantEntryId,
@@ -257,11 +279,11 @@ async function refund(
         : `${taken} credits taken back.`;
     return result("reversed", detail);
   } catch (error) {
-    if (error instanceof ProblemError && error.code === "nothing_to_reverse") {
+    if (error instanceof NothingToReverse) {
       await ctx.db.transaction((tx) => store.markPurchaseRefunded(tx, tenantId, purchase.sessionId, 0));
       return result("reversed", `${refundedMoney} refunded but none of the ${purchase.credits} credits remained: nothing was taken back.`);
     }
-    if (error instanceof ProblemError && error.code === "already_reversed") return result("already_reversed");
+    if (error instanceof AlreadyReversed) return result("already_reversed");
     throw error;
   }
 }

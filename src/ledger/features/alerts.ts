@@ -1,36 +1,39 @@
 /**
- * Low-balance alerts. A write that changes a bank's balance calls `evaluateAlerts` in its own
- * transaction: levels crossed downwards fire once and are remembered on the bank; recovering above
+ * Low-balance alerts. `evaluateAlerts` runs after every posting that moves a balance, in its
+ * transaction: levels crossed downwards fire once and are remembered on the wallet; recovering above
  * them re-arms them. What an alert sends leaves through the outbox, so it is retried and never
  * doubled: a customer message on the ticket that caused it (else their newest open ticket), an
  * agent note, and outgoing webhooks signed in the Standard Webhooks format.
  */
 import { Webhook } from "standardwebhooks";
-import { z } from "zod";
-import { AlertSettingsInput, BankProfile, type AlertSettings, type LedgerConfig, type Plan } from "../contract/index.js";
-import { alertLevelsFor, alertTransitions, parseAlertLevels, thresholdsInCredits, type AlertEventType } from "./domain/alerts.js";
-import { creditsLostAtExpiry, resolvePlan } from "./domain/plans.js";
-import { newId } from "./ids.js";
-import { DeskproNotConnected } from "./integrations/deskpro/connection.js";
-import { firstNameOf, OPEN_STATUSES } from "./integrations/deskpro/schemas.js";
-import { deliverDeskproMessage, messageMarker } from "./integrations/deskpro/writes.js";
+import type { z } from "zod";
+import type { AlertSettingsInput } from "../../contract/index.js";
+import type { AlertSettings, LedgerConfig } from "../../contract/index.js";
+import type { AfterPostHook } from "../core/context.js";
+import { newId } from "../core/ids.js";
+import type { DeliveryContext, OutboxHandlers } from "../core/outbox.js";
+import { planOf } from "../core/posting.js";
+import { openSecret, sealSecret } from "../core/secrets.js";
+import { alertLevelsFor, alertTransitions, thresholdsInCredits, type AlertEventType } from "../domain/alerts.js";
+import { creditsLostAtExpiry } from "../domain/plans.js";
+import type { DeskproClient } from "../integrations/deskpro/client.js";
+import type { DeskproClientFactory } from "../integrations/deskpro/connection.js";
+import { deskproForDelivery, DeskproNotConnected } from "../integrations/deskpro/connection.js";
+import { firstNameOf, OPEN_STATUSES } from "../integrations/deskpro/schemas.js";
+import { deliverDeskproMessage, messageMarker } from "../integrations/deskpro/writes.js";
+import * as alertSettings from "../storage/alert-settings.js";
+import type { Database, Sql } from "../storage/db.js";
+import * as grants from "../storage/grants.js";
+import * as outbox from "../storage/outbox.js";
+import * as portalTiers from "../storage/portal-tiers.js";
+import * as wallets from "../storage/wallets.js";
+import { buyLinkFor } from "./customer-links.js";
 import { renderTemplate } from "./message-template.js";
-import type { DeliveryContext, OutboxHandler } from "./outbox.js";
-import { buyLinkFor, loadPortalSettings } from "./portal.js";
-import { openSecret, sealSecret } from "./secrets.js";
-import type { Database, Sql } from "./storage/db.js";
-import * as outbox from "./storage/outbox.js";
-import * as repo from "./storage/repo.js";
 
-const StoredSettings = AlertSettingsInput.extend({
-  webhooks: z.array(z.object({ id: z.string(), url: z.string(), secretCiphertext: z.string().nullable() })).default([]),
-});
-type StoredSettings = z.infer<typeof StoredSettings>;
+type StoredSettings = alertSettings.StoredAlertSettings;
 const binding = (tenantId: string, id: string) => `${tenantId}:alerts.webhook.${id}`;
 
-export async function loadAlertSettings(sql: Sql, tenantId: string): Promise<StoredSettings> {
-  return StoredSettings.parse((await repo.getAlertSettings(sql, tenantId)) ?? {});
-}
+export const loadAlertSettings = (sql: Sql, tenantId: string): Promise<StoredSettings> => alertSettings.getAlertSettings(sql, tenantId);
 
 export const alertSettingsView = (s: StoredSettings): AlertSettings => ({
   ...s,
@@ -47,20 +50,8 @@ export async function saveAlertSettings(sql: Sql, tenantId: string, input: z.inf
       secretCiphertext: w.secret ? sealSecret(w.secret, binding(tenantId, w.id)) : (current.webhooks.find((c) => c.id === w.id && c.url === w.url)?.secretCiphertext ?? null),
     })),
   };
-  await repo.putAlertSettings(sql, tenantId, stored, now);
+  await alertSettings.putAlertSettings(sql, tenantId, stored, now);
   return alertSettingsView(stored);
-}
-
-export interface AlertCause {
-  tenantId: string;
-  wallet: repo.WalletRow;
-  config: LedgerConfig;
-  plan: Plan | null;
-  balance: number;
-  /** The entry that moved the balance, and its ticket (where the customer is told). */
-  entryId: string;
-  ticketId: string | null;
-  now: Date;
 }
 
 interface AlertPayload {
@@ -76,26 +67,26 @@ interface AlertPayload {
   expiresAt?: string;
 }
 
-/** Fires what the new balance crosses and queues its deliveries. Call inside the write's transaction, with the bank locked. */
-export async function evaluateAlerts(tx: Sql, cause: AlertCause): Promise<void> {
-  const { wallet, config, plan, tenantId, now } = cause;
-  const thresholds = thresholdsInCredits(alertLevelsFor(parseAlertLevels(wallet.alertLevels), plan, config.alerts.levels).levels, plan);
-  const { events, fired } = alertTransitions(thresholds, wallet.alertFired, cause.balance);
+/** Fires what the new balance crosses and queues its deliveries: the after-post hook of every posting. */
+export const evaluateAlerts: AfterPostHook = async (tx, posted) => {
+  const { wallet, config, plan, tenantId, now } = posted;
+  const thresholds = thresholdsInCredits(alertLevelsFor(wallet.alertLevels, plan, config.alerts.levels).levels, plan);
+  const { events, fired } = alertTransitions(thresholds, wallet.alertFired, posted.balance);
   if (fired.join(",") !== wallet.alertFired.join(",")) {
-    await repo.setAlertFired(tx, tenantId, wallet.owner, fired);
+    await wallets.setAlertFired(tx, tenantId, wallet.owner, fired);
     wallet.alertFired = fired;
   }
   if (events.length === 0) return;
   const settings = await loadAlertSettings(tx, tenantId);
   for (const event of events) {
-    const payload: AlertPayload = { owner: wallet.owner, type: event.type, level: event.level, balance: cause.balance, ticketId: cause.ticketId, at: now.toISOString() };
-    const key = `alert:${wallet.owner}:${event.type}:${event.level}:${cause.entryId}`;
+    const payload: AlertPayload = { owner: wallet.owner, type: event.type, level: event.level, balance: posted.balance, ticketId: posted.ticketId, at: now.toISOString() };
+    const key = `alert:${wallet.owner}:${event.type}:${event.level}:${posted.entryId}`;
     await outbox.enqueue(tx, { id: newId("obx", now), tenantId, kind: "alert.deskpro", dedupeKey: key, payload, now });
     for (const hook of settings.webhooks) {
       await outbox.enqueue(tx, { id: newId("obx", now), tenantId, kind: "alert.webhook", dedupeKey: `${key}:${hook.id}`, payload: { ...payload, webhookId: hook.id }, now });
     }
   }
-}
+};
 
 /**
  * Queues `credits.expiring` for every grant that still holds credits and expires within the
@@ -109,11 +100,11 @@ export async function queueExpiringNotices(sql: Database, tenantId: string, conf
   let after = "";
   let queued = 0;
   for (;;) {
-    const page = await repo.grantsExpiringBetween(sql, tenantId, now, until, after, 500);
+    const page = await grants.grantsExpiringBetween(sql, tenantId, now, until, after, 500);
     if (page.length === 0) return queued;
     for (const grant of page) {
-      const wallet = await repo.findWallet(sql, tenantId, grant.owner);
-      const plan = resolvePlan(config, wallet?.planKey ?? null, BankProfile.safeParse(wallet?.profile).data ?? null).plan;
+      const wallet = await wallets.findWallet(sql, tenantId, grant.owner);
+      const plan = planOf(config, wallet).plan;
       // Credits that will roll over aren't lost: only the rest is announced, and nothing if none.
       const lost = creditsLostAtExpiry(grant, plan);
       if (lost === 0) continue;
@@ -150,33 +141,37 @@ interface AlertTicket {
   personId?: number | null;
 }
 
-/** The customer's first name for {name}: the person bank's own person, else the ticket's requester. */
-async function customerName(context: DeliveryContext, owner: string, ticket: AlertTicket): Promise<string> {
-  const client = await context.deskpro();
-  const personId = owner.startsWith("person:") ? owner.slice("person:".length) : (ticket.personId !== undefined ? ticket.personId : (await client.getTicket(ticket.id)).person);
+/** The customer's first name for {name}: the person wallet's own person, else the ticket's requester. */
+async function customerName(client: DeskproClient, owner: string, ticket: AlertTicket): Promise<string> {
+  const personId = owner.startsWith("person:") ? owner.slice("person:".length) : ticket.personId !== undefined ? ticket.personId : (await client.getTicket(ticket.id)).person;
   if (personId === null) return "";
   return firstNameOf(await client.getPerson(personId)) ?? "";
 }
 
 /** The ticket to tell: the one whose charge crossed the level, else the customer's newest open ticket. */
-async function ticketFor(context: DeliveryContext, payload: AlertPayload): Promise<AlertTicket | null> {
+async function ticketFor(client: DeskproClient, payload: AlertPayload): Promise<AlertTicket | null> {
   if (payload.ticketId) return { id: payload.ticketId };
   const [type, id] = payload.owner.split(":") as ["org" | "person", string];
-  const client = await context.deskpro();
   const open = (await client.listTicketsOf({ type, id })).filter((t) => OPEN_STATUSES.has(t.status));
   return open[0] ? { id: String(open[0].id), personId: open[0].person } : null;
 }
 
-const deliverToDeskpro: OutboxHandler = async (raw, context, row) => {
-  const payload = raw as AlertPayload;
+/** What the alert features reach out with: the tenants' helpdesks and the webhook endpoints. */
+export interface AlertDeliveryDeps {
+  deskproClients: DeskproClientFactory;
+  fetch: typeof fetch;
+}
+
+async function deliverToDeskpro(payload: AlertPayload, context: DeliveryContext, deps: AlertDeliveryDeps): Promise<void> {
   const settings = await loadAlertSettings(context.ledger.db, context.tenantId);
-  let ticket: AlertTicket | null;
+  let client: DeskproClient;
   try {
-    ticket = await ticketFor(context, payload);
+    client = await deskproForDelivery(context, deps.deskproClients);
   } catch (error) {
     if (error instanceof DeskproNotConnected) return; // no helpdesk to tell: the sidebar still shows it
     throw error;
   }
+  const ticket = await ticketFor(client, payload);
   if (!ticket) return;
   const ticketId = ticket.id;
   const words = { "balance.low": "running low", "balance.depleted": "empty", "balance.recovered": "topped up", "credits.expiring": "expiring" }[payload.type];
@@ -190,30 +185,32 @@ const deliverToDeskpro: OutboxHandler = async (raw, context, row) => {
     level: payload.level,
     credits: payload.credits ?? "",
     date: payload.expiresAt ? longDate.format(new Date(payload.expiresAt)) : "",
-    name: wantsName ? await customerName(context, payload.owner, ticket) : "",
-    // The bank's own page when the ledger has a public address, else the portal settings' buy URL.
-    link: buyLinkFor(context.tenantId, payload.owner, context.now, (await loadPortalSettings(context.ledger.db, context.tenantId)).settings.buyUrl) ?? "",
+    name: wantsName ? await customerName(client, payload.owner, ticket) : "",
+    // The wallet's own page when the ledger has a public address, else the portal settings' buy URL.
+    link: buyLinkFor(context.tenantId, payload.owner, context.now, (await portalTiers.getPortalSettings(context.ledger.db, context.tenantId)).settings.buyUrl) ?? "",
     ticket: ticketId,
   };
-  await deliverDeskproMessage({ ticketId, html: renderTemplate(settings.agentNote, values), note: true, marker: messageMarker(`${context.tenantId}|${row.dedupeKey}|note`) }, context);
+  const dedupeKey = context.row.dedupeKey;
+  await deliverDeskproMessage({ ticketId, html: renderTemplate(settings.agentNote, values), note: true, marker: messageMarker(`${context.tenantId}|${dedupeKey}|note`) }, client);
   if (customerTemplate) {
-    await deliverDeskproMessage({ ticketId, html: renderTemplate(customerTemplate, values), note: false, marker: messageMarker(`${context.tenantId}|${row.dedupeKey}|customer`) }, context);
+    await deliverDeskproMessage({ ticketId, html: renderTemplate(customerTemplate, values), note: false, marker: messageMarker(`${context.tenantId}|${dedupeKey}|customer`) }, client);
   }
-};
+}
 
 /** Posts one alert to one endpoint, signed with the Standard Webhooks library. */
 export async function sendAlertWebhook(
-  context: Pick<DeliveryContext, "tenantId" | "options">,
+  tenantId: string,
   hook: StoredSettings["webhooks"][number],
   messageId: string,
   body: Record<string, unknown>,
   at: Date,
+  doFetch: typeof fetch,
 ): Promise<Response> {
   if (!hook.secretCiphertext) throw new Error(`webhook ${hook.id} has no signing secret`);
-  const signer = new Webhook(openSecret(hook.secretCiphertext, binding(context.tenantId, hook.id)));
+  const signer = new Webhook(openSecret(hook.secretCiphertext, binding(tenantId, hook.id)));
   const text = JSON.stringify(body);
   const signature = signer.sign(messageId, at, text);
-  return (context.options.fetch ?? fetch)(hook.url, {
+  return doFetch(hook.url, {
     method: "POST",
     headers: { "content-type": "application/json", "webhook-id": messageId, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": signature },
     body: text,
@@ -222,20 +219,20 @@ export async function sendAlertWebhook(
   });
 }
 
-const deliverWebhook: OutboxHandler = async (raw, context, row) => {
-  const { webhookId, ...payload } = raw as AlertPayload & { webhookId: string };
+async function deliverWebhook(raw: AlertPayload & { webhookId: string }, context: DeliveryContext, deps: AlertDeliveryDeps): Promise<void> {
+  const { webhookId, ...payload } = raw;
   const settings = await loadAlertSettings(context.ledger.db, context.tenantId);
   const hook = settings.webhooks.find((w) => w.id === webhookId);
   if (!hook) return; // the endpoint was removed since
   // The outbox row id is the message id: a retry is recognisably the same message.
   // Signed at wall-clock time: receivers check a signature's freshness against their own clocks.
-  const response = await sendAlertWebhook(context, hook, row.id, { type: payload.type, timestamp: payload.at, data: payload }, new Date());
+  const response = await sendAlertWebhook(context.tenantId, hook, context.row.id, { type: payload.type, timestamp: payload.at, data: payload }, new Date(), deps.fetch);
   await response.arrayBuffer().catch(() => undefined);
   if (!response.ok) throw new Error(`the endpoint answered ${response.status}`);
-};
+}
 
-export const alertHandlers: Record<string, OutboxHandler> = {
-  "alert.deskpro": deliverToDeskpro,
-  "alert.webhook": deliverWebhook,
-};
-
+/** The outbox kinds that deliver alerts. */
+export const alertHandlers = (deps: AlertDeliveryDeps): OutboxHandlers => ({
+  "alert.deskpro": (payload, context) => deliverToDeskpro(payload as AlertPayload, context, deps),
+  "alert.webhook": (payload, context) => deliverWebhook(payload as AlertPayload & { webhookId: string }, context, deps),
+});

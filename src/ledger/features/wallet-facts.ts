@@ -1,17 +1,19 @@
 /**
- * What Deskpro knows about a bank, read through the REST API for the plan rules: the
+ * What Deskpro knows about a wallet's customer, read through the REST API for the plan rules: the
  * organisation's custom fields (membership level), the person's custom fields (the choice made at
  * registration) and the SLAs Deskpro applies to their tickets. The ledger reads them when a portal
  * ticket arrives and when an agent opens a sidebar (`POST /v1/wallets/{owner}/profile/refresh`);
  * integrations may also send them with `PUT /v1/wallets/{owner}/profile`.
  */
-import { BankProfile, type LedgerConfig, type Wallet } from "../contract/index.js";
-import { resolvePlan } from "./domain/plans.js";
-import type { DeskproClient } from "./integrations/deskpro/client.js";
-import { fieldValues, slaIdsOf, type DeskproTicket } from "./integrations/deskpro/schemas.js";
-import type { LedgerContext } from "./service.js";
-import * as service from "./service.js";
-import * as repo from "./storage/repo.js";
+import { WalletProfile, type LedgerConfig, type Wallet, type WalletProfileRefresh } from "../../contract/index.js";
+import type { LedgerContext } from "../core/context.js";
+import * as core from "../core/wallets.js";
+import { resolvePlan } from "../domain/plans.js";
+import { LedgerError } from "../core/errors.js";
+import { DeskproError, type DeskproClient } from "../integrations/deskpro/client.js";
+import { clientFor, type DeskproClientFactory } from "../integrations/deskpro/connection.js";
+import { fieldValues, slaIdsOf, type DeskproTicket } from "../integrations/deskpro/schemas.js";
+import * as wallets from "../storage/wallets.js";
 
 const FIELD_KEY = /^[A-Za-z0-9_.-]{1,100}$/;
 
@@ -39,21 +41,21 @@ export function profileFields(fields: unknown): Record<string, string> {
   return out;
 }
 
-/** Which kinds of facts the rules read for a bank of this kind; nothing to read means no call to Deskpro. */
+/** Which kinds of facts the rules read for a wallet of this kind; nothing to read means no call to Deskpro. */
 function wanted(config: LedgerConfig, ownerType: "org" | "person"): { fields: boolean; slas: boolean } {
   const kinds = new Set(config.planRules.map((r) => r.type));
   return ownerType === "org" ? { fields: kinds.has("org_field"), slas: kinds.has("sla") } : { fields: kinds.has("person_field"), slas: kinds.has("sla") };
 }
 
-const sameProfile = (a: BankProfile | null, b: BankProfile) => a !== null && JSON.stringify(a) === JSON.stringify(b);
+const sameProfile = (a: WalletProfile | null, b: WalletProfile) => a !== null && JSON.stringify(a) === JSON.stringify(b);
 
 /**
- * Reads the bank's facts from Deskpro. SLAs are the ones Deskpro puts on the bank's tickets: the
+ * Reads the wallet's facts from Deskpro. SLAs are the ones Deskpro puts on the wallet's tickets: the
  * ticket at hand when there is one (an organisation's tickets count for the organisation, a
  * person's without an organisation for the person), plus any `slas` the record itself lists.
  * Without a ticket the SLAs seen last are kept.
  */
-export async function readBankProfile(client: DeskproClient, owner: string, previous: BankProfile | null, ticket: DeskproTicket | null): Promise<BankProfile> {
+export async function readWalletProfile(client: DeskproClient, owner: string, previous: WalletProfile | null, ticket: DeskproTicket | null): Promise<WalletProfile> {
   const [type, id] = owner.split(":") as ["org" | "person", string];
   const record = type === "org" ? await client.getOrganization(id) : await client.getPerson(id);
   const fields = profileFields(record.fields);
@@ -61,34 +63,55 @@ export async function readBankProfile(client: DeskproClient, owner: string, prev
   const ticketCounts = ticket !== null && (type === "org" ? String(ticket.organization) === id : ticket.organization === null && String(ticket.person) === id);
   const fromTickets = ticketCounts ? slaIdsOf(ticket.slas) : (previous?.slaIds ?? []);
   const slaIds = [...new Set([...recordSlas, ...fromTickets])].slice(0, 50);
-  return BankProfile.parse(type === "org" ? { orgFields: fields, personFields: {}, slaIds } : { orgFields: {}, personFields: fields, slaIds });
+  return WalletProfile.parse(type === "org" ? { orgFields: fields, personFields: {}, slaIds } : { orgFields: {}, personFields: fields, slaIds });
 }
 
 export interface RefreshResult {
-  /** False when no plan rule reads this kind of bank, so Deskpro was not asked. */
+  /** False when no plan rule reads this kind of wallet, so Deskpro was not asked. */
   read: boolean;
   changed: boolean;
-  /** The bank on the plan its new facts give, when they changed; null otherwise. */
+  /** The wallet on the plan its new facts give, when they changed; null otherwise. */
   wallet: Wallet | null;
 }
 
-/** Reads the bank's facts from Deskpro and stores them when they changed; the plan follows from the rules. */
-export async function refreshBankProfile(
+/** Reads the wallet's facts from Deskpro and stores them when they changed; the plan follows from the rules. */
+export async function refreshWalletProfile(
   ledger: LedgerContext,
   tenantId: string,
   owner: string,
   client: DeskproClient,
   ticket: DeskproTicket | null = null,
 ): Promise<RefreshResult> {
-  const { config } = await service.loadConfig(ledger.db, tenantId);
+  const { config } = await core.loadConfig(ledger.db, tenantId);
   const want = wanted(config, owner.startsWith("org:") ? "org" : "person");
   if (!want.fields && !want.slas) return { read: false, changed: false, wallet: null };
-  const row = await repo.findWallet(ledger.db, tenantId, owner);
-  const previous = row?.profile ? (BankProfile.safeParse(row.profile).data ?? null) : null;
-  const profile = await readBankProfile(client, owner, previous, ticket);
+  const row = await wallets.findWallet(ledger.db, tenantId, owner);
+  const previous = row?.profile ?? null;
+  const profile = await readWalletProfile(client, owner, previous, ticket);
   if (sameProfile(previous, profile)) return { read: true, changed: false, wallet: null };
-  // A bank that doesn't exist yet is only opened when a rule gives it a plan: reading every
-  // customer's facts must not open a bank for each of them.
+  // A wallet that doesn't exist yet is only opened when a rule gives it a plan: reading every
+  // customer's facts must not open a wallet for each of them.
   if (row === null && !["org_field", "sla", "person_field"].includes(resolvePlan(config, null, profile).source)) return { read: true, changed: false, wallet: null };
-  return { read: true, changed: true, wallet: await service.setBankProfile(ledger, tenantId, owner, profile) };
+  return { read: true, changed: true, wallet: await core.setWalletProfile(ledger, tenantId, owner, profile) };
+}
+
+/** Deskpro did not answer or refused; nothing was changed. */
+export class DeskproUnavailable extends LedgerError {
+  readonly code = "deskpro_unavailable";
+  constructor(status: number | null) {
+    // The status only: Deskpro's answer may echo request details that don't belong in our errors.
+    super(`Deskpro could not be read (${status ?? "no answer"}). Nothing was changed.`);
+  }
+}
+
+/** Reads the wallet's facts from the tenant's helpdesk now (the sidebars ask when opened) and answers the wallet. */
+export async function refreshWalletProfileNow(ledger: LedgerContext, tenantId: string, owner: string, clients: DeskproClientFactory): Promise<WalletProfileRefresh> {
+  const client = await clientFor(ledger.db, tenantId, clients);
+  try {
+    const result = await refreshWalletProfile(ledger, tenantId, owner, client);
+    return { read: result.read, changed: result.changed, wallet: result.wallet ?? (await core.getWallet(ledger, tenantId, owner)) };
+  } catch (error) {
+    if (error instanceof DeskproError) throw new DeskproUnavailable(error.status);
+    throw error;
+  }
 }

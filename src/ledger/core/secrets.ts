@@ -4,13 +4,15 @@
  * (additional data), so a ciphertext copied to another row or tenant does not decrypt.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
+import { LedgerError } from "./errors.js";
 
 export const SECRETS_KEY_ENV = "LEDGER_SECRETS_KEY";
 
-export class SecretsKeyMissing extends Error {
+/** The server has no key, so it can't seal or open integration secrets; nothing is written. */
+export class SecretsKeyMissing extends LedgerError {
+  readonly code = "service_unavailable";
   constructor() {
-    super(`${SECRETS_KEY_ENV} is not set: the server needs a 32-byte key (base64 or hex) to store integration secrets.`);
-    this.name = "SecretsKeyMissing";
+    super(`The ledger server has no ${SECRETS_KEY_ENV}, so it can't store or use integration secrets. Nothing was written.`);
   }
 }
 

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
 import { newId } from "./ids.js";
-import type { Database, Sql } from "./storage/db.js";
-import * as repo from "./storage/repo.js";
+import type { Database, Sql } from "../storage/db.js";
+import * as repo from "../storage/tenants.js";
 
 export const TenantName = z
   .string()

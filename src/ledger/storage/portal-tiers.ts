@@ -1,53 +1,16 @@
-/** SQL for the portal flow: the tenant's Deskpro connection, portal settings and portal tickets. */
+/**
+ * SQL for paid tiers on Deskpro's portal: the settings (the tier field and its options' tiers,
+ * parsed with the contract's schema here) and what the ledger saw and did on each portal ticket.
+ */
+import { PortalSettings } from "../../contract/index.js";
 import type { Sql } from "./db.js";
 
-export interface DeskproConnectionRow {
-  url: string;
-  apiKeyId: string | null;
-  apiKeyCiphertext: string | null;
-  webhookSecretCiphertext: string | null;
-  updatedAt: Date;
-}
-
-export async function getDeskproConnection(sql: Sql, tenantId: string): Promise<DeskproConnectionRow | null> {
-  const rows = await sql.query<{
-    url: string;
-    api_key_id: string | null;
-    api_key_ciphertext: string | null;
-    webhook_secret_ciphertext: string | null;
-    updated_at: Date;
-  }>("SELECT url, api_key_id, api_key_ciphertext, webhook_secret_ciphertext, updated_at FROM deskpro_connections WHERE tenant_id = $1", [tenantId]);
-  const r = rows[0];
-  return r
-    ? { url: r.url, apiKeyId: r.api_key_id, apiKeyCiphertext: r.api_key_ciphertext, webhookSecretCiphertext: r.webhook_secret_ciphertext, updatedAt: r.updated_at }
-    : null;
-}
-
-/** Sets the URL and, where given, the sealed secrets; a null secret keeps the stored one. */
-export async function putDeskproConnection(
-  sql: Sql,
-  tenantId: string,
-  values: { url: string; apiKeyId: string | null; apiKeyCiphertext: string | null; webhookSecretCiphertext: string | null; now: Date },
-): Promise<void> {
-  await sql.query(
-    `INSERT INTO deskpro_connections AS c (tenant_id, url, api_key_id, api_key_ciphertext, webhook_secret_ciphertext, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6)
-     ON CONFLICT (tenant_id) DO UPDATE SET
-       url = EXCLUDED.url,
-       api_key_id = CASE WHEN EXCLUDED.api_key_ciphertext IS NULL THEN c.api_key_id ELSE EXCLUDED.api_key_id END,
-       api_key_ciphertext = coalesce(EXCLUDED.api_key_ciphertext, c.api_key_ciphertext),
-       webhook_secret_ciphertext = coalesce(EXCLUDED.webhook_secret_ciphertext, c.webhook_secret_ciphertext),
-       updated_at = EXCLUDED.updated_at`,
-    [tenantId, values.url, values.apiKeyId, values.apiKeyCiphertext, values.webhookSecretCiphertext, values.now],
-  );
-}
-
-export async function getPortalSettings(sql: Sql, tenantId: string): Promise<{ settings: unknown; updatedAt: Date } | null> {
+export async function getPortalSettings(sql: Sql, tenantId: string): Promise<{ settings: PortalSettings; updatedAt: Date | null }> {
   const rows = await sql.query<{ settings: unknown; updated_at: Date }>("SELECT settings, updated_at FROM portal_settings WHERE tenant_id = $1", [tenantId]);
-  return rows[0] ? { settings: rows[0].settings, updatedAt: rows[0].updated_at } : null;
+  return { settings: PortalSettings.parse(rows[0]?.settings ?? {}), updatedAt: rows[0]?.updated_at ?? null };
 }
 
-export async function putPortalSettings(sql: Sql, tenantId: string, settings: unknown, now: Date): Promise<void> {
+export async function putPortalSettings(sql: Sql, tenantId: string, settings: PortalSettings, now: Date): Promise<void> {
   await sql.query(
     `INSERT INTO portal_settings (tenant_id, settings, updated_at) VALUES ($1, $2::jsonb, $3)
      ON CONFLICT (tenant_id) DO UPDATE SET settings = EXCLUDED.settings, updated_at = EXCLUDED.updated_at`,

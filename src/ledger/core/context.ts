@@ -1,0 +1,48 @@
+/**
+ * What every use case of the ledger runs with: the database, the business clock, and the hooks
+ * the features registered where the ledger was composed (see `compose.ts`).
+ */
+import type { LedgerConfig, Plan } from "../../contract/index.js";
+import type { Database, Sql } from "../storage/db.js";
+import type { LockedWallet } from "../storage/wallets.js";
+
+export type Clock = () => Date;
+
+/** A write's Idempotency-Key and the fingerprint of the request it names. */
+export interface Idempotency {
+  key: string;
+  requestHash: string;
+}
+
+/** What a write answers: its status and body, and whether it is a replay of an earlier answer. */
+export interface WriteOutcome<T> {
+  status: number;
+  body: T;
+  replayed: boolean;
+}
+
+/** A wallet whose balance a posting has just moved, inside the posting's transaction. */
+export interface Posted {
+  tenantId: string;
+  wallet: LockedWallet;
+  config: LedgerConfig;
+  plan: Plan | null;
+  /** The balance after everything the posting wrote. */
+  balance: number;
+  /** The entry that moved it (or `settle:<time>` when only lapses and allocations did), and its ticket. */
+  entryId: string;
+  ticketId: string | null;
+  now: Date;
+}
+
+/**
+ * Runs in the transaction of every posting that moved a balance, after its entries and before it
+ * commits (low-balance alerts are one). What it writes commits or rolls back with the entries.
+ */
+export type AfterPostHook = (tx: Sql, posted: Posted) => Promise<void>;
+
+export interface LedgerContext {
+  db: Database;
+  clock: Clock;
+  afterPost: readonly AfterPostHook[];
+}

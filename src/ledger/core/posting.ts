@@ -1,0 +1,298 @@
+/**
+ * The one posting path. Every change to a wallet's credits goes through `post` (or, for a wallet
+ * that only needs its lapses and allocation written, `settleWallet`), which in one transaction:
+ *
+ *   claims the Idempotency-Key → locks the wallet (and the ticket) → reads the configuration once →
+ *   settles: allocates what the plan owes and expires lapsed grants → asks the use case what to
+ *   write → appends it → runs the after-post hooks (alerts) → completes the key with the answer.
+ *
+ * Lock order everywhere: idempotency key, then wallet, then ticket. One order means no deadlocks.
+ * No SQL here (storage/) and no HTTP (http/).
+ */
+import type { Entry, EntryKind, GrantSource, LedgerConfig, Plan, WriteResult } from "../../contract/index.js";
+import { lapsedGrants, type Draw, type GrantState } from "../domain/burndown.js";
+import { allocationDue, allocationExpiry, nextPeriodStart, resolvePlan, rolloverCap } from "../domain/plans.js";
+import type { Sql } from "../storage/db.js";
+import * as entries from "../storage/entries.js";
+import * as grants from "../storage/grants.js";
+import * as idempotencyKeys from "../storage/idempotency.js";
+import * as wallets from "../storage/wallets.js";
+import type { Idempotency, LedgerContext, Posted, WriteOutcome } from "./context.js";
+import { IdempotencyKeyReused } from "./errors.js";
+import { newId } from "./ids.js";
+
+/** A locked wallet as a use case sees it: settled, with its configuration and plan. */
+export interface WalletState {
+  tx: Sql;
+  tenantId: string;
+  now: Date;
+  wallet: wallets.LockedWallet;
+  config: LedgerConfig;
+  plan: Plan | null;
+  /** The balance now, after settling and whatever this posting has appended so far. */
+  balance: number;
+  /** Open grants with credits after settling (lapsed ones are closed by then). */
+  grants: grants.GrantRow[];
+}
+
+/** One journal line to append: the core fills in ids, the wallet, the time and the balance after. */
+export interface EntryDraft {
+  kind: EntryKind;
+  /** Signed: positive adds credits, negative takes them. */
+  amount: number;
+  reason: string | null;
+  ticketId?: string | null;
+  agent?: string | null;
+  minutes?: number | null;
+  tier?: string | null;
+  reversesEntryId?: string | null;
+  /** The existing grant the entry concerns (voided or expired). */
+  grantId?: string | null;
+  /** A grant created with the entry; the entry then names it. */
+  newGrant?: { amount: number; remaining: number; source: GrantSource; paid: boolean; expiresAt: Date | null };
+  /** Signed changes to grants' remaining credits, recorded as the entry's draws. */
+  draws?: readonly Draw[];
+  /** Grants the entry closes (voided or expired). */
+  closeGrantIds?: readonly string[];
+}
+
+/**
+ * What a use case decides: an entry to post (answered 201 with the entry and the balance), or, for
+ * a write that is not an entry (a plan assignment), an answer of its own.
+ */
+export type Decision<T> = (T extends WriteResult ? { entry: EntryDraft } : never) | { entry: null; status: number; body: T };
+
+/** More writes that must commit or roll back with the entry (a feature's outbox rows). Not run on a replay. */
+export type AlsoInTransaction = (tx: Sql, result: WriteResult, now: Date) => Promise<void>;
+
+export interface PostRequest<T> {
+  tenantId: string;
+  /** Null for the ledger's own bookkeeping, which needs no key. */
+  idempotency: Idempotency | null;
+  /** The wallet, or how to find it once the key is claimed (a reversal reads the entry it reverses first). */
+  wallet: { owner: string; ticketId?: string | null } | ((tx: Sql) => Promise<{ owner: string; ticketId?: string | null }>);
+  decide: (state: WalletState) => Promise<Decision<T>> | Decision<T>;
+  also?: AlsoInTransaction;
+}
+
+export function toApiEntry(e: entries.EntryRow | (entries.NewEntry & { draws: readonly Draw[] })): Entry {
+  return {
+    id: e.id,
+    owner: e.owner,
+    kind: e.kind,
+    amount: e.amount,
+    balanceAfter: e.balanceAfter,
+    reason: e.reason,
+    ticketId: e.ticketId,
+    agent: e.agent,
+    minutes: e.minutes,
+    tier: e.tier,
+    grantId: e.grantId,
+    reversesEntryId: e.reversesEntryId,
+    draws: e.draws.map((d) => ({ grantId: d.grantId, amount: d.amount })),
+    createdAt: e.createdAt.toISOString(),
+  };
+}
+
+export const toGrantState = (g: grants.GrantRow): GrantState => ({
+  id: g.id,
+  remaining: g.remaining,
+  paid: g.paid,
+  expiresAt: g.expiresAt,
+  createdAt: g.createdAt,
+  seq: g.seq,
+  closed: g.closedAt !== null,
+});
+
+export const planOf = (config: LedgerConfig, wallet: wallets.WalletRow | null) => resolvePlan(config, wallet?.planKey ?? null, wallet?.profile ?? null);
+
+/** The journal of one posting: what it appended so far, so the after-post hooks know what moved. */
+interface Journal {
+  state: WalletState;
+  written: entries.NewEntry[];
+  /** The entry the use case decided on, once appended. */
+  main: entries.NewEntry | null;
+  /** Whether settling gave the wallet its plan's allocation for the period. */
+  allocated: boolean;
+}
+
+/**
+ * Appends one entry (and the grant it creates) and moves the state's balance. With `completeKey`
+ * the same statement completes that idempotency key with the answer (the entry and the balance).
+ */
+async function append(journal: Journal, draft: EntryDraft, completeKey?: string): Promise<{ entry: entries.NewEntry; result: WriteResult }> {
+  const { state } = journal;
+  const { tx, tenantId, now } = state;
+  let grantId = draft.grantId ?? null;
+  if (draft.newGrant) {
+    grantId = newId("grt", now);
+    await grants.insertGrant(tx, { id: grantId, tenantId, owner: state.wallet.owner, ...draft.newGrant, startsAt: now, createdAt: now });
+  }
+  const entry: entries.NewEntry = {
+    id: newId("ent", now),
+    tenantId,
+    owner: state.wallet.owner,
+    kind: draft.kind,
+    amount: draft.amount,
+    balanceAfter: state.balance + draft.amount,
+    reason: draft.reason,
+    ticketId: draft.ticketId ?? null,
+    agent: draft.agent ?? null,
+    minutes: draft.minutes ?? null,
+    tier: draft.tier ?? null,
+    grantId,
+    reversesEntryId: draft.reversesEntryId ?? null,
+    createdAt: now,
+  };
+  const draws = draft.draws ?? [];
+  const result: WriteResult = { entry: toApiEntry({ ...entry, draws }), balance: entry.balanceAfter };
+  await entries.appendEntry(tx, {
+    entry,
+    draws,
+    closeGrantIds: draft.closeGrantIds,
+    idempotency: completeKey === undefined ? undefined : { key: completeKey, status: 201, response: result },
+  });
+  state.balance = entry.balanceAfter;
+  journal.written.push(entry);
+  return { entry, result };
+}
+
+const isoDay = (at: Date) => at.toISOString().slice(0, 10);
+const monthName = (at: Date) => at.toLocaleDateString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
+
+/**
+ * Gives the wallet its plan's allocation for the current period if it is owed one. The previous
+ * allocation's unused credits, up to the plan's rollover cap, carry over as a grant of their own;
+ * the rest expires as an entry. Runs with the wallet locked, so a period is allocated once,
+ * whoever asks.
+ */
+async function allocateIfDue(journal: Journal): Promise<void> {
+  const { state } = journal;
+  const { plan, now } = state;
+  const start = allocationDue(plan, state.wallet.allocatedFrom, now);
+  if (!plan || !start) return;
+  journal.allocated = true;
+  const cap = rolloverCap(plan);
+  // Last period's allocation, lapsed with credits left: roll over up to the cap, expire the rest.
+  const lapsedAllocations = (await grants.openGrantsWithCredits(state.tx, state.tenantId, state.wallet.owner)).filter(
+    (g) => g.source === "allocation" && g.expiresAt !== null && g.expiresAt.getTime() <= now.getTime(),
+  );
+  let carried = 0;
+  for (const g of lapsedAllocations) {
+    carried += Math.min(g.remaining, Math.max(0, cap - carried));
+    await append(journal, {
+      kind: "expiry",
+      amount: -g.remaining,
+      reason: `Unused allocation ended on ${isoDay(g.expiresAt!)}`,
+      grantId: g.id,
+      draws: [{ grantId: g.id, amount: -g.remaining }],
+      closeGrantIds: [g.id],
+    });
+  }
+  const grant = (amount: number, source: "allocation" | "rollover", expiresAt: Date, reason: string): EntryDraft => ({
+    kind: "grant",
+    amount,
+    reason,
+    newGrant: { amount, remaining: amount, source, paid: false, expiresAt },
+  });
+  if (carried > 0) {
+    await append(journal, grant(carried, "rollover", nextPeriodStart(plan.period, start), `${plan.name}: ${carried.toLocaleString("en")} unused credits rolled over into ${monthName(start)}`));
+  }
+  await append(journal, grant(plan.creditsPerPeriod, "allocation", allocationExpiry(plan, start), `${plan.name}: ${plan.creditsPerPeriod.toLocaleString("en")} credits for the ${plan.period} from ${isoDay(start)}`));
+  await wallets.setAllocatedFrom(state.tx, state.tenantId, state.wallet.owner, start);
+}
+
+/** Allocates what the plan owes, then writes an expiry entry for every grant whose time has passed. */
+async function settle(journal: Journal): Promise<void> {
+  const { state } = journal;
+  await allocateIfDue(journal);
+  const open = await grants.openGrantsWithCredits(state.tx, state.tenantId, state.wallet.owner);
+  const lapsedIds = new Set<string>();
+  for (const lapsed of lapsedGrants(open.map(toGrantState), state.now)) {
+    lapsedIds.add(lapsed.id);
+    await append(journal, {
+      kind: "expiry",
+      amount: -lapsed.remaining,
+      reason: `Unused credits expired on ${isoDay(lapsed.expiresAt!)}`,
+      grantId: lapsed.id,
+      draws: [{ grantId: lapsed.id, amount: -lapsed.remaining }],
+      closeGrantIds: [lapsed.id],
+    });
+  }
+  state.grants = open.filter((g) => !lapsedIds.has(g.id));
+}
+
+/** Lets the features see what moved, once, with the final balance. */
+async function runAfterPostHooks(ctx: LedgerContext, journal: Journal): Promise<void> {
+  if (journal.written.length === 0) return;
+  const { state, main } = journal;
+  const posted: Posted = {
+    tenantId: state.tenantId,
+    wallet: state.wallet,
+    config: state.config,
+    plan: state.plan,
+    balance: state.balance,
+    entryId: main?.id ?? `settle:${state.now.toISOString()}`,
+    ticketId: main?.ticketId ?? null,
+    now: state.now,
+  };
+  for (const hook of ctx.afterPost) await hook(state.tx, posted);
+}
+
+/** Locks the wallet (already locked when the key's claim did it) and the ticket, and settles it. */
+async function open(tx: Sql, tenantId: string, now: Date, owner: string, ticketId: string | null, locked: wallets.LockedWallet | null): Promise<Journal> {
+  const wallet = locked ?? (await wallets.lockWallet(tx, tenantId, owner, now));
+  if (ticketId !== null) await entries.lockTicket(tx, tenantId, ticketId);
+  const { config } = wallet.config;
+  const journal: Journal = { state: { tx, tenantId, now, wallet, config, plan: planOf(config, wallet).plan, balance: wallet.balance, grants: [] }, written: [], main: null, allocated: false };
+  await settle(journal);
+  return journal;
+}
+
+/**
+ * Posts one write to one wallet, once per idempotency key. The key is claimed inside the write's
+ * transaction, so a failed write leaves no trace and a concurrent duplicate waits for the first
+ * and replays its answer. A write that names its wallet up front gets it locked in the same round
+ * trip as the claim.
+ */
+export async function post<T = WriteResult>(ctx: LedgerContext, request: PostRequest<T>): Promise<WriteOutcome<T>> {
+  const { tenantId, idempotency } = request;
+  return ctx.db.transaction(async (tx) => {
+    const now = ctx.clock();
+    let locked: wallets.LockedWallet | null = null;
+    if (idempotency) {
+      const claimed =
+        typeof request.wallet === "function"
+          ? { claim: await idempotencyKeys.claimIdempotencyKey(tx, tenantId, idempotency.key, idempotency.requestHash, now), wallet: null }
+          : await idempotencyKeys.claimKeyAndLockWallet(tx, tenantId, idempotency.key, idempotency.requestHash, now, request.wallet.owner);
+      if (claimed.claim.state === "done") {
+        if (claimed.claim.requestHash !== idempotency.requestHash) throw new IdempotencyKeyReused();
+        return { status: claimed.claim.status, body: claimed.claim.response as T, replayed: true };
+      }
+      locked = claimed.wallet;
+    }
+    const target = typeof request.wallet === "function" ? await request.wallet(tx) : request.wallet;
+    const journal = await open(tx, tenantId, now, target.owner, target.ticketId ?? null, locked);
+    const decision = await request.decide(journal.state);
+    if (decision.entry === null) {
+      if (idempotency) await idempotencyKeys.completeIdempotencyKey(tx, tenantId, idempotency.key, decision.status, decision.body);
+      await runAfterPostHooks(ctx, journal);
+      return { status: decision.status, body: decision.body, replayed: false };
+    }
+    const { entry, result } = await append(journal, decision.entry, idempotency?.key);
+    journal.main = entry;
+    await runAfterPostHooks(ctx, journal);
+    await request.also?.(tx, result, now);
+    // An entry decision is only possible when T is WriteResult (see Decision).
+    return { status: 201, body: result as unknown as T, replayed: false };
+  });
+}
+
+/** Writes what is owed to a wallet (its allocation, its lapses) without any other change; says whether it allocated. */
+export async function settleWallet(ctx: LedgerContext, tenantId: string, owner: string): Promise<{ allocated: boolean }> {
+  return ctx.db.transaction(async (tx) => {
+    const journal = await open(tx, tenantId, ctx.clock(), owner, null, null);
+    await runAfterPostHooks(ctx, journal);
+    return { allocated: journal.allocated };
+  });
+}

@@ -1,0 +1,423 @@
+/**
+ * The ledger's use cases on wallets: reads, and every write through the one posting path
+ * (`posting.ts`). Business errors are typed (`errors.ts`); no SQL (storage/) and no HTTP (http/).
+ */
+import type {
+  AlertLevel,
+  AllocationRun,
+  AssignPlanRequest,
+  DebitRequest,
+  Entry,
+  GrantRequest,
+  GrantSource,
+  LedgerConfig,
+  Plan,
+  Quote,
+  QuoteRequest,
+  ReversalRequest,
+  TicketEntries,
+  TicketPayer,
+  Wallet,
+  WalletProfile,
+  WriteResult,
+} from "../../contract/index.js";
+import { alertLevelsFor, alertTransitions, lowBalanceState, thresholdsInCredits } from "../domain/alerts.js";
+import { burnDownOrder, isSpendable, planDebit, planRefund, splitIncomingCredit } from "../domain/burndown.js";
+import { allocationDue, nextPeriodStart, periodStart } from "../domain/plans.js";
+import { findPlan, findTier, priceTimeEntry, tierOffered } from "../domain/pricing.js";
+import * as configs from "../storage/configs.js";
+import type { Sql } from "../storage/db.js";
+import * as entries from "../storage/entries.js";
+import * as grants from "../storage/grants.js";
+import * as walletRows from "../storage/wallets.js";
+import type { Idempotency, LedgerContext, WriteOutcome } from "./context.js";
+import {
+  AlreadyReversed,
+  InsufficientCredits,
+  InvalidRequest,
+  NotFound,
+  NothingToReverse,
+  NotReversible,
+  TierAlreadyCharged,
+  TierNotOffered,
+  UnknownPlan,
+  UnknownTier,
+  VersionConflict,
+} from "./errors.js";
+import { planOf, post, settleWallet, toApiEntry, toGrantState, type AlsoInTransaction, type EntryDraft } from "./posting.js";
+
+export type { AlsoInTransaction } from "./posting.js";
+
+export const loadConfig = (sql: Sql, tenantId: string) => configs.getConfig(sql, tenantId);
+
+// ---------------------------------------------------------------------------------------------
+// Reads
+// ---------------------------------------------------------------------------------------------
+
+async function buildWallet(sql: Sql, tenantId: string, owner: string, config: LedgerConfig, now: Date): Promise<Wallet> {
+  const row = await walletRows.findWallet(sql, tenantId, owner);
+  const open = row ? await grants.openGrantsWithCredits(sql, tenantId, owner) : [];
+  const { plan, source, rule } = planOf(config, row);
+  const states = open.map(toGrantState);
+  const spendable = states.filter((g) => isSpendable(g, now)).sort(burnDownOrder);
+  const byId = new Map(open.map((g) => [g.id, g]));
+  const lapsed = states.filter((g) => !isSpendable(g, now)).reduce((sum, g) => sum + g.remaining, 0);
+  const balance = (row?.balance ?? 0) - lapsed;
+  const levels = alertLevelsFor(row?.alertLevels ?? null, plan, config.alerts.levels);
+  const threshold = thresholdsInCredits(levels.levels, plan)[0] ?? null;
+  return {
+    owner,
+    balance,
+    plan,
+    planSource: source,
+    planRule: rule,
+    nextTopUpAt: plan && plan.creditsPerPeriod > 0 ? nextPeriodStart(plan.period, periodStart(plan.period, now)).toISOString() : null,
+    overdraftLimit: plan?.overdraftLimit ?? 0,
+    grants: spendable.map((s) => {
+      const g = byId.get(s.id)!;
+      return {
+        id: g.id,
+        amount: g.amount,
+        remaining: g.remaining,
+        source: g.source,
+        paid: g.paid,
+        startsAt: g.startsAt.toISOString(),
+        expiresAt: g.expiresAt?.toISOString() ?? null,
+      };
+    }),
+    lowBalance: { threshold, state: lowBalanceState(balance, threshold), levels: levels.levels, levelsFrom: levels.from },
+    updatedAt: row?.updatedAt.toISOString() ?? null,
+  };
+}
+
+/** A wallet's state. What its plan owes and what has lapsed is written first, so what is shown is what is spendable. */
+export async function getWallet(ctx: LedgerContext, tenantId: string, owner: string): Promise<Wallet> {
+  const now = ctx.clock();
+  const { config } = await configs.getConfig(ctx.db, tenantId);
+  const row = await walletRows.findWallet(ctx.db, tenantId, owner);
+  if (allocationDue(planOf(config, row).plan, row?.allocatedFrom ?? null, now) || (row && (await grants.hasLapsedGrants(ctx.db, tenantId, owner, now)))) {
+    await settleWallet(ctx, tenantId, owner);
+  }
+  return buildWallet(ctx.db, tenantId, owner, config, now);
+}
+
+const CURSOR_PATTERN = /^[0-9a-z]{1,13}$/;
+
+export async function getStatement(
+  ctx: LedgerContext,
+  tenantId: string,
+  owner: string,
+  limit: number,
+  cursor: string | undefined,
+): Promise<{ entries: Entry[]; nextCursor: string | null }> {
+  let beforeSeq: number | null = null;
+  if (cursor !== undefined) {
+    beforeSeq = CURSOR_PATTERN.test(cursor) ? parseInt(cursor, 36) : NaN;
+    if (!Number.isSafeInteger(beforeSeq)) throw new InvalidRequest("The cursor is not one this API returned.", [{ path: "cursor", message: "invalid cursor" }]);
+  }
+  const rows = await entries.statementPage(ctx.db, tenantId, owner, limit + 1, beforeSeq);
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    entries: page.map(toApiEntry),
+    nextCursor: rows.length > limit && last ? last.seq.toString(36) : null,
+  };
+}
+
+/** Every page of a statement, newest first, for CSV export: a stream of pages, never the whole history in memory. */
+export async function* statementPages(ctx: LedgerContext, tenantId: string, owner: string, pageSize = 1000): AsyncGenerator<Entry[]> {
+  let beforeSeq: number | null = null;
+  for (;;) {
+    const rows = await entries.statementPage(ctx.db, tenantId, owner, pageSize, beforeSeq);
+    if (rows.length === 0) return;
+    yield rows.map(toApiEntry);
+    if (rows.length < pageSize) return;
+    beforeSeq = rows[rows.length - 1]!.seq;
+  }
+}
+
+export const MAX_TICKET_ENTRIES = 1000;
+const TICKET_DEBIT_KINDS = new Set(["manual", "time", "priority", "refund"]);
+
+export async function getTicketEntries(ctx: LedgerContext, tenantId: string, ticketId: string): Promise<TicketEntries> {
+  const rows = await entries.ticketEntries(ctx.db, tenantId, ticketId, MAX_TICKET_ENTRIES);
+  return {
+    ticketId,
+    entries: rows.map(toApiEntry),
+    totals: {
+      net: -rows.filter((e) => TICKET_DEBIT_KINDS.has(e.kind)).reduce((sum, e) => sum + e.amount, 0),
+      minutes: rows.reduce((sum, e) => sum + (e.minutes ?? 0), 0),
+    },
+  };
+}
+
+/** Which wallet pays for a ticket: the person's own if it has a plan or credits, else their organisation's. */
+export async function getTicketPayer(ctx: LedgerContext, tenantId: string, personId: string, orgId: string | undefined): Promise<TicketPayer> {
+  const personOwner = `person:${personId}`;
+  const person = await getWallet(ctx, tenantId, personOwner);
+  if (person.planSource === "wallet") return { owner: personOwner, reason: "person_has_plan", wallet: person };
+  if (person.balance > 0) return { owner: personOwner, reason: "person_has_credits", wallet: person };
+  if (orgId === undefined) return { owner: personOwner, reason: "person_no_org", wallet: person };
+  const orgOwner = `org:${orgId}`;
+  return { owner: orgOwner, reason: "organisation", wallet: await getWallet(ctx, tenantId, orgOwner) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pricing (shared by debits and quotes)
+// ---------------------------------------------------------------------------------------------
+
+interface Priced {
+  amount: number;
+  minutes: number | null;
+  tier: string | null;
+  defaultReason: string;
+  billedMinutesBefore: number | null;
+  billedMinutesAfter: number | null;
+}
+
+async function priceDebit(sql: Sql, tenantId: string, config: LedgerConfig, plan: Plan | null, request: QuoteRequest): Promise<Priced> {
+  switch (request.kind) {
+    case "manual":
+      return { amount: request.amount, minutes: null, tier: null, defaultReason: "", billedMinutesBefore: null, billedMinutesAfter: null };
+    case "time": {
+      const ticket = await entries.ticketTime(sql, tenantId, request.ticketId);
+      const charge = priceTimeEntry(ticket, request.minutes, config.time);
+      return {
+        amount: charge.amount,
+        minutes: request.minutes,
+        tier: null,
+        defaultReason: `${request.minutes} min logged`,
+        billedMinutesBefore: charge.billedMinutesBefore,
+        billedMinutesAfter: charge.billedMinutesAfter,
+      };
+    }
+    case "priority": {
+      const tier = findTier(config, request.tier);
+      if (!tier) throw new UnknownTier(request.tier);
+      if (!tierOffered(plan, tier.key)) throw new TierNotOffered(tier.label);
+      const existing = await entries.activePriorityCharge(sql, tenantId, request.ticketId);
+      if (existing) throw new TierAlreadyCharged(request.ticketId, existing.tier, existing.id);
+      return { amount: tier.price, minutes: null, tier: tier.key, defaultReason: tier.label, billedMinutesBefore: null, billedMinutesAfter: null };
+    }
+  }
+}
+
+export async function quote(ctx: LedgerContext, tenantId: string, owner: string, request: QuoteRequest): Promise<Quote> {
+  const now = ctx.clock();
+  const { config } = await configs.getConfig(ctx.db, tenantId);
+  const wallet = await buildWallet(ctx.db, tenantId, owner, config, now);
+  const priced = await priceDebit(ctx.db, tenantId, config, wallet.plan, request);
+  return {
+    amount: priced.amount,
+    balance: wallet.balance,
+    balanceAfter: wallet.balance - priced.amount,
+    insufficient: priced.amount > wallet.balance + wallet.overdraftLimit,
+    billedMinutesBefore: priced.billedMinutesBefore,
+    billedMinutesAfter: priced.billedMinutesAfter,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writes
+// ---------------------------------------------------------------------------------------------
+
+export async function grantCredits(
+  ctx: LedgerContext,
+  tenantId: string,
+  owner: string,
+  request: Omit<GrantRequest, "source"> & { source: GrantSource; paid?: boolean },
+  idempotency: Idempotency,
+  also?: AlsoInTransaction,
+): Promise<WriteOutcome<WriteResult>> {
+  return post(ctx, {
+    tenantId,
+    idempotency,
+    wallet: { owner },
+    also,
+    decide: ({ now, balance }) => {
+      const expiresAt = request.expiresAt ? new Date(request.expiresAt) : null;
+      if (expiresAt && expiresAt <= now) throw new InvalidRequest("expiresAt must be in the future.", [{ path: "expiresAt", message: "must be in the future" }]);
+      // Credits arriving in an overdrawn wallet repay the debt first; the rest lands on the grant.
+      const { toGrant } = splitIncomingCredit(balance, request.amount);
+      return {
+        entry: {
+          kind: "grant",
+          amount: request.amount,
+          reason: request.reason,
+          agent: request.agent ?? null,
+          newGrant: { amount: request.amount, remaining: toGrant, source: request.source, paid: request.paid ?? false, expiresAt },
+        },
+      };
+    },
+  });
+}
+
+export async function debitCredits(
+  ctx: LedgerContext,
+  tenantId: string,
+  owner: string,
+  request: DebitRequest,
+  idempotency: Idempotency,
+  also?: AlsoInTransaction,
+): Promise<WriteOutcome<WriteResult>> {
+  return post(ctx, {
+    tenantId,
+    idempotency,
+    // Time totals and tier charges are per ticket: the ticket is locked too.
+    wallet: { owner, ticketId: request.kind === "manual" ? null : request.ticketId },
+    also,
+    decide: async ({ tx, tenantId, config, plan, grants: open, balance, now }) => {
+      const priced = await priceDebit(tx, tenantId, config, plan, request);
+      const decision = planDebit(open.map(toGrantState), balance, priced.amount, plan?.overdraftLimit ?? 0, now);
+      if (!decision.ok) throw new InsufficientCredits(decision.balance, decision.required, decision.available);
+      return {
+        entry: {
+          kind: request.kind,
+          amount: -priced.amount || 0,
+          reason: request.reason ?? (priced.defaultReason || null),
+          ticketId: request.ticketId ?? null,
+          agent: request.agent ?? null,
+          minutes: priced.minutes,
+          tier: priced.tier,
+          draws: decision.draws.map((d) => ({ grantId: d.grantId, amount: -d.amount })),
+        },
+      };
+    },
+  });
+}
+
+const REFUNDABLE_KINDS = new Set(["manual", "time", "priority"]);
+
+/** Refunds a debit (credits go back where they came from) or voids what remains of a grant. */
+export async function reverseEntry(
+  ctx: LedgerContext,
+  tenantId: string,
+  entryId: string,
+  request: ReversalRequest,
+  idempotency: Idempotency,
+  also?: AlsoInTransaction,
+): Promise<WriteOutcome<WriteResult>> {
+  let original: entries.EntryRow;
+  return post(ctx, {
+    tenantId,
+    idempotency,
+    wallet: async (tx) => {
+      const found = await entries.findEntry(tx, tenantId, entryId);
+      if (!found) throw new NotFound(`No entry ${entryId}.`);
+      if (!REFUNDABLE_KINDS.has(found.kind) && found.kind !== "grant") {
+        throw new NotReversible(`A ${found.kind} entry can't be reversed; only debits and grants can.`);
+      }
+      original = found;
+      return { owner: found.owner, ticketId: found.ticketId };
+    },
+    also,
+    decide: async ({ tx, tenantId, balance, now }): Promise<{ entry: EntryDraft }> => {
+      const existing = await entries.findReversalOf(tx, original.id);
+      if (existing) throw new AlreadyReversed(original.id, existing);
+      const base = { reason: request.reason, ticketId: original.ticketId, agent: request.agent ?? null, tier: original.tier, reversesEntryId: original.id };
+      if (original.kind === "grant") {
+        const [grant] = await grants.grantsByIds(tx, tenantId, [original.grantId!]);
+        const remaining = grant && grant.closedAt === null ? grant.remaining : 0;
+        if (remaining === 0) throw new NothingToReverse("Every credit of this grant has already been spent or has expired.");
+        return { entry: { ...base, kind: "void", amount: -remaining, grantId: grant!.id, draws: [{ grantId: grant!.id, amount: -remaining }], closeGrantIds: [grant!.id] } };
+      }
+      const total = -original.amount;
+      const drawn = original.draws.map((d) => ({ grantId: d.grantId, amount: -d.amount }));
+      const drawnGrants = await grants.grantsByIds(tx, tenantId, drawn.map((d) => d.grantId));
+      const refund = planRefund(total, drawn, new Map(drawnGrants.map((g) => [g.id, toGrantState(g)])), balance, now);
+      return {
+        entry: {
+          ...base,
+          kind: "refund",
+          amount: total,
+          minutes: original.minutes === null ? null : -original.minutes,
+          draws: refund.restores,
+          // Credits whose grant has lapsed or been voided since (or that were overdraft) come back as a grant of their own.
+          newGrant: refund.refundGrant > 0 ? { amount: refund.refundGrant, remaining: refund.refundGrant, source: "refund", paid: drawnGrants.some((g) => g.paid), expiresAt: null } : undefined,
+        },
+      };
+    },
+  });
+}
+
+export async function assignPlan(ctx: LedgerContext, tenantId: string, owner: string, request: AssignPlanRequest, idempotency: Idempotency): Promise<WriteOutcome<Wallet>> {
+  return post<Wallet>(ctx, {
+    tenantId,
+    idempotency,
+    wallet: { owner },
+    decide: async ({ tx, config, now }) => {
+      if (request.plan !== null && !findPlan(config, request.plan)) throw new UnknownPlan(request.plan);
+      await walletRows.setPlan(tx, tenantId, owner, request.plan, now);
+      return { entry: null, status: 200, body: await buildWallet(tx, tenantId, owner, config, now) };
+    },
+  });
+}
+
+export async function putConfig(
+  ctx: LedgerContext,
+  tenantId: string,
+  config: LedgerConfig,
+  expectedVersion: number | null,
+): Promise<{ config: LedgerConfig; version: number; updatedAt: string }> {
+  const saved = await configs.putConfig(ctx.db, tenantId, config, ctx.clock(), expectedVersion);
+  if (!saved) throw new VersionConflict();
+  return { config: saved.config, version: saved.version, updatedAt: saved.updatedAt!.toISOString() };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Plans: Deskpro facts, alert levels and the allocation run
+// ---------------------------------------------------------------------------------------------
+
+/** Stores what Deskpro knows about the wallet's people and organisation; the plan rules read it. */
+export async function setWalletProfile(ctx: LedgerContext, tenantId: string, owner: string, profile: WalletProfile): Promise<Wallet> {
+  await ctx.db.transaction(async (tx) => {
+    const now = ctx.clock();
+    await walletRows.lockWallet(tx, tenantId, owner, now);
+    await walletRows.setProfile(tx, tenantId, owner, profile, now);
+  });
+  // Reading the wallet allocates at once if the facts put it on a plan that owes credits.
+  return getWallet(ctx, tenantId, owner);
+}
+
+/**
+ * Sets (or, with null, clears) the wallet's own low-balance levels. Levels the balance is already
+ * under count as told: changing levels sends nothing by itself; the next crossing does.
+ */
+export async function setWalletAlertLevels(ctx: LedgerContext, tenantId: string, owner: string, levels: AlertLevel[] | null): Promise<Wallet> {
+  await ctx.db.transaction(async (tx) => {
+    const now = ctx.clock();
+    const wallet = await walletRows.lockWallet(tx, tenantId, owner, now);
+    await walletRows.setAlertLevels(tx, tenantId, owner, levels, now);
+    const { config } = wallet.config;
+    const plan = planOf(config, wallet).plan;
+    const thresholds = thresholdsInCredits(alertLevelsFor(levels, plan, config.alerts.levels).levels, plan);
+    const { fired } = alertTransitions(thresholds, [...thresholds, 0], wallet.balance);
+    await walletRows.setAlertFired(tx, tenantId, owner, fired);
+  });
+  return getWallet(ctx, tenantId, owner);
+}
+
+/**
+ * Gives every wallet what its plan owes for the current period (for a cron job). Each wallet is
+ * allocated in its own transaction under its row lock, so two runs at once, or a run beside a
+ * write to the wallet, allocate a period once.
+ */
+export async function allocateAll(ctx: LedgerContext, tenantId: string): Promise<Omit<AllocationRun, "expiringNotices">> {
+  const { config } = await configs.getConfig(ctx.db, tenantId);
+  const defaultAllocates = (findPlan(config, config.defaultPlan)?.creditsPerPeriod ?? 0) > 0;
+  let after = "";
+  let checked = 0;
+  let allocated = 0;
+  for (;;) {
+    const page = await walletRows.walletsForAllocation(ctx.db, tenantId, after, 500, defaultAllocates);
+    if (page.length === 0) break;
+    for (const row of page) {
+      checked++;
+      if (!allocationDue(planOf(config, row).plan, row.allocatedFrom, ctx.clock())) continue;
+      // Looked at again under the lock: another run may have just done it.
+      if ((await settleWallet(ctx, tenantId, row.owner)).allocated) allocated++;
+    }
+    after = page[page.length - 1]!.owner;
+  }
+  return { checked, allocated };
+}

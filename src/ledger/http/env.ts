@@ -1,0 +1,106 @@
+/**
+ * What every route file shares: the request's variables, a router that validates with the
+ * contract's schemas and answers problem+json, and the readers of bodies and idempotency keys.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { IDEMPOTENCY_KEY_PATTERN } from "../../contract/index.js";
+import type { Ledger } from "../compose.js";
+import type { Idempotency, LedgerContext, WriteOutcome } from "../core/context.js";
+import { canonicalJson, sha256Hex } from "./canonical.js";
+import { HttpProblem, invalidRequest } from "./problems.js";
+
+export type LedgerEnv = {
+  Variables: {
+    tenantId: string;
+    requestId: string;
+    ledger: Ledger;
+    /** The parsed JSON body, when the request has one. */
+    body: unknown;
+  };
+};
+
+export const tenantOf = (c: Context<LedgerEnv>): string => c.get("tenantId");
+/** The core's context (database, clock, hooks) for use cases. */
+export const coreOf = (c: Context<LedgerEnv>): LedgerContext => c.get("ledger").context;
+
+const missingIdempotencyKey = () =>
+  new HttpProblem("idempotency_key_required", "Every write needs an Idempotency-Key header (1–255 visible ASCII characters), the same on every retry.");
+
+/** A router whose zod validation failures answer 400 problem+json naming the offending fields. */
+export function newRouter(): OpenAPIHono<LedgerEnv> {
+  return new OpenAPIHono<LedgerEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        if (result.target === "header" && result.error.issues.some((issue) => issue.path[0] === "idempotency-key")) throw missingIdempotencyKey();
+        const errors = result.error.issues.map((issue) => ({
+          path: [result.target === "json" ? "body" : result.target, ...issue.path.map(String)].join("."),
+          message: issue.message,
+        }));
+        throw invalidRequest(`The request is invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, errors);
+      }
+    },
+  });
+}
+
+const tooLarge = (maxBytes: number) => new HttpProblem("payload_too_large", `Request bodies are limited to ${maxBytes} bytes.`);
+
+/** A request's body as text, refused with 413 as soon as it is known to pass `maxBytes` (declared or streamed). */
+export async function readBodyCapped(request: Request, maxBytes: number): Promise<string> {
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel();
+      throw tooLarge(maxBytes);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/**
+ * Every body that reaches a handler is JSON, within the size limit, and parsed once; the parsed
+ * value is handed to the route's zod validator through Hono's body cache.
+ */
+export function jsonBodies(maxBytes: number): MiddlewareHandler<LedgerEnv> {
+  return async (c, next) => {
+    if (c.req.method !== "POST" && c.req.method !== "PUT" && c.req.method !== "PATCH") return next();
+    const type = c.req.header("content-type") ?? "";
+    if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) throw new HttpProblem("unsupported_media_type", "Send the request body as application/json.");
+    const text = await readBodyCapped(c.req.raw, maxBytes);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      throw invalidRequest("The request body is not valid JSON.");
+    }
+    c.set("body", parsed);
+    (c.req as unknown as { bodyCache: Record<string, Promise<unknown>> }).bodyCache = { json: Promise.resolve(parsed) };
+    return next();
+  };
+}
+
+/** The Idempotency-Key of a write and the fingerprint of the request it names. */
+export function idempotencyOf(c: Context<LedgerEnv>): Idempotency {
+  const key = c.req.header("idempotency-key");
+  if (key === undefined) throw missingIdempotencyKey();
+  if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    throw invalidRequest("The Idempotency-Key header must be 1–255 visible ASCII characters.", [{ path: "header.Idempotency-Key", message: "invalid" }]);
+  }
+  const requestHash = sha256Hex(`${c.req.method} ${new URL(c.req.url).pathname}\n${canonicalJson(c.get("body") ?? null)}`);
+  return { key, requestHash };
+}
+
+/** A write's answer. A replay carries the status first sent, so the route's typed status can't be used here. */
+export function respond<T>(c: Context<LedgerEnv>, outcome: WriteOutcome<T>): never {
+  if (outcome.replayed) c.header("idempotent-replayed", "true");
+  return c.json(outcome.body as object, outcome.status as 200) as never;
+}

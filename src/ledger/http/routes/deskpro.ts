@@ -1,0 +1,48 @@
+/** The tenant's helpdesk: its connection, and reading a wallet's facts from it for the plan rules. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { DeskproConnection, DeskproConnectionRequest, Owner, WalletProfileRefresh } from "../../../contract/index.js";
+import { refreshWalletProfileNow } from "../../features/wallet-facts.js";
+import { getConnection, putConnection } from "../../integrations/deskpro/connection.js";
+import { coreOf, newRouter, tenantOf } from "../env.js";
+import { commonProblems, json, jsonBody, problem } from "../openapi.js";
+
+export function deskproRoutes() {
+  const app = newRouter();
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/wallets/{owner}/profile/refresh",
+      summary: "Read the wallet's facts (custom fields, SLAs) from Deskpro now, for the plan rules; the sidebars call this when opened",
+      request: { params: z.object({ owner: Owner }), ...jsonBody(z.object({})) },
+      responses: {
+        200: json(WalletProfileRefresh, "Whether Deskpro was read, whether the facts changed, and the wallet on the plan they give"),
+        ...commonProblems,
+        409: problem("The ledger has no Deskpro connection"),
+        502: problem("Deskpro did not answer or refused; nothing was changed"),
+      },
+    }),
+    async (c) => c.json(await refreshWalletProfileNow(coreOf(c), tenantOf(c), c.req.valid("param").owner, c.get("ledger").deskproClients), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/integrations/deskpro",
+      summary: "The Deskpro connection: its URL and whether the API key and webhook secret are set (never their values)",
+      responses: { 200: json(DeskproConnection, "The connection"), ...commonProblems },
+    }),
+    async (c) => c.json(await getConnection(coreOf(c).db, tenantOf(c)), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/integrations/deskpro",
+      summary: "Set the Deskpro URL, API key and webhook secret (secrets left out are kept)",
+      request: jsonBody(DeskproConnectionRequest),
+      responses: { 200: json(DeskproConnection, "The connection (without secrets)"), ...commonProblems, 503: problem("The server has no key to seal secrets with") },
+    }),
+    async (c) => c.json(await putConnection(coreOf(c).db, tenantOf(c), c.req.valid("json"), coreOf(c).clock()), 200),
+  );
+  return app;
+}

@@ -1,0 +1,79 @@
+/**
+ * The work a serverless host schedules itself (the Node server does it on its own): the hourly
+ * sweep and draining the outbox, and the outbox's recent rows for the settings page's log.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { AllocationRun, OutboxDrainResult, OutboxItem, OutboxPage } from "../../../contract/index.js";
+import * as outboxStore from "../../storage/outbox.js";
+import { coreOf, newRouter, tenantOf } from "../env.js";
+import { commonProblems, json, jsonBody } from "../openapi.js";
+
+const toOutboxItem = (row: outboxStore.OutboxRow): OutboxItem => ({
+  id: row.id,
+  kind: row.kind,
+  state: row.state,
+  attempts: row.attempts,
+  lastError: row.lastError,
+  nextAttemptAt: row.state === "pending" ? row.nextAttemptAt.toISOString() : null,
+  createdAt: row.createdAt.toISOString(),
+  doneAt: row.doneAt?.toISOString() ?? null,
+  summary: summaryOf(row.payload),
+});
+
+/** A few safe words from a row's payload for the delivery log: ids and event names only. */
+function summaryOf(payload: unknown): string | null {
+  if (payload === null || typeof payload !== "object") return null;
+  const p = payload as Record<string, unknown>;
+  const text = (key: string) => (typeof p[key] === "string" || typeof p[key] === "number" ? String(p[key]) : null);
+  const parts = [
+    text("type") ?? text("job"),
+    text("owner"),
+    text("ticketId") !== null ? `ticket ${text("ticketId")}` : null,
+    text("webhookId") !== null ? `to ${text("webhookId")}` : null,
+  ].filter((part): part is string => part !== null);
+  return parts.length > 0 ? parts.join(" · ").slice(0, 200) : null;
+}
+
+export function operationRoutes() {
+  const app = newRouter();
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/cron/allocate",
+      summary: "Give every wallet its plan's allocation for the current period and announce credits about to expire (run hourly; safe to run twice or at once)",
+      request: jsonBody(z.object({})),
+      responses: { 200: json(AllocationRun, "Wallets looked at and wallets allocated"), ...commonProblems },
+    }),
+    async (c) => c.json(await c.get("ledger").sweep(tenantOf(c)), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/outbox/drain",
+      summary: "Deliver what is due in this tenant's outbox (for a cron job; send {} as the body)",
+      request: jsonBody(z.object({ maxRows: z.int().min(1).max(1000).optional() })),
+      responses: { 200: json(OutboxDrainResult, "What was delivered, retried or given up"), ...commonProblems },
+    }),
+    async (c) => {
+      const result = await c.get("ledger").drain({ tenantId: tenantOf(c), maxRows: c.req.valid("json").maxRows ?? 200 });
+      return c.json(result, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/outbox",
+      summary: "Recent outbox rows (write-backs, jobs, alert deliveries), newest first, with attempts and last error",
+      request: { query: z.object({ kind: z.string().regex(/^[a-z.]{1,40}$/).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+      responses: { 200: json(OutboxPage, "Outbox rows"), ...commonProblems },
+    }),
+    async (c) => {
+      const query = c.req.valid("query");
+      const rows = await outboxStore.listRows(coreOf(c).db, tenantOf(c), { kindPrefix: query.kind, limit: query.limit });
+      return c.json({ items: rows.map(toOutboxItem) }, 200);
+    },
+  );
+  return app;
+}

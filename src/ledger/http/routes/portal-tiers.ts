@@ -1,0 +1,129 @@
+/**
+ * Paid tiers on Deskpro's portal, over HTTP: the web hooks Deskpro's triggers call (authenticated
+ * by the tenant's webhook secret header, not the API key), the portal settings and what the
+ * ledger did on each portal ticket.
+ */
+import { createRoute, z } from "@hono/zod-openapi";
+import { PortalEvent, PortalHookAccepted, PortalSettings, PortalSettingsResponse, PortalTicket, TicketId } from "../../../contract/index.js";
+import { getPortalTicket, loadPortalSettings, queuePortalEvent, savePortalSettings } from "../../features/portal-tiers.js";
+import { webhookSecretMatches } from "../../integrations/deskpro/connection.js";
+import { coreOf, newRouter, readBodyCapped, tenantOf } from "../env.js";
+import { commonProblems, json, jsonBody, problem } from "../openapi.js";
+import { HttpProblem, invalidRequest } from "../problems.js";
+
+export interface PortalTierRouteOptions {
+  /** Called when work was queued (the Node process drains at once instead of at its next tick). */
+  onQueued?: () => void;
+}
+
+export const WEBHOOK_SECRET_HEADER = "x-credits-webhook-secret";
+export const TICKET_ID_HEADER = "x-deskpro-ticket-id";
+const MAX_HOOK_BODY_BYTES = 512 * 1024;
+
+const HOOK_EVENTS: Record<string, PortalEvent> = {
+  "ticket-created": "ticket.created",
+  "ticket-updated": "ticket.updated",
+  "sla-failed": "sla.failed",
+};
+
+
+
+/**
+ * The ticket id a Deskpro webhook names: the custom header (set in the webhook action as
+ * `{{ ticket.id }}`), else the ticket data in the body, which Deskpro sends form-encoded
+ * (`ticket[id]=5`) or, from newer helpdesks and the development host, as JSON.
+ */
+export function ticketIdFromHook(headers: Headers, contentType: string, body: string): string {
+  const header = headers.get(TICKET_ID_HEADER)?.trim();
+  let fromBody: unknown;
+  if (body.trim() !== "") {
+    if (/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        throw invalidRequest("The webhook body is not valid JSON.");
+      }
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw invalidRequest("The webhook body must be a JSON object.");
+      const o = parsed as Record<string, unknown>;
+      const ticket = o.ticket as Record<string, unknown> | undefined;
+      fromBody = (ticket && typeof ticket === "object" ? ticket.id : undefined) ?? o.ticket_id ?? o.ticketId;
+    } else if (/^application\/x-www-form-urlencoded\s*(?:;|$)/i.test(contentType)) {
+      const form = new URLSearchParams(body);
+      fromBody = form.get("ticket[id]") ?? form.get("ticket_id") ?? undefined;
+    } else if (contentType.trim() !== "") {
+      throw new HttpProblem("unsupported_media_type", "Send the webhook as JSON or form-encoded (Deskpro's default), or with no body.");
+    }
+  }
+  const candidates = [header, fromBody === undefined || fromBody === null ? undefined : String(fromBody)].filter((v): v is string => v !== undefined && v !== "");
+  if (candidates.length === 0) {
+    throw invalidRequest(`No ticket id: add the header '${TICKET_ID_HEADER}: {{ ticket.id }}' to the webhook action.`, [{ path: `header.${TICKET_ID_HEADER}`, message: "required" }]);
+  }
+  const parsed = candidates.map((c) => TicketId.safeParse(c));
+  if (parsed.some((p) => !p.success)) {
+    throw invalidRequest("The ticket id must be a numeric Deskpro ticket id.", [{ path: `header.${TICKET_ID_HEADER}`, message: "must be a numeric Deskpro ticket id" }]);
+  }
+  if (new Set(candidates).size > 1) throw invalidRequest("The ticket id in the header and the one in the body differ.", [{ path: `header.${TICKET_ID_HEADER}`, message: "differs from the body" }]);
+  return candidates[0]!;
+}
+
+const TENANT_ID = /^tnt_[0-9a-z]{26}$/;
+
+export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
+  const app = newRouter();
+  // Deskpro's trigger and SLA webhook actions. Authenticated before anything is read or written.
+  app.post("/hooks/deskpro/:tenantId/:event", async (c) => {
+    const tenantId = c.req.param("tenantId");
+    const event = HOOK_EVENTS[c.req.param("event")];
+    const secret = c.req.header(WEBHOOK_SECRET_HEADER);
+    if (!TENANT_ID.test(tenantId) || !(await webhookSecretMatches(coreOf(c).db, tenantId, secret))) {
+      throw new HttpProblem("unauthorized", `Send the tenant's webhook secret in the '${WEBHOOK_SECRET_HEADER}' header.`);
+    }
+    c.set("tenantId", tenantId);
+    if (!event) throw new HttpProblem("not_found", `No such webhook; use one of ${Object.keys(HOOK_EVENTS).join(", ")}.`);
+    const body = await readBodyCapped(c.req.raw, MAX_HOOK_BODY_BYTES);
+    const ticketId = ticketIdFromHook(c.req.raw.headers, c.req.header("content-type") ?? "", body);
+    const jobId = await queuePortalEvent(coreOf(c), tenantId, event, ticketId);
+    options.onQueued?.();
+    return c.json({ received: true, event, ticketId, jobId } satisfies PortalHookAccepted, 202);
+  });
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/portal/settings",
+      summary: "The portal tier field, its options' tiers, the fallback tier, buy link and message wording",
+      responses: { 200: json(PortalSettingsResponse, "The settings"), ...commonProblems },
+    }),
+    async (c) => {
+      const { settings, updatedAt } = await loadPortalSettings(coreOf(c).db, tenantOf(c));
+      return c.json({ settings, updatedAt: updatedAt?.toISOString() ?? null }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/portal/settings",
+      summary: "Replace the portal settings (fields left out take their defaults)",
+      request: jsonBody(PortalSettings),
+      responses: { 200: json(PortalSettingsResponse, "The saved settings"), ...commonProblems },
+    }),
+    async (c) => {
+      const saved = await savePortalSettings(coreOf(c), tenantOf(c), c.req.valid("json"));
+      return c.json({ settings: saved.settings, updatedAt: saved.updatedAt.toISOString() }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/portal/tickets/{ticketId}",
+      summary: "What the ledger saw and did on a portal ticket",
+      request: { params: z.object({ ticketId: TicketId }) },
+      responses: { 200: json(PortalTicket, "The portal ticket"), ...commonProblems, 404: problem("Not a ticket the ledger has seen") },
+    }),
+    async (c) => c.json(await getPortalTicket(coreOf(c), tenantOf(c), c.req.valid("param").ticketId), 200),
+  );
+  return app;
+}
