@@ -45,7 +45,7 @@ export async function benchAppLoad(options: { loads?: number; warmup?: number } 
       await page.getByRole("button", { name: "Ticket #1042", exact: true }).click();
       const frame = page.frameLocator("iframe.app");
       await frame.getByTestId("balance").first().waitFor();
-      const shownAt = await frame.locator("body").evaluate(() => (window as unknown as { __balanceShownAt?: number }).__balanceShownAt ?? null);
+      const shownAt = await frame.locator("body").evaluate(() => (globalThis as unknown as { __balanceShownAt?: number }).__balanceShownAt ?? null);
       if (shownAt === null) throw new Error("the balance appeared before the observer was set up");
       if (i >= warmup) samples.push(shownAt);
     }

@@ -132,7 +132,15 @@ export async function benchGrowth(options: { seconds: number; sizes?: number[] }
         const deepStatementPage = run("bench/get.lua", () => [`/v1/wallets/${BIG_BANK}/entries?limit=50&cursor=${cursor}`, apiKey]);
         // Each phase its own Idempotency-Keys, or the run would replay the warm-up's.
         const debit = run("bench/debits.lua", (phase) => [String(banks), apiKey, `growth-${size}-${phase}`]);
-        const level = { entries: size, banks, balanceRead, debit, deepStatementPage, bytesPerEntry: Math.round(size_!.bytes / size), databaseBytes: size_!.bytes };
+        const level = {
+          entries: size,
+          banks,
+          balanceRead,
+          debit,
+          deepStatementPage,
+          bytesPerEntry: Math.round(size_!.bytes / size),
+          databaseBytes: size_!.bytes,
+        };
         levels.push(level);
         console.log(
           `  ${size.toLocaleString("en").padStart(9)} entries, ${banks} banks: balance p50 ${balanceRead.p50.toFixed(2)} ms · debit p50 ${debit.p50.toFixed(2)} ms · deep page p50 ${deepStatementPage.p50.toFixed(2)} ms · ${level.bytesPerEntry} bytes/entry`,

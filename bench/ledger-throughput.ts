@@ -104,7 +104,9 @@ async function measureBackend(
       const result = runWrk(server.url, { connections: clients, seconds, script: SCRIPT, args: [String(wallets), apiKey, `run-${backend}-${clients}`] });
       acknowledged += result.created ?? 0;
       runs.push({ backend, clients, ...result });
-      console.log(`  ${backend.padEnd(8)} ${String(clients).padStart(2)} clients: ${result.rps.toFixed(0)} debits/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, non-2xx ${(result.refused ?? 0) + (result.failed ?? 0)}`);
+      console.log(
+        `  ${backend.padEnd(8)} ${String(clients).padStart(2)} clients: ${result.rps.toFixed(0)} debits/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, non-2xx ${(result.refused ?? 0) + (result.failed ?? 0)}`,
+      );
     }
   } finally {
     await server.stop();
@@ -126,9 +128,13 @@ function pgbench(url: string, clients: number, seconds: number, scale: number) {
 /** wrk against a server that answers at once: what the load generator itself can drive here. */
 async function ceiling(seconds: number): Promise<WrkResult> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["-e", `require("http").createServer((q,s)=>{s.statusCode=204;s.end()}).listen(${port},"127.0.0.1",()=>console.log("up"))`], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["-e", `require("http").createServer((q,s)=>{s.statusCode=204;s.end()}).listen(${port},"127.0.0.1",()=>console.log("up"))`],
+    {
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
   try {
     return runWrk(`http://127.0.0.1:${port}`, { connections: 16, seconds, script: "bench/ceiling.lua" });
@@ -145,14 +151,21 @@ export async function benchLedgerThroughput(options: { seconds: number; wallets:
   const pgServer = await benchPostgres();
   try {
     const ledgerUrl = await freshDatabase(pgServer.adminUrl, "bench_ledger");
-    const postgres = await measureBackend("postgres", { databaseUrl: ledgerUrl, poolSize: 4 }, { DATABASE_URL: ledgerUrl, LEDGER_POOL_SIZE: "16" }, seconds, wallets);
+    const postgres = await measureBackend(
+      "postgres",
+      { databaseUrl: ledgerUrl, poolSize: 4 },
+      { DATABASE_URL: ledgerUrl, LEDGER_POOL_SIZE: "16" },
+      seconds,
+      wallets,
+    );
 
     const pgbenchUrl = await freshDatabase(pgServer.adminUrl, "bench_pgbench");
     const scale = 16;
     const init = spawnSync("pgbench", ["-i", "-q", "-s", String(scale)], { env: { ...process.env, ...pgEnv(pgbenchUrl) }, encoding: "utf8" });
     if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
     const pgbenchRuns = [1, 16].map((clients) => pgbench(pgbenchUrl, clients, seconds, scale));
-    for (const r of pgbenchRuns) console.log(`  pgbench  ${String(r.clients).padStart(2)} clients: ${r.tps.toFixed(0)} TPS, avg ${r.latencyAvgMs.toFixed(2)} ms`);
+    for (const r of pgbenchRuns)
+      console.log(`  pgbench  ${String(r.clients).padStart(2)} clients: ${r.tps.toFixed(0)} TPS, avg ${r.latencyAvgMs.toFixed(2)} ms`);
 
     const dataDir = mkdtempSync(join(tmpdir(), "bench-pglite-"));
     try {

@@ -46,7 +46,21 @@ export function runWrk(url: string, options: { connections: number; seconds: num
   const threads = Math.min(2, options.connections);
   const result = spawnSync(
     "wrk",
-    ["-t", String(threads), "-c", String(options.connections), "-d", `${options.seconds}s`, "--timeout", "10s", "-s", options.script, url, "--", ...(options.args ?? [])],
+    [
+      "-t",
+      String(threads),
+      "-c",
+      String(options.connections),
+      "-d",
+      `${options.seconds}s`,
+      "--timeout",
+      "10s",
+      "-s",
+      options.script,
+      url,
+      "--",
+      ...(options.args ?? []),
+    ],
     { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
   );
   const line = result.stdout.split("\n").find((l) => l.startsWith("RESULT "));

@@ -16,7 +16,9 @@ async function main() {
   const wanted = (name: string) => sections.size === 0 || sections.has(name);
   const missing = ["wrk", "pgbench"].filter((name) => !hasCommand(name));
   if (missing.length && (wanted("throughput") || wanted("growth"))) {
-    console.error(`npm run bench needs ${missing.join(" and ")} (Debian: apt-get install -y ${missing.map((m) => (m === "pgbench" ? "postgresql" : m)).join(" ")}).`);
+    console.error(
+      `npm run bench needs ${missing.join(" and ")} (Debian: apt-get install -y ${missing.map((m) => (m === "pgbench" ? "postgresql" : m)).join(" ")}).`,
+    );
     process.exit(1);
   }
   const seconds = Number(process.env.BENCH_SECONDS ?? 10);
@@ -54,7 +56,9 @@ async function main() {
       console.log(`\nledger debits at 16 clients / pgbench TPS at 16 clients = ${ratio.toFixed(2)} (aim ≥ 0.5); p99 ${pg16.p99.toFixed(1)} ms (aim ≤ 25)`);
     }
     for (const i of throughput.integrity) {
-      console.log(`integrity ${i.backend}: ${i.acknowledged} acknowledged, ${i.written} written, lost ${i.lost}, duplicated ${i.duplicated}, banks out of balance ${i.walletsOutOfBalance}`);
+      console.log(
+        `integrity ${i.backend}: ${i.acknowledged} acknowledged, ${i.written} written, lost ${i.lost}, duplicated ${i.duplicated}, banks out of balance ${i.walletsOutOfBalance}`,
+      );
     }
   }
   if (wanted("growth")) {

@@ -9,7 +9,10 @@ export const AlertWebhookInput = z.strictObject({
   id: Slug,
   url: z.url({ protocol: /^https?$/ }).max(500),
   /** The signing secret in Standard Webhooks form (whsec_ + base64); left out: keep the stored one. */
-  secret: z.string().regex(/^whsec_[A-Za-z0-9+/]{24,200}={0,2}$/, "use a Standard Webhooks secret: whsec_ followed by base64 (at least 18 random bytes)").optional(),
+  secret: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]{24,200}={0,2}$/, "use a Standard Webhooks secret: whsec_ followed by base64 (at least 18 random bytes)")
+    .optional(),
 });
 
 export const AlertSettingsInput = z.strictObject({
@@ -17,7 +20,9 @@ export const AlertSettingsInput = z.strictObject({
   lowMessage: template.default("Hello {name}, your support credits are running low: {balance} credits left. You can top up here: {link}"),
   depletedMessage: template.default("Hello {name}, your support credits have run out. You can top up here: {link}"),
   /** To the customer some days before credits expire (their newest open ticket). Placeholders: {name}, {credits}, {date}, {balance}, {link}. */
-  expiringMessage: template.default("Hello {name}, {credits} of your support credits expire on {date}. Your balance is {balance} credits. Top up or use them here: {link}"),
+  expiringMessage: template.default(
+    "Hello {name}, {credits} of your support credits expire on {date}. Your balance is {balance} credits. Top up or use them here: {link}",
+  ),
   /** Internal note for agents. Placeholders: {event}, {balance}, {level}, {credits}, {date}. */
   agentNote: template.default("Support credits {event}: {balance} credits left (alert level {level})."),
   /** Tell customers by message (agents always get the note). */

@@ -49,7 +49,10 @@ export const Plan = z.object({
 });
 export type Plan = z.infer<typeof Plan>;
 
-const FieldId = z.string().trim().regex(/^[A-Za-z0-9_.-]{1,100}$/, "a Deskpro custom field id or alias");
+const FieldId = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_.-]{1,100}$/, "a Deskpro custom field id or alias");
 const FieldValue = z.string().trim().min(1).max(200);
 
 /**
@@ -65,9 +68,7 @@ export const PlanRule = z.discriminatedUnion("type", [
 ]);
 export type PlanRule = z.infer<typeof PlanRule>;
 
-export const Currency = z
-  .string()
-  .regex(/^[a-z]{3}$/, "use a lower-case ISO 4217 code such as usd or eur");
+export const Currency = z.string().regex(/^[a-z]{3}$/, "use a lower-case ISO 4217 code such as usd or eur");
 
 /** A pack of credits customers can buy by card. */
 export const CreditPack = z.object({
@@ -96,7 +97,13 @@ export const DEFAULT_TIME_RATE: TimeRate = { credits: 1, perMinutes: 1, incremen
 
 export const AlertsConfig = z.object({
   /** Levels, checked on every balance change; a crossing fires once until the balance recovers above it. */
-  levels: z.array(AlertLevel).max(10).default([{ type: "credits", value: 100 }, { type: "credits", value: 0 }]),
+  levels: z
+    .array(AlertLevel)
+    .max(10)
+    .default([
+      { type: "credits", value: 100 },
+      { type: "credits", value: 0 },
+    ]),
   /** Days before a grant with credits left expires that `credits.expiring` fires (from the cron); 0 turns it off. */
   expiringDays: z.int().min(0).max(90).default(7),
 });
@@ -123,7 +130,13 @@ export const LedgerConfig = z
     defaultPlan: Slug.nullable().default(null),
     packs: z.array(CreditPack).max(20).default([]),
     time: TimeRate.default(DEFAULT_TIME_RATE),
-    alerts: AlertsConfig.default({ levels: [{ type: "credits", value: 100 }, { type: "credits", value: 0 }], expiringDays: 7 }),
+    alerts: AlertsConfig.default({
+      levels: [
+        { type: "credits", value: 100 },
+        { type: "credits", value: 0 },
+      ],
+      expiringDays: 7,
+    }),
   })
   .superRefine((config, ctx) => {
     for (const i of unique(config.tiers, (t) => t.key)) {

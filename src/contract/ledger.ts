@@ -1,17 +1,6 @@
 import { z } from "zod";
 import { AlertLevel, Plan } from "./config.js";
-import {
-  Actor,
-  Credits,
-  CreditsOrZero,
-  EntryId,
-  GrantId,
-  IsoDateTime,
-  Owner,
-  Reason,
-  Slug,
-  TicketId,
-} from "./primitives.js";
+import { Actor, Credits, CreditsOrZero, EntryId, GrantId, IsoDateTime, Owner, Reason, Slug, TicketId } from "./primitives.js";
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -178,7 +167,10 @@ export const WalletProfile = z.strictObject({
   /** Person custom field values (the registration choice). */
   personFields: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/), z.string().max(200)).default({}),
   /** Deskpro SLA ids that apply to the organisation or person. */
-  slaIds: z.array(z.string().regex(/^[1-9][0-9]{0,17}$/)).max(50).default([]),
+  slaIds: z
+    .array(z.string().regex(/^[1-9][0-9]{0,17}$/))
+    .max(50)
+    .default([]),
 });
 export type WalletProfile = z.infer<typeof WalletProfile>;
 

@@ -17,9 +17,7 @@ export const DeskproApiKey = z
   .trim()
   .regex(/^[1-9][0-9]{0,9}:[A-Za-z0-9_-]{8,200}$/, "use Deskpro's API key as <id>:<code>");
 
-export const WebhookSecret = z
-  .string()
-  .regex(/^[\x21-\x7e]{24,200}$/, "use 24 to 200 visible ASCII characters (a long random string)");
+export const WebhookSecret = z.string().regex(/^[\x21-\x7e]{24,200}$/, "use 24 to 200 visible ASCII characters (a long random string)");
 
 export const DeskproUrl = z
   .url({ protocol: /^https?$/, message: "use the helpdesk's address, e.g. https://support.example.com" })
@@ -91,7 +89,11 @@ export const PortalSettings = z.object({
   /** The tier a ticket keeps when the chosen one can't be paid for; null: the cheapest free tier. */
   fallbackTier: Slug.nullable().default(null),
   /** Where customers buy credits, used for {link} when no balance page link can be made. */
-  buyUrl: z.url({ protocol: /^https?$/ }).max(500).nullable().default(null),
+  buyUrl: z
+    .url({ protocol: /^https?$/ })
+    .max(500)
+    .nullable()
+    .default(null),
   messages: PortalMessages.default(PortalMessages.parse({})),
 });
 export type PortalSettings = z.infer<typeof PortalSettings>;

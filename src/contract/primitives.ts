@@ -18,9 +18,7 @@ const deskproIdPattern = /^[1-9][0-9]{0,17}$/;
 export const OWNER_PATTERN = /^(org|person):[1-9][0-9]{0,17}$/;
 
 /** A bank is named by its owner: `org:<organisation id>` or `person:<person id>`. */
-export const Owner = z
-  .string()
-  .regex(OWNER_PATTERN, "must be org:<id> or person:<id> with a numeric Deskpro id");
+export const Owner = z.string().regex(OWNER_PATTERN, "must be org:<id> or person:<id> with a numeric Deskpro id");
 export type Owner = z.infer<typeof Owner>;
 
 export const TicketId = z.string().regex(deskproIdPattern, "must be a numeric Deskpro ticket id");

@@ -7,8 +7,14 @@ import { IsoDateTime, Owner, Slug } from "./primitives.js";
  */
 
 /** A secret or restricted key: `sk_test_…`, `sk_live_…`, `rk_…`. */
-export const StripeSecretKey = z.string().trim().regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]{10,250}$/, "use a Stripe secret key (sk_live_… or sk_test_…) or a restricted key (rk_…)");
-export const StripeWebhookSecret = z.string().trim().regex(/^whsec_[A-Za-z0-9+/=]{10,250}$/, "use the endpoint's signing secret (whsec_…)");
+export const StripeSecretKey = z
+  .string()
+  .trim()
+  .regex(/^(sk|rk)_(test|live)_[A-Za-z0-9]{10,250}$/, "use a Stripe secret key (sk_live_… or sk_test_…) or a restricted key (rk_…)");
+export const StripeWebhookSecret = z
+  .string()
+  .trim()
+  .regex(/^whsec_[A-Za-z0-9+/=]{10,250}$/, "use the endpoint's signing secret (whsec_…)");
 
 export const StripeConnectionRequest = z.strictObject({
   /** Left out: keep the stored key. */

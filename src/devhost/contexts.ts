@@ -7,7 +7,8 @@
 import type { Helpdesk, HelpdeskPerson } from "./store.js";
 import { DEMO_AGENT_ID, fullName } from "./store.js";
 
-export type View = { type: "ticket"; id: number } | { type: "user"; id: number } | { type: "organisation"; id: number } | { type: "admin" } | { type: "portal" };
+export type View =
+  { type: "ticket"; id: number } | { type: "user"; id: number } | { type: "organisation"; id: number } | { type: "admin" } | { type: "portal" };
 
 export interface DeskproContext {
   type: string;
@@ -16,7 +17,7 @@ export interface DeskproContext {
 }
 
 function personData(desk: Helpdesk, person: HelpdeskPerson) {
-  const org = person.organization === null ? null : desk.organizations.find((o) => o.id === person.organization) ?? null;
+  const org = person.organization === null ? null : (desk.organizations.find((o) => o.id === person.organization) ?? null);
   const membership = org ? { position: "", isManager: "0", organization: { id: String(org.id), name: org.name } } : undefined;
   return {
     id: String(person.id),
@@ -71,7 +72,11 @@ export function contextFor(view: View, desk: Helpdesk, publicSettings: Record<st
     case "organisation": {
       const org = desk.organizations.find((o) => o.id === view.id);
       if (!org) return null;
-      return { type: "organisation", settings: publicSettings, data: { organisation: { id: String(org.id), name: org.name }, currentAgent: currentAgent(desk) } };
+      return {
+        type: "organisation",
+        settings: publicSettings,
+        data: { organisation: { id: String(org.id), name: org.name }, currentAgent: currentAgent(desk) },
+      };
     }
     case "portal":
       return null;

@@ -28,7 +28,12 @@ export const DEMO_CONFIG: LedgerConfigInput = {
     { id: "pack-2000", label: "2,000 credits", credits: 2000, price: 90_000, currency: "usd" },
   ],
   time: { credits: 1, perMinutes: 1, incrementMinutes: 15, minimumMinutes: 15 },
-  alerts: { levels: [{ type: "credits", value: 200 }, { type: "credits", value: 0 }] },
+  alerts: {
+    levels: [
+      { type: "credits", value: 200 },
+      { type: "credits", value: 0 },
+    ],
+  },
 };
 
 export interface DemoLedger {
@@ -66,21 +71,44 @@ export async function seedDemo(ledger: DemoLedger, now = new Date()): Promise<vo
     await call(ledger, "PUT", "/v1/config", DEMO_CONFIG);
     await call(ledger, "PUT", "/v1/wallets/org:42/plan", { plan: "business", agent: "Grace Hopper" });
     await call(ledger, "PUT", "/v1/wallets/org:43/plan", { plan: "standard", agent: "Grace Hopper" });
-    await call(ledger, "POST", "/v1/wallets/org:42/grants", { amount: 2000, reason: "Opening balance, invoice INV-2031", source: "manual", agent: "Grace Hopper" });
-    await call(ledger, "POST", "/v1/wallets/org:43/grants", { amount: 600, reason: "Opening balance, invoice INV-2032", source: "manual", agent: "Grace Hopper" });
-    await call(ledger, "POST", "/v1/wallets/person:79/grants", { amount: 100, reason: "Welcome credits", source: "promo", expiresAt: new Date(now.getTime() + 20 * DAY).toISOString(), agent: "Grace Hopper" });
+    await call(ledger, "POST", "/v1/wallets/org:42/grants", {
+      amount: 2000,
+      reason: "Opening balance, invoice INV-2031",
+      source: "manual",
+      agent: "Grace Hopper",
+    });
+    await call(ledger, "POST", "/v1/wallets/org:43/grants", {
+      amount: 600,
+      reason: "Opening balance, invoice INV-2032",
+      source: "manual",
+      agent: "Grace Hopper",
+    });
+    await call(ledger, "POST", "/v1/wallets/person:79/grants", {
+      amount: 100,
+      reason: "Welcome credits",
+      source: "promo",
+      expiresAt: new Date(now.getTime() + 20 * DAY).toISOString(),
+      agent: "Grace Hopper",
+    });
 
     // The clock only moves forward, so the statement's order is the order of the days.
     let goodwillGiven = false;
     for (const item of history(42)) {
       if (!goodwillGiven && item.daysAgo <= 14) {
         at(14);
-        await call(ledger, "POST", "/v1/wallets/org:42/grants", { amount: 250, reason: "Goodwill after the March outage", source: "promo", expiresAt: new Date(now.getTime() + 10 * DAY).toISOString(), agent: "Grace Hopper" });
+        await call(ledger, "POST", "/v1/wallets/org:42/grants", {
+          amount: 250,
+          reason: "Goodwill after the March outage",
+          source: "promo",
+          expiresAt: new Date(now.getTime() + 10 * DAY).toISOString(),
+          agent: "Grace Hopper",
+        });
         goodwillGiven = true;
       }
       at(item.daysAgo);
       await call(ledger, "POST", "/v1/wallets/org:42/debits", { kind: "time", minutes: item.minutes, ticketId: item.ticketId, agent: "Grace Hopper" });
-      if (item.tier) await call(ledger, "POST", "/v1/wallets/org:42/debits", { kind: "priority", tier: item.tier, ticketId: item.ticketId, agent: "Grace Hopper" });
+      if (item.tier)
+        await call(ledger, "POST", "/v1/wallets/org:42/debits", { kind: "priority", tier: item.tier, ticketId: item.ticketId, agent: "Grace Hopper" });
     }
     for (const [daysAgo, minutes, ticketId] of [
       [30, 95, "960"],

@@ -49,7 +49,9 @@ export function helpdeskApi(store: HostStore): Hono {
     if (!person.success || !organization.success) return c.json({ status: 400, code: "invalid_input", message: "bad filter" }, 400);
     const count = Math.min(Number(c.req.query("count") ?? 25) || 25, 200);
     const tickets = desk()
-      .tickets.filter((t) => (person.data === undefined || t.person === person.data) && (organization.data === undefined || t.organization === organization.data))
+      .tickets.filter(
+        (t) => (person.data === undefined || t.person === person.data) && (organization.data === undefined || t.organization === organization.data),
+      )
       .sort((a, b) => b.date_created.localeCompare(a.date_created) || b.id - a.id)
       .slice(0, count);
     return c.json(envelope(tickets));

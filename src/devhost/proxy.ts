@@ -62,8 +62,7 @@ export function findRule(whitelist: WhitelistRule[], url: string, method: string
   return whitelist.find((rule) => new RegExp(rule.url).test(url) && rule.methods.map((m) => m.toUpperCase()).includes(method)) ?? null;
 }
 
-const proxyError = (status: number, code: string, message: string) =>
-  Response.json({ status, code, message }, { status, headers: { "x-proxy-error": code } });
+const proxyError = (status: number, code: string, message: string) => Response.json({ status, code, message }, { status, headers: { "x-proxy-error": code } });
 
 // Hop-by-hop and encoding headers are not passed back: fetch has already decoded the body.
 const DROPPED_RESPONSE_HEADERS = new Set(["connection", "keep-alive", "transfer-encoding", "content-encoding", "content-length", "set-cookie"]);
@@ -96,7 +95,11 @@ export async function handleProxyRequest(request: Request, options: ProxyOptions
     headers: forwardedHeaders,
   });
   if (!parsed.success) {
-    return proxyError(400, "bad_proxy_request", `Bad X-Proxy-* headers: ${parsed.error.issues.map((i) => `${i.path.join(".") || "url"}: ${i.message}`).join("; ")}`);
+    return proxyError(
+      400,
+      "bad_proxy_request",
+      `Bad X-Proxy-* headers: ${parsed.error.issues.map((i) => `${i.path.join(".") || "url"}: ${i.message}`).join("; ")}`,
+    );
   }
   const substitute = (text: string) => (options.kind === "app" ? substituteSettings(text, options.settings) : text);
   const url = substitute(parsed.data.url);

@@ -55,14 +55,17 @@ export function hostServer(options: HostServerOptions): Hono {
   const tokens = new ProxyTokens();
   const app = new Hono();
   const state = () => store.state;
-  const backendOnly = new Set(Object.entries(manifest.settings).filter(([, s]) => s.isBackendOnly).map(([name]) => name));
+  const backendOnly = new Set(
+    Object.entries(manifest.settings)
+      .filter(([, s]) => s.isBackendOnly)
+      .map(([name]) => name),
+  );
   const publicSettings = () => Object.fromEntries(Object.entries(state().settings).filter(([name]) => !backendOnly.has(name)));
   const settingsSummary = () => ({ settings: publicSettings(), apiKeySaved: Boolean(state().settings.ledger_api_key) });
   const bad = (message: string) => Response.json({ message }, { status: 400 });
 
   // Deskpro's app proxy (sidebars) and admin generic proxy (the settings page, unsaved values).
-  const proxy = (kind: ProxyKind) => (c: { req: { raw: Request } }) =>
-    handleProxyRequest(c.req.raw, { kind, tokens, manifest, settings: state().settings });
+  const proxy = (kind: ProxyKind) => (c: { req: { raw: Request } }) => handleProxyRequest(c.req.raw, { kind, tokens, manifest, settings: state().settings });
   app.all("/deskpro/proxy/app", proxy("app"));
   app.all("/deskpro/proxy/admin", proxy("admin"));
 
@@ -107,7 +110,11 @@ export function hostServer(options: HostServerOptions): Hono {
     const matches = (n: string) => (name.endsWith("*") ? n.startsWith(name.slice(0, -1)) : n === name);
     switch (op) {
       case "get":
-        return c.json(Object.entries(bucket).filter(([n]) => matches(n)).map(([n, data]) => ({ name: n, data })));
+        return c.json(
+          Object.entries(bucket)
+            .filter(([n]) => matches(n))
+            .map(([n, data]) => ({ name: n, data })),
+        );
       case "has":
         return c.json(Object.keys(bucket).some(matches));
       case "delete": {
@@ -173,7 +180,9 @@ export function hostServer(options: HostServerOptions): Hono {
   app.get("/host/api/portal", (c) =>
     c.json({
       field: TIER_FIELD,
-      people: state().helpdesk.people.filter((p) => !p.is_agent).map((p) => ({ id: p.id, name: fullName(p) })),
+      people: state()
+        .helpdesk.people.filter((p) => !p.is_agent)
+        .map((p) => ({ id: p.id, name: fullName(p) })),
     }),
   );
 
@@ -196,7 +205,14 @@ export function hostServer(options: HostServerOptions): Hono {
       fields: { [String(TIER_FIELD.id)]: { aliases: [], value: [parsed.data.option] } },
       date_created: now,
     });
-    desk.messages.push({ id: desk.nextMessageId++, ticket: id, person: person.id, message: `<p>${parsed.data.message.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`)}</p>`, is_agent_note: false, date_created: now });
+    desk.messages.push({
+      id: desk.nextMessageId++,
+      ticket: id,
+      person: person.id,
+      message: `<p>${parsed.data.message.replace(/[&<>"]/g, (ch) => `&#${ch.charCodeAt(0)};`)}</p>`,
+      is_agent_note: false,
+      date_created: now,
+    });
     store.changed();
     return c.json({ ticketId: id, webhook: await trigger("ticket-created", id) }, 201);
   });

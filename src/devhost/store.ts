@@ -126,11 +126,34 @@ export function demoHelpdesk(now: Date): Helpdesk {
     ],
     tickets: [
       { id: 1042, subject: "Printer on fire", status: "awaiting_agent", person: 77, organization: 42, priority: 2, fields: {}, date_created: daysAgo(0) },
-      { id: 1043, subject: "Invoice export is empty", status: "awaiting_agent", person: 78, organization: 43, priority: 2, fields: {}, date_created: daysAgo(1) },
+      {
+        id: 1043,
+        subject: "Invoice export is empty",
+        status: "awaiting_agent",
+        person: 78,
+        organization: 43,
+        priority: 2,
+        fields: {},
+        date_created: daysAgo(1),
+      },
     ],
     messages: [
-      { id: 1, ticket: 1042, person: 77, message: "<p>The office printer caught fire when we printed the quarterly report. Can you help?</p>", is_agent_note: false, date_created: daysAgo(0) },
-      { id: 2, ticket: 1043, person: 78, message: "<p>Exporting invoices gives an empty file since Monday.</p>", is_agent_note: false, date_created: daysAgo(1) },
+      {
+        id: 1,
+        ticket: 1042,
+        person: 77,
+        message: "<p>The office printer caught fire when we printed the quarterly report. Can you help?</p>",
+        is_agent_note: false,
+        date_created: daysAgo(0),
+      },
+      {
+        id: 2,
+        ticket: 1043,
+        person: 78,
+        message: "<p>Exporting invoices gives an empty file since Monday.</p>",
+        is_agent_note: false,
+        date_created: daysAgo(1),
+      },
     ],
     nextMessageId: 3,
   };

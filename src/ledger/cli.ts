@@ -95,7 +95,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "tenant" && sub === "list") {
     const tenants = await withDatabase((db) => listTenants(db));
-    if (values.json) console.log(JSON.stringify(tenants.map((t) => ({ tenantId: t.id, name: t.name, createdAt: t.createdAt.toISOString(), activeKeys: t.activeKeys }))));
+    if (values.json)
+      console.log(JSON.stringify(tenants.map((t) => ({ tenantId: t.id, name: t.name, createdAt: t.createdAt.toISOString(), activeKeys: t.activeKeys }))));
     else for (const t of tenants) console.log(`${t.id}\t${t.name}\t${t.createdAt.toISOString()}\t${t.activeKeys} active key(s)`);
     return 0;
   }
@@ -115,7 +116,15 @@ async function main(argv: string[]): Promise<number> {
       apiKey: process.env.DESKPRO_API_KEY || undefined,
       webhookSecret: generated ?? (process.env.DESKPRO_WEBHOOK_SECRET || undefined),
     });
-    if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join(".") === "apiKey" ? "DESKPRO_API_KEY" : i.path.join(".") === "webhookSecret" ? "DESKPRO_WEBHOOK_SECRET" : `--${i.path.join(".")}`}: ${i.message}`).join("; "));
+    if (!parsed.success)
+      throw new UsageError(
+        parsed.error.issues
+          .map(
+            (i) =>
+              `${i.path.join(".") === "apiKey" ? "DESKPRO_API_KEY" : i.path.join(".") === "webhookSecret" ? "DESKPRO_WEBHOOK_SECRET" : `--${i.path.join(".")}`}: ${i.message}`,
+          )
+          .join("; "),
+      );
     const saved = await withDatabase(async (db) => {
       const tenant = await tenantRows.findTenant(db, values.tenant!);
       if (!tenant) throw new UsageError(`no tenant "${values.tenant}"`);
@@ -124,7 +133,9 @@ async function main(argv: string[]): Promise<number> {
     if (values.json) console.log(JSON.stringify({ ...saved, ...(generated ? { webhookSecret: generated } : {}) }));
     else {
       const c = saved.connection;
-      console.log(`Deskpro connection of ${saved.tenantId}: ${c.url}; API key ${c.apiKeySet ? `set (id ${c.apiKeyId})` : "not set"}; webhook secret ${c.webhookSecretSet ? "set" : "not set"}`);
+      console.log(
+        `Deskpro connection of ${saved.tenantId}: ${c.url}; API key ${c.apiKeySet ? `set (id ${c.apiKeyId})` : "not set"}; webhook secret ${c.webhookSecretSet ? "set" : "not set"}`,
+      );
       if (generated) console.log(`webhook secret (shown once, put it in the trigger's X-Credits-Webhook-Secret header): ${generated}`);
     }
     return 0;

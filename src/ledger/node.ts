@@ -62,7 +62,8 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
     options.scheduler === false
       ? null
       : startScheduler(ledger, {
-          onError: (error, tenantId) => log({ time: new Date().toISOString(), level: "warn", msg: "scheduled allocation failed", tenantId, error: (error as Error)?.name }),
+          onError: (error, tenantId) =>
+            log({ time: new Date().toISOString(), level: "warn", msg: "scheduled allocation failed", tenantId, error: (error as Error)?.name }),
         });
   const app = createLedgerApp({ db, ledger, log, trustProxy: options.trustProxy, publicUrl: options.publicUrl, onQueued: () => outboxWorker.poke() });
   const host = options.host ?? "127.0.0.1";

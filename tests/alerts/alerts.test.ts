@@ -33,16 +33,21 @@ function reference(levels: number[], balances: number[]) {
 describe("alert crossings", () => {
   it("fire exactly when a level is crossed downwards, once until recovered", () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 500 }), { maxLength: 4 }), fc.array(fc.integer({ min: -100, max: 600 }), { maxLength: 40 }), (levels, balances) => {
-        let fired: number[] = [];
-        const events: string[] = [];
-        for (const balance of balances) {
-          const step = alertTransitions(levels, fired, balance);
-          fired = step.fired;
-          for (const e of step.events) events.push(e.type === "balance.recovered" ? "recovered" : `${e.type === "balance.depleted" ? "depleted" : "low"}:${e.level}`);
-        }
-        expect(events.sort()).toEqual(reference(levels, balances).sort());
-      }),
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 500 }), { maxLength: 4 }),
+        fc.array(fc.integer({ min: -100, max: 600 }), { maxLength: 40 }),
+        (levels, balances) => {
+          let fired: number[] = [];
+          const events: string[] = [];
+          for (const balance of balances) {
+            const step = alertTransitions(levels, fired, balance);
+            fired = step.fired;
+            for (const e of step.events)
+              events.push(e.type === "balance.recovered" ? "recovered" : `${e.type === "balance.depleted" ? "depleted" : "low"}:${e.level}`);
+          }
+          expect(events.sort()).toEqual(reference(levels, balances).sort());
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -73,7 +78,16 @@ describe("alerts through the ledger (PGlite)", () => {
     h = await createPortalHarness("pglite");
     received.length = 0;
     failNext = 0;
-    const config = await h.call("PUT", "/v1/config", { body: { alerts: { levels: [{ type: "credits", value: 100 }, { type: "credits", value: 50 }] } } });
+    const config = await h.call("PUT", "/v1/config", {
+      body: {
+        alerts: {
+          levels: [
+            { type: "credits", value: 100 },
+            { type: "credits", value: 50 },
+          ],
+        },
+      },
+    });
     expect(config.status).toBe(200);
     const saved = await h.call("PUT", "/v1/alerts/settings", { body: { webhooks: [{ id: "ops", url: "https://hooks.example.test/credits", secret }] } });
     expect(saved.status).toBe(200);
@@ -160,7 +174,14 @@ describe("alerts through the ledger (PGlite)", () => {
     const { org, ticket, person } = ids();
     deskpro.addTicket({ id: ticket, person, organization: org });
     await grant(`org:${org}`, 400);
-    const set = await h.call("PUT", `/v1/wallets/org:${org}/alert-levels`, { body: { levels: [{ type: "credits", value: 500 }, { type: "credits", value: 300 }] } });
+    const set = await h.call("PUT", `/v1/wallets/org:${org}/alert-levels`, {
+      body: {
+        levels: [
+          { type: "credits", value: 500 },
+          { type: "credits", value: 300 },
+        ],
+      },
+    });
     expect(set.status).toBe(200);
     const bank = Wallet.parse(set.body);
     expect(bank.lowBalance).toMatchObject({ threshold: 500, state: "low", levelsFrom: "bank" });
@@ -171,7 +192,14 @@ describe("alerts through the ledger (PGlite)", () => {
     expect(deskpro.messagesOn(ticket, "reply").map((m) => m.message)).toEqual([expect.stringContaining("running low: 250 credits left")]);
     // Back to the helpdesk's levels.
     const cleared = Wallet.parse((await h.call("PUT", `/v1/wallets/org:${org}/alert-levels`, { body: { levels: null } })).body);
-    expect(cleared.lowBalance).toMatchObject({ threshold: 100, levelsFrom: "helpdesk", levels: [{ type: "credits", value: 100 }, { type: "credits", value: 50 }] });
+    expect(cleared.lowBalance).toMatchObject({
+      threshold: 100,
+      levelsFrom: "helpdesk",
+      levels: [
+        { type: "credits", value: 100 },
+        { type: "credits", value: 50 },
+      ],
+    });
     // Bad input changes nothing.
     const bad = await h.call("PUT", `/v1/wallets/org:${org}/alert-levels`, { body: { levels: [{ type: "percent", value: 150 }] } });
     expect(bad.status).toBe(400);
@@ -181,12 +209,23 @@ describe("alerts through the ledger (PGlite)", () => {
   it("announces credits about to expire once per grant, by name, on the newest open ticket and to webhooks", async () => {
     const { org, ticket, person } = ids();
     deskpro.addTicket({ id: ticket, person, organization: org });
-    deskpro.people.set(person, { id: person, first_name: "Ada", last_name: "Lovelace", name: "Ada Lovelace", primary_email: "ada@example.test", organization: org });
+    deskpro.people.set(person, {
+      id: person,
+      first_name: "Ada",
+      last_name: "Lovelace",
+      name: "Ada Lovelace",
+      primary_email: "ada@example.test",
+      organization: org,
+    });
     const now = h.clock.now();
     const soon = new Date(now.getTime() + 5 * 86_400_000).toISOString();
     const later = new Date(now.getTime() + 30 * 86_400_000).toISOString();
-    expect((await h.call("POST", `/v1/wallets/org:${org}/grants`, { body: { amount: 300, reason: "promo", source: "promo", expiresAt: soon } })).status).toBe(201);
-    expect((await h.call("POST", `/v1/wallets/org:${org}/grants`, { body: { amount: 200, reason: "later", source: "promo", expiresAt: later } })).status).toBe(201);
+    expect((await h.call("POST", `/v1/wallets/org:${org}/grants`, { body: { amount: 300, reason: "promo", source: "promo", expiresAt: soon } })).status).toBe(
+      201,
+    );
+    expect((await h.call("POST", `/v1/wallets/org:${org}/grants`, { body: { amount: 200, reason: "later", source: "promo", expiresAt: later } })).status).toBe(
+      201,
+    );
     await debit(`org:${org}`, 100, ticket); // drawn from the soonest-expiring grant: 200 of it left
     const run = AllocationRun.parse((await h.call("POST", "/v1/cron/allocate", { body: {} })).body);
     expect(run.expiringNotices).toBe(1);
@@ -195,7 +234,9 @@ describe("alerts through the ledger (PGlite)", () => {
     expect(AllocationRun.parse((await h.call("POST", "/v1/cron/allocate", { body: {} })).body).expiringNotices).toBe(0);
     await settle();
     const date = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(new Date(soon));
-    expect(deskpro.messagesOn(ticket, "reply").map((m) => m.message)).toEqual([expect.stringContaining(`Hello Ada, 200 of your support credits expire on ${date}. Your balance is 400 credits.`)]);
+    expect(deskpro.messagesOn(ticket, "reply").map((m) => m.message)).toEqual([
+      expect.stringContaining(`Hello Ada, 200 of your support credits expire on ${date}. Your balance is 400 credits.`),
+    ]);
     expect(deskpro.messagesOn(ticket, "note").map((m) => m.message)).toEqual([expect.stringContaining("Support credits expiring")]);
     // The requester came with the ticket list that found the ticket: it isn't read again.
     expect(deskpro.requests.filter((r) => r.route === "getTicket" && r.ticketId === ticket)).toEqual([]);

@@ -123,7 +123,7 @@ describe("the helpdesk connection for portal tiers", () => {
     const [put] = proxy.requests("PUT", /^\/v1\/integrations\/deskpro$/);
     expect(put?.proxy).toBe("admin");
     expect(put?.body).toEqual({ url: "https://support.example.com", apiKey: "12:Zx8v2Kq9LmN4pR7s", webhookSecret: "a-long-random-secret-of-32-chars!!" });
-    expect(((screen.getByLabelText(/Deskpro API key/) as HTMLInputElement).value)).toBe("");
+    expect((screen.getByLabelText(/Deskpro API key/) as HTMLInputElement).value).toBe("");
     expect(screen.getByText(/set, id 12/)).toBeTruthy();
   });
 });
@@ -149,8 +149,28 @@ describe("alert messages and webhooks on the settings page", () => {
         items:
           req.url.searchParams.get("kind") === "alert"
             ? [
-                { id: "obx_1", kind: "alert.webhook", state: "pending", attempts: 2, lastError: "the endpoint answered 503", nextAttemptAt: "2026-11-25T10:00:00.000Z", createdAt: "2026-11-25T09:00:00.000Z", doneAt: null, summary: "balance.low · org:42 · to ops" },
-                { id: "obx_2", kind: "alert.deskpro", state: "done", attempts: 1, lastError: null, nextAttemptAt: null, createdAt: "2026-11-25T09:00:00.000Z", doneAt: "2026-11-25T09:00:01.000Z", summary: "balance.low · org:42 · ticket 1042" },
+                {
+                  id: "obx_1",
+                  kind: "alert.webhook",
+                  state: "pending",
+                  attempts: 2,
+                  lastError: "the endpoint answered 503",
+                  nextAttemptAt: "2026-11-25T10:00:00.000Z",
+                  createdAt: "2026-11-25T09:00:00.000Z",
+                  doneAt: null,
+                  summary: "balance.low · org:42 · to ops",
+                },
+                {
+                  id: "obx_2",
+                  kind: "alert.deskpro",
+                  state: "done",
+                  attempts: 1,
+                  lastError: null,
+                  nextAttemptAt: null,
+                  createdAt: "2026-11-25T09:00:00.000Z",
+                  doneAt: "2026-11-25T09:00:01.000Z",
+                  summary: "balance.low · org:42 · ticket 1042",
+                },
               ]
             : [],
       },
@@ -171,7 +191,10 @@ describe("alert messages and webhooks on the settings page", () => {
     expect(await screen.findByText(/Alert settings saved/)).toBeTruthy();
     const [put] = proxy.requests("PUT", /^\/v1\/alerts\/settings$/);
     expect(put?.proxy).toBe("admin");
-    expect(put?.body).toMatchObject({ lowMessage: "Hi {name}: only {balance} credits left. {link}", webhooks: [{ id: "ops", url: "https://ops.example.com/hooks" }] });
+    expect(put?.body).toMatchObject({
+      lowMessage: "Hi {name}: only {balance} credits left. {link}",
+      webhooks: [{ id: "ops", url: "https://ops.example.com/hooks" }],
+    });
     expect((put?.body as { webhooks: object[] }).webhooks[0]).not.toHaveProperty("secret");
 
     fireEvent.click(screen.getByRole("button", { name: "Send test event" }));
@@ -184,7 +207,10 @@ describe("alert messages and webhooks on the settings page", () => {
     proxy.on("GET", /^\/v1\/alerts\/settings$/, { body: { ...settings, webhooks: [] } });
     proxy.on("GET", /^\/v1\/outbox$/, { body: { items: [] } });
     proxy.on("PUT", /^\/v1\/alerts\/settings$/, (req: Forwarded) => ({
-      body: { ...settings, webhooks: (req.body as { webhooks: Array<{ id: string; url: string }> }).webhooks.map((w) => ({ id: w.id, url: w.url, secretSet: true })) },
+      body: {
+        ...settings,
+        webhooks: (req.body as { webhooks: Array<{ id: string; url: string }> }).webhooks.map((w) => ({ id: w.id, url: w.url, secretSet: true })),
+      },
     }));
     await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
     fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));

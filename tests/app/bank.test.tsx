@@ -18,7 +18,11 @@ const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString();
 function bankLedger(owner: string, over: Partial<ReturnType<typeof wallet>> = {}) {
   const expiresSoon = new Date(Date.now() + 3 * DAY).toISOString();
   proxy.on("GET", /^\/v1\/wallets\/[^/]+$/, {
-    body: wallet({ owner, grants: [grant({ remaining: 240, amount: 500, expiresAt: expiresSoon, source: "manual" }), grant({ remaining: 1000, amount: 1000 })], ...over }),
+    body: wallet({
+      owner,
+      grants: [grant({ remaining: 240, amount: 500, expiresAt: expiresSoon, source: "manual" }), grant({ remaining: 1000, amount: 1000 })],
+      ...over,
+    }),
   });
   proxy.on("GET", /^\/v1\/config$/, { body: config });
   proxy.on("GET", /\/entries$/, (req: Forwarded) => {
@@ -26,11 +30,18 @@ function bankLedger(owner: string, over: Partial<ReturnType<typeof wallet>> = {}
     const cursor = req.url.searchParams.get("cursor");
     if (limit === 500) {
       // The burn-down's history: 60 credits a day over the last 30 days.
-      const entries = Array.from({ length: 30 }, (_, i) => entry({ owner, amount: -60, balanceAfter: 1240 + i * 60, createdAt: daysAgo(i + 0.5), minutes: 60 }));
+      const entries = Array.from({ length: 30 }, (_, i) =>
+        entry({ owner, amount: -60, balanceAfter: 1240 + i * 60, createdAt: daysAgo(i + 0.5), minutes: 60 }),
+      );
       return { body: { entries, nextCursor: null } };
     }
     if (!cursor) return { body: { entries: [entry({ owner, reason: "Page one entry", createdAt: daysAgo(1) })], nextCursor: "c2" } };
-    return { body: { entries: [entry({ owner, kind: "grant", amount: 2000, minutes: null, ticketId: null, reason: "Page two entry", createdAt: daysAgo(40) })], nextCursor: null } };
+    return {
+      body: {
+        entries: [entry({ owner, kind: "grant", amount: 2000, minutes: null, ticketId: null, reason: "Page two entry", createdAt: daysAgo(40) })],
+        nextCursor: null,
+      },
+    };
   });
 }
 
@@ -98,7 +109,10 @@ describe("organisation sidebar", () => {
   beforeEach(() => bankLedger("org:42"));
 
   it("shows the organisation's bank and assigns a plan with an Idempotency-Key", async () => {
-    proxy.on("PUT", /\/plan$/, (req: Forwarded) => ({ body: wallet({ plan: { ...config.config.plans[1]!, rollover: { type: "none" } } as never, planSource: "wallet" }), status: req.body ? 200 : 400 }));
+    proxy.on("PUT", /\/plan$/, (req: Forwarded) => ({
+      body: wallet({ plan: { ...config.config.plans[1]!, rollover: { type: "none" } } as never, planSource: "wallet" }),
+      status: req.body ? 200 : 400,
+    }));
     await renderApp(organisationContext());
     expect(await screen.findByText("Analytical Engines Ltd's bank")).toBeTruthy();
     expect(proxy.requests("GET", /^\/v1\/wallets\/org%3A42$/)).toHaveLength(1);
@@ -115,8 +129,13 @@ describe("organisation sidebar", () => {
     proxy.on("PUT", /\/alert-levels$/, (req: Forwarded) => ({
       body: wallet({ owner: "org:42", lowBalance: { threshold: 300, state: "ok", levels: (req.body as { levels: never[] }).levels, levelsFrom: "bank" } }),
     }));
-    const helpdeskLevels = [{ type: "credits" as const, value: 100 }, { type: "credits" as const, value: 0 }];
-    proxy.on("GET", /^\/v1\/wallets\/[^/]+$/, { body: wallet({ owner: "org:42", lowBalance: { threshold: 100, state: "ok", levels: helpdeskLevels, levelsFrom: "helpdesk" } }) });
+    const helpdeskLevels = [
+      { type: "credits" as const, value: 100 },
+      { type: "credits" as const, value: 0 },
+    ];
+    proxy.on("GET", /^\/v1\/wallets\/[^/]+$/, {
+      body: wallet({ owner: "org:42", lowBalance: { threshold: 100, state: "ok", levels: helpdeskLevels, levelsFrom: "helpdesk" } }),
+    });
     await renderApp(organisationContext());
     expect(await screen.findByTestId("alert-levels")).toHaveTextContent("Alerts at 100 credits and when empty (the helpdesk's levels)");
     fireEvent.click(screen.getByRole("button", { name: "Set this bank's levels" }));
@@ -135,7 +154,16 @@ describe("organisation sidebar", () => {
     const withRules = { ...config, config: { ...config.config, planRules: [{ type: "org_field", fieldId: "membership", value: "Gold", plan: "gold" }] } };
     proxy.on("GET", /^\/v1\/config$/, { body: withRules });
     proxy.on("POST", /\/profile\/refresh$/, {
-      body: { read: true, changed: true, wallet: wallet({ owner: "org:42", plan: config.config.plans[0] as never, planSource: "org_field", planRule: 'organisation field membership is "Gold"' }) },
+      body: {
+        read: true,
+        changed: true,
+        wallet: wallet({
+          owner: "org:42",
+          plan: config.config.plans[0] as never,
+          planSource: "org_field",
+          planRule: 'organisation field membership is "Gold"',
+        }),
+      },
     });
     await renderApp(organisationContext());
     expect(await screen.findByText(/organisation field membership is "Gold"/)).toBeTruthy();
@@ -145,7 +173,13 @@ describe("organisation sidebar", () => {
 
   it("explains an empty bank", async () => {
     proxy.reset();
-    bankLedger("org:42", { balance: 0, plan: null, planSource: "none", grants: [], lowBalance: { threshold: null, state: "ok", levels: [], levelsFrom: "helpdesk" } });
+    bankLedger("org:42", {
+      balance: 0,
+      plan: null,
+      planSource: "none",
+      grants: [],
+      lowBalance: { threshold: null, state: "ok", levels: [], levelsFrom: "helpdesk" },
+    });
     await renderApp(organisationContext());
     expect(await screen.findByText(/no credits and no plan yet/)).toBeTruthy();
     expect(screen.getByText("No spendable credits.")).toBeTruthy();
@@ -155,12 +189,19 @@ describe("organisation sidebar", () => {
 describe("burn-down arithmetic", () => {
   const now = new Date("2026-11-24T12:00:00Z");
   it("starts the series from the balance before the window", () => {
-    const entries = [entry({ amount: -10, balanceAfter: 90, createdAt: "2026-11-20T00:00:00Z" }), entry({ amount: 100, balanceAfter: 100, createdAt: "2026-01-01T00:00:00Z" })];
+    const entries = [
+      entry({ amount: -10, balanceAfter: 90, createdAt: "2026-11-20T00:00:00Z" }),
+      entry({ amount: 100, balanceAfter: 100, createdAt: "2026-01-01T00:00:00Z" }),
+    ];
     const series = balanceSeries(entries, 90, now, 90);
     expect(series.map((p) => p.balance)).toEqual([100, 90, 90]);
   });
   it("counts refunds against spending and ignores grants", () => {
-    const entries = [entry({ amount: -300, createdAt: "2026-11-20T00:00:00Z" }), entry({ kind: "refund", amount: 60, createdAt: "2026-11-21T00:00:00Z" }), entry({ kind: "grant", amount: 5000, createdAt: "2026-11-22T00:00:00Z" })];
+    const entries = [
+      entry({ amount: -300, createdAt: "2026-11-20T00:00:00Z" }),
+      entry({ kind: "refund", amount: 60, createdAt: "2026-11-21T00:00:00Z" }),
+      entry({ kind: "grant", amount: 5000, createdAt: "2026-11-22T00:00:00Z" }),
+    ];
     expect(forecast(entries, 240, now)).toEqual({ kind: "runs-out", perDay: 8, days: 30 });
     expect(forecast([], 240, now)).toEqual({ kind: "no-spending" });
     expect(forecast(entries, 0, now)).toEqual({ kind: "empty" });

@@ -43,42 +43,44 @@ type Route = (req: Forwarded) => Reply | undefined | Promise<Reply | undefined>;
 export function createProxy() {
   const forwarded: Forwarded[] = [];
   const routes: Array<{ method: string; path: RegExp; route: Route }> = [];
-  const handle = (proxy: "app" | "admin") => async ({ request }: { request: Request }) => {
-    const rawUrl = request.headers.get("X-Proxy-Url") ?? "";
-    const rawHeaders = JSON.parse(request.headers.get("X-Proxy-Headers") ?? "{}") as Record<string, string>;
-    const method = request.headers.get("X-Proxy-Method") ?? "GET";
-    const bodyText = await request.text();
-    const substitute = (s: string) => (proxy === "app" ? s.replaceAll("__ledger_url__", LEDGER_URL).replaceAll("__ledger_api_key__", SECRET_KEY) : s);
-    const target = substitute(rawUrl);
-    if (proxy === "app" && !manifest.proxy.whitelist.some((w) => new RegExp(w.url).test(target) && w.methods.includes(method))) {
-      return HttpResponse.json({ error: "not whitelisted" }, { status: 403 });
-    }
-    const headers = Object.fromEntries(Object.entries(rawHeaders).map(([k, v]) => [k, substitute(v)]));
-    const req: Forwarded = {
-      proxy,
-      rawUrl,
-      rawHeaders,
-      url: new URL(target),
-      method,
-      headers,
-      body: bodyText ? (JSON.parse(bodyText) as unknown) : undefined,
-      proxyAuthorization: request.headers.get("X-Proxy-Authorization"),
-    };
-    forwarded.push(req);
-    if (req.proxyAuthorization !== `Bearer ${PROXY_TOKEN}`) return HttpResponse.json({ error: "bad proxy token" }, { status: 401 });
-    for (const r of routes) {
-      if (r.method === method && r.path.test(req.url.pathname)) {
-        const reply = await r.route(req);
-        if (reply) {
-          return new HttpResponse(JSON.stringify(reply.body), {
-            status: reply.status ?? 200,
-            headers: { "Content-Type": reply.contentType ?? ((reply.status ?? 200) >= 400 ? "application/problem+json" : "application/json") },
-          });
+  const handle =
+    (proxy: "app" | "admin") =>
+    async ({ request }: { request: Request }) => {
+      const rawUrl = request.headers.get("X-Proxy-Url") ?? "";
+      const rawHeaders = JSON.parse(request.headers.get("X-Proxy-Headers") ?? "{}") as Record<string, string>;
+      const method = request.headers.get("X-Proxy-Method") ?? "GET";
+      const bodyText = await request.text();
+      const substitute = (s: string) => (proxy === "app" ? s.replaceAll("__ledger_url__", LEDGER_URL).replaceAll("__ledger_api_key__", SECRET_KEY) : s);
+      const target = substitute(rawUrl);
+      if (proxy === "app" && !manifest.proxy.whitelist.some((w) => new RegExp(w.url).test(target) && w.methods.includes(method))) {
+        return HttpResponse.json({ error: "not whitelisted" }, { status: 403 });
+      }
+      const headers = Object.fromEntries(Object.entries(rawHeaders).map(([k, v]) => [k, substitute(v)]));
+      const req: Forwarded = {
+        proxy,
+        rawUrl,
+        rawHeaders,
+        url: new URL(target),
+        method,
+        headers,
+        body: bodyText ? (JSON.parse(bodyText) as unknown) : undefined,
+        proxyAuthorization: request.headers.get("X-Proxy-Authorization"),
+      };
+      forwarded.push(req);
+      if (req.proxyAuthorization !== `Bearer ${PROXY_TOKEN}`) return HttpResponse.json({ error: "bad proxy token" }, { status: 401 });
+      for (const r of routes) {
+        if (r.method === method && r.path.test(req.url.pathname)) {
+          const reply = await r.route(req);
+          if (reply) {
+            return new HttpResponse(JSON.stringify(reply.body), {
+              status: reply.status ?? 200,
+              headers: { "Content-Type": reply.contentType ?? ((reply.status ?? 200) >= 400 ? "application/problem+json" : "application/json") },
+            });
+          }
         }
       }
-    }
-    return HttpResponse.json(problem(404, "not_found", `no fake route for ${method} ${req.url.pathname}`), { status: 404 });
-  };
+      return HttpResponse.json(problem(404, "not_found", `no fake route for ${method} ${req.url.pathname}`), { status: 404 });
+    };
   const server = setupServer(http.post(PROXY_URL, handle("app")), http.post(ADMIN_PROXY_URL, handle("admin")));
   return {
     server,
@@ -190,7 +192,16 @@ export const userContext = (): Context => ({
   type: "user",
   settings: {},
   data: {
-    user: { id: "77", isAgent: false, firstName: "Ada", lastName: "Lovelace", name: "Ada Lovelace", titlePrefix: "", primaryEmail: "ada@example.org", emails: ["ada@example.org"] },
+    user: {
+      id: "77",
+      isAgent: false,
+      firstName: "Ada",
+      lastName: "Lovelace",
+      name: "Ada Lovelace",
+      titlePrefix: "",
+      primaryEmail: "ada@example.org",
+      emails: ["ada@example.org"],
+    },
     currentAgent: { id: "5", name: "Grace Hopper" },
   },
 });
@@ -265,13 +276,38 @@ export const config = {
       { key: "1-hour", label: "1-hour response", responseMinutes: 60, price: 250, deskproPriorityId: 4 },
     ],
     plans: [
-      { key: "gold", name: "Gold", creditsPerPeriod: 2000, period: "month", rollover: { type: "none" }, grantLifetimeDays: null, overdraftLimit: 0, tiers: [], alertLevels: null },
-      { key: "silver", name: "Silver", creditsPerPeriod: 500, period: "month", rollover: { type: "none" }, grantLifetimeDays: null, overdraftLimit: 0, tiers: ["4-hour"], alertLevels: null },
+      {
+        key: "gold",
+        name: "Gold",
+        creditsPerPeriod: 2000,
+        period: "month",
+        rollover: { type: "none" },
+        grantLifetimeDays: null,
+        overdraftLimit: 0,
+        tiers: [],
+        alertLevels: null,
+      },
+      {
+        key: "silver",
+        name: "Silver",
+        creditsPerPeriod: 500,
+        period: "month",
+        rollover: { type: "none" },
+        grantLifetimeDays: null,
+        overdraftLimit: 0,
+        tiers: ["4-hour"],
+        alertLevels: null,
+      },
     ],
     defaultPlan: null,
     packs: [],
     time: { credits: 1, perMinutes: 1, incrementMinutes: 15, minimumMinutes: 0 },
-    alerts: { levels: [{ type: "credits", value: 100 }, { type: "credits", value: 0 }] },
+    alerts: {
+      levels: [
+        { type: "credits", value: 100 },
+        { type: "credits", value: 0 },
+      ],
+    },
   },
   version: 3,
   updatedAt: "2026-11-01T09:00:00.000Z",

@@ -19,7 +19,8 @@ function standardLedger(over: { wallet?: ReturnType<typeof wallet>; reason?: str
   proxy.on("GET", /^\/v1\/config$/, { body: config });
   proxy.on("POST", /\/quote$/, (req: Forwarded) => {
     const body = req.body as { kind: string; minutes?: number; tier?: string };
-    if (body.kind === "time") return { body: { amount: 30, balance: 1240, balanceAfter: 1210, insufficient: false, billedMinutesBefore: 15, billedMinutesAfter: 45 } };
+    if (body.kind === "time")
+      return { body: { amount: 30, balance: 1240, balanceAfter: 1210, insufficient: false, billedMinutesBefore: 15, billedMinutesAfter: 45 } };
     return { body: { amount: 250, balance: 1240, balanceAfter: 990, insufficient: false, billedMinutesBefore: null, billedMinutesAfter: null } };
   });
 }
@@ -81,7 +82,17 @@ describe("ticket sidebar", () => {
 
   it("says so when the bank is empty and has no plan", async () => {
     proxy.reset();
-    standardLedger({ reason: "person_no_org", wallet: wallet({ owner: "person:77", balance: 0, plan: null, planSource: "none", grants: [], lowBalance: { threshold: null, state: "ok", levels: [], levelsFrom: "helpdesk" } }) });
+    standardLedger({
+      reason: "person_no_org",
+      wallet: wallet({
+        owner: "person:77",
+        balance: 0,
+        plan: null,
+        planSource: "none",
+        grants: [],
+        lowBalance: { threshold: null, state: "ok", levels: [], levelsFrom: "helpdesk" },
+      }),
+    });
     await renderApp(ticketContext({ orgId: null }));
     expect(await screen.findByTestId("payer")).toHaveTextContent("Ada Lovelace's own bank — They belong to no organisation.");
     expect(screen.getByText(/no credits and no plan yet/)).toBeTruthy();
@@ -89,7 +100,17 @@ describe("ticket sidebar", () => {
 
   it("raises no alarm for a bank that never had credits or a plan, even if the ledger calls it depleted", async () => {
     proxy.reset();
-    standardLedger({ reason: "person_no_org", wallet: wallet({ owner: "person:77", balance: 0, plan: null, planSource: "none", grants: [], lowBalance: { threshold: 100, state: "depleted", levels: [], levelsFrom: "helpdesk" } }) });
+    standardLedger({
+      reason: "person_no_org",
+      wallet: wallet({
+        owner: "person:77",
+        balance: 0,
+        plan: null,
+        planSource: "none",
+        grants: [],
+        lowBalance: { threshold: 100, state: "depleted", levels: [], levelsFrom: "helpdesk" },
+      }),
+    });
     const app = await renderApp(ticketContext({ orgId: null }));
     await screen.findByTestId("payer");
     expect(screen.getByText(/no credits and no plan yet/)).toBeTruthy();
@@ -120,7 +141,9 @@ describe("ticket sidebar", () => {
   });
 
   it("warns and will not save when the time would overdraw the bank", async () => {
-    proxy.on("POST", /\/quote$/, { body: { amount: 300, balance: 20, balanceAfter: -280, insufficient: true, billedMinutesBefore: 0, billedMinutesAfter: 300 } });
+    proxy.on("POST", /\/quote$/, {
+      body: { amount: 300, balance: 20, balanceAfter: -280, insufficient: true, billedMinutesBefore: 0, billedMinutesAfter: 300 },
+    });
     await renderApp(ticketContext());
     await typeMinutes("300");
     expect(await screen.findByText("This would overdraw the bank: it has 20 credits and this needs 300. Add credits first.")).toBeTruthy();

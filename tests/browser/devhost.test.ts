@@ -25,7 +25,11 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
   const app = (): FrameLocator => page.frameLocator("iframe.app");
   const open = async (label: string) => {
     await page.getByRole("button", { name: label, exact: true }).click();
-    await app().getByTestId("balance").or(app().getByRole("button", { name: "Verify connection" })).first().waitFor();
+    await app()
+      .getByTestId("balance")
+      .or(app().getByRole("button", { name: "Verify connection" }))
+      .first()
+      .waitFor();
   };
 
   beforeAll(async () => {
@@ -76,7 +80,9 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     // Enough minutes to land just under the alert level.
     const minutes = Math.ceil((before.balance - before.lowBalance.threshold! + 1) / 15) * 15;
     await app().getByLabel("Minutes worked").fill(String(minutes));
-    await app().getByRole("button", { name: new RegExp(`^Log `) }).click();
+    await app()
+      .getByRole("button", { name: new RegExp(`^Log `) })
+      .click();
     await app().getByTestId("low-balance-banner").waitFor();
     await expect.poll(() => page.getByTestId("app-badge").textContent()).toBe("1");
     expect(await page.getByTestId("app-badge").isVisible()).toBe(true);
@@ -87,7 +93,9 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
 
     // More than the bank holds: a clear warning, the button stays off, nothing is written.
     await app().getByLabel("Minutes worked").fill("600");
-    await expect.poll(() => app().locator("body").textContent()).toContain(`This would overdraw the bank: it has ${low.balance.toLocaleString("en-US")} credits`);
+    await expect
+      .poll(() => app().locator("body").textContent())
+      .toContain(`This would overdraw the bank: it has ${low.balance.toLocaleString("en-US")} credits`);
     expect(await app().getByRole("button", { name: "Log 600 min" }).isDisabled()).toBe(true);
     await app().getByLabel("Minutes worked").press("Enter");
     const after = await ledger("/v1/wallets/org:43", Wallet);
@@ -209,16 +217,28 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     await app().getByRole("button", { name: "Add webhook endpoint" }).click();
     await app().getByLabel("Endpoint name").fill("ops");
     await app().getByLabel("Endpoint URL").fill("https://ops.example.com/hooks/credits");
-    const secret = await app().getByLabel(/Signing secret/).inputValue();
+    const secret = await app()
+      .getByLabel(/Signing secret/)
+      .inputValue();
     expect(secret).toMatch(/^whsec_/);
     await app().getByRole("button", { name: "Save alert settings" }).click();
-    await app().getByText(/Alert settings saved/).waitFor();
+    await app()
+      .getByText(/Alert settings saved/)
+      .waitFor();
     const saved = await ledger("/v1/alerts/settings", AlertSettings);
     expect(saved.lowMessage).toBe("Hi {name}, {balance} credits left. Top up: {link}");
     expect(saved.webhooks).toEqual([{ id: "ops", url: "https://ops.example.com/hooks/credits", secretSet: true }]);
-    expect(await app().getByLabel(/Signing secret/).inputValue()).toBe("");
+    expect(
+      await app()
+        .getByLabel(/Signing secret/)
+        .inputValue(),
+    ).toBe("");
     expect(await app().locator("body").textContent()).not.toContain(secret.slice(6));
-    await app().getByRole("heading", { name: "Alert messages and webhooks" }).or(app().getByText("Alert messages and webhooks")).first().scrollIntoViewIfNeeded();
+    await app()
+      .getByRole("heading", { name: "Alert messages and webhooks" })
+      .or(app().getByText("Alert messages and webhooks"))
+      .first()
+      .scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, "alert-settings.png"), fullPage: true });
   });
 

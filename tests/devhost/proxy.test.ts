@@ -40,7 +40,11 @@ describe("the development host's app proxy", () => {
   let dir: string;
 
   const auth = async (kind: "app" | "admin") => {
-    const response = await fetch(`${host.url}/host/api/proxy-auth`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind }) });
+    const response = await fetch(`${host.url}/host/api/proxy-auth`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ kind }),
+    });
     return (await response.json()) as { proxyUrl: string; token: string; appInstanceId: string };
   };
   const client = { getProxyAuth: () => auth("app"), getAdminGenericProxyAuth: () => auth("admin") };
@@ -112,7 +116,9 @@ describe("the development host's app proxy", () => {
     const admin = await auth("admin");
     expect((await fetch(proxyUrl, { method: "POST", headers: { ...headers, "X-Proxy-Authorization": `Bearer ${admin.token}` } })).status).toBe(401);
     expect((await fetch(proxyUrl, { method: "POST", headers: { ...headers, "X-Proxy-Authorization": `Bearer ${token}` } })).status).toBe(200);
-    expect((await fetch(proxyUrl, { method: "POST", headers: { ...headers, "X-Proxy-Headers": "not json", "X-Proxy-Authorization": `Bearer ${token}` } })).status).toBe(400);
+    expect(
+      (await fetch(proxyUrl, { method: "POST", headers: { ...headers, "X-Proxy-Headers": "not json", "X-Proxy-Authorization": `Bearer ${token}` } })).status,
+    ).toBe(400);
   });
 
   it("honours the rule's timeout", async () => {

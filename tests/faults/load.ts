@@ -49,7 +49,12 @@ export function startLoad(baseUrl: () => string, apiKey: string, options: { clie
         }
         const text = await response.text();
         if (response.status >= 500) {
-          report.failures.push({ status: response.status, contentType: response.headers.get("content-type"), retryAfter: response.headers.get("retry-after"), body: text });
+          report.failures.push({
+            status: response.status,
+            contentType: response.headers.get("content-type"),
+            retryAfter: response.headers.get("retry-after"),
+            body: text,
+          });
           await new Promise((r) => setTimeout(r, 50 + attempt * 20));
           continue;
         }

@@ -83,7 +83,7 @@ export async function createTestLedger(backend: Backend, options: { db?: Databas
   const newTenant = (name = `tenant-${randomUUID()}`) => createTenant(db, { name });
   const { tenantId, apiKey } = await newTenant();
   const fetch = async (request: Request) => app.fetch(request);
-  const call = async <T,>(method: string, path: string, opts: CallOptions = {}): Promise<CallResult<T>> => {
+  const call = async <T>(method: string, path: string, opts: CallOptions = {}): Promise<CallResult<T>> => {
     const headers: Record<string, string> = { ...opts.headers };
     const key = opts.key === undefined ? apiKey : opts.key;
     if (key !== null) headers.authorization ??= `Bearer ${key}`;

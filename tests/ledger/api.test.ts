@@ -25,7 +25,15 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
     const doc = await ledger.call("GET", "/v1/openapi.json", { key: null });
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toBe("3.1.0");
-    for (const path of ["/v1/wallets/{owner}", "/v1/wallets/{owner}/grants", "/v1/wallets/{owner}/debits", "/v1/entries/{entryId}/reversal", "/v1/wallets/{owner}/entries", "/v1/tickets/{ticketId}/entries", "/v1/config"]) {
+    for (const path of [
+      "/v1/wallets/{owner}",
+      "/v1/wallets/{owner}/grants",
+      "/v1/wallets/{owner}/debits",
+      "/v1/entries/{entryId}/reversal",
+      "/v1/wallets/{owner}/entries",
+      "/v1/tickets/{ticketId}/entries",
+      "/v1/config",
+    ]) {
       expect(doc.body.paths).toHaveProperty([path]);
     }
   });
@@ -70,7 +78,13 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
     const d = await debit(owner, { kind: "manual", amount: 120, reason: "Onboarding call", agent: "Ruth" });
     expect(d.status).toBe(201);
     const debited = WriteResult.parse(d.body);
-    expect(debited.entry).toMatchObject({ kind: "manual", amount: -120, balanceAfter: 380, agent: "Ruth", draws: [{ grantId: granted.entry.grantId, amount: -120 }] });
+    expect(debited.entry).toMatchObject({
+      kind: "manual",
+      amount: -120,
+      balanceAfter: 380,
+      agent: "Ruth",
+      draws: [{ grantId: granted.entry.grantId, amount: -120 }],
+    });
     const w = await wallet(owner);
     expect(w.balance).toBe(380);
     expect(w.grants).toEqual([expect.objectContaining({ id: granted.entry.grantId, amount: 500, remaining: 380, source: "manual", paid: false })]);
@@ -92,7 +106,10 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
 
   it("prices time on the ticket's total with the configured rate and increment", async () => {
     const other = await ledger.newTenant();
-    const put = await ledger.call("PUT", "/v1/config", { key: other.apiKey, body: { time: { credits: 60, perMinutes: 60, incrementMinutes: 60, minimumMinutes: 0 } } });
+    const put = await ledger.call("PUT", "/v1/config", {
+      key: other.apiKey,
+      body: { time: { credits: 60, perMinutes: 60, incrementMinutes: 60, minimumMinutes: 0 } },
+    });
     expect(put.status).toBe(200);
     const owner = newOwner();
     const ticketId = newTicket();
@@ -142,7 +159,13 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
     const d = await debit(owner, { kind: "manual", amount: 200, reason: "work" });
     const r = await ledger.call("POST", `/v1/entries/${d.body.entry.id}/reversal`, { body: { reason: "goodwill", agent: "Sam" } });
     expect(r.status).toBe(201);
-    expect(Entry.parse(r.body.entry)).toMatchObject({ kind: "refund", amount: 200, balanceAfter: 300, reversesEntryId: d.body.entry.id, draws: [{ grantId: g.body.entry.grantId, amount: 200 }] });
+    expect(Entry.parse(r.body.entry)).toMatchObject({
+      kind: "refund",
+      amount: 200,
+      balanceAfter: 300,
+      reversesEntryId: d.body.entry.id,
+      draws: [{ grantId: g.body.entry.grantId, amount: 200 }],
+    });
     const second = await ledger.call("POST", `/v1/entries/${d.body.entry.id}/reversal`, { body: { reason: "again" } });
     expect(second.status).toBe(409);
     expect(second.body.code).toBe("already_reversed");
@@ -261,10 +284,21 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
     expect((await ledger.call("PUT", "/v1/config", { key: other.apiKey, body: { ...get.config, tiers }, headers: { "if-match": '"1"' } })).status).toBe(412);
     const revert = await ledger.call("PUT", "/v1/config", { key: other.apiKey, body: { ...get.config, tiers }, headers: { "if-match": '"2"' } });
     expect(revert.body.version).toBe(3);
-    const invalid = await ledger.call("PUT", "/v1/config", { key: other.apiKey, body: { tiers: [{ key: "a", label: "A", price: -1 }, { key: "a", label: "B", price: 1.5 }], defaultPlan: "nope" } });
+    const invalid = await ledger.call("PUT", "/v1/config", {
+      key: other.apiKey,
+      body: {
+        tiers: [
+          { key: "a", label: "A", price: -1 },
+          { key: "a", label: "B", price: 1.5 },
+        ],
+        defaultPlan: "nope",
+      },
+    });
     expect(invalid.status).toBe(400);
     expect(invalid.body.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(["body.tiers.0.price", "body.tiers.1.price"]));
-    expect(ConfigResponse.parse((await ledger.call("GET", "/v1/config", { key: other.apiKey })).body).config.tiers.find((t) => t.key === "1-hour")?.price).toBe(300);
+    expect(ConfigResponse.parse((await ledger.call("GET", "/v1/config", { key: other.apiKey })).body).config.tiers.find((t) => t.key === "1-hour")?.price).toBe(
+      300,
+    );
   });
 
   describe("idempotency", () => {
@@ -272,7 +306,10 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
       const owner = newOwner();
       await grant(owner, 100);
       const first = await debit(owner, { kind: "manual", amount: 10, reason: "x" }, "same-key-1");
-      const replay = await ledger.call("POST", `/v1/wallets/${owner}/debits`, { rawBody: '{ "reason": "x", "amount": 10, "kind": "manual" }', idempotencyKey: "same-key-1" });
+      const replay = await ledger.call("POST", `/v1/wallets/${owner}/debits`, {
+        rawBody: '{ "reason": "x", "amount": 10, "kind": "manual" }',
+        idempotencyKey: "same-key-1",
+      });
       expect(replay.status).toBe(201);
       expect(replay.headers.get("idempotent-replayed")).toBe("true");
       expect(replay.body).toEqual(first.body);

@@ -49,7 +49,10 @@ describe("npm run ledger", () => {
 
     const port = await freePort();
     // The command `npm run ledger -- serve` runs, started directly so the signal reaches the ledger itself.
-    const server = spawn(process.execPath, ["--import", "tsx", "src/ledger/cli.ts", "serve"], { env: { ...env, PORT: String(port) }, stdio: ["ignore", "pipe", "pipe"] });
+    const server = spawn(process.execPath, ["--import", "tsx", "src/ledger/cli.ts", "serve"], {
+      env: { ...env, PORT: String(port) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     server.stdout.on("data", (chunk) => (output += chunk));
     try {
@@ -79,10 +82,22 @@ describe("npm run ledger", () => {
     const secretsKey = Buffer.alloc(32, 7).toString("base64");
     const created = JSON.parse(ledger("tenant", "create", "--name", "helpdesk-co", "--json").stdout) as { tenantId: string };
     const run = (extra: Record<string, string>, ...args: string[]) =>
-      spawnSync("npm", ["run", "-s", "ledger", "--", "deskpro", "connect", ...args], { env: { ...env, LEDGER_SECRETS_KEY: secretsKey, ...extra }, encoding: "utf8", timeout: 60_000 });
+      spawnSync("npm", ["run", "-s", "ledger", "--", "deskpro", "connect", ...args], {
+        env: { ...env, LEDGER_SECRETS_KEY: secretsKey, ...extra },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
 
     const apiKey = "12:Zx8v2Kq9LmN4pR7s";
-    const connected = run({ DESKPRO_API_KEY: apiKey }, "--tenant", "helpdesk-co", "--url", "https://support.example.com/", "--generate-webhook-secret", "--json");
+    const connected = run(
+      { DESKPRO_API_KEY: apiKey },
+      "--tenant",
+      "helpdesk-co",
+      "--url",
+      "https://support.example.com/",
+      "--generate-webhook-secret",
+      "--json",
+    );
     expect(connected.status).toBe(0);
     const out = JSON.parse(connected.stdout) as { tenantId: string; connection: Record<string, unknown>; webhookSecret: string };
     expect(out.tenantId).toBe(created.tenantId);

@@ -13,8 +13,7 @@ describe.skipIf(!postgresUrl())("concurrency on PostgreSQL", () => {
   });
   afterAll(() => ledger.db.close());
 
-  const journal = async (owner: string) =>
-    EntryPage.parse((await ledger.call("GET", `/v1/wallets/${owner}/entries?limit=500`)).body).entries;
+  const journal = async (owner: string) => EntryPage.parse((await ledger.call("GET", `/v1/wallets/${owner}/entries?limit=500`)).body).entries;
 
   it("lets exactly 50 of 200 simultaneous debits of 10 through a bank of 500, never below zero", async () => {
     const owner = "org:9001";

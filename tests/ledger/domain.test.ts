@@ -2,14 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Plan, type TimeRate } from "../../src/contract/index.js";
 import { lowBalanceState, thresholdsInCredits } from "../../src/ledger/domain/alerts.js";
-import {
-  burnDownOrder,
-  lapsedGrants,
-  planDebit,
-  planRefund,
-  splitIncomingCredit,
-  type GrantState,
-} from "../../src/ledger/domain/burndown.js";
+import { burnDownOrder, lapsedGrants, planDebit, planRefund, splitIncomingCredit, type GrantState } from "../../src/ledger/domain/burndown.js";
 import { billableMinutes, creditsForMinutes, priceTimeEntry, tierOffered } from "../../src/ledger/domain/pricing.js";
 
 const minuteRate: TimeRate = { credits: 1, perMinutes: 1, incrementMinutes: 15, minimumMinutes: 0 };
@@ -84,7 +77,16 @@ describe("time pricing", () => {
 
 describe("tiers on offer", () => {
   it("offers every tier without a plan or with an empty list, else only the listed ones", () => {
-    const plan = { key: "gold", name: "Gold", creditsPerPeriod: 0, period: "month", rollover: { type: "none" }, grantLifetimeDays: null, overdraftLimit: 0, alertLevels: null } as const;
+    const plan = {
+      key: "gold",
+      name: "Gold",
+      creditsPerPeriod: 0,
+      period: "month",
+      rollover: { type: "none" },
+      grantLifetimeDays: null,
+      overdraftLimit: 0,
+      alertLevels: null,
+    } as const;
     expect(tierOffered(null, "1-hour")).toBe(true);
     expect(tierOffered({ ...plan, tiers: [] }, "1-hour")).toBe(true);
     expect(tierOffered({ ...plan, tiers: ["4-hour"] }, "1-hour")).toBe(false);
@@ -102,19 +104,20 @@ describe("burn-down order", () => {
       grant("never-free-new", 10, { createdAt: at("2026-02-01T00:00:00Z") }),
       grant("never-paid", 10, { paid: true, createdAt: at("2024-01-01T00:00:00Z") }),
     ];
-    expect([...grants].sort(burnDownOrder).map((g) => g.id)).toEqual([
-      "april",
-      "june-free",
-      "june-paid",
-      "never-free-old",
-      "never-free-new",
-      "never-paid",
-    ]);
+    expect([...grants].sort(burnDownOrder).map((g) => g.id)).toEqual(["april", "june-free", "june-paid", "never-free-old", "never-free-new", "never-paid"]);
   });
 
   it("splits a debit across grants in that order and records each draw", () => {
     const result = planDebit([grant("b", 50), grant("a", 30, { expiresAt: at("2026-04-01T00:00:00Z") })], 80, 45, 0, now);
-    expect(result).toEqual({ ok: true, draws: [{ grantId: "a", amount: 30 }, { grantId: "b", amount: 15 }], overdraft: 0, balanceAfter: 35 });
+    expect(result).toEqual({
+      ok: true,
+      draws: [
+        { grantId: "a", amount: 30 },
+        { grantId: "b", amount: 15 },
+      ],
+      overdraft: 0,
+      balanceAfter: 35,
+    });
   });
 
   it("skips expired and closed grants", () => {
@@ -135,7 +138,14 @@ describe("burn-down order", () => {
   });
 
   it("lists lapsed grants that still hold credits", () => {
-    const lapsed = lapsedGrants([grant("old", 5, { expiresAt: at("2026-02-01T00:00:00Z") }), grant("now", 5, { expiresAt: now }), grant("later", 5, { expiresAt: at("2026-05-01T00:00:00Z") })], now);
+    const lapsed = lapsedGrants(
+      [
+        grant("old", 5, { expiresAt: at("2026-02-01T00:00:00Z") }),
+        grant("now", 5, { expiresAt: now }),
+        grant("later", 5, { expiresAt: at("2026-05-01T00:00:00Z") }),
+      ],
+      now,
+    );
     expect(lapsed.map((g) => g.id)).toEqual(["old", "now"]);
   });
 });
@@ -148,9 +158,26 @@ describe("incoming credits and refunds", () => {
   });
 
   it("returns credits to the grants they came from while those are open", () => {
-    const grants = new Map([["a", grant("a", 0)], ["b", grant("b", 5)]]);
-    expect(planRefund(40, [{ grantId: "a", amount: 30 }, { grantId: "b", amount: 10 }], grants, 5, now)).toEqual({
-      restores: [{ grantId: "a", amount: 30 }, { grantId: "b", amount: 10 }],
+    const grants = new Map([
+      ["a", grant("a", 0)],
+      ["b", grant("b", 5)],
+    ]);
+    expect(
+      planRefund(
+        40,
+        [
+          { grantId: "a", amount: 30 },
+          { grantId: "b", amount: 10 },
+        ],
+        grants,
+        5,
+        now,
+      ),
+    ).toEqual({
+      restores: [
+        { grantId: "a", amount: 30 },
+        { grantId: "b", amount: 10 },
+      ],
       refundGrant: 0,
       repaid: 0,
       balanceAfter: 45,
@@ -158,9 +185,21 @@ describe("incoming credits and refunds", () => {
   });
 
   it("turns credits from lapsed grants and overdraft into a new grant, after repaying debt", () => {
-    const grants = new Map([["gone", grant("gone", 0, { expiresAt: at("2026-02-01T00:00:00Z") })], ["open", grant("open", 0)]]);
+    const grants = new Map([
+      ["gone", grant("gone", 0, { expiresAt: at("2026-02-01T00:00:00Z") })],
+      ["open", grant("open", 0)],
+    ]);
     // debit of 50: 20 from "gone", 10 from "open", 20 overdraft; balance now -20
-    const plan = planRefund(50, [{ grantId: "gone", amount: 20 }, { grantId: "open", amount: 10 }], grants, -20, now);
+    const plan = planRefund(
+      50,
+      [
+        { grantId: "gone", amount: 20 },
+        { grantId: "open", amount: 10 },
+      ],
+      grants,
+      -20,
+      now,
+    );
     expect(plan).toEqual({ restores: [{ grantId: "open", amount: 10 }], refundGrant: 20, repaid: 20, balanceAfter: 30 });
   });
 
@@ -187,7 +226,16 @@ describe("incoming credits and refunds", () => {
 describe("low-balance state", () => {
   const plan = Plan.parse({ key: "p", name: "P", creditsPerPeriod: 1000 });
   it("turns percentage levels into credits of the plan's allocation, highest first", () => {
-    expect(thresholdsInCredits([{ type: "percent", value: 10 }, { type: "credits", value: 500 }, { type: "credits", value: 0 }], plan)).toEqual([500, 100, 0]);
+    expect(
+      thresholdsInCredits(
+        [
+          { type: "percent", value: 10 },
+          { type: "credits", value: 500 },
+          { type: "credits", value: 0 },
+        ],
+        plan,
+      ),
+    ).toEqual([500, 100, 0]);
     expect(thresholdsInCredits([{ type: "percent", value: 10 }], null)).toEqual([]);
   });
   it("is depleted at or below zero, low at or below the threshold, else ok", () => {

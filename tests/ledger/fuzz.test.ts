@@ -19,14 +19,31 @@ const nearlyValid = fc.record(
     ticketId: fc.oneof(fc.string(), fc.integer(), fc.constant("12")),
     tier: fc.oneof(fc.string(), fc.constant("1-hour")),
     reason: fc.oneof(fc.string(), fc.integer(), fc.constant("")),
-    expiresAt: fc.oneof(fc.string(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString())),
+    expiresAt: fc.oneof(
+      fc.string(),
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+    ),
     plan: fc.oneof(fc.string(), fc.constant(null)),
     source: fc.string(),
   },
   { requiredKeys: [] },
 );
-const body = fc.oneof(fc.json().map((text) => text), nearlyValid.map((v) => JSON.stringify(v)), printable, fc.constant(""), fc.constant("[]"), fc.constant("null"));
-const contentType = fc.constantFrom("application/json", "application/json; charset=utf-8", "text/plain", "application/x-www-form-urlencoded", "", "application/problem+json");
+const body = fc.oneof(
+  fc.json().map((text) => text),
+  nearlyValid.map((v) => JSON.stringify(v)),
+  printable,
+  fc.constant(""),
+  fc.constant("[]"),
+  fc.constant("null"),
+);
+const contentType = fc.constantFrom(
+  "application/json",
+  "application/json; charset=utf-8",
+  "text/plain",
+  "application/x-www-form-urlencoded",
+  "",
+  "application/problem+json",
+);
 const endpoint = fc.constantFrom(
   ["POST", "/v1/wallets/{v}/grants"],
   ["POST", "/v1/wallets/{v}/debits"],
@@ -57,19 +74,26 @@ describe.each(backends())("fuzzing the write endpoints on %s", (backend) => {
 
   it("answers 4xx, never 5xx, and a refused request writes nothing", async () => {
     await fc.assert(
-      fc.asyncProperty(endpoint, pathValue, body, contentType, fc.option(printable, { nil: undefined }), async ([method, template], value, payload, type, key) => {
-        const before = await counts();
-        const headers: Record<string, string> = {};
-        if (type) headers["content-type"] = type;
-        if (key !== undefined) headers["idempotency-key"] = key;
-        const r = await ledger.call(method, template.replace("{v}", value), { rawBody: payload, headers, idempotencyKey: null });
-        expect(r.status).toBeLessThan(500);
-        if (r.status >= 400) {
-          expect(r.headers.get("content-type")).toContain("application/problem+json");
-          expect(typeof r.body.code).toBe("string");
-          expect(await counts()).toEqual(before);
-        }
-      }),
+      fc.asyncProperty(
+        endpoint,
+        pathValue,
+        body,
+        contentType,
+        fc.option(printable, { nil: undefined }),
+        async ([method, template], value, payload, type, key) => {
+          const before = await counts();
+          const headers: Record<string, string> = {};
+          if (type) headers["content-type"] = type;
+          if (key !== undefined) headers["idempotency-key"] = key;
+          const r = await ledger.call(method, template.replace("{v}", value), { rawBody: payload, headers, idempotencyKey: null });
+          expect(r.status).toBeLessThan(500);
+          if (r.status >= 400) {
+            expect(r.headers.get("content-type")).toContain("application/problem+json");
+            expect(typeof r.body.code).toBe("string");
+            expect(await counts()).toEqual(before);
+          }
+        },
+      ),
       { numRuns: backend === "pglite" ? 400 : 200 },
     );
   }, 180_000);

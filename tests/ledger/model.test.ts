@@ -16,7 +16,15 @@ type Op =
   | { type: "advance"; days: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ type: fc.constant("grant" as const), wallet: fc.nat(1), amount: fc.integer({ min: 1, max: 200 }), expiresInDays: fc.option(fc.integer({ min: 1, max: 20 }), { nil: null }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      type: fc.constant("grant" as const),
+      wallet: fc.nat(1),
+      amount: fc.integer({ min: 1, max: 200 }),
+      expiresInDays: fc.option(fc.integer({ min: 1, max: 20 }), { nil: null }),
+    }),
+  },
   { weight: 4, arbitrary: fc.record({ type: fc.constant("debit" as const), wallet: fc.nat(1), amount: fc.integer({ min: 1, max: 150 }) }) },
   { weight: 2, arbitrary: fc.record({ type: fc.constant("reverse" as const), pick: fc.nat(1000) }) },
   { weight: 1, arbitrary: fc.record({ type: fc.constant("advance" as const), days: fc.integer({ min: 1, max: 10 }) }) },
@@ -82,9 +90,9 @@ class Reference {
   debit(wallet: number, amount: number, now: number): RefEntry | "insufficient" {
     this.settle(wallet, now);
     if (this.balance[wallet]! - amount < -this.overdraftLimit) return "insufficient";
-    const order = this.grants[wallet]!
-      .filter((g) => this.live(g, now) && g.remaining > 0)
-      .sort((a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.createdAt - b.createdAt || a.n - b.n);
+    const order = this.grants[wallet]!.filter((g) => this.live(g, now) && g.remaining > 0).sort(
+      (a, b) => (a.expiresAt ?? Infinity) - (b.expiresAt ?? Infinity) || a.createdAt - b.createdAt || a.n - b.n,
+    );
     let left = amount;
     const draws: RefEntry["draws"] = [];
     for (const g of order) {
@@ -219,8 +227,7 @@ describe("the ledger against an in-memory reference", () => {
           const balance = reference.visibleBalance(wallet, now);
           expect(w.balance).toBe(balance);
           // every spendable grant holds what the reference says, and nothing else is spendable
-          const expectedGrants = reference.grants[wallet]!
-            .filter((g) => !g.closed && (g.expiresAt === null || g.expiresAt > now) && g.remaining > 0)
+          const expectedGrants = reference.grants[wallet]!.filter((g) => !g.closed && (g.expiresAt === null || g.expiresAt > now) && g.remaining > 0)
             .map((g) => ({ id: grantIds.get(g), remaining: g.remaining }))
             .sort((a, b) => String(a.id).localeCompare(String(b.id)));
           const actualGrants = w.grants.map((g) => ({ id: g.id, remaining: g.remaining })).sort((a, b) => a.id.localeCompare(b.id));

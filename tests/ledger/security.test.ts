@@ -110,7 +110,13 @@ describe("rate limiting of the endpoints without a key", () => {
   it("limits the webhooks and the customer page the same way, per client and tenant", async () => {
     const app = createLedgerApp({ db: ledger.db, log: () => undefined, trustProxy: true, publicRateLimit: { burst: 3, perSecond: 0.01 } });
     const hit = (address: string, path: string, method = "GET") =>
-      app.fetch(new Request(`http://ledger.test${path}`, { method, headers: { "x-forwarded-for": address, "content-type": "application/json" }, body: method === "POST" ? "{}" : undefined }));
+      app.fetch(
+        new Request(`http://ledger.test${path}`, {
+          method,
+          headers: { "x-forwarded-for": address, "content-type": "application/json" },
+          body: method === "POST" ? "{}" : undefined,
+        }),
+      );
     for (const [path, method] of [
       [`/hooks/stripe/${ledger.tenantId}`, "POST"],
       [`/hooks/deskpro/${ledger.tenantId}/ticket-created`, "POST"],
@@ -118,8 +124,14 @@ describe("rate limiting of the endpoints without a key", () => {
     ] as const) {
       const flooder = `203.0.113.${path.length}`;
       const flood = await Promise.all(Array.from({ length: 10 }, () => hit(flooder, path, method)));
-      expect(flood.filter((r) => r.status === 429), path).toHaveLength(7);
-      expect(flood.filter((r) => r.status >= 500), path).toHaveLength(0);
+      expect(
+        flood.filter((r) => r.status === 429),
+        path,
+      ).toHaveLength(7);
+      expect(
+        flood.filter((r) => r.status >= 500),
+        path,
+      ).toHaveLength(0);
       // Someone else is not starved by the flood.
       expect((await hit("198.51.100.60", path, method)).status, path).not.toBe(429);
     }

@@ -16,7 +16,15 @@ function runPackage(...args: string[]) {
 const VALID_TARGETS = new Set(["ticket_sidebar", "user_sidebar", "organisation_sidebar", "global"]);
 const SETTING_TYPES = new Set(["string", "boolean", "number", "app_embedded", "app_modal"]);
 
-interface Setting { title: string; type: string; isRequired: boolean; isBackendOnly: boolean; validationPattern?: string; default?: string; options?: { entrypoint?: string } }
+interface Setting {
+  title: string;
+  type: string;
+  isRequired: boolean;
+  isBackendOnly: boolean;
+  validationPattern?: string;
+  default?: string;
+  options?: { entrypoint?: string };
+}
 interface Manifest {
   name: string;
   title: string;

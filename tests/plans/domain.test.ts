@@ -50,7 +50,12 @@ describe("allocation and rollover", () => {
 
 describe("which plan a bank is on", () => {
   const config = LedgerConfig.parse({
-    plans: [{ key: "a", name: "A" }, { key: "b", name: "B" }, { key: "c", name: "C" }, { key: "d", name: "D" }],
+    plans: [
+      { key: "a", name: "A" },
+      { key: "b", name: "B" },
+      { key: "c", name: "C" },
+      { key: "d", name: "D" },
+    ],
     planRules: [
       { type: "person_field", fieldId: "choice", value: "credits", plan: "c" },
       { type: "sla", slaId: "3", plan: "b" },

@@ -155,7 +155,9 @@ describe("plans from Deskpro facts through the ledger (PGlite)", () => {
 
   it("asks Deskpro nothing when no rule reads that kind of bank, and says so", async () => {
     const { person } = ids();
-    expect((await h.call("PUT", "/v1/config", { body: { ...RULES_CONFIG, planRules: RULES_CONFIG.planRules.filter((r) => r.type === "org_field") } })).status).toBe(200);
+    expect(
+      (await h.call("PUT", "/v1/config", { body: { ...RULES_CONFIG, planRules: RULES_CONFIG.planRules.filter((r) => r.type === "org_field") } })).status,
+    ).toBe(200);
     const before = deskpro.requests.length;
     const result = WalletProfileRefresh.parse((await h.call("POST", `/v1/wallets/person:${person}/profile/refresh`, { body: {} })).body);
     expect(result).toMatchObject({ read: false, changed: false });

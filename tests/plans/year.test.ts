@@ -126,7 +126,11 @@ describe.each(backends())("plans on %s", (backend) => {
             fc.record({ op: fc.constant("debit" as const), amount: fc.integer({ min: 1, max: 80 }) }),
             fc.record({ op: fc.constant("read" as const) }),
             fc.record({ op: fc.constant("cron" as const) }),
-            fc.record({ op: fc.constant("grant" as const), amount: fc.integer({ min: 1, max: 200 }), days: fc.option(fc.integer({ min: 1, max: 60 }), { nil: null }) }),
+            fc.record({
+              op: fc.constant("grant" as const),
+              amount: fc.integer({ min: 1, max: 200 }),
+              days: fc.option(fc.integer({ min: 1, max: 60 }), { nil: null }),
+            }),
           ),
           { minLength: 1, maxLength: 25 },
         ),
@@ -153,11 +157,20 @@ describe.each(backends())("plans on %s", (backend) => {
               expect((await ledger.sweep(tenantId)).allocated).toBe(0);
             } else {
               const expiresAt = op.days === null ? undefined : new Date(clock.now().getTime() + op.days * 86_400_000).toISOString();
-              await service.grantCredits(ctx, tenantId, owner, { amount: op.amount, reason: "top-up", source: "manual", ...(expiresAt ? { expiresAt } : {}) }, key());
+              await service.grantCredits(
+                ctx,
+                tenantId,
+                owner,
+                { amount: op.amount, reason: "top-up", source: "manual", ...(expiresAt ? { expiresAt } : {}) },
+                key(),
+              );
             }
           }
           // One allocation per month the bank was touched in (assignPlan itself does not allocate).
-          const allocations = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM grants WHERE tenant_id = $1 AND owner = $2 AND source = 'allocation'", [tenantId, owner]);
+          const allocations = await db.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM grants WHERE tenant_id = $1 AND owner = $2 AND source = 'allocation'",
+            [tenantId, owner],
+          );
           expect(allocations[0]!.n).toBe(touchedMonths.size);
           // No credit was drawn from a grant at or after its expiry.
           const late = await db.query<{ n: number }>(
@@ -168,7 +181,10 @@ describe.each(backends())("plans on %s", (backend) => {
           expect(late[0]!.n).toBe(0);
           // The cached balance is the sum of the journal.
           const wallet = await service.getWallet(ctx, tenantId, owner);
-          const sum = await db.query<{ s: number }>("SELECT coalesce(sum(amount), 0)::int AS s FROM entries WHERE tenant_id = $1 AND owner = $2", [tenantId, owner]);
+          const sum = await db.query<{ s: number }>("SELECT coalesce(sum(amount), 0)::int AS s FROM entries WHERE tenant_id = $1 AND owner = $2", [
+            tenantId,
+            owner,
+          ]);
           expect(wallet.balance).toBe(sum[0]!.s);
         },
       ),

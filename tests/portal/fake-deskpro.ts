@@ -38,7 +38,10 @@ export type RouteKey = "getTicket" | "putTicket" | "getMessages" | "postMessage"
 export class FakeDeskpro {
   tickets = new Map<number, FakeTicket>();
   messages: FakeMessage[] = [];
-  people = new Map<number, { id: number; first_name: string; last_name: string; name: string; primary_email: string; organization: number | null; fields?: FakeFields }>();
+  people = new Map<
+    number,
+    { id: number; first_name: string; last_name: string; name: string; primary_email: string; organization: number | null; fields?: FakeFields }
+  >();
   organizations = new Map<number, { id: number; name: string; fields: FakeFields }>();
   /** Every request seen: route and, for writes, the JSON body. */
   requests: { route: RouteKey; ticketId?: number; body?: unknown; status: number }[] = [];
@@ -58,7 +61,14 @@ export class FakeDeskpro {
     };
     this.tickets.set(full.id, full);
     if (!this.people.has(full.person)) {
-      this.people.set(full.person, { id: full.person, first_name: "Dana", last_name: "Scully", name: "Dana Scully", primary_email: `p${full.person}@example.test`, organization: full.organization });
+      this.people.set(full.person, {
+        id: full.person,
+        first_name: "Dana",
+        last_name: "Scully",
+        name: "Dana Scully",
+        primary_email: `p${full.person}@example.test`,
+        organization: full.organization,
+      });
     }
     return full;
   }
@@ -70,7 +80,8 @@ export class FakeDeskpro {
 
   /** Every route answers `status` until `recover()`. */
   outage(status = 503): void {
-    for (const route of ["getTicket", "putTicket", "getMessages", "postMessage", "getPerson", "listTickets"] as RouteKey[]) this.faults.set(route, Array(1000).fill(status));
+    for (const route of ["getTicket", "putTicket", "getMessages", "postMessage", "getPerson", "listTickets"] as RouteKey[])
+      this.faults.set(route, Array(1000).fill(status));
   }
   recover(): void {
     this.faults.clear();
@@ -115,7 +126,11 @@ export class FakeDeskpro {
         const ticket = this.tickets.get(id);
         if (!ticket) return notFound();
         const body = (await request.json()) as { message?: string; is_note?: boolean; format?: string };
-        if (!body.message) return HttpResponse.json({ status: 400, errors: { fields: { message: { errors: [{ message: "This value should not be blank." }] } } } }, { status: 400 });
+        if (!body.message)
+          return HttpResponse.json(
+            { status: 400, errors: { fields: { message: { errors: [{ message: "This value should not be blank." }] } } } },
+            { status: 400 },
+          );
         const message: FakeMessage = { id: this.nextMessageId++, ticket: id, person: 1, message: body.message, is_agent_note: body.is_note ? 1 : 0 };
         this.messages.push(message);
         this.requests.push({ route: "postMessage", ticketId: id, body, status: 201 });

@@ -43,7 +43,11 @@ export interface PortalHarness {
   webhookSecret: string;
   logs: Record<string, unknown>[];
   call<T = any>(method: string, path: string, options?: CallOptions): Promise<CallResult<T>>;
-  hook(event: string, ticketId: number | null, options?: { secret?: string | null; body?: string; contentType?: string; headers?: Record<string, string> }): Promise<CallResult>;
+  hook(
+    event: string,
+    ticketId: number | null,
+    options?: { secret?: string | null; body?: string; contentType?: string; headers?: Record<string, string> },
+  ): Promise<CallResult>;
   drain(): Promise<{ delivered: number; retrying: number; failed: number; remaining: number }>;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
  * Deskpro call while the ledger's own endpoints keep answering; once Deskpro answers, the outbox
  * catches up and the charge, priority and note land once.
  */
-import { http, HttpResponse, passthrough } from "msw";
+import { http, passthrough } from "msw";
 import { setupServer } from "msw/node";
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";

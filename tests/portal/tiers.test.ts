@@ -137,7 +137,10 @@ describe.each(backends())("portal tiers on %s", (backend) => {
     await h.drain(); // job runs: charge + rows
     expect(deskpro.messages.length).toBeGreaterThanOrEqual(realPost);
     // Drain again after pretending the note's delivery was not recorded: reset the row to pending.
-    await h.db.query("UPDATE outbox SET state = 'pending', next_attempt_at = $2 WHERE tenant_id = $1 AND kind = 'deskpro.message'", [h.tenantId, h.clock.now()]);
+    await h.db.query("UPDATE outbox SET state = 'pending', next_attempt_at = $2 WHERE tenant_id = $1 AND kind = 'deskpro.message'", [
+      h.tenantId,
+      h.clock.now(),
+    ]);
     await settle();
     expect(deskpro.messagesOn(t.ticket.id, "note")).toHaveLength(1);
   });
@@ -150,7 +153,11 @@ describe.each(backends())("portal tiers on %s", (backend) => {
       expect(r.headers.get("content-type")).toContain("application/problem+json");
       expect(r.text).not.toContain(h.webhookSecret);
     }
-    const other = await h.call("POST", `/hooks/deskpro/tnt_00000000000000000000000000/ticket-created`, { key: null, headers: { "x-credits-webhook-secret": h.webhookSecret, "x-deskpro-ticket-id": "1" }, rawBody: "" });
+    const other = await h.call("POST", `/hooks/deskpro/tnt_00000000000000000000000000/ticket-created`, {
+      key: null,
+      headers: { "x-credits-webhook-secret": h.webhookSecret, "x-deskpro-ticket-id": "1" },
+      rawBody: "",
+    });
     expect(other.status).toBe(401);
     expect(await outbox()).toEqual([]);
     await h.drain();
@@ -200,7 +207,8 @@ describe.each(backends())("portal tiers on %s", (backend) => {
     const tierReplies = () => deskpro.messagesOn(t.ticket.id, "reply").filter((m) => m.message.includes("You chose"));
     const replies = tierReplies();
     expect(replies).toHaveLength(1);
-    for (const part of ["1-hour response", "250 credits", "balance is 40 credits", 'href="https://billing.example.test/buy"']) expect(replies[0]!.message).toContain(part);
+    for (const part of ["1-hour response", "250 credits", "balance is 40 credits", 'href="https://billing.example.test/buy"'])
+      expect(replies[0]!.message).toContain(part);
     expect(deskpro.messagesOn(t.ticket.id, "note").some((m) => m.message.includes("not charged: not enough credits"))).toBe(true);
     expect(await portalTicket(t.ticket.id)).toMatchObject({ requestedTier: "1-hour", chargedTier: null, outcome: "unaffordable" });
     // Redelivery changes nothing and says nothing twice.

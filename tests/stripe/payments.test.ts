@@ -23,7 +23,14 @@ const server = setupServer(
     const body = new URLSearchParams(await request.text());
     created.push({ body, idempotencyKey: request.headers.get("idempotency-key") });
     const id = `cs_test_${randomBytes(12).toString("hex")}`;
-    return HttpResponse.json({ id, object: "checkout.session", mode: "payment", url: `https://checkout.stripe.com/c/pay/${id}`, payment_status: "unpaid", status: "open" });
+    return HttpResponse.json({
+      id,
+      object: "checkout.session",
+      mode: "payment",
+      url: `https://checkout.stripe.com/c/pay/${id}`,
+      payment_status: "unpaid",
+      status: "open",
+    });
   }),
 );
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
@@ -57,19 +64,41 @@ describe.each(backends())("card purchases on %s", (backend) => {
     expect(response.status).toBe(201);
     return CheckoutSession.parse(response.body);
   };
-  const event = (type: string, object: Record<string, unknown>) => ({ id: `evt_${randomUUID().replaceAll("-", "")}`, object: "event", type, api_version: "2025-01-01", created: 1, data: { object } });
+  const event = (type: string, object: Record<string, unknown>) => ({
+    id: `evt_${randomUUID().replaceAll("-", "")}`,
+    object: "event",
+    type,
+    api_version: "2025-01-01",
+    created: 1,
+    data: { object },
+  });
   const deliver = async (payload: unknown, options: { secret?: string; signature?: string | null } = {}) => {
     const body = JSON.stringify(payload);
-    const signature = options.signature === undefined ? signer.webhooks.generateTestHeaderString({ payload: body, secret: options.secret ?? WEBHOOK_SECRET }) : options.signature;
+    const signature =
+      options.signature === undefined
+        ? signer.webhooks.generateTestHeaderString({ payload: body, secret: options.secret ?? WEBHOOK_SECRET })
+        : options.signature;
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (signature !== null) headers["stripe-signature"] = signature;
     const response = await ledger.call("POST", `/hooks/stripe/${ledger.tenantId}`, { rawBody: body, headers, key: null, idempotencyKey: null });
     return { status: response.status, body: response.body as unknown, text: response.text };
   };
   const completed = (session: CheckoutSession, paymentStatus = "paid") =>
-    event("checkout.session.completed", { id: session.id, object: "checkout.session", payment_status: paymentStatus, payment_intent: `pi_${session.id}`, metadata: { tenant_id: ledger.tenantId, owner: session.owner, pack_id: session.packId } });
+    event("checkout.session.completed", {
+      id: session.id,
+      object: "checkout.session",
+      payment_status: paymentStatus,
+      payment_intent: `pi_${session.id}`,
+      metadata: { tenant_id: ledger.tenantId, owner: session.owner, pack_id: session.packId },
+    });
   const asyncSucceeded = (session: CheckoutSession) =>
-    event("checkout.session.async_payment_succeeded", { id: session.id, object: "checkout.session", payment_status: "paid", payment_intent: `pi_${session.id}`, metadata: { tenant_id: ledger.tenantId, owner: session.owner, pack_id: session.packId } });
+    event("checkout.session.async_payment_succeeded", {
+      id: session.id,
+      object: "checkout.session",
+      payment_status: "paid",
+      payment_intent: `pi_${session.id}`,
+      metadata: { tenant_id: ledger.tenantId, owner: session.owner, pack_id: session.packId },
+    });
 
   it("keeps the Stripe keys sealed: the API says only whether they are set", async () => {
     const got = await ledger.call("GET", "/v1/integrations/stripe");
@@ -164,7 +193,15 @@ describe.each(backends())("card purchases on %s", (backend) => {
     await deliver(completed(session));
     const spend = await ledger.call("POST", "/v1/wallets/org:42/debits", { body: { kind: "manual", amount: 200, reason: "setup work" } });
     expect(spend.status).toBe(201);
-    const refunded = event("charge.refunded", { id: "ch_1", object: "charge", payment_intent: `pi_${session.id}`, amount: 25_000, amount_refunded: 25_000, currency: "usd", refunded: true });
+    const refunded = event("charge.refunded", {
+      id: "ch_1",
+      object: "charge",
+      payment_intent: `pi_${session.id}`,
+      amount: 25_000,
+      amount_refunded: 25_000,
+      currency: "usd",
+      refunded: true,
+    });
     const result = StripeHookResult.parse((await deliver(refunded)).body);
     expect(result.outcome).toBe("reversed");
     expect(result.detail).toContain("only 300 of the 500 credits remained");
@@ -228,11 +265,19 @@ describe.each(backends())("card purchases on %s", (backend) => {
 
     it("sends the buyer to Stripe Checkout from the pack's button", async () => {
       const link = await mint();
-      const pressed = await open(`${link.url}/checkout`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "packId=pack-500" });
+      const pressed = await open(`${link.url}/checkout`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "packId=pack-500",
+      });
       expect(pressed.status).toBe(303);
       expect(pressed.location).toMatch(/^https:\/\/checkout\.stripe\.com\/c\/pay\/cs_test_/);
       expect(created.at(-1)!.body.get("metadata[owner]")).toBe("org:42");
-      const nonsense = await open(`${link.url}/checkout`, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "packId=../../x" });
+      const nonsense = await open(`${link.url}/checkout`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "packId=../../x",
+      });
       expect(nonsense.status).toBe(400);
     });
   });

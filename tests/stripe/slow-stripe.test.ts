@@ -21,7 +21,12 @@ const server = setupServer(
   http.post("https://api.stripe.com/v1/checkout/sessions", async () => {
     waiting++;
     await released;
-    return HttpResponse.json({ id: "cs_test_slow", object: "checkout.session", url: "https://checkout.stripe.com/c/pay/cs_test_slow", payment_status: "unpaid" });
+    return HttpResponse.json({
+      id: "cs_test_slow",
+      object: "checkout.session",
+      url: "https://checkout.stripe.com/c/pay/cs_test_slow",
+      payment_status: "unpaid",
+    });
   }),
   http.all("http://127.0.0.1*", () => passthrough()),
 );
@@ -32,7 +37,12 @@ let tenantId: string;
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
   fetch(`${ledger.url}${path}`, {
     method,
-    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", ...(method === "POST" ? { "idempotency-key": randomUUID() } : {}), ...headers },
+    headers: {
+      authorization: `Bearer ${apiKey}`,
+      "content-type": "application/json",
+      ...(method === "POST" ? { "idempotency-key": randomUUID() } : {}),
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
@@ -41,7 +51,9 @@ beforeAll(async () => {
   ledger = await startLedgerServer({ port: 0, log: () => undefined });
   ({ tenantId, apiKey } = await createTenant(ledger.db, { name: `slow-stripe-${randomUUID()}` }));
   expect((await call("PUT", "/v1/config", { packs: [{ id: "pack-500", label: "500 credits", credits: 500, price: 25_000 }] })).status).toBe(200);
-  expect((await call("PUT", "/v1/integrations/stripe", { secretKey: "sk_test_slowStripe12345", webhookSecret: "whsec_slowStripeSecret1234" })).status).toBe(200);
+  expect((await call("PUT", "/v1/integrations/stripe", { secretKey: "sk_test_slowStripe12345", webhookSecret: "whsec_slowStripeSecret1234" })).status).toBe(
+    200,
+  );
 });
 afterAll(async () => {
   release();
@@ -59,7 +71,11 @@ it("keeps every other endpoint answering while a checkout waits on Stripe", asyn
   // Stripe's webhooks are not held up either.
   const payload = JSON.stringify({ id: "evt_1", object: "event", type: "customer.created", data: { object: {} } });
   const signature = new Stripe("sk_test_x").webhooks.generateTestHeaderString({ payload, secret: "whsec_slowStripeSecret1234" });
-  const hook = await fetch(`${ledger.url}/hooks/stripe/${tenantId}`, { method: "POST", headers: { "content-type": "application/json", "stripe-signature": signature }, body: payload });
+  const hook = await fetch(`${ledger.url}/hooks/stripe/${tenantId}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "stripe-signature": signature },
+    body: payload,
+  });
   expect(hook.status).toBe(200);
   expect(waiting).toBe(1); // still unanswered all along
 

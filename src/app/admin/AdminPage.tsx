@@ -142,7 +142,21 @@ export default function AdminPage() {
   );
 }
 
-function Field({ label, value, onChange, error, inputMode, placeholder }: { label: string; value: string; onChange: (v: string) => void; error?: string; inputMode?: "numeric" | "text"; placeholder?: string }) {
+function Field({
+  label,
+  value,
+  onChange,
+  error,
+  inputMode,
+  placeholder,
+}: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  error?: string;
+  inputMode?: "numeric" | "text";
+  placeholder?: string;
+}) {
   const id = useId();
   const errorId = useId();
   return (
@@ -189,23 +203,76 @@ function ConfigEditor({ draft, errors, onChange }: { draft: ConfigDraft; errors:
       <Section title="Response tiers">
         {draft.tiers.map((t, i) => (
           <Row key={i} label={`Tier ${i + 1}`} onRemove={() => update("tiers", without(draft.tiers, i))}>
-            <Field label="Key" value={t.key} onChange={(v) => update("tiers", patch(draft.tiers, i, { key: v }))} error={e(`tiers.${i}.key`)} placeholder="1-hour" />
-            <Field label="Label (shown to customers)" value={t.label} onChange={(v) => update("tiers", patch(draft.tiers, i, { label: v }))} error={e(`tiers.${i}.label`)} />
-            <Field label="Price (credits)" inputMode="numeric" value={t.price} onChange={(v) => update("tiers", patch(draft.tiers, i, { price: v }))} error={e(`tiers.${i}.price`)} />
-            <Field label="Response target (minutes)" inputMode="numeric" value={t.responseMinutes} onChange={(v) => update("tiers", patch(draft.tiers, i, { responseMinutes: v }))} error={e(`tiers.${i}.responseMinutes`)} placeholder="none" />
-            <Field label="Deskpro priority id" inputMode="numeric" value={t.deskproPriorityId} onChange={(v) => update("tiers", patch(draft.tiers, i, { deskproPriorityId: v }))} error={e(`tiers.${i}.deskproPriorityId`)} placeholder="leave alone" />
+            <Field
+              label="Key"
+              value={t.key}
+              onChange={(v) => update("tiers", patch(draft.tiers, i, { key: v }))}
+              error={e(`tiers.${i}.key`)}
+              placeholder="1-hour"
+            />
+            <Field
+              label="Label (shown to customers)"
+              value={t.label}
+              onChange={(v) => update("tiers", patch(draft.tiers, i, { label: v }))}
+              error={e(`tiers.${i}.label`)}
+            />
+            <Field
+              label="Price (credits)"
+              inputMode="numeric"
+              value={t.price}
+              onChange={(v) => update("tiers", patch(draft.tiers, i, { price: v }))}
+              error={e(`tiers.${i}.price`)}
+            />
+            <Field
+              label="Response target (minutes)"
+              inputMode="numeric"
+              value={t.responseMinutes}
+              onChange={(v) => update("tiers", patch(draft.tiers, i, { responseMinutes: v }))}
+              error={e(`tiers.${i}.responseMinutes`)}
+              placeholder="none"
+            />
+            <Field
+              label="Deskpro priority id"
+              inputMode="numeric"
+              value={t.deskproPriorityId}
+              onChange={(v) => update("tiers", patch(draft.tiers, i, { deskproPriorityId: v }))}
+              error={e(`tiers.${i}.deskproPriorityId`)}
+              placeholder="leave alone"
+            />
           </Row>
         ))}
-        <Button intent="secondary" size="small" text="Add tier" onClick={() => update("tiers", [...draft.tiers, { key: "", label: "", responseMinutes: "", price: "0", deskproPriorityId: "" }])} />
+        <Button
+          intent="secondary"
+          size="small"
+          text="Add tier"
+          onClick={() => update("tiers", [...draft.tiers, { key: "", label: "", responseMinutes: "", price: "0", deskproPriorityId: "" }])}
+        />
       </Section>
 
       <Section title="Plans">
         {draft.plans.map((p, i) => (
           <Row key={i} label={`Plan ${i + 1}`} onRemove={() => update("plans", without(draft.plans, i))}>
-            <Field label="Key" value={p.key} onChange={(v) => update("plans", patch(draft.plans, i, { key: v }))} error={e(`plans.${i}.key`)} placeholder="gold" />
+            <Field
+              label="Key"
+              value={p.key}
+              onChange={(v) => update("plans", patch(draft.plans, i, { key: v }))}
+              error={e(`plans.${i}.key`)}
+              placeholder="gold"
+            />
             <Field label="Name" value={p.name} onChange={(v) => update("plans", patch(draft.plans, i, { name: v }))} error={e(`plans.${i}.name`)} />
-            <Field label="Credits per period" inputMode="numeric" value={p.creditsPerPeriod} onChange={(v) => update("plans", patch(draft.plans, i, { creditsPerPeriod: v }))} error={e(`plans.${i}.creditsPerPeriod`)} />
-            <LabelledSelect label="Period" value={p.period} onChange={(v) => update("plans", patch(draft.plans, i, { period: Period.parse(v) }))} options={Period.options.map((o) => ({ value: o, label: o }))} />
+            <Field
+              label="Credits per period"
+              inputMode="numeric"
+              value={p.creditsPerPeriod}
+              onChange={(v) => update("plans", patch(draft.plans, i, { creditsPerPeriod: v }))}
+              error={e(`plans.${i}.creditsPerPeriod`)}
+            />
+            <LabelledSelect
+              label="Period"
+              value={p.period}
+              onChange={(v) => update("plans", patch(draft.plans, i, { period: Period.parse(v) }))}
+              options={Period.options.map((o) => ({ value: o, label: o }))}
+            />
             <LabelledSelect
               label="Rollover"
               value={p.rolloverType}
@@ -216,24 +283,70 @@ function ConfigEditor({ draft, errors, onChange }: { draft: ConfigDraft; errors:
                 { value: "percent", label: "Up to N percent" },
               ]}
             />
-            {p.rolloverType !== "none" && <Field label="Rollover cap" inputMode="numeric" value={p.rolloverMax} onChange={(v) => update("plans", patch(draft.plans, i, { rolloverMax: v }))} error={e(`plans.${i}.rollover.max`)} />}
-            <Field label="Grant lifetime (days)" inputMode="numeric" value={p.grantLifetimeDays} onChange={(v) => update("plans", patch(draft.plans, i, { grantLifetimeDays: v }))} error={e(`plans.${i}.grantLifetimeDays`)} placeholder="end of period" />
-            <Field label="Overdraft limit" inputMode="numeric" value={p.overdraftLimit} onChange={(v) => update("plans", patch(draft.plans, i, { overdraftLimit: v }))} error={e(`plans.${i}.overdraftLimit`)} />
-            <Field label="Tiers offered (keys, comma-separated)" value={p.tiers} onChange={(v) => update("plans", patch(draft.plans, i, { tiers: v }))} error={Object.entries(errors).find(([k]) => k.startsWith(`plans.${i}.tiers`))?.[1]} placeholder="all tiers" />
+            {p.rolloverType !== "none" && (
+              <Field
+                label="Rollover cap"
+                inputMode="numeric"
+                value={p.rolloverMax}
+                onChange={(v) => update("plans", patch(draft.plans, i, { rolloverMax: v }))}
+                error={e(`plans.${i}.rollover.max`)}
+              />
+            )}
+            <Field
+              label="Grant lifetime (days)"
+              inputMode="numeric"
+              value={p.grantLifetimeDays}
+              onChange={(v) => update("plans", patch(draft.plans, i, { grantLifetimeDays: v }))}
+              error={e(`plans.${i}.grantLifetimeDays`)}
+              placeholder="end of period"
+            />
+            <Field
+              label="Overdraft limit"
+              inputMode="numeric"
+              value={p.overdraftLimit}
+              onChange={(v) => update("plans", patch(draft.plans, i, { overdraftLimit: v }))}
+              error={e(`plans.${i}.overdraftLimit`)}
+            />
+            <Field
+              label="Tiers offered (keys, comma-separated)"
+              value={p.tiers}
+              onChange={(v) => update("plans", patch(draft.plans, i, { tiers: v }))}
+              error={Object.entries(errors).find(([k]) => k.startsWith(`plans.${i}.tiers`))?.[1]}
+              placeholder="all tiers"
+            />
           </Row>
         ))}
         <Button
           intent="secondary"
           size="small"
           text="Add plan"
-          onClick={() => update("plans", [...draft.plans, { key: "", name: "", creditsPerPeriod: "0", period: "month", rolloverType: "none", rolloverMax: "", grantLifetimeDays: "", overdraftLimit: "0", tiers: "", alertLevels: null }])}
+          onClick={() =>
+            update("plans", [
+              ...draft.plans,
+              {
+                key: "",
+                name: "",
+                creditsPerPeriod: "0",
+                period: "month",
+                rolloverType: "none",
+                rolloverMax: "",
+                grantLifetimeDays: "",
+                overdraftLimit: "0",
+                tiers: "",
+                alertLevels: null,
+              },
+            ])
+          }
         />
         <div style={{ marginTop: 8, maxWidth: 300 }}>
           <LabelledSelect
             label="Default plan (banks nobody assigned a plan to)"
             value={draft.defaultPlan}
             onChange={(v) => update("defaultPlan", v)}
-            options={[{ value: "", label: "No plan (no credits, as today)" }, ...draft.plans.filter((p) => p.key.trim()).map((p) => ({ value: p.key.trim(), label: p.name || p.key }))]}
+            options={[
+              { value: "", label: "No plan (no credits, as today)" },
+              ...draft.plans.filter((p) => p.key.trim()).map((p) => ({ value: p.key.trim(), label: p.name || p.key })),
+            ]}
           />
           <FieldError id="default-plan-error" message={e("defaultPlan")} />
         </div>
@@ -252,40 +365,114 @@ function ConfigEditor({ draft, errors, onChange }: { draft: ConfigDraft; errors:
                 { value: "person_field", label: "Person field is (registration choice)" },
               ]}
             />
-            <Field label={r.type === "sla" ? "SLA id" : "Field id or alias"} value={r.field} onChange={(v) => update("planRules", patch(draft.planRules, i, { field: v }))} error={e(`planRules.${i}.field`)} />
-            {r.type !== "sla" && <Field label="Value" value={r.value} onChange={(v) => update("planRules", patch(draft.planRules, i, { value: v }))} error={e(`planRules.${i}.value`)} placeholder="Gold" />}
+            <Field
+              label={r.type === "sla" ? "SLA id" : "Field id or alias"}
+              value={r.field}
+              onChange={(v) => update("planRules", patch(draft.planRules, i, { field: v }))}
+              error={e(`planRules.${i}.field`)}
+            />
+            {r.type !== "sla" && (
+              <Field
+                label="Value"
+                value={r.value}
+                onChange={(v) => update("planRules", patch(draft.planRules, i, { value: v }))}
+                error={e(`planRules.${i}.value`)}
+                placeholder="Gold"
+              />
+            )}
             <LabelledSelect
               label="Plan"
               value={r.plan}
               onChange={(v) => update("planRules", patch(draft.planRules, i, { plan: v }))}
-              options={[{ value: "", label: "Choose a plan" }, ...draft.plans.filter((p) => p.key.trim()).map((p) => ({ value: p.key.trim(), label: p.name || p.key }))]}
+              options={[
+                { value: "", label: "Choose a plan" },
+                ...draft.plans.filter((p) => p.key.trim()).map((p) => ({ value: p.key.trim(), label: p.name || p.key })),
+              ]}
             />
             <FieldError id={`rule-${i}-plan-error`} message={e(`planRules.${i}.plan`)} />
           </Row>
         ))}
-        <Button intent="secondary" size="small" text="Add rule" onClick={() => update("planRules", [...draft.planRules, { type: "org_field", field: "", value: "", plan: "" }])} />
+        <Button
+          intent="secondary"
+          size="small"
+          text="Add rule"
+          onClick={() => update("planRules", [...draft.planRules, { type: "org_field", field: "", value: "", plan: "" }])}
+        />
       </Section>
 
       <Section title="Credit packs (card purchases)">
         {draft.packs.map((p, i) => (
           <Row key={i} label={`Pack ${i + 1}`} onRemove={() => update("packs", without(draft.packs, i))}>
-            <Field label="Id" value={p.id} onChange={(v) => update("packs", patch(draft.packs, i, { id: v }))} error={e(`packs.${i}.id`)} placeholder="pack-500" />
+            <Field
+              label="Id"
+              value={p.id}
+              onChange={(v) => update("packs", patch(draft.packs, i, { id: v }))}
+              error={e(`packs.${i}.id`)}
+              placeholder="pack-500"
+            />
             <Field label="Label" value={p.label} onChange={(v) => update("packs", patch(draft.packs, i, { label: v }))} error={e(`packs.${i}.label`)} />
-            <Field label="Credits" inputMode="numeric" value={p.credits} onChange={(v) => update("packs", patch(draft.packs, i, { credits: v }))} error={e(`packs.${i}.credits`)} />
-            <Field label="Price (in cents)" inputMode="numeric" value={p.price} onChange={(v) => update("packs", patch(draft.packs, i, { price: v }))} error={e(`packs.${i}.price`)} />
-            <Field label="Currency" value={p.currency} onChange={(v) => update("packs", patch(draft.packs, i, { currency: v }))} error={e(`packs.${i}.currency`)} placeholder="usd" />
+            <Field
+              label="Credits"
+              inputMode="numeric"
+              value={p.credits}
+              onChange={(v) => update("packs", patch(draft.packs, i, { credits: v }))}
+              error={e(`packs.${i}.credits`)}
+            />
+            <Field
+              label="Price (in cents)"
+              inputMode="numeric"
+              value={p.price}
+              onChange={(v) => update("packs", patch(draft.packs, i, { price: v }))}
+              error={e(`packs.${i}.price`)}
+            />
+            <Field
+              label="Currency"
+              value={p.currency}
+              onChange={(v) => update("packs", patch(draft.packs, i, { currency: v }))}
+              error={e(`packs.${i}.currency`)}
+              placeholder="usd"
+            />
           </Row>
         ))}
-        <Button intent="secondary" size="small" text="Add pack" onClick={() => update("packs", [...draft.packs, { id: "", label: "", credits: "", price: "", currency: "usd" }])} />
+        <Button
+          intent="secondary"
+          size="small"
+          text="Add pack"
+          onClick={() => update("packs", [...draft.packs, { id: "", label: "", credits: "", price: "", currency: "usd" }])}
+        />
       </Section>
 
       <Section title="Time rate and rounding">
         <P5 style={{ margin: "0 0 6px" }}>Credits per block of minutes, charged on each ticket's total rounded up to the increment (never per entry).</P5>
         <div style={grid}>
-          <Field label="Credits" inputMode="numeric" value={draft.time.credits} onChange={(v) => update("time", { ...draft.time, credits: v })} error={e("time.credits")} />
-          <Field label="Per minutes" inputMode="numeric" value={draft.time.perMinutes} onChange={(v) => update("time", { ...draft.time, perMinutes: v })} error={e("time.perMinutes")} />
-          <Field label="Round up to (minutes)" inputMode="numeric" value={draft.time.incrementMinutes} onChange={(v) => update("time", { ...draft.time, incrementMinutes: v })} error={e("time.incrementMinutes")} />
-          <Field label="Minimum per ticket (minutes)" inputMode="numeric" value={draft.time.minimumMinutes} onChange={(v) => update("time", { ...draft.time, minimumMinutes: v })} error={e("time.minimumMinutes")} />
+          <Field
+            label="Credits"
+            inputMode="numeric"
+            value={draft.time.credits}
+            onChange={(v) => update("time", { ...draft.time, credits: v })}
+            error={e("time.credits")}
+          />
+          <Field
+            label="Per minutes"
+            inputMode="numeric"
+            value={draft.time.perMinutes}
+            onChange={(v) => update("time", { ...draft.time, perMinutes: v })}
+            error={e("time.perMinutes")}
+          />
+          <Field
+            label="Round up to (minutes)"
+            inputMode="numeric"
+            value={draft.time.incrementMinutes}
+            onChange={(v) => update("time", { ...draft.time, incrementMinutes: v })}
+            error={e("time.incrementMinutes")}
+          />
+          <Field
+            label="Minimum per ticket (minutes)"
+            inputMode="numeric"
+            value={draft.time.minimumMinutes}
+            onChange={(v) => update("time", { ...draft.time, minimumMinutes: v })}
+            error={e("time.minimumMinutes")}
+          />
         </div>
       </Section>
 
@@ -301,19 +488,41 @@ function ConfigEditor({ draft, errors, onChange }: { draft: ConfigDraft; errors:
                 { value: "percent", label: "Percent of the plan's allocation" },
               ]}
             />
-            <Field label={a.type === "credits" ? "Credits" : "Percent"} inputMode="numeric" value={a.value} onChange={(v) => update("alerts", patch(draft.alerts, i, { value: v }))} error={e(`alerts.levels.${i}.value`)} />
+            <Field
+              label={a.type === "credits" ? "Credits" : "Percent"}
+              inputMode="numeric"
+              value={a.value}
+              onChange={(v) => update("alerts", patch(draft.alerts, i, { value: v }))}
+              error={e(`alerts.levels.${i}.value`)}
+            />
           </Row>
         ))}
         <Button intent="secondary" size="small" text="Add alert level" onClick={() => update("alerts", [...draft.alerts, { type: "credits", value: "" }])} />
         <div style={{ marginTop: 8 }}>
-          <Field label="Warn this many days before credits expire (0: never)" inputMode="numeric" value={draft.expiringDays} onChange={(v) => update("expiringDays", v)} error={e("alerts.expiringDays")} />
+          <Field
+            label="Warn this many days before credits expire (0: never)"
+            inputMode="numeric"
+            value={draft.expiringDays}
+            onChange={(v) => update("expiringDays", v)}
+            error={e("alerts.expiringDays")}
+          />
         </div>
       </Section>
     </>
   );
 }
 
-function LabelledSelect({ label, value, onChange, options }: { label: string; value: string; onChange: (v: string) => void; options: Array<{ value: string; label: string }> }) {
+function LabelledSelect({
+  label,
+  value,
+  onChange,
+  options,
+}: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  options: Array<{ value: string; label: string }>;
+}) {
   const id = useId();
   return (
     <div>

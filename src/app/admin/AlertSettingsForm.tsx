@@ -133,7 +133,8 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
   return (
     <Section title="Alert messages and webhooks">
       <P5 style={{ margin: "0 0 6px" }}>
-        What customers and agents are told when a bank crosses an alert level or credits are about to expire. Placeholders in braces are filled in; {"{link}"} is the bank's buy page.
+        What customers and agents are told when a bank crosses an alert level or credits are about to expire. Placeholders in braces are filled in; {"{link}"}{" "}
+        is the bank's buy page.
       </P5>
       <label style={{ fontSize: 12, display: "flex", gap: 6, alignItems: "center", margin: "0 0 6px" }}>
         <input type="checkbox" checked={draft.messageCustomers} onChange={(e: ChangeEvent<HTMLInputElement>) => edit({ messageCustomers: e.target.checked })} />
@@ -163,17 +164,37 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
         const savedHook = saved.webhooks.find((w) => w.id === hook.id && w.url === hook.url.trim() && w.secretSet);
         return (
           <div key={i} style={{ borderTop: "1px solid rgba(0,0,0,0.1)", padding: "6px 0" }}>
-            <label htmlFor={`${idBase}-hook-${i}-id`} style={{ fontSize: 11, display: "block" }}>Endpoint name</label>
-            <Input id={`${idBase}-hook-${i}-id`} value={hook.id} placeholder="ops" onChange={(e: ChangeEvent<HTMLInputElement>) => editHook(i, { id: e.target.value })} />
+            <label htmlFor={`${idBase}-hook-${i}-id`} style={{ fontSize: 11, display: "block" }}>
+              Endpoint name
+            </label>
+            <Input
+              id={`${idBase}-hook-${i}-id`}
+              value={hook.id}
+              placeholder="ops"
+              onChange={(e: ChangeEvent<HTMLInputElement>) => editHook(i, { id: e.target.value })}
+            />
             {issue(`webhooks.${i}.id`) && <P5 role="alert">{issue(`webhooks.${i}.id`)}</P5>}
             {duplicateId === i && <P5 role="alert">Two endpoints have this name.</P5>}
-            <label htmlFor={`${idBase}-hook-${i}-url`} style={{ fontSize: 11, display: "block", marginTop: 4 }}>Endpoint URL</label>
-            <Input id={`${idBase}-hook-${i}-url`} value={hook.url} placeholder="https://ops.example.com/hooks/credits" onChange={(e: ChangeEvent<HTMLInputElement>) => editHook(i, { url: e.target.value })} />
+            <label htmlFor={`${idBase}-hook-${i}-url`} style={{ fontSize: 11, display: "block", marginTop: 4 }}>
+              Endpoint URL
+            </label>
+            <Input
+              id={`${idBase}-hook-${i}-url`}
+              value={hook.url}
+              placeholder="https://ops.example.com/hooks/credits"
+              onChange={(e: ChangeEvent<HTMLInputElement>) => editHook(i, { url: e.target.value })}
+            />
             {hook.url !== "" && issue(`webhooks.${i}.url`) && <P5 role="alert">{issue(`webhooks.${i}.url`)}</P5>}
             <label htmlFor={`${idBase}-hook-${i}-secret`} style={{ fontSize: 11, display: "block", marginTop: 4 }}>
               Signing secret {hook.secretSet && hook.savedUrl === hook.url.trim() ? "(set; leave empty to keep)" : ""}
             </label>
-            <Input id={`${idBase}-hook-${i}-secret`} autoComplete="off" value={hook.secret} placeholder="whsec_…" onChange={(e: ChangeEvent<HTMLInputElement>) => editHook(i, { secret: e.target.value })} />
+            <Input
+              id={`${idBase}-hook-${i}-secret`}
+              autoComplete="off"
+              value={hook.secret}
+              placeholder="whsec_…"
+              onChange={(e: ChangeEvent<HTMLInputElement>) => editHook(i, { secret: e.target.value })}
+            />
             {hook.secret !== "" && issue(`webhooks.${i}.secret`) && <P5 role="alert">{issue(`webhooks.${i}.secret`)}</P5>}
             {missingSecret === i && <P5 role="alert">Give this endpoint a signing secret (Generate makes one; give the same to the receiver).</P5>}
             <Stack gap={6} style={{ marginTop: 4 }}>
@@ -189,9 +210,7 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
                 onClick={() => void test(hook.id)}
               />
             </Stack>
-            <div aria-live="polite">
-              {result && result !== "sending" && <Notice tone={result.delivered ? "success" : "warning"}>{result.detail}</Notice>}
-            </div>
+            <div aria-live="polite">{result && result !== "sending" && <Notice tone={result.delivered ? "success" : "warning"}>{result.detail}</Notice>}</div>
           </div>
         );
       })}

@@ -52,23 +52,60 @@ export function DeskproConnectionForm({ api }: { api: LedgerApi }) {
 
   return (
     <Section title="Portal tiers: this helpdesk">
-      <P5 style={{ margin: "0 0 6px" }}>The ledger charges tiers chosen on the portal form and writes the priority and notes back through Deskpro's API. See the setup guide.</P5>
-      <label htmlFor={ids.url} style={{ fontSize: 11, display: "block" }}>Helpdesk address</label>
-      <Input id={ids.url} value={url} placeholder="https://support.example.com" onChange={(e: ChangeEvent<HTMLInputElement>) => { setUrl(e.target.value); setSaved(false); }} />
+      <P5 style={{ margin: "0 0 6px" }}>
+        The ledger charges tiers chosen on the portal form and writes the priority and notes back through Deskpro's API. See the setup guide.
+      </P5>
+      <label htmlFor={ids.url} style={{ fontSize: 11, display: "block" }}>
+        Helpdesk address
+      </label>
+      <Input
+        id={ids.url}
+        value={url}
+        placeholder="https://support.example.com"
+        onChange={(e: ChangeEvent<HTMLInputElement>) => {
+          setUrl(e.target.value);
+          setSaved(false);
+        }}
+      />
       {url !== "" && fieldError("url") && <P5 role="alert">{fieldError("url")}</P5>}
       <label htmlFor={ids.key} style={{ fontSize: 11, display: "block", marginTop: 6 }}>
         Deskpro API key {current?.apiKeySet ? `(set, id ${current.apiKeyId}; leave empty to keep)` : ""}
       </label>
-      <Input id={ids.key} type="password" autoComplete="off" value={apiKey} placeholder="12:abcdef…" onChange={(e: ChangeEvent<HTMLInputElement>) => { setApiKey(e.target.value); setSaved(false); }} />
+      <Input
+        id={ids.key}
+        type="password"
+        autoComplete="off"
+        value={apiKey}
+        placeholder="12:abcdef…"
+        onChange={(e: ChangeEvent<HTMLInputElement>) => {
+          setApiKey(e.target.value);
+          setSaved(false);
+        }}
+      />
       {apiKey !== "" && fieldError("apiKey") && <P5 role="alert">{fieldError("apiKey")}</P5>}
       <label htmlFor={ids.secret} style={{ fontSize: 11, display: "block", marginTop: 6 }}>
         Webhook secret {current?.webhookSecretSet ? "(set; leave empty to keep)" : ""}
       </label>
-      <Input id={ids.secret} type="password" autoComplete="off" value={secret} onChange={(e: ChangeEvent<HTMLInputElement>) => { setSecret(e.target.value); setSaved(false); }} />
+      <Input
+        id={ids.secret}
+        type="password"
+        autoComplete="off"
+        value={secret}
+        onChange={(e: ChangeEvent<HTMLInputElement>) => {
+          setSecret(e.target.value);
+          setSaved(false);
+        }}
+      />
       {secret !== "" && fieldError("webhookSecret") && <P5 role="alert">{fieldError("webhookSecret")}</P5>}
       {error !== null && <ErrorNotice error={error} context="The connection was not saved." />}
       {saved && <Notice tone="success">Saved. The key and secret are stored sealed and are not shown again.</Notice>}
-      <Button text="Save helpdesk connection" onClick={() => void save()} loading={saving} disabled={!checked.success || !touched || saving} style={{ marginTop: 6 }} />
+      <Button
+        text="Save helpdesk connection"
+        onClick={() => void save()}
+        loading={saving}
+        disabled={!checked.success || !touched || saving}
+        style={{ marginTop: 6 }}
+      />
     </Section>
   );
 }

@@ -5,7 +5,13 @@ import { LedgerConfig, type LedgerConfigInput, type AlertLevel, type Plan, type 
  * never lost or silently turned into something else. `toConfig` turns it into a LedgerConfig and
  * says, field by field, what is wrong.
  */
-export interface TierDraft { key: string; label: string; responseMinutes: string; price: string; deskproPriorityId: string }
+export interface TierDraft {
+  key: string;
+  label: string;
+  responseMinutes: string;
+  price: string;
+  deskproPriorityId: string;
+}
 export interface PlanDraft {
   key: string;
   name: string;
@@ -21,9 +27,23 @@ export interface PlanDraft {
   alertLevels: AlertLevel[] | null;
 }
 /** A plan rule: which Deskpro fact puts a bank on which plan. `field` is the field id, or the SLA id. */
-export interface PlanRuleDraft { type: "org_field" | "sla" | "person_field"; field: string; value: string; plan: string }
-export interface PackDraft { id: string; label: string; credits: string; price: string; currency: string }
-export interface AlertDraft { type: "credits" | "percent"; value: string }
+export interface PlanRuleDraft {
+  type: "org_field" | "sla" | "person_field";
+  field: string;
+  value: string;
+  plan: string;
+}
+export interface PackDraft {
+  id: string;
+  label: string;
+  credits: string;
+  price: string;
+  currency: string;
+}
+export interface AlertDraft {
+  type: "credits" | "percent";
+  value: string;
+}
 export interface ConfigDraft {
   tiers: TierDraft[];
   plans: PlanDraft[];
@@ -40,7 +60,13 @@ const text = (n: number | null | undefined) => (n === null || n === undefined ? 
 
 export function draftFromConfig(config: LedgerConfig): ConfigDraft {
   return {
-    tiers: config.tiers.map((t) => ({ key: t.key, label: t.label, responseMinutes: text(t.responseMinutes), price: text(t.price), deskproPriorityId: text(t.deskproPriorityId) })),
+    tiers: config.tiers.map((t) => ({
+      key: t.key,
+      label: t.label,
+      responseMinutes: text(t.responseMinutes),
+      price: text(t.price),
+      deskproPriorityId: text(t.deskproPriorityId),
+    })),
     plans: config.plans.map((p: Plan) => ({
       key: p.key,
       name: p.name,
@@ -58,7 +84,12 @@ export function draftFromConfig(config: LedgerConfig): ConfigDraft {
     ),
     defaultPlan: config.defaultPlan ?? "",
     packs: config.packs.map((p) => ({ id: p.id, label: p.label, credits: text(p.credits), price: text(p.price), currency: p.currency })),
-    time: { credits: text(config.time.credits), perMinutes: text(config.time.perMinutes), incrementMinutes: text(config.time.incrementMinutes), minimumMinutes: text(config.time.minimumMinutes) },
+    time: {
+      credits: text(config.time.credits),
+      perMinutes: text(config.time.perMinutes),
+      incrementMinutes: text(config.time.incrementMinutes),
+      minimumMinutes: text(config.time.minimumMinutes),
+    },
     alerts: config.alerts.levels.map((l) => ({ type: l.type, value: text(l.value) })),
     expiringDays: text(config.alerts.expiringDays),
   };
@@ -97,11 +128,16 @@ export function toConfig(draft: ConfigDraft): { config: LedgerConfigInput; error
       rollover: p.rolloverType === "none" ? { type: "none" } : { type: p.rolloverType, max: whole(p.rolloverMax, `plans.${i}.rollover.max`) ?? 0 },
       grantLifetimeDays: whole(p.grantLifetimeDays, `plans.${i}.grantLifetimeDays`, { optional: true }),
       overdraftLimit: whole(p.overdraftLimit, `plans.${i}.overdraftLimit`) ?? 0,
-      tiers: p.tiers.split(",").map((s) => s.trim()).filter(Boolean),
+      tiers: p.tiers
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean),
       alertLevels: p.alertLevels,
     })),
     planRules: draft.planRules.map((r) =>
-      r.type === "sla" ? { type: "sla" as const, slaId: r.field.trim(), plan: r.plan } : { type: r.type, fieldId: r.field.trim(), value: r.value.trim(), plan: r.plan },
+      r.type === "sla"
+        ? { type: "sla" as const, slaId: r.field.trim(), plan: r.plan }
+        : { type: r.type, fieldId: r.field.trim(), value: r.value.trim(), plan: r.plan },
     ),
     defaultPlan: draft.defaultPlan === "" ? null : draft.defaultPlan,
     packs: draft.packs.map((p, i) => ({
@@ -148,7 +184,17 @@ export function summarise(errors: FieldErrors): string {
   const [path, message] = first;
   const parts = path.split(".");
   const where =
-    parts[0] === "tiers" ? `Tier ${Number(parts[1]) + 1}` : parts[0] === "plans" ? `Plan ${Number(parts[1]) + 1}` : parts[0] === "packs" ? `Credit pack ${Number(parts[1]) + 1}` : parts[0] === "time" ? "Time rate" : parts[0] === "alerts" ? "Alert levels" : "Configuration";
+    parts[0] === "tiers"
+      ? `Tier ${Number(parts[1]) + 1}`
+      : parts[0] === "plans"
+        ? `Plan ${Number(parts[1]) + 1}`
+        : parts[0] === "packs"
+          ? `Credit pack ${Number(parts[1]) + 1}`
+          : parts[0] === "time"
+            ? "Time rate"
+            : parts[0] === "alerts"
+              ? "Alert levels"
+              : "Configuration";
   const more = Object.keys(errors).length - 1;
   return `${where}: ${message}${more > 0 ? ` (and ${more} more)` : ""}`;
 }

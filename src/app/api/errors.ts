@@ -1,4 +1,4 @@
-import { ErrorCode, Problem } from "../../contract/index.js";
+import { ErrorCode, type Problem } from "../../contract/index.js";
 import { formatCredits } from "../format.js";
 
 /** The ledger answered with an RFC 9457 problem. */
@@ -14,7 +14,10 @@ export class LedgerProblem extends Error {
 
 /** An HTTP error that is not a ledger problem: usually Deskpro's proxy refusing or failing. */
 export class LedgerHttpError extends Error {
-  constructor(readonly status: number, readonly body: string) {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
     super(`HTTP ${status}`);
     this.name = "LedgerHttpError";
   }
@@ -30,7 +33,10 @@ export class LedgerNetworkError extends Error {
 
 /** The ledger answered 2xx with something the contract does not describe. */
 export class LedgerContractError extends Error {
-  constructor(readonly what: string, readonly issues: string) {
+  constructor(
+    readonly what: string,
+    readonly issues: string,
+  ) {
     super(`Unexpected ${what}: ${issues}`);
     this.name = "LedgerContractError";
   }

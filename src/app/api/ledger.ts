@@ -1,8 +1,7 @@
-import { z } from "zod";
+import { type z } from "zod";
 import {
   ConfigResponse,
   EntryPage,
-  IsoDateTime,
   Quote,
   TicketEntries,
   TicketPayer,
@@ -53,7 +52,12 @@ export class LedgerApi {
   }
 
   ticketEntries(ticketId: string): Promise<TicketEntries> {
-    return ledgerRequest(this.endpoint, { method: "GET", path: `/v1/tickets/${encodeURIComponent(ticketId)}/entries`, schema: TicketEntries, what: "ticket charges" });
+    return ledgerRequest(this.endpoint, {
+      method: "GET",
+      path: `/v1/tickets/${encodeURIComponent(ticketId)}/entries`,
+      schema: TicketEntries,
+      what: "ticket charges",
+    });
   }
 
   statement(ownerId: string, page: { limit: number; cursor?: string | null }): Promise<EntryPage> {
@@ -71,34 +75,80 @@ export class LedgerApi {
   }
 
   debit(ownerId: string, request: DebitRequestInput, idempotencyKey: string): Promise<WriteResult> {
-    return ledgerRequest(this.endpoint, { method: "POST", path: `/v1/wallets/${owner(ownerId)}/debits`, body: request, idempotencyKey, schema: WriteResult, what: "charge" });
+    return ledgerRequest(this.endpoint, {
+      method: "POST",
+      path: `/v1/wallets/${owner(ownerId)}/debits`,
+      body: request,
+      idempotencyKey,
+      schema: WriteResult,
+      what: "charge",
+    });
   }
 
   grant(ownerId: string, request: GrantRequestInput, idempotencyKey: string): Promise<WriteResult> {
-    return ledgerRequest(this.endpoint, { method: "POST", path: `/v1/wallets/${owner(ownerId)}/grants`, body: request, idempotencyKey, schema: WriteResult, what: "grant" });
+    return ledgerRequest(this.endpoint, {
+      method: "POST",
+      path: `/v1/wallets/${owner(ownerId)}/grants`,
+      body: request,
+      idempotencyKey,
+      schema: WriteResult,
+      what: "grant",
+    });
   }
 
   reverse(entryId: string, request: ReversalRequest, idempotencyKey: string): Promise<WriteResult> {
-    return ledgerRequest(this.endpoint, { method: "POST", path: `/v1/entries/${encodeURIComponent(entryId)}/reversal`, body: request, idempotencyKey, schema: WriteResult, what: "refund" });
+    return ledgerRequest(this.endpoint, {
+      method: "POST",
+      path: `/v1/entries/${encodeURIComponent(entryId)}/reversal`,
+      body: request,
+      idempotencyKey,
+      schema: WriteResult,
+      what: "refund",
+    });
   }
 
   assignPlan(ownerId: string, request: AssignPlanRequest, idempotencyKey: string): Promise<WalletView> {
-    return ledgerRequest(this.endpoint, { method: "PUT", path: `/v1/wallets/${owner(ownerId)}/plan`, body: request, idempotencyKey, schema: WalletView, what: "wallet" });
+    return ledgerRequest(this.endpoint, {
+      method: "PUT",
+      path: `/v1/wallets/${owner(ownerId)}/plan`,
+      body: request,
+      idempotencyKey,
+      schema: WalletView,
+      what: "wallet",
+    });
   }
 
   /** A signed link to the bank's customer page (balance, usage, buy credits); not a money write. */
   customerLink(ownerId: string): Promise<CustomerLink> {
-    return ledgerRequest(this.endpoint, { method: "POST", path: `/v1/wallets/${owner(ownerId)}/customer-links`, body: {}, schema: CustomerLink, what: "buy link" });
+    return ledgerRequest(this.endpoint, {
+      method: "POST",
+      path: `/v1/wallets/${owner(ownerId)}/customer-links`,
+      body: {},
+      schema: CustomerLink,
+      what: "buy link",
+    });
   }
 
   /** Asks the ledger to read the bank's facts (custom fields, SLAs) from Deskpro for the plan rules. */
   refreshProfile(ownerId: string): Promise<WalletProfileRefresh> {
-    return ledgerRequest(this.endpoint, { method: "POST", path: `/v1/wallets/${owner(ownerId)}/profile/refresh`, body: {}, schema: WalletProfileRefresh, what: "bank facts" });
+    return ledgerRequest(this.endpoint, {
+      method: "POST",
+      path: `/v1/wallets/${owner(ownerId)}/profile/refresh`,
+      body: {},
+      schema: WalletProfileRefresh,
+      what: "bank facts",
+    });
   }
 
   /** This bank's own low-balance levels (null: back to the plan's or the helpdesk's). */
   setAlertLevels(ownerId: string, request: AlertLevelsRequest): Promise<WalletView> {
-    return ledgerRequest(this.endpoint, { method: "PUT", path: `/v1/wallets/${owner(ownerId)}/alert-levels`, body: request, schema: WalletView, what: "wallet" });
+    return ledgerRequest(this.endpoint, {
+      method: "PUT",
+      path: `/v1/wallets/${owner(ownerId)}/alert-levels`,
+      body: request,
+      schema: WalletView,
+      what: "wallet",
+    });
   }
 
   alertSettings(): Promise<AlertSettings> {
@@ -110,12 +160,24 @@ export class LedgerApi {
   }
 
   testAlertWebhook(id: string): Promise<AlertWebhookTest> {
-    return ledgerRequest(this.endpoint, { method: "POST", path: `/v1/alerts/webhooks/${encodeURIComponent(id)}/test`, body: {}, schema: AlertWebhookTest, what: "webhook test" });
+    return ledgerRequest(this.endpoint, {
+      method: "POST",
+      path: `/v1/alerts/webhooks/${encodeURIComponent(id)}/test`,
+      body: {},
+      schema: AlertWebhookTest,
+      what: "webhook test",
+    });
   }
 
   /** The newest alert deliveries (messages, notes, webhooks) and how each went. */
   alertDeliveries(): Promise<OutboxPage> {
-    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/outbox", query: { kind: "alert", limit: 20 }, schema: OutboxPage, what: "alert deliveries" });
+    return ledgerRequest(this.endpoint, {
+      method: "GET",
+      path: "/v1/outbox",
+      query: { kind: "alert", limit: 20 },
+      schema: OutboxPage,
+      what: "alert deliveries",
+    });
   }
 
   /** The portal flow's link to this helpdesk: its address and whether the key and secret are set. */
@@ -124,7 +186,13 @@ export class LedgerApi {
   }
 
   saveDeskproConnection(request: DeskproConnectionRequest): Promise<DeskproConnection> {
-    return ledgerRequest(this.endpoint, { method: "PUT", path: "/v1/integrations/deskpro", body: request, schema: DeskproConnection, what: "Deskpro connection" });
+    return ledgerRequest(this.endpoint, {
+      method: "PUT",
+      path: "/v1/integrations/deskpro",
+      body: request,
+      schema: DeskproConnection,
+      what: "Deskpro connection",
+    });
   }
 
   config(): Promise<ConfigResponse> {
@@ -133,6 +201,13 @@ export class LedgerApi {
 
   /** `version` is the one the edit started from: the ledger refuses the write if someone saved since. */
   saveConfig(config: LedgerConfigInput, version: number): Promise<ConfigResponse> {
-    return ledgerRequest(this.endpoint, { method: "PUT", path: "/v1/config", body: config, ifMatch: `"${version}"`, schema: ConfigResponse, what: "configuration" });
+    return ledgerRequest(this.endpoint, {
+      method: "PUT",
+      path: "/v1/config",
+      body: config,
+      ifMatch: `"${version}"`,
+      schema: ConfigResponse,
+      what: "configuration",
+    });
   }
 }

@@ -32,13 +32,33 @@ export function AdjustCredits({ owner, agent }: { owner: string; agent: string |
   const [form, setForm] = useState<Form>(empty);
   const [touched, setTouched] = useState(false);
   const [done, setDone] = useState<string | null>(null);
-  const ids = { direction: useId(), amount: useId(), amountErr: useId(), reason: useId(), reasonErr: useId(), source: useId(), expires: useId(), expiresErr: useId() };
+  const ids = {
+    direction: useId(),
+    amount: useId(),
+    amountErr: useId(),
+    reason: useId(),
+    reasonErr: useId(),
+    source: useId(),
+    expires: useId(),
+    expiresErr: useId(),
+  };
   const today = new Date().toISOString().slice(0, 10);
   const errors = validate(form, today);
-  const write = useLedgerWrite((api, body: { direction: Direction; amount: number; reason: string; source: "manual" | "promo"; expiresAt?: string; agent?: string }, key) =>
-    body.direction === "add"
-      ? api.grant(owner, { amount: body.amount, reason: body.reason, source: body.source, ...(body.expiresAt ? { expiresAt: body.expiresAt } : {}), ...(body.agent ? { agent: body.agent } : {}) }, key)
-      : api.debit(owner, { kind: "manual", amount: body.amount, reason: body.reason, ...(body.agent ? { agent: body.agent } : {}) }, key),
+  const write = useLedgerWrite(
+    (api, body: { direction: Direction; amount: number; reason: string; source: "manual" | "promo"; expiresAt?: string; agent?: string }, key) =>
+      body.direction === "add"
+        ? api.grant(
+            owner,
+            {
+              amount: body.amount,
+              reason: body.reason,
+              source: body.source,
+              ...(body.expiresAt ? { expiresAt: body.expiresAt } : {}),
+              ...(body.agent ? { agent: body.agent } : {}),
+            },
+            key,
+          )
+        : api.debit(owner, { kind: "manual", amount: body.amount, reason: body.reason, ...(body.agent ? { agent: body.agent } : {}) }, key),
   );
   const set = <K extends keyof Form>(k: K, v: Form[K]) => {
     setForm((f) => ({ ...f, [k]: v }));
@@ -97,14 +117,30 @@ export function AdjustCredits({ owner, agent }: { owner: string; agent: string |
           <label htmlFor={ids.amount} style={{ fontSize: 12 }}>
             Credits
           </label>
-          <Input id={ids.amount} inputMode="numeric" value={form.amount} onChange={(e: ChangeEvent<HTMLInputElement>) => set("amount", e.target.value)} error={!!show("amount")} aria-invalid={!!show("amount")} aria-describedby={ids.amountErr} />
+          <Input
+            id={ids.amount}
+            inputMode="numeric"
+            value={form.amount}
+            onChange={(e: ChangeEvent<HTMLInputElement>) => set("amount", e.target.value)}
+            error={!!show("amount")}
+            aria-invalid={!!show("amount")}
+            aria-describedby={ids.amountErr}
+          />
           <FieldError id={ids.amountErr} message={show("amount")} />
         </div>
         <div>
           <label htmlFor={ids.reason} style={{ fontSize: 12 }}>
             Reason (required)
           </label>
-          <Input id={ids.reason} value={form.reason} onChange={(e: ChangeEvent<HTMLInputElement>) => set("reason", e.target.value)} error={!!show("reason")} aria-invalid={!!show("reason")} aria-describedby={ids.reasonErr} required />
+          <Input
+            id={ids.reason}
+            value={form.reason}
+            onChange={(e: ChangeEvent<HTMLInputElement>) => set("reason", e.target.value)}
+            error={!!show("reason")}
+            aria-invalid={!!show("reason")}
+            aria-describedby={ids.reasonErr}
+            required
+          />
           <FieldError id={ids.reasonErr} message={show("reason")} />
         </div>
         {form.direction === "add" && (
@@ -127,7 +163,16 @@ export function AdjustCredits({ owner, agent }: { owner: string; agent: string |
               <label htmlFor={ids.expires} style={{ fontSize: 12 }}>
                 Expires on (optional)
               </label>
-              <Input id={ids.expires} type="date" min={today} value={form.expires} onChange={(e: ChangeEvent<HTMLInputElement>) => set("expires", e.target.value)} error={!!show("expires")} aria-invalid={!!show("expires")} aria-describedby={ids.expiresErr} />
+              <Input
+                id={ids.expires}
+                type="date"
+                min={today}
+                value={form.expires}
+                onChange={(e: ChangeEvent<HTMLInputElement>) => set("expires", e.target.value)}
+                error={!!show("expires")}
+                aria-invalid={!!show("expires")}
+                aria-describedby={ids.expiresErr}
+              />
               <FieldError id={ids.expiresErr} message={show("expires")} />
             </div>
           </>

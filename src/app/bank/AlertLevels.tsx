@@ -41,7 +41,15 @@ export function AlertLevels({ wallet }: { wallet: WalletView }) {
       </P5>
       {!editing ? (
         <Stack gap={6}>
-          <Button intent="secondary" size="small" text="Set this bank's levels" onClick={() => { setEditing(true); setDone(null); }} />
+          <Button
+            intent="secondary"
+            size="small"
+            text="Set this bank's levels"
+            onClick={() => {
+              setEditing(true);
+              setDone(null);
+            }}
+          />
           {levelsFrom === "bank" && (
             <Button
               intent="secondary"
@@ -80,15 +88,35 @@ export function AlertLevels({ wallet }: { wallet: WalletView }) {
                 />
               </div>
               <div>
-                <label htmlFor={`${id}-value-${i}`} style={{ fontSize: 11, display: "block" }}>{`Level ${i + 1}: ${row.type === "credits" ? "credits" : "percent"}`}</label>
-                <Input id={`${id}-value-${i}`} inputMode="numeric" value={row.value} onChange={(e: ChangeEvent<HTMLInputElement>) => setRows(rows.map((r, j) => (j === i ? { ...r, value: e.target.value } : r)))} />
+                <label
+                  htmlFor={`${id}-value-${i}`}
+                  style={{ fontSize: 11, display: "block" }}
+                >{`Level ${i + 1}: ${row.type === "credits" ? "credits" : "percent"}`}</label>
+                <Input
+                  id={`${id}-value-${i}`}
+                  inputMode="numeric"
+                  value={row.value}
+                  onChange={(e: ChangeEvent<HTMLInputElement>) => setRows(rows.map((r, j) => (j === i ? { ...r, value: e.target.value } : r)))}
+                />
               </div>
-              <Button intent="secondary" size="small" text="Remove" aria-label={`Remove level ${i + 1}`} onClick={() => setRows(rows.filter((_, j) => j !== i))} />
+              <Button
+                intent="secondary"
+                size="small"
+                text="Remove"
+                aria-label={`Remove level ${i + 1}`}
+                onClick={() => setRows(rows.filter((_, j) => j !== i))}
+              />
             </Stack>
           ))}
           {problem && rows.length > 0 && <P5 role="alert">{problem}</P5>}
           <Stack gap={6} style={{ marginTop: 4 }}>
-            <Button intent="secondary" size="small" text="Add level" disabled={rows.length >= 10} onClick={() => setRows([...rows, { type: "credits", value: "" }])} />
+            <Button
+              intent="secondary"
+              size="small"
+              text="Add level"
+              disabled={rows.length >= 10}
+              onClick={() => setRows([...rows, { type: "credits", value: "" }])}
+            />
             <Button type="submit" size="small" text="Save levels" loading={write.isPending} disabled={!checked.success || write.isPending} />
             <Button intent="secondary" size="small" text="Cancel" onClick={() => setEditing(false)} />
           </Stack>

@@ -26,7 +26,10 @@ export function AssignPlan({ wallet, agent }: { wallet: WalletView; agent: strin
     <form
       onSubmit={(e) => {
         e.preventDefault();
-        assign.submit({ plan: choice === DEFAULT ? null : choice, ...(agent ? { agent } : {}) }, { onSuccess: (w) => setDone(`The bank is now on ${w.plan?.name ?? "no plan"}.`) });
+        assign.submit(
+          { plan: choice === DEFAULT ? null : choice, ...(agent ? { agent } : {}) },
+          { onSuccess: (w) => setDone(`The bank is now on ${w.plan?.name ?? "no plan"}.`) },
+        );
       }}
     >
       <label htmlFor={id} style={{ fontSize: 12 }}>
@@ -41,8 +44,15 @@ export function AssignPlan({ wallet, agent }: { wallet: WalletView; agent: strin
         }}
         options={[
           // Not set by hand: the plan rules decide, then the helpdesk's default plan.
-          { value: DEFAULT, label: wallet.planSource === "wallet" ? `By the plan rules (default: ${defaultName})` : `By the plan rules (now: ${wallet.plan?.name ?? defaultName})` },
-          ...plans.map((p) => ({ value: p.key, label: p.creditsPerPeriod > 0 ? `${p.name} — ${formatCredits(p.creditsPerPeriod)} a ${periodWord(p.period)}` : p.name })),
+          {
+            value: DEFAULT,
+            label:
+              wallet.planSource === "wallet" ? `By the plan rules (default: ${defaultName})` : `By the plan rules (now: ${wallet.plan?.name ?? defaultName})`,
+          },
+          ...plans.map((p) => ({
+            value: p.key,
+            label: p.creditsPerPeriod > 0 ? `${p.name} — ${formatCredits(p.creditsPerPeriod)} a ${periodWord(p.period)}` : p.name,
+          })),
         ]}
       />
       {assign.error && <ErrorNotice error={assign.error} context="The plan was not changed." />}

@@ -42,7 +42,10 @@ export function BurnDown({ owner, balance, now = new Date() }: { owner: string; 
   const high = Math.max(...points.map((p) => p.balance));
   return (
     <div>
-      <Sparkline points={points} label={`Balance over the last ${DAYS} days, between ${formatCredits(low)} and ${formatCredits(high)} credits; now ${formatCredits(balance)}.`} />
+      <Sparkline
+        points={points}
+        label={`Balance over the last ${DAYS} days, between ${formatCredits(low)} and ${formatCredits(high)} credits; now ${formatCredits(balance)}.`}
+      />
       <P5 style={{ margin: "4px 0 0", color: colors.text }} data-testid="forecast">
         {outlook.kind === "empty" && "The bank is empty."}
         {outlook.kind === "no-spending" && "No credits were spent in the last 30 days."}

@@ -25,10 +25,7 @@ export function balanceSeries(entriesNewestFirst: readonly Entry[], currentBalan
 
 const SPENDING = new Set(["manual", "time", "priority"]);
 
-export type Forecast =
-  | { kind: "empty" }
-  | { kind: "no-spending" }
-  | { kind: "runs-out"; perDay: number; days: number };
+export type Forecast = { kind: "empty" } | { kind: "no-spending" } | { kind: "runs-out"; perDay: number; days: number };
 
 /** At the last 30 days' pace (spending less refunds), when the balance reaches zero. */
 export function forecast(entriesNewestFirst: readonly Entry[], balance: number, now: Date, windowDays = 30): Forecast {

@@ -25,8 +25,16 @@ export function SendBuyLink({ owner }: { owner: string }) {
       {link.error && <ErrorNotice error={link.error} context="No link was made." />}
       {link.data && (
         <Notice tone="success">
-          Added to the reply box. The link shows this bank's balance and lets the customer buy credits; it works until {formatDate(new Date(link.data.expiresAt))}.
-          <input readOnly aria-label="Buy link" value={link.data.url} onFocus={(e) => e.currentTarget.select()} style={{ width: "100%", marginTop: 4, fontSize: 11 }} data-testid="buy-link" />
+          Added to the reply box. The link shows this bank's balance and lets the customer buy credits; it works until{" "}
+          {formatDate(new Date(link.data.expiresAt))}.
+          <input
+            readOnly
+            aria-label="Buy link"
+            value={link.data.url}
+            onFocus={(e) => e.currentTarget.select()}
+            style={{ width: "100%", marginTop: 4, fontSize: 11 }}
+            data-testid="buy-link"
+          />
         </Notice>
       )}
     </div>

@@ -27,12 +27,15 @@ export function WalletSummary({ wallet }: { wallet: WalletView }) {
   if (wallet.overdraftLimit > 0) rows.push(["Overdraft", `up to ${formatCredits(wallet.overdraftLimit)}`]);
   return (
     <div>
-      <BalanceMeter balance={wallet.balance} state={isUnfunded(wallet) ? "ok" : wallet.lowBalance.state} threshold={wallet.lowBalance.threshold} capacity={capacityOf(wallet)} />
+      <BalanceMeter
+        balance={wallet.balance}
+        state={isUnfunded(wallet) ? "ok" : wallet.lowBalance.state}
+        threshold={wallet.lowBalance.threshold}
+        capacity={capacityOf(wallet)}
+      />
       <LowBalanceBanner wallet={wallet} />
       <Facts rows={rows} />
-      {isUnfunded(wallet) && (
-        <Notice tone="info">This bank has no credits and no plan yet. Tickets are handled as usual, with no charges.</Notice>
-      )}
+      {isUnfunded(wallet) && <Notice tone="info">This bank has no credits and no plan yet. Tickets are handled as usual, with no charges.</Notice>}
     </div>
   );
 }

@@ -131,7 +131,15 @@ export function Select({
       disabled={disabled}
       aria-label={ariaLabel}
       onChange={(e) => onChange(e.target.value)}
-      style={{ width: "100%", padding: "5px 6px", borderRadius: 3, border: `1px solid ${colors.border}`, background: colors.background, color: colors.text, fontSize: 12 }}
+      style={{
+        width: "100%",
+        padding: "5px 6px",
+        borderRadius: 3,
+        border: `1px solid ${colors.border}`,
+        background: colors.background,
+        color: colors.text,
+        fontSize: 12,
+      }}
     >
       {options.map((o) => (
         <option key={o.value} value={o.value}>

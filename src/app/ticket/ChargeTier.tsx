@@ -13,7 +13,17 @@ export function offeredTiers(tiers: readonly Tier[], wallet: WalletView): Tier[]
 }
 
 /** Charge a response tier's fee to the paying bank (the portal does this itself for new tickets). */
-export function ChargeTier({ wallet, ticketId, agent, alreadyCharged }: { wallet: WalletView; ticketId: string; agent: string | null; alreadyCharged: string | null }) {
+export function ChargeTier({
+  wallet,
+  ticketId,
+  agent,
+  alreadyCharged,
+}: {
+  wallet: WalletView;
+  ticketId: string;
+  agent: string | null;
+  alreadyCharged: string | null;
+}) {
   const colors = usePalette();
   const config = useConfig();
   const [tierKey, setTierKey] = useState<string>("");
@@ -37,7 +47,10 @@ export function ChargeTier({ wallet, ticketId, agent, alreadyCharged }: { wallet
       onSubmit={(e) => {
         e.preventDefault();
         if (current?.insufficient) return;
-        charge.submit({ tier: selected.key, ...(agent ? { agent } : {}) }, { onSuccess: (r) => setDone(`Charged ${formatCredits(-r.entry.amount)} credits. Balance now ${formatCredits(r.balance)}.`) });
+        charge.submit(
+          { tier: selected.key, ...(agent ? { agent } : {}) },
+          { onSuccess: (r) => setDone(`Charged ${formatCredits(-r.entry.amount)} credits. Balance now ${formatCredits(r.balance)}.`) },
+        );
       }}
     >
       <label htmlFor={selectId} style={{ fontSize: 12 }}>
@@ -62,7 +75,13 @@ export function ChargeTier({ wallet, ticketId, agent, alreadyCharged }: { wallet
       )}
       {charge.error && <ErrorNotice error={charge.error} context="Nothing was charged." />}
       {done && <Notice tone="success">{done}</Notice>}
-      <Button type="submit" text="Charge tier fee" loading={charge.isPending} disabled={charge.isPending || current?.insufficient === true} style={{ marginTop: 6 }} />
+      <Button
+        type="submit"
+        text="Charge tier fee"
+        loading={charge.isPending}
+        disabled={charge.isPending || current?.insufficient === true}
+        style={{ marginTop: 6 }}
+      />
     </form>
   );
 }

@@ -43,7 +43,11 @@ export function LogTime({ owner, ticketId, agent }: { owner: string; ticketId: s
   const quoteIsCurrent = quote.data !== undefined && debouncedMinutes === minutes && !quote.isPlaceholderData;
 
   const log = useLedgerWrite((api, body: { minutes: number; reason?: string; agent?: string }, key) =>
-    api.debit(owner, { kind: "time", ticketId, minutes: body.minutes, ...(body.reason ? { reason: body.reason } : {}), ...(body.agent ? { agent: body.agent } : {}) }, key),
+    api.debit(
+      owner,
+      { kind: "time", ticketId, minutes: body.minutes, ...(body.reason ? { reason: body.reason } : {}), ...(body.agent ? { agent: body.agent } : {}) },
+      key,
+    ),
   );
 
   const insufficient = quoteIsCurrent && quote.data?.insufficient === true;
@@ -57,7 +61,9 @@ export function LogTime({ owner, ticketId, agent }: { owner: string; ticketId: s
       { minutes, ...(reason ? { reason } : {}), ...(agent ? { agent } : {}) },
       {
         onSuccess: (result) => {
-          setLastResult(`Logged ${formatMinutes(minutes)}: ${formatCredits(-result.entry.amount)} credits charged. Balance now ${formatCredits(result.balance)}.`);
+          setLastResult(
+            `Logged ${formatMinutes(minutes)}: ${formatCredits(-result.entry.amount)} credits charged. Balance now ${formatCredits(result.balance)}.`,
+          );
           setMinutesText("");
           setNote("");
           setTouched(false);
@@ -79,13 +85,7 @@ export function LogTime({ owner, ticketId, agent }: { owner: string; ticketId: s
   };
 
   const tab = (value: Mode, label: string) => (
-    <Button
-      intent={mode === value ? "primary" : "secondary"}
-      size="small"
-      text={label}
-      aria-pressed={mode === value}
-      onClick={() => setMode(value)}
-    />
+    <Button intent={mode === value ? "primary" : "secondary"} size="small" text={label} aria-pressed={mode === value} onClick={() => setMode(value)} />
   );
 
   return (
@@ -150,7 +150,8 @@ export function LogTime({ owner, ticketId, agent }: { owner: string; ticketId: s
                 </strong>
                 {quote.data.billedMinutesBefore !== null && quote.data.billedMinutesAfter !== null && (
                   <span style={{ display: "block", color: colors.muted }}>
-                    Ticket billed {formatMinutes(quote.data.billedMinutesBefore)} → {formatMinutes(quote.data.billedMinutesAfter)} (rounded on the ticket's total)
+                    Ticket billed {formatMinutes(quote.data.billedMinutesBefore)} → {formatMinutes(quote.data.billedMinutesAfter)} (rounded on the ticket's
+                    total)
                   </span>
                 )}
               </>
@@ -159,7 +160,8 @@ export function LogTime({ owner, ticketId, agent }: { owner: string; ticketId: s
           {quote.error && minutes !== null && <ErrorNotice error={quote.error} context="Couldn't price this." />}
           {insufficient && quote.data && (
             <Notice tone="warning">
-              This would overdraw the bank: it has {formatCredits(quote.data.balance)} credits and this needs {formatCredits(quote.data.amount)}. Add credits first.
+              This would overdraw the bank: it has {formatCredits(quote.data.balance)} credits and this needs {formatCredits(quote.data.amount)}. Add credits
+              first.
             </Notice>
           )}
           {log.error && <ErrorNotice error={log.error} context="Nothing was charged." />}

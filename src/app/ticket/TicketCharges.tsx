@@ -50,7 +50,15 @@ function RefundControl({ entry, agent }: { entry: Entry; agent: string | null })
     api.reverse(body.entryId, { reason: body.reason, ...(body.agent ? { agent: body.agent } : {}) }, key),
   );
   if (!open) {
-    return <Button intent="minimal" size="small" text="Refund…" onClick={() => setOpen(true)} aria-label={`Refund ${describeEntry(entry)}, ${formatCredits(-entry.amount)} credits`} />;
+    return (
+      <Button
+        intent="minimal"
+        size="small"
+        text="Refund…"
+        onClick={() => setOpen(true)}
+        aria-label={`Refund ${describeEntry(entry)}, ${formatCredits(-entry.amount)} credits`}
+      />
+    );
   }
   const reasonError = reason.trim() === "" ? "Say why you are refunding this." : null;
   const send = () => {

@@ -247,7 +247,10 @@ async function show(view: ViewInfo) {
     connection = null;
     child = null;
     document.querySelectorAll("iframe.app").forEach((old) => old.remove());
-    const portal = await api<{ field: { id: number; title: string; options: Array<{ id: number; title: string }> }; people: Array<{ id: number; name: string }> }>("GET", "/portal");
+    const portal = await api<{
+      field: { id: number; title: string; options: Array<{ id: number; title: string }> };
+      people: Array<{ id: number; name: string }>;
+    }>("GET", "/portal");
     entity.innerHTML = `
       <h1>Help centre › Contact us</h1>
       <p class="muted">The customer portal's new-ticket form. The "${escapeHtml(portal.field.title)}" field is a ticket custom field whose options are the tiers;

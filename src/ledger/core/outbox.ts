@@ -85,7 +85,9 @@ export async function drainOutbox(ledger: LedgerContext, handlers: OutboxHandler
   let tried = 0;
   while (tried < maxRows) {
     const now = ledger.clock();
-    const batch = await ledger.db.transaction((tx) => outbox.claimDue(tx, now, Math.min(options.batchSize ?? 25, maxRows - tried), options.leaseMs ?? 60_000, tenantId));
+    const batch = await ledger.db.transaction((tx) =>
+      outbox.claimDue(tx, now, Math.min(options.batchSize ?? 25, maxRows - tried), options.leaseMs ?? 60_000, tenantId),
+    );
     if (batch.length === 0) break;
     for (const row of batch) {
       tried++;

@@ -196,9 +196,25 @@ async function allocateIfDue(journal: Journal): Promise<void> {
     newGrant: { amount, remaining: amount, source, paid: false, expiresAt },
   });
   if (carried > 0) {
-    await append(journal, grant(carried, "rollover", nextPeriodStart(plan.period, start), `${plan.name}: ${carried.toLocaleString("en")} unused credits rolled over into ${monthName(start)}`));
+    await append(
+      journal,
+      grant(
+        carried,
+        "rollover",
+        nextPeriodStart(plan.period, start),
+        `${plan.name}: ${carried.toLocaleString("en")} unused credits rolled over into ${monthName(start)}`,
+      ),
+    );
   }
-  await append(journal, grant(plan.creditsPerPeriod, "allocation", allocationExpiry(plan, start), `${plan.name}: ${plan.creditsPerPeriod.toLocaleString("en")} credits for the ${plan.period} from ${isoDay(start)}`));
+  await append(
+    journal,
+    grant(
+      plan.creditsPerPeriod,
+      "allocation",
+      allocationExpiry(plan, start),
+      `${plan.name}: ${plan.creditsPerPeriod.toLocaleString("en")} credits for the ${plan.period} from ${isoDay(start)}`,
+    ),
+  );
   await wallets.setAllocatedFrom(state.tx, state.tenantId, state.wallet.owner, start);
 }
 
@@ -244,7 +260,12 @@ async function open(tx: Sql, tenantId: string, now: Date, owner: string, ticketI
   const wallet = locked ?? (await wallets.lockWallet(tx, tenantId, owner, now));
   if (ticketId !== null) await entries.lockTicket(tx, tenantId, ticketId);
   const { config } = wallet.config;
-  const journal: Journal = { state: { tx, tenantId, now, wallet, config, plan: planOf(config, wallet).plan, balance: wallet.balance, grants: [] }, written: [], main: null, allocated: false };
+  const journal: Journal = {
+    state: { tx, tenantId, now, wallet, config, plan: planOf(config, wallet).plan, balance: wallet.balance, grants: [] },
+    written: [],
+    main: null,
+    allocated: false,
+  };
   await settle(journal);
   return journal;
 }

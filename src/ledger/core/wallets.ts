@@ -236,7 +236,8 @@ export async function grantCredits(
     also,
     decide: ({ now, balance }) => {
       const expiresAt = request.expiresAt ? new Date(request.expiresAt) : null;
-      if (expiresAt && expiresAt <= now) throw new InvalidRequest("expiresAt must be in the future.", [{ path: "expiresAt", message: "must be in the future" }]);
+      if (expiresAt && expiresAt <= now)
+        throw new InvalidRequest("expiresAt must be in the future.", [{ path: "expiresAt", message: "must be in the future" }]);
       // Credits arriving in an overdrawn wallet repay the debt first; the rest lands on the grant.
       const { toGrant } = splitIncomingCredit(balance, request.amount);
       return {
@@ -319,11 +320,24 @@ export async function reverseEntry(
         const [grant] = await grants.grantsByIds(tx, tenantId, [original.grantId!]);
         const remaining = grant && grant.closedAt === null ? grant.remaining : 0;
         if (remaining === 0) throw new NothingToReverse("Every credit of this grant has already been spent or has expired.");
-        return { entry: { ...base, kind: "void", amount: -remaining, grantId: grant!.id, draws: [{ grantId: grant!.id, amount: -remaining }], closeGrantIds: [grant!.id] } };
+        return {
+          entry: {
+            ...base,
+            kind: "void",
+            amount: -remaining,
+            grantId: grant!.id,
+            draws: [{ grantId: grant!.id, amount: -remaining }],
+            closeGrantIds: [grant!.id],
+          },
+        };
       }
       const total = -original.amount;
       const drawn = original.draws.map((d) => ({ grantId: d.grantId, amount: -d.amount }));
-      const drawnGrants = await grants.grantsByIds(tx, tenantId, drawn.map((d) => d.grantId));
+      const drawnGrants = await grants.grantsByIds(
+        tx,
+        tenantId,
+        drawn.map((d) => d.grantId),
+      );
       const refund = planRefund(total, drawn, new Map(drawnGrants.map((g) => [g.id, toGrantState(g)])), balance, now);
       return {
         entry: {
@@ -333,14 +347,23 @@ export async function reverseEntry(
           minutes: original.minutes === null ? null : -original.minutes,
           draws: refund.restores,
           // Credits whose grant has lapsed or been voided since (or that were overdraft) come back as a grant of their own.
-          newGrant: refund.refundGrant > 0 ? { amount: refund.refundGrant, remaining: refund.refundGrant, source: "refund", paid: drawnGrants.some((g) => g.paid), expiresAt: null } : undefined,
+          newGrant:
+            refund.refundGrant > 0
+              ? { amount: refund.refundGrant, remaining: refund.refundGrant, source: "refund", paid: drawnGrants.some((g) => g.paid), expiresAt: null }
+              : undefined,
         },
       };
     },
   });
 }
 
-export async function assignPlan(ctx: LedgerContext, tenantId: string, owner: string, request: AssignPlanRequest, idempotency: Idempotency): Promise<WriteOutcome<Wallet>> {
+export async function assignPlan(
+  ctx: LedgerContext,
+  tenantId: string,
+  owner: string,
+  request: AssignPlanRequest,
+  idempotency: Idempotency,
+): Promise<WriteOutcome<Wallet>> {
   return post<Wallet>(ctx, {
     tenantId,
     idempotency,

@@ -3,7 +3,11 @@ import type { AlertLevel, LowBalanceState, Plan } from "../../contract/index.js"
 export type AlertLevelsFrom = "bank" | "plan" | "helpdesk";
 
 /** The levels a bank is held to: its own override, else its plan's, else the helpdesk's. */
-export function alertLevelsFor(bankLevels: readonly AlertLevel[] | null, plan: Plan | null, helpdeskLevels: readonly AlertLevel[]): { levels: AlertLevel[]; from: AlertLevelsFrom } {
+export function alertLevelsFor(
+  bankLevels: readonly AlertLevel[] | null,
+  plan: Plan | null,
+  helpdeskLevels: readonly AlertLevel[],
+): { levels: AlertLevel[]; from: AlertLevelsFrom } {
   if (bankLevels !== null) return { levels: [...bankLevels], from: "bank" };
   if (plan?.alertLevels) return { levels: [...plan.alertLevels], from: "plan" };
   return { levels: [...helpdeskLevels], from: "helpdesk" };

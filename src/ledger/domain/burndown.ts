@@ -45,20 +45,13 @@ export function burnDownOrder(a: GrantState, b: GrantState): number {
 }
 
 export type DebitPlan =
-  | { ok: true; draws: Draw[]; overdraft: number; balanceAfter: number }
-  | { ok: false; balance: number; required: number; available: number };
+  { ok: true; draws: Draw[]; overdraft: number; balanceAfter: number } | { ok: false; balance: number; required: number; available: number };
 
 /**
  * Plans a debit of `amount`: draws spendable grants in burn-down order and takes any shortfall as
  * overdraft, refusing when the balance would go below `-overdraftLimit`.
  */
-export function planDebit(
-  grants: readonly GrantState[],
-  balance: number,
-  amount: number,
-  overdraftLimit: number,
-  now: Date,
-): DebitPlan {
+export function planDebit(grants: readonly GrantState[], balance: number, amount: number, overdraftLimit: number, now: Date): DebitPlan {
   const available = balance + overdraftLimit;
   if (amount > available) return { ok: false, balance, required: amount, available };
   const draws: Draw[] = [];
@@ -92,13 +85,7 @@ export interface RefundPlan {
  * they came from while those are open; the rest (lapsed or voided grants, overdraft) becomes a new
  * grant. A negative balance is repaid first, from the new-grant part before the restores.
  */
-export function planRefund(
-  total: number,
-  draws: readonly Draw[],
-  grantsById: ReadonlyMap<string, GrantState>,
-  balance: number,
-  now: Date,
-): RefundPlan {
+export function planRefund(total: number, draws: readonly Draw[], grantsById: ReadonlyMap<string, GrantState>, balance: number, now: Date): RefundPlan {
   const restores: Draw[] = [];
   let orphan = total;
   for (const draw of draws) {

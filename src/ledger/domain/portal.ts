@@ -18,10 +18,7 @@ export interface TicketState {
   priorityWritePending: boolean;
 }
 
-export type PortalDecision =
-  | { kind: "cancel" }
-  | { kind: "want"; tier: string | null; source: "field" | "priority" }
-  | { kind: "unchanged" };
+export type PortalDecision = { kind: "cancel" } | { kind: "want"; tier: string | null; source: "field" | "priority" } | { kind: "unchanged" };
 
 export function decidePortalChange(seen: SeenState | null, now: TicketState, tiers: readonly Tier[], chargedTier: string | null): PortalDecision {
   if (now.cancelled) return { kind: "cancel" };

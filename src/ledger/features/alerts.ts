@@ -47,7 +47,9 @@ export async function saveAlertSettings(sql: Sql, tenantId: string, input: z.inf
     webhooks: input.webhooks.map((w) => ({
       id: w.id,
       url: w.url,
-      secretCiphertext: w.secret ? sealSecret(w.secret, binding(tenantId, w.id)) : (current.webhooks.find((c) => c.id === w.id && c.url === w.url)?.secretCiphertext ?? null),
+      secretCiphertext: w.secret
+        ? sealSecret(w.secret, binding(tenantId, w.id))
+        : (current.webhooks.find((c) => c.id === w.id && c.url === w.url)?.secretCiphertext ?? null),
     })),
   };
   await alertSettings.putAlertSettings(sql, tenantId, stored, now);
@@ -79,11 +81,25 @@ export const evaluateAlerts: AfterPostHook = async (tx, posted) => {
   if (events.length === 0) return;
   const settings = await loadAlertSettings(tx, tenantId);
   for (const event of events) {
-    const payload: AlertPayload = { owner: wallet.owner, type: event.type, level: event.level, balance: posted.balance, ticketId: posted.ticketId, at: now.toISOString() };
+    const payload: AlertPayload = {
+      owner: wallet.owner,
+      type: event.type,
+      level: event.level,
+      balance: posted.balance,
+      ticketId: posted.ticketId,
+      at: now.toISOString(),
+    };
     const key = `alert:${wallet.owner}:${event.type}:${event.level}:${posted.entryId}`;
     await outbox.enqueue(tx, { id: newId("obx", now), tenantId, kind: "alert.deskpro", dedupeKey: key, payload, now });
     for (const hook of settings.webhooks) {
-      await outbox.enqueue(tx, { id: newId("obx", now), tenantId, kind: "alert.webhook", dedupeKey: `${key}:${hook.id}`, payload: { ...payload, webhookId: hook.id }, now });
+      await outbox.enqueue(tx, {
+        id: newId("obx", now),
+        tenantId,
+        kind: "alert.webhook",
+        dedupeKey: `${key}:${hook.id}`,
+        payload: { ...payload, webhookId: hook.id },
+        now,
+      });
     }
   }
 };
@@ -125,7 +141,14 @@ export async function queueExpiringNotices(sql: Database, tenantId: string, conf
         if ((await outbox.enqueue(tx, { id, tenantId, kind: "alert.deskpro", dedupeKey: key, payload, now })) !== id) return; // told already
         queued++;
         for (const hook of settings.webhooks) {
-          await outbox.enqueue(tx, { id: newId("obx", now), tenantId, kind: "alert.webhook", dedupeKey: `${key}:${hook.id}`, payload: { ...payload, webhookId: hook.id }, now });
+          await outbox.enqueue(tx, {
+            id: newId("obx", now),
+            tenantId,
+            kind: "alert.webhook",
+            dedupeKey: `${key}:${hook.id}`,
+            payload: { ...payload, webhookId: hook.id },
+            now,
+          });
         }
       });
     }
@@ -143,7 +166,11 @@ interface AlertTicket {
 
 /** The customer's first name for {name}: the person wallet's own person, else the ticket's requester. */
 async function customerName(client: DeskproClient, owner: string, ticket: AlertTicket): Promise<string> {
-  const personId = owner.startsWith("person:") ? owner.slice("person:".length) : ticket.personId !== undefined ? ticket.personId : (await client.getTicket(ticket.id)).person;
+  const personId = owner.startsWith("person:")
+    ? owner.slice("person:".length)
+    : ticket.personId !== undefined
+      ? ticket.personId
+      : (await client.getTicket(ticket.id)).person;
   if (personId === null) return "";
   return firstNameOf(await client.getPerson(personId)) ?? "";
 }
@@ -177,7 +204,12 @@ async function deliverToDeskpro(payload: AlertPayload, context: DeliveryContext,
   const words = { "balance.low": "running low", "balance.depleted": "empty", "balance.recovered": "topped up", "credits.expiring": "expiring" }[payload.type];
   const customerTemplate = !settings.messageCustomers
     ? null
-    : { "balance.low": settings.lowMessage, "balance.depleted": settings.depletedMessage, "balance.recovered": null, "credits.expiring": settings.expiringMessage }[payload.type];
+    : {
+        "balance.low": settings.lowMessage,
+        "balance.depleted": settings.depletedMessage,
+        "balance.recovered": null,
+        "credits.expiring": settings.expiringMessage,
+      }[payload.type];
   const wantsName = [customerTemplate, settings.agentNote].some((t) => t?.includes("{name}"));
   const values = {
     event: words,
@@ -187,13 +219,21 @@ async function deliverToDeskpro(payload: AlertPayload, context: DeliveryContext,
     date: payload.expiresAt ? longDate.format(new Date(payload.expiresAt)) : "",
     name: wantsName ? await customerName(client, payload.owner, ticket) : "",
     // The wallet's own page when the ledger has a public address, else the portal settings' buy URL.
-    link: buyLinkFor(context.tenantId, payload.owner, context.now, (await portalTiers.getPortalSettings(context.ledger.db, context.tenantId)).settings.buyUrl) ?? "",
+    link:
+      buyLinkFor(context.tenantId, payload.owner, context.now, (await portalTiers.getPortalSettings(context.ledger.db, context.tenantId)).settings.buyUrl) ??
+      "",
     ticket: ticketId,
   };
   const dedupeKey = context.row.dedupeKey;
-  await deliverDeskproMessage({ ticketId, html: renderTemplate(settings.agentNote, values), note: true, marker: messageMarker(`${context.tenantId}|${dedupeKey}|note`) }, client);
+  await deliverDeskproMessage(
+    { ticketId, html: renderTemplate(settings.agentNote, values), note: true, marker: messageMarker(`${context.tenantId}|${dedupeKey}|note`) },
+    client,
+  );
   if (customerTemplate) {
-    await deliverDeskproMessage({ ticketId, html: renderTemplate(customerTemplate, values), note: false, marker: messageMarker(`${context.tenantId}|${dedupeKey}|customer`) }, client);
+    await deliverDeskproMessage(
+      { ticketId, html: renderTemplate(customerTemplate, values), note: false, marker: messageMarker(`${context.tenantId}|${dedupeKey}|customer`) },
+      client,
+    );
   }
 }
 
@@ -212,7 +252,12 @@ export async function sendAlertWebhook(
   const signature = signer.sign(messageId, at, text);
   return doFetch(hook.url, {
     method: "POST",
-    headers: { "content-type": "application/json", "webhook-id": messageId, "webhook-timestamp": String(Math.floor(at.getTime() / 1000)), "webhook-signature": signature },
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": messageId,
+      "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
+      "webhook-signature": signature,
+    },
     body: text,
     signal: AbortSignal.timeout(10_000),
     redirect: "error",
@@ -226,7 +271,14 @@ async function deliverWebhook(raw: AlertPayload & { webhookId: string }, context
   if (!hook) return; // the endpoint was removed since
   // The outbox row id is the message id: a retry is recognisably the same message.
   // Signed at wall-clock time: receivers check a signature's freshness against their own clocks.
-  const response = await sendAlertWebhook(context.tenantId, hook, context.row.id, { type: payload.type, timestamp: payload.at, data: payload }, new Date(), deps.fetch);
+  const response = await sendAlertWebhook(
+    context.tenantId,
+    hook,
+    context.row.id,
+    { type: payload.type, timestamp: payload.at, data: payload },
+    new Date(),
+    deps.fetch,
+  );
   await response.arrayBuffer().catch(() => undefined);
   if (!response.ok) throw new Error(`the endpoint answered ${response.status}`);
 }

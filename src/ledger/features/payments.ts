@@ -77,7 +77,12 @@ export async function getStripeConnection(sql: Sql, tenantId: string, options: P
   };
 }
 
-export async function putStripeConnection(ctx: LedgerContext, tenantId: string, request: StripeConnectionRequest, options: PaymentsOptions): Promise<StripeConnection> {
+export async function putStripeConnection(
+  ctx: LedgerContext,
+  tenantId: string,
+  request: StripeConnectionRequest,
+  options: PaymentsOptions,
+): Promise<StripeConnection> {
   await store.putStripeConnection(ctx.db, tenantId, {
     secretKeyCiphertext: request.secretKey ? sealSecret(request.secretKey, binding(tenantId, "secretKey")) : null,
     secretKeyLast4: request.secretKey ? request.secretKey.slice(-4) : null,
@@ -158,7 +163,15 @@ export async function createCheckoutSession(
     throw new PaymentProviderError(`Stripe did not create the checkout session${status ? ` (HTTP ${status})` : ""}; check the tenant's Stripe keys.`);
   }
   if (!session.url) throw new PaymentProviderError("Stripe returned a session without a URL.");
-  await store.insertPurchase(ctx.db, tenantId, { sessionId: session.id, owner: request.owner, packId: pack.id, credits: pack.credits, amount: pack.price, currency: pack.currency, now });
+  await store.insertPurchase(ctx.db, tenantId, {
+    sessionId: session.id,
+    owner: request.owner,
+    packId: pack.id,
+    credits: pack.credits,
+    amount: pack.price,
+    currency: pack.currency,
+    now,
+  });
   return { id: session.id, url: session.url, owner: request.owner, packId: pack.id, credits: pack.credits, amount: pack.price, currency: pack.currency };
 }
 
@@ -199,14 +212,21 @@ export async function handleStripeEvent(ctx: LedgerContext, tenantId: string, ra
   } catch {
     throw badSignature();
   }
-  const result = (outcome: StripeHookResult["outcome"], detail?: string): StripeHookResult => ({ received: true, eventId: event.id, type: event.type, outcome, ...(detail ? { detail } : {}) });
+  const result = (outcome: StripeHookResult["outcome"], detail?: string): StripeHookResult => ({
+    received: true,
+    eventId: event.id,
+    type: event.type,
+    outcome,
+    ...(detail ? { detail } : {}),
+  });
 
   switch (event.type) {
     case "checkout.session.completed":
     case "checkout.session.async_payment_succeeded": {
       const session = event.data.object;
       if (session.metadata?.tenant_id !== tenantId) return result("ignored", "the session belongs to another tenant or was not made by the ledger");
-      if (session.payment_status !== "paid" && session.payment_status !== "no_payment_required") return result("not_paid_yet", "waiting for checkout.session.async_payment_succeeded");
+      if (session.payment_status !== "paid" && session.payment_status !== "no_payment_required")
+        return result("not_paid_yet", "waiting for checkout.session.async_payment_succeeded");
       return fulfil(ctx, tenantId, session, result);
     }
     case "charge.refunded": {
@@ -238,7 +258,8 @@ async function fulfil(
     { key: `stripe:checkout:${session.id}`, requestHash: `stripe:checkout:${session.id}` },
     async (tx, written, now) => {
       const locked = await store.lockPurchase(tx, tenantId, session.id);
-      if (locked?.state === "open") await store.markPurchasePaid(tx, tenantId, session.id, { paymentIntentId: idOf(session.payment_intent), grantEntryId: written.entry.id, now });
+      if (locked?.state === "open")
+        await store.markPurchasePaid(tx, tenantId, session.id, { paymentIntentId: idOf(session.payment_intent), grantEntryId: written.entry.id, now });
     },
   );
   return outcome.replayed ? result("already_granted") : result("granted", `${purchase.credits} credits granted to ${purchase.owner}`);

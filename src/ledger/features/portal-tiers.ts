@@ -31,7 +31,11 @@ import { refreshWalletProfile } from "./wallet-facts.js";
 
 export const loadPortalSettings = (sql: Sql, tenantId: string) => store.getPortalSettings(sql, tenantId);
 
-export async function savePortalSettings(ledger: LedgerContext, tenantId: string, input: PortalSettings): Promise<{ settings: PortalSettings; updatedAt: Date }> {
+export async function savePortalSettings(
+  ledger: LedgerContext,
+  tenantId: string,
+  input: PortalSettings,
+): Promise<{ settings: PortalSettings; updatedAt: Date }> {
   const { config } = await core.loadConfig(ledger.db, tenantId);
   const errors: { path: string; message: string }[] = [];
   const known = (key: string) => config.tiers.some((t) => t.key === key);
@@ -39,7 +43,8 @@ export async function savePortalSettings(ledger: LedgerContext, tenantId: string
     if (!known(o.tier)) errors.push({ path: `body.tierOptions.${i}.tier`, message: `no tier has the key "${o.tier}"` });
     if (o.optionId === null && o.title === null) errors.push({ path: `body.tierOptions.${i}`, message: "give the option's id or its title" });
   });
-  if (input.fallbackTier !== null && !known(input.fallbackTier)) errors.push({ path: "body.fallbackTier", message: `no tier has the key "${input.fallbackTier}"` });
+  if (input.fallbackTier !== null && !known(input.fallbackTier))
+    errors.push({ path: "body.fallbackTier", message: `no tier has the key "${input.fallbackTier}"` });
   if (errors.length > 0) throw new InvalidRequest(`The portal settings are invalid: ${errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`, errors);
   const now = ledger.clock();
   await store.putPortalSettings(ledger.db, tenantId, input, now);
@@ -151,15 +156,26 @@ async function reconcileTicket(context: DeliveryContext, ticketId: string, deskp
   const active = await entries.activePriorityCharge(ledger.db, tenantId, ticketId);
   const decision = decidePortalChange(
     seen,
-    { fieldTier, priorityId: ticket.priority, cancelled: isCancelled(ticket), priorityWritePending: await outbox.hasPendingPriorityWrite(ledger.db, tenantId, ticketId) },
+    {
+      fieldTier,
+      priorityId: ticket.priority,
+      cancelled: isCancelled(ticket),
+      priorityWritePending: await outbox.hasPendingPriorityWrite(ledger.db, tenantId, ticketId),
+    },
     config.tiers,
     active?.tier ?? null,
   );
   const lastSeen = { lastFieldTier: fieldTier, lastPriorityId: ticket.priority };
-  const base = { ticketId, owner: seen?.owner ?? null, requestedTier: seen?.requestedTier ?? null, chargedTier: active?.tier ?? null, chargeEntryId: active?.id ?? null };
+  const base = {
+    ticketId,
+    owner: seen?.owner ?? null,
+    requestedTier: seen?.requestedTier ?? null,
+    chargedTier: active?.tier ?? null,
+    chargeEntryId: active?.id ?? null,
+  };
 
   if (decision.kind === "unchanged") {
-    if (seen && (seen.lastPriorityId !== ticket.priority)) await saveState(job, { ...base, outcome: seen.outcome, ...lastSeen });
+    if (seen && seen.lastPriorityId !== ticket.priority) await saveState(job, { ...base, outcome: seen.outcome, ...lastSeen });
     return;
   }
   if (decision.kind === "cancel") {
@@ -188,7 +204,8 @@ async function reconcileTicket(context: DeliveryContext, ticketId: string, deskp
     } else {
       await inTransaction(job, async (tx, now) => {
         await saveStateIn(tx, job, { ...base, requestedTier: wanted?.key ?? null, outcome, lastFieldTier: fieldTier, lastPriorityId: priorityId }, now);
-        if (priorityId !== null && priorityId !== ticket.priority) await enqueuePriority(tx, tenantId, `portal:${ticketId}:free-priority:${wanted!.key}:${seenStamp(seen)}`, { ticketId, priorityId }, now);
+        if (priorityId !== null && priorityId !== ticket.priority)
+          await enqueuePriority(tx, tenantId, `portal:${ticketId}:free-priority:${wanted!.key}:${seenStamp(seen)}`, { ticketId, priorityId }, now);
       });
     }
     return;
@@ -201,7 +218,14 @@ async function reconcileTicket(context: DeliveryContext, ticketId: string, deskp
 
 const seenStamp = (seen: store.PortalTicketRow | null) => (seen ? String(seen.updatedAt.getTime()) : "new");
 
-async function charge(job: Job, tier: Tier, source: "field" | "priority", fieldTier: string | null, replacedEntryId: string | null, seen: store.PortalTicketRow | null): Promise<void> {
+async function charge(
+  job: Job,
+  tier: Tier,
+  source: "field" | "priority",
+  fieldTier: string | null,
+  replacedEntryId: string | null,
+  seen: store.PortalTicketRow | null,
+): Promise<void> {
   const { ledger, tenantId, ticketId, ticket, settings } = job;
   const payer = await core.getTicketPayer(ledger, tenantId, String(ticket.person), ticket.organization === null ? undefined : String(ticket.organization));
   const setPriority = source === "field" && tier.deskproPriorityId !== null && tier.deskproPriorityId !== ticket.priority ? tier.deskproPriorityId : null;
@@ -228,7 +252,8 @@ async function charge(job: Job, tier: Tier, source: "field" | "priority", fieldT
           },
           now,
         );
-        if (setPriority !== null) await enqueuePriority(tx, tenantId, `portal:${ticketId}:priority:${result.entry.id}`, { ticketId, priorityId: setPriority }, now);
+        if (setPriority !== null)
+          await enqueuePriority(tx, tenantId, `portal:${ticketId}:priority:${result.entry.id}`, { ticketId, priorityId: setPriority }, now);
         const note = renderTemplate(settings.messages.charged, messageValues(job, { tier, balance: result.balance }));
         await enqueueMessage(tx, tenantId, `portal:${ticketId}:charged-note:${result.entry.id}`, { ticketId, html: note, note: true }, now);
       },
@@ -267,10 +292,20 @@ async function notCharged(
     await saveStateIn(
       tx,
       job,
-      { ticketId, owner, requestedTier: tier.key, chargedTier: null, chargeEntryId: null, outcome: code === "insufficient_credits" ? "unaffordable" : "not_offered", lastFieldTier: fieldTier, lastPriorityId: priorityId },
+      {
+        ticketId,
+        owner,
+        requestedTier: tier.key,
+        chargedTier: null,
+        chargeEntryId: null,
+        outcome: code === "insufficient_credits" ? "unaffordable" : "not_offered",
+        lastFieldTier: fieldTier,
+        lastPriorityId: priorityId,
+      },
       now,
     );
-    if (priorityId !== null && priorityId !== ticket.priority) await enqueuePriority(tx, tenantId, `portal:${ticketId}:fallback-priority:${stamp}`, { ticketId, priorityId }, now);
+    if (priorityId !== null && priorityId !== ticket.priority)
+      await enqueuePriority(tx, tenantId, `portal:${ticketId}:fallback-priority:${stamp}`, { ticketId, priorityId }, now);
     if (source === "field") {
       const html = renderTemplate(template, messageValues(job, { tier, balance, name, owner }));
       await enqueueMessage(tx, tenantId, `portal:${ticketId}:not-charged-message:${stamp}`, { ticketId, html, note: false }, now);
@@ -311,21 +346,34 @@ async function refund(job: Job | SlaJob, active: entries.EntryRow, reason: strin
           {
             ticketId,
             owner: active.owner,
-            requestedTier: options.requestedTier !== undefined ? options.requestedTier : seen?.requestedTier ?? active.tier,
+            requestedTier: options.requestedTier !== undefined ? options.requestedTier : (seen?.requestedTier ?? active.tier),
             chargedTier: null,
             chargeEntryId: null,
             outcome: options.outcome,
-            lastFieldTier: options.lastFieldTier !== undefined ? options.lastFieldTier : seen?.lastFieldTier ?? null,
-            lastPriorityId: options.lastPriorityId !== undefined ? options.lastPriorityId : seen?.lastPriorityId ?? null,
+            lastFieldTier: options.lastFieldTier !== undefined ? options.lastFieldTier : (seen?.lastFieldTier ?? null),
+            lastPriorityId: options.lastPriorityId !== undefined ? options.lastPriorityId : (seen?.lastPriorityId ?? null),
           },
           now,
         );
         const values = messageValues(job, { tier, tierKey: active.tier ?? "", price, balance: result.balance, reason, name });
-        await enqueueMessage(tx, tenantId, `portal:${ticketId}:refund-note:${active.id}`, { ticketId, html: renderTemplate(settings.messages.refunded, values), note: true }, now);
+        await enqueueMessage(
+          tx,
+          tenantId,
+          `portal:${ticketId}:refund-note:${active.id}`,
+          { ticketId, html: renderTemplate(settings.messages.refunded, values), note: true },
+          now,
+        );
         if (options.tellCustomer) {
-          await enqueueMessage(tx, tenantId, `portal:${ticketId}:refund-message:${active.id}`, { ticketId, html: renderTemplate(settings.messages.slaRefund, values), note: false }, now);
+          await enqueueMessage(
+            tx,
+            tenantId,
+            `portal:${ticketId}:refund-message:${active.id}`,
+            { ticketId, html: renderTemplate(settings.messages.slaRefund, values), note: false },
+            now,
+          );
         }
-        if (options.setPriority != null) await enqueuePriority(tx, tenantId, `portal:${ticketId}:priority-after-refund:${active.id}`, { ticketId, priorityId: options.setPriority }, now);
+        if (options.setPriority != null)
+          await enqueuePriority(tx, tenantId, `portal:${ticketId}:priority-after-refund:${active.id}`, { ticketId, priorityId: options.setPriority }, now);
       },
     );
   } catch (error) {

@@ -34,7 +34,8 @@ export function profileFields(fields: unknown): Record<string, string> {
     const joined = values.join("\n").slice(0, 200);
     if (joined === "") continue;
     // A field is known by its id and by any aliases the admin gave it in Deskpro.
-    const aliases = raw !== null && typeof raw === "object" && Array.isArray((raw as { aliases?: unknown }).aliases) ? (raw as { aliases: unknown[] }).aliases : [];
+    const aliases =
+      raw !== null && typeof raw === "object" && Array.isArray((raw as { aliases?: unknown }).aliases) ? (raw as { aliases: unknown[] }).aliases : [];
     const keys = [rawKey.replace(/^field(?=[0-9]+$)/, ""), ...aliases.filter((a): a is string => typeof a === "string")];
     for (const key of keys) if (FIELD_KEY.test(key)) out[key] = joined;
   }
@@ -55,7 +56,12 @@ const sameProfile = (a: WalletProfile | null, b: WalletProfile) => a !== null &&
  * person's without an organisation for the person), plus any `slas` the record itself lists.
  * Without a ticket the SLAs seen last are kept.
  */
-export async function readWalletProfile(client: DeskproClient, owner: string, previous: WalletProfile | null, ticket: DeskproTicket | null): Promise<WalletProfile> {
+export async function readWalletProfile(
+  client: DeskproClient,
+  owner: string,
+  previous: WalletProfile | null,
+  ticket: DeskproTicket | null,
+): Promise<WalletProfile> {
   const [type, id] = owner.split(":") as ["org" | "person", string];
   const record = type === "org" ? await client.getOrganization(id) : await client.getPerson(id);
   const fields = profileFields(record.fields);
@@ -91,7 +97,8 @@ export async function refreshWalletProfile(
   if (sameProfile(previous, profile)) return { read: true, changed: false, wallet: null };
   // A wallet that doesn't exist yet is only opened when a rule gives it a plan: reading every
   // customer's facts must not open a wallet for each of them.
-  if (row === null && !["org_field", "sla", "person_field"].includes(resolvePlan(config, null, profile).source)) return { read: true, changed: false, wallet: null };
+  if (row === null && !["org_field", "sla", "person_field"].includes(resolvePlan(config, null, profile).source))
+    return { read: true, changed: false, wallet: null };
   return { read: true, changed: true, wallet: await core.setWalletProfile(ledger, tenantId, owner, profile) };
 }
 
@@ -105,7 +112,12 @@ export class DeskproUnavailable extends LedgerError {
 }
 
 /** Reads the wallet's facts from the tenant's helpdesk now (the sidebars ask when opened) and answers the wallet. */
-export async function refreshWalletProfileNow(ledger: LedgerContext, tenantId: string, owner: string, clients: DeskproClientFactory): Promise<WalletProfileRefresh> {
+export async function refreshWalletProfileNow(
+  ledger: LedgerContext,
+  tenantId: string,
+  owner: string,
+  clients: DeskproClientFactory,
+): Promise<WalletProfileRefresh> {
   const client = await clientFor(ledger.db, tenantId, clients);
   try {
     const result = await refreshWalletProfile(ledger, tenantId, owner, client);

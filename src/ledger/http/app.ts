@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { composeLedger, type Ledger, type LedgerOptions } from "../compose.js";
 import { authenticate } from "../core/tenants.js";
 import { isDatabaseUnavailable } from "../storage/db.js";
-import { jsonBodies, newRouter, type LedgerEnv } from "./env.js";
+import { jsonBodies, newRouter } from "./env.js";
 import { HttpProblem, knownProblem, problemResponse } from "./problems.js";
 import { clientAddress, rateLimit } from "./rate-limit.js";
 import { alertRoutes } from "./routes/alerts.js";
@@ -57,7 +57,6 @@ export const jsonLogger: Logger = (line) => {
 };
 process.once("exit", flushLogLines);
 
-
 const BEARER = /^Bearer\s+(\S{1,200})$/i;
 
 export function createLedgerApp(deps: LedgerAppDeps) {
@@ -95,10 +94,22 @@ export function createLedgerApp(deps: LedgerAppDeps) {
     }
     if (isDatabaseUnavailable(error)) {
       log({ time: new Date().toISOString(), level: "warn", msg: "database unavailable", requestId: c.get("requestId"), code: codeOf(error) });
-      return problemResponse("service_unavailable", "The ledger's database is unreachable; nothing was written. Retry with the same Idempotency-Key.", {}, { "retry-after": "2" });
+      return problemResponse(
+        "service_unavailable",
+        "The ledger's database is unreachable; nothing was written. Retry with the same Idempotency-Key.",
+        {},
+        { "retry-after": "2" },
+      );
     }
     // Never echo internals: the client gets a request id, the log gets the error's class and code.
-    log({ time: new Date().toISOString(), level: "error", msg: "internal error", requestId: c.get("requestId"), error: (error as Error)?.name, code: codeOf(error) });
+    log({
+      time: new Date().toISOString(),
+      level: "error",
+      msg: "internal error",
+      requestId: c.get("requestId"),
+      error: (error as Error)?.name,
+      code: codeOf(error),
+    });
     return problemResponse("internal_error", `Something went wrong on our side; nothing was written. Request id ${c.get("requestId")}.`);
   });
 

@@ -67,13 +67,22 @@ export function customerPage(data: CustomerPageData): string {
   const state = wallet.lowBalance.state;
   const capacity = Math.max(wallet.plan?.creditsPerPeriod ?? 0, ...wallet.grants.map((g) => g.amount), wallet.balance, 1);
   const grants = wallet.grants
-    .map((g) => `<tr><td>${escape(g.paid ? "Bought" : g.source === "allocation" ? "Plan" : "Granted")}</td><td class="num">${n(g.remaining)} of ${n(g.amount)}</td><td>${g.expiresAt ? `expires ${day(g.expiresAt)}` : "no expiry"}</td></tr>`)
+    .map(
+      (g) =>
+        `<tr><td>${escape(g.paid ? "Bought" : g.source === "allocation" ? "Plan" : "Granted")}</td><td class="num">${n(g.remaining)} of ${n(g.amount)}</td><td>${g.expiresAt ? `expires ${day(g.expiresAt)}` : "no expiry"}</td></tr>`,
+    )
     .join("");
   const usage = data.entries
-    .map((e) => `<tr><td>${day(e.createdAt)}</td><td>${escape(KIND_WORDS[e.kind] ?? e.kind)}${e.ticketId ? ` · ticket #${escape(e.ticketId)}` : ""}</td><td class="num">${e.amount > 0 ? "+" : "−"}${n(Math.abs(e.amount))}</td></tr>`)
+    .map(
+      (e) =>
+        `<tr><td>${day(e.createdAt)}</td><td>${escape(KIND_WORDS[e.kind] ?? e.kind)}${e.ticketId ? ` · ticket #${escape(e.ticketId)}` : ""}</td><td class="num">${e.amount > 0 ? "+" : "−"}${n(Math.abs(e.amount))}</td></tr>`,
+    )
     .join("");
   const purchases = data.purchases
-    .map((p) => `<tr><td>${day(p.createdAt)}</td><td>${n(p.credits)} credits${p.state === "refunded" ? " (refunded)" : ""}</td><td class="num">${escape(formatPrice(p.amount, p.currency))}</td></tr>`)
+    .map(
+      (p) =>
+        `<tr><td>${day(p.createdAt)}</td><td>${n(p.credits)} credits${p.state === "refunded" ? " (refunded)" : ""}</td><td class="num">${escape(formatPrice(p.amount, p.currency))}</td></tr>`,
+    )
     .join("");
   const packs = data.packs
     .map(

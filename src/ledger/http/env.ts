@@ -74,7 +74,8 @@ export function jsonBodies(maxBytes: number): MiddlewareHandler<LedgerEnv> {
   return async (c, next) => {
     if (c.req.method !== "POST" && c.req.method !== "PUT" && c.req.method !== "PATCH") return next();
     const type = c.req.header("content-type") ?? "";
-    if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) throw new HttpProblem("unsupported_media_type", "Send the request body as application/json.");
+    if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type))
+      throw new HttpProblem("unsupported_media_type", "Send the request body as application/json.");
     const text = await readBodyCapped(c.req.raw, maxBytes);
     let parsed: unknown;
     try {

@@ -35,13 +35,7 @@ export async function getConfig(sql: Sql, tenantId: string): Promise<LoadedConfi
 }
 
 /** Replaces the configuration and bumps its version; returns null when `expectedVersion` is stale. */
-export async function putConfig(
-  sql: Sql,
-  tenantId: string,
-  config: LedgerConfig,
-  now: Date,
-  expectedVersion: number | null,
-): Promise<LoadedConfig | null> {
+export async function putConfig(sql: Sql, tenantId: string, config: LedgerConfig, now: Date, expectedVersion: number | null): Promise<LoadedConfig | null> {
   type Row = { config: unknown; version: number; updated_at: Date };
   const params = [tenantId, JSON.stringify(config), now];
   // null: write whatever is there; 0: only when the tenant has never saved; n: only over version n.

@@ -19,7 +19,13 @@ export async function getDeskproConnection(sql: Sql, tenantId: string): Promise<
   }>("SELECT url, api_key_id, api_key_ciphertext, webhook_secret_ciphertext, updated_at FROM deskpro_connections WHERE tenant_id = $1", [tenantId]);
   const r = rows[0];
   return r
-    ? { url: r.url, apiKeyId: r.api_key_id, apiKeyCiphertext: r.api_key_ciphertext, webhookSecretCiphertext: r.webhook_secret_ciphertext, updatedAt: r.updated_at }
+    ? {
+        url: r.url,
+        apiKeyId: r.api_key_id,
+        apiKeyCiphertext: r.api_key_ciphertext,
+        webhookSecretCiphertext: r.webhook_secret_ciphertext,
+        updatedAt: r.updated_at,
+      }
     : null;
 }
 

@@ -142,21 +142,16 @@ export async function findReversalOf(sql: Sql, entryId: string): Promise<string 
 }
 
 /** One statement page, newest first, strictly older than `beforeSeq`. Index-only walk: cost is flat in history size. */
-export async function statementPage(
-  sql: Sql,
-  tenantId: string,
-  owner: string,
-  limit: number,
-  beforeSeq: number | null,
-): Promise<EntryRow[]> {
+export async function statementPage(sql: Sql, tenantId: string, owner: string, limit: number, beforeSeq: number | null): Promise<EntryRow[]> {
   // Two statements rather than `($3 IS NULL OR seq < $3)`: a prepared statement's generic plan
   // can't use that as an index bound, and a deep page would then scan everything newer than it.
   const rows =
     beforeSeq === null
-      ? await sql.query<EntryDbRow>(
-          `SELECT ${entryColumns} FROM entries e WHERE e.tenant_id = $1 AND e.owner = $2 ORDER BY e.seq DESC LIMIT $3`,
-          [tenantId, owner, limit],
-        )
+      ? await sql.query<EntryDbRow>(`SELECT ${entryColumns} FROM entries e WHERE e.tenant_id = $1 AND e.owner = $2 ORDER BY e.seq DESC LIMIT $3`, [
+          tenantId,
+          owner,
+          limit,
+        ])
       : await sql.query<EntryDbRow>(
           `SELECT ${entryColumns} FROM entries e WHERE e.tenant_id = $1 AND e.owner = $2 AND e.seq < $3 ORDER BY e.seq DESC LIMIT $4`,
           [tenantId, owner, beforeSeq, limit],
@@ -165,10 +160,11 @@ export async function statementPage(
 }
 
 export async function ticketEntries(sql: Sql, tenantId: string, ticketId: string, limit: number): Promise<EntryRow[]> {
-  const rows = await sql.query<EntryDbRow>(
-    `SELECT ${entryColumns} FROM entries e WHERE e.tenant_id = $1 AND e.ticket_id = $2 ORDER BY e.seq LIMIT $3`,
-    [tenantId, ticketId, limit],
-  );
+  const rows = await sql.query<EntryDbRow>(`SELECT ${entryColumns} FROM entries e WHERE e.tenant_id = $1 AND e.ticket_id = $2 ORDER BY e.seq LIMIT $3`, [
+    tenantId,
+    ticketId,
+    limit,
+  ]);
   return rows.map(toEntry);
 }
 
@@ -200,10 +196,9 @@ export async function lockTicket(sql: Sql, tenantId: string, ticketId: string): 
 }
 
 export async function sumOfEntries(sql: Sql, tenantId: string, owner: string): Promise<number> {
-  const rows = await sql.query<{ total: number }>(
-    "SELECT coalesce(sum(amount), 0)::bigint AS total FROM entries WHERE tenant_id = $1 AND owner = $2",
-    [tenantId, owner],
-  );
+  const rows = await sql.query<{ total: number }>("SELECT coalesce(sum(amount), 0)::bigint AS total FROM entries WHERE tenant_id = $1 AND owner = $2", [
+    tenantId,
+    owner,
+  ]);
   return rows[0]?.total ?? 0;
 }
-

@@ -5,22 +5,13 @@
 import type { Sql } from "./db.js";
 import { configColumns, toLockedWallet, walletColumns, lockWallet, type ConfigDbColumns, type LockedWallet, type WalletDbRow } from "./wallets.js";
 
-
-export type IdempotencyClaim =
-  | { state: "claimed" }
-  | { state: "done"; requestHash: string; status: number; response: unknown };
+export type IdempotencyClaim = { state: "claimed" } | { state: "done"; requestHash: string; status: number; response: unknown };
 
 /**
  * Claims an idempotency key for this transaction. If another transaction holds it, PostgreSQL
  * makes this wait until that one ends: committed → its answer is replayed; rolled back → claimed here.
  */
-export async function claimIdempotencyKey(
-  sql: Sql,
-  tenantId: string,
-  key: string,
-  requestHash: string,
-  now: Date,
-): Promise<IdempotencyClaim> {
+export async function claimIdempotencyKey(sql: Sql, tenantId: string, key: string, requestHash: string, now: Date): Promise<IdempotencyClaim> {
   const inserted = await sql.query(
     `INSERT INTO idempotency_keys (tenant_id, key, request_hash, created_at) VALUES ($1, $2, $3, $4)
      ON CONFLICT (tenant_id, key) DO NOTHING RETURNING key`,

@@ -126,17 +126,21 @@ export async function markDone(sql: Sql, id: string, generation: number, now: Da
 }
 
 export async function markRetry(sql: Sql, id: string, nextAttemptAt: Date, error: string, now: Date): Promise<void> {
-  await sql.query(
-    `UPDATE outbox SET next_attempt_at = $2, last_error = $3, locked_until = NULL, updated_at = $4 WHERE id = $1 AND state = 'pending'`,
-    [id, nextAttemptAt, error.slice(0, 500), now],
-  );
+  await sql.query(`UPDATE outbox SET next_attempt_at = $2, last_error = $3, locked_until = NULL, updated_at = $4 WHERE id = $1 AND state = 'pending'`, [
+    id,
+    nextAttemptAt,
+    error.slice(0, 500),
+    now,
+  ]);
 }
 
 export async function markFailed(sql: Sql, id: string, generation: number, error: string, now: Date): Promise<void> {
-  await sql.query(
-    `UPDATE outbox SET state = 'failed', last_error = $3, locked_until = NULL, updated_at = $4 WHERE id = $1 AND generation = $2`,
-    [id, generation, error.slice(0, 500), now],
-  );
+  await sql.query(`UPDATE outbox SET state = 'failed', last_error = $3, locked_until = NULL, updated_at = $4 WHERE id = $1 AND generation = $2`, [
+    id,
+    generation,
+    error.slice(0, 500),
+    now,
+  ]);
 }
 
 export async function countDue(sql: Sql, now: Date, tenantId: string | null): Promise<number> {

@@ -10,13 +10,22 @@ export interface StripeConnectionRow {
 }
 
 export async function getStripeConnection(sql: Sql, tenantId: string): Promise<StripeConnectionRow | null> {
-  const rows = await sql.query<{ secret_key_ciphertext: string | null; secret_key_last4: string | null; mode: "test" | "live" | null; webhook_secret_ciphertext: string | null; updated_at: Date }>(
-    "SELECT secret_key_ciphertext, secret_key_last4, mode, webhook_secret_ciphertext, updated_at FROM stripe_connections WHERE tenant_id = $1",
-    [tenantId],
-  );
+  const rows = await sql.query<{
+    secret_key_ciphertext: string | null;
+    secret_key_last4: string | null;
+    mode: "test" | "live" | null;
+    webhook_secret_ciphertext: string | null;
+    updated_at: Date;
+  }>("SELECT secret_key_ciphertext, secret_key_last4, mode, webhook_secret_ciphertext, updated_at FROM stripe_connections WHERE tenant_id = $1", [tenantId]);
   const row = rows[0];
   return row
-    ? { secretKeyCiphertext: row.secret_key_ciphertext, secretKeyLast4: row.secret_key_last4, mode: row.mode, webhookSecretCiphertext: row.webhook_secret_ciphertext, updatedAt: row.updated_at }
+    ? {
+        secretKeyCiphertext: row.secret_key_ciphertext,
+        secretKeyLast4: row.secret_key_last4,
+        mode: row.mode,
+        webhookSecretCiphertext: row.webhook_secret_ciphertext,
+        updatedAt: row.updated_at,
+      }
     : null;
 }
 
@@ -24,7 +33,13 @@ export async function getStripeConnection(sql: Sql, tenantId: string): Promise<S
 export async function putStripeConnection(
   sql: Sql,
   tenantId: string,
-  values: { secretKeyCiphertext: string | null; secretKeyLast4: string | null; mode: "test" | "live" | null; webhookSecretCiphertext: string | null; now: Date },
+  values: {
+    secretKeyCiphertext: string | null;
+    secretKeyLast4: string | null;
+    mode: "test" | "live" | null;
+    webhookSecretCiphertext: string | null;
+    now: Date;
+  },
 ): Promise<void> {
   await sql.query(
     `INSERT INTO stripe_connections AS c (tenant_id, secret_key_ciphertext, secret_key_last4, mode, webhook_secret_ciphertext, updated_at)
@@ -100,19 +115,27 @@ export async function insertPurchase(
 
 /** The session's row, locked until the transaction ends, so two events for one session grant once. */
 export async function lockPurchase(sql: Sql, tenantId: string, sessionId: string): Promise<PurchaseRow | null> {
-  const rows = await sql.query<RawPurchase>(`SELECT ${COLUMNS} FROM stripe_purchases WHERE tenant_id = $1 AND session_id = $2 FOR UPDATE`, [tenantId, sessionId]);
+  const rows = await sql.query<RawPurchase>(`SELECT ${COLUMNS} FROM stripe_purchases WHERE tenant_id = $1 AND session_id = $2 FOR UPDATE`, [
+    tenantId,
+    sessionId,
+  ]);
   return rows[0] ? toPurchase(rows[0]) : null;
 }
 
 export async function lockPurchaseByPaymentIntent(sql: Sql, tenantId: string, paymentIntentId: string): Promise<PurchaseRow | null> {
-  const rows = await sql.query<RawPurchase>(
-    `SELECT ${COLUMNS} FROM stripe_purchases WHERE tenant_id = $1 AND payment_intent_id = $2 FOR UPDATE`,
-    [tenantId, paymentIntentId],
-  );
+  const rows = await sql.query<RawPurchase>(`SELECT ${COLUMNS} FROM stripe_purchases WHERE tenant_id = $1 AND payment_intent_id = $2 FOR UPDATE`, [
+    tenantId,
+    paymentIntentId,
+  ]);
   return rows[0] ? toPurchase(rows[0]) : null;
 }
 
-export async function markPurchasePaid(sql: Sql, tenantId: string, sessionId: string, values: { paymentIntentId: string | null; grantEntryId: string; now: Date }): Promise<void> {
+export async function markPurchasePaid(
+  sql: Sql,
+  tenantId: string,
+  sessionId: string,
+  values: { paymentIntentId: string | null; grantEntryId: string; now: Date },
+): Promise<void> {
   await sql.query(
     `UPDATE stripe_purchases SET state = 'paid', payment_intent_id = coalesce($3, payment_intent_id), grant_entry_id = $4, paid_at = $5
      WHERE tenant_id = $1 AND session_id = $2`,
@@ -121,7 +144,11 @@ export async function markPurchasePaid(sql: Sql, tenantId: string, sessionId: st
 }
 
 export async function markPurchaseRefunded(sql: Sql, tenantId: string, sessionId: string, creditsReversed: number): Promise<void> {
-  await sql.query(`UPDATE stripe_purchases SET state = 'refunded', credits_reversed = $3 WHERE tenant_id = $1 AND session_id = $2`, [tenantId, sessionId, creditsReversed]);
+  await sql.query(`UPDATE stripe_purchases SET state = 'refunded', credits_reversed = $3 WHERE tenant_id = $1 AND session_id = $2`, [
+    tenantId,
+    sessionId,
+    creditsReversed,
+  ]);
 }
 
 export async function listPurchases(sql: Sql, tenantId: string, owner: string, limit: number): Promise<PurchaseRow[]> {

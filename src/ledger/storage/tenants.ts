@@ -13,27 +13,16 @@ export async function insertTenant(sql: Sql, tenant: { id: string; name: string;
 }
 
 export async function insertApiKey(sql: Sql, key: { hash: string; tenantId: string; prefix: string; now: Date }): Promise<void> {
-  await sql.query("INSERT INTO api_keys (key_hash, tenant_id, key_prefix, created_at) VALUES ($1, $2, $3, $4)", [
-    key.hash,
-    key.tenantId,
-    key.prefix,
-    key.now,
-  ]);
+  await sql.query("INSERT INTO api_keys (key_hash, tenant_id, key_prefix, created_at) VALUES ($1, $2, $3, $4)", [key.hash, key.tenantId, key.prefix, key.now]);
 }
 
 export async function revokeApiKeys(sql: Sql, tenantId: string, now: Date): Promise<number> {
-  const rows = await sql.query(
-    "UPDATE api_keys SET revoked_at = $2 WHERE tenant_id = $1 AND revoked_at IS NULL RETURNING key_hash",
-    [tenantId, now],
-  );
+  const rows = await sql.query("UPDATE api_keys SET revoked_at = $2 WHERE tenant_id = $1 AND revoked_at IS NULL RETURNING key_hash", [tenantId, now]);
   return rows.length;
 }
 
 export async function findTenantIdByKeyHash(sql: Sql, hash: string): Promise<string | null> {
-  const rows = await sql.query<{ tenant_id: string }>(
-    "SELECT tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
-    [hash],
-  );
+  const rows = await sql.query<{ tenant_id: string }>("SELECT tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL", [hash]);
   return rows[0]?.tenant_id ?? null;
 }
 

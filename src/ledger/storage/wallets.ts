@@ -97,7 +97,12 @@ export async function setAllocatedFrom(sql: Sql, tenantId: string, owner: string
 }
 
 export async function setProfile(sql: Sql, tenantId: string, owner: string, profile: WalletProfile, now: Date): Promise<void> {
-  await sql.query("UPDATE wallets SET profile = $3::jsonb, updated_at = $4 WHERE tenant_id = $1 AND owner = $2", [tenantId, owner, JSON.stringify(profile), now]);
+  await sql.query("UPDATE wallets SET profile = $3::jsonb, updated_at = $4 WHERE tenant_id = $1 AND owner = $2", [
+    tenantId,
+    owner,
+    JSON.stringify(profile),
+    now,
+  ]);
 }
 
 export async function setPlan(sql: Sql, tenantId: string, owner: string, planKey: string | null, now: Date): Promise<void> {

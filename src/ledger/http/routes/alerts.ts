@@ -11,7 +11,12 @@ export function alertRoutes() {
   const app = newRouter();
 
   app.openapi(
-    createRoute({ method: "get", path: "/v1/alerts/settings", summary: "Alert message wording and webhook endpoints (secrets never returned)", responses: { 200: json(AlertSettings, "The settings"), ...commonProblems } }),
+    createRoute({
+      method: "get",
+      path: "/v1/alerts/settings",
+      summary: "Alert message wording and webhook endpoints (secrets never returned)",
+      responses: { 200: json(AlertSettings, "The settings"), ...commonProblems },
+    }),
     async (c) => c.json(alertSettingsView(await loadAlertSettings(coreOf(c).db, tenantOf(c))), 200),
   );
 
@@ -40,12 +45,29 @@ export function alertRoutes() {
       if (!hook) throw new HttpProblem("not_found", "No webhook endpoint with that id.");
       const now = coreOf(c).clock();
       try {
-        const response = await sendAlertWebhook(tenantOf(c), hook, newId("evt", now), { type: "webhook.test", timestamp: now.toISOString(), data: {} }, new Date(), c.get("ledger").fetch);
+        const response = await sendAlertWebhook(
+          tenantOf(c),
+          hook,
+          newId("evt", now),
+          { type: "webhook.test", timestamp: now.toISOString(), data: {} },
+          new Date(),
+          c.get("ledger").fetch,
+        );
         await response.arrayBuffer().catch(() => undefined);
-        return c.json({ delivered: response.ok, status: response.status, detail: response.ok ? "The endpoint accepted the test event." : `The endpoint answered ${response.status}.` }, 200);
+        return c.json(
+          {
+            delivered: response.ok,
+            status: response.status,
+            detail: response.ok ? "The endpoint accepted the test event." : `The endpoint answered ${response.status}.`,
+          },
+          200,
+        );
       } catch (error) {
         const timedOut = (error as Error)?.name === "TimeoutError";
-        return c.json({ delivered: false, status: null, detail: timedOut ? "The endpoint did not answer within 10 s." : "The endpoint could not be reached." }, 200);
+        return c.json(
+          { delivered: false, status: null, detail: timedOut ? "The endpoint did not answer within 10 s." : "The endpoint could not be reached." },
+          200,
+        );
       }
     },
   );

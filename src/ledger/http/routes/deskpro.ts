@@ -40,7 +40,11 @@ export function deskproRoutes() {
       path: "/v1/integrations/deskpro",
       summary: "Set the Deskpro URL, API key and webhook secret (secrets left out are kept)",
       request: jsonBody(DeskproConnectionRequest),
-      responses: { 200: json(DeskproConnection, "The connection (without secrets)"), ...commonProblems, 503: problem("The server has no key to seal secrets with") },
+      responses: {
+        200: json(DeskproConnection, "The connection (without secrets)"),
+        ...commonProblems,
+        503: problem("The server has no key to seal secrets with"),
+      },
     }),
     async (c) => c.json(await putConnection(coreOf(c).db, tenantOf(c), c.req.valid("json"), coreOf(c).clock()), 200),
   );

@@ -3,7 +3,7 @@
  * sweep and draining the outbox, and the outbox's recent rows for the settings page's log.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { AllocationRun, OutboxDrainResult, OutboxItem, OutboxPage } from "../../../contract/index.js";
+import { AllocationRun, OutboxDrainResult, type OutboxItem, OutboxPage } from "../../../contract/index.js";
 import * as outboxStore from "../../storage/outbox.js";
 import { coreOf, newRouter, tenantOf } from "../env.js";
 import { commonProblems, json, jsonBody } from "../openapi.js";
@@ -66,7 +66,15 @@ export function operationRoutes() {
       method: "get",
       path: "/v1/outbox",
       summary: "Recent outbox rows (write-backs, jobs, alert deliveries), newest first, with attempts and last error",
-      request: { query: z.object({ kind: z.string().regex(/^[a-z.]{1,40}$/).optional(), limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+      request: {
+        query: z.object({
+          kind: z
+            .string()
+            .regex(/^[a-z.]{1,40}$/)
+            .optional(),
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+        }),
+      },
       responses: { 200: json(OutboxPage, "Outbox rows"), ...commonProblems },
     }),
     async (c) => {

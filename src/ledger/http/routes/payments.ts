@@ -14,11 +14,19 @@ import {
   Slug,
   StripeConnection,
   StripeConnectionRequest,
-  StripeHookResult,
+  type StripeHookResult,
 } from "../../../contract/index.js";
 import * as wallets from "../../core/wallets.js";
 import { customerLink, verifyCustomerLink } from "../../features/customer-links.js";
-import { createCheckoutSession, getStripeConnection, handleStripeEvent, listPurchases, putStripeConnection, UnknownPack, type PaymentsOptions } from "../../features/payments.js";
+import {
+  createCheckoutSession,
+  getStripeConnection,
+  handleStripeEvent,
+  listPurchases,
+  putStripeConnection,
+  UnknownPack,
+  type PaymentsOptions,
+} from "../../features/payments.js";
 import * as store from "../../storage/payments.js";
 import { customerPage, errorPage } from "../customer-page.js";
 import { coreOf, idempotencyOf, newRouter, readBodyCapped, tenantOf, type LedgerEnv } from "../env.js";
@@ -53,7 +61,11 @@ export function paymentRoutes(configuredPublicUrl?: string) {
       path: "/v1/integrations/stripe",
       summary: "Set the Stripe secret key and the webhook signing secret (left out: kept)",
       request: jsonBody(StripeConnectionRequest),
-      responses: { 200: json(StripeConnection, "The connection (without secrets)"), ...commonProblems, 503: problem("The server has no key to seal secrets with") },
+      responses: {
+        200: json(StripeConnection, "The connection (without secrets)"),
+        ...commonProblems,
+        503: problem("The server has no key to seal secrets with"),
+      },
     }),
     async (c) => c.json(await putStripeConnection(coreOf(c), tenantOf(c), c.req.valid("json"), options(c)), 200),
   );
@@ -126,7 +138,10 @@ export function paymentRoutes(configuredPublicUrl?: string) {
   const noStore = (c: Context<LedgerEnv>) => {
     c.header("cache-control", "no-store");
     c.header("x-robots-tag", "noindex");
-    c.header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https://checkout.stripe.com; base-uri 'none'; frame-ancestors 'none'");
+    c.header(
+      "content-security-policy",
+      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https://checkout.stripe.com; base-uri 'none'; frame-ancestors 'none'",
+    );
   };
 
   app.get("/pay/:token", async (c) => {

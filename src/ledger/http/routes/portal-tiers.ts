@@ -4,7 +4,7 @@
  * ledger did on each portal ticket.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { PortalEvent, PortalHookAccepted, PortalSettings, PortalSettingsResponse, PortalTicket, TicketId } from "../../../contract/index.js";
+import { type PortalEvent, type PortalHookAccepted, PortalSettings, PortalSettingsResponse, PortalTicket, TicketId } from "../../../contract/index.js";
 import { getPortalTicket, loadPortalSettings, queuePortalEvent, savePortalSettings } from "../../features/portal-tiers.js";
 import { webhookSecretMatches } from "../../integrations/deskpro/connection.js";
 import { coreOf, newRouter, readBodyCapped, tenantOf } from "../env.js";
@@ -25,8 +25,6 @@ const HOOK_EVENTS: Record<string, PortalEvent> = {
   "ticket-updated": "ticket.updated",
   "sla-failed": "sla.failed",
 };
-
-
 
 /**
  * The ticket id a Deskpro webhook names: the custom header (set in the webhook action as
@@ -55,15 +53,24 @@ export function ticketIdFromHook(headers: Headers, contentType: string, body: st
       throw new HttpProblem("unsupported_media_type", "Send the webhook as JSON or form-encoded (Deskpro's default), or with no body.");
     }
   }
-  const candidates = [header, fromBody === undefined || fromBody === null ? undefined : String(fromBody)].filter((v): v is string => v !== undefined && v !== "");
+  const candidates = [header, fromBody === undefined || fromBody === null ? undefined : String(fromBody)].filter(
+    (v): v is string => v !== undefined && v !== "",
+  );
   if (candidates.length === 0) {
-    throw invalidRequest(`No ticket id: add the header '${TICKET_ID_HEADER}: {{ ticket.id }}' to the webhook action.`, [{ path: `header.${TICKET_ID_HEADER}`, message: "required" }]);
+    throw invalidRequest(`No ticket id: add the header '${TICKET_ID_HEADER}: {{ ticket.id }}' to the webhook action.`, [
+      { path: `header.${TICKET_ID_HEADER}`, message: "required" },
+    ]);
   }
   const parsed = candidates.map((c) => TicketId.safeParse(c));
   if (parsed.some((p) => !p.success)) {
-    throw invalidRequest("The ticket id must be a numeric Deskpro ticket id.", [{ path: `header.${TICKET_ID_HEADER}`, message: "must be a numeric Deskpro ticket id" }]);
+    throw invalidRequest("The ticket id must be a numeric Deskpro ticket id.", [
+      { path: `header.${TICKET_ID_HEADER}`, message: "must be a numeric Deskpro ticket id" },
+    ]);
   }
-  if (new Set(candidates).size > 1) throw invalidRequest("The ticket id in the header and the one in the body differ.", [{ path: `header.${TICKET_ID_HEADER}`, message: "differs from the body" }]);
+  if (new Set(candidates).size > 1)
+    throw invalidRequest("The ticket id in the header and the one in the body differ.", [
+      { path: `header.${TICKET_ID_HEADER}`, message: "differs from the body" },
+    ]);
   return candidates[0]!;
 }
 

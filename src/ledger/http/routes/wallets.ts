@@ -5,7 +5,7 @@ import {
   AlertLevelsRequest,
   AssignPlanRequest,
   DebitRequest,
-  Entry,
+  type Entry,
   EntryId,
   EntryPage,
   GrantRequest,
@@ -33,8 +33,7 @@ function csvCell(value: unknown, isText: boolean): string {
   if (isText && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
-const csvRow = (entry: Entry) =>
-  `${CSV_COLUMNS.map((column) => csvCell(entry[column], column === "reason" || column === "agent")).join(",")}\r\n`;
+const csvRow = (entry: Entry) => `${CSV_COLUMNS.map((column) => csvCell(entry[column], column === "reason" || column === "agent")).join(",")}\r\n`;
 
 export function walletRoutes() {
   const app = newRouter();

@@ -7,15 +7,7 @@
  * Errors carry the status and path, never the API key.
  */
 import type { z } from "zod";
-import {
-  DeskproMessage,
-  DeskproOrganization,
-  DeskproPerson,
-  DeskproPriority,
-  DeskproTicket,
-  many,
-  one,
-} from "./schemas.js";
+import { DeskproMessage, DeskproOrganization, DeskproPerson, DeskproPriority, DeskproTicket, many, one } from "./schemas.js";
 
 export interface DeskproClientOptions {
   /** The helpdesk's address, e.g. https://support.example.com (no trailing slash). */
@@ -85,7 +77,12 @@ export function createDeskproClient(options: DeskproClientOptions) {
           await sleep(backoff(attempt, null));
           continue;
         }
-        throw new DeskproError(null, path, timedOut ? `Deskpro did not answer ${method} ${path} within ${timeoutMs} ms` : `Deskpro unreachable for ${method} ${path}`, true);
+        throw new DeskproError(
+          null,
+          path,
+          timedOut ? `Deskpro did not answer ${method} ${path} within ${timeoutMs} ms` : `Deskpro unreachable for ${method} ${path}`,
+          true,
+        );
       }
       if (response.ok) {
         let json: unknown;

@@ -24,7 +24,10 @@ export const DeskproTicket = z.looseObject({
   organization: Ref.optional().default(null),
   priority: Ref.optional().default(null),
   /** Custom fields keyed by field id; a field's value is under `value` (ids of chosen options for choice fields). */
-  fields: z.union([z.record(z.string(), z.unknown()), z.array(z.unknown())]).optional().default({}),
+  fields: z
+    .union([z.record(z.string(), z.unknown()), z.array(z.unknown())])
+    .optional()
+    .default({}),
   /** The SLAs on the ticket: ids, or objects carrying the SLA's id (read leniently, see slaIdsOf). */
   slas: z.unknown().optional(),
 });
@@ -52,7 +55,12 @@ export const DeskproPerson = z.looseObject({
 export type DeskproPerson = z.infer<typeof DeskproPerson>;
 /** What a message greets the customer by: their first name, else whatever name Deskpro has. */
 export const firstNameOf = (person: DeskproPerson): string | null => person.first_name || person.name || person.display_name || null;
-export const DeskproOrganization = z.looseObject({ id: z.int().min(1), name: z.string().nullish(), fields: z.unknown().optional(), slas: z.unknown().optional() });
+export const DeskproOrganization = z.looseObject({
+  id: z.int().min(1),
+  name: z.string().nullish(),
+  fields: z.unknown().optional(),
+  slas: z.unknown().optional(),
+});
 export type DeskproOrganization = z.infer<typeof DeskproOrganization>;
 
 export const one = <T extends z.ZodType>(schema: T) => z.object({ data: schema });

@@ -1,0 +1,42 @@
+// @ts-check
+// Lint for what types don't catch: import cycles (the ledger's layers depend one way), React's
+// rules of hooks, and typescript-eslint's recommended checks. Formatting is Prettier's job.
+import js from "@eslint/js";
+import { createTypeScriptImportResolver } from "eslint-import-resolver-typescript";
+import { importX } from "eslint-plugin-import-x";
+import reactHooks from "eslint-plugin-react-hooks";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", ".data/**", "tests/artifacts/**", "bench/results/**", "coverage/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  importX.flatConfigs.typescript,
+  {
+    files: ["**/*.{ts,tsx}"],
+    settings: {
+      "import-x/resolver-next": [
+        createTypeScriptImportResolver({ project: ["tsconfig.json", "tsconfig.app.json", "tsconfig.test.json"], noWarnOnMultipleProjects: true }),
+      ],
+    },
+    rules: {
+      // No module may reach itself through its imports, type-only imports included.
+      "import-x/no-cycle": ["error", { ignoreExternal: true }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/consistent-type-imports": ["error", { fixStyle: "inline-type-imports" }],
+    },
+  },
+  {
+    files: ["src/app/**/*.{ts,tsx}", "tests/app/**/*.{ts,tsx}"],
+    plugins: { "react-hooks": reactHooks },
+    rules: {
+      "react-hooks/rules-of-hooks": "error",
+      "react-hooks/exhaustive-deps": "error",
+    },
+  },
+  {
+    // Tests may use `any` to poke at answers the contract doesn't type.
+    files: ["tests/**/*.{ts,tsx}", "bench/**/*.ts"],
+    rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
+);
