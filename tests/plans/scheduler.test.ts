@@ -14,7 +14,7 @@ import { createTenant } from "../../src/ledger/core/tenants.js";
 import { openTestDatabase, TestClock } from "../helpers/ledger.js";
 
 const CONFIG = LedgerConfig.parse({ tiers: DEFAULT_CONFIG.tiers, plans: [{ key: "monthly", name: "Monthly", creditsPerPeriod: 100 }] });
-const key = () => ({ key: randomUUID(), requestHash: randomUUID() });
+const key = () => ({ scope: "client" as const, key: randomUUID(), requestHash: randomUUID() });
 
 describe("the in-process scheduler (PGlite)", () => {
   let db: Database;

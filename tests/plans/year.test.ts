@@ -18,7 +18,7 @@ const BUSINESS = LedgerConfig.parse({
   plans: [{ key: "business", name: "Business", creditsPerPeriod: 100, period: "month", rollover: { type: "credits", max: 50 } }],
 });
 const at = (iso: string) => new Date(`${iso}T00:00:00.000Z`);
-const key = () => ({ key: randomUUID(), requestHash: randomUUID() });
+const key = () => ({ scope: "client" as const, key: randomUUID(), requestHash: randomUUID() });
 
 async function setup(db: Database, clock: TestClock, config = BUSINESS) {
   const { tenantId } = await createTenant(db, { name: `plans-${randomUUID()}` });

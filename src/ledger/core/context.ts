@@ -8,16 +8,23 @@ import type { LockedWallet } from "../storage/wallets.js";
 
 export type Clock = () => Date;
 
-/** A write's Idempotency-Key and the fingerprint of the request it names. */
+/**
+ * A write's idempotency key, who chose it, and the fingerprint of the request it names. A
+ * client's keys (the Idempotency-Key header) and the ledger's own (Stripe fulfilment, portal
+ * jobs) live in separate scopes, so no client key can take the place of one of the ledger's.
+ */
 export interface Idempotency {
+  scope: "client" | "ledger";
   key: string;
   requestHash: string;
 }
 
-/** What a write answers: its status and body, and whether it is a replay of an earlier answer. */
+/** What a write answers: its status and body (and the body's JSON text as sent), and whether it is a replay. */
 export interface WriteOutcome<T> {
   status: number;
   body: T;
+  /** The body exactly as first answered: a replay sends these bytes again. */
+  text: string;
   replayed: boolean;
 }
 

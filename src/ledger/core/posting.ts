@@ -10,8 +10,9 @@
  * No SQL here (storage/) and no HTTP (http/).
  */
 import type { Entry, EntryKind, GrantSource, LedgerConfig, Plan, WriteResult } from "../../contract/index.js";
+import { alertBand, alertLevelsFor, alertTransitions, thresholdsInCredits } from "../domain/alerts.js";
 import { lapsedGrants, type Draw, type GrantState } from "../domain/burndown.js";
-import { allocationDue, allocationExpiry, nextPeriodStart, resolvePlan, rolloverCap } from "../domain/plans.js";
+import { allocationDue, allocationExpiry, nextAllocationAt, nextPeriodStart, resolvePlan, rolloverCap } from "../domain/plans.js";
 import type { Sql } from "../storage/db.js";
 import * as entries from "../storage/entries.js";
 import * as grants from "../storage/grants.js";
@@ -120,7 +121,7 @@ interface Journal {
  * Appends one entry (and the grant it creates) and moves the state's balance. With `completeKey`
  * the same statement completes that idempotency key with the answer (the entry and the balance).
  */
-async function append(journal: Journal, draft: EntryDraft, completeKey?: string): Promise<{ entry: entries.NewEntry; result: WriteResult }> {
+async function append(journal: Journal, draft: EntryDraft, completeKey?: Idempotency): Promise<{ entry: entries.NewEntry; result: WriteResult; text: string }> {
   const { state } = journal;
   const { tx, tenantId, now } = state;
   let grantId = draft.grantId ?? null;
@@ -146,15 +147,16 @@ async function append(journal: Journal, draft: EntryDraft, completeKey?: string)
   };
   const draws = draft.draws ?? [];
   const result: WriteResult = { entry: toApiEntry({ ...entry, draws }), balance: entry.balanceAfter };
+  const text = JSON.stringify(result);
   await entries.appendEntry(tx, {
     entry,
     draws,
     closeGrantIds: draft.closeGrantIds,
-    idempotency: completeKey === undefined ? undefined : { key: completeKey, status: 201, response: result },
+    idempotency: completeKey === undefined ? undefined : { scope: completeKey.scope, key: completeKey.key, status: 201, text },
   });
   state.balance = entry.balanceAfter;
   journal.written.push(entry);
-  return { entry, result };
+  return { entry, result, text };
 }
 
 const isoDay = (at: Date) => at.toISOString().slice(0, 10);
@@ -216,6 +218,7 @@ async function allocateIfDue(journal: Journal): Promise<void> {
     ),
   );
   await wallets.setAllocatedFrom(state.tx, state.tenantId, state.wallet.owner, start);
+  state.wallet.allocatedFrom = start;
 }
 
 /** Allocates what the plan owes, then writes an expiry entry for every grant whose time has passed. */
@@ -255,6 +258,26 @@ async function runAfterPostHooks(ctx: LedgerContext, journal: Journal): Promise<
   for (const hook of ctx.afterPost) await hook(state.tx, posted);
 }
 
+/**
+ * What a single-statement debit may assume about the wallet until something changes (see
+ * storage/migrations/007): null when the wallet's alert state doesn't match its balance, so that
+ * the next debit takes the full path and evaluates alerts.
+ */
+function fastDebitFacts(state: WalletState): wallets.FastDebitFacts | null {
+  const { wallet, plan, config, balance, now } = state;
+  const thresholds = thresholdsInCredits(alertLevelsFor(wallet.alertLevels, plan, config.alerts.levels).levels, plan);
+  const expectedFired = alertTransitions(thresholds, [], balance).fired;
+  if (expectedFired.join(",") !== wallet.alertFired.join(",")) return null;
+  const band = alertBand(thresholds, balance);
+  return {
+    version: wallet.config.version,
+    allocationAt: nextAllocationAt(plan, wallet.allocatedFrom, now),
+    overdraftLimit: plan?.overdraftLimit ?? 0,
+    alertLow: band.low,
+    alertHigh: band.high,
+  };
+}
+
 /** Locks the wallet (already locked when the key's claim did it) and the ticket, and settles it. */
 async function open(tx: Sql, tenantId: string, now: Date, owner: string, ticketId: string | null, locked: wallets.LockedWallet | null): Promise<Journal> {
   const wallet = locked ?? (await wallets.lockWallet(tx, tenantId, owner, now));
@@ -284,28 +307,27 @@ export async function post<T = WriteResult>(ctx: LedgerContext, request: PostReq
     if (idempotency) {
       const claimed =
         typeof request.wallet === "function"
-          ? { claim: await idempotencyKeys.claimIdempotencyKey(tx, tenantId, idempotency.key, idempotency.requestHash, now), wallet: null }
-          : await idempotencyKeys.claimKeyAndLockWallet(tx, tenantId, idempotency.key, idempotency.requestHash, now, request.wallet.owner);
-      if (claimed.claim.state === "done") {
-        if (claimed.claim.requestHash !== idempotency.requestHash) throw new IdempotencyKeyReused();
-        return { status: claimed.claim.status, body: claimed.claim.response as T, replayed: true };
-      }
+          ? { claim: await idempotencyKeys.claimIdempotencyKey(tx, tenantId, idempotency, idempotency.requestHash, now), wallet: null }
+          : await idempotencyKeys.claimKeyAndLockWallet(tx, tenantId, idempotency, idempotency.requestHash, now, request.wallet.owner);
+      if (claimed.claim.state === "done") return replayOf<T>(claimed.claim, idempotency);
       locked = claimed.wallet;
     }
     const target = typeof request.wallet === "function" ? await request.wallet(tx) : request.wallet;
     const journal = await open(tx, tenantId, now, target.owner, target.ticketId ?? null, locked);
     const decision = await request.decide(journal.state);
     if (decision.entry === null) {
-      if (idempotency) await idempotencyKeys.completeIdempotencyKey(tx, tenantId, idempotency.key, decision.status, decision.body);
+      const text = JSON.stringify(decision.body);
+      if (idempotency) await idempotencyKeys.completeIdempotencyKey(tx, tenantId, idempotency, decision.status, text);
       await runAfterPostHooks(ctx, journal);
-      return { status: decision.status, body: decision.body, replayed: false };
+      return { status: decision.status, body: decision.body, text, replayed: false };
     }
-    const { entry, result } = await append(journal, decision.entry, idempotency?.key);
+    const { entry, result, text } = await append(journal, decision.entry, idempotency ?? undefined);
     journal.main = entry;
     await runAfterPostHooks(ctx, journal);
+    await wallets.setFastDebitFacts(tx, tenantId, journal.state.wallet.owner, fastDebitFacts(journal.state));
     await request.also?.(tx, result, now);
     // An entry decision is only possible when T is WriteResult (see Decision).
-    return { status: 201, body: result as unknown as T, replayed: false };
+    return { status: 201, body: result as unknown as T, text, replayed: false };
   });
 }
 
@@ -314,6 +336,13 @@ export async function settleWallet(ctx: LedgerContext, tenantId: string, owner: 
   return ctx.db.transaction(async (tx) => {
     const journal = await open(tx, tenantId, ctx.clock(), owner, null, null);
     await runAfterPostHooks(ctx, journal);
+    await wallets.setFastDebitFacts(tx, tenantId, owner, fastDebitFacts(journal.state));
     return { allocated: journal.allocated };
   });
+}
+
+/** A completed key's answer for a repeat of its request; the same key for another request is refused. */
+export function replayOf<T>(answer: idempotencyKeys.StoredAnswer, idempotency: Idempotency): WriteOutcome<T> {
+  if (answer.requestHash !== idempotency.requestHash) throw new IdempotencyKeyReused();
+  return { status: answer.status, body: JSON.parse(answer.text) as T, text: answer.text, replayed: true };
 }

@@ -28,6 +28,7 @@ import { findPlan, findTier, priceTimeEntry, tierOffered } from "../domain/prici
 import * as configs from "../storage/configs.js";
 import type { Sql } from "../storage/db.js";
 import * as entries from "../storage/entries.js";
+import * as fastDebits from "../storage/fast-debits.js";
 import * as grants from "../storage/grants.js";
 import * as walletRows from "../storage/wallets.js";
 import type { Idempotency, LedgerContext, WriteOutcome } from "./context.js";
@@ -44,7 +45,8 @@ import {
   UnknownTier,
   VersionConflict,
 } from "./errors.js";
-import { planOf, post, settleWallet, toApiEntry, toGrantState, type AlsoInTransaction, type EntryDraft } from "./posting.js";
+import { newId } from "./ids.js";
+import { planOf, post, replayOf, settleWallet, toApiEntry, toGrantState, type AlsoInTransaction, type EntryDraft } from "./posting.js";
 
 export type { AlsoInTransaction } from "./posting.js";
 
@@ -253,6 +255,50 @@ export async function grantCredits(
   });
 }
 
+/**
+ * A manual or time debit in one statement (storage/fast-debits.ts) when the wallet's cached facts
+ * say nothing else must happen with it (no allocation due, nothing lapsed, no alert level crossed,
+ * the configuration unchanged); null when the full posting path is needed. The statement's
+ * burn-down and time pricing are checked against the domain's functions by tests.
+ */
+async function debitInOneStatement(
+  ctx: LedgerContext,
+  tenantId: string,
+  owner: string,
+  request: Exclude<DebitRequest, { kind: "priority" }>,
+  idempotency: Idempotency,
+): Promise<WriteOutcome<WriteResult> | null> {
+  const config = configs.lastReadConfig(tenantId);
+  if (!config) return null;
+  const now = ctx.clock();
+  const result = await fastDebits.postDebitInOneStatement(ctx.db, {
+    tenantId,
+    owner,
+    key: idempotency,
+    requestHash: idempotency.requestHash,
+    now,
+    entryId: newId("ent", now),
+    kind: request.kind,
+    amount: request.kind === "manual" ? request.amount : null,
+    minutes: request.kind === "time" ? request.minutes : null,
+    ticketId: request.ticketId ?? null,
+    reason: request.reason ?? null,
+    agent: request.agent ?? null,
+    configVersion: config.version,
+    rate: config.config.time,
+  });
+  switch (result.outcome) {
+    case "posted":
+      return { status: 201, body: JSON.parse(result.text) as WriteResult, text: result.text, replayed: false };
+    case "replay":
+      return replayOf<WriteResult>(result, idempotency);
+    case "insufficient":
+      throw new InsufficientCredits(result.balance, result.required, result.available);
+    case "full_path_needed":
+      return null;
+  }
+}
+
 export async function debitCredits(
   ctx: LedgerContext,
   tenantId: string,
@@ -261,6 +307,10 @@ export async function debitCredits(
   idempotency: Idempotency,
   also?: AlsoInTransaction,
 ): Promise<WriteOutcome<WriteResult>> {
+  if (request.kind !== "priority" && also === undefined) {
+    const done = await debitInOneStatement(ctx, tenantId, owner, request, idempotency);
+    if (done) return done;
+  }
   return post(ctx, {
     tenantId,
     idempotency,

@@ -55,3 +55,15 @@ export function alertTransitions(thresholds: readonly number[], fired: readonly 
   if (before.size > 0 && after.size === 0) events.push({ type: "balance.recovered", level: Math.max(...before) });
   return { events, fired: [...after].sort((a, b) => b - a) };
 }
+
+/**
+ * The balances around `balance` that cross no level: any balance in (low, high] fires and re-arms
+ * exactly what `balance` does (null: unbounded on that side). A debit that stays inside needs no
+ * alert evaluation, which lets the common debit be one statement.
+ */
+export function alertBand(thresholds: readonly number[], balance: number): { low: number | null; high: number | null } {
+  const levels = [...new Set([...thresholds.filter((t) => t > 0), 0])];
+  const below = levels.filter((l) => l < balance);
+  const atOrAbove = levels.filter((l) => l >= balance);
+  return { low: below.length > 0 ? Math.max(...below) : null, high: atOrAbove.length > 0 ? Math.min(...atOrAbove) : null };
+}

@@ -109,6 +109,13 @@ export function allocationDue(plan: Plan | null, allocatedFrom: Date | null, now
   return start;
 }
 
+/** When the plan's next allocation falls due for a wallet allocated up to `allocatedFrom` (null: never). */
+export function nextAllocationAt(plan: Plan | null, allocatedFrom: Date | null, now: Date): Date | null {
+  if (!plan || plan.creditsPerPeriod <= 0) return null;
+  if (allocatedFrom === null) return now;
+  return nextPeriodStart(plan.period, periodStart(plan.period, allocatedFrom));
+}
+
 /**
  * How much of a grant is really lost when it expires, for the `credits.expiring` notice: an
  * allocation that lasts to its period's end carries its unused credits into the next period up

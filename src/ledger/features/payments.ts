@@ -255,7 +255,7 @@ async function fulfil(
     purchase.owner,
     { amount: purchase.credits, reason, source: "purchase", paid: true },
     // Both events of one session carry the same key and body: the second is a replay.
-    { key: `stripe:checkout:${session.id}`, requestHash: `stripe:checkout:${session.id}` },
+    { scope: "ledger", key: `stripe:checkout:${session.id}`, requestHash: `stripe:checkout:${session.id}` },
     async (tx, written, now) => {
       const locked = await store.lockPurchase(tx, tenantId, session.id);
       if (locked?.state === "open")
@@ -287,7 +287,7 @@ async function refund(
       tenantId,
       purchase.grantEntryId,
       { reason: `Card payment refunded (${refundedMoney}): what remains of ${purchase.credits.toLocaleString("en")} bought credits taken back` },
-      { key: `stripe:refund:${purchase.sessionId}`, requestHash: `stripe:refund:${purchase.sessionId}` },
+      { scope: "ledger", key: `stripe:refund:${purchase.sessionId}`, requestHash: `stripe:refund:${purchase.sessionId}` },
       async (tx, written) => {
         await store.markPurchaseRefunded(tx, tenantId, purchase.sessionId, -written.entry.amount);
       },

@@ -6,7 +6,7 @@
  * transaction. Every step is idempotent, so a redelivered webhook or a retried job changes nothing twice.
  */
 import type { LedgerConfig, PortalEvent, PortalSettings, PortalTicket, Tier, WriteResult } from "../../contract/index.js";
-import type { LedgerContext } from "../core/context.js";
+import type { Idempotency, LedgerContext } from "../core/context.js";
 import { AlreadyReversed, InsufficientCredits, InvalidRequest, NotFound, TierAlreadyCharged, TierNotOffered } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { DeliveryContext, OutboxHandlers } from "../core/outbox.js";
@@ -102,7 +102,7 @@ interface Job {
   personId: number | null;
 }
 
-const idempotencyFor = (key: string) => ({ key, requestHash: `portal:${key}` });
+const idempotencyFor = (key: string): Idempotency => ({ scope: "ledger", key, requestHash: `portal:${key}` });
 
 function messageValues(
   job: Pick<Job, "settings" | "ticketId" | "tenantId" | "ledger">,

@@ -97,11 +97,14 @@ export function idempotencyOf(c: Context<LedgerEnv>): Idempotency {
     throw invalidRequest("The Idempotency-Key header must be 1–255 visible ASCII characters.", [{ path: "header.Idempotency-Key", message: "invalid" }]);
   }
   const requestHash = sha256Hex(`${c.req.method} ${new URL(c.req.url).pathname}\n${canonicalJson(c.get("body") ?? null)}`);
-  return { key, requestHash };
+  return { scope: "client", key, requestHash };
 }
 
-/** A write's answer. A replay carries the status first sent, so the route's typed status can't be used here. */
+/**
+ * A write's answer, as the exact JSON text first sent (a replay is byte for byte the same). A
+ * replay carries the status first sent, so the route's typed status can't be used here.
+ */
 export function respond<T>(c: Context<LedgerEnv>, outcome: WriteOutcome<T>): never {
   if (outcome.replayed) c.header("idempotent-replayed", "true");
-  return c.json(outcome.body as object, outcome.status as 200) as never;
+  return c.body(outcome.text, outcome.status as 200, { "content-type": "application/json" }) as never;
 }

@@ -17,13 +17,20 @@ const parsed = new Map<string, LoadedConfig>();
 
 /** A stored configuration as read from its columns (null: never saved). */
 export function configFromColumns(tenantId: string, row: { config: unknown; version: number; updatedAt: Date } | null): LoadedConfig {
-  if (!row) return { config: DEFAULT_CONFIG, version: 0, updatedAt: null };
+  if (!row) {
+    const defaults = { config: DEFAULT_CONFIG, version: 0, updatedAt: null };
+    parsed.set(tenantId, defaults);
+    return defaults;
+  }
   const cached = parsed.get(tenantId);
   if (cached && cached.version === row.version) return cached;
   const loaded = { config: LedgerConfig.parse(row.config), version: row.version, updatedAt: row.updatedAt };
   parsed.set(tenantId, loaded);
   return loaded;
 }
+
+/** The configuration this process last read for the tenant, if any (the database may have a newer version). */
+export const lastReadConfig = (tenantId: string): LoadedConfig | undefined => parsed.get(tenantId);
 
 export async function getConfig(sql: Sql, tenantId: string): Promise<LoadedConfig> {
   const rows = await sql.query<{ config: unknown; version: number; updated_at: Date }>(

@@ -71,8 +71,8 @@ export interface EntryWrite {
   draws: readonly { grantId: string; amount: number }[];
   /** Grants this entry closes (voided or expired). */
   closeGrantIds?: readonly string[];
-  /** The idempotency record to complete with this write's answer. */
-  idempotency?: { key: string; status: number; response: unknown };
+  /** The idempotency record to complete with this write's answer (its JSON text). */
+  idempotency?: { scope: "client" | "ledger"; key: string; status: number; text: string };
 }
 
 /**
@@ -103,7 +103,7 @@ export async function appendEntry(sql: Sql, write: EntryWrite): Promise<void> {
      ), changed_wallet AS (
        UPDATE wallets SET balance = $6, updated_at = $14 WHERE tenant_id = $2 AND owner = $3
      ), completed_key AS (
-       UPDATE idempotency_keys SET status = $19, response = $20 WHERE tenant_id = $2 AND key = $18
+       UPDATE idempotency_keys SET status = $19, response = $20 WHERE tenant_id = $2 AND scope = $21 AND key = $18
      )
      SELECT id FROM new_entry`,
     [
@@ -126,7 +126,8 @@ export async function appendEntry(sql: Sql, write: EntryWrite): Promise<void> {
       write.closeGrantIds ?? [],
       write.idempotency?.key ?? null,
       write.idempotency?.status ?? null,
-      write.idempotency ? JSON.stringify(write.idempotency.response) : null,
+      write.idempotency?.text ?? null,
+      write.idempotency?.scope ?? null,
     ],
   );
 }

@@ -96,8 +96,11 @@ export async function setAllocatedFrom(sql: Sql, tenantId: string, owner: string
   await sql.query("UPDATE wallets SET allocated_from = $3 WHERE tenant_id = $1 AND owner = $2", [tenantId, owner, periodStart]);
 }
 
+// Changing the profile, plan or alert levels changes what a single-statement debit may assume
+// (plan, overdraft, alert levels): the cached facts are dropped with it (fast_version = NULL).
+
 export async function setProfile(sql: Sql, tenantId: string, owner: string, profile: WalletProfile, now: Date): Promise<void> {
-  await sql.query("UPDATE wallets SET profile = $3::jsonb, updated_at = $4 WHERE tenant_id = $1 AND owner = $2", [
+  await sql.query("UPDATE wallets SET profile = $3::jsonb, updated_at = $4, fast_version = NULL WHERE tenant_id = $1 AND owner = $2", [
     tenantId,
     owner,
     JSON.stringify(profile),
@@ -106,16 +109,44 @@ export async function setProfile(sql: Sql, tenantId: string, owner: string, prof
 }
 
 export async function setPlan(sql: Sql, tenantId: string, owner: string, planKey: string | null, now: Date): Promise<void> {
-  await sql.query("UPDATE wallets SET plan_key = $3, updated_at = $4 WHERE tenant_id = $1 AND owner = $2", [tenantId, owner, planKey, now]);
+  await sql.query("UPDATE wallets SET plan_key = $3, updated_at = $4, fast_version = NULL WHERE tenant_id = $1 AND owner = $2", [
+    tenantId,
+    owner,
+    planKey,
+    now,
+  ]);
 }
 
 export async function setAlertLevels(sql: Sql, tenantId: string, owner: string, levels: AlertLevel[] | null, now: Date): Promise<void> {
-  await sql.query("UPDATE wallets SET alert_levels = $3::jsonb, updated_at = $4 WHERE tenant_id = $1 AND owner = $2", [
+  await sql.query("UPDATE wallets SET alert_levels = $3::jsonb, updated_at = $4, fast_version = NULL WHERE tenant_id = $1 AND owner = $2", [
     tenantId,
     owner,
     levels === null ? null : JSON.stringify(levels),
     now,
   ]);
+}
+
+/**
+ * What the full posting path worked out about a wallet, so that a debit can be one statement
+ * (`ledger_post_debit`, migration 007) until something changes: valid for configuration `version`.
+ */
+export interface FastDebitFacts {
+  version: number;
+  /** When the plan's next allocation falls due; null: never. */
+  allocationAt: Date | null;
+  overdraftLimit: number;
+  /** Balances in (low, high] cross no alert level; null: unbounded. */
+  alertLow: number | null;
+  alertHigh: number | null;
+}
+
+/** Stores the facts (or, with null, drops them so the next debit takes the full path). */
+export async function setFastDebitFacts(sql: Sql, tenantId: string, owner: string, facts: FastDebitFacts | null): Promise<void> {
+  await sql.query(
+    `UPDATE wallets SET fast_version = $3, fast_allocation_at = $4, fast_overdraft_limit = $5, fast_alert_low = $6, fast_alert_high = $7
+     WHERE tenant_id = $1 AND owner = $2`,
+    [tenantId, owner, facts?.version ?? null, facts?.allocationAt ?? null, facts?.overdraftLimit ?? null, facts?.alertLow ?? null, facts?.alertHigh ?? null],
+  );
 }
 
 export async function setAlertFired(sql: Sql, tenantId: string, owner: string, fired: number[]): Promise<void> {

@@ -1,0 +1,77 @@
+/**
+ * The single-statement debit (`ledger_post_debit`, migration 007): claim, lock, price, burn down
+ * and write in one round trip, when the wallet's cached facts allow it. It answers "posted" with
+ * the answer's JSON text, or "replay" with a completed key's answer, or raises: LS001 when the
+ * full posting path is needed (nothing was written), LI001 when the wallet can't pay.
+ */
+import type { Sql } from "./db.js";
+import type { ScopedKey, StoredAnswer } from "./idempotency.js";
+
+export interface FastDebit {
+  tenantId: string;
+  owner: string;
+  key: ScopedKey;
+  requestHash: string;
+  now: Date;
+  entryId: string;
+  kind: "manual" | "time";
+  /** Manual debits: the credits; time debits: priced in the statement. */
+  amount: number | null;
+  minutes: number | null;
+  ticketId: string | null;
+  reason: string | null;
+  agent: string | null;
+  /** The configuration version the caller believes current, and its time rate. */
+  configVersion: number;
+  rate: { credits: number; perMinutes: number; incrementMinutes: number; minimumMinutes: number };
+}
+
+export type FastDebitResult =
+  | { outcome: "posted"; text: string }
+  | ({ outcome: "replay" } & StoredAnswer)
+  | { outcome: "full_path_needed" }
+  | { outcome: "insufficient"; balance: number; required: number; available: number };
+
+const SLOW = "LS001";
+const INSUFFICIENT = "LI001";
+
+export async function postDebitInOneStatement(sql: Sql, d: FastDebit): Promise<FastDebitResult> {
+  try {
+    const rows = await sql.query<{ outcome: "posted" | "replay"; status: number; request_hash: string; response: string }>(
+      "SELECT outcome, status, request_hash, response FROM ledger_post_debit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+      [
+        d.tenantId,
+        d.owner,
+        d.key.scope,
+        d.key.key,
+        d.requestHash,
+        d.now,
+        d.now.toISOString(),
+        d.entryId,
+        d.kind,
+        d.amount,
+        d.minutes,
+        d.ticketId,
+        d.reason,
+        d.agent,
+        d.configVersion,
+        d.rate.credits,
+        d.rate.perMinutes,
+        d.rate.incrementMinutes,
+        d.rate.minimumMinutes,
+      ],
+    );
+    const row = rows[0]!;
+    return row.outcome === "posted"
+      ? { outcome: "posted", text: row.response }
+      : { outcome: "replay", requestHash: row.request_hash, status: row.status, text: row.response };
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === SLOW) return { outcome: "full_path_needed" };
+    if (code === INSUFFICIENT) {
+      const detail = JSON.parse(String((error as { detail?: unknown }).detail)) as { balance: number; required: number; available: number };
+      return { outcome: "insufficient", balance: Number(detail.balance), required: Number(detail.required), available: Number(detail.available) };
+    }
+    throw error;
+  }
+}
