@@ -142,6 +142,24 @@ describe.each(backends())("card purchases on %s", (backend) => {
     expect(purchases).toEqual([expect.objectContaining({ sessionId: session.id, state: "paid", credits: 500, amount: 25_000 })]);
   });
 
+  it("grants a paid session even when a client used the ledger's own key for it first (keys live in separate scopes)", async () => {
+    const session = await checkout("org:43");
+    // A client, with the tenant key, squats on the key the fulfilment uses internally.
+    const squat = await ledger.call("POST", "/v1/wallets/org:43/grants", {
+      body: { amount: 1, reason: "squat" },
+      idempotencyKey: `stripe:checkout:${session.id}`,
+    });
+    expect(squat.status).toBe(201);
+    expect(StripeHookResult.parse((await deliver(completed(session))).body).outcome).toBe("granted");
+    expect(await balance("org:43")).toBe(501);
+    // And the client's key still replays the client's own answer.
+    const again = await ledger.call("POST", "/v1/wallets/org:43/grants", {
+      body: { amount: 1, reason: "squat" },
+      idempotencyKey: `stripe:checkout:${session.id}`,
+    });
+    expect([again.status, again.headers.get("idempotent-replayed"), again.text]).toEqual([201, "true", squat.text]);
+  });
+
   it("waits for a delayed payment, then grants on async_payment_succeeded", async () => {
     const session = await checkout();
     expect(StripeHookResult.parse((await deliver(completed(session, "unpaid"))).body).outcome).toBe("not_paid_yet");
