@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Slug } from "./primitives.js";
+import { GrantId, IsoDateTime, Owner, Slug, TicketId } from "./primitives.js";
 
 /** Low-balance alerts: message wording and outgoing webhooks (Standard Webhooks signatures). */
 
@@ -38,3 +38,39 @@ export type AlertSettings = z.infer<typeof AlertSettings>;
 
 export const AlertWebhookTest = z.object({ delivered: z.boolean(), status: z.int().nullable(), detail: z.string() });
 export type AlertWebhookTest = z.infer<typeof AlertWebhookTest>;
+
+// ---------------------------------------------------------------------------------------------
+// What the ledger posts to the webhook endpoints (signed in the Standard Webhooks format)
+// ---------------------------------------------------------------------------------------------
+
+export const AlertEventType = z.enum(["balance.low", "balance.depleted", "balance.recovered", "credits.expiring"]).meta({ id: "AlertEventType" });
+export type AlertEventType = z.infer<typeof AlertEventType>;
+
+export const AlertEventData = z
+  .object({
+    owner: Owner,
+    type: AlertEventType,
+    /** The level crossed, in credits: 0 for depleted and for credits.expiring; the highest recovered level for recovered. */
+    level: z.int(),
+    balance: z.int(),
+    /** The ticket whose charge crossed the level; null when no ticket caused it (a grant, an expiry, the hourly sweep). */
+    ticketId: TicketId.nullable(),
+    at: IsoDateTime,
+    /** credits.expiring only: the grant, the credits of it that will be lost, and when. */
+    grantId: GrantId.optional(),
+    credits: z.int().optional(),
+    expiresAt: IsoDateTime.optional(),
+  })
+  .meta({ id: "AlertEventData" });
+export type AlertEventData = z.infer<typeof AlertEventData>;
+
+export const AlertEvent = z
+  .object({ type: AlertEventType, timestamp: IsoDateTime, data: AlertEventData })
+  .meta({ id: "AlertEvent", description: "A low-balance or expiring-credits alert, as posted to alert webhook endpoints." });
+export type AlertEvent = z.infer<typeof AlertEvent>;
+
+/** What "Send test event" posts: proves the URL and the secret, carries nothing. */
+export const WebhookTestEvent = z
+  .object({ type: z.literal("webhook.test"), timestamp: IsoDateTime, data: z.strictObject({}) })
+  .meta({ id: "WebhookTestEvent" });
+export type WebhookTestEvent = z.infer<typeof WebhookTestEvent>;
