@@ -82,7 +82,7 @@ export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
   app.openAPIRegistry.registerComponent("securitySchemes", "deskproWebhookSecret", {
     type: "apiKey",
     in: "header",
-    name: "X-Credits-Webhook-Secret",
+    name: WEBHOOK_SECRET_HEADER,
     description: "The tenant's Deskpro webhook secret (setDeskproConnection), sent by the web hook action",
   });
   app.openAPIRegistry.registerPath({
@@ -111,7 +111,7 @@ export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
     responses: {
       202: json(PortalHookAccepted, "Queued; the work follows within seconds"),
       400: problem("No ticket id, one that is not numeric, or a header and a body that disagree"),
-      401: problem("Wrong or missing X-Credits-Webhook-Secret"),
+      401: problem(`Wrong or missing ${WEBHOOK_SECRET_HEADER} header`),
       404: problem("No such event"),
       413: problem("Body over 512 kB"),
       415: problem("Body neither JSON nor form-encoded"),
