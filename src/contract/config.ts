@@ -2,16 +2,18 @@ import { z } from "zod";
 import { CreditsOrZero, Slug } from "./primitives.js";
 
 /** A paid (or free) response tier the customer can pick on the portal form. */
-export const Tier = z.object({
-  key: Slug,
-  label: z.string().trim().min(1).max(80),
-  /** The response target the fee buys, in minutes; null for "no promise". */
-  responseMinutes: z.int().min(1).max(525_600).nullable().default(null),
-  /** Fee in credits; 0 means a free tier that behaves as the helpdesk does today. */
-  price: CreditsOrZero,
-  /** The Deskpro ticket priority this tier sets; null leaves the priority alone. */
-  deskproPriorityId: z.int().min(1).nullable().default(null),
-});
+export const Tier = z
+  .object({
+    key: Slug,
+    label: z.string().trim().min(1).max(80),
+    /** The response target the fee buys, in minutes; null for "no promise". */
+    responseMinutes: z.int().min(1).max(525_600).nullable().default(null),
+    /** Fee in credits; 0 means a free tier that behaves as the helpdesk does today. */
+    price: CreditsOrZero,
+    /** The Deskpro ticket priority this tier sets; null leaves the priority alone. */
+    deskproPriorityId: z.int().min(1).nullable().default(null),
+  })
+  .meta({ id: "Tier" });
 export type Tier = z.infer<typeof Tier>;
 
 export const Period = z.enum(["week", "month", "quarter", "year"]);
@@ -25,28 +27,32 @@ export const Rollover = z.discriminatedUnion("type", [
 export type Rollover = z.infer<typeof Rollover>;
 
 /** A low-balance level: an absolute number of credits, or a share of the period's allocation. */
-export const AlertLevel = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("credits"), value: CreditsOrZero }),
-  z.object({ type: z.literal("percent"), value: z.int().min(1).max(100) }),
-]);
+export const AlertLevel = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("credits"), value: CreditsOrZero }),
+    z.object({ type: z.literal("percent"), value: z.int().min(1).max(100) }),
+  ])
+  .meta({ id: "AlertLevel" });
 export type AlertLevel = z.infer<typeof AlertLevel>;
 
 /** A membership level / SLA: what a bank receives every period and what it may do. */
-export const Plan = z.object({
-  key: Slug,
-  name: z.string().trim().min(1).max(80),
-  creditsPerPeriod: CreditsOrZero.default(0),
-  period: Period.default("month"),
-  rollover: Rollover.default({ type: "none" }),
-  /** Days an allocated grant stays spendable; null means until the end of its period. */
-  grantLifetimeDays: z.int().min(1).max(3650).nullable().default(null),
-  /** How far below zero the bank may go. 0 means no overdraft. */
-  overdraftLimit: CreditsOrZero.default(0),
-  /** Tier keys on offer to banks on this plan; empty means every tier. */
-  tiers: z.array(Slug).max(50).default([]),
-  /** Overrides the global alert levels for banks on this plan. */
-  alertLevels: z.array(AlertLevel).max(10).nullable().default(null),
-});
+export const Plan = z
+  .object({
+    key: Slug,
+    name: z.string().trim().min(1).max(80),
+    creditsPerPeriod: CreditsOrZero.default(0),
+    period: Period.default("month"),
+    rollover: Rollover.default({ type: "none" }),
+    /** Days an allocated grant stays spendable; null means until the end of its period. */
+    grantLifetimeDays: z.int().min(1).max(3650).nullable().default(null),
+    /** How far below zero the bank may go. 0 means no overdraft. */
+    overdraftLimit: CreditsOrZero.default(0),
+    /** Tier keys on offer to banks on this plan; empty means every tier. */
+    tiers: z.array(Slug).max(50).default([]),
+    /** Overrides the global alert levels for banks on this plan. */
+    alertLevels: z.array(AlertLevel).max(10).nullable().default(null),
+  })
+  .meta({ id: "Plan" });
 export type Plan = z.infer<typeof Plan>;
 
 const FieldId = z
@@ -61,24 +67,28 @@ const FieldValue = z.string().trim().min(1).max(200);
  * (membership level), the organisation's or person's SLA, a person field chosen at registration,
  * then the default plan. Within one kind, rules are tried in the order listed.
  */
-export const PlanRule = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("org_field"), fieldId: FieldId, value: FieldValue, plan: Slug }),
-  z.object({ type: z.literal("sla"), slaId: z.string().regex(/^[1-9][0-9]{0,17}$/, "a Deskpro SLA id"), plan: Slug }),
-  z.object({ type: z.literal("person_field"), fieldId: FieldId, value: FieldValue, plan: Slug }),
-]);
+export const PlanRule = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("org_field"), fieldId: FieldId, value: FieldValue, plan: Slug }),
+    z.object({ type: z.literal("sla"), slaId: z.string().regex(/^[1-9][0-9]{0,17}$/, "a Deskpro SLA id"), plan: Slug }),
+    z.object({ type: z.literal("person_field"), fieldId: FieldId, value: FieldValue, plan: Slug }),
+  ])
+  .meta({ id: "PlanRule" });
 export type PlanRule = z.infer<typeof PlanRule>;
 
 export const Currency = z.string().regex(/^[a-z]{3}$/, "use a lower-case ISO 4217 code such as usd or eur");
 
 /** A pack of credits customers can buy by card. */
-export const CreditPack = z.object({
-  id: Slug,
-  label: z.string().trim().min(1).max(80),
-  credits: z.int().min(1).max(1_000_000_000),
-  /** Price in the currency's minor unit (cents). */
-  price: z.int().min(50).max(100_000_000),
-  currency: Currency.default("usd"),
-});
+export const CreditPack = z
+  .object({
+    id: Slug,
+    label: z.string().trim().min(1).max(80),
+    credits: z.int().min(1).max(1_000_000_000),
+    /** Price in the currency's minor unit (cents). */
+    price: z.int().min(50).max(100_000_000),
+    currency: Currency.default("usd"),
+  })
+  .meta({ id: "CreditPack" });
 export type CreditPack = z.infer<typeof CreditPack>;
 
 /**
@@ -164,7 +174,8 @@ export const LedgerConfig = z
     if (config.defaultPlan !== null && !config.plans.some((p) => p.key === config.defaultPlan)) {
       ctx.addIssue({ code: "custom", path: ["defaultPlan"], message: `no plan has the key "${config.defaultPlan}"` });
     }
-  });
+  })
+  .meta({ id: "LedgerConfig", description: "A tenant's configuration: tiers, plans and plan rules, credit packs, the time rate and alert levels." });
 export type LedgerConfig = z.infer<typeof LedgerConfig>;
 /** What a client sends: every field with a default may be left out. */
 export type LedgerConfigInput = z.input<typeof LedgerConfig>;
@@ -181,9 +192,11 @@ export const DEFAULT_CONFIG: LedgerConfig = LedgerConfig.parse({
   packs: [],
 });
 
-export const ConfigResponse = z.object({
-  config: LedgerConfig,
-  version: z.int().min(0),
-  updatedAt: z.string().nullable(),
-});
+export const ConfigResponse = z
+  .object({
+    config: LedgerConfig,
+    version: z.int().min(0),
+    updatedAt: z.string().nullable(),
+  })
+  .meta({ id: "ConfigResponse" });
 export type ConfigResponse = z.infer<typeof ConfigResponse>;

@@ -24,24 +24,28 @@ export const DeskproUrl = z
   .max(300)
   .transform((url) => url.replace(/\/+$/, ""));
 
-export const DeskproConnectionRequest = z.strictObject({
-  url: DeskproUrl,
-  /** Left out: keep the stored key. */
-  apiKey: DeskproApiKey.optional(),
-  /** Left out: keep the stored secret. */
-  webhookSecret: WebhookSecret.optional(),
-});
+export const DeskproConnectionRequest = z
+  .strictObject({
+    url: DeskproUrl,
+    /** Left out: keep the stored key. */
+    apiKey: DeskproApiKey.optional(),
+    /** Left out: keep the stored secret. */
+    webhookSecret: WebhookSecret.optional(),
+  })
+  .meta({ id: "DeskproConnectionRequest" });
 export type DeskproConnectionRequest = z.infer<typeof DeskproConnectionRequest>;
 
 /** What the API says about the connection: never the secrets themselves. */
-export const DeskproConnection = z.object({
-  url: z.string().nullable(),
-  apiKeySet: z.boolean(),
-  /** The key's id (the part before the colon), so an admin can tell keys apart. */
-  apiKeyId: z.string().nullable(),
-  webhookSecretSet: z.boolean(),
-  updatedAt: IsoDateTime.nullable(),
-});
+export const DeskproConnection = z
+  .object({
+    url: z.string().nullable(),
+    apiKeySet: z.boolean(),
+    /** The key's id (the part before the colon), so an admin can tell keys apart. */
+    apiKeyId: z.string().nullable(),
+    webhookSecretSet: z.boolean(),
+    updatedAt: IsoDateTime.nullable(),
+  })
+  .meta({ id: "DeskproConnection" });
 export type DeskproConnection = z.infer<typeof DeskproConnection>;
 
 // ---------------------------------------------------------------------------------------------
@@ -49,13 +53,15 @@ export type DeskproConnection = z.infer<typeof DeskproConnection>;
 // ---------------------------------------------------------------------------------------------
 
 /** One option of the portal's tier field and the tier it picks. */
-export const TierOption = z.object({
-  tier: Slug,
-  /** The option's id in Deskpro (Admin → Ticket fields → the field → its choices). */
-  optionId: z.int().min(1).nullable().default(null),
-  /** The option's title, matched when the ticket carries titles rather than ids (case and spacing ignored). */
-  title: z.string().trim().min(1).max(200).nullable().default(null),
-});
+export const TierOption = z
+  .object({
+    tier: Slug,
+    /** The option's id in Deskpro (Admin → Ticket fields → the field → its choices). */
+    optionId: z.int().min(1).nullable().default(null),
+    /** The option's title, matched when the ticket carries titles rather than ids (case and spacing ignored). */
+    title: z.string().trim().min(1).max(200).nullable().default(null),
+  })
+  .meta({ id: "TierOption" });
 export type TierOption = z.infer<typeof TierOption>;
 
 const template = z.string().trim().min(1).max(2000);
@@ -82,84 +88,94 @@ export const PortalMessages = z.object({
 });
 export type PortalMessages = z.infer<typeof PortalMessages>;
 
-export const PortalSettings = z.object({
-  /** The ticket custom field whose options are the tiers; null turns the portal flow off. */
-  tierFieldId: z.int().min(1).nullable().default(null),
-  tierOptions: z.array(TierOption).max(50).default([]),
-  /** The tier a ticket keeps when the chosen one can't be paid for; null: the cheapest free tier. */
-  fallbackTier: Slug.nullable().default(null),
-  /** Where customers buy credits, used for {link} when no balance page link can be made. */
-  buyUrl: z
-    .url({ protocol: /^https?$/ })
-    .max(500)
-    .nullable()
-    .default(null),
-  messages: PortalMessages.default(PortalMessages.parse({})),
-});
+export const PortalSettings = z
+  .object({
+    /** The ticket custom field whose options are the tiers; null turns the portal flow off. */
+    tierFieldId: z.int().min(1).nullable().default(null),
+    tierOptions: z.array(TierOption).max(50).default([]),
+    /** The tier a ticket keeps when the chosen one can't be paid for; null: the cheapest free tier. */
+    fallbackTier: Slug.nullable().default(null),
+    /** Where customers buy credits, used for {link} when no balance page link can be made. */
+    buyUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(500)
+      .nullable()
+      .default(null),
+    messages: PortalMessages.default(PortalMessages.parse({})),
+  })
+  .meta({ id: "PortalSettings" });
 export type PortalSettings = z.infer<typeof PortalSettings>;
 export type PortalSettingsInput = z.input<typeof PortalSettings>;
 
-export const PortalSettingsResponse = z.object({ settings: PortalSettings, updatedAt: IsoDateTime.nullable() });
+export const PortalSettingsResponse = z.object({ settings: PortalSettings, updatedAt: IsoDateTime.nullable() }).meta({ id: "PortalSettingsResponse" });
 export type PortalSettingsResponse = z.infer<typeof PortalSettingsResponse>;
 
 // ---------------------------------------------------------------------------------------------
 // Webhooks from Deskpro and what the ledger did with them
 // ---------------------------------------------------------------------------------------------
 
-export const PortalEvent = z.enum(["ticket.created", "ticket.updated", "sla.failed"]);
+export const PortalEvent = z.enum(["ticket.created", "ticket.updated", "sla.failed"]).meta({ id: "PortalEvent" });
 export type PortalEvent = z.infer<typeof PortalEvent>;
 
-export const PortalHookAccepted = z.object({
-  received: z.literal(true),
-  event: PortalEvent,
-  ticketId: TicketId,
-  /** The queued job; a redelivery of the same event names the same job. */
-  jobId: z.string(),
-});
+export const PortalHookAccepted = z
+  .object({
+    received: z.literal(true),
+    event: PortalEvent,
+    ticketId: TicketId,
+    /** The queued job; a redelivery of the same event names the same job. */
+    jobId: z.string(),
+  })
+  .meta({ id: "PortalHookAccepted" });
 export type PortalHookAccepted = z.infer<typeof PortalHookAccepted>;
 
 /** The ledger's view of one portal ticket. */
-export const PortalTicket = z.object({
-  ticketId: TicketId,
-  owner: Owner.nullable(),
-  /** The tier the customer asked for (or an agent set). */
-  requestedTier: Slug.nullable(),
-  /** The tier charged and not refunded. */
-  chargedTier: Slug.nullable(),
-  chargeEntryId: z.string().nullable(),
-  outcome: z.enum(["none", "free", "charged", "unaffordable", "not_offered", "refunded", "cancelled"]),
-  lastPriorityId: z.int().nullable(),
-  updatedAt: IsoDateTime,
-});
+export const PortalTicket = z
+  .object({
+    ticketId: TicketId,
+    owner: Owner.nullable(),
+    /** The tier the customer asked for (or an agent set). */
+    requestedTier: Slug.nullable(),
+    /** The tier charged and not refunded. */
+    chargedTier: Slug.nullable(),
+    chargeEntryId: z.string().nullable(),
+    outcome: z.enum(["none", "free", "charged", "unaffordable", "not_offered", "refunded", "cancelled"]),
+    lastPriorityId: z.int().nullable(),
+    updatedAt: IsoDateTime,
+  })
+  .meta({ id: "PortalTicket" });
 export type PortalTicket = z.infer<typeof PortalTicket>;
 
 // ---------------------------------------------------------------------------------------------
 // The outbox
 // ---------------------------------------------------------------------------------------------
 
-export const OutboxState = z.enum(["pending", "done", "failed"]);
-export const OutboxItem = z.object({
-  id: z.string(),
-  kind: z.string(),
-  state: OutboxState,
-  attempts: z.int(),
-  lastError: z.string().nullable(),
-  nextAttemptAt: IsoDateTime.nullable(),
-  createdAt: IsoDateTime,
-  doneAt: IsoDateTime.nullable(),
-  /** What the row is about, in a few words (event, bank, ticket, endpoint); never message text or secrets. */
-  summary: z.string().nullable().default(null),
-});
+export const OutboxState = z.enum(["pending", "done", "failed"]).meta({ id: "OutboxState" });
+export const OutboxItem = z
+  .object({
+    id: z.string(),
+    kind: z.string(),
+    state: OutboxState,
+    attempts: z.int(),
+    lastError: z.string().nullable(),
+    nextAttemptAt: IsoDateTime.nullable(),
+    createdAt: IsoDateTime,
+    doneAt: IsoDateTime.nullable(),
+    /** What the row is about, in a few words (event, bank, ticket, endpoint); never message text or secrets. */
+    summary: z.string().nullable().default(null),
+  })
+  .meta({ id: "OutboxItem" });
 export type OutboxItem = z.infer<typeof OutboxItem>;
 
-export const OutboxDrainResult = z.object({
-  delivered: z.int(),
-  retrying: z.int(),
-  failed: z.int(),
-  /** Rows still due after this run (call again to continue). */
-  remaining: z.int(),
-});
+export const OutboxDrainResult = z
+  .object({
+    delivered: z.int(),
+    retrying: z.int(),
+    failed: z.int(),
+    /** Rows still due after this run (call again to continue). */
+    remaining: z.int(),
+  })
+  .meta({ id: "OutboxDrainResult" });
 export type OutboxDrainResult = z.infer<typeof OutboxDrainResult>;
 
-export const OutboxPage = z.object({ items: z.array(OutboxItem) });
+export const OutboxPage = z.object({ items: z.array(OutboxItem) }).meta({ id: "OutboxPage" });
 export type OutboxPage = z.infer<typeof OutboxPage>;

@@ -16,73 +16,85 @@ export const StripeWebhookSecret = z
   .trim()
   .regex(/^whsec_[A-Za-z0-9+/=]{10,250}$/, "use the endpoint's signing secret (whsec_…)");
 
-export const StripeConnectionRequest = z.strictObject({
-  /** Left out: keep the stored key. */
-  secretKey: StripeSecretKey.optional(),
-  /** Left out: keep the stored secret. */
-  webhookSecret: StripeWebhookSecret.optional(),
-});
+export const StripeConnectionRequest = z
+  .strictObject({
+    /** Left out: keep the stored key. */
+    secretKey: StripeSecretKey.optional(),
+    /** Left out: keep the stored secret. */
+    webhookSecret: StripeWebhookSecret.optional(),
+  })
+  .meta({ id: "StripeConnectionRequest" });
 export type StripeConnectionRequest = z.infer<typeof StripeConnectionRequest>;
 
 /** What the API says about the Stripe connection: never the secrets. */
-export const StripeConnection = z.object({
-  secretKeySet: z.boolean(),
-  mode: z.enum(["test", "live"]).nullable(),
-  /** The key's last four characters, so an admin can tell keys apart. */
-  secretKeyLast4: z.string().nullable(),
-  webhookSecretSet: z.boolean(),
-  /** Where to point the Stripe webhook endpoint. */
-  webhookUrl: z.string(),
-  updatedAt: IsoDateTime.nullable(),
-});
+export const StripeConnection = z
+  .object({
+    secretKeySet: z.boolean(),
+    mode: z.enum(["test", "live"]).nullable(),
+    /** The key's last four characters, so an admin can tell keys apart. */
+    secretKeyLast4: z.string().nullable(),
+    webhookSecretSet: z.boolean(),
+    /** Where to point the Stripe webhook endpoint. */
+    webhookUrl: z.string(),
+    updatedAt: IsoDateTime.nullable(),
+  })
+  .meta({ id: "StripeConnection" });
 export type StripeConnection = z.infer<typeof StripeConnection>;
 
-export const CheckoutSessionRequest = z.strictObject({ owner: Owner, packId: Slug });
+export const CheckoutSessionRequest = z.strictObject({ owner: Owner, packId: Slug }).meta({ id: "CheckoutSessionRequest" });
 export type CheckoutSessionRequest = z.infer<typeof CheckoutSessionRequest>;
 
-export const CheckoutSession = z.object({
-  id: z.string(),
-  url: z.url(),
-  owner: Owner,
-  packId: Slug,
-  credits: z.int(),
-  amount: z.int(),
-  currency: z.string(),
-});
+export const CheckoutSession = z
+  .object({
+    id: z.string(),
+    url: z.url(),
+    owner: Owner,
+    packId: Slug,
+    credits: z.int(),
+    amount: z.int(),
+    currency: z.string(),
+  })
+  .meta({ id: "CheckoutSession" });
 export type CheckoutSession = z.infer<typeof CheckoutSession>;
 
-export const CustomerLinkRequest = z.strictObject({
-  /** How long the link works; a month by default. */
-  days: z.int().min(1).max(90).default(30),
-});
-export const CustomerLink = z.object({ owner: Owner, url: z.url(), expiresAt: IsoDateTime });
+export const CustomerLinkRequest = z
+  .strictObject({
+    /** How long the link works; a month by default. */
+    days: z.int().min(1).max(90).default(30),
+  })
+  .meta({ id: "CustomerLinkRequest" });
+export const CustomerLink = z.object({ owner: Owner, url: z.url(), expiresAt: IsoDateTime }).meta({ id: "CustomerLink" });
 export type CustomerLink = z.infer<typeof CustomerLink>;
 
-export const PurchaseState = z.enum(["open", "paid", "refunded"]);
-export const Purchase = z.object({
-  sessionId: z.string(),
-  owner: Owner,
-  packId: Slug,
-  credits: z.int(),
-  /** In the currency's minor unit. */
-  amount: z.int(),
-  currency: z.string(),
-  state: PurchaseState,
-  grantEntryId: z.string().nullable(),
-  /** Credits taken back after a refund (what remained of the grant then). */
-  creditsReversed: z.int(),
-  createdAt: IsoDateTime,
-  paidAt: IsoDateTime.nullable(),
-});
+export const PurchaseState = z.enum(["open", "paid", "refunded"]).meta({ id: "PurchaseState" });
+export const Purchase = z
+  .object({
+    sessionId: z.string(),
+    owner: Owner,
+    packId: Slug,
+    credits: z.int(),
+    /** In the currency's minor unit. */
+    amount: z.int(),
+    currency: z.string(),
+    state: PurchaseState,
+    grantEntryId: z.string().nullable(),
+    /** Credits taken back after a refund (what remained of the grant then). */
+    creditsReversed: z.int(),
+    createdAt: IsoDateTime,
+    paidAt: IsoDateTime.nullable(),
+  })
+  .meta({ id: "Purchase" });
 export type Purchase = z.infer<typeof Purchase>;
-export const PurchasePage = z.object({ purchases: z.array(Purchase) });
+export const PurchasePage = z.object({ purchases: z.array(Purchase) }).meta({ id: "PurchasePage" });
 
 /** What the webhook endpoint did with an event. */
-export const StripeHookResult = z.object({
-  received: z.literal(true),
-  eventId: z.string(),
-  type: z.string(),
-  outcome: z.enum(["granted", "already_granted", "reversed", "already_reversed", "not_paid_yet", "ignored"]),
-  detail: z.string().optional(),
-});
+export const StripeHookResult = z
+  .object({
+    received: z.literal(true),
+    eventId: z.string(),
+    type: z.string(),
+    outcome: z.enum(["granted", "already_granted", "reversed", "already_reversed", "not_paid_yet", "ignored"]),
+    detail: z.string().optional(),
+  })
+  .meta({ id: "StripeHookResult" });
 export type StripeHookResult = z.infer<typeof StripeHookResult>;

@@ -10,11 +10,13 @@
  *   deskpro connect --tenant <id|name> --url <helpdesk> [--generate-webhook-secret]
  *                                           store the tenant's Deskpro address, API key (DESKPRO_API_KEY)
  *                                           and webhook secret (DESKPRO_WEBHOOK_SECRET), sealed at rest
+ *   openapi                                 print the OpenAPI document (servers: LEDGER_PUBLIC_URL)
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { DeskproConnectionRequest } from "../contract/index.js";
 import { putConnection } from "./integrations/deskpro/connection.js";
+import { ledgerOpenApiDocument } from "./http/app.js";
 import { ledgerEnv, startLedgerServer } from "./node.js";
 import { openDatabase } from "./storage/db.js";
 import * as tenantRows from "./storage/tenants.js";
@@ -31,7 +33,9 @@ const USAGE = `usage: npm run ledger -- <command>
   deskpro connect --tenant <id|name> --url <https://helpdesk> [--generate-webhook-secret] [--json]
                                            store the tenant's Deskpro address, the API key from DESKPRO_API_KEY
                                            and the webhook secret from DESKPRO_WEBHOOK_SECRET (or a generated one,
-                                           printed once); secrets are sealed with LEDGER_SECRETS_KEY`;
+                                           printed once); secrets are sealed with LEDGER_SECRETS_KEY
+  openapi                                  print the OpenAPI document, as GET /v1/openapi.json serves it (its server is
+                                           LEDGER_PUBLIC_URL when set); opens no database`;
 
 async function withDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
   const env = ledgerEnv();
@@ -74,6 +78,10 @@ async function main(argv: string[]): Promise<number> {
     process.once("SIGTERM", () => void stop("SIGTERM"));
     process.once("SIGINT", () => void stop("SIGINT"));
     return -1; // keep running
+  }
+  if (command === "openapi") {
+    console.log(JSON.stringify(ledgerOpenApiDocument(ledgerEnv().publicUrl), null, 2));
+    return 0;
   }
   if (command === "migrate") {
     const env = ledgerEnv();

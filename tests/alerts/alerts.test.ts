@@ -8,7 +8,7 @@ import { setupServer } from "msw/node";
 import { randomBytes } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AlertSettings, AlertWebhookTest, AllocationRun, OutboxPage, Wallet } from "../../src/contract/index.js";
+import { AlertEvent, AlertSettings, AlertWebhookTest, AllocationRun, OutboxPage, Wallet, WebhookTestEvent } from "../../src/contract/index.js";
 import { alertTransitions } from "../../src/ledger/domain/alerts.js";
 import { FakeDeskpro } from "../portal/fake-deskpro.js";
 import { createPortalHarness, type PortalHarness } from "../portal/harness.js";
@@ -160,7 +160,8 @@ describe("alerts through the ledger (PGlite)", () => {
     await settle();
     const ok = received.slice(1); // the first attempt was answered 500
     const verifier = new Webhook(secret);
-    const events = ok.map((r) => verifier.verify(r.body, r.headers) as { type: string; data: { level: number; balance: number } });
+    // Each body is what the OpenAPI document says alert endpoints receive.
+    const events = ok.map((r) => AlertEvent.parse(verifier.verify(r.body, r.headers)));
     expect(events.map((e) => `${e.type}:${e.data.level}`).sort()).toEqual(["balance.depleted:0", "balance.low:100", "balance.low:50"]);
     // Each distinct message id arrived exactly once successfully.
     const delivered = await alertRows("alert.webhook");
@@ -241,7 +242,7 @@ describe("alerts through the ledger (PGlite)", () => {
     // The requester came with the ticket list that found the ticket: it isn't read again.
     expect(deskpro.requests.filter((r) => r.route === "getTicket" && r.ticketId === ticket)).toEqual([]);
     const verifier = new Webhook(secret);
-    const events = received.map((r) => verifier.verify(r.body, r.headers) as { type: string; data: { credits: number; expiresAt: string; owner: string } });
+    const events = received.map((r) => AlertEvent.parse(verifier.verify(r.body, r.headers)));
     expect(events.filter((e) => e.type === "credits.expiring")).toEqual([
       expect.objectContaining({ data: expect.objectContaining({ owner: `org:${org}`, credits: 200, expiresAt: soon }) }),
     ]);
@@ -262,7 +263,7 @@ describe("alerts through the ledger (PGlite)", () => {
   it("sends a signed test event on request", async () => {
     const result = await h.call("POST", "/v1/alerts/webhooks/ops/test", { body: {} });
     expect(AlertWebhookTest.parse(result.body)).toMatchObject({ delivered: true, status: 200 });
-    const event = new Webhook(secret).verify(received.at(-1)!.body, received.at(-1)!.headers) as { type: string };
+    const event = WebhookTestEvent.parse(new Webhook(secret).verify(received.at(-1)!.body, received.at(-1)!.headers));
     expect(event.type).toBe("webhook.test");
     expect((await h.call("POST", "/v1/alerts/webhooks/nope/test", { body: {} })).status).toBe(404);
   });

@@ -3,7 +3,7 @@
  * the embedded database in a temporary data folder.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -111,5 +111,24 @@ describe("npm run ledger", () => {
     expect(badKey.stderr).not.toContain("not a key");
     expect(run({}, "--tenant", "nobody", "--url", "https://support.example.com").status).toBe(2);
     expect(run({}, "--tenant", "helpdesk-co").status).toBe(2);
+  });
+
+  it("prints the OpenAPI document, with its public address, without opening a database", () => {
+    const emptyDir = mkdtempSync(join(tmpdir(), "ledger-cli-openapi-"));
+    try {
+      const printed = spawnSync("npm", ["run", "-s", "ledger", "--", "openapi"], {
+        env: { ...env, LEDGER_DATA_DIR: join(emptyDir, "never-made"), LEDGER_PUBLIC_URL: "https://credits.example.com" },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(printed.status).toBe(0);
+      const doc = JSON.parse(printed.stdout) as { openapi: string; servers: { url: string }[]; paths: Record<string, unknown> };
+      expect(doc.openapi).toBe("3.1.0");
+      expect(doc.servers.map((s) => s.url)).toEqual(["https://credits.example.com"]);
+      expect(doc.paths).toHaveProperty(["/v1/wallets/{owner}/debits"]);
+      expect(existsSync(join(emptyDir, "never-made"))).toBe(false);
+    } finally {
+      rmSync(emptyDir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import type { AlertLevel, LowBalanceState, Plan } from "../../contract/index.js";
+import type { AlertEventType, AlertLevel, LowBalanceState, Plan } from "../../contract/index.js";
 
 export type AlertLevelsFrom = "bank" | "plan" | "helpdesk";
 
@@ -30,7 +30,6 @@ export function lowBalanceState(balance: number, threshold: number | null): LowB
   return "ok";
 }
 
-export type AlertEventType = "balance.low" | "balance.depleted" | "balance.recovered" | "credits.expiring";
 export interface AlertEvent {
   type: AlertEventType;
   /** The level crossed, in credits (0 for depleted; the highest recovered level for recovered). */

@@ -8,13 +8,13 @@
 import { Webhook } from "standardwebhooks";
 import type { z } from "zod";
 import type { AlertSettingsInput } from "../../contract/index.js";
-import type { AlertSettings, LedgerConfig } from "../../contract/index.js";
+import type { AlertEvent, AlertEventData, AlertSettings, LedgerConfig, WebhookTestEvent } from "../../contract/index.js";
 import type { AfterPostHook } from "../core/context.js";
 import { newId } from "../core/ids.js";
 import type { DeliveryContext, OutboxHandlers } from "../core/outbox.js";
 import { planOf } from "../core/posting.js";
 import { openSecret, sealSecret } from "../core/secrets.js";
-import { alertLevelsFor, alertTransitions, thresholdsInCredits, type AlertEventType } from "../domain/alerts.js";
+import { alertLevelsFor, alertTransitions, thresholdsInCredits } from "../domain/alerts.js";
 import { creditsLostAtExpiry } from "../domain/plans.js";
 import type { DeskproClient } from "../integrations/deskpro/client.js";
 import type { DeskproClientFactory } from "../integrations/deskpro/connection.js";
@@ -56,18 +56,8 @@ export async function saveAlertSettings(sql: Sql, tenantId: string, input: z.inf
   return alertSettingsView(stored);
 }
 
-interface AlertPayload {
-  owner: string;
-  type: AlertEventType;
-  level: number;
-  balance: number;
-  ticketId: string | null;
-  at: string;
-  /** credits.expiring only: the grant, what is left of it and when it expires. */
-  grantId?: string;
-  credits?: number;
-  expiresAt?: string;
-}
+/** An alert as queued and as webhooks receive it in `data`: the contract documents it. */
+type AlertPayload = AlertEventData;
 
 /** Fires what the new balance crosses and queues its deliveries: the after-post hook of every posting. */
 export const evaluateAlerts: AfterPostHook = async (tx, posted) => {
@@ -242,7 +232,7 @@ export async function sendAlertWebhook(
   tenantId: string,
   hook: StoredSettings["webhooks"][number],
   messageId: string,
-  body: Record<string, unknown>,
+  body: AlertEvent | WebhookTestEvent,
   at: Date,
   doFetch: typeof fetch,
 ): Promise<Response> {

@@ -1,12 +1,14 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { Health } from "../../contract/index.js";
 import { composeLedger, type Ledger, type LedgerOptions } from "../compose.js";
 import { authenticate } from "../core/tenants.js";
-import { isDatabaseUnavailable } from "../storage/db.js";
+import { isDatabaseUnavailable, type Database } from "../storage/db.js";
 import { jsonBodies, newRouter } from "./env.js";
+import { json, openApiDocument, rateLimitedProblem } from "./openapi.js";
 import { HttpProblem, knownProblem, problemResponse } from "./problems.js";
 import { clientAddress, rateLimit } from "./rate-limit.js";
-import { alertRoutes } from "./routes/alerts.js";
+import { alertRoutes, alertWebhook } from "./routes/alerts.js";
 import { configRoutes } from "./routes/config.js";
 import { deskproRoutes } from "./routes/deskpro.js";
 import { operationRoutes } from "./routes/operations.js";
@@ -131,6 +133,17 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   );
 
   app.get("/healthz", (c) => c.json({ ok: true as const }));
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/healthz",
+    operationId: "getHealth",
+    tags: ["Operations"],
+    summary: "Whether the service is up (for load balancers)",
+    description:
+      "Takes no key and touches no database: it answers as long as the process serves requests. Rate limited per client address like every endpoint without a key.",
+    security: [],
+    responses: { 200: json(Health, "The service is up"), 429: rateLimitedProblem },
+  });
 
   app.use("/v1/*", async (c, next) => {
     if (c.req.path === "/v1/openapi.json") return next();
@@ -150,18 +163,15 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.route("/", portalTierRoutes({ onQueued: deps.onQueued }));
   app.route("/", paymentRoutes(deps.publicUrl));
   app.route("/", alertRoutes());
+  app.openAPIRegistry.registerWebhook(alertWebhook);
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "tenantKey", { type: "http", scheme: "bearer", description: "A tenant API key" });
-  app.doc31("/v1/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Support Credits ledger",
-      version: "1.0.0",
-      description:
-        "Banks of support credits, grants, debits, refunds and statements. Every write needs an Idempotency-Key; errors are application/problem+json with a stable code.",
-    },
-    security: [{ tenantKey: [] }],
+  app.openAPIRegistry.registerComponent("securitySchemes", "tenantKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "A tenant API key (`npm run ledger -- tenant create`), sent as `Authorization: Bearer <key>`",
   });
+  let document: ReturnType<typeof openApiDocument> | undefined;
+  app.get("/v1/openapi.json", (c) => c.json((document ??= openApiDocument(app, deps.publicUrl))));
 
   return app;
 }
@@ -172,3 +182,13 @@ function codeOf(error: unknown): string | null {
 }
 
 export type LedgerApp = ReturnType<typeof createLedgerApp>;
+
+/** The OpenAPI document without serving it (`npm run ledger -- openapi`): made from the routes alone, so no database is opened. */
+export function ledgerOpenApiDocument(publicUrl?: string) {
+  const noDatabase = new Proxy({} as Database, {
+    get: () => {
+      throw new Error("the OpenAPI document needs no database");
+    },
+  });
+  return openApiDocument(createLedgerApp({ db: noDatabase, publicUrl, log: () => undefined }), publicUrl);
+}

@@ -12,7 +12,10 @@ export function configRoutes() {
     createRoute({
       method: "get",
       path: "/v1/config",
+      operationId: "getConfig",
+      tags: ["Configuration"],
       summary: "Tiers, plans, credit packs, time rate and alert levels",
+      description: "Answers an `ETag` with the version; send it back as `If-Match` when saving.",
       responses: { 200: json(ConfigResponse, "The configuration and its version"), ...commonProblems },
     }),
     async (c) => {
@@ -26,10 +29,13 @@ export function configRoutes() {
     createRoute({
       method: "put",
       path: "/v1/config",
+      operationId: "replaceConfig",
+      tags: ["Configuration"],
       summary: "Replace the configuration (fields left out take their defaults)",
-      description: "Send `If-Match` with the version you edited to refuse the write when someone else saved in between (412).",
+      description:
+        "Send `If-Match` with the version you edited to refuse the write when someone else saved in between (412 `version_conflict`). Cross-field mistakes (duplicate keys, a plan rule naming no plan) are 400 with `errors`. Plan changes take effect from each bank's next period.",
       request: {
-        headers: z.object({ "if-match": z.string().optional() }),
+        headers: z.object({ "if-match": z.string().optional().meta({ description: 'The version you edited (the `ETag` of getConfig), e.g. `"3"`' }) }),
         ...jsonBody(LedgerConfig),
       },
       responses: { 200: json(ConfigResponse, "The saved configuration"), ...commonProblems, 412: problem("Changed since the If-Match version") },

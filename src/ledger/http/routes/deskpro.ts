@@ -1,10 +1,10 @@
 /** The tenant's helpdesk: its connection, and reading a wallet's facts from it for the plan rules. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { DeskproConnection, DeskproConnectionRequest, Owner, WalletProfileRefresh } from "../../../contract/index.js";
+import { DeskproConnection, DeskproConnectionRequest, WalletProfileRefresh } from "../../../contract/index.js";
 import { refreshWalletProfileNow } from "../../features/wallet-facts.js";
 import { getConnection, putConnection } from "../../integrations/deskpro/connection.js";
 import { coreOf, newRouter, tenantOf } from "../env.js";
-import { commonProblems, json, jsonBody, problem } from "../openapi.js";
+import { commonProblems, json, jsonBody, ownerParams, problem } from "../openapi.js";
 
 export function deskproRoutes() {
   const app = newRouter();
@@ -12,8 +12,12 @@ export function deskproRoutes() {
     createRoute({
       method: "post",
       path: "/v1/wallets/{owner}/profile/refresh",
+      operationId: "refreshWalletProfile",
+      tags: ["Deskpro"],
       summary: "Read the wallet's facts (custom fields, SLAs) from Deskpro now, for the plan rules; the sidebars call this when opened",
-      request: { params: z.object({ owner: Owner }), ...jsonBody(z.object({})) },
+      description:
+        "Reads the organisation's or person's custom fields and SLAs from Deskpro, stores them when they changed and applies the plan rules. Nothing is read when no plan rule reads this kind of bank (`read: false`). 409 `deskpro_not_connected` without a connection; 502 `deskpro_unavailable` when Deskpro fails, and nothing changes.",
+      request: { params: ownerParams, ...jsonBody(z.object({})) },
       responses: {
         200: json(WalletProfileRefresh, "Whether Deskpro was read, whether the facts changed, and the wallet on the plan they give"),
         ...commonProblems,
@@ -28,7 +32,10 @@ export function deskproRoutes() {
     createRoute({
       method: "get",
       path: "/v1/integrations/deskpro",
+      operationId: "getDeskproConnection",
+      tags: ["Deskpro"],
       summary: "The Deskpro connection: its URL and whether the API key and webhook secret are set (never their values)",
+      description: "Secrets never come back: only whether they are set, and the API key's id to tell keys apart.",
       responses: { 200: json(DeskproConnection, "The connection"), ...commonProblems },
     }),
     async (c) => c.json(await getConnection(coreOf(c).db, tenantOf(c)), 200),
@@ -38,7 +45,10 @@ export function deskproRoutes() {
     createRoute({
       method: "put",
       path: "/v1/integrations/deskpro",
+      operationId: "setDeskproConnection",
+      tags: ["Deskpro"],
       summary: "Set the Deskpro URL, API key and webhook secret (secrets left out are kept)",
+      description: "Secrets are sealed at rest with the server's `LEDGER_SECRETS_KEY` (503 when the server has none); leave one out to keep the stored one.",
       request: jsonBody(DeskproConnectionRequest),
       responses: {
         200: json(DeskproConnection, "The connection (without secrets)"),

@@ -40,7 +40,11 @@ export function operationRoutes() {
     createRoute({
       method: "post",
       path: "/v1/cron/allocate",
+      operationId: "runAllocation",
+      tags: ["Operations"],
       summary: "Give every wallet its plan's allocation for the current period and announce credits about to expire (run hourly; safe to run twice or at once)",
+      description:
+        "For serverless hosts (the Node server runs it itself): call hourly with body `{}`. Each bank is allocated once per period and each expiring grant announced once, however often or concurrently this runs.",
       request: jsonBody(z.object({})),
       responses: { 200: json(AllocationRun, "Wallets looked at and wallets allocated"), ...commonProblems },
     }),
@@ -51,7 +55,11 @@ export function operationRoutes() {
     createRoute({
       method: "post",
       path: "/v1/outbox/drain",
+      operationId: "drainOutbox",
+      tags: ["Operations"],
       summary: "Deliver what is due in this tenant's outbox (for a cron job; send {} as the body)",
+      description:
+        "For serverless hosts (the Node server drains continuously): call every minute with body `{}`. Delivers Deskpro write-backs, portal jobs and alerts that are due; failures are retried later with back-off and given up after several attempts. `remaining` above 0 means call again.",
       request: jsonBody(z.object({ maxRows: z.int().min(1).max(1000).optional() })),
       responses: { 200: json(OutboxDrainResult, "What was delivered, retried or given up"), ...commonProblems },
     }),
@@ -65,14 +73,19 @@ export function operationRoutes() {
     createRoute({
       method: "get",
       path: "/v1/outbox",
+      operationId: "listOutbox",
+      tags: ["Operations"],
       summary: "Recent outbox rows (write-backs, jobs, alert deliveries), newest first, with attempts and last error",
+      description:
+        "The delivery log: `kind` filters by prefix (`alert` for alert deliveries). Rows name the event, bank, ticket and endpoint, never message text or secrets.",
       request: {
         query: z.object({
           kind: z
             .string()
             .regex(/^[a-z.]{1,40}$/)
-            .optional(),
-          limit: z.coerce.number().int().min(1).max(200).default(50),
+            .optional()
+            .meta({ description: "Only rows whose kind starts with this, e.g. `alert`" }),
+          limit: z.coerce.number().int().min(1).max(200).default(50).meta({ description: "How many rows, newest first" }),
         }),
       },
       responses: { 200: json(OutboxPage, "Outbox rows"), ...commonProblems },

@@ -9,12 +9,11 @@ import {
   CheckoutSessionRequest,
   CustomerLink,
   CustomerLinkRequest,
-  Owner,
   PurchasePage,
   Slug,
   StripeConnection,
   StripeConnectionRequest,
-  type StripeHookResult,
+  StripeHookResult,
 } from "../../../contract/index.js";
 import * as wallets from "../../core/wallets.js";
 import { customerLink, verifyCustomerLink } from "../../features/customer-links.js";
@@ -30,7 +29,7 @@ import {
 import * as store from "../../storage/payments.js";
 import { customerPage, errorPage } from "../customer-page.js";
 import { coreOf, idempotencyOf, newRouter, readBodyCapped, tenantOf, type LedgerEnv } from "../env.js";
-import { commonProblems, json, jsonBody, problem } from "../openapi.js";
+import { commonProblems, idempotencyHeader, json, jsonBody, ownerParams, problem, rateLimitedProblem, unexpectedProblem } from "../openapi.js";
 import { HttpProblem } from "../problems.js";
 
 const MAX_STRIPE_BODY_BYTES = 512 * 1024;
@@ -49,7 +48,11 @@ export function paymentRoutes(configuredPublicUrl?: string) {
     createRoute({
       method: "get",
       path: "/v1/integrations/stripe",
+      operationId: "getStripeConnection",
+      tags: ["Payments"],
       summary: "The Stripe connection: whether the keys are set (never their values) and the webhook URL to give Stripe",
+      description:
+        "Secrets never come back: whether they are set, test or live mode, the key's last four characters, and the URL to give Stripe as the webhook endpoint.",
       responses: { 200: json(StripeConnection, "The connection"), ...commonProblems },
     }),
     async (c) => c.json(await getStripeConnection(coreOf(c).db, tenantOf(c), options(c)), 200),
@@ -59,7 +62,10 @@ export function paymentRoutes(configuredPublicUrl?: string) {
     createRoute({
       method: "put",
       path: "/v1/integrations/stripe",
+      operationId: "setStripeConnection",
+      tags: ["Payments"],
       summary: "Set the Stripe secret key and the webhook signing secret (left out: kept)",
+      description: "Secrets are sealed at rest with the server's `LEDGER_SECRETS_KEY` (503 when the server has none); leave one out to keep the stored one.",
       request: jsonBody(StripeConnectionRequest),
       responses: {
         200: json(StripeConnection, "The connection (without secrets)"),
@@ -74,8 +80,12 @@ export function paymentRoutes(configuredPublicUrl?: string) {
     createRoute({
       method: "post",
       path: "/v1/checkout-sessions",
+      operationId: "createCheckoutSession",
+      tags: ["Payments"],
       summary: "Start a card purchase of a credit pack for a bank: a Stripe Checkout Session and its URL",
-      request: { headers: z.object({ "idempotency-key": z.string() }), ...jsonBody(CheckoutSessionRequest) },
+      description:
+        "Send the customer to `url`. The credits are granted when Stripe reports the payment (`receiveStripeWebhook`), not now. The `Idempotency-Key` is passed to Stripe, so a retry returns the same session. 409 `payments_not_connected`; 422 `unknown_pack`; 502 `payment_provider_error` when Stripe refuses.",
+      request: { headers: idempotencyHeader, ...jsonBody(CheckoutSessionRequest) },
       responses: {
         201: json(CheckoutSession, "The session; send the customer to `url`"),
         ...commonProblems,
@@ -91,8 +101,12 @@ export function paymentRoutes(configuredPublicUrl?: string) {
     createRoute({
       method: "post",
       path: "/v1/wallets/{owner}/customer-links",
+      operationId: "createCustomerLink",
+      tags: ["Payments"],
       summary: "A signed, expiring link to the wallet's customer page (balance, usage, buy credits)",
-      request: { params: z.object({ owner: Owner }), ...jsonBody(CustomerLinkRequest) },
+      description:
+        "The link opens a page (`/pay/…`) where the customer sees their balance and recent usage and can buy credit packs, without a Deskpro login. It is signed with the server key and stops working after `days`.",
+      request: { params: ownerParams, ...jsonBody(CustomerLinkRequest) },
       responses: { 201: json(CustomerLink, "The link"), ...commonProblems },
     }),
     async (c) => c.json(customerLink(tenantOf(c), c.req.valid("param").owner, coreOf(c).clock(), c.req.valid("json").days, options(c)), 201),
@@ -102,14 +116,43 @@ export function paymentRoutes(configuredPublicUrl?: string) {
     createRoute({
       method: "get",
       path: "/v1/wallets/{owner}/purchases",
+      operationId: "listPurchases",
+      tags: ["Payments"],
       summary: "The wallet's card purchases, newest first",
-      request: { params: z.object({ owner: Owner }) },
+      description: "Up to 100, with their state (open, paid, refunded) and the grant each paid purchase made.",
+      request: { params: ownerParams },
       responses: { 200: json(PurchasePage, "Purchases"), ...commonProblems },
     }),
     async (c) => c.json({ purchases: await listPurchases(coreOf(c), tenantOf(c), c.req.valid("param").owner, 100) }, 200),
   );
 
   // Stripe's webhook: authenticated by its signature over the raw body, not by an API key.
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/hooks/stripe/{tenantId}",
+    operationId: "receiveStripeWebhook",
+    tags: ["Payments"],
+    summary: "Stripe's webhook: card payments and refunds of credit packs",
+    description:
+      "The endpoint to give Stripe (`webhookUrl` of getStripeConnection), subscribed to `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded`; other events are acknowledged and ignored. Authenticated by the `Stripe-Signature` header over the raw body, checked with the tenant's signing secret by Stripe's own library. A paid session grants its pack once, however often and in whatever order its events arrive; a refund takes back what remains of that grant. Bodies up to 512 kB.",
+    security: [],
+    request: {
+      params: z.object({ tenantId: z.string().regex(TENANT_ID).meta({ description: "The tenant's id (`npm run ledger -- tenant list`)" }) }),
+      headers: z.object({ "stripe-signature": z.string().meta({ description: "Stripe's signature of the raw body" }) }),
+      body: {
+        required: true,
+        content: { "application/json": { schema: z.looseObject({ id: z.string(), type: z.string() }).meta({ description: "A Stripe event" }) } },
+      },
+    },
+    responses: {
+      200: json(StripeHookResult, "What the ledger did with the event"),
+      400: problem("Missing or wrong signature (`invalid_signature`); nothing changed"),
+      409: problem("A refund that arrived before its payment's event (`purchase_not_granted_yet`): Stripe delivers it again later"),
+      413: problem("Body over 512 kB"),
+      429: rateLimitedProblem,
+      default: unexpectedProblem,
+    },
+  });
   app.post("/hooks/stripe/:tenantId", async (c) => {
     const tenantId = c.req.param("tenantId");
     if (!TENANT_ID.test(tenantId)) throw new HttpProblem("invalid_signature", "The Stripe-Signature header does not match this endpoint's signing secret.");

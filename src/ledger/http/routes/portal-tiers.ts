@@ -4,11 +4,11 @@
  * ledger did on each portal ticket.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { type PortalEvent, type PortalHookAccepted, PortalSettings, PortalSettingsResponse, PortalTicket, TicketId } from "../../../contract/index.js";
+import { type PortalEvent, PortalHookAccepted, PortalSettings, PortalSettingsResponse, PortalTicket, TicketId } from "../../../contract/index.js";
 import { getPortalTicket, loadPortalSettings, queuePortalEvent, savePortalSettings } from "../../features/portal-tiers.js";
 import { webhookSecretMatches } from "../../integrations/deskpro/connection.js";
 import { coreOf, newRouter, readBodyCapped, tenantOf } from "../env.js";
-import { commonProblems, json, jsonBody, problem } from "../openapi.js";
+import { commonProblems, json, jsonBody, problem, rateLimitedProblem, ticketParams, unexpectedProblem } from "../openapi.js";
 import { HttpProblem, invalidRequest } from "../problems.js";
 
 export interface PortalTierRouteOptions {
@@ -79,6 +79,46 @@ const TENANT_ID = /^tnt_[0-9a-z]{26}$/;
 export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
   const app = newRouter();
   // Deskpro's trigger and SLA webhook actions. Authenticated before anything is read or written.
+  app.openAPIRegistry.registerComponent("securitySchemes", "deskproWebhookSecret", {
+    type: "apiKey",
+    in: "header",
+    name: WEBHOOK_SECRET_HEADER,
+    description: "The tenant's Deskpro webhook secret (setDeskproConnection), sent by the web hook action",
+  });
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/hooks/deskpro/{tenantId}/{event}",
+    operationId: "receiveDeskproWebhook",
+    tags: ["Portal tiers"],
+    summary: "Deskpro's trigger and SLA web hooks: a portal ticket was created or updated, or missed its SLA",
+    description:
+      "Set as the URL of a trigger's or an SLA fail action's *Call web hook* action. Answers 202 at once and queues the work (charge, refund, priority, messages) in the outbox; a redelivery of the same event names the same job, so nothing is done twice. The ticket id comes from the `X-Deskpro-Ticket-Id` header (set it to `{{ ticket.id }}`) or from the ticket data Deskpro sends in the body, form-encoded (`ticket[id]`) or as JSON (`ticket.id`); when both are given they must agree. Bodies up to 512 kB.",
+    security: [{ deskproWebhookSecret: [] }],
+    request: {
+      params: z.object({
+        tenantId: z.string().regex(TENANT_ID).meta({ description: "The tenant's id (`npm run ledger -- tenant list`)" }),
+        event: z.enum(Object.keys(HOOK_EVENTS)).meta({ description: "What happened: the trigger's event, or `sla-failed` from an SLA's fail actions" }),
+      }),
+      headers: z.object({ [TICKET_ID_HEADER]: TicketId.optional().meta({ description: "The ticket's id: `{{ ticket.id }}` in the web hook action" }) }),
+      body: {
+        required: false,
+        content: {
+          "application/x-www-form-urlencoded": { schema: z.looseObject({ "ticket[id]": z.string().optional() }) },
+          "application/json": { schema: z.looseObject({ ticket: z.looseObject({ id: z.union([z.int(), z.string()]) }).optional() }) },
+        },
+      },
+    },
+    responses: {
+      202: json(PortalHookAccepted, "Queued; the work follows within seconds"),
+      400: problem("No ticket id, one that is not numeric, or a header and a body that disagree"),
+      401: problem(`Wrong or missing ${WEBHOOK_SECRET_HEADER} header`),
+      404: problem("No such event"),
+      413: problem("Body over 512 kB"),
+      415: problem("Body neither JSON nor form-encoded"),
+      429: rateLimitedProblem,
+      default: unexpectedProblem,
+    },
+  });
   app.post("/hooks/deskpro/:tenantId/:event", async (c) => {
     const tenantId = c.req.param("tenantId");
     const event = HOOK_EVENTS[c.req.param("event")];
@@ -99,7 +139,10 @@ export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
     createRoute({
       method: "get",
       path: "/v1/portal/settings",
+      operationId: "getPortalSettings",
+      tags: ["Portal tiers"],
       summary: "The portal tier field, its options' tiers, the fallback tier, buy link and message wording",
+      description: "The ticket field whose options are the tiers, which tier each option picks, the fallback tier, the buy link and the messages' wording.",
       responses: { 200: json(PortalSettingsResponse, "The settings"), ...commonProblems },
     }),
     async (c) => {
@@ -112,7 +155,10 @@ export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
     createRoute({
       method: "put",
       path: "/v1/portal/settings",
+      operationId: "replacePortalSettings",
+      tags: ["Portal tiers"],
       summary: "Replace the portal settings (fields left out take their defaults)",
+      description: "Tiers named here must exist in the configuration (400 with `errors` otherwise).",
       request: jsonBody(PortalSettings),
       responses: { 200: json(PortalSettingsResponse, "The saved settings"), ...commonProblems },
     }),
@@ -126,8 +172,12 @@ export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
     createRoute({
       method: "get",
       path: "/v1/portal/tickets/{ticketId}",
+      operationId: "getPortalTicket",
+      tags: ["Portal tiers"],
       summary: "What the ledger saw and did on a portal ticket",
-      request: { params: z.object({ ticketId: TicketId }) },
+      description:
+        "The tier asked for, the tier charged and its entry, and the outcome (charged, unaffordable, refunded…). 404 for a ticket no portal web hook has named.",
+      request: { params: ticketParams },
       responses: { 200: json(PortalTicket, "The portal ticket"), ...commonProblems, 404: problem("Not a ticket the ledger has seen") },
     }),
     async (c) => c.json(await getPortalTicket(coreOf(c), tenantOf(c), c.req.valid("param").ticketId), 200),

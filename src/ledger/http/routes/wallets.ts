@@ -6,10 +6,8 @@ import {
   AssignPlanRequest,
   DebitRequest,
   type Entry,
-  EntryId,
   EntryPage,
   GrantRequest,
-  Owner,
   Quote,
   QuoteRequest,
   ReversalRequest,
@@ -20,9 +18,7 @@ import {
 } from "../../../contract/index.js";
 import * as wallets from "../../core/wallets.js";
 import { coreOf, idempotencyOf, newRouter, respond, tenantOf } from "../env.js";
-import { commonProblems, idempotencyHeader, json, jsonBody, problem, writeProblems } from "../openapi.js";
-
-const ownerParams = z.object({ owner: Owner });
+import { commonProblems, entryParams, idempotencyHeader, json, jsonBody, ownerParams, problem, writeProblems } from "../openapi.js";
 
 const CSV_COLUMNS = ["id", "createdAt", "kind", "amount", "balanceAfter", "ticketId", "minutes", "tier", "reason", "agent", "reversesEntryId"] as const;
 
@@ -41,7 +37,11 @@ export function walletRoutes() {
     createRoute({
       method: "get",
       path: "/v1/wallets/{owner}",
+      operationId: "getWallet",
+      tags: ["Wallets"],
       summary: "A wallet's balance, plan, spendable grants and low-balance state",
+      description:
+        "Reading a bank brings it up to date first: its plan's allocation for the current period if it has not had it, and `expiry` entries for grants that lapsed. An owner nothing was ever written for answers balance 0 on its plan, so there is no 404.",
       request: { params: ownerParams },
       responses: { 200: json(Wallet, "The wallet (a new owner has balance 0)"), ...commonProblems },
     }),
@@ -52,7 +52,11 @@ export function walletRoutes() {
     createRoute({
       method: "post",
       path: "/v1/wallets/{owner}/grants",
+      operationId: "createGrant",
+      tags: ["Entries"],
       summary: "Add credits",
+      description:
+        "Adds `amount` credits as a new grant (source `manual` or `promo`), spendable until `expiresAt` (never, when left out; a past date is 400). Credits arriving in an overdrawn bank repay the debt first. Idempotent: a retry with the same `Idempotency-Key` answers the first response again.",
       request: { params: ownerParams, headers: idempotencyHeader, ...jsonBody(GrantRequest) },
       responses: { 201: json(WriteResult, "The grant entry and the new balance"), ...writeProblems },
     }),
@@ -66,7 +70,11 @@ export function walletRoutes() {
     createRoute({
       method: "post",
       path: "/v1/wallets/{owner}/debits",
+      operationId: "createDebit",
+      tags: ["Entries"],
       summary: "Spend credits: a manual amount, time (priced by the rate) or a tier fee",
+      description:
+        "`manual` takes `amount`; `time` prices `minutes` at the time rate on the ticket's total (rounded up to the increment, less what its time already cost); `priority` charges a tier's fee, once per ticket. Debits draw on the soonest-expiring grants first and record which (`draws`). 409 `insufficient_credits` (with `balance` and `required`) when the bank would go below its overdraft limit, checked with the bank locked; 409 `tier_already_charged` (refund the fee to change tier); 422 `unknown_tier` or `tier_not_offered`. Idempotent: a retry with the same `Idempotency-Key` answers the first response again.",
       request: { params: ownerParams, headers: idempotencyHeader, ...jsonBody(DebitRequest) },
       responses: {
         201: json(WriteResult, "The debit entry and the new balance"),
@@ -84,7 +92,11 @@ export function walletRoutes() {
     createRoute({
       method: "post",
       path: "/v1/wallets/{owner}/quote",
+      operationId: "quoteDebit",
+      tags: ["Entries"],
       summary: "Price a debit without writing it",
+      description:
+        "What `createDebit` with the same body would cost and leave, and whether it would be refused for insufficient credits. Writes nothing, so it takes no Idempotency-Key.",
       request: { params: ownerParams, ...jsonBody(QuoteRequest) },
       responses: { 200: json(Quote, "What the debit would cost and leave"), ...commonProblems, 422: problem("Unknown tier") },
     }),
@@ -95,7 +107,11 @@ export function walletRoutes() {
     createRoute({
       method: "put",
       path: "/v1/wallets/{owner}/plan",
+      operationId: "setWalletPlan",
+      tags: ["Wallets"],
       summary: "Put a wallet on a plan by hand (null returns it to the default)",
+      description:
+        "A plan set by hand wins over the plan rules; `null` hands the bank back to the rules and the default plan. The current period's allocation stands (a bank with none yet this period is allocated at once); the new plan tops up from the next period. 422 `unknown_plan`. Idempotent with an `Idempotency-Key`.",
       request: { params: ownerParams, headers: idempotencyHeader, ...jsonBody(AssignPlanRequest) },
       responses: { 200: json(Wallet, "The wallet"), ...writeProblems, 422: problem("Unknown plan") },
     }),
@@ -109,9 +125,13 @@ export function walletRoutes() {
     createRoute({
       method: "post",
       path: "/v1/entries/{entryId}/reversal",
+      operationId: "reverseEntry",
+      tags: ["Entries"],
       summary: "Refund a debit, or void what remains of a grant",
+      description:
+        "A reversal is a new entry; the original is never changed. A refunded debit's credits go back onto the grants it drew on while they are open, else into a new non-expiring `refund` grant; a voided grant loses what remains of it. 409 `already_reversed` on a second reversal, even under races; `not_reversible` for entries other than debits and grants; `nothing_to_reverse` for a grant already spent or expired. Idempotent with an `Idempotency-Key`.",
       request: {
-        params: z.object({ entryId: EntryId }),
+        params: entryParams,
         headers: idempotencyHeader,
         ...jsonBody(ReversalRequest),
       },
@@ -127,9 +147,11 @@ export function walletRoutes() {
     createRoute({
       method: "get",
       path: "/v1/wallets/{owner}/entries",
+      operationId: "listEntries",
+      tags: ["Entries"],
       summary: "The statement, newest first (CSV with Accept: text/csv)",
       description:
-        "Cursor-paginated. With `Accept: text/csv` the answer is CSV: the page asked for when `limit` or `cursor` is given, otherwise the whole statement, streamed.",
+        "Newest first, `limit` entries a page; send `nextCursor` back as `cursor` for the next page (it is null on the last). With `Accept: text/csv` the answer is CSV: the page asked for when `limit` or `cursor` is given (the next cursor in `X-Next-Cursor`), otherwise the whole statement, streamed.",
       request: { params: ownerParams, query: StatementQuery },
       responses: {
         200: {
@@ -169,7 +191,11 @@ export function walletRoutes() {
     createRoute({
       method: "put",
       path: "/v1/wallets/{owner}/profile",
+      operationId: "setWalletProfile",
+      tags: ["Wallets"],
       summary: "What Deskpro knows about the wallet's people and organisation (custom fields, SLAs), for the plan rules",
+      description:
+        "Replaces the stored facts (organisation and person custom field values, SLA ids) and applies the plan rules to them. The ledger reads these facts from Deskpro itself when connected (`refreshWalletProfile`); this is for integrations that know more.",
       request: { params: ownerParams, ...jsonBody(WalletProfile) },
       responses: { 200: json(Wallet, "The wallet, on the plan the rules now give it"), ...commonProblems },
     }),
@@ -180,7 +206,11 @@ export function walletRoutes() {
     createRoute({
       method: "put",
       path: "/v1/wallets/{owner}/alert-levels",
+      operationId: "setWalletAlertLevels",
+      tags: ["Wallets"],
       summary: "Give the wallet its own low-balance levels, or with null send it back to its plan's (changing levels sends no alert by itself)",
+      description:
+        "A bank's own levels win over its plan's and the helpdesk's; `null` goes back to those. Setting levels sends nothing: levels the balance is already under count as told, and the next crossing alerts.",
       request: { params: ownerParams, ...jsonBody(AlertLevelsRequest) },
       responses: { 200: json(Wallet, "The wallet with the levels that now apply"), ...commonProblems },
     }),
