@@ -163,30 +163,41 @@ export async function renderApp(context: Context | null, options: { userState?: 
 }
 // --- Deskpro context shapes (as Deskpro sends them to sidebar apps) ---
 
-export const ticketContext = (over: { orgId?: string | null } = {}): Context => ({
-  type: "ticket",
-  settings: { ledger_url: "https://credits.example.com" },
-  data: {
-    ticket: {
-      id: "1234",
-      subject: "Printer on fire",
-      permalinkUrl: "https://acme.deskpro.test/app#/t/ticket/1234",
-      primaryUser: {
-        id: "77",
-        email: "ada@example.org",
-        displayName: "Ada Lovelace",
-        firstName: "Ada",
-        lastName: "Lovelace",
-        language: "en",
-        locale: "en-GB",
-        primaryOrgMember:
-          over.orgId === null ? undefined : { position: "CTO", isManager: "1", organization: { id: over.orgId ?? "42", name: "Analytical Engines Ltd" } },
-        orgMembers: over.orgId === null ? [] : [{ position: "CTO", isManager: "1", organization: { id: over.orgId ?? "42", name: "Analytical Engines Ltd" } }],
+/**
+ * A ticket sidebar's context: the ticket's own organisation (`ticket.organization`) and its primary
+ * user's primary organisation, as Deskpro's SDK types describe them. `orgId` is the person's
+ * primary organisation; `ticketOrg` the ticket's (by default the same one).
+ */
+export const ticketContext = (over: { orgId?: string | null; ticketOrg?: { id: string; name: string } | null } = {}): Context => {
+  const personOrg = over.orgId === null ? null : { id: over.orgId ?? "42", name: "Analytical Engines Ltd" };
+  const ticketOrg = over.ticketOrg !== undefined ? over.ticketOrg : personOrg;
+  const membership = personOrg && { position: "CTO", isManager: "1", organization: personOrg };
+  return {
+    type: "ticket",
+    settings: { ledger_url: "https://credits.example.com" },
+    data: {
+      ticket: {
+        id: "1234",
+        subject: "Printer on fire",
+        status: "awaiting_agent",
+        permalinkUrl: "https://acme.deskpro.test/app#/t/ticket/1234",
+        organization: ticketOrg && { ...ticketOrg, customFields: {} },
+        primaryUser: {
+          id: "77",
+          email: "ada@example.org",
+          displayName: "Ada Lovelace",
+          firstName: "Ada",
+          lastName: "Lovelace",
+          language: "en",
+          locale: "en-GB",
+          primaryOrgMember: membership ?? undefined,
+          orgMembers: membership ? [membership] : [],
+        },
       },
+      currentAgent: { id: "5", name: "Grace Hopper", firstName: "Grace", lastName: "Hopper" },
     },
-    currentAgent: { id: "5", name: "Grace Hopper", firstName: "Grace", lastName: "Hopper" },
-  },
-});
+  };
+};
 
 export const userContext = (): Context => ({
   type: "user",

@@ -41,11 +41,12 @@ export class LedgerApi {
     return ledgerRequest(this.endpoint, { method: "GET", path: `/v1/wallets/${owner(ownerId)}`, schema: WalletView, what: "wallet" });
   }
 
-  payer(ticketId: string, personId: string, orgId: string | null): Promise<TicketPayerView> {
+  /** `orgs`: the ticket's organisation and the person's primary one; the ledger applies the payer rule. */
+  payer(ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }): Promise<TicketPayerView> {
     return ledgerRequest(this.endpoint, {
       method: "GET",
       path: `/v1/tickets/${encodeURIComponent(ticketId)}/payer`,
-      query: { person: personId, org: orgId ?? undefined },
+      query: { person: personId, org: orgs.ticketOrg ?? undefined, personOrg: orgs.personOrg ?? undefined },
       schema: TicketPayerView,
       what: "paying bank",
     });
