@@ -37,8 +37,8 @@ type Reply = { status?: number; body: unknown; contentType?: string };
 type Route = (req: Forwarded) => Reply | undefined | Promise<Reply | undefined>;
 
 /**
- * Plays Deskpro's app proxy: checks the proxy token, substitutes the backend-only placeholders,
- * refuses URLs the manifest does not whitelist, and hands the request to the fake ledger routes.
+ * Plays Deskpro's app proxy: checks the proxy token, substitutes the saved settings' placeholders,
+ * refuses sidebar URLs the manifest does not whitelist, and hands the request to the fake ledger routes.
  */
 export function createProxy() {
   const forwarded: Forwarded[] = [];
@@ -50,7 +50,9 @@ export function createProxy() {
       const rawHeaders = JSON.parse(request.headers.get("X-Proxy-Headers") ?? "{}") as Record<string, string>;
       const method = request.headers.get("X-Proxy-Method") ?? "GET";
       const bodyText = await request.text();
-      const substitute = (s: string) => (proxy === "app" ? s.replaceAll("__ledger_url__", LEDGER_URL).replaceAll("__ledger_api_key__", SECRET_KEY) : s);
+      // Both proxies fill placeholders from the installed app's saved settings (the admin proxy for
+      // a settings page whose key field is empty); typed values pass through as they are.
+      const substitute = (s: string) => s.replaceAll("__ledger_url__", LEDGER_URL).replaceAll("__ledger_api_key__", SECRET_KEY);
       const target = substitute(rawUrl);
       if (proxy === "app" && !manifest.proxy.whitelist.some((w) => new RegExp(w.url).test(target) && w.methods.includes(method))) {
         return HttpResponse.json({ error: "not whitelisted" }, { status: 403 });

@@ -16,6 +16,7 @@ import {
   CustomerLink,
   DeskproConnection,
   type DeskproConnectionRequest,
+  PortalTierLabels,
   WalletProfileRefresh,
   AlertSettings,
   type AlertSettingsInput,
@@ -194,6 +195,11 @@ export class LedgerApi {
       schema: DeskproConnection,
       what: "Deskpro connection",
     });
+  }
+
+  /** The portal field's option titles in Deskpro against the ones the tiers' prices call for. */
+  portalTierLabels(): Promise<PortalTierLabels> {
+    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/portal/tier-labels", schema: PortalTierLabels, what: "portal form labels" });
   }
 
   config(): Promise<ConfigResponse> {
