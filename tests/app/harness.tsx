@@ -54,7 +54,11 @@ export function createProxy() {
       // a settings page whose key field is empty); typed values pass through as they are.
       const substitute = (s: string) => s.replaceAll("__ledger_url__", LEDGER_URL).replaceAll("__ledger_api_key__", SECRET_KEY);
       const target = substitute(rawUrl);
-      if (proxy === "app" && !manifest.proxy.whitelist.some((w) => new RegExp(w.url).test(target) && w.methods.includes(method))) {
+      // Deskpro doesn't say whether it checks the whitelist before or after filling placeholders in:
+      // a sidebar request must pass either way.
+      const allowed = (rules: typeof manifest.proxy.whitelist, url: string) => rules.some((w) => new RegExp(w.url).test(url) && w.methods.includes(method));
+      const filledIn = manifest.proxy.whitelist.map((w) => ({ ...w, url: substitute(w.url) }));
+      if (proxy === "app" && !(allowed(filledIn, target) && allowed(manifest.proxy.whitelist, rawUrl))) {
         return HttpResponse.json({ error: "not whitelisted" }, { status: 403 });
       }
       const headers = Object.fromEntries(Object.entries(rawHeaders).map(([k, v]) => [k, substitute(v)]));

@@ -9,6 +9,7 @@
  * Faults can be queued per route to play an outage.
  */
 import { http, HttpResponse, type HttpHandler } from "msw";
+import { TICKET_STATUSES } from "../../src/devhost/helpdesk-api.js";
 
 export const DESKPRO_URL = "https://helpdesk.example.test";
 export const DESKPRO_API_KEY = "7:Zx8v2Kq9LmT4pW6s";
@@ -62,13 +63,8 @@ export type RouteKey =
   | "getTicketSlas"
   | "getCustomField";
 
-/** The ticket statuses of a helpdesk with one custom sub-status: Spam and Deleted are hidden records. */
-export const TICKET_STATUSES = [
-  { id: 1, status_type: "hidden", status_code: "hidden.1", title: "Spam", sys_id: "spam", parent: null, display_order: 0 },
-  { id: 2, status_type: "hidden", status_code: "hidden.2", title: "Deleted", sys_id: "deleted", parent: null, display_order: 1 },
-  { id: 3, status_type: "hidden", status_code: "hidden.3", title: "Awaiting validation", sys_id: "validating", parent: null, display_order: 2 },
-  { id: 7, status_type: "awaiting_user", status_code: "awaiting_user.7", title: "Waiting on the customer's IT", sys_id: "", parent: null, display_order: 3 },
-];
+/** The ticket statuses of a helpdesk with one custom sub-status: Spam and Deleted are hidden records (the development host's). */
+export { TICKET_STATUSES };
 
 export interface FakeChoiceField {
   id: number;
