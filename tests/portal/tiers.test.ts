@@ -381,6 +381,18 @@ describe.each(backends())("portal tiers on %s", (backend) => {
     expect(await balance(waiting.owner)).toBe(750);
   });
 
+  it("keeps the charge, and fails nothing, when the helpdesk won't list its status records", async () => {
+    const t = await portalTicketWith(OPTION.oneHour, 1000);
+    await h.hook("ticket-created", t.ticket.id);
+    await settle();
+    deskpro.tickets.get(t.ticket.id)!.status = "hidden.1";
+    deskpro.fail("getTicketStatuses", 404);
+    await h.hook("ticket-updated", t.ticket.id);
+    await settle();
+    expect(await balance(t.owner)).toBe(750);
+    expect((await outbox()).every((row) => row.state === "done")).toBe(true);
+  });
+
   it("charges the price the portal form showed when the tier's price rose after its label was written, and tells agents", async () => {
     const raised = { ...TEST_CONFIG, tiers: TEST_CONFIG.tiers.map((t) => (t.key === "1-hour" ? { ...t, price: 300 } : t)) };
     expect((await h.call("PUT", "/v1/config", { body: raised })).status).toBe(200);

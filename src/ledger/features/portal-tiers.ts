@@ -157,16 +157,31 @@ async function customerName(client: DeskproClient, personId: number | null, temp
   return firstNameOf(await client.getPerson(personId));
 }
 
+/**
+ * A read that only refines the outcome: what Deskpro refuses to show (a 4xx: gone, not allowed for
+ * the key, an endpoint an older helpdesk lacks) gives `fallback`; a timeout or 5xx retries the job.
+ */
+async function unlessRefused<T>(read: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof DeskproError && !error.retryable) return fallback;
+    throw error;
+  }
+}
+
 /** The organisations a ticket's payer is chosen among: the ticket's, else the person's primary one. */
 function organisationsOf(client: DeskproClient, ticket: DeskproTicket): Job["organisations"] {
   let read: Promise<{ ticketOrg: string | null; personOrg: string | null }> | null = null;
+  const person = ticket.person;
   return () =>
     (read ??=
-      ticket.organization !== null || ticket.person === null
+      ticket.organization !== null || person === null
         ? Promise.resolve({ ticketOrg: ticket.organization === null ? null : String(ticket.organization), personOrg: null })
-        : client
-            .getPerson(ticket.person)
-            .then((person) => ({ ticketOrg: null, personOrg: person.organization === null ? null : String(person.organization) })));
+        : unlessRefused(async () => (await client.getPerson(person)).organization, null).then((org) => ({
+            ticketOrg: null,
+            personOrg: org === null ? null : String(org),
+          })));
 }
 
 async function refreshFacts(job: Job): Promise<void> {
@@ -174,16 +189,11 @@ async function refreshFacts(job: Job): Promise<void> {
   const org = payingOrganisation(await job.organisations());
   const owners = [`person:${ticket.person}`, ...(org !== null ? [`org:${org.id}`] : [])];
   // The ticket's SLAs count for the bank that pays for it: its organisation's, else the person's.
-  const slas = job.config.planRules.some((r) => r.type === "sla") ? { owner: owners.at(-1)!, slaIds: await ticketSlaIds(client, ticket) } : null;
+  const slaIds = job.config.planRules.some((r) => r.type === "sla") ? await unlessRefused(() => ticketSlaIds(client, ticket), null) : null;
+  const slas = slaIds === null ? null : { owner: owners.at(-1)!, slaIds };
   for (const owner of owners) {
-    try {
-      await refreshWalletProfile(ledger, tenantId, owner, client, slas);
-    } catch (error) {
-      // A record Deskpro won't show (deleted, no permission) leaves the facts as they were; a
-      // timeout or 5xx retries the whole job.
-      if (error instanceof DeskproError && !error.retryable) continue;
-      throw error;
-    }
+    // A record Deskpro won't show (deleted, no permission) leaves the facts as they were.
+    await unlessRefused(() => refreshWalletProfile(ledger, tenantId, owner, client, slas), null);
   }
 }
 
@@ -192,14 +202,8 @@ async function shownPrice(job: Job, picked: number | string): Promise<number | n
   const fieldId = job.settings.tierFieldId!;
   let title = typeof picked === "string" ? picked : chosenOptionTitle(job.ticket, fieldId, picked);
   if (title === null && typeof picked === "number") {
-    let field: DeskproCustomField;
-    try {
-      field = await job.context.perTenant(`deskpro.field.${fieldId}`, () => job.client.getTicketCustomField(fieldId));
-    } catch (error) {
-      if (error instanceof DeskproError && !error.retryable) return null; // the field is gone or hidden from the key
-      throw error;
-    }
-    title = field.choices.find((c) => c.id === picked)?.title ?? null;
+    const field = await unlessRefused(() => job.context.perTenant(`deskpro.field.${fieldId}`, () => job.client.getTicketCustomField(fieldId)), null);
+    title = field?.choices.find((c) => c.id === picked)?.title ?? null;
   }
   return title === null ? null : priceInLabel(title);
 }
@@ -238,7 +242,7 @@ async function reconcileTicket(context: DeliveryContext, ticketId: string, deskp
       fieldTier,
       priorityId: ticket.priority,
       // Spam and Deleted are hidden status records: read the helpdesk's records once per drain.
-      cancelled: await isCancelled(ticket, () => context.perTenant("deskpro.ticket_statuses", () => client.listTicketStatuses())),
+      cancelled: await isCancelled(ticket, () => unlessRefused(() => context.perTenant("deskpro.ticket_statuses", () => client.listTicketStatuses()), [])),
       priorityWritePending: await outbox.hasPendingPriorityWrite(ledger.db, tenantId, ticketId),
     },
     config.tiers,
