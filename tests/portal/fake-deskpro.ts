@@ -3,8 +3,8 @@
  * in `data` (with `meta` and `linked`), references as ids, custom fields keyed by field id with the
  * chosen option ids under `value` and their titles under `detail`; `PUT` answers 204 with no body
  * (the entity only with `?follow_location=1`), `POST` 201 with a `Location` header and `data`;
- * a deleted or spam ticket's `status` is a hidden sub-status (`hidden.deleted`, or `hidden.<id>` of
- * a record in `/ticket_statuses`); a ticket's `ticket_slas` are ids of ticket-SLA links, the SLA
+ * a deleted or spam ticket's `status` is a hidden sub-status (`hidden.deleted`, `hidden.spam`; a
+ * `hidden.<id>` naming a record of `/ticket_statuses` is read too); a ticket's `ticket_slas` are ids of ticket-SLA links, the SLA
  * itself is `sla` in `/tickets/{id}/ticket_slas`; people and organisations carry no SLA field.
  * Faults can be queued per route to play an outage.
  */
@@ -139,9 +139,9 @@ export class FakeDeskpro {
     return link;
   }
 
-  /** An agent deletes the ticket: Deskpro soft-deletes it, and reads then give `hidden.deleted`. */
+  /** An agent deletes the ticket: Deskpro soft-deletes it, and reads then give `hidden.deleted` (no `hidden_status` since API version 20170401). */
   deleteTicket(ticketId: number): void {
-    Object.assign(this.tickets.get(ticketId)!, { status: "hidden.deleted", hidden_status: "deleted" });
+    this.tickets.get(ticketId)!.status = "hidden.deleted";
   }
 
   /** The next `count` requests to `route` answer `status` (then it behaves again). */

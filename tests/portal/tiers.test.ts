@@ -363,20 +363,25 @@ describe.each(backends())("portal tiers on %s", (backend) => {
     expect(deskpro.messagesOn(t.ticket.id, "note").some((n) => n.message.includes("250 credits refunded (ticket cancelled)"))).toBe(true);
   });
 
-  it("refunds a ticket marked as spam whose status names the Spam status record (hidden.<id>), and only spam or deleted", async () => {
+  it("refunds a ticket marked as spam (hidden.spam, or hidden.<id> naming the Spam record), and only spam or deleted", async () => {
     const spam = await portalTicketWith(OPTION.oneHour, 1000);
+    const spamById = await portalTicketWith(OPTION.oneHour, 1000);
     const validating = await portalTicketWith(OPTION.oneHour, 1000);
     const waiting = await portalTicketWith(OPTION.oneHour, 1000);
-    for (const t of [spam, validating, waiting]) await h.hook("ticket-created", t.ticket.id);
+    const all = [spam, spamById, validating, waiting];
+    for (const t of all) await h.hook("ticket-created", t.ticket.id);
     await settle();
     const statusId = (sysId: string) => TICKET_STATUSES.find((s) => s.sys_id === sysId)!.id;
-    deskpro.tickets.get(spam.ticket.id)!.status = `hidden.${statusId("spam")}`;
+    deskpro.tickets.get(spam.ticket.id)!.status = "hidden.spam";
+    deskpro.tickets.get(spamById.ticket.id)!.status = `hidden.${statusId("spam")}`;
     deskpro.tickets.get(validating.ticket.id)!.status = `hidden.${statusId("validating")}`;
     deskpro.tickets.get(waiting.ticket.id)!.status = "awaiting_user.7";
-    for (const t of [spam, validating, waiting]) await h.hook("ticket-updated", t.ticket.id);
+    for (const t of all) await h.hook("ticket-updated", t.ticket.id);
     await settle();
-    expect(await balance(spam.owner)).toBe(1000);
-    expect((await portalTicket(spam.ticket.id)).outcome).toBe("cancelled");
+    for (const t of [spam, spamById]) {
+      expect(await balance(t.owner)).toBe(1000);
+      expect((await portalTicket(t.ticket.id)).outcome).toBe("cancelled");
+    }
     expect(await balance(validating.owner)).toBe(750);
     expect(await balance(waiting.owner)).toBe(750);
   });

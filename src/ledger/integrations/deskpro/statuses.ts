@@ -1,8 +1,9 @@
 /**
  * A ticket's `status`, as Deskpro writes it: a status type, optionally followed by a dot and a
- * suffix: a sub-status record's id (`awaiting_user.7`), or for hidden tickets `deleted`, `spam`
- * or the id of the hidden status record (`hidden.deleted`, `hidden.2`), whose `sys_id` in
- * `GET /api/v2/ticket_statuses` says what it is. Older helpdesks also send `hidden_status`.
+ * suffix: a sub-status record's id (`awaiting_user.7`), or for hidden tickets the hidden status
+ * record's `sys_id` (`hidden.deleted`, `hidden.spam`, API version 20170401 on). The records'
+ * own `status_code` is `hidden.<id>`, so that form is read too, its `sys_id` looked up in
+ * `GET /api/v2/ticket_statuses`. API version 20160101 sent `hidden` with `hidden_status`.
  */
 import type { DeskproTicket, DeskproTicketStatus } from "./schemas.js";
 
