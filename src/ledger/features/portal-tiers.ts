@@ -276,7 +276,7 @@ async function reconcileTicket(context: DeliveryContext, ticketId: string, deskp
   const shown = wanted !== null && wanted.price > 0 && decision.source === "field" && picked !== null ? await shownPrice(job, picked.value) : null;
   const price = wanted === null ? 0 : chargeablePrice(wanted.price, shown);
   if (wanted === null || price === 0) {
-    // No tier, or a free one: whatever was charged comes back; a free tier's priority is set.
+    // No tier, a free one, or one the form showed as free: whatever was charged comes back; the tier's priority is set.
     const priorityId = decision.source === "field" && wanted?.deskproPriorityId != null ? wanted.deskproPriorityId : ticket.priority;
     const outcome = wanted ? "free" : "none";
     if (active) {
