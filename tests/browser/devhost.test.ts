@@ -53,6 +53,10 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     const wallet = await ledger("/v1/wallets/org:42", Wallet);
     const shown = `Credits: ${wallet.balance.toLocaleString("en-US")}`;
     await expect.poll(() => page.getByTestId("app-title").textContent()).toBe(shown);
+    // Paid by … because …: the ledger's one rule, from the ticket's own organisation in Deskpro's context.
+    expect(await app().getByTestId("payer").textContent()).toBe(
+      "Analytical Engines Ltd's bank — The ticket's organisation. Ada Lovelace has no plan or credits of their own.",
+    );
     await page.screenshot({ path: join(ARTIFACTS, "ticket-sidebar.png"), fullPage: true });
   });
 
