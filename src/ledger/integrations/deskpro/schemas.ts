@@ -17,7 +17,7 @@ export const DeskproTicket = z.looseObject({
   id: z.int().min(1),
   ref: z.string().nullish(),
   subject: z.string().nullish(),
-  /** `<type>` or `<type>.<suffix>`: awaiting_user.7 (a sub-status), hidden.deleted, hidden.<status id>… (see statuses.ts). */
+  /** `<type>` or `<type>.<suffix>`: awaiting_user.7 (a sub-status), hidden.deleted, hidden.spam… (see statuses.ts). */
   status: z.string(),
   hidden_status: z.string().nullish(),
   person: Ref.optional().default(null),
