@@ -6,7 +6,11 @@
  * Deskpro's app proxy only forwards requests whose URL matches the manifest's whitelist, and the
  * whitelist is fixed when the app is packaged. So the ledger's address is baked in here, as an
  * anchored regular expression with its dots escaped (a loose pattern would let the proxy be
- * pointed at other hosts with the helpdesk's credentials).
+ * pointed at other hosts with the helpdesk's credentials), next to the same rule written with the
+ * `__ledger_url__` placeholder the app's requests start with: Deskpro doesn't document whether it
+ * fills placeholders in before or after checking the whitelist, and each rule serves one order.
+ * The placeholder rule can only reach the ledger because the `ledger_url` setting's validation
+ * pattern accepts exactly the built address.
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve, sep } from "node:path";
@@ -48,6 +52,9 @@ export function whitelistPattern(url: URL): string {
   return `^${escapeRegExp(ledgerBase(url))}/v1/.*$`;
 }
 
+/** The same rule as the app's requests write it, for a proxy that checks before filling placeholders in. */
+export const PLACEHOLDER_WHITELIST_PATTERN = "^__ledger_url__/v1/.*$";
+
 interface Manifest {
   settings: Record<string, { default?: unknown; validationPattern?: string; [k: string]: unknown }>;
   proxy: { whitelist: Array<{ url: string; methods: string[]; timeout: number }> };
@@ -65,7 +72,9 @@ export function packagedManifest(manifest: Manifest, url: URL): Manifest {
       // The proxy would refuse any other address, so the form accepts only this one.
       ledger_url: { ...ledgerUrl, default: base, validationPattern: `^${escapeRegExp(base)}$` },
     },
-    proxy: { whitelist: [{ url: whitelistPattern(url), methods: ["GET", "POST", "PUT"], timeout: 20 }] },
+    proxy: {
+      whitelist: [whitelistPattern(url), PLACEHOLDER_WHITELIST_PATTERN].map((pattern) => ({ url: pattern, methods: ["GET", "POST", "PUT"], timeout: 20 })),
+    },
   };
 }
 
@@ -102,7 +111,7 @@ async function main(argv: string[]): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, zipSync(files, { level: 9, mtime: new Date("2000-01-01T00:00:00Z") }));
   console.log(`Packaged ${Object.keys(files).length} files for ${ledgerBase(url)} → ${relative(process.cwd(), out) || out}`);
-  console.log(`Proxy whitelist: ${manifest.proxy.whitelist[0]?.url}`);
+  console.log(`Proxy whitelist: ${manifest.proxy.whitelist.map((rule) => rule.url).join(" and ")}`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

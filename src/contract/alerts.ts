@@ -30,6 +30,12 @@ export const AlertSettingsInput = z
     agentNote: template.default("Support credits {event}: {balance} credits left (alert level {level})."),
     /** Tell customers by message (agents always get the note). */
     messageCustomers: z.boolean().default(true),
+    /**
+     * When the customer has no open ticket, start one to them through Deskpro's API (agent-initiated,
+     * awaiting their reply) so the message still reaches them. For an organisation's bank, the person
+     * of its most recent ticket is told.
+     */
+    startTicketWhenNoneOpen: z.boolean().default(true),
     webhooks: z.array(AlertWebhookInput).max(10).default([]),
   })
   .meta({ id: "AlertSettingsInput" });

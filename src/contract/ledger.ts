@@ -315,19 +315,28 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-/** Which bank pays for a ticket, and why: the person's own bank if it has a plan or credits, else their organisation's. */
+/**
+ * Which bank pays for a ticket, and why: the person's own bank if it has a plan or credits, else an
+ * organisation's (the ticket's, else the person's primary one).
+ */
 export const PayerReason = z.enum(["person_has_plan", "person_has_credits", "organisation", "person_no_org"]).meta({ id: "PayerReason" });
 export type PayerReason = z.infer<typeof PayerReason>;
+const DeskproOrgId = z.string().regex(/^[1-9][0-9]{0,17}$/, "must be a numeric Deskpro organisation id");
 export const TicketPayerQuery = z.object({
   person: z
     .string()
     .regex(/^[1-9][0-9]{0,17}$/, "must be a numeric Deskpro person id")
     .meta({ description: "The ticket's person (Deskpro id)" }),
-  org: z
-    .string()
-    .regex(/^[1-9][0-9]{0,17}$/, "must be a numeric Deskpro organisation id")
-    .optional()
-    .meta({ description: "The person's organisation (Deskpro id), if any" }),
+  org: DeskproOrgId.optional().meta({ description: "The ticket's organisation (Deskpro id), if it has one" }),
+  personOrg: DeskproOrgId.optional().meta({ description: "The person's primary organisation (Deskpro id): pays when the ticket has none" }),
 });
-export const TicketPayer = z.object({ owner: Owner, reason: PayerReason, wallet: Wallet }).meta({ id: "TicketPayer" });
+export const TicketPayer = z
+  .object({
+    owner: Owner,
+    reason: PayerReason,
+    /** With reason `organisation`: whether it is the ticket's organisation or the person's primary one. */
+    organisationFrom: z.enum(["ticket", "person"]).nullable().default(null),
+    wallet: Wallet,
+  })
+  .meta({ id: "TicketPayer" });
 export type TicketPayer = z.infer<typeof TicketPayer>;

@@ -110,6 +110,31 @@ export type PortalSettingsInput = z.input<typeof PortalSettings>;
 export const PortalSettingsResponse = z.object({ settings: PortalSettings, updatedAt: IsoDateTime.nullable() }).meta({ id: "PortalSettingsResponse" });
 export type PortalSettingsResponse = z.infer<typeof PortalSettingsResponse>;
 
+/** One tier's option on the portal field: the title it must carry and the one it has in Deskpro. */
+export const TierLabelCheck = z.object({
+  tier: Slug,
+  optionId: z.int().nullable(),
+  /** The exact title to give the option, showing the tier's current price. */
+  label: z.string(),
+  /** The option's title in Deskpro now; null when Deskpro has no such option. */
+  deskproTitle: z.string().nullable(),
+  matches: z.boolean(),
+});
+export type TierLabelCheck = z.infer<typeof TierLabelCheck>;
+
+/**
+ * The portal field's options against the tiers' prices. Until an option's title shows its tier's
+ * current price, customers who pick it are charged the lower of the two.
+ */
+export const PortalTierLabels = z.object({
+  /** The portal's tier field; null while the portal flow is off. */
+  fieldId: z.int().nullable(),
+  fieldTitle: z.string().nullable(),
+  options: z.array(TierLabelCheck),
+  allMatch: z.boolean(),
+});
+export type PortalTierLabels = z.infer<typeof PortalTierLabels>;
+
 // ---------------------------------------------------------------------------------------------
 // Webhooks from Deskpro and what the ledger did with them
 // ---------------------------------------------------------------------------------------------

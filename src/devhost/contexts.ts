@@ -1,8 +1,8 @@
 /**
  * The contexts Deskpro sends a sidebar app with onReady/onShow/onChange, built from the demo
- * helpdesk. Shapes follow what Deskpro sends (ids as strings, camelCase, the ticket's primary
- * user with their organisation memberships, the current agent); settings carry only the
- * settings that are not backend-only, as in Deskpro.
+ * helpdesk. Shapes follow Deskpro's SDK types (ids as strings, camelCase, the ticket's own
+ * `organization`, its primary user with `primaryOrgMember` and `orgMembers`, the current agent);
+ * settings carry only the settings that are not backend-only, as in Deskpro.
  */
 import type { Helpdesk, HelpdeskPerson } from "./store.js";
 import { DEMO_AGENT_ID, fullName } from "./store.js";
@@ -49,6 +49,7 @@ export function contextFor(view: View, desk: Helpdesk, publicSettings: Record<st
       const ticket = desk.tickets.find((t) => t.id === view.id);
       const person = ticket && desk.people.find((p) => p.id === ticket.person);
       if (!ticket || !person) return null;
+      const ticketOrg = desk.organizations.find((o) => o.id === ticket.organization) ?? null;
       return {
         type: "ticket",
         settings: publicSettings,
@@ -59,6 +60,8 @@ export function contextFor(view: View, desk: Helpdesk, publicSettings: Record<st
             status: ticket.status,
             permalinkUrl: `${hostOrigin}/#/ticket/${ticket.id}`,
             primaryUser: personData(desk, person),
+            // The ticket's own organisation (it may differ from the primary user's); null without one.
+            organization: ticketOrg ? { id: String(ticketOrg.id), name: ticketOrg.name, customFields: {} } : null,
           },
           currentAgent: currentAgent(desk),
         },

@@ -13,7 +13,7 @@ import { startLedgerServer, type LedgerServer } from "../ledger/node.js";
 import { SECRETS_KEY_ENV } from "../ledger/core/secrets.js";
 import { createTenant } from "../ledger/core/tenants.js";
 import { seedDemo } from "./demo.js";
-import { ManifestProxy } from "./proxy.js";
+import { ManifestProxy, type PlaceholderOrder } from "./proxy.js";
 import { hostServer } from "./server.js";
 import { openHostStore, TIER_FIELD, type HostStore } from "./store.js";
 
@@ -27,6 +27,8 @@ export interface DevHostOptions {
   ledgerPort?: number;
   /** Progress lines ("building the app…"); silent when omitted. */
   say?: (line: string) => void;
+  /** When the app proxy fills in placeholders: before or after it checks the whitelist (default: before). */
+  proxyOrder?: PlaceholderOrder;
 }
 
 export interface DevHost {
@@ -78,7 +80,7 @@ async function connectPortal(ledgerUrl: string, apiKey: string, hostUrl: string,
   await put("/v1/integrations/deskpro", { url: `${hostUrl}/deskpro`, apiKey: store.state.helpdeskApiKey, webhookSecret: store.state.webhookSecret });
   await put("/v1/portal/settings", {
     tierFieldId: TIER_FIELD.id,
-    tierOptions: TIER_FIELD.options.map((o) => ({ tier: o.tier, optionId: o.id, title: o.title })),
+    tierOptions: TIER_FIELD.options.map((o) => ({ tier: o.tier, optionId: o.id })),
   });
 }
 
@@ -122,7 +124,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     await buildHostPage(pageDir);
 
     const tenant = store.state.tenant!;
-    const app = hostServer({ store, manifest, appDir, pageDir, ledger: { url: ledger.url, tenantId: tenant.id } });
+    const app = hostServer({ store, manifest, appDir, pageDir, ledger: { url: ledger.url, tenantId: tenant.id }, proxyOrder: options.proxyOrder });
     const port = await new Promise<number>((resolvePort, reject) => {
       server = serve({ fetch: app.fetch, port: options.hostPort ?? 8788, hostname: "127.0.0.1" }, (info) => resolvePort(info.port));
       server.once("error", reject);

@@ -1,12 +1,16 @@
 /**
- * A stand-in for the parts of Deskpro's REST API v2 the ledger writes back through: tickets,
- * priorities, people, organisations, messages and notes. Answers use Deskpro's envelope
- * (`{data, meta, linked}`) and its `Authorization: key <id>:<secret>` API keys, so the ledger's
- * real Deskpro client runs unchanged against it and its write-backs show on the demo ticket.
+ * A stand-in for the parts of Deskpro's REST API v2 the ledger reads and writes back through,
+ * answering as docs/deskpro-fidelity.md records Deskpro does: the `{data, meta, linked}`
+ * envelope, `Authorization: key <id>:<code>` API keys, `PUT` answered `204 No Content` (the
+ * entity only with `?follow_location=1`), `POST` answered `201` with a `Location` header and the
+ * created entity, a soft `DELETE` that leaves the ticket readable as `hidden.deleted`, ticket
+ * statuses with hidden Spam and Deleted records, a ticket's `ticket_slas` as link ids with the
+ * SLA under `/tickets/{id}/ticket_slas`, and choice fields whose titles come under `detail`. So the
+ * ledger's real Deskpro client runs unchanged against it and its write-backs show on the demo ticket.
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { HelpdeskTicket, HostStore } from "./store.js";
+import type { Helpdesk, HelpdeskTicket, HostStore } from "./store.js";
 import { DEMO_AGENT_ID, fullName } from "./store.js";
 
 const Id = z.coerce.number().int().min(1);
@@ -24,9 +28,44 @@ const NewMessage = z.object({
   is_note: z.boolean().optional(),
   person: Id.optional(),
 });
+const NewTicket = z.object({
+  person: Id,
+  subject: z.string().trim().min(1),
+  status: z.string().min(1).optional(),
+  message: NewMessage.omit({ is_note: true }).optional(),
+});
 
-const envelope = (data: unknown) => ({ data, meta: {}, linked: {} });
-const notFound = (what: string) => Response.json({ status: 404, code: "not_found", message: `${what} not found` }, { status: 404 });
+/** Deskpro's status records: a custom sub-status, and the hidden Spam, Deleted and validating records. */
+export const TICKET_STATUSES = [
+  { id: 1, status_type: "hidden", status_code: "hidden.1", title: "Spam", sys_id: "spam", parent: null, display_order: 0 },
+  { id: 2, status_type: "hidden", status_code: "hidden.2", title: "Deleted", sys_id: "deleted", parent: null, display_order: 1 },
+  { id: 3, status_type: "hidden", status_code: "hidden.3", title: "Awaiting validation", sys_id: "validating", parent: null, display_order: 2 },
+  { id: 7, status_type: "awaiting_user", status_code: "awaiting_user.7", title: "Waiting on the customer's IT", sys_id: "", parent: null, display_order: 3 },
+];
+
+const envelope = (data: unknown, meta: unknown = {}) => ({ data, meta, linked: {} });
+const list = (data: unknown[]) => envelope(data, { pagination: { total: data.length, count: data.length, per_page: 200, current_page: 1, total_pages: 1 } });
+const problem = (status: number, code: string, message: string) => Response.json({ status, code, message }, { status });
+const notFound = (what: string) => problem(404, "not_found", `${what} not found`);
+
+/** The ticket as Deskpro's API gives it: references as ids, choice fields with their options' titles under `detail`. */
+export function ticketData(desk: Helpdesk, ticket: HelpdeskTicket) {
+  const fields = Object.fromEntries(
+    Object.entries(ticket.fields).map(([id, raw]) => {
+      const field = raw as { value?: unknown };
+      const definition = desk.customFields.find((f) => String(f.id) === id);
+      if (!definition || !Array.isArray(field.value)) return [id, field];
+      const detail = Object.fromEntries(
+        (field.value as unknown[]).flatMap((choiceId) => {
+          const choice = definition.choices.find((c) => c.id === choiceId);
+          return choice ? [[String(choice.id), { id: choice.id, title: choice.title }]] : [];
+        }),
+      );
+      return [id, { ...field, detail }];
+    }),
+  );
+  return { ...ticket, fields };
+}
 
 export function helpdeskApi(store: HostStore): Hono {
   const api = new Hono();
@@ -34,7 +73,7 @@ export function helpdeskApi(store: HostStore): Hono {
 
   api.use("*", async (c, next) => {
     const key = /^key (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
-    if (key !== store.state.helpdeskApiKey) return c.json({ status: 401, code: "invalid_auth", message: "Invalid or missing API key" }, 401);
+    if (key !== store.state.helpdeskApiKey) return c.json({ status: 401, code: "401", message: "Invalid API Key." }, 401);
     await next();
   });
 
@@ -42,11 +81,12 @@ export function helpdeskApi(store: HostStore): Hono {
     const id = Id.safeParse(raw);
     return id.success ? desk().tickets.find((t) => t.id === id.data) : undefined;
   };
+  const invalid = (issues: z.core.$ZodIssue[]) => problem(400, "invalid_input", issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
 
   api.get("/api/v2/tickets", (c) => {
     const person = Id.optional().safeParse(c.req.query("person"));
     const organization = Id.optional().safeParse(c.req.query("organization"));
-    if (!person.success || !organization.success) return c.json({ status: 400, code: "invalid_input", message: "bad filter" }, 400);
+    if (!person.success || !organization.success) return problem(400, "invalid_input", "bad filter");
     const count = Math.min(Number(c.req.query("count") ?? 25) || 25, 200);
     const tickets = desk()
       .tickets.filter(
@@ -54,28 +94,73 @@ export function helpdeskApi(store: HostStore): Hono {
       )
       .sort((a, b) => b.date_created.localeCompare(a.date_created) || b.id - a.id)
       .slice(0, count);
-    return c.json(envelope(tickets));
+    return c.json(list(tickets.map((t) => ticketData(desk(), t))));
+  });
+
+  // An agent-initiated ticket: Deskpro creates it with its first message and answers 201 with a Location.
+  api.post("/api/v2/tickets", async (c) => {
+    const input = NewTicket.safeParse(await c.req.json().catch(() => null));
+    if (!input.success) return invalid(input.error.issues);
+    const person = desk().people.find((p) => p.id === input.data.person);
+    if (!person) return problem(400, "invalid_input", "person: no such person");
+    const now = new Date().toISOString();
+    const ticket: HelpdeskTicket = {
+      id: Math.max(0, ...desk().tickets.map((t) => t.id)) + 1,
+      subject: input.data.subject,
+      status: input.data.status ?? "awaiting_agent",
+      person: person.id,
+      organization: person.organization,
+      priority: null,
+      fields: {},
+      ticket_slas: [],
+      date_created: now,
+    };
+    desk().tickets.push(ticket);
+    if (input.data.message) {
+      desk().messages.push({
+        id: desk().nextMessageId++,
+        ticket: ticket.id,
+        person: DEMO_AGENT_ID,
+        message: input.data.message.message,
+        is_agent_note: false,
+        date_created: now,
+      });
+    }
+    store.changed();
+    c.header("location", `/api/v2/tickets/${ticket.id}`);
+    return c.json(envelope(ticketData(desk(), ticket)), 201);
   });
 
   api.get("/api/v2/tickets/:id", (c) => {
     const ticket = ticketById(c.req.param("id"));
-    return ticket ? c.json(envelope(ticket)) : notFound("ticket");
+    return ticket ? c.json(envelope(ticketData(desk(), ticket))) : notFound("ticket");
   });
 
   api.put("/api/v2/tickets/:id", async (c) => {
     const ticket = ticketById(c.req.param("id"));
     if (!ticket) return notFound("ticket");
     const update = TicketUpdate.safeParse(await c.req.json().catch(() => null));
-    if (!update.success) return c.json({ status: 400, code: "invalid_input", message: update.error.issues.map((i) => i.message).join("; ") }, 400);
+    if (!update.success) return invalid(update.error.issues);
     if (update.data.priority !== undefined && update.data.priority !== null && !desk().priorities.some((p) => p.id === update.data.priority)) {
-      return c.json({ status: 400, code: "invalid_input", message: "unknown priority" }, 400);
+      return problem(400, "invalid_input", "priority: unknown priority");
     }
     if (update.data.priority !== undefined) ticket.priority = update.data.priority;
     if (update.data.status !== undefined) ticket.status = update.data.status;
     if (update.data.subject !== undefined) ticket.subject = update.data.subject;
     if (update.data.fields !== undefined) ticket.fields = { ...ticket.fields, ...update.data.fields };
     store.changed();
-    return c.json(envelope(ticket));
+    // Deskpro answers an update with no body; the ticket comes back only when asked for.
+    if (c.req.query("follow_location") === "1") return c.json(envelope(ticketData(desk(), ticket)));
+    return c.body(null, 204);
+  });
+
+  // A soft delete: the ticket stays readable, with the hidden Deleted status.
+  api.delete("/api/v2/tickets/:id", (c) => {
+    const ticket = ticketById(c.req.param("id"));
+    if (!ticket) return notFound("ticket");
+    ticket.status = "hidden.deleted";
+    store.changed();
+    return c.body(null, 200);
   });
 
   api.get("/api/v2/tickets/:id/messages", (c) => {
@@ -83,15 +168,16 @@ export function helpdeskApi(store: HostStore): Hono {
     if (!ticket) return notFound("ticket");
     const messages = desk()
       .messages.filter((m) => m.ticket === ticket.id)
-      .sort((a, b) => b.date_created.localeCompare(a.date_created) || b.id - a.id);
-    return c.json(envelope(messages));
+      .sort((a, b) => b.date_created.localeCompare(a.date_created) || b.id - a.id)
+      .map((m) => ({ ...m, is_agent_note: m.is_agent_note ? 1 : 0 }));
+    return c.json(list(messages));
   });
 
   api.post("/api/v2/tickets/:id/messages", async (c) => {
     const ticket = ticketById(c.req.param("id"));
     if (!ticket) return notFound("ticket");
     const input = NewMessage.safeParse(await c.req.json().catch(() => null));
-    if (!input.success) return c.json({ status: 400, code: "invalid_input", message: input.error.issues.map((i) => i.message).join("; ") }, 400);
+    if (!input.success) return invalid(input.error.issues);
     const message = {
       id: desk().nextMessageId++,
       ticket: ticket.id,
@@ -102,10 +188,25 @@ export function helpdeskApi(store: HostStore): Hono {
     };
     desk().messages.push(message);
     store.changed();
-    return c.json(envelope(message), 201);
+    c.header("location", `/api/v2/tickets/${ticket.id}/messages/${message.id}`);
+    return c.json(envelope({ ...message, is_agent_note: message.is_agent_note ? 1 : 0 }), 201);
   });
 
-  api.get("/api/v2/ticket_priorities", (c) => c.json(envelope(desk().priorities)));
+  api.get("/api/v2/tickets/:id/ticket_slas", (c) => {
+    const ticket = ticketById(c.req.param("id"));
+    if (!ticket) return notFound("ticket");
+    return c.json(list(desk().ticketSlas.filter((link) => ticket.ticket_slas.includes(link.id))));
+  });
+
+  api.get("/api/v2/ticket_statuses", (c) => c.json(list(TICKET_STATUSES)));
+  api.get("/api/v2/ticket_priorities", (c) => c.json(list(desk().priorities.map((p) => ({ id: p.id, title: p.title, priority: p.sort })))));
+  api.get("/api/v2/slas", (c) => c.json(list(desk().slas)));
+
+  api.get("/api/v2/ticket_custom_fields/:id", (c) => {
+    const id = Id.safeParse(c.req.param("id"));
+    const field = id.success ? desk().customFields.find((f) => f.id === id.data) : undefined;
+    return field ? c.json(envelope({ ...field, widget_type: "choice", field_type: "ticket_field", is_enabled: true })) : notFound("custom field");
+  });
 
   api.get("/api/v2/people/:id", (c) => {
     const id = Id.safeParse(c.req.param("id"));

@@ -4,6 +4,9 @@
  * substitutes `__setting__` and `__setting.urlencode__` placeholders with the installed settings
  * (backend-only ones included) on the server, and forwards only what the built manifest's
  * whitelist allows, within the rule's timeout. Setting values never go back to the page.
+ *
+ * Whether Deskpro fills placeholders in before or after it checks the whitelist is not documented,
+ * so the host plays either order (`PlaceholderOrder`), and the app must work under both.
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
@@ -29,6 +32,14 @@ const ProxyHeaders = z.object({
 });
 
 export type ProxyKind = "app" | "admin";
+
+/**
+ * substitute-then-match: the request's URL is filled in first, then matched against the whitelist
+ * (whose own placeholders are filled in the same way, as written); match-then-substitute: the URL
+ * as the app sent it is matched against the whitelist as written, then filled in.
+ */
+export const PlaceholderOrder = z.enum(["substitute-then-match", "match-then-substitute"]);
+export type PlaceholderOrder = z.infer<typeof PlaceholderOrder>;
 
 /** Proxy tokens, as `getProxyAuth` hands them out: random, per kind, valid for ten minutes. */
 export class ProxyTokens {
@@ -71,8 +82,13 @@ export interface ProxyOptions {
   kind: ProxyKind;
   tokens: ProxyTokens;
   manifest: ManifestProxy;
-  /** The installed settings. The admin proxy substitutes nothing: its settings are not saved yet. */
+  /**
+   * The installed app's saved settings. The admin proxy fills placeholders from them too (a
+   * settings page whose key field is empty sends the saved key's placeholder); typed values pass
+   * through as they are.
+   */
   settings: Record<string, string>;
+  order: PlaceholderOrder;
   fetch?: typeof fetch;
 }
 
@@ -101,10 +117,18 @@ export async function handleProxyRequest(request: Request, options: ProxyOptions
       `Bad X-Proxy-* headers: ${parsed.error.issues.map((i) => `${i.path.join(".") || "url"}: ${i.message}`).join("; ")}`,
     );
   }
-  const substitute = (text: string) => (options.kind === "app" ? substituteSettings(text, options.settings) : text);
+  const substitute = (text: string) => substituteSettings(text, options.settings);
   const url = substitute(parsed.data.url);
   const method = parsed.data.method;
-  const rule = findRule(options.manifest.proxy.whitelist, url, method);
+  const whitelist = options.manifest.proxy.whitelist;
+  const rule =
+    options.order === "match-then-substitute"
+      ? findRule(whitelist, parsed.data.url, method)
+      : findRule(
+          whitelist.map((r) => ({ ...r, url: substitute(r.url) })),
+          url,
+          method,
+        );
   if (!rule) {
     // The page sees the URL it sent, never the substituted one (it may carry a setting).
     return proxyError(403, "not_whitelisted", `${method} ${parsed.data.url} is not allowed by the app's proxy whitelist in manifest.json.`);

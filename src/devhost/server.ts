@@ -6,9 +6,10 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
 import { z } from "zod";
 import { contextFor, type View } from "./contexts.js";
-import { helpdeskApi } from "./helpdesk-api.js";
-import { handleProxyRequest, ProxyTokens, type ManifestProxy, type ProxyKind } from "./proxy.js";
-import { DEMO_AGENT_ID, fullName, TIER_FIELD, type HostStore } from "./store.js";
+import { helpdeskApi, ticketData } from "./helpdesk-api.js";
+import { handleProxyRequest, ProxyTokens, type ManifestProxy, type PlaceholderOrder, type ProxyKind } from "./proxy.js";
+import { DEMO_AGENT_ID, fullName, TIER_FIELD, type HelpdeskTicket, type HostStore } from "./store.js";
+import { webHookBody } from "./web-hook.js";
 
 export interface HostServerOptions {
   store: HostStore;
@@ -18,6 +19,8 @@ export interface HostServerOptions {
   pageDir: string;
   /** Where the stand-in's triggers send their webhooks (Deskpro's "New Ticket" trigger and SLA fail action). */
   ledger?: { url: string; tenantId: string };
+  /** When the app proxy fills in placeholders: before or after it checks the whitelist (Deskpro doesn't say). */
+  proxyOrder?: PlaceholderOrder;
 }
 
 const NewPortalTicket = z.object({
@@ -42,6 +45,7 @@ const AssociationOp = z.object({
   value: z.string().max(1_000_000).optional(),
 });
 const SettingsChange = z.record(z.string().regex(/^[a-z0-9_]+$/), z.string().max(10_000));
+const FieldTitles = z.record(z.string().regex(/^[0-9]+$/), z.string().trim().min(1).max(200));
 const ViewKey = z.string().regex(/^(ticket|user|organisation):[0-9]+$|^admin$/);
 
 function parseView(key: string): View {
@@ -65,7 +69,9 @@ export function hostServer(options: HostServerOptions): Hono {
   const bad = (message: string) => Response.json({ message }, { status: 400 });
 
   // Deskpro's app proxy (sidebars) and admin generic proxy (the settings page, unsaved values).
-  const proxy = (kind: ProxyKind) => (c: { req: { raw: Request } }) => handleProxyRequest(c.req.raw, { kind, tokens, manifest, settings: state().settings });
+  const order = options.proxyOrder ?? "substitute-then-match";
+  const proxy = (kind: ProxyKind) => (c: { req: { raw: Request } }) =>
+    handleProxyRequest(c.req.raw, { kind, tokens, manifest, settings: state().settings, order });
   app.all("/deskpro/proxy/app", proxy("app"));
   app.all("/deskpro/proxy/admin", proxy("admin"));
 
@@ -166,25 +172,45 @@ export function hostServer(options: HostServerOptions): Hono {
   });
 
   // The portal: a customer submits the new-ticket form with the response-time field, and the
-  // helpdesk's "New Ticket" trigger calls the ledger's webhook, as a Deskpro admin sets it up.
-  const trigger = async (event: "ticket-created" | "sla-failed", ticketId: number) => {
+  // helpdesk's triggers call the ledger's web hooks, as a Deskpro admin sets them up: POST, the
+  // ticket as form fields, the secret and ticket id in custom headers.
+  const trigger = async (event: "ticket-created" | "ticket-updated" | "sla-failed", ticket: HelpdeskTicket) => {
     if (!options.ledger) throw new Error("no ledger to call");
     const response = await fetch(`${options.ledger.url}/hooks/deskpro/${options.ledger.tenantId}/${event}`, {
       method: "POST",
-      headers: { "content-type": "application/json", "x-credits-webhook-secret": state().webhookSecret, "x-deskpro-ticket-id": String(ticketId) },
-      body: JSON.stringify({ ticket: { id: ticketId } }),
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        "x-credits-webhook-secret": state().webhookSecret,
+        "x-deskpro-ticket-id": String(ticket.id),
+      },
+      body: webHookBody(state().helpdesk, ticket),
     });
     return { status: response.status, body: (await response.json()) as unknown };
   };
+  const tierField = () => state().helpdesk.customFields.find((f) => f.id === TIER_FIELD.id)!;
 
   app.get("/host/api/portal", (c) =>
     c.json({
-      field: TIER_FIELD,
+      field: tierField(),
       people: state()
         .helpdesk.people.filter((p) => !p.is_agent)
         .map((p) => ({ id: p.id, name: fullName(p) })),
     }),
   );
+
+  // Admin → Tickets → Fields: the helpdesk admin renames the portal field's options.
+  app.put("/host/api/portal/field", async (c) => {
+    const parsed = FieldTitles.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return bad("titles are option id → title");
+    const field = tierField();
+    for (const [id, title] of Object.entries(parsed.data)) {
+      const choice = field.choices.find((o) => String(o.id) === id);
+      if (!choice) return bad(`no option ${id}`);
+      choice.title = title;
+    }
+    store.changed();
+    return c.json({ field });
+  });
 
   app.post("/host/api/portal/tickets", async (c) => {
     const parsed = NewPortalTicket.safeParse(await c.req.json().catch(() => null));
@@ -192,10 +218,10 @@ export function hostServer(options: HostServerOptions): Hono {
     const desk = state().helpdesk;
     const person = desk.people.find((p) => p.id === parsed.data.person && !p.is_agent);
     if (!person) return bad("no such customer");
-    if (!TIER_FIELD.options.some((o) => o.id === parsed.data.option)) return bad("no such option");
+    if (!tierField().choices.some((o) => o.id === parsed.data.option)) return bad("no such option");
     const id = Math.max(0, ...desk.tickets.map((t) => t.id)) + 1;
     const now = new Date().toISOString();
-    desk.tickets.push({
+    const ticket: HelpdeskTicket = {
       id,
       subject: parsed.data.subject,
       status: "awaiting_agent",
@@ -203,8 +229,10 @@ export function hostServer(options: HostServerOptions): Hono {
       organization: person.organization,
       priority: null,
       fields: { [String(TIER_FIELD.id)]: { aliases: [], value: [parsed.data.option] } },
+      ticket_slas: [],
       date_created: now,
-    });
+    };
+    desk.tickets.push(ticket);
     desk.messages.push({
       id: desk.nextMessageId++,
       ticket: id,
@@ -214,13 +242,22 @@ export function hostServer(options: HostServerOptions): Hono {
       date_created: now,
     });
     store.changed();
-    return c.json({ ticketId: id, webhook: await trigger("ticket-created", id) }, 201);
+    return c.json({ ticketId: id, webhook: await trigger("ticket-created", ticket) }, 201);
   });
 
   app.post("/host/api/tickets/:id/sla-failed", async (c) => {
     const ticket = state().helpdesk.tickets.find((t) => String(t.id) === c.req.param("id"));
     if (!ticket) return c.json({ message: "no such ticket" }, 404);
-    return c.json({ webhook: await trigger("sla-failed", ticket.id) });
+    return c.json({ webhook: await trigger("sla-failed", ticket) });
+  });
+
+  // An agent deletes the ticket: Deskpro soft-deletes it (hidden.deleted) and the Ticket Updated trigger fires.
+  app.post("/host/api/tickets/:id/delete", async (c) => {
+    const ticket = state().helpdesk.tickets.find((t) => String(t.id) === c.req.param("id"));
+    if (!ticket) return c.json({ message: "no such ticket" }, 404);
+    ticket.status = "hidden.deleted";
+    store.changed();
+    return c.json({ webhook: await trigger("ticket-updated", ticket) });
   });
 
   app.get("/host/api/tickets/:id", (c) => {
@@ -232,7 +269,7 @@ export function hostServer(options: HostServerOptions): Hono {
       return p ? fullName(p) : `#${id}`;
     };
     return c.json({
-      ticket,
+      ticket: ticketData(desk, ticket),
       priority: desk.priorities.find((p) => p.id === ticket.priority)?.title ?? null,
       person: name(ticket.person),
       organization: desk.organizations.find((o) => o.id === ticket.organization)?.name ?? null,

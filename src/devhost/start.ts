@@ -5,9 +5,12 @@
  *   DEVHOST_DATA_DIR  where everything is kept (default .data)
  *   DEVHOST_PORT      the host page (default 8788)
  *   LEDGER_PORT       the ledger (default 8787, which the dev manifest whitelists)
+ *   DEVHOST_PROXY_ORDER  substitute-then-match (default) or match-then-substitute: when the app
+ *                        proxy fills in placeholders, before or after checking the whitelist
  */
 import { join } from "node:path";
 import { startDevHost } from "./devhost.js";
+import { PlaceholderOrder } from "./proxy.js";
 
 const dataDir = process.env.DEVHOST_DATA_DIR || ".data";
 const port = (name: string, fallback: number) => {
@@ -22,6 +25,7 @@ try {
     dataDir,
     hostPort: port("DEVHOST_PORT", 8788),
     ledgerPort: port("LEDGER_PORT", 8787),
+    proxyOrder: PlaceholderOrder.parse(process.env.DEVHOST_PROXY_ORDER || "substitute-then-match"),
     say: (line) => console.log(line),
   });
   console.log(`

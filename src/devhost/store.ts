@@ -38,14 +38,26 @@ export type HelpdeskMessage = z.infer<typeof HelpdeskMessage>;
 export const HelpdeskTicket = z.object({
   id: z.int(),
   subject: z.string(),
+  /** As Deskpro writes it: `awaiting_agent`, `awaiting_user.7`, `hidden.deleted`… */
   status: z.string(),
   person: z.int(),
   organization: z.int().nullable(),
   priority: z.int().nullable(),
+  /** Custom fields keyed by id; a choice field's `value` is the chosen option ids. */
   fields: z.record(z.string(), z.unknown()).default({}),
+  /** Ids of the ticket's ticket-SLA links (see `ticketSlas`), not SLA ids. */
+  ticket_slas: z.array(z.int()).default([]),
   date_created: z.string(),
 });
 export type HelpdeskTicket = z.infer<typeof HelpdeskTicket>;
+
+/** A ticket↔SLA link, as `GET /api/v2/tickets/{id}/ticket_slas` lists it. */
+export const HelpdeskTicketSla = z.object({ id: z.int(), ticket: z.int(), sla: z.int(), sla_status: z.enum(["ok", "warning", "fail"]) });
+export type HelpdeskTicketSla = z.infer<typeof HelpdeskTicketSla>;
+
+/** A ticket custom field with choices (the portal's "Response time" field). */
+export const HelpdeskChoiceField = z.object({ id: z.int(), title: z.string(), choices: z.array(z.object({ id: z.int(), title: z.string() })) });
+export type HelpdeskChoiceField = z.infer<typeof HelpdeskChoiceField>;
 
 export const Helpdesk = z.object({
   priorities: z.array(z.object({ id: z.int(), title: z.string(), sort: z.int() })),
@@ -54,6 +66,10 @@ export const Helpdesk = z.object({
   tickets: z.array(HelpdeskTicket),
   messages: z.array(HelpdeskMessage),
   nextMessageId: z.int(),
+  /** SLA definitions (read-only in Deskpro's API). */
+  slas: z.array(z.object({ id: z.int(), title: z.string(), sla_type: z.string() })).default(() => DEMO_SLAS.map((s) => ({ ...s }))),
+  ticketSlas: z.array(HelpdeskTicketSla).default([]),
+  customFields: z.array(HelpdeskChoiceField).default(() => [structuredClone(TIER_FIELD_DEFINITION)]),
 });
 export type Helpdesk = z.infer<typeof Helpdesk>;
 
@@ -81,16 +97,31 @@ export type HostState = z.infer<typeof HostState>;
 
 export const DEMO_AGENT_ID = 5;
 
-/** The portal's "Response time" ticket field and its options, one per tier (as an admin sets it up). */
+/** The portal's "Response time" ticket field: which option is which tier (its titles live in the helpdesk). */
 export const TIER_FIELD = {
   id: 7,
-  title: "Response time",
   options: [
-    { id: 70, tier: "standard", title: "Standard response (free)" },
-    { id: 71, tier: "4-hour", title: "4-hour response — 150 credits" },
-    { id: 72, tier: "1-hour", title: "1-hour response — 250 credits" },
+    { id: 70, tier: "standard" },
+    { id: 71, tier: "4-hour" },
+    { id: 72, tier: "1-hour" },
   ],
 } as const;
+
+/** The field as an admin first sets it up in Deskpro: each option's title shows its tier's price. */
+const TIER_FIELD_DEFINITION: HelpdeskChoiceField = {
+  id: TIER_FIELD.id,
+  title: "Response time",
+  choices: [
+    { id: 70, title: "Standard response (free)" },
+    { id: 71, title: "4-hour response — 150 credits" },
+    { id: 72, title: "1-hour response — 250 credits" },
+  ],
+};
+
+const DEMO_SLAS = [
+  { id: 1, title: "First response within a business day", sla_type: "first_response" },
+  { id: 2, title: "Resolution within a week", sla_type: "resolution" },
+];
 
 /** The person field the portal's registration form asks ("Standard support" or "Priority support with credits"). */
 export const REGISTRATION_FIELD_ID = 21;
@@ -125,7 +156,17 @@ export function demoHelpdesk(now: Date): Helpdesk {
       },
     ],
     tickets: [
-      { id: 1042, subject: "Printer on fire", status: "awaiting_agent", person: 77, organization: 42, priority: 2, fields: {}, date_created: daysAgo(0) },
+      {
+        id: 1042,
+        subject: "Printer on fire",
+        status: "awaiting_agent",
+        person: 77,
+        organization: 42,
+        priority: 2,
+        fields: {},
+        ticket_slas: [301],
+        date_created: daysAgo(0),
+      },
       {
         id: 1043,
         subject: "Invoice export is empty",
@@ -134,9 +175,16 @@ export function demoHelpdesk(now: Date): Helpdesk {
         organization: 43,
         priority: 2,
         fields: {},
+        ticket_slas: [302],
         date_created: daysAgo(1),
       },
     ],
+    slas: DEMO_SLAS.map((s) => ({ ...s })),
+    ticketSlas: [
+      { id: 301, ticket: 1042, sla: 1, sla_status: "ok" },
+      { id: 302, ticket: 1043, sla: 1, sla_status: "warning" },
+    ],
+    customFields: [structuredClone(TIER_FIELD_DEFINITION)],
     messages: [
       {
         id: 1,

@@ -10,8 +10,7 @@ import { Webhook } from "standardwebhooks";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AlertEvent, AlertSettings, AlertWebhookTest, AllocationRun, OutboxPage, Wallet, WebhookTestEvent } from "../../src/contract/index.js";
 import { alertTransitions } from "../../src/ledger/domain/alerts.js";
-import { FakeDeskpro } from "../portal/fake-deskpro.js";
-import { createPortalHarness, type PortalHarness } from "../portal/harness.js";
+import { createPortalHarness, portalHelpdesk, type PortalHarness } from "../portal/harness.js";
 
 /** The reference: per level, below or not; an event on each step from above to below, recovered when all clear. */
 function reference(levels: number[], balances: number[]) {
@@ -53,7 +52,7 @@ describe("alert crossings", () => {
   });
 });
 
-const deskpro = new FakeDeskpro();
+const deskpro = portalHelpdesk();
 const received: { body: string; headers: Record<string, string> }[] = [];
 let failNext = 0;
 const server = setupServer(
@@ -147,6 +146,64 @@ describe("alerts through the ledger (PGlite)", () => {
     expect(types).toBe(3);
     expect(deskpro.messagesOn(ticket + 500, "reply")).toHaveLength(2);
     expect(deskpro.messagesOn(ticket, "reply")).toHaveLength(0);
+  });
+
+  it("counts a pending ticket as open", async () => {
+    const { org, ticket, person } = ids();
+    deskpro.addTicket({ id: ticket, person, organization: org, status: "pending" });
+    const posted = deskpro.count("postTicket");
+    await grant(`org:${org}`, 120);
+    await debit(`org:${org}`, 30); // 90 → low, no ticket caused it
+    await settle();
+    expect(deskpro.messagesOn(ticket, "reply").map((m) => m.message)).toEqual([expect.stringContaining("running low: 90 credits left")]);
+    expect(deskpro.count("postTicket")).toBe(posted);
+  });
+
+  it("starts a ticket to a person with no open ticket, once however often the delivery runs, with the agents' note on it", async () => {
+    const { ticket, person } = ids();
+    deskpro.addTicket({ id: ticket, person, organization: null, status: "resolved" });
+    await grant(`person:${person}`, 120);
+    await debit(`person:${person}`, 30); // 90 → low
+    await settle();
+    const created = deskpro.requests.filter((r) => r.route === "postTicket" && (r.body as { person: number }).person === person);
+    expect(created).toHaveLength(1);
+    const body = created[0]!.body as { person: number; subject: string; status: string; message: { message: string; format: string } };
+    expect(body).toMatchObject({ person, status: "awaiting_user", message: { format: "html" } });
+    expect(body.subject).toMatch(/^Support credits running low \(Ref SC-[0-9A-Z]{14}\)$/);
+    const newTicket = created[0]!.ticketId!;
+    expect(deskpro.messagesOn(newTicket, "reply").map((m) => m.message)).toEqual([expect.stringContaining("running low: 90 credits left")]);
+    expect(deskpro.messagesOn(newTicket, "note")).toHaveLength(1);
+    expect(deskpro.messagesOn(ticket)).toHaveLength(0);
+    // The delivery runs again (its success was not recorded): the ticket is found by its reference, not made twice.
+    await h.db.query("UPDATE outbox SET state = 'pending', next_attempt_at = $2 WHERE tenant_id = $1 AND kind = 'alert.deskpro'", [h.tenantId, h.clock.now()]);
+    await settle();
+    expect(deskpro.requests.filter((r) => r.route === "postTicket" && (r.body as { person: number }).person === person)).toHaveLength(1);
+    expect(deskpro.messagesOn(newTicket)).toHaveLength(2);
+    expect((await alertRows("alert.deskpro")).every((row) => row.state === "done")).toBe(true);
+  });
+
+  it("tells the person of an organisation's most recent ticket, and nobody when the organisation has no tickets or the setting is off", async () => {
+    const { org, ticket, person } = ids();
+    deskpro.addTicket({ id: ticket, person: person + 100, organization: org, status: "resolved", date_created: "2025-01-01T00:00:00.000Z" });
+    deskpro.addTicket({ id: ticket + 1, person, organization: org, status: "resolved", date_created: "2025-06-01T00:00:00.000Z" });
+    await grant(`org:${org}`, 120);
+    await debit(`org:${org}`, 30);
+    await settle();
+    expect(deskpro.requests.filter((r) => r.route === "postTicket" && (r.body as { person: number }).person === person)).toHaveLength(1);
+    const posted = deskpro.count("postTicket");
+
+    const lonely = ids();
+    await grant(`org:${lonely.org}`, 120);
+    await debit(`org:${lonely.org}`, 30);
+    const off = ids();
+    deskpro.addTicket({ id: off.ticket, person: off.person, organization: off.org, status: "resolved" });
+    const saved = await h.call("PUT", "/v1/alerts/settings", { body: { startTicketWhenNoneOpen: false, webhooks: [] } });
+    expect(AlertSettings.parse(saved.body).startTicketWhenNoneOpen).toBe(false);
+    await grant(`org:${off.org}`, 120);
+    await debit(`org:${off.org}`, 30);
+    await settle();
+    expect(deskpro.count("postTicket")).toBe(posted);
+    expect((await alertRows("alert.deskpro")).every((row) => row.state === "done")).toBe(true);
   });
 
   it("signs webhooks with Standard Webhooks, retries a failed delivery and delivers it once", async () => {

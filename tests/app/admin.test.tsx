@@ -2,7 +2,7 @@ import { act, cleanup, fireEvent, screen, waitFor } from "@testing-library/react
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { checkLedgerUrl } from "../../src/app/admin/AdminPage.js";
 import type { Forwarded } from "./harness.js";
-import { config, createProxy, renderApp } from "./harness.js";
+import { config, createProxy, problem, renderApp, SECRET_KEY } from "./harness.js";
 
 const proxy = createProxy();
 beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
@@ -29,6 +29,30 @@ describe("admin settings page", () => {
     expect(req?.rawUrl).toBe("https://credits.example.com/v1/config");
     expect(req?.rawHeaders.Authorization).toBe("Bearer typed-key");
     expect((await screen.findAllByLabelText("Price (credits)")).length).toBe(3);
+  });
+
+  it("after a reload (the saved key is not sent back) verifies at once with the saved key through the admin proxy, and works", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    const app = await openAdmin({ ledger_url: "https://credits.example.com" });
+    expect(await screen.findByText(/Connected. Configuration version 3/)).toBeTruthy();
+    const [req] = proxy.forwarded;
+    expect(req).toMatchObject({ proxy: "admin", rawUrl: "https://credits.example.com/v1/config" });
+    expect(req?.rawHeaders.Authorization).toBe("Bearer __ledger_api_key__");
+    expect(req?.headers.Authorization).toBe(`Bearer ${SECRET_KEY}`);
+    expect((await screen.findAllByLabelText("Price (credits)")).length).toBe(3);
+    await waitFor(() => expect(app.parent._setAdminSetting).toHaveBeenLastCalledWith(JSON.stringify({ configVersion: 3 })));
+    expect(app.parent._setAdminSettingInvalid).not.toHaveBeenCalledWith("Enter the ledger API key.", undefined);
+    // Verify again by hand, still with the saved key.
+    fireEvent.click(screen.getByRole("button", { name: "Verify connection" }));
+    await waitFor(() => expect(proxy.requests("GET", /^\/v1\/config$/)).toHaveLength(2));
+  });
+
+  it("asks for the key again when the saved one is refused, and keeps Deskpro's Save blocked", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { status: 401, body: problem(401, "unauthorized", "no") });
+    const app = await openAdmin({ ledger_url: "https://credits.example.com" });
+    expect(await screen.findByText(/refused the saved API key.*Type the key into the Ledger API key field/)).toBeTruthy();
+    await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith(expect.stringMatching(/saved API key/), undefined));
+    expect(screen.getByRole("button", { name: "Verify connection" })).not.toBeDisabled();
   });
 
   it("blocks Deskpro's Save while the URL is not https", async () => {
@@ -73,6 +97,46 @@ describe("admin settings page", () => {
     const offered = await screen.findAllByLabelText("Tiers offered (keys, comma-separated)");
     fireEvent.change(offered[1] as HTMLElement, { target: { value: "4-hour, 2-hour" } });
     expect(await screen.findByText('No tier has the key "2-hour"')).toBeTruthy();
+  });
+});
+
+describe("the portal form's option titles", () => {
+  const labels = (price: number, deskproTitle: string) => ({
+    fieldId: 7,
+    fieldTitle: "Response time",
+    allMatch: deskproTitle === `1-hour response — ${price} credits`,
+    options: [
+      { tier: "4-hour", optionId: 71, label: "4-hour response — 150 credits", deskproTitle: "4-hour response — 150 credits", matches: true },
+      {
+        tier: "1-hour",
+        optionId: 72,
+        label: `1-hour response — ${price} credits`,
+        deskproTitle,
+        matches: deskproTitle === `1-hour response — ${price} credits`,
+      },
+    ],
+  });
+
+  it("shows the title each option needs and warns until Deskpro's match, reading them again after a price is saved", async () => {
+    let price = 250;
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("PUT", /^\/v1\/config$/, (req: Forwarded) => {
+      price = (req.body as typeof config.config).tiers[2]!.price;
+      return { body: { ...config, config: req.body, version: 4 } };
+    });
+    proxy.on("GET", /^\/v1\/portal\/tier-labels$/, () => ({ body: labels(price, "1-hour response — 250 credits") }));
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    expect(await screen.findByText(/Every option of “Response time” shows its tier's current price/)).toBeTruthy();
+
+    const prices = await screen.findAllByLabelText("Price (credits)");
+    fireEvent.change(prices[2] as HTMLElement, { target: { value: "300" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    expect(await screen.findByText(/Some options show another price than their tier's/)).toBeTruthy();
+    const row = screen.getByTestId("label-1-hour");
+    expect(row).toHaveTextContent("1-hour response — 300 credits");
+    expect(row).toHaveTextContent("Deskpro shows: 1-hour response — 250 credits");
+    expect(proxy.requests("GET", /^\/v1\/portal\/tier-labels$/)).toHaveLength(2);
   });
 });
 
@@ -185,6 +249,9 @@ describe("alert messages and webhooks on the settings page", () => {
 
     expect(screen.getByRole("button", { name: "Save alert settings" })).toBeDisabled();
     fireEvent.change(screen.getByLabelText(/when credits run low/), { target: { value: "Hi {name}: only {balance} credits left. {link}" } });
+    const startTicket = screen.getByLabelText(/When they have no open ticket, start one to them/) as HTMLInputElement;
+    expect(startTicket.checked).toBe(true);
+    fireEvent.click(startTicket);
     // Unsaved changes: the test goes to the saved endpoint, so it waits for Save.
     expect(screen.getByRole("button", { name: "Send test event" })).toBeDisabled();
     fireEvent.click(screen.getByRole("button", { name: "Save alert settings" }));
@@ -193,6 +260,7 @@ describe("alert messages and webhooks on the settings page", () => {
     expect(put?.proxy).toBe("admin");
     expect(put?.body).toMatchObject({
       lowMessage: "Hi {name}: only {balance} credits left. {link}",
+      startTicketWhenNoneOpen: false,
       webhooks: [{ id: "ops", url: "https://ops.example.com/hooks" }],
     });
     expect((put?.body as { webhooks: object[] }).webhooks[0]).not.toHaveProperty("secret");

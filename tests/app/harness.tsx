@@ -37,8 +37,8 @@ type Reply = { status?: number; body: unknown; contentType?: string };
 type Route = (req: Forwarded) => Reply | undefined | Promise<Reply | undefined>;
 
 /**
- * Plays Deskpro's app proxy: checks the proxy token, substitutes the backend-only placeholders,
- * refuses URLs the manifest does not whitelist, and hands the request to the fake ledger routes.
+ * Plays Deskpro's app proxy: checks the proxy token, substitutes the saved settings' placeholders,
+ * refuses sidebar URLs the manifest does not whitelist, and hands the request to the fake ledger routes.
  */
 export function createProxy() {
   const forwarded: Forwarded[] = [];
@@ -50,9 +50,15 @@ export function createProxy() {
       const rawHeaders = JSON.parse(request.headers.get("X-Proxy-Headers") ?? "{}") as Record<string, string>;
       const method = request.headers.get("X-Proxy-Method") ?? "GET";
       const bodyText = await request.text();
-      const substitute = (s: string) => (proxy === "app" ? s.replaceAll("__ledger_url__", LEDGER_URL).replaceAll("__ledger_api_key__", SECRET_KEY) : s);
+      // Both proxies fill placeholders from the installed app's saved settings (the admin proxy for
+      // a settings page whose key field is empty); typed values pass through as they are.
+      const substitute = (s: string) => s.replaceAll("__ledger_url__", LEDGER_URL).replaceAll("__ledger_api_key__", SECRET_KEY);
       const target = substitute(rawUrl);
-      if (proxy === "app" && !manifest.proxy.whitelist.some((w) => new RegExp(w.url).test(target) && w.methods.includes(method))) {
+      // Deskpro doesn't say whether it checks the whitelist before or after filling placeholders in:
+      // a sidebar request must pass either way.
+      const allowed = (rules: typeof manifest.proxy.whitelist, url: string) => rules.some((w) => new RegExp(w.url).test(url) && w.methods.includes(method));
+      const filledIn = manifest.proxy.whitelist.map((w) => ({ ...w, url: substitute(w.url) }));
+      if (proxy === "app" && !(allowed(filledIn, target) && allowed(manifest.proxy.whitelist, rawUrl))) {
         return HttpResponse.json({ error: "not whitelisted" }, { status: 403 });
       }
       const headers = Object.fromEntries(Object.entries(rawHeaders).map(([k, v]) => [k, substitute(v)]));
@@ -163,30 +169,41 @@ export async function renderApp(context: Context | null, options: { userState?: 
 }
 // --- Deskpro context shapes (as Deskpro sends them to sidebar apps) ---
 
-export const ticketContext = (over: { orgId?: string | null } = {}): Context => ({
-  type: "ticket",
-  settings: { ledger_url: "https://credits.example.com" },
-  data: {
-    ticket: {
-      id: "1234",
-      subject: "Printer on fire",
-      permalinkUrl: "https://acme.deskpro.test/app#/t/ticket/1234",
-      primaryUser: {
-        id: "77",
-        email: "ada@example.org",
-        displayName: "Ada Lovelace",
-        firstName: "Ada",
-        lastName: "Lovelace",
-        language: "en",
-        locale: "en-GB",
-        primaryOrgMember:
-          over.orgId === null ? undefined : { position: "CTO", isManager: "1", organization: { id: over.orgId ?? "42", name: "Analytical Engines Ltd" } },
-        orgMembers: over.orgId === null ? [] : [{ position: "CTO", isManager: "1", organization: { id: over.orgId ?? "42", name: "Analytical Engines Ltd" } }],
+/**
+ * A ticket sidebar's context: the ticket's own organisation (`ticket.organization`) and its primary
+ * user's primary organisation, as Deskpro's SDK types describe them. `orgId` is the person's
+ * primary organisation; `ticketOrg` the ticket's (by default the same one).
+ */
+export const ticketContext = (over: { orgId?: string | null; ticketOrg?: { id: string; name: string } | null } = {}): Context => {
+  const personOrg = over.orgId === null ? null : { id: over.orgId ?? "42", name: "Analytical Engines Ltd" };
+  const ticketOrg = over.ticketOrg !== undefined ? over.ticketOrg : personOrg;
+  const membership = personOrg && { position: "CTO", isManager: "1", organization: personOrg };
+  return {
+    type: "ticket",
+    settings: { ledger_url: "https://credits.example.com" },
+    data: {
+      ticket: {
+        id: "1234",
+        subject: "Printer on fire",
+        status: "awaiting_agent",
+        permalinkUrl: "https://acme.deskpro.test/app#/t/ticket/1234",
+        organization: ticketOrg && { ...ticketOrg, customFields: {} },
+        primaryUser: {
+          id: "77",
+          email: "ada@example.org",
+          displayName: "Ada Lovelace",
+          firstName: "Ada",
+          lastName: "Lovelace",
+          language: "en",
+          locale: "en-GB",
+          primaryOrgMember: membership ?? undefined,
+          orgMembers: membership ? [membership] : [],
+        },
       },
+      currentAgent: { id: "5", name: "Grace Hopper", firstName: "Grace", lastName: "Hopper" },
     },
-    currentAgent: { id: "5", name: "Grace Hopper", firstName: "Grace", lastName: "Hopper" },
-  },
-});
+  };
+};
 
 export const userContext = (): Context => ({
   type: "user",

@@ -42,13 +42,43 @@ describe("ticket sidebar", () => {
     expect(screen.getByText("Gold")).toBeTruthy();
     expect(screen.getByText("Next top-up")).toBeTruthy();
     expect(screen.getByText("Dec 1, 2026")).toBeTruthy();
-    // The request named the ticket's person and their primary organisation.
+    expect(payer).toHaveTextContent("The ticket's organisation.");
+    // The request named the ticket's person, the ticket's organisation and the person's primary one.
     const [req] = proxy.requests("GET", /\/payer$/);
     expect(req?.url.searchParams.get("person")).toBe("77");
     expect(req?.url.searchParams.get("org")).toBe("42");
+    expect(req?.url.searchParams.get("personOrg")).toBe("42");
     // Sidebar chrome: the title shows the balance, no alert badge.
     await waitFor(() => expect(app.parent.setTitle).toHaveBeenLastCalledWith("Credits: 1,240"));
     expect(app.parent.setBadgeCount).toHaveBeenLastCalledWith(0);
+  });
+
+  it("sends the ticket's own organisation, not the person's, and names the one that pays", async () => {
+    proxy.reset();
+    standardLedger();
+    proxy.on("GET", /^\/v1\/tickets\/1234\/payer$/, {
+      body: { owner: "org:50", reason: "organisation", organisationFrom: "ticket", wallet: wallet({ owner: "org:50" }) },
+    });
+    await renderApp(ticketContext({ ticketOrg: { id: "50", name: "Difference & Co" } }));
+    expect(await screen.findByTestId("payer")).toHaveTextContent(
+      "Difference & Co's bank — The ticket's organisation. Ada Lovelace has no plan or credits of their own.",
+    );
+    const [req] = proxy.requests("GET", /\/payer$/);
+    expect(req?.url.searchParams.get("org")).toBe("50");
+    expect(req?.url.searchParams.get("personOrg")).toBe("42");
+  });
+
+  it("says when the person's primary organisation pays because the ticket has none", async () => {
+    proxy.reset();
+    standardLedger();
+    proxy.on("GET", /^\/v1\/tickets\/1234\/payer$/, { body: { owner: "org:42", reason: "organisation", organisationFrom: "person", wallet: wallet() } });
+    await renderApp(ticketContext({ ticketOrg: null }));
+    expect(await screen.findByTestId("payer")).toHaveTextContent(
+      "Analytical Engines Ltd's bank — Their primary organisation (the ticket has none). Ada Lovelace has no plan or credits of their own.",
+    );
+    const [req] = proxy.requests("GET", /\/payer$/);
+    expect(req?.url.searchParams.has("org")).toBe(false);
+    expect(req?.url.searchParams.get("personOrg")).toBe("42");
   });
 
   it("lists this ticket's charges and their total", async () => {

@@ -48,14 +48,15 @@ describe("talking to the ledger through Deskpro's app proxy (the SDK's real prox
     expect(JSON.stringify(req?.body)).not.toContain(SECRET_KEY);
   });
 
-  it("sends the ticket's person and organisation to the payer endpoint", async () => {
-    proxy.on("GET", /^\/v1\/tickets\/1234\/payer$/, { body: { owner: "org:42", reason: "organisation", wallet: wallet() } });
+  it("sends the ticket's person, the ticket's organisation and the person's primary one to the payer endpoint", async () => {
+    proxy.on("GET", /^\/v1\/tickets\/1234\/payer$/, { body: { owner: "org:42", reason: "organisation", organisationFrom: "ticket", wallet: wallet() } });
     const { api } = await sidebarApi();
-    const payer = await api.payer("1234", "77", "42");
-    expect(payer.reason).toBe("organisation");
+    const payer = await api.payer("1234", "77", { ticketOrg: "42", personOrg: "43" });
+    expect(payer).toMatchObject({ reason: "organisation", organisationFrom: "ticket" });
     const [req] = proxy.forwarded;
     expect(req?.url.searchParams.get("person")).toBe("77");
     expect(req?.url.searchParams.get("org")).toBe("42");
+    expect(req?.url.searchParams.get("personOrg")).toBe("43");
   });
 
   it("is refused by the proxy for a URL outside the whitelist", async () => {

@@ -1,13 +1,15 @@
 /**
  * The app inside the development host, in real Chromium: `npm start`'s servers (ledger on
- * PGlite, host, app built for that ledger) started by the test in a fresh data folder.
+ * PGlite, host, app built for that ledger) started by the test in a fresh data folder. Its proxy
+ * checks the whitelist before filling placeholders in (the order npm start does not use by
+ * default), so the app is seen working under both orders between this and the proxy tests.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, FrameLocator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AlertSettings, TicketEntries, Wallet } from "../../src/contract/index.js";
+import { AlertSettings, OutboxPage, PortalTicket, TicketEntries, Wallet } from "../../src/contract/index.js";
 import { startDevHost, type DevHost } from "../../src/devhost/devhost.js";
 import { ARTIFACTS, chromiumMissing, launchChromium } from "./chromium.js";
 
@@ -34,7 +36,7 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "devhost-test-"));
-    host = await startDevHost({ dataDir, hostPort: 0, ledgerPort: 0 });
+    host = await startDevHost({ dataDir, hostPort: 0, ledgerPort: 0, proxyOrder: "match-then-substitute" });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     await page.goto(host.hostUrl);
@@ -51,6 +53,10 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     const wallet = await ledger("/v1/wallets/org:42", Wallet);
     const shown = `Credits: ${wallet.balance.toLocaleString("en-US")}`;
     await expect.poll(() => page.getByTestId("app-title").textContent()).toBe(shown);
+    // Paid by … because …: the ledger's one rule, from the ticket's own organisation in Deskpro's context.
+    expect(await app().getByTestId("payer").textContent()).toBe(
+      "Analytical Engines Ltd's bank — The ticket's organisation. Ada Lovelace has no plan or credits of their own.",
+    );
     await page.screenshot({ path: join(ARTIFACTS, "ticket-sidebar.png"), fullPage: true });
   });
 
@@ -150,6 +156,27 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     expect((await ledger("/v1/wallets/org:42", Wallet)).balance).toBe(before + charges.entries[0]!.amount);
     await app().getByTestId("balance").first().waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "portal-ticket.png"), fullPage: true });
+    // The stand-in answered as Deskpro does (the priority's PUT with 204): every write-back went through at the first attempt.
+    const rows = (await ledger("/v1/outbox?limit=200", OutboxPage)).items;
+    expect(rows.filter((row) => row.kind.startsWith("deskpro.") || row.kind === "portal.job").length).toBeGreaterThanOrEqual(3);
+    for (const row of rows) expect(row, row.kind).toMatchObject({ state: "done", attempts: 1, lastError: null });
+
+    // An agent deletes the ticket: Deskpro reads it back as hidden.deleted, and the fee comes back once.
+    await page.getByRole("button", { name: "Delete ticket" }).click();
+    await expect.poll(() => page.getByTestId("ticket-status").textContent()).toBe("hidden.deleted");
+    await expect.poll(async () => (await ledger(`/v1/portal/tickets/${ticketId}`, PortalTicket)).outcome, { timeout: 10_000 }).toBe("cancelled");
+    expect((await ledger("/v1/wallets/org:42", Wallet)).balance).toBe(before);
+    // The trigger fires again (another update of the deleted ticket): nothing more comes back.
+    await page.getByRole("button", { name: "Delete ticket" }).click();
+    await page
+      .getByText(/the Ticket Updated trigger's web hook got 202/)
+      .first()
+      .waitFor();
+    const settled = async () => (await ledger("/v1/outbox?limit=200", OutboxPage)).items.every((row) => row.state === "done");
+    await expect.poll(settled, { timeout: 10_000 }).toBe(true);
+    expect((await ledger(`/v1/tickets/${ticketId}/entries`, TicketEntries)).entries.filter((e) => e.kind === "refund")).toHaveLength(1);
+    await expect.poll(() => page.getByTestId("note").count()).toBe(2); // the charge's note and the refund's
+    expect(await page.getByTestId("note").nth(1).textContent()).toContain("refunded (ticket cancelled)");
   });
 
   it("sends a buy link into the reply box, and the customer page opens on a phone", async () => {
@@ -185,10 +212,16 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     await phone.close();
   });
 
-  it("changes a tier's price on the admin page and the ticket sidebar offers the new price", async () => {
+  it("changes a tier's price on the admin page (with the saved key, not typed again), and the ticket sidebar offers the new price", async () => {
+    // The saved key is not sent back to the page: its field is empty, and the page connects with the saved key.
     await open("Admin: app settings");
-    await page.getByLabel("Ledger API key").fill(host.apiKey);
-    await app().getByRole("button", { name: "Verify connection" }).click();
+    expect(await page.getByLabel("Ledger API key").inputValue()).toBe("");
+    await app()
+      .getByText(/Connected\. Configuration version/)
+      .waitFor();
+    await app()
+      .getByText(/Every option of “Response time” shows its tier's current price/)
+      .waitFor();
     const price = app().getByLabel("Price (credits)").nth(2);
     await price.waitFor();
     expect(await price.inputValue()).toBe("250");
@@ -202,9 +235,43 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
       })
       .toBe(300);
     await page.screenshot({ path: join(ARTIFACTS, "admin-settings.png"), fullPage: true });
+    // The portal form still says 250: the page gives the title to paste, and warns until Deskpro has it.
+    await app()
+      .getByText(/Some options show another price than their tier's/)
+      .waitFor();
+    expect(await app().getByTestId("label-1-hour").textContent()).toContain("1-hour response — 300 credits");
+    expect(await app().getByTestId("label-1-hour").textContent()).toContain("Deskpro shows: 1-hour response — 250 credits");
+    await app().getByTestId("label-1-hour").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, "admin-option-titles.png"), fullPage: true });
 
     await open("Ticket #1042");
     await expect.poll(() => app().getByRole("combobox", { name: "Response tier" }).textContent()).toContain("1-hour response — 300 credits");
+  });
+
+  it("charges a portal customer the price the form showed them until the option's title is changed", async () => {
+    const submit = async () => {
+      await page.getByRole("button", { name: "Portal: new ticket", exact: true }).click();
+      await page.getByLabel("You are").selectOption({ label: "Ada Lovelace" });
+      await page.getByLabel(/1-hour response/).check();
+      await page.getByRole("button", { name: "Submit ticket" }).click();
+      await page.getByTestId("note").first().waitFor({ timeout: 20_000 });
+      const ticketId = /#(\d+)/.exec((await page.locator("p.muted").first().textContent()) ?? "")?.[1];
+      return (await ledger(`/v1/tickets/${ticketId}/entries`, TicketEntries)).entries.find((e) => e.kind === "priority")!;
+    };
+    // The form still reads "1-hour response — 250 credits" while the tier costs 300.
+    expect((await submit()).amount).toBe(-250);
+    expect(await page.getByTestId("note").first().textContent()).toContain("The portal form showed 250 credits; the tier costs 300 now.");
+
+    // The helpdesk admin pastes the title the settings page gave; from then on the form shows 300 and 300 is charged.
+    await page.getByRole("button", { name: "Portal: new ticket", exact: true }).click();
+    await page.getByLabel("Option 72").fill("1-hour response — 300 credits");
+    await page.getByRole("button", { name: "Save field" }).click();
+    await page.getByLabel(/1-hour response — 300 credits/).waitFor();
+    expect((await submit()).amount).toBe(-300);
+    await open("Admin: app settings");
+    await app()
+      .getByText(/Every option of “Response time” shows its tier's current price/)
+      .waitFor();
   });
 
   it("edits the alert wording on the admin page and keeps a webhook's secret out of the page once saved", async () => {

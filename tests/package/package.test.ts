@@ -84,8 +84,16 @@ describe("npm run package", () => {
     expect(admin?.options?.entrypoint).toBe("#/admin");
   });
 
-  it("whitelists exactly the ledger's origin", () => {
-    expect(manifest.proxy.whitelist).toHaveLength(1);
+  it("whitelists exactly the ledger's origin, as an address and as the placeholder the app's requests start with", () => {
+    expect(manifest.proxy.whitelist).toHaveLength(2);
+    const placeholder = manifest.proxy.whitelist[1] as Manifest["proxy"]["whitelist"][number];
+    expect(placeholder).toMatchObject({ url: "^__ledger_url__/v1/.*$", timeout: 20 });
+    expect(placeholder.methods.sort()).toEqual(["GET", "POST", "PUT"]);
+    const asWritten = new RegExp(placeholder.url);
+    expect(asWritten.test("__ledger_url__/v1/wallets/org%3A42")).toBe(true);
+    expect(asWritten.test("__ledger_url__.evil.io/v1/wallets")).toBe(false);
+    expect(asWritten.test("https://evil.io/__ledger_url__/v1/wallets")).toBe(false);
+    expect(asWritten.test("__ledger_url__@evil.io/v1/wallets")).toBe(false);
     const entry = manifest.proxy.whitelist[0] as Manifest["proxy"]["whitelist"][number];
     expect(entry.url.startsWith("^") && entry.url.endsWith("$")).toBe(true);
     expect(entry.methods.sort()).toEqual(["GET", "POST", "PUT"]);

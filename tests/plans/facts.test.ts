@@ -9,9 +9,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { WalletProfileRefresh, LedgerConfig, Wallet } from "../../src/contract/index.js";
 import { profileFields } from "../../src/ledger/features/wallet-facts.js";
 import { resolvePlan } from "../../src/ledger/domain/plans.js";
-import { slaIdsOf } from "../../src/ledger/integrations/deskpro/schemas.js";
-import { choice, FakeDeskpro } from "../portal/fake-deskpro.js";
-import { createPortalHarness, OPTION, TEST_CONFIG, TIER_FIELD, type PortalHarness } from "../portal/harness.js";
+import { choice } from "../portal/fake-deskpro.js";
+import { createPortalHarness, OPTION, portalHelpdesk, TEST_CONFIG, TIER_FIELD, type PortalHarness } from "../portal/harness.js";
 
 const MEMBERSHIP_FIELD = 12; // organisation field: option 31 = "Gold"
 const REGISTRATION_FIELD = 21; // person field chosen at registration
@@ -47,12 +46,6 @@ describe("reading Deskpro's facts", () => {
     expect(profileFields(null)).toEqual({});
   });
 
-  it("reads SLA ids from ticket SLA rows, ids and objects, and drops anything else", () => {
-    expect(slaIdsOf([{ sla: 9, sla_status: "active" }, { sla: { id: 4 } }, "5", 6, { id: 7 }, "x", -1, null, { sla: 9 }])).toEqual(["9", "4", "5", "6", "7"]);
-    expect(slaIdsOf(undefined)).toEqual([]);
-    expect(slaIdsOf({ a: { sla: 3 } })).toEqual(["3"]);
-  });
-
   it("matches a rule on any of a field's values, ignoring case", () => {
     const config = LedgerConfig.parse(RULES_CONFIG);
     const facts = (orgFields: Record<string, string>) => ({ orgFields, personFields: {}, slaIds: [] });
@@ -62,7 +55,7 @@ describe("reading Deskpro's facts", () => {
   });
 });
 
-const deskpro = new FakeDeskpro();
+const deskpro = portalHelpdesk();
 const server = setupServer(...deskpro.handlers());
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
 afterAll(() => server.close());
@@ -81,7 +74,7 @@ describe("plans from Deskpro facts through the ledger (PGlite)", () => {
     return { org: 5000 + seq, person: 6000 + seq, ticket: 8000 + seq };
   };
   const wallet = async (owner: string) => Wallet.parse((await h.call("GET", `/v1/wallets/${owner}`)).body);
-  const portalTicket = async (ticket: { id: number; person: number; organization: number | null; slas?: Array<{ sla: number; sla_status: string }> }) => {
+  const portalTicket = async (ticket: { id: number; person: number; organization: number | null; slas?: Array<{ sla: number }> }) => {
     deskpro.addTicket({ ...ticket, fields: { [String(TIER_FIELD)]: choice(OPTION.oneHour) } });
     expect((await h.hook("ticket-created", ticket.id)).status).toBe(202);
     await h.drain();
@@ -121,14 +114,26 @@ describe("plans from Deskpro facts through the ledger (PGlite)", () => {
     expect(charges.entries).toHaveLength(0);
   });
 
-  it("reads the SLA Deskpro put on an organisation's ticket", async () => {
+  it("reads the SLA Deskpro put on an organisation's ticket from the ticket's SLA links", async () => {
     const { org, person, ticket } = ids();
     deskpro.organizations.set(org, { id: org, name: "SLA Org", fields: {} });
-    await portalTicket({ id: ticket, person, organization: org, slas: [{ sla: PRIORITY_SLA, sla_status: "active" }] });
+    await portalTicket({ id: ticket, person, organization: org, slas: [{ sla: PRIORITY_SLA }] });
+    // The ticket lists the link's id, not the SLA's: the SLA is read from /tickets/{id}/ticket_slas.
+    expect(deskpro.tickets.get(ticket)!.ticket_slas).not.toContain(PRIORITY_SLA);
+    expect(deskpro.requests.filter((r) => r.route === "getTicketSlas" && r.ticketId === ticket)).toHaveLength(1);
     const bank = await wallet(`org:${org}`);
     expect(bank.plan?.key).toBe("sla-plan");
     expect(bank.planRule).toBe(`SLA ${PRIORITY_SLA}`);
     expect(bank.balance).toBe(3000 - 250);
+  });
+
+  it("takes SLAs only from tickets, never from a person or organisation record, and asks nothing when the ticket has none", async () => {
+    const { org, person, ticket } = ids();
+    // Deskpro's people and organisations have no SLA field; a stray one must not give a plan.
+    deskpro.organizations.set(org, { id: org, name: "No SLA Org", fields: {}, slas: [PRIORITY_SLA] } as never);
+    await portalTicket({ id: ticket, person, organization: org });
+    expect((await wallet(`org:${org}`)).plan).toBeNull();
+    expect(deskpro.requests.filter((r) => r.route === "getTicketSlas" && r.ticketId === ticket)).toHaveLength(0);
   });
 
   it("refreshes on request from a sidebar: a changed field moves the bank to another plan, unchanged facts write nothing", async () => {

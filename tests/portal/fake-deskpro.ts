@@ -1,29 +1,35 @@
 /**
- * msw playing Deskpro's REST API v2 with its documented shapes: objects wrapped in `data`,
- * references as ids, custom fields keyed by field id with the chosen option ids under `value`,
- * messages and notes through POST /tickets/{id}/messages (`is_note`). Faults can be queued per
- * route to play an outage.
+ * msw playing Deskpro's REST API v2 exactly as docs/deskpro-fidelity.md records it: objects wrapped
+ * in `data` (with `meta` and `linked`), references as ids, custom fields keyed by field id with the
+ * chosen option ids under `value` and their titles under `detail`; `PUT` answers 204 with no body
+ * (the entity only with `?follow_location=1`), `POST` 201 with a `Location` header and `data`;
+ * a deleted or spam ticket's `status` is a hidden sub-status (`hidden.deleted`, `hidden.spam`; a
+ * `hidden.<id>` naming a record of `/ticket_statuses` is read too); a ticket's `ticket_slas` are ids of ticket-SLA links, the SLA
+ * itself is `sla` in `/tickets/{id}/ticket_slas`; people and organisations carry no SLA field.
+ * Faults can be queued per route to play an outage.
  */
 import { http, HttpResponse, type HttpHandler } from "msw";
+import { TICKET_STATUSES } from "../../src/devhost/helpdesk-api.js";
 
 export const DESKPRO_URL = "https://helpdesk.example.test";
 export const DESKPRO_API_KEY = "7:Zx8v2Kq9LmT4pW6s";
 
+type FakeFields = Record<string, { aliases: string[]; value: unknown; detail?: Record<string, { id: number; title: string }> }>;
+
 export interface FakeTicket {
   id: number;
   subject: string;
+  /** `awaiting_agent`, `awaiting_user.7`, `hidden.deleted`, `hidden.2`… */
   status: string;
   hidden_status?: string | null;
   person: number;
   organization: number | null;
   priority: number | null;
-  fields: Record<string, { aliases: string[]; value: unknown }>;
-  /** The SLAs Deskpro applies to the ticket, as its API lists them: `{sla, sla_status}` rows. */
-  slas?: Array<{ sla: number; sla_status: string }>;
+  fields: FakeFields;
+  /** Ids of the ticket's ticket-SLA links (see `slaLinks`), not SLA ids. */
+  ticket_slas: number[];
   date_created: string;
 }
-
-type FakeFields = Record<string, { aliases: string[]; value: unknown }>;
 
 export interface FakeMessage {
   id: number;
@@ -33,23 +39,65 @@ export interface FakeMessage {
   is_agent_note: 0 | 1;
 }
 
-export type RouteKey = "getTicket" | "putTicket" | "getMessages" | "postMessage" | "getPerson" | "getOrganization" | "listTickets";
+/** A ticket↔SLA link as `/tickets/{id}/ticket_slas` lists it. */
+export interface FakeTicketSla {
+  id: number;
+  sla: number;
+  ticket: number;
+  sla_status: "ok" | "warning" | "fail";
+  warn_date: string | null;
+  fail_date: string | null;
+  is_completed: boolean;
+}
+
+export type RouteKey =
+  | "getTicket"
+  | "putTicket"
+  | "getMessages"
+  | "postMessage"
+  | "getPerson"
+  | "getOrganization"
+  | "listTickets"
+  | "postTicket"
+  | "getTicketStatuses"
+  | "getTicketSlas"
+  | "getCustomField";
+
+/** The ticket statuses of a helpdesk with one custom sub-status: Spam and Deleted are hidden records (the development host's). */
+export { TICKET_STATUSES };
+
+export interface FakeChoiceField {
+  id: number;
+  title: string;
+  widget_type: "choice" | "radio" | "select";
+  choices: Array<{ id: number; title: string }>;
+}
 
 export class FakeDeskpro {
   tickets = new Map<number, FakeTicket>();
   messages: FakeMessage[] = [];
+  slaLinks = new Map<number, FakeTicketSla>();
   people = new Map<
     number,
     { id: number; first_name: string; last_name: string; name: string; primary_email: string; organization: number | null; fields?: FakeFields }
   >();
   organizations = new Map<number, { id: number; name: string; fields: FakeFields }>();
+  /** Ticket custom fields by id, with their choices (the portal's tier field among them). */
+  customFields = new Map<number, FakeChoiceField>();
   /** Every request seen: route and, for writes, the JSON body. */
-  requests: { route: RouteKey; ticketId?: number; body?: unknown; status: number }[] = [];
+  requests: { route: RouteKey; ticketId?: number; body?: unknown; status: number; query?: string }[] = [];
+  /** Leave `detail` out of choice fields (older helpdesks): the ledger then reads the field's choices. */
+  omitFieldDetail = false;
   private faults = new Map<RouteKey, number[]>();
   private nextMessageId = 1;
+  private nextTicketId = 900_000;
+  private nextSlaLinkId = 1;
   authorization = `key ${DESKPRO_API_KEY}`;
 
-  addTicket(ticket: Partial<FakeTicket> & { id: number; person: number }): FakeTicket {
+  addTicket(
+    ticket: Partial<Omit<FakeTicket, "ticket_slas">> & { id: number; person: number; slas?: Array<{ sla: number; sla_status?: FakeTicketSla["sla_status"] }> },
+  ): FakeTicket {
+    const { slas, ...rest } = ticket;
     const full: FakeTicket = {
       subject: `Ticket ${ticket.id}`,
       status: "awaiting_agent",
@@ -57,9 +105,11 @@ export class FakeDeskpro {
       priority: null,
       fields: {},
       date_created: new Date(Date.UTC(2026, 0, 1) + ticket.id * 1000).toISOString(),
-      ...ticket,
+      ...rest,
+      ticket_slas: [],
     };
     this.tickets.set(full.id, full);
+    for (const s of slas ?? []) this.applySla(full.id, s.sla, s.sla_status ?? "ok");
     if (!this.people.has(full.person)) {
       this.people.set(full.person, {
         id: full.person,
@@ -73,6 +123,27 @@ export class FakeDeskpro {
     return full;
   }
 
+  /** Deskpro applies an SLA to a ticket: a new ticket-SLA link whose id the ticket lists. */
+  applySla(ticketId: number, slaId: number, status: FakeTicketSla["sla_status"] = "ok"): FakeTicketSla {
+    const link: FakeTicketSla = {
+      id: this.nextSlaLinkId++ + 500,
+      sla: slaId,
+      ticket: ticketId,
+      sla_status: status,
+      warn_date: null,
+      fail_date: null,
+      is_completed: false,
+    };
+    this.slaLinks.set(link.id, link);
+    this.tickets.get(ticketId)!.ticket_slas.push(link.id);
+    return link;
+  }
+
+  /** An agent deletes the ticket: Deskpro soft-deletes it, and reads then give `hidden.deleted` (no `hidden_status` since API version 20170401). */
+  deleteTicket(ticketId: number): void {
+    this.tickets.get(ticketId)!.status = "hidden.deleted";
+  }
+
   /** The next `count` requests to `route` answer `status` (then it behaves again). */
   fail(route: RouteKey, status: number, count = 1): void {
     this.faults.set(route, [...(this.faults.get(route) ?? []), ...Array(count).fill(status)]);
@@ -80,7 +151,7 @@ export class FakeDeskpro {
 
   /** Every route answers `status` until `recover()`. */
   outage(status = 503): void {
-    for (const route of ["getTicket", "putTicket", "getMessages", "postMessage", "getPerson", "listTickets"] as RouteKey[])
+    for (const route of ["getTicket", "putTicket", "getMessages", "postMessage", "getPerson", "listTickets", "postTicket"] as RouteKey[])
       this.faults.set(route, Array(1000).fill(status));
   }
   recover(): void {
@@ -100,13 +171,32 @@ export class FakeDeskpro {
     const status = queue?.shift();
     if (status === undefined) return null;
     this.requests.push({ route, ticketId, status });
-    return HttpResponse.json({ status, message: "fault" }, { status });
+    return HttpResponse.json({ status, code: "fault", message: "fault" }, { status });
+  }
+
+  /** The ticket as Deskpro's API gives it: choice fields carry their options' current titles under `detail`. */
+  private serialise(ticket: FakeTicket): FakeTicket {
+    const copy = structuredClone(ticket);
+    if (this.omitFieldDetail) return copy;
+    for (const [id, field] of Object.entries(copy.fields)) {
+      const definition = this.customFields.get(Number(id));
+      if (!definition || !Array.isArray(field.value)) continue;
+      field.detail = Object.fromEntries(
+        (field.value as number[]).flatMap((choiceId) => {
+          const choice = definition.choices.find((c) => c.id === choiceId);
+          return choice ? [[String(choiceId), { id: choice.id, title: choice.title }]] : [];
+        }),
+      );
+    }
+    return copy;
   }
 
   handlers(): HttpHandler[] {
     const auth = (request: Request) => request.headers.get("authorization") === this.authorization;
-    const unauthorized = () => HttpResponse.json({ status: 401, message: "Invalid API key" }, { status: 401 });
-    const notFound = () => HttpResponse.json({ status: 404, message: "Not found" }, { status: 404 });
+    const unauthorized = () => HttpResponse.json({ status: 401, code: "401", message: "Invalid API Key." }, { status: 401 });
+    const notFound = () => HttpResponse.json({ status: 404, code: "not_found", message: "Not found" }, { status: 404 });
+    const envelope = (data: unknown, meta: unknown = {}) => ({ data, meta, linked: {} });
+    const list = (data: unknown[]) => envelope(data, { pagination: { total: data.length, count: data.length, per_page: 25, current_page: 1, total_pages: 1 } });
     const base = `${DESKPRO_URL}/api/v2`;
     return [
       http.get(`${base}/tickets/:id/messages`, ({ request, params }) => {
@@ -116,7 +206,7 @@ export class FakeDeskpro {
         if (fault) return fault;
         if (!this.tickets.has(id)) return notFound();
         this.requests.push({ route: "getMessages", ticketId: id, status: 200 });
-        return HttpResponse.json({ data: [...this.messagesOn(id)].reverse(), meta: { pagination: { total: this.messagesOn(id).length } }, linked: {} });
+        return HttpResponse.json(list([...this.messagesOn(id)].reverse()));
       }),
       http.post(`${base}/tickets/:id/messages`, async ({ request, params }) => {
         if (!auth(request)) return unauthorized();
@@ -128,13 +218,31 @@ export class FakeDeskpro {
         const body = (await request.json()) as { message?: string; is_note?: boolean; format?: string };
         if (!body.message)
           return HttpResponse.json(
-            { status: 400, errors: { fields: { message: { errors: [{ message: "This value should not be blank." }] } } } },
+            {
+              status: 400,
+              code: "invalid_input",
+              message: "Request input is invalid.",
+              errors: { fields: { message: { errors: [{ code: "required", message: "This value should not be blank." }] } } },
+            },
             { status: 400 },
           );
         const message: FakeMessage = { id: this.nextMessageId++, ticket: id, person: 1, message: body.message, is_agent_note: body.is_note ? 1 : 0 };
         this.messages.push(message);
         this.requests.push({ route: "postMessage", ticketId: id, body, status: 201 });
-        return HttpResponse.json({ data: { ...message, attachments: [] }, meta: {}, linked: {} }, { status: 201 });
+        return HttpResponse.json(envelope({ ...message, attachments: [] }), {
+          status: 201,
+          headers: { location: `/api/v2/tickets/${id}/messages/${message.id}` },
+        });
+      }),
+      http.get(`${base}/tickets/:id/ticket_slas`, ({ request, params }) => {
+        if (!auth(request)) return unauthorized();
+        const id = Number(params.id);
+        const fault = this.fault("getTicketSlas", id);
+        if (fault) return fault;
+        const ticket = this.tickets.get(id);
+        if (!ticket) return notFound();
+        this.requests.push({ route: "getTicketSlas", ticketId: id, status: 200 });
+        return HttpResponse.json(list(ticket.ticket_slas.map((linkId) => this.slaLinks.get(linkId)!)));
       }),
       http.get(`${base}/tickets/:id`, ({ request, params }) => {
         if (!auth(request)) return unauthorized();
@@ -144,7 +252,7 @@ export class FakeDeskpro {
         const ticket = this.tickets.get(id);
         if (!ticket) return notFound();
         this.requests.push({ route: "getTicket", ticketId: id, status: 200 });
-        return HttpResponse.json({ data: structuredClone(ticket), meta: {}, linked: {} });
+        return HttpResponse.json(envelope(this.serialise(ticket)));
       }),
       http.put(`${base}/tickets/:id`, async ({ request, params }) => {
         if (!auth(request)) return unauthorized();
@@ -155,8 +263,17 @@ export class FakeDeskpro {
         if (!ticket) return notFound();
         const body = (await request.json()) as { priority?: number };
         if (body.priority !== undefined) ticket.priority = body.priority;
-        this.requests.push({ route: "putTicket", ticketId: id, body, status: 200 });
-        return HttpResponse.json({ data: structuredClone(ticket), meta: {}, linked: {} });
+        this.requests.push({ route: "putTicket", ticketId: id, body, status: 204 });
+        // The updated ticket comes back only when asked for with ?follow_location=1.
+        if (new URL(request.url).searchParams.get("follow_location") === "1") return HttpResponse.json(envelope(this.serialise(ticket)));
+        return new HttpResponse(null, { status: 204 });
+      }),
+      http.delete(`${base}/tickets/:id`, ({ request, params }) => {
+        if (!auth(request)) return unauthorized();
+        const id = Number(params.id);
+        if (!this.tickets.has(id)) return notFound();
+        this.deleteTicket(id);
+        return new HttpResponse(null, { status: 200 });
       }),
       http.get(`${base}/tickets`, ({ request }) => {
         if (!auth(request)) return unauthorized();
@@ -165,11 +282,33 @@ export class FakeDeskpro {
         const url = new URL(request.url);
         const person = url.searchParams.get("person");
         const organization = url.searchParams.get("organization");
+        const count = Number(url.searchParams.get("count") ?? 25);
         const found = [...this.tickets.values()]
           .filter((t) => (person === null || t.person === Number(person)) && (organization === null || t.organization === Number(organization)))
-          .sort((a, b) => b.date_created.localeCompare(a.date_created));
-        this.requests.push({ route: "listTickets", status: 200 });
-        return HttpResponse.json({ data: found, meta: { pagination: { total: found.length } }, linked: {} });
+          .sort((a, b) => b.date_created.localeCompare(a.date_created) || b.id - a.id)
+          .slice(0, count);
+        this.requests.push({ route: "listTickets", status: 200, query: url.search });
+        return HttpResponse.json(list(found.map((t) => this.serialise(t))));
+      }),
+      http.post(`${base}/tickets`, async ({ request }) => {
+        if (!auth(request)) return unauthorized();
+        const fault = this.fault("postTicket");
+        if (fault) return fault;
+        const body = (await request.json()) as { person?: number; subject?: string; status?: string; message?: { message?: string; format?: string } };
+        if (!body.subject || !body.person || !this.people.has(body.person))
+          return HttpResponse.json({ status: 400, code: "invalid_input", message: "Request input is invalid." }, { status: 400 });
+        const id = this.nextTicketId++;
+        const ticket = this.addTicket({
+          id,
+          person: body.person,
+          organization: this.people.get(body.person)!.organization,
+          subject: body.subject,
+          status: body.status ?? "awaiting_agent",
+          date_created: new Date(Date.UTC(2027, 0, 1) + id).toISOString(),
+        });
+        if (body.message?.message) this.messages.push({ id: this.nextMessageId++, ticket: id, person: 1, message: body.message.message, is_agent_note: 0 });
+        this.requests.push({ route: "postTicket", ticketId: id, body, status: 201 });
+        return HttpResponse.json(envelope(this.serialise(ticket)), { status: 201, headers: { location: `/api/v2/tickets/${id}` } });
       }),
       http.get(`${base}/people/:id`, ({ request, params }) => {
         if (!auth(request)) return unauthorized();
@@ -178,7 +317,7 @@ export class FakeDeskpro {
         const person = this.people.get(Number(params.id));
         if (!person) return notFound();
         this.requests.push({ route: "getPerson", status: 200 });
-        return HttpResponse.json({ data: person, meta: {}, linked: {} });
+        return HttpResponse.json(envelope(person));
       }),
       http.get(`${base}/organizations/:id`, ({ request, params }) => {
         if (!auth(request)) return unauthorized();
@@ -187,15 +326,31 @@ export class FakeDeskpro {
         const org = this.organizations.get(Number(params.id));
         if (!org) return notFound();
         this.requests.push({ route: "getOrganization", status: 200 });
-        return HttpResponse.json({ data: org, meta: {}, linked: {} });
+        return HttpResponse.json(envelope(org));
       }),
       http.get(`${base}/ticket_priorities`, ({ request }) => {
         if (!auth(request)) return unauthorized();
-        return HttpResponse.json({ data: [1, 2, 3, 4].map((id) => ({ id, title: `P${id}`, sort: id })), meta: {}, linked: {} });
+        return HttpResponse.json(list([1, 2, 3, 4].map((id) => ({ id, title: `P${id}`, priority: id }))));
+      }),
+      http.get(`${base}/ticket_statuses`, ({ request }) => {
+        if (!auth(request)) return unauthorized();
+        const fault = this.fault("getTicketStatuses");
+        if (fault) return fault;
+        this.requests.push({ route: "getTicketStatuses", status: 200 });
+        return HttpResponse.json(list(TICKET_STATUSES));
+      }),
+      http.get(`${base}/ticket_custom_fields/:id`, ({ request, params }) => {
+        if (!auth(request)) return unauthorized();
+        const fault = this.fault("getCustomField");
+        if (fault) return fault;
+        const field = this.customFields.get(Number(params.id));
+        if (!field) return notFound();
+        this.requests.push({ route: "getCustomField", status: 200 });
+        return HttpResponse.json(envelope({ ...field, field_type: "ticket_field", is_enabled: true, description: "" }));
       }),
     ];
   }
 }
 
-/** A custom field value as Deskpro's API gives a choice field: the chosen options' ids. */
+/** A choice field's value as Deskpro's API gives it: the chosen options' ids (their titles are added under `detail`). */
 export const choice = (...optionIds: number[]) => ({ aliases: [], value: optionIds });

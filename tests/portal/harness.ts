@@ -9,13 +9,32 @@ import { composeLedger } from "../../src/ledger/compose.js";
 import type { Database } from "../../src/ledger/storage/db.js";
 import { createTenant } from "../../src/ledger/core/tenants.js";
 import { openTestDatabase, TestClock, type Backend, type CallOptions, type CallResult } from "../helpers/ledger.js";
-import { DESKPRO_API_KEY, DESKPRO_URL } from "./fake-deskpro.js";
+import { DESKPRO_API_KEY, DESKPRO_URL, FakeDeskpro } from "./fake-deskpro.js";
 
 process.env.LEDGER_SECRETS_KEY ??= randomBytes(32).toString("base64");
 
 export const TIER_FIELD = 7;
 export const OPTION = { standard: 70, fourHour: 71, oneHour: 72 } as const;
 export const PRIORITY = { normal: 1, high: 3, urgent: 4 } as const;
+
+/** The portal's tier field as the admin set it up in Deskpro: each option's title shows the tier's price. */
+export const TIER_FIELD_DEFINITION = {
+  id: TIER_FIELD,
+  title: "Response time",
+  widget_type: "choice" as const,
+  choices: [
+    { id: OPTION.standard, title: "Standard response (free)" },
+    { id: OPTION.fourHour, title: "4-hour response — 150 credits" },
+    { id: OPTION.oneHour, title: "1-hour response — 250 credits" },
+  ],
+};
+
+/** A fake helpdesk with the portal's tier field defined. */
+export function portalHelpdesk(): FakeDeskpro {
+  const deskpro = new FakeDeskpro();
+  deskpro.customFields.set(TIER_FIELD, structuredClone(TIER_FIELD_DEFINITION));
+  return deskpro;
+}
 
 export const TEST_CONFIG = {
   tiers: [

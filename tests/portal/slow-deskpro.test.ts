@@ -10,12 +10,12 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { Wallet } from "../../src/contract/index.js";
 import { startLedgerServer, type LedgerServer } from "../../src/ledger/node.js";
 import { createTenant } from "../../src/ledger/core/tenants.js";
-import { choice, FakeDeskpro, DESKPRO_API_KEY, DESKPRO_URL } from "./fake-deskpro.js";
-import { OPTION, PRIORITY, TEST_CONFIG, TEST_PORTAL_SETTINGS, TIER_FIELD } from "./harness.js";
+import { choice, DESKPRO_API_KEY, DESKPRO_URL } from "./fake-deskpro.js";
+import { OPTION, portalHelpdesk, PRIORITY, TEST_CONFIG, TEST_PORTAL_SETTINGS, TIER_FIELD } from "./harness.js";
 
 process.env.LEDGER_SECRETS_KEY ??= randomBytes(32).toString("base64");
 
-const deskpro = new FakeDeskpro();
+const deskpro = portalHelpdesk();
 let releaseDeskpro: () => void = () => undefined;
 const deskproReleased = new Promise<void>((resolve) => (releaseDeskpro = resolve));
 let stuckCalls = 0;

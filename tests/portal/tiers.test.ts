@@ -1,11 +1,11 @@
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { EntryPage, OutboxPage, PortalTicket, Wallet } from "../../src/contract/index.js";
+import { EntryPage, OutboxPage, PortalTicket, PortalTierLabels, TicketPayer, Wallet } from "../../src/contract/index.js";
 import { backends } from "../helpers/ledger.js";
-import { choice, FakeDeskpro, type FakeTicket } from "./fake-deskpro.js";
-import { createPortalHarness, OPTION, PRIORITY, TIER_FIELD, type PortalHarness } from "./harness.js";
+import { choice, TICKET_STATUSES, type FakeTicket } from "./fake-deskpro.js";
+import { createPortalHarness, OPTION, portalHelpdesk, PRIORITY, TEST_CONFIG, TIER_FIELD, type PortalHarness } from "./harness.js";
 
-const deskpro = new FakeDeskpro();
+const deskpro = portalHelpdesk();
 const server = setupServer(...deskpro.handlers());
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
 afterAll(() => server.close());
@@ -69,7 +69,11 @@ describe.each(backends())("portal tiers on %s", (backend) => {
     expect(notes[0]!.message).toContain("1-hour response: 250 credits charged, balance 750.");
     expect(deskpro.messagesOn(t.ticket.id, "reply")).toHaveLength(0);
     expect(await portalTicket(t.ticket.id)).toMatchObject({ owner: t.owner, chargedTier: "1-hour", outcome: "charged", lastPriorityId: PRIORITY.urgent });
-    expect((await outbox()).every((row) => row.state === "done")).toBe(true);
+    // Deskpro answers the priority's PUT with 204 and no body: a success, so nothing is retried or failed.
+    expect(deskpro.requests.filter((r) => r.route === "putTicket" && r.ticketId === t.ticket.id).map((r) => r.status)).toEqual([204]);
+    const rows = await outbox();
+    expect(rows.map((row) => row.kind).sort()).toEqual(["deskpro.message", "deskpro.set_priority", "portal.job"]);
+    for (const row of rows) expect(row).toMatchObject({ state: "done", attempts: 1, lastError: null });
   });
 
   it("charges the person's own bank when it has credits", async () => {
@@ -93,18 +97,17 @@ describe.each(backends())("portal tiers on %s", (backend) => {
     }
     expect((await entries(t.owner)).filter((e) => e.kind === "priority")).toHaveLength(1);
     expect(await balance(t.owner)).toBe(750);
-    expect(deskpro.count("putTicket", 200)).toBeGreaterThanOrEqual(1);
-    expect(deskpro.requests.filter((r) => r.route === "putTicket" && r.ticketId === t.ticket.id && r.status === 200)).toHaveLength(1);
+    expect(deskpro.requests.filter((r) => r.route === "putTicket" && r.ticketId === t.ticket.id && r.status === 204)).toHaveLength(1);
     expect(deskpro.messagesOn(t.ticket.id)).toHaveLength(1);
   });
 
-  it("gives one priority change when Deskpro answers 500 twice then 200", async () => {
+  it("gives one priority change when Deskpro answers 500 twice then 204", async () => {
     const t = await portalTicketWith(OPTION.oneHour, 1000);
     await h.hook("ticket-created", t.ticket.id);
     deskpro.fail("putTicket", 500, 2);
     await settle();
     const puts = deskpro.requests.filter((r) => r.route === "putTicket" && r.ticketId === t.ticket.id);
-    expect(puts.map((p) => p.status)).toEqual([500, 500, 200]);
+    expect(puts.map((p) => p.status)).toEqual([500, 500, 204]);
     expect(deskpro.tickets.get(t.ticket.id)!.priority).toBe(PRIORITY.urgent);
     expect((await entries(t.owner)).filter((e) => e.kind === "priority")).toHaveLength(1);
   });
@@ -165,12 +168,13 @@ describe.each(backends())("portal tiers on %s", (backend) => {
     expect(deskpro.requests.filter((r) => r.ticketId === t.ticket.id)).toEqual([]);
   });
 
-  it("answers malformed payloads with 400 and writes nothing", async () => {
+  it("answers a hook it can't read a ticket id from with 400 or 415, and writes nothing", async () => {
     const t = await portalTicketWith(OPTION.oneHour, 1000);
     const cases = [
       h.hook("ticket-created", null, { body: "{not json", contentType: "application/json" }),
       h.hook("ticket-created", null, { body: "[1,2]", contentType: "application/json" }),
       h.hook("ticket-created", null),
+      h.hook("ticket-created", null, { body: "custom_data=" }),
       h.hook("ticket-created", null, { headers: { "x-deskpro-ticket-id": "abc" } }),
       h.hook("ticket-created", null, { headers: { "x-deskpro-ticket-id": "-5" } }),
       h.hook("ticket-created", t.ticket.id, { body: "ticket%5Bid%5D=999" }),
@@ -180,7 +184,7 @@ describe.each(backends())("portal tiers on %s", (backend) => {
       expect(r.status).toBe(400);
       expect(r.body.code).toBe("invalid_request");
     }
-    expect((await h.hook("ticket-created", t.ticket.id, { body: "<xml/>", contentType: "text/xml" })).status).toBe(415);
+    expect((await h.hook("ticket-created", null, { body: "<ticket id='5'/>", contentType: "text/xml" })).status).toBe(415);
     expect((await h.hook("ticket-exploded", t.ticket.id)).status).toBe(404);
     const huge = await h.hook("ticket-created", t.ticket.id, { body: `ticket%5Bid%5D=${t.ticket.id}&x=${"a".repeat(513 * 1024)}` });
     expect(huge.status).toBe(413);
@@ -188,12 +192,50 @@ describe.each(backends())("portal tiers on %s", (backend) => {
     expect(await outbox()).toEqual([]);
   });
 
-  it("accepts the ticket id from a JSON body without the header", async () => {
+  it("never refuses a hook that carries the ticket-id header because of its body's format", async () => {
+    const multipart = (id: number) => {
+      const form = new FormData();
+      form.set("ticket[id]", String(id));
+      form.set("ticket[person][id]", "1");
+      form.set("custom_data", "");
+      return new Response(form);
+    };
+    for (const [label, body, contentType] of [
+      ["form", undefined, undefined],
+      ["empty", "", undefined],
+      ["json", "{}", "application/json"],
+      ["broken json", "{nope", "application/json"],
+      ["xml", "<ticket/>", "text/xml"],
+      ["no type", "ticket=5", ""],
+    ] as const) {
+      const t = await portalTicketWith(OPTION.fourHour, 1000);
+      const r = await h.hook("ticket-created", t.ticket.id, { body, contentType });
+      expect(r.status, label).toBe(202);
+      expect(r.body.ticketId, label).toBe(String(t.ticket.id));
+    }
     const t = await portalTicketWith(OPTION.fourHour, 1000);
-    const r = await h.hook("ticket-created", null, { body: JSON.stringify({ ticket: { id: t.ticket.id } }), contentType: "application/json" });
+    const response = multipart(t.ticket.id);
+    const r = await h.hook("ticket-created", t.ticket.id, { body: await response.text(), contentType: response.headers.get("content-type")! });
     expect(r.status).toBe(202);
+  });
+
+  it("reads the ticket id from the body when the header is missing: form fields, multipart or JSON", async () => {
+    const form = await portalTicketWith(OPTION.fourHour, 1000);
+    expect(
+      (await h.hook("ticket-created", null, { body: `ticket%5Bid%5D=${form.ticket.id}&ticket%5Bperson%5D%5Bid%5D=${form.person}&custom_data=` })).status,
+    ).toBe(202);
+    const multi = await portalTicketWith(OPTION.fourHour, 1000);
+    const data = new FormData();
+    data.set("ticket[id]", String(multi.ticket.id));
+    data.set("custom_data", "");
+    const encoded = new Response(data);
+    expect((await h.hook("ticket-created", null, { body: await encoded.text(), contentType: encoded.headers.get("content-type")! })).status).toBe(202);
+    const json = await portalTicketWith(OPTION.fourHour, 1000);
+    expect((await h.hook("ticket-created", null, { body: JSON.stringify({ ticket: { id: json.ticket.id } }), contentType: "application/json" })).status).toBe(
+      202,
+    );
     await settle();
-    expect(await balance(t.owner)).toBe(850);
+    for (const t of [form, multi, json]) expect(await balance(t.owner)).toBe(850);
   });
 
   it("tells the customer and charges nothing when the tier can't be paid for, keeping the free tier's priority", async () => {
@@ -305,17 +347,147 @@ describe.each(backends())("portal tiers on %s", (backend) => {
     expect(deskpro.tickets.get(t.ticket.id)!.priority).toBe(PRIORITY.high);
   });
 
-  it("refunds when the ticket is cancelled (deleted or spam)", async () => {
+  it("refunds once when the ticket is deleted: Deskpro reads it back as hidden.deleted", async () => {
     const t = await portalTicketWith(OPTION.oneHour, 1000);
     await h.hook("ticket-created", t.ticket.id);
     await settle();
-    Object.assign(deskpro.tickets.get(t.ticket.id)!, { status: "hidden", hidden_status: "deleted" });
+    deskpro.deleteTicket(t.ticket.id);
     await h.hook("ticket-updated", t.ticket.id);
+    await h.hook("ticket-updated", t.ticket.id);
+    await settle();
     await h.hook("ticket-updated", t.ticket.id);
     await settle();
     expect(await balance(t.owner)).toBe(1000);
     expect((await entries(t.owner)).filter((e) => e.kind === "refund")).toHaveLength(1);
     expect((await portalTicket(t.ticket.id)).outcome).toBe("cancelled");
+    expect(deskpro.messagesOn(t.ticket.id, "note").some((n) => n.message.includes("250 credits refunded (ticket cancelled)"))).toBe(true);
+  });
+
+  it("refunds a ticket marked as spam (hidden.spam, or hidden.<id> naming the Spam record), and only spam or deleted", async () => {
+    const spam = await portalTicketWith(OPTION.oneHour, 1000);
+    const spamById = await portalTicketWith(OPTION.oneHour, 1000);
+    const validating = await portalTicketWith(OPTION.oneHour, 1000);
+    const waiting = await portalTicketWith(OPTION.oneHour, 1000);
+    const all = [spam, spamById, validating, waiting];
+    for (const t of all) await h.hook("ticket-created", t.ticket.id);
+    await settle();
+    const statusId = (sysId: string) => TICKET_STATUSES.find((s) => s.sys_id === sysId)!.id;
+    deskpro.tickets.get(spam.ticket.id)!.status = "hidden.spam";
+    deskpro.tickets.get(spamById.ticket.id)!.status = `hidden.${statusId("spam")}`;
+    deskpro.tickets.get(validating.ticket.id)!.status = `hidden.${statusId("validating")}`;
+    deskpro.tickets.get(waiting.ticket.id)!.status = "awaiting_user.7";
+    for (const t of all) await h.hook("ticket-updated", t.ticket.id);
+    await settle();
+    for (const t of [spam, spamById]) {
+      expect(await balance(t.owner)).toBe(1000);
+      expect((await portalTicket(t.ticket.id)).outcome).toBe("cancelled");
+    }
+    expect(await balance(validating.owner)).toBe(750);
+    expect(await balance(waiting.owner)).toBe(750);
+  });
+
+  it("keeps the charge, and fails nothing, when the helpdesk won't list its status records", async () => {
+    const t = await portalTicketWith(OPTION.oneHour, 1000);
+    await h.hook("ticket-created", t.ticket.id);
+    await settle();
+    deskpro.tickets.get(t.ticket.id)!.status = "hidden.1";
+    deskpro.fail("getTicketStatuses", 404);
+    await h.hook("ticket-updated", t.ticket.id);
+    await settle();
+    expect(await balance(t.owner)).toBe(750);
+    expect((await outbox()).every((row) => row.state === "done")).toBe(true);
+  });
+
+  it("charges the price the portal form showed when the tier's price rose after its label was written, and tells agents", async () => {
+    const raised = { ...TEST_CONFIG, tiers: TEST_CONFIG.tiers.map((t) => (t.key === "1-hour" ? { ...t, price: 300 } : t)) };
+    expect((await h.call("PUT", "/v1/config", { body: raised })).status).toBe(200);
+    const t = await portalTicketWith(OPTION.oneHour, 1000); // the option still reads "1-hour response — 250 credits"
+    await h.hook("ticket-created", t.ticket.id);
+    await settle();
+    expect(await balance(t.owner)).toBe(750);
+    const [charge] = (await entries(t.owner)).filter((e) => e.kind === "priority");
+    expect(charge).toMatchObject({ amount: -250, tier: "1-hour" });
+    const note = deskpro.messagesOn(t.ticket.id, "note")[0]!.message;
+    expect(note).toContain("1-hour response: 250 credits charged, balance 750.");
+    expect(note).toContain("The portal form showed 250 credits; the tier costs 300 now.");
+    // A refund gives back what was charged.
+    await h.hook("sla-failed", t.ticket.id);
+    await settle();
+    expect(await balance(t.owner)).toBe(1000);
+  });
+
+  it("never charges more than the tier costs, and reads the option's title from the field when the ticket doesn't carry it", async () => {
+    const lowered = { ...TEST_CONFIG, tiers: TEST_CONFIG.tiers.map((t) => (t.key === "1-hour" ? { ...t, price: 200 } : t)) };
+    expect((await h.call("PUT", "/v1/config", { body: lowered })).status).toBe(200);
+    deskpro.omitFieldDetail = true;
+    try {
+      const t = await portalTicketWith(OPTION.oneHour, 1000);
+      await h.hook("ticket-created", t.ticket.id);
+      await settle();
+      expect(await balance(t.owner)).toBe(800);
+      expect(deskpro.count("getCustomField")).toBeGreaterThan(0);
+    } finally {
+      deskpro.omitFieldDetail = false;
+    }
+  });
+
+  it("shows the settings page the label each tier's option must carry, and whether Deskpro's options match", async () => {
+    const raised = { ...TEST_CONFIG, tiers: TEST_CONFIG.tiers.map((t) => (t.key === "1-hour" ? { ...t, price: 300 } : t)) };
+    expect((await h.call("PUT", "/v1/config", { body: raised })).status).toBe(200);
+    const before = PortalTierLabels.parse((await h.call("GET", "/v1/portal/tier-labels")).body);
+    expect(before).toMatchObject({ fieldId: TIER_FIELD, fieldTitle: "Response time", allMatch: false });
+    expect(before.options).toEqual([
+      { tier: "standard", optionId: OPTION.standard, label: "Standard response (free)", deskproTitle: "Standard response (free)", matches: true },
+      { tier: "4-hour", optionId: OPTION.fourHour, label: "4-hour response — 150 credits", deskproTitle: "4-hour response — 150 credits", matches: true },
+      { tier: "1-hour", optionId: OPTION.oneHour, label: "1-hour response — 300 credits", deskproTitle: "1-hour response — 250 credits", matches: false },
+    ]);
+    // The admin pastes the label into the option in Deskpro.
+    const option = deskpro.customFields.get(TIER_FIELD)!.choices[2]!;
+    option.title = "1-hour response - 300 credits";
+    try {
+      const after = PortalTierLabels.parse((await h.call("GET", "/v1/portal/tier-labels")).body);
+      expect(after.allMatch).toBe(true);
+    } finally {
+      option.title = "1-hour response — 250 credits";
+    }
+  });
+
+  it("charges the ticket's organisation, else the person's primary organisation when the ticket has none", async () => {
+    const id = ids();
+    const primary = id.org + 50_000;
+    deskpro.people.set(id.person, {
+      id: id.person,
+      first_name: "Ada",
+      last_name: "L",
+      name: "Ada L",
+      primary_email: "ada@example.test",
+      organization: primary,
+    });
+    await grant(`org:${primary}`, 1000);
+    await grant(`org:${id.org}`, 1000);
+    const orgless = deskpro.addTicket({ id: id.ticket, person: id.person, organization: null, fields: { [String(TIER_FIELD)]: choice(OPTION.fourHour) } });
+    const withOrg = deskpro.addTicket({
+      id: id.ticket + 100_000,
+      person: id.person,
+      organization: id.org,
+      fields: { [String(TIER_FIELD)]: choice(OPTION.oneHour) },
+    });
+    await h.hook("ticket-created", orgless.id);
+    await h.hook("ticket-created", withOrg.id);
+    await settle();
+    expect(await balance(`org:${primary}`)).toBe(850);
+    expect(await balance(`org:${id.org}`)).toBe(750);
+    const payer = async (query: string) => TicketPayer.parse((await h.call("GET", `/v1/tickets/${orgless.id}/payer?${query}`)).body);
+    expect(await payer(`person=${id.person}&personOrg=${primary}`)).toMatchObject({
+      owner: `org:${primary}`,
+      reason: "organisation",
+      organisationFrom: "person",
+    });
+    expect(await payer(`person=${id.person}&org=${id.org}&personOrg=${primary}`)).toMatchObject({
+      owner: `org:${id.org}`,
+      reason: "organisation",
+      organisationFrom: "ticket",
+    });
   });
 
   it("keeps secrets out of the API and validates the settings", async () => {

@@ -1,6 +1,6 @@
-import { useEffect, useId, useMemo, useState, type ChangeEvent } from "react";
+import { useEffect, useId, useMemo, useRef, useState, type ChangeEvent } from "react";
 import { Period, type ConfigResponse } from "../../contract/index.js";
-import { describeError } from "../api/errors.js";
+import { describeError, LedgerHttpError, LedgerProblem } from "../api/errors.js";
 import { LedgerApi } from "../api/ledger.js";
 import { adminEndpoint } from "../api/transport.js";
 import { ErrorNotice, FieldError, Notice, Section, Select, usePalette } from "../components/common.js";
@@ -9,7 +9,16 @@ import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
 import { AlertSettingsForm } from "./AlertSettingsForm.js";
 import { DeskproConnectionForm } from "./DeskproConnectionForm.js";
+import { PortalLabels } from "./PortalLabels.js";
 import { draftFromConfig, summarise, toConfig, type ConfigDraft, type FieldErrors, type PlanRuleDraft } from "./draft.js";
+
+const SAVED_KEY_REFUSED =
+  "The ledger refused the saved API key, or Deskpro did not fill it in (or none is saved yet). Type the key into the Ledger API key field above and verify again.";
+
+/** The ledger (or Deskpro's proxy) refused the key, rather than failing in another way. */
+const isRefusedKey = (error: unknown) =>
+  (error instanceof LedgerProblem && (error.problem.status === 401 || error.problem.status === 403)) ||
+  (error instanceof LedgerHttpError && (error.status === 401 || error.status === 403));
 
 /** Plain https, or plain http on this machine for development. No trailing slash, query or fragment. */
 export function checkLedgerUrl(raw: string): string | null {
@@ -34,7 +43,9 @@ export default function AdminPage() {
   const { client, adminSettings, ready } = useDeskpro();
   const colors = usePalette();
   const ledgerUrl = typeof adminSettings?.ledger_url === "string" ? adminSettings.ledger_url : "";
+  // Deskpro doesn't send a saved backend-only setting back: an empty field means "keep the saved key".
   const apiKey = typeof adminSettings?.ledger_api_key === "string" ? adminSettings.ledger_api_key : "";
+  const savedKey = apiKey.trim() === "";
   const urlProblem = checkLedgerUrl(ledgerUrl);
   const api = useMemo(() => new LedgerApi(adminEndpoint(client, ledgerUrl, apiKey)), [client, ledgerUrl, apiKey]);
 
@@ -49,7 +60,7 @@ export default function AdminPage() {
   useEffect(() => setConnection({ state: "idle" }), [ledgerUrl, apiKey]);
 
   const verify = async () => {
-    if (urlProblem || apiKey.trim() === "") return;
+    if (urlProblem) return;
     setConnection({ state: "checking" });
     try {
       const response = await api.config();
@@ -58,9 +69,16 @@ export default function AdminPage() {
       setDraft(draftFromConfig(response.config));
       setSaveError(null);
     } catch (error) {
-      setConnection({ state: "failed", message: describeError(error) });
+      setConnection({ state: "failed", message: savedKey && isRefusedKey(error) ? SAVED_KEY_REFUSED : describeError(error) });
     }
   };
+  // Reopened with the key saved: check the connection at once, with the saved key.
+  const autoVerified = useRef<string | null>(null);
+  useEffect(() => {
+    if (!ready || !savedKey || urlProblem || autoVerified.current === ledgerUrl) return;
+    autoVerified.current = ledgerUrl;
+    void verify();
+  });
 
   const checked = draft ? toConfig(draft) : null;
   const dirty = draft !== null && saved !== null && JSON.stringify(draft) !== JSON.stringify(draftFromConfig(saved.config));
@@ -68,7 +86,6 @@ export default function AdminPage() {
   // Deskpro's own Save button for the app's settings: blocked while anything here is wrong or unsaved.
   const invalidMessage =
     urlProblem ??
-    (apiKey.trim() === "" ? "Enter the ledger API key." : null) ??
     (connection.state === "failed" ? connection.message : null) ??
     (checked && !checked.valid ? summarise(checked.errors) : null) ??
     (dirty ? "Save or discard the credits configuration first." : null);
@@ -97,13 +114,15 @@ export default function AdminPage() {
   return (
     <main>
       <Section title="Connection">
-        <P5 style={{ margin: "0 0 6px" }}>Checks the ledger URL and API key as typed above, before you save them.</P5>
+        <P5 style={{ margin: "0 0 6px" }}>
+          Checks the ledger URL and API key as typed above, before you save them. Leave the key empty to keep the saved one.
+        </P5>
         {urlProblem && ledgerUrl !== "" && <Notice tone="warning">{urlProblem}</Notice>}
         <Button
           text="Verify connection"
           onClick={() => void verify()}
           loading={connection.state === "checking"}
-          disabled={urlProblem !== null || apiKey.trim() === "" || connection.state === "checking"}
+          disabled={urlProblem !== null || connection.state === "checking"}
         />
         <div aria-live="polite">
           {connection.state === "ok" && (
@@ -116,6 +135,7 @@ export default function AdminPage() {
         </div>
       </Section>
       {connection.state === "ok" && <DeskproConnectionForm api={api} />}
+      {connection.state === "ok" && saved && <PortalLabels api={api} configVersion={saved.version} />}
       {draft && checked && (
         <ConfigEditor
           draft={draft}

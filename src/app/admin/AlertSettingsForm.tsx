@@ -20,6 +20,7 @@ interface Draft {
   expiringMessage: string;
   agentNote: string;
   messageCustomers: boolean;
+  startTicketWhenNoneOpen: boolean;
   webhooks: WebhookDraft[];
 }
 
@@ -29,6 +30,7 @@ const draftFrom = (s: AlertSettings): Draft => ({
   expiringMessage: s.expiringMessage,
   agentNote: s.agentNote,
   messageCustomers: s.messageCustomers,
+  startTicketWhenNoneOpen: s.startTicketWhenNoneOpen,
   webhooks: s.webhooks.map((w) => ({ id: w.id, url: w.url, secret: "", secretSet: w.secretSet, savedUrl: w.url })),
 });
 
@@ -38,6 +40,7 @@ const toRequest = (d: Draft) => ({
   expiringMessage: d.expiringMessage,
   agentNote: d.agentNote,
   messageCustomers: d.messageCustomers,
+  startTicketWhenNoneOpen: d.startTicketWhenNoneOpen,
   webhooks: d.webhooks.map((w) => ({ id: w.id.trim(), url: w.url.trim(), ...(w.secret.trim() ? { secret: w.secret.trim() } : {}) })),
 });
 
@@ -139,6 +142,15 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
       <label style={{ fontSize: 12, display: "flex", gap: 6, alignItems: "center", margin: "0 0 6px" }}>
         <input type="checkbox" checked={draft.messageCustomers} onChange={(e: ChangeEvent<HTMLInputElement>) => edit({ messageCustomers: e.target.checked })} />
         Message customers on their ticket (agents always get the note)
+      </label>
+      <label style={{ fontSize: 12, display: "flex", gap: 6, alignItems: "center", margin: "0 0 6px" }}>
+        <input
+          type="checkbox"
+          checked={draft.startTicketWhenNoneOpen}
+          disabled={!draft.messageCustomers}
+          onChange={(e: ChangeEvent<HTMLInputElement>) => edit({ startTicketWhenNoneOpen: e.target.checked })}
+        />
+        When they have no open ticket, start one to them (for an organisation, to the person of its latest ticket)
       </label>
       {WORDING.map(({ key, label, help }) => (
         <div key={key} style={{ marginBottom: 6 }}>

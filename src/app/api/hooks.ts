@@ -29,7 +29,8 @@ export function createQueryClient(): QueryClient {
 /** Query keys: plain data only (never the SDK client), so they hash and compare cleanly. */
 export const keys = {
   wallet: (owner: string) => ["wallet", owner] as const,
-  payer: (ticketId: string, personId: string, orgId: string | null) => ["payer", ticketId, personId, orgId] as const,
+  payer: (ticketId: string, personId: string, ticketOrg: string | null, personOrg: string | null) =>
+    ["payer", ticketId, personId, ticketOrg, personOrg] as const,
   ticketEntries: (ticketId: string) => ["ticket-entries", ticketId] as const,
   statement: (owner: string) => ["statement", owner] as const,
   history: (owner: string) => ["history", owner] as const,

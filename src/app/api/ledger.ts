@@ -16,6 +16,7 @@ import {
   CustomerLink,
   DeskproConnection,
   type DeskproConnectionRequest,
+  PortalTierLabels,
   WalletProfileRefresh,
   AlertSettings,
   type AlertSettingsInput,
@@ -41,11 +42,12 @@ export class LedgerApi {
     return ledgerRequest(this.endpoint, { method: "GET", path: `/v1/wallets/${owner(ownerId)}`, schema: WalletView, what: "wallet" });
   }
 
-  payer(ticketId: string, personId: string, orgId: string | null): Promise<TicketPayerView> {
+  /** `orgs`: the ticket's organisation and the person's primary one; the ledger applies the payer rule. */
+  payer(ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }): Promise<TicketPayerView> {
     return ledgerRequest(this.endpoint, {
       method: "GET",
       path: `/v1/tickets/${encodeURIComponent(ticketId)}/payer`,
-      query: { person: personId, org: orgId ?? undefined },
+      query: { person: personId, org: orgs.ticketOrg ?? undefined, personOrg: orgs.personOrg ?? undefined },
       schema: TicketPayerView,
       what: "paying bank",
     });
@@ -193,6 +195,11 @@ export class LedgerApi {
       schema: DeskproConnection,
       what: "Deskpro connection",
     });
+  }
+
+  /** The portal field's option titles in Deskpro against the ones the tiers' prices call for. */
+  portalTierLabels(): Promise<PortalTierLabels> {
+    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/portal/tier-labels", schema: PortalTierLabels, what: "portal form labels" });
   }
 
   config(): Promise<ConfigResponse> {

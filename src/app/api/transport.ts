@@ -28,14 +28,17 @@ export function sidebarEndpoint(client: IDeskproClient): LedgerEndpoint {
 }
 
 /**
- * The admin settings page: settings being typed are not saved yet, so there is nothing for
- * placeholders to resolve to. Deskpro's admin generic proxy forwards the typed values instead.
+ * The admin settings page, through Deskpro's admin generic proxy: the URL as typed, and the key as
+ * typed, or, while the key field is empty, the saved key by its placeholder. Deskpro does not send
+ * a saved backend-only setting back to the page (so the field is empty after a reload), and its
+ * admin proxy fills placeholders from the installed app's saved settings, as official settings
+ * pages rely on (docs/deskpro-fidelity.md).
  */
 export function adminEndpoint(client: IDeskproClient, ledgerUrl: string, apiKey: string): LedgerEndpoint {
   return {
     getFetch: () => adminGenericProxyFetch(client),
     baseUrl: ledgerUrl.trim().replace(/\/+$/, ""),
-    authorization: `Bearer ${apiKey.trim()}`,
+    authorization: `Bearer ${apiKey.trim() || LEDGER_KEY_PLACEHOLDER}`,
   };
 }
 

@@ -22,8 +22,16 @@ type Person = z.infer<typeof Person>;
 
 const Agent = z.object({ id: DeskproId.optional(), name: z.string().optional(), firstName: z.string().optional(), lastName: z.string().optional() });
 
+const Organisation = z.object({ id: DeskproId, name: z.string().optional() });
+
 const TicketData = z.object({
-  ticket: z.object({ id: DeskproId, subject: z.string().optional(), primaryUser: Person }),
+  ticket: z.object({
+    id: DeskproId,
+    subject: z.string().optional(),
+    primaryUser: Person,
+    /** The ticket's own organisation (Deskpro's spelling); absent or null when it has none. */
+    organization: Organisation.nullish().catch(null),
+  }),
   currentAgent: Agent.optional().catch(undefined),
 });
 const UserData = z.object({ user: Person, currentAgent: Agent.optional().catch(undefined) });
@@ -32,8 +40,22 @@ const OrganisationData = z.object({
   currentAgent: Agent.optional().catch(undefined),
 });
 
+export interface Org {
+  id: string;
+  name: string | null;
+}
+
 export type AppTarget =
-  | { kind: "ticket"; ticketId: string; personId: string; personName: string; orgId: string | null; orgName: string | null; agent: string | null }
+  | {
+      kind: "ticket";
+      ticketId: string;
+      personId: string;
+      personName: string;
+      /** The ticket's organisation, and the person's primary one: the ledger picks the payer from them. */
+      ticketOrg: Org | null;
+      personOrg: Org | null;
+      agent: string | null;
+    }
   | { kind: "user"; personId: string; personName: string; agent: string | null }
   | { kind: "organisation"; orgId: string; orgName: string; agent: string | null }
   | { kind: "unsupported"; reason: string };
@@ -50,7 +72,7 @@ function agentName(agent: z.infer<typeof Agent> | undefined): string | null {
 }
 
 /** The person's primary organisation, else the first one they belong to. */
-function primaryOrg(person: Person): { id: string; name: string | null } | null {
+function primaryOrg(person: Person): Org | null {
   const org = person.primaryOrgMember?.organization ?? person.orgMembers?.[0]?.organization;
   return org ? { id: org.id, name: org.name ?? null } : null;
 }
@@ -62,14 +84,13 @@ export function targetFromContext(context: { type: string; data?: unknown } | nu
       const parsed = TicketData.safeParse(context.data);
       if (!parsed.success) return { kind: "unsupported", reason: "Deskpro did not say who this ticket belongs to." };
       const { ticket, currentAgent } = parsed.data;
-      const org = primaryOrg(ticket.primaryUser);
       return {
         kind: "ticket",
         ticketId: ticket.id,
         personId: ticket.primaryUser.id,
         personName: personName(ticket.primaryUser),
-        orgId: org?.id ?? null,
-        orgName: org?.name ?? null,
+        ticketOrg: ticket.organization ? { id: ticket.organization.id, name: ticket.organization.name ?? null } : null,
+        personOrg: primaryOrg(ticket.primaryUser),
         agent: agentName(currentAgent),
       };
     }

@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
-import type { PayerReason } from "../../contract/index.js";
 import { keys, useFactsRefresh, useLedgerApi } from "../api/hooks.js";
+import type { TicketPayerView } from "../api/ledger.js";
 import { ErrorNotice, Loading, Section } from "../components/common.js";
 import { SendBuyLink } from "../components/SendBuyLink.js";
 import { useSidebarChrome, WalletSummary } from "../components/WalletSummary.js";
@@ -12,15 +12,22 @@ import { TicketCharges } from "./TicketCharges.js";
 
 type TicketTarget = Extract<AppTarget, { kind: "ticket" }>;
 
-function payerWords(reason: PayerReason, target: TicketTarget): { who: string; why: string } {
-  const org = target.orgName ?? "Their organisation";
-  switch (reason) {
+/** "Paid by … because …": the ledger's payer and its reason in words, with names from the context. */
+function payerWords(payer: Pick<TicketPayerView, "reason" | "organisationFrom">, target: TicketTarget): { who: string; why: string } {
+  switch (payer.reason) {
     case "person_has_plan":
       return { who: `${target.personName}'s own bank`, why: "They have a plan of their own." };
     case "person_has_credits":
       return { who: `${target.personName}'s own bank`, why: "They have credits of their own." };
-    case "organisation":
-      return { who: target.orgName ? `${org}'s bank` : "Their organisation's bank", why: `${target.personName} has no plan or credits of their own.` };
+    case "organisation": {
+      const fromTicket = payer.organisationFrom !== "person";
+      const org = fromTicket ? target.ticketOrg : target.personOrg;
+      const which = fromTicket ? "The ticket's organisation." : "Their primary organisation (the ticket has none).";
+      return {
+        who: org?.name ? `${org.name}'s bank` : fromTicket ? "The ticket's organisation's bank" : "Their organisation's bank",
+        why: `${which} ${target.personName} has no plan or credits of their own.`,
+      };
+    }
     case "person_no_org":
       return { who: `${target.personName}'s own bank`, why: "They belong to no organisation." };
   }
@@ -28,19 +35,20 @@ function payerWords(reason: PayerReason, target: TicketTarget): { who: string; w
 
 export function TicketSidebar({ target }: { target: TicketTarget }) {
   const api = useLedgerApi();
+  const orgs = { ticketOrg: target.ticketOrg?.id ?? null, personOrg: target.personOrg?.id ?? null };
   const payer = useQuery({
-    queryKey: keys.payer(target.ticketId, target.personId, target.orgId),
-    queryFn: () => api.payer(target.ticketId, target.personId, target.orgId),
+    queryKey: keys.payer(target.ticketId, target.personId, orgs.ticketOrg, orgs.personOrg),
+    queryFn: () => api.payer(target.ticketId, target.personId, orgs),
   });
   const charges = useQuery({ queryKey: keys.ticketEntries(target.ticketId), queryFn: () => api.ticketEntries(target.ticketId) });
-  useFactsRefresh([`person:${target.personId}`, ...(target.orgId ? [`org:${target.orgId}`] : [])]);
+  useFactsRefresh([`person:${target.personId}`, ...[orgs.ticketOrg ?? orgs.personOrg].flatMap((id) => (id ? [`org:${id}`] : []))]);
   useSidebarChrome(payer.data?.wallet);
 
   if (payer.isPending) return <Loading label="Loading the paying bank…" />;
   if (payer.error) return <ErrorNotice error={payer.error} onRetry={() => void payer.refetch()} />;
 
-  const { wallet, reason, owner } = payer.data;
-  const words = payerWords(reason, target);
+  const { wallet, owner } = payer.data;
+  const words = payerWords(payer.data, target);
   const reversed = new Set(charges.data?.entries.map((e) => e.reversesEntryId) ?? []);
   const chargedTier = charges.data?.entries.find((e) => e.kind === "priority" && !reversed.has(e.id))?.tier ?? null;
 

@@ -213,6 +213,7 @@ async function renderTicket(ticketId: number) {
   const list = document.querySelector("#ticket-messages");
   if (!list) return;
   $("#ticket-priority").textContent = data.priority ?? "none";
+  $("#ticket-status").textContent = data.ticket.status;
   list.innerHTML = data.messages
     .map(
       (m) =>
@@ -248,7 +249,7 @@ async function show(view: ViewInfo) {
     child = null;
     document.querySelectorAll("iframe.app").forEach((old) => old.remove());
     const portal = await api<{
-      field: { id: number; title: string; options: Array<{ id: number; title: string }> };
+      field: { id: number; title: string; choices: Array<{ id: number; title: string }> };
       people: Array<{ id: number; name: string }>;
     }>("GET", "/portal");
     entity.innerHTML = `
@@ -260,10 +261,23 @@ async function show(view: ViewInfo) {
         <label>Subject <input name="subject" required value="Our exports fail" /></label>
         <label>Message <input name="message" required value="Since this morning every export is empty." /></label>
         <fieldset><legend>${escapeHtml(portal.field.title)}</legend>
-          ${portal.field.options.map((o, i) => `<label style="font-weight:400"><input type="radio" name="option" value="${o.id}" ${i === 0 ? "checked" : ""} /> ${escapeHtml(o.title)}</label>`).join("")}
+          ${portal.field.choices.map((o, i) => `<label style="font-weight:400"><input type="radio" name="option" value="${o.id}" ${i === 0 ? "checked" : ""} /> ${escapeHtml(o.title)}</label>`).join("")}
         </fieldset>
         <div><button class="primary" type="submit">Submit ticket</button></div>
+      </form>
+      <h2>Helpdesk admin › Tickets › Fields › ${escapeHtml(portal.field.title)}</h2>
+      <p class="muted">The options' titles are plain text in Deskpro: the app's settings page says which title each tier's option needs.</p>
+      <form class="admin-form" id="field-form">
+        ${portal.field.choices.map((o) => `<label>Option ${o.id} <input name="${o.id}" value="${escapeHtml(o.title)}" /></label>`).join("")}
+        <div><button type="submit">Save field</button></div>
       </form>`;
+    $<HTMLFormElement>("#field-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const titles = Object.fromEntries([...new FormData(event.target as HTMLFormElement)].map(([id, title]) => [id, String(title)]));
+      await api("PUT", "/portal/field", titles);
+      toast("Field saved");
+      await show(view);
+    });
     $<HTMLFormElement>("#portal-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const form = new FormData(event.target as HTMLFormElement);
@@ -281,7 +295,8 @@ async function show(view: ViewInfo) {
   }
 
   if (view.type === "admin") {
-    adminDraft = { ...session.settings, ledger_api_key: "" };
+    // As in Deskpro, the page is given the saved settings except the backend-only key: an empty key field keeps it.
+    adminDraft = { ...session.settings };
     adminInvalid = null;
     entity.innerHTML = `
       <h1>Apps › Support Credits › Settings</h1>
@@ -317,13 +332,19 @@ async function show(view: ViewInfo) {
     entity.innerHTML = `
       <h1 data-testid="ticket-subject"></h1>
       <p class="muted">Ticket #${view.id} · priority <span class="pill" id="ticket-priority" data-testid="ticket-priority"></span>
-        <button type="button" id="sla-failed" title="Plays the SLA's fail action calling the ledger">Fail the SLA</button></p>
+        · status <span class="pill" id="ticket-status" data-testid="ticket-status"></span>
+        <button type="button" id="sla-failed" title="Plays the SLA's fail action calling the ledger">Fail the SLA</button>
+        <button type="button" id="delete-ticket" title="Deletes the ticket (hidden.deleted) and fires the Ticket Updated trigger">Delete ticket</button></p>
       <ul class="messages" id="ticket-messages"></ul>
       <label for="reply-box">Reply</label>
       <textarea id="reply-box" data-testid="reply-box"></textarea>`;
     $("#sla-failed").addEventListener("click", async () => {
       const result = await api<{ webhook: { status: number } }>("POST", `/tickets/${view.id}/sla-failed`);
       toast(`SLA fail action sent; the ledger answered ${result.webhook.status}.`);
+    });
+    $("#delete-ticket").addEventListener("click", async () => {
+      const result = await api<{ webhook: { status: number } }>("POST", `/tickets/${view.id}/delete`);
+      toast(`Ticket deleted; the Ticket Updated trigger's web hook got ${result.webhook.status}.`);
     });
     const data = await api<Ticket>("GET", `/tickets/${view.id}`);
     $("[data-testid=ticket-subject]").textContent = `${data.ticket.subject} — ${data.person}${data.organization ? ` (${data.organization})` : ""}`;

@@ -23,6 +23,7 @@ import type {
 } from "../../contract/index.js";
 import { alertLevelsFor, alertTransitions, lowBalanceState, thresholdsInCredits } from "../domain/alerts.js";
 import { burnDownOrder, isSpendable, planDebit, planRefund, splitIncomingCredit } from "../domain/burndown.js";
+import { choosePayer } from "../domain/payer.js";
 import { allocationDue, nextPeriodStart, periodStart } from "../domain/plans.js";
 import { findPlan, findTier, priceTimeEntry, tierOffered } from "../domain/pricing.js";
 import * as configs from "../storage/configs.js";
@@ -153,15 +154,16 @@ export async function getTicketEntries(ctx: LedgerContext, tenantId: string, tic
   };
 }
 
-/** Which wallet pays for a ticket: the person's own if it has a plan or credits, else their organisation's. */
-export async function getTicketPayer(ctx: LedgerContext, tenantId: string, personId: string, orgId: string | undefined): Promise<TicketPayer> {
-  const personOwner = `person:${personId}`;
-  const person = await getWallet(ctx, tenantId, personOwner);
-  if (person.planSource === "wallet") return { owner: personOwner, reason: "person_has_plan", wallet: person };
-  if (person.balance > 0) return { owner: personOwner, reason: "person_has_credits", wallet: person };
-  if (orgId === undefined) return { owner: personOwner, reason: "person_no_org", wallet: person };
-  const orgOwner = `org:${orgId}`;
-  return { owner: orgOwner, reason: "organisation", wallet: await getWallet(ctx, tenantId, orgOwner) };
+/** Which wallet pays for a ticket (the rule is `choosePayer`): the person's own, or an organisation's. */
+export async function getTicketPayer(
+  ctx: LedgerContext,
+  tenantId: string,
+  personId: string,
+  orgs: { ticketOrg: string | null; personOrg: string | null },
+): Promise<TicketPayer> {
+  const person = await getWallet(ctx, tenantId, `person:${personId}`);
+  const decision = choosePayer(personId, { ...orgs, personHasOwnPlan: person.planSource === "wallet", personBalance: person.balance });
+  return { ...decision, wallet: decision.owner === person.owner ? person : await getWallet(ctx, tenantId, decision.owner) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -306,6 +308,8 @@ export async function debitCredits(
   request: DebitRequest,
   idempotency: Idempotency,
   also?: AlsoInTransaction,
+  /** `priceAtMost`: a tier fee capped at the price the customer was shown (the portal form's option title). */
+  options: { priceAtMost?: number } = {},
 ): Promise<WriteOutcome<WriteResult>> {
   if (request.kind !== "priority" && also === undefined) {
     const done = await debitInOneStatement(ctx, tenantId, owner, request, idempotency);
@@ -319,6 +323,7 @@ export async function debitCredits(
     also,
     decide: async ({ tx, tenantId, config, plan, grants: open, balance, now }) => {
       const priced = await priceDebit(tx, tenantId, config, plan, request);
+      if (request.kind === "priority" && options.priceAtMost !== undefined) priced.amount = Math.min(priced.amount, options.priceAtMost);
       const decision = planDebit(open.map(toGrantState), balance, priced.amount, plan?.overdraftLimit ?? 0, now);
       if (!decision.ok) throw new InsufficientCredits(decision.balance, decision.required, decision.available);
       return {

@@ -47,23 +47,26 @@ export function fallbackTier(tiers: readonly Tier[], named: string | null): Tier
 
 const normalise = (text: string) => text.trim().replace(/\s+/g, " ").toLowerCase();
 
-/** The tier the field's values pick: by option id, then by option title, then by tier key or label. */
+/**
+ * The tier the field's values pick, and the value that picked it (an option id, or the option's
+ * title when the ticket carries titles): by option id, then by option title, then by tier key or label.
+ */
 export function tierFromFieldValues(
   values: ReadonlyArray<number | string>,
   options: ReadonlyArray<{ tier: string; optionId: number | null; title: string | null }>,
   tiers: readonly Tier[],
-): string | null {
+): { tier: string; value: number | string } | null {
   for (const value of values) {
     if (typeof value === "number") {
       const option = options.find((o) => o.optionId === value);
-      if (option) return option.tier;
+      if (option) return { tier: option.tier, value };
       continue;
     }
     const text = normalise(value);
     const byTitle = options.find((o) => o.title !== null && normalise(o.title) === text);
-    if (byTitle) return byTitle.tier;
+    if (byTitle) return { tier: byTitle.tier, value };
     const byTier = tiers.find((t) => t.key === text || normalise(t.label) === text);
-    if (byTier) return byTier.key;
+    if (byTier) return { tier: byTier.key, value };
   }
   return null;
 }

@@ -2,8 +2,8 @@
  * Low-balance alerts. `evaluateAlerts` runs after every posting that moves a balance, in its
  * transaction: levels crossed downwards fire once and are remembered on the wallet; recovering above
  * them re-arms them. What an alert sends leaves through the outbox, so it is retried and never
- * doubled: a customer message on the ticket that caused it (else their newest open ticket), an
- * agent note, and outgoing webhooks signed in the Standard Webhooks format.
+ * doubled: a customer message on the ticket that caused it (else their newest open ticket, else a
+ * ticket started to them), an agent note, and outgoing webhooks signed in the Standard Webhooks format.
  */
 import { Webhook } from "standardwebhooks";
 import type { z } from "zod";
@@ -19,8 +19,9 @@ import { creditsLostAtExpiry } from "../domain/plans.js";
 import type { DeskproClient } from "../integrations/deskpro/client.js";
 import type { DeskproClientFactory } from "../integrations/deskpro/connection.js";
 import { deskproForDelivery, DeskproNotConnected } from "../integrations/deskpro/connection.js";
-import { firstNameOf, OPEN_STATUSES } from "../integrations/deskpro/schemas.js";
-import { deliverDeskproMessage, messageMarker } from "../integrations/deskpro/writes.js";
+import { firstNameOf } from "../integrations/deskpro/schemas.js";
+import { isOpenStatus } from "../integrations/deskpro/statuses.js";
+import { deliverDeskproMessage, messageMarker, startTicketOnce } from "../integrations/deskpro/writes.js";
 import * as alertSettings from "../storage/alert-settings.js";
 import type { Database, Sql } from "../storage/db.js";
 import * as grants from "../storage/grants.js";
@@ -165,12 +166,18 @@ async function customerName(client: DeskproClient, owner: string, ticket: AlertT
   return firstNameOf(await client.getPerson(personId)) ?? "";
 }
 
-/** The ticket to tell: the one whose charge crossed the level, else the customer's newest open ticket. */
-async function ticketFor(client: DeskproClient, payload: AlertPayload): Promise<AlertTicket | null> {
-  if (payload.ticketId) return { id: payload.ticketId };
+/**
+ * Where to tell the customer: the ticket whose charge crossed the level, else their newest open
+ * ticket; with neither, the person a ticket could be started to (a person bank's own person, an
+ * organisation's person of its most recent ticket, null when it has none).
+ */
+async function ticketFor(client: DeskproClient, payload: AlertPayload): Promise<{ ticket: AlertTicket } | { ticket: null; recipient: number | null }> {
+  if (payload.ticketId) return { ticket: { id: payload.ticketId } };
   const [type, id] = payload.owner.split(":") as ["org" | "person", string];
-  const open = (await client.listTicketsOf({ type, id })).filter((t) => OPEN_STATUSES.has(t.status));
-  return open[0] ? { id: String(open[0].id), personId: open[0].person } : null;
+  const tickets = await client.listTicketsOf({ type, id });
+  const open = tickets.find((t) => isOpenStatus(t.status));
+  if (open) return { ticket: { id: String(open.id), personId: open.person } };
+  return { ticket: null, recipient: type === "person" ? Number(id) : (tickets[0]?.person ?? null) };
 }
 
 /** What the alert features reach out with: the tenants' helpdesks and the webhook endpoints. */
@@ -188,9 +195,6 @@ async function deliverToDeskpro(payload: AlertPayload, context: DeliveryContext,
     if (error instanceof DeskproNotConnected) return; // no helpdesk to tell: the sidebar still shows it
     throw error;
   }
-  const ticket = await ticketFor(client, payload);
-  if (!ticket) return;
-  const ticketId = ticket.id;
   const words = { "balance.low": "running low", "balance.depleted": "empty", "balance.recovered": "topped up", "credits.expiring": "expiring" }[payload.type];
   const customerTemplate = !settings.messageCustomers
     ? null
@@ -201,29 +205,41 @@ async function deliverToDeskpro(payload: AlertPayload, context: DeliveryContext,
         "credits.expiring": settings.expiringMessage,
       }[payload.type];
   const wantsName = [customerTemplate, settings.agentNote].some((t) => t?.includes("{name}"));
-  const values = {
+  // The wallet's own page when the ledger has a public address, else the portal settings' buy URL.
+  const link =
+    buyLinkFor(context.tenantId, payload.owner, context.now, (await portalTiers.getPortalSettings(context.ledger.db, context.tenantId)).settings.buyUrl) ?? "";
+  // Read once: a ticket started to the customer has the same person as the values written for it.
+  let name: Promise<string> | null = null;
+  const valuesOn = async (ticket: AlertTicket) => ({
     event: words,
     balance: payload.balance,
     level: payload.level,
     credits: payload.credits ?? "",
     date: payload.expiresAt ? longDate.format(new Date(payload.expiresAt)) : "",
-    name: wantsName ? await customerName(client, payload.owner, ticket) : "",
-    // The wallet's own page when the ledger has a public address, else the portal settings' buy URL.
-    link:
-      buyLinkFor(context.tenantId, payload.owner, context.now, (await portalTiers.getPortalSettings(context.ledger.db, context.tenantId)).settings.buyUrl) ??
-      "",
-    ticket: ticketId,
-  };
+    name: await (name ??= wantsName ? customerName(client, payload.owner, ticket) : Promise.resolve("")),
+    link,
+    ticket: ticket.id,
+  });
   const dedupeKey = context.row.dedupeKey;
+  const customerMarker = messageMarker(`${context.tenantId}|${dedupeKey}|customer`);
+
+  const found = await ticketFor(client, payload);
+  let ticket: AlertTicket;
+  if (found.ticket !== null) ticket = found.ticket;
+  else {
+    // No open ticket: start one to the customer, so the message reaches them (it is that ticket's first message).
+    if (customerTemplate === null || !settings.startTicketWhenNoneOpen || found.recipient === null) return;
+    const html = renderTemplate(customerTemplate, await valuesOn({ id: "", personId: found.recipient }));
+    const id = await startTicketOnce(client, { personId: found.recipient, subject: `Support credits ${words}`, html, marker: customerMarker });
+    ticket = { id: String(id), personId: found.recipient };
+  }
+  const values = await valuesOn(ticket);
   await deliverDeskproMessage(
-    { ticketId, html: renderTemplate(settings.agentNote, values), note: true, marker: messageMarker(`${context.tenantId}|${dedupeKey}|note`) },
+    { ticketId: ticket.id, html: renderTemplate(settings.agentNote, values), note: true, marker: messageMarker(`${context.tenantId}|${dedupeKey}|note`) },
     client,
   );
   if (customerTemplate) {
-    await deliverDeskproMessage(
-      { ticketId, html: renderTemplate(customerTemplate, values), note: false, marker: messageMarker(`${context.tenantId}|${dedupeKey}|customer`) },
-      client,
-    );
+    await deliverDeskproMessage({ ticketId: ticket.id, html: renderTemplate(customerTemplate, values), note: false, marker: customerMarker }, client);
   }
 }
 

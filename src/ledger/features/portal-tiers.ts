@@ -5,17 +5,20 @@
  * the portal ticket's state and the write-backs (priority, agent note, customer message) in one
  * transaction. Every step is idempotent, so a redelivered webhook or a retried job changes nothing twice.
  */
-import type { LedgerConfig, PortalEvent, PortalSettings, PortalTicket, Tier, WriteResult } from "../../contract/index.js";
+import type { LedgerConfig, PortalEvent, PortalSettings, PortalTicket, PortalTierLabels, Tier, WriteResult } from "../../contract/index.js";
 import type { Idempotency, LedgerContext } from "../core/context.js";
 import { AlreadyReversed, InsufficientCredits, InvalidRequest, NotFound, TierAlreadyCharged, TierNotOffered } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { DeliveryContext, OutboxHandlers } from "../core/outbox.js";
 import * as core from "../core/wallets.js";
+import { payingOrganisation } from "../domain/payer.js";
 import { decidePortalChange, fallbackTier, tierFromFieldValues } from "../domain/portal.js";
 import { findTier } from "../domain/pricing.js";
+import { chargeablePrice, priceInLabel, sameLabel, tierOptionLabel } from "../domain/tier-labels.js";
 import { DeskproError, type DeskproClient } from "../integrations/deskpro/client.js";
-import { deskproForDelivery, type DeskproClientFactory } from "../integrations/deskpro/connection.js";
-import { customFieldValues, firstNameOf, isCancelled, type DeskproTicket } from "../integrations/deskpro/schemas.js";
+import { clientFor, deskproForDelivery, type DeskproClientFactory } from "../integrations/deskpro/connection.js";
+import { chosenOptionTitle, customFieldValues, firstNameOf, type DeskproCustomField, type DeskproTicket } from "../integrations/deskpro/schemas.js";
+import { isCancelled } from "../integrations/deskpro/statuses.js";
 import { enqueueMessage, enqueuePriority } from "../integrations/deskpro/writes.js";
 import type { Sql } from "../storage/db.js";
 import * as entries from "../storage/entries.js";
@@ -23,7 +26,7 @@ import * as outbox from "../storage/outbox.js";
 import * as store from "../storage/portal-tiers.js";
 import { buyLinkFor } from "./customer-links.js";
 import { renderTemplate } from "./message-template.js";
-import { refreshWalletProfile } from "./wallet-facts.js";
+import { DeskproUnavailable, refreshWalletProfile, ticketSlaIds } from "./wallet-facts.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -49,6 +52,33 @@ export async function savePortalSettings(
   const now = ledger.clock();
   await store.putPortalSettings(ledger.db, tenantId, input, now);
   return { settings: input, updatedAt: now };
+}
+
+/**
+ * The portal field's options in Deskpro against the titles the tiers' prices call for, for the
+ * settings page: the admin pastes each title shown until they all match.
+ */
+export async function checkTierLabels(ledger: LedgerContext, tenantId: string, clients: DeskproClientFactory): Promise<PortalTierLabels> {
+  const { settings } = await loadPortalSettings(ledger.db, tenantId);
+  if (settings.tierFieldId === null) return { fieldId: null, fieldTitle: null, options: [], allMatch: true };
+  const { config } = await core.loadConfig(ledger.db, tenantId);
+  const client = await clientFor(ledger.db, tenantId, clients);
+  let field: DeskproCustomField;
+  try {
+    field = await client.getTicketCustomField(settings.tierFieldId);
+  } catch (error) {
+    if (error instanceof DeskproError) throw new DeskproUnavailable(error.status);
+    throw error;
+  }
+  const options = settings.tierOptions.flatMap((option) => {
+    const tier = findTier(config, option.tier);
+    if (!tier) return [];
+    const choice = field.choices.find((c) => (option.optionId !== null ? c.id === option.optionId : option.title !== null && sameLabel(c.title, option.title)));
+    const label = tierOptionLabel(tier);
+    const deskproTitle = choice?.title ?? null;
+    return [{ tier: tier.key, optionId: choice?.id ?? option.optionId, label, deskproTitle, matches: deskproTitle !== null && sameLabel(deskproTitle, label) }];
+  });
+  return { fieldId: field.id, fieldTitle: field.title ?? null, options, allMatch: options.every((o) => o.matches) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -93,6 +123,7 @@ export const portalTierHandlers = (deskproClients: DeskproClientFactory): Outbox
 
 interface Job {
   ledger: LedgerContext;
+  context: DeliveryContext;
   tenantId: string;
   ticketId: string;
   settings: PortalSettings;
@@ -100,6 +131,8 @@ interface Job {
   ticket: DeskproTicket;
   client: DeskproClient;
   personId: number | null;
+  /** The ticket's organisation, else (read from Deskpro when needed) the person's primary one. */
+  organisations(): Promise<{ ticketOrg: string | null; personOrg: string | null }>;
 }
 
 const idempotencyFor = (key: string): Idempotency => ({ scope: "ledger", key, requestHash: `portal:${key}` });
@@ -124,18 +157,55 @@ async function customerName(client: DeskproClient, personId: number | null, temp
   return firstNameOf(await client.getPerson(personId));
 }
 
-async function refreshFacts(ledger: LedgerContext, tenantId: string, client: DeskproClient, ticket: DeskproTicket): Promise<void> {
-  const owners = [`person:${ticket.person}`, ...(ticket.organization !== null ? [`org:${ticket.organization}`] : [])];
-  for (const owner of owners) {
-    try {
-      await refreshWalletProfile(ledger, tenantId, owner, client, ticket);
-    } catch (error) {
-      // A record Deskpro won't show (deleted, no permission) leaves the facts as they were; a
-      // timeout or 5xx retries the whole job.
-      if (error instanceof DeskproError && !error.retryable) continue;
-      throw error;
-    }
+/**
+ * A read that only refines the outcome: what Deskpro refuses to show (a 4xx: gone, not allowed for
+ * the key, an endpoint an older helpdesk lacks) gives `fallback`; a timeout or 5xx retries the job.
+ */
+async function unlessRefused<T>(read: () => Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof DeskproError && !error.retryable) return fallback;
+    throw error;
   }
+}
+
+/** The organisations a ticket's payer is chosen among: the ticket's, else the person's primary one. */
+function organisationsOf(client: DeskproClient, ticket: DeskproTicket): Job["organisations"] {
+  let read: Promise<{ ticketOrg: string | null; personOrg: string | null }> | null = null;
+  const person = ticket.person;
+  return () =>
+    (read ??=
+      ticket.organization !== null || person === null
+        ? Promise.resolve({ ticketOrg: ticket.organization === null ? null : String(ticket.organization), personOrg: null })
+        : unlessRefused(async () => (await client.getPerson(person)).organization, null).then((org) => ({
+            ticketOrg: null,
+            personOrg: org === null ? null : String(org),
+          })));
+}
+
+async function refreshFacts(job: Job): Promise<void> {
+  const { ledger, tenantId, client, ticket } = job;
+  const org = payingOrganisation(await job.organisations());
+  const owners = [`person:${ticket.person}`, ...(org !== null ? [`org:${org.id}`] : [])];
+  // The ticket's SLAs count for the bank that pays for it: its organisation's, else the person's.
+  const slaIds = job.config.planRules.some((r) => r.type === "sla") ? await unlessRefused(() => ticketSlaIds(client, ticket), null) : null;
+  const slas = slaIds === null ? null : { owner: owners.at(-1)!, slaIds };
+  for (const owner of owners) {
+    // A record Deskpro won't show (deleted, no permission) leaves the facts as they were.
+    await unlessRefused(() => refreshWalletProfile(ledger, tenantId, owner, client, slas), null);
+  }
+}
+
+/** What the customer was shown for the option they picked: the price in its title (null: none shown, or unknown). */
+async function shownPrice(job: Job, picked: number | string): Promise<number | null> {
+  const fieldId = job.settings.tierFieldId!;
+  let title = typeof picked === "string" ? picked : chosenOptionTitle(job.ticket, fieldId, picked);
+  if (title === null && typeof picked === "number") {
+    const field = await unlessRefused(() => job.context.perTenant(`deskpro.field.${fieldId}`, () => job.client.getTicketCustomField(fieldId)), null);
+    title = field?.choices.find((c) => c.id === picked)?.title ?? null;
+  }
+  return title === null ? null : priceInLabel(title);
 }
 
 async function reconcileTicket(context: DeliveryContext, ticketId: string, deskpro: () => Promise<DeskproClient>): Promise<void> {
@@ -146,20 +216,33 @@ async function reconcileTicket(context: DeliveryContext, ticketId: string, deskp
   const client = await deskpro();
   const ticket = await client.getTicket(ticketId);
   if (ticket.person === null) return; // no customer to charge
-  const job: Job = { ledger, tenantId, ticketId, settings, config, ticket, client, personId: ticket.person };
+  const job: Job = {
+    ledger,
+    context,
+    tenantId,
+    ticketId,
+    settings,
+    config,
+    ticket,
+    client,
+    personId: ticket.person,
+    organisations: organisationsOf(client, ticket),
+  };
 
-  const fieldTier = tierFromFieldValues(customFieldValues(ticket, settings.tierFieldId), settings.tierOptions, config.tiers);
+  const picked = tierFromFieldValues(customFieldValues(ticket, settings.tierFieldId), settings.tierOptions, config.tiers);
+  const fieldTier = picked?.tier ?? null;
   const seen = await store.lockPortalTicket(ledger.db, tenantId, ticketId);
   // A new ticket is when the plan rules learn what Deskpro knows of its customer (fields chosen at
   // registration, the organisation's membership level, the ticket's SLAs), before a fee is priced.
-  if (!seen && config.planRules.length > 0) await refreshFacts(ledger, tenantId, client, ticket);
+  if (!seen && config.planRules.length > 0) await refreshFacts(job);
   const active = await entries.activePriorityCharge(ledger.db, tenantId, ticketId);
   const decision = decidePortalChange(
     seen,
     {
       fieldTier,
       priorityId: ticket.priority,
-      cancelled: isCancelled(ticket),
+      // Spam and Deleted are hidden status records: read the helpdesk's records once per drain.
+      cancelled: await isCancelled(ticket, () => unlessRefused(() => context.perTenant("deskpro.ticket_statuses", () => client.listTicketStatuses()), [])),
       priorityWritePending: await outbox.hasPendingPriorityWrite(ledger.db, tenantId, ticketId),
     },
     config.tiers,
@@ -189,8 +272,11 @@ async function reconcileTicket(context: DeliveryContext, ticketId: string, deskp
     await saveState(job, { ...base, requestedTier: wanted.key, outcome: "charged", ...lastSeen });
     return;
   }
-  if (wanted === null || wanted.price === 0) {
-    // No tier, or a free one: whatever was charged comes back; a free tier's priority is set.
+  // A customer's own choice costs what its option's title showed them, never more.
+  const shown = wanted !== null && wanted.price > 0 && decision.source === "field" && picked !== null ? await shownPrice(job, picked.value) : null;
+  const price = wanted === null ? 0 : chargeablePrice(wanted.price, shown);
+  if (wanted === null || price === 0) {
+    // No tier, a free one, or one the form showed as free: whatever was charged comes back; the tier's priority is set.
     const priorityId = decision.source === "field" && wanted?.deskproPriorityId != null ? wanted.deskproPriorityId : ticket.priority;
     const outcome = wanted ? "free" : "none";
     if (active) {
@@ -213,28 +299,37 @@ async function reconcileTicket(context: DeliveryContext, ticketId: string, deskp
 
   // A paid tier: a different charge comes back first (the difference is what moves), then this one is charged.
   if (active) await refund(job, active, `changed to ${wanted.label}`, { keepSeen: seen, outcome: "refunded", tellCustomer: false });
-  await charge(job, wanted, decision.source, fieldTier, active?.id ?? null, seen);
+  await charge(job, { tier: wanted, price, shown }, decision.source, fieldTier, active?.id ?? null, seen);
+}
+
+/** A tier to charge, at what price, and the price its option's title showed (null: none shown). */
+interface Priced {
+  tier: Tier;
+  price: number;
+  shown: number | null;
 }
 
 const seenStamp = (seen: store.PortalTicketRow | null) => (seen ? String(seen.updatedAt.getTime()) : "new");
 
 async function charge(
   job: Job,
-  tier: Tier,
+  priced: Priced,
   source: "field" | "priority",
   fieldTier: string | null,
   replacedEntryId: string | null,
   seen: store.PortalTicketRow | null,
 ): Promise<void> {
   const { ledger, tenantId, ticketId, ticket, settings } = job;
-  const payer = await core.getTicketPayer(ledger, tenantId, String(ticket.person), ticket.organization === null ? undefined : String(ticket.organization));
+  const { tier, price, shown } = priced;
+  const payer = await core.getTicketPayer(ledger, tenantId, String(ticket.person), await job.organisations());
   const setPriority = source === "field" && tier.deskproPriorityId !== null && tier.deskproPriorityId !== ticket.priority ? tier.deskproPriorityId : null;
+  const belowPrice = price < tier.price;
   try {
     await core.debitCredits(
       ledger,
       tenantId,
       payer.owner,
-      { kind: "priority", tier: tier.key, ticketId, reason: `${tier.label} (chosen on the portal)` },
+      { kind: "priority", tier: tier.key, ticketId, reason: `${tier.label} (chosen on the portal${belowPrice ? ", at the price the form showed" : ""})` },
       idempotencyFor(`portal:${ticketId}:charge:${tier.key}:${replacedEntryId ?? "first"}`),
       async (tx, result, now) => {
         await saveStateIn(
@@ -254,14 +349,17 @@ async function charge(
         );
         if (setPriority !== null)
           await enqueuePriority(tx, tenantId, `portal:${ticketId}:priority:${result.entry.id}`, { ticketId, priorityId: setPriority }, now);
-        const note = renderTemplate(settings.messages.charged, messageValues(job, { tier, balance: result.balance }));
+        let note = renderTemplate(settings.messages.charged, messageValues(job, { tier, price, balance: result.balance }));
+        if (belowPrice)
+          note += `<p>The portal form showed ${shown} credits; the tier costs ${tier.price} now. Give the option the title shown on the app's settings page.</p>`;
         await enqueueMessage(tx, tenantId, `portal:${ticketId}:charged-note:${result.entry.id}`, { ticketId, html: note, note: true }, now);
       },
+      { priceAtMost: price },
     );
   } catch (error) {
     if (error instanceof TierAlreadyCharged) return; // charged by a concurrent run
-    if (error instanceof InsufficientCredits) await notCharged(job, tier, source, fieldTier, seen, payer.owner, error.balance, "insufficient_credits");
-    else if (error instanceof TierNotOffered) await notCharged(job, tier, source, fieldTier, seen, payer.owner, payer.wallet.balance, "tier_not_offered");
+    if (error instanceof InsufficientCredits) await notCharged(job, priced, source, fieldTier, seen, payer.owner, error.balance, "insufficient_credits");
+    else if (error instanceof TierNotOffered) await notCharged(job, priced, source, fieldTier, seen, payer.owner, payer.wallet.balance, "tier_not_offered");
     else throw error;
   }
 }
@@ -273,7 +371,7 @@ async function charge(
  */
 async function notCharged(
   job: Job,
-  tier: Tier,
+  { tier, price }: Priced,
   source: "field" | "priority",
   fieldTier: string | null,
   seen: store.PortalTicketRow | null,
@@ -307,10 +405,10 @@ async function notCharged(
     if (priorityId !== null && priorityId !== ticket.priority)
       await enqueuePriority(tx, tenantId, `portal:${ticketId}:fallback-priority:${stamp}`, { ticketId, priorityId }, now);
     if (source === "field") {
-      const html = renderTemplate(template, messageValues(job, { tier, balance, name, owner }));
+      const html = renderTemplate(template, messageValues(job, { tier, price, balance, name, owner }));
       await enqueueMessage(tx, tenantId, `portal:${ticketId}:not-charged-message:${stamp}`, { ticketId, html, note: false }, now);
     }
-    const note = renderTemplate(settings.messages.notCharged, messageValues(job, { tier, balance, reason }));
+    const note = renderTemplate(settings.messages.notCharged, messageValues(job, { tier, price, balance, reason }));
     await enqueueMessage(tx, tenantId, `portal:${ticketId}:not-charged-note:${stamp}`, { ticketId, html: note, note: true }, now);
   });
 }

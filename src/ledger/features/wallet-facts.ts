@@ -1,9 +1,11 @@
 /**
  * What Deskpro knows about a wallet's customer, read through the REST API for the plan rules: the
  * organisation's custom fields (membership level), the person's custom fields (the choice made at
- * registration) and the SLAs Deskpro applies to their tickets. The ledger reads them when a portal
- * ticket arrives and when an agent opens a sidebar (`POST /v1/wallets/{owner}/profile/refresh`);
- * integrations may also send them with `PUT /v1/wallets/{owner}/profile`.
+ * registration) and the SLAs Deskpro applies to their tickets (people and organisations have no
+ * SLA of their own: a ticket lists ticket-SLA links, whose `sla` is the SLA). The ledger reads them
+ * when a portal ticket arrives and when an agent opens a sidebar
+ * (`POST /v1/wallets/{owner}/profile/refresh`); integrations may also send them with
+ * `PUT /v1/wallets/{owner}/profile`.
  */
 import { WalletProfile, type LedgerConfig, type Wallet, type WalletProfileRefresh } from "../../contract/index.js";
 import type { LedgerContext } from "../core/context.js";
@@ -12,7 +14,7 @@ import { resolvePlan } from "../domain/plans.js";
 import { LedgerError } from "../core/errors.js";
 import { DeskproError, type DeskproClient } from "../integrations/deskpro/client.js";
 import { clientFor, type DeskproClientFactory } from "../integrations/deskpro/connection.js";
-import { fieldValues, slaIdsOf, type DeskproTicket } from "../integrations/deskpro/schemas.js";
+import { fieldValues, type DeskproTicket } from "../integrations/deskpro/schemas.js";
 import * as wallets from "../storage/wallets.js";
 
 const FIELD_KEY = /^[A-Za-z0-9_.-]{1,100}$/;
@@ -50,25 +52,33 @@ function wanted(config: LedgerConfig, ownerType: "org" | "person"): { fields: bo
 
 const sameProfile = (a: WalletProfile | null, b: WalletProfile) => a !== null && JSON.stringify(a) === JSON.stringify(b);
 
+/** The SLAs on a ticket and the wallet they count for (the bank that pays for the ticket). */
+export interface TicketSlas {
+  owner: string;
+  slaIds: string[];
+}
+
+/** The SLA ids Deskpro applies to a ticket, read from its ticket-SLA links (none asked for when it lists none). */
+export async function ticketSlaIds(client: DeskproClient, ticket: DeskproTicket): Promise<string[]> {
+  if (ticket.ticket_slas !== undefined && ticket.ticket_slas.length === 0) return [];
+  const links = await client.listTicketSlas(ticket.id);
+  return [...new Set(links.flatMap((link) => (link.sla === null ? [] : [String(link.sla)])))].slice(0, 50);
+}
+
 /**
- * Reads the wallet's facts from Deskpro. SLAs are the ones Deskpro puts on the wallet's tickets: the
- * ticket at hand when there is one (an organisation's tickets count for the organisation, a
- * person's without an organisation for the person), plus any `slas` the record itself lists.
- * Without a ticket the SLAs seen last are kept.
+ * Reads the wallet's facts from Deskpro: its record's custom fields, and the SLAs of the ticket at
+ * hand when they count for this wallet. Without one, the SLAs seen last are kept.
  */
 export async function readWalletProfile(
   client: DeskproClient,
   owner: string,
   previous: WalletProfile | null,
-  ticket: DeskproTicket | null,
+  ticketSlas: TicketSlas | null,
 ): Promise<WalletProfile> {
   const [type, id] = owner.split(":") as ["org" | "person", string];
   const record = type === "org" ? await client.getOrganization(id) : await client.getPerson(id);
   const fields = profileFields(record.fields);
-  const recordSlas = slaIdsOf(record.slas);
-  const ticketCounts = ticket !== null && (type === "org" ? String(ticket.organization) === id : ticket.organization === null && String(ticket.person) === id);
-  const fromTickets = ticketCounts ? slaIdsOf(ticket.slas) : (previous?.slaIds ?? []);
-  const slaIds = [...new Set([...recordSlas, ...fromTickets])].slice(0, 50);
+  const slaIds = ticketSlas !== null && ticketSlas.owner === owner ? ticketSlas.slaIds : (previous?.slaIds ?? []);
   return WalletProfile.parse(type === "org" ? { orgFields: fields, personFields: {}, slaIds } : { orgFields: {}, personFields: fields, slaIds });
 }
 
@@ -86,14 +96,14 @@ export async function refreshWalletProfile(
   tenantId: string,
   owner: string,
   client: DeskproClient,
-  ticket: DeskproTicket | null = null,
+  ticketSlas: TicketSlas | null = null,
 ): Promise<RefreshResult> {
   const { config } = await core.loadConfig(ledger.db, tenantId);
   const want = wanted(config, owner.startsWith("org:") ? "org" : "person");
   if (!want.fields && !want.slas) return { read: false, changed: false, wallet: null };
   const row = await wallets.findWallet(ledger.db, tenantId, owner);
   const previous = row?.profile ?? null;
-  const profile = await readWalletProfile(client, owner, previous, ticket);
+  const profile = await readWalletProfile(client, owner, previous, ticketSlas);
   if (sameProfile(previous, profile)) return { read: true, changed: false, wallet: null };
   // A wallet that doesn't exist yet is only opened when a rule gives it a plan: reading every
   // customer's facts must not open a wallet for each of them.

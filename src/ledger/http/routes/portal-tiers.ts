@@ -4,9 +4,18 @@
  * ledger did on each portal ticket.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { type PortalEvent, PortalHookAccepted, PortalSettings, PortalSettingsResponse, PortalTicket, TicketId } from "../../../contract/index.js";
-import { getPortalTicket, loadPortalSettings, queuePortalEvent, savePortalSettings } from "../../features/portal-tiers.js";
+import {
+  type PortalEvent,
+  PortalHookAccepted,
+  PortalSettings,
+  PortalSettingsResponse,
+  PortalTicket,
+  PortalTierLabels,
+  TicketId,
+} from "../../../contract/index.js";
+import { checkTierLabels, getPortalTicket, loadPortalSettings, queuePortalEvent, savePortalSettings } from "../../features/portal-tiers.js";
 import { webhookSecretMatches } from "../../integrations/deskpro/connection.js";
+import { readHookBody } from "../../integrations/deskpro/webhook-body.js";
 import { coreOf, newRouter, readBodyCapped, tenantOf } from "../env.js";
 import { commonProblems, json, jsonBody, problem, rateLimitedProblem, ticketParams, unexpectedProblem } from "../openapi.js";
 import { HttpProblem, invalidRequest } from "../problems.js";
@@ -27,42 +36,27 @@ const HOOK_EVENTS: Record<string, PortalEvent> = {
 };
 
 /**
- * The ticket id a Deskpro webhook names: the custom header (set in the webhook action as
- * `{{ ticket.id }}`), else the ticket data in the body, which Deskpro sends form-encoded
- * (`ticket[id]=5`) or, from newer helpdesks and the development host, as JSON.
+ * The ticket id a Deskpro webhook names: the custom header (set in the web hook action as
+ * `{{ ticket.id }}`), else `ticket[id]` in the body (see webhook-body.ts). With the header, the
+ * body's format never matters: it is only checked not to name another ticket.
  */
-export function ticketIdFromHook(headers: Headers, contentType: string, body: string): string {
-  const header = headers.get(TICKET_ID_HEADER)?.trim();
-  let fromBody: unknown;
-  if (body.trim() !== "") {
-    if (/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(contentType)) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(body);
-      } catch {
-        throw invalidRequest("The webhook body is not valid JSON.");
-      }
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw invalidRequest("The webhook body must be a JSON object.");
-      const o = parsed as Record<string, unknown>;
-      const ticket = o.ticket as Record<string, unknown> | undefined;
-      fromBody = (ticket && typeof ticket === "object" ? ticket.id : undefined) ?? o.ticket_id ?? o.ticketId;
-    } else if (/^application\/x-www-form-urlencoded\s*(?:;|$)/i.test(contentType)) {
-      const form = new URLSearchParams(body);
-      fromBody = form.get("ticket[id]") ?? form.get("ticket_id") ?? undefined;
-    } else if (contentType.trim() !== "") {
-      throw new HttpProblem("unsupported_media_type", "Send the webhook as JSON or form-encoded (Deskpro's default), or with no body.");
+async function ticketIdFromHook(headers: Headers, contentType: string, body: string): Promise<string> {
+  const header = headers.get(TICKET_ID_HEADER)?.trim() || undefined;
+  const read = await readHookBody(contentType, body);
+  if (header === undefined) {
+    if (read.kind === "unreadable") {
+      if (read.why === "unsupported_type")
+        throw new HttpProblem("unsupported_media_type", "Send the webhook form-encoded (Deskpro's default), as multipart or JSON, or with no body.");
+      throw invalidRequest(read.why === "bad_json" ? "The webhook body is not valid JSON." : "The webhook body can't be read.");
+    }
+    if (read.kind !== "ticket") {
+      throw invalidRequest(`No ticket id: add the header '${TICKET_ID_HEADER}: {{ ticket.id }}' to the web hook action.`, [
+        { path: `header.${TICKET_ID_HEADER}`, message: "required" },
+      ]);
     }
   }
-  const candidates = [header, fromBody === undefined || fromBody === null ? undefined : String(fromBody)].filter(
-    (v): v is string => v !== undefined && v !== "",
-  );
-  if (candidates.length === 0) {
-    throw invalidRequest(`No ticket id: add the header '${TICKET_ID_HEADER}: {{ ticket.id }}' to the webhook action.`, [
-      { path: `header.${TICKET_ID_HEADER}`, message: "required" },
-    ]);
-  }
-  const parsed = candidates.map((c) => TicketId.safeParse(c));
-  if (parsed.some((p) => !p.success)) {
+  const candidates = [header, read.kind === "ticket" ? read.id : undefined].filter((v): v is string => v !== undefined);
+  if (candidates.some((c) => !TicketId.safeParse(c).success)) {
     throw invalidRequest("The ticket id must be a numeric Deskpro ticket id.", [
       { path: `header.${TICKET_ID_HEADER}`, message: "must be a numeric Deskpro ticket id" },
     ]);
@@ -129,7 +123,7 @@ export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
     c.set("tenantId", tenantId);
     if (!event) throw new HttpProblem("not_found", `No such webhook; use one of ${Object.keys(HOOK_EVENTS).join(", ")}.`);
     const body = await readBodyCapped(c.req.raw, MAX_HOOK_BODY_BYTES);
-    const ticketId = ticketIdFromHook(c.req.raw.headers, c.req.header("content-type") ?? "", body);
+    const ticketId = await ticketIdFromHook(c.req.raw.headers, c.req.header("content-type") ?? "", body);
     const jobId = await queuePortalEvent(coreOf(c), tenantId, event, ticketId);
     options.onQueued?.();
     return c.json({ received: true, event, ticketId, jobId } satisfies PortalHookAccepted, 202);
@@ -166,6 +160,25 @@ export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
       const saved = await savePortalSettings(coreOf(c), tenantOf(c), c.req.valid("json"));
       return c.json({ settings: saved.settings, updatedAt: saved.updatedAt.toISOString() }, 200);
     },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/portal/tier-labels",
+      operationId: "checkPortalTierLabels",
+      tags: ["Portal tiers"],
+      summary: "The portal field's options in Deskpro against the titles the tiers' current prices call for",
+      description:
+        "Reads the tier field's choices through the helpdesk's REST API and compares each mapped option's title with the title the tier's current price calls for. Until they match, customers see an old price; the ledger then charges the lower of the shown and current price.",
+      responses: {
+        200: json(PortalTierLabels, "Each tier's option: the title to give it, its title in Deskpro, whether they match"),
+        ...commonProblems,
+        409: problem("The ledger has no Deskpro connection"),
+        502: problem("Deskpro did not answer or refused"),
+      },
+    }),
+    async (c) => c.json(await checkTierLabels(coreOf(c), tenantOf(c), c.get("ledger").deskproClients), 200),
   );
 
   app.openapi(

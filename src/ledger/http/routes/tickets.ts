@@ -37,8 +37,8 @@ export function ticketRoutes() {
       responses: { 200: json(TicketPayer, "The paying wallet"), ...commonProblems },
     }),
     async (c) => {
-      const { person, org } = c.req.valid("query");
-      return c.json(await wallets.getTicketPayer(coreOf(c), tenantOf(c), person, org), 200);
+      const { person, org, personOrg } = c.req.valid("query");
+      return c.json(await wallets.getTicketPayer(coreOf(c), tenantOf(c), person, { ticketOrg: org ?? null, personOrg: personOrg ?? null }), 200);
     },
   );
   return app;

@@ -1,13 +1,24 @@
 /**
- * A typed client for the parts of Deskpro's REST API v2 the ledger writes back through. Every
- * answer is parsed with zod; every call has a timeout; 429 and 5xx answers are retried with
- * exponential back-off (honouring Retry-After) for reads and idempotent writes. A POST is
- * retried only on 429, which Deskpro sends before doing anything: a 5xx on a POST may have
- * created the message, so the outbox re-checks before posting again.
- * Errors carry the status and path, never the API key.
+ * A typed client for the parts of Deskpro's REST API v2 the ledger reads and writes back through.
+ * Every answer with a body is parsed with zod; a 2xx without one (Deskpro's `204 No Content` to a
+ * PUT) is a success. Every call has a timeout; 429 and 5xx answers are retried with exponential
+ * back-off (honouring Retry-After) for reads and idempotent writes. A POST is retried only on 429,
+ * which Deskpro sends before doing anything: a 5xx on a POST may have created the message or
+ * ticket, so the outbox re-checks before posting again. Errors carry the status and path, never
+ * the API key.
  */
 import type { z } from "zod";
-import { DeskproMessage, DeskproOrganization, DeskproPerson, DeskproPriority, DeskproTicket, many, one } from "./schemas.js";
+import {
+  DeskproCustomField,
+  DeskproMessage,
+  DeskproOrganization,
+  DeskproPerson,
+  DeskproTicket,
+  DeskproTicketSla,
+  DeskproTicketStatus,
+  many,
+  one,
+} from "./schemas.js";
 
 export interface DeskproClientOptions {
   /** The helpdesk's address, e.g. https://support.example.com (no trailing slash). */
@@ -42,6 +53,8 @@ export class DeskproError extends Error {
   }
 }
 
+type Method = "GET" | "PUT" | "POST";
+
 const sleeper = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export type DeskproClient = ReturnType<typeof createDeskproClient>;
@@ -54,7 +67,10 @@ export function createDeskproClient(options: DeskproClientOptions) {
   const sleep = options.sleep ?? sleeper;
   const base = options.baseUrl.replace(/\/+$/, "");
 
-  async function call<T extends z.ZodType>(method: "GET" | "PUT" | "POST", path: string, schema: T, body?: unknown): Promise<z.infer<T>> {
+  /** With `schema` null the answer's content is not needed (an update): an empty 2xx is fine. */
+  async function call<T extends z.ZodType>(method: Method, path: string, schema: T, body?: unknown): Promise<z.infer<T>>;
+  async function call(method: Method, path: string, schema: null, body?: unknown): Promise<void>;
+  async function call<T extends z.ZodType>(method: Method, path: string, schema: T | null, body?: unknown): Promise<z.infer<T> | void> {
     const retryOn5xx = method !== "POST";
     for (let attempt = 0; ; attempt++) {
       let response: Response;
@@ -84,20 +100,7 @@ export function createDeskproClient(options: DeskproClientOptions) {
           true,
         );
       }
-      if (response.ok) {
-        let json: unknown;
-        try {
-          json = await response.json();
-        } catch {
-          throw new DeskproError(response.status, path, `Deskpro answered ${method} ${path} with a body that is not JSON`, false);
-        }
-        const parsed = schema.safeParse(json);
-        if (!parsed.success) {
-          const where = parsed.error.issues[0]?.path.join(".") || "(root)";
-          throw new DeskproError(response.status, path, `Deskpro's answer to ${method} ${path} has an unexpected shape at ${where}`, false);
-        }
-        return parsed.data;
-      }
+      if (response.ok) return parseAnswer(method, path, response, schema);
       // Read (not cancel) the error body: frees the connection, and cancelling a mocked stream can hang.
       await response.arrayBuffer().catch(() => undefined);
       const retryable = response.status === 429 || response.status >= 500;
@@ -109,6 +112,32 @@ export function createDeskproClient(options: DeskproClientOptions) {
     }
   }
 
+  async function parseAnswer<T extends z.ZodType>(method: Method, path: string, response: Response, schema: T | null): Promise<z.infer<T> | void> {
+    let text: string;
+    try {
+      text = await response.text();
+    } catch {
+      throw new DeskproError(response.status, path, `Deskpro's answer to ${method} ${path} broke off`, true);
+    }
+    if (text.trim() === "") {
+      if (schema === null) return undefined;
+      throw new DeskproError(response.status, path, `Deskpro answered ${method} ${path} with no body`, false);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new DeskproError(response.status, path, `Deskpro answered ${method} ${path} with a body that is not JSON`, false);
+    }
+    if (schema === null) return undefined;
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const where = parsed.error.issues[0]?.path.join(".") || "(root)";
+      throw new DeskproError(response.status, path, `Deskpro's answer to ${method} ${path} has an unexpected shape at ${where}`, false);
+    }
+    return parsed.data;
+  }
+
   function backoff(attempt: number, retryAfter: string | null): number {
     const seconds = retryAfter !== null && /^\d{1,4}$/.test(retryAfter.trim()) ? Number(retryAfter) : null;
     if (seconds !== null) return Math.min(seconds * 1000, 5_000);
@@ -117,16 +146,25 @@ export function createDeskproClient(options: DeskproClientOptions) {
 
   return {
     getTicket: async (ticketId: string | number) => (await call("GET", `/api/v2/tickets/${ticketId}`, one(DeskproTicket))).data,
-    /** Sets the ticket's priority; other fields are left alone. */
-    setTicketPriority: async (ticketId: string | number, priorityId: number) => {
-      await call("PUT", `/api/v2/tickets/${ticketId}`, one(DeskproTicket.partial()).or(DeskproTicket.partial()), { priority: priorityId });
+    /** Sets the ticket's priority; other fields are left alone. Deskpro answers 204 with no body. */
+    setTicketPriority: async (ticketId: string | number, priorityId: number): Promise<void> => {
+      await call("PUT", `/api/v2/tickets/${ticketId}`, null, { priority: priorityId });
     },
     listTicketMessages: async (ticketId: string | number) =>
       (await call("GET", `/api/v2/tickets/${ticketId}/messages?count=100&order_by=date_created&order_dir=desc`, many(DeskproMessage))).data,
     /** A reply the customer sees, or with `note` an internal note only agents see. */
     postTicketMessage: async (ticketId: string | number, message: { html: string; note: boolean }) =>
       (await call("POST", `/api/v2/tickets/${ticketId}/messages`, one(DeskproMessage), { message: message.html, format: "html", is_note: message.note })).data,
-    listPriorities: async () => (await call("GET", "/api/v2/ticket_priorities", many(DeskproPriority))).data,
+    /** An agent-initiated ticket to a person: its first message is a reply they are sent. */
+    createTicket: async (ticket: { personId: number; subject: string; html: string; status: "awaiting_user" | "awaiting_agent" }) =>
+      (
+        await call("POST", "/api/v2/tickets", one(DeskproTicket), {
+          person: ticket.personId,
+          subject: ticket.subject,
+          status: ticket.status,
+          message: { message: ticket.html, format: "html" },
+        })
+      ).data,
     getPerson: async (personId: string | number) => (await call("GET", `/api/v2/people/${personId}`, one(DeskproPerson))).data,
     getOrganization: async (orgId: string | number) => (await call("GET", `/api/v2/organizations/${orgId}`, one(DeskproOrganization))).data,
     /** A person's or an organisation's newest tickets, newest first. */
@@ -134,5 +172,10 @@ export function createDeskproClient(options: DeskproClientOptions) {
       const filter = owner.type === "person" ? `person=${owner.id}` : `organization=${owner.id}`;
       return (await call("GET", `/api/v2/tickets?${filter}&order_by=date_created&order_dir=desc&count=25`, many(DeskproTicket))).data;
     },
+    /** The helpdesk's status records (sub-statuses, and the hidden Spam and Deleted records). */
+    listTicketStatuses: async () => (await call("GET", "/api/v2/ticket_statuses?count=200", many(DeskproTicketStatus))).data,
+    /** The SLAs on a ticket, as ticket-SLA links: `sla` is the SLA's id. */
+    listTicketSlas: async (ticketId: string | number) => (await call("GET", `/api/v2/tickets/${ticketId}/ticket_slas`, many(DeskproTicketSla))).data,
+    getTicketCustomField: async (fieldId: number) => (await call("GET", `/api/v2/ticket_custom_fields/${fieldId}`, one(DeskproCustomField))).data,
   };
 }

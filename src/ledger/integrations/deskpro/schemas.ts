@@ -17,19 +17,22 @@ export const DeskproTicket = z.looseObject({
   id: z.int().min(1),
   ref: z.string().nullish(),
   subject: z.string().nullish(),
-  /** awaiting_agent, awaiting_user, resolved, closed, archived, hidden (with hidden_status: deleted, spam, …). */
+  /** `<type>` or `<type>.<suffix>`: awaiting_user.7 (a sub-status), hidden.deleted, hidden.spam… (see statuses.ts). */
   status: z.string(),
   hidden_status: z.string().nullish(),
   person: Ref.optional().default(null),
   organization: Ref.optional().default(null),
   priority: Ref.optional().default(null),
-  /** Custom fields keyed by field id; a field's value is under `value` (ids of chosen options for choice fields). */
+  /**
+   * Custom fields keyed by field id; a field's value is under `value` (ids of chosen options for
+   * choice fields, whose titles are under `detail`). PHP sends an empty map as `[]`.
+   */
   fields: z
     .union([z.record(z.string(), z.unknown()), z.array(z.unknown())])
     .optional()
     .default({}),
-  /** The SLAs on the ticket: ids, or objects carrying the SLA's id (read leniently, see slaIdsOf). */
-  slas: z.unknown().optional(),
+  /** Ids of the ticket's ticket-SLA links (not SLA ids): the SLAs are read from /tickets/{id}/ticket_slas. */
+  ticket_slas: z.array(z.unknown()).optional(),
 });
 export type DeskproTicket = z.infer<typeof DeskproTicket>;
 
@@ -41,16 +44,15 @@ export const DeskproMessage = z.looseObject({
 });
 export type DeskproMessage = z.infer<typeof DeskproMessage>;
 
-export const DeskproPriority = z.looseObject({ id: z.int().min(1), title: z.string().nullish(), sort: z.int().nullish() });
 export const DeskproPerson = z.looseObject({
   id: z.int().min(1),
   name: z.string().nullish(),
   first_name: z.string().nullish(),
   display_name: z.string().nullish(),
   primary_email: z.string().nullish(),
+  /** The person's organisation (Deskpro gives one id). */
   organization: Ref.optional().default(null),
   fields: z.unknown().optional(),
-  slas: z.unknown().optional(),
 });
 export type DeskproPerson = z.infer<typeof DeskproPerson>;
 /** What a message greets the customer by: their first name, else whatever name Deskpro has. */
@@ -59,17 +61,36 @@ export const DeskproOrganization = z.looseObject({
   id: z.int().min(1),
   name: z.string().nullish(),
   fields: z.unknown().optional(),
-  slas: z.unknown().optional(),
 });
 export type DeskproOrganization = z.infer<typeof DeskproOrganization>;
 
 export const one = <T extends z.ZodType>(schema: T) => z.object({ data: schema });
 export const many = <T extends z.ZodType>(schema: T) => z.object({ data: z.array(schema) });
 
-export const OPEN_STATUSES = new Set(["awaiting_agent", "awaiting_user"]);
-/** Deleted or marked as spam: the customer gets nothing, so the fee comes back. */
-export const isCancelled = (ticket: DeskproTicket) =>
-  (ticket.status === "hidden" && ["deleted", "spam"].includes(ticket.hidden_status ?? "")) || ticket.status === "deleted" || ticket.status === "spam";
+/** A ticket-SLA link from /tickets/{id}/ticket_slas: `sla` is the SLA's id. */
+export const DeskproTicketSla = z.looseObject({ id: z.int().min(1), sla: Ref, sla_status: z.string().nullish() });
+export type DeskproTicketSla = z.infer<typeof DeskproTicketSla>;
+
+/**
+ * A record of /ticket_statuses. Helpdesks before April 2019 listed plain status codes instead
+ * ("hidden.deleted"), kept here as a code without an id.
+ */
+export const DeskproTicketStatus = z.union([
+  z.looseObject({ id: z.int().min(1), status_type: z.string(), status_code: z.string().nullish(), sys_id: z.string().nullish(), title: z.string().nullish() }),
+  z.string().transform((code) => ({ id: null, status_type: code.split(".")[0]!, status_code: code, sys_id: null, title: null })),
+]);
+export type DeskproTicketStatus = z.infer<typeof DeskproTicketStatus>;
+
+/** A ticket custom field's definition; choice fields list their options under `choices`. */
+export const DeskproCustomField = z.looseObject({
+  id: z.int().min(1),
+  title: z.string().nullish(),
+  choices: z
+    .array(z.looseObject({ id: z.int().min(1), title: z.string() }))
+    .nullish()
+    .transform((choices) => choices ?? []),
+});
+export type DeskproCustomField = z.infer<typeof DeskproCustomField>;
 
 /**
  * The values a custom field holds, flattened to ids and titles: Deskpro gives choice fields as
@@ -104,17 +125,12 @@ export function customFieldValues(ticket: Pick<DeskproTicket, "fields">, fieldId
   return fieldValues(raw);
 }
 
-/**
- * SLA ids from what Deskpro lists for a ticket (or a record): ids, numeric strings, or objects
- * carrying the SLA as `sla` or `id` (a ticket's SLA rows are `{sla, sla_status}`).
- */
-export function slaIdsOf(raw: unknown): string[] {
-  const list = Array.isArray(raw) ? raw : raw !== null && typeof raw === "object" ? Object.values(raw) : [];
-  const ids = list.slice(0, 100).flatMap((item): string[] => {
-    const value = item !== null && typeof item === "object" ? ((item as { sla?: unknown }).sla ?? (item as { id?: unknown }).id) : item;
-    const id = value !== null && typeof value === "object" ? (value as { id?: unknown }).id : value;
-    const text = typeof id === "number" || typeof id === "string" ? String(id).trim() : "";
-    return /^[1-9][0-9]{0,17}$/.test(text) ? [text] : [];
-  });
-  return [...new Set(ids)];
+/** The title Deskpro gives a chosen option of a choice field on the ticket (`fields.<id>.detail.<option>.title`). */
+export function chosenOptionTitle(ticket: Pick<DeskproTicket, "fields">, fieldId: number, optionId: number): string | null {
+  const fields = ticket.fields;
+  const field = Array.isArray(fields) ? undefined : (fields[String(fieldId)] ?? fields[`field${fieldId}`]);
+  const detail = field !== null && typeof field === "object" ? (field as { detail?: unknown }).detail : undefined;
+  const entry = detail !== null && typeof detail === "object" ? (detail as Record<string, unknown>)[String(optionId)] : undefined;
+  const title = entry !== null && typeof entry === "object" ? (entry as { title?: unknown }).title : undefined;
+  return typeof title === "string" ? title : null;
 }

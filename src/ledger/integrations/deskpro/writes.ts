@@ -64,6 +64,23 @@ export async function deliverDeskproMessage(payload: MessagePayload, client: Des
   await client.postTicketMessage(payload.ticketId, { html: withMarker(payload.html, payload.marker), note: payload.note });
 }
 
+/**
+ * Starts an agent-initiated ticket to a person (awaiting their reply, so Deskpro emails them the
+ * first message), once: the marker goes into the subject, and a redelivery finds the ticket by it
+ * among the person's newest tickets instead of starting another. Answers the ticket's id.
+ */
+export async function startTicketOnce(client: DeskproClient, ticket: { personId: number; subject: string; html: string; marker: string }): Promise<number> {
+  const existing = (await client.listTicketsOf({ type: "person", id: String(ticket.personId) })).find((t) => (t.subject ?? "").includes(ticket.marker));
+  if (existing) return existing.id;
+  const created = await client.createTicket({
+    personId: ticket.personId,
+    subject: `${ticket.subject} (Ref ${ticket.marker})`,
+    html: withMarker(ticket.html, ticket.marker),
+    status: "awaiting_user",
+  });
+  return created.id;
+}
+
 /** The outbox kinds that write back to Deskpro. */
 export const deskproWriteHandlers = (clients: DeskproClientFactory): OutboxHandlers => ({
   "deskpro.set_priority": async (payload, context) => deliverPriority(payload as PriorityPayload, await deskproForDelivery(context, clients)),

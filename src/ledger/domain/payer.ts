@@ -1,0 +1,42 @@
+/**
+ * Which bank pays for a ticket, one rule for the ledger's portal charges and the app's sidebar:
+ * the person's own bank when they have a plan of their own or credits, else an organisation's —
+ * the ticket's organisation when the ticket has one, else the person's primary organisation —
+ * else the person's own bank after all.
+ */
+import type { PayerReason } from "../../contract/index.js";
+
+/** Where the paying organisation came from: the ticket, or the person's primary membership. */
+export type OrganisationSource = "ticket" | "person";
+
+export interface PayerFacts {
+  /** The ticket's organisation, if it has one. */
+  ticketOrg: string | null;
+  /** The person's primary organisation, if they belong to one. */
+  personOrg: string | null;
+  /** The person's own bank: whether a plan was set on it by hand, and its balance. */
+  personHasOwnPlan: boolean;
+  personBalance: number;
+}
+
+export interface PayerDecision {
+  owner: string;
+  reason: PayerReason;
+  organisationFrom: OrganisationSource | null;
+}
+
+/** The organisation that pays when the person doesn't: the ticket's, else the person's primary one. */
+export function payingOrganisation(facts: Pick<PayerFacts, "ticketOrg" | "personOrg">): { id: string; from: OrganisationSource } | null {
+  if (facts.ticketOrg !== null) return { id: facts.ticketOrg, from: "ticket" };
+  if (facts.personOrg !== null) return { id: facts.personOrg, from: "person" };
+  return null;
+}
+
+export function choosePayer(personId: string, facts: PayerFacts): PayerDecision {
+  const person = `person:${personId}`;
+  if (facts.personHasOwnPlan) return { owner: person, reason: "person_has_plan", organisationFrom: null };
+  if (facts.personBalance > 0) return { owner: person, reason: "person_has_credits", organisationFrom: null };
+  const org = payingOrganisation(facts);
+  if (org === null) return { owner: person, reason: "person_no_org", organisationFrom: null };
+  return { owner: `org:${org.id}`, reason: "organisation", organisationFrom: org.from };
+}

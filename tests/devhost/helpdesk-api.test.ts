@@ -1,0 +1,113 @@
+/**
+ * The development host plays Deskpro as docs/deskpro-fidelity.md records it: its REST stand-in
+ * driven by the ledger's real Deskpro client, the triggers' web hook body read by the ledger's
+ * reader, and the contexts the app is given.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { contextFor } from "../../src/devhost/contexts.js";
+import { helpdeskApi } from "../../src/devhost/helpdesk-api.js";
+import { openHostStore, type HostStore } from "../../src/devhost/store.js";
+import { webHookBody } from "../../src/devhost/web-hook.js";
+import { createDeskproClient } from "../../src/ledger/integrations/deskpro/client.js";
+import { chosenOptionTitle } from "../../src/ledger/integrations/deskpro/schemas.js";
+import { isCancelled } from "../../src/ledger/integrations/deskpro/statuses.js";
+import { readHookBody } from "../../src/ledger/integrations/deskpro/webhook-body.js";
+
+describe("the development host's Deskpro", () => {
+  let dir: string;
+  let store: HostStore;
+  let call: (path: string, init?: RequestInit) => Promise<Response>;
+  let client: ReturnType<typeof createDeskproClient>;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "devhost-api-"));
+    store = openHostStore(join(dir, "devhost.json"));
+    const api = helpdeskApi(store);
+    const inProcess = (input: RequestInfo | URL, init?: RequestInit) => Promise.resolve(api.fetch(new Request(input, init)));
+    call = (path, init) =>
+      inProcess(`https://helpdesk.test${path}`, { ...init, headers: { authorization: `key ${store.state.helpdeskApiKey}`, ...init?.headers } });
+    client = createDeskproClient({ baseUrl: "https://helpdesk.test", apiKey: store.state.helpdeskApiKey, fetch: inProcess as typeof fetch, retries: 0 });
+  });
+  afterAll(() => {
+    store.flush(); // the pending write, before its folder goes
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers PUT with 204 and no body, and with the ticket only when asked to follow the location", async () => {
+    const put = await call("/api/v2/tickets/1042", { method: "PUT", body: JSON.stringify({ priority: 3 }), headers: { "content-type": "application/json" } });
+    expect(put.status).toBe(204);
+    expect(await put.text()).toBe("");
+    const followed = await call("/api/v2/tickets/1042?follow_location=1", {
+      method: "PUT",
+      body: JSON.stringify({ priority: 4 }),
+      headers: { "content-type": "application/json" },
+    });
+    expect(followed.status).toBe(200);
+    expect(((await followed.json()) as { data: { priority: number } }).data.priority).toBe(4);
+    // The ledger's client takes the 204 as the success it is.
+    await client.setTicketPriority(1042, 2);
+    expect((await client.getTicket(1042)).priority).toBe(2);
+  });
+
+  it("creates with 201, a Location header and the entity", async () => {
+    const posted = await call("/api/v2/tickets/1043/messages", {
+      method: "POST",
+      body: JSON.stringify({ message: "<p>note</p>", format: "html", is_note: true }),
+      headers: { "content-type": "application/json" },
+    });
+    expect(posted.status).toBe(201);
+    const message = ((await posted.json()) as { data: { id: number; is_agent_note: number } }).data;
+    expect(posted.headers.get("location")).toBe(`/api/v2/tickets/1043/messages/${message.id}`);
+    expect(message.is_agent_note).toBe(1);
+    const ticket = await client.createTicket({ personId: 79, subject: "Your credits", html: "<p>Hello</p>", status: "awaiting_user" });
+    expect(ticket).toMatchObject({ person: 79, status: "awaiting_user", subject: "Your credits" });
+    expect((await client.listTicketMessages(ticket.id)).map((m) => m.message)).toEqual(["<p>Hello</p>"]);
+  });
+
+  it("lists SLA links on tickets and their SLAs apart, and the status records with hidden Spam and Deleted", async () => {
+    const ticket = await client.getTicket(1042);
+    expect(ticket.ticket_slas).toEqual([301]);
+    expect((await client.listTicketSlas(1042)).map((link) => ({ id: link.id, sla: link.sla }))).toEqual([{ id: 301, sla: 1 }]);
+    const statuses = await client.listTicketStatuses();
+    expect(statuses.filter((s) => s.status_type === "hidden").map((s) => s.sys_id)).toEqual(["spam", "deleted", "validating"]);
+  });
+
+  it("soft-deletes: the ticket reads back as hidden.deleted, which the ledger takes as cancelled", async () => {
+    const before = await client.getTicket(1043);
+    expect(await isCancelled(before, () => client.listTicketStatuses())).toBe(false);
+    expect((await call("/api/v2/tickets/1043", { method: "DELETE" })).status).toBe(200);
+    const after = await client.getTicket(1043);
+    expect(after.status).toBe("hidden.deleted");
+    expect(await isCancelled(after, () => client.listTicketStatuses())).toBe(true);
+  });
+
+  it("gives a choice field's chosen options with their current titles, and the field's choices", async () => {
+    store.state.helpdesk.tickets[0]!.fields = { "7": { aliases: [], value: [72] } };
+    expect(chosenOptionTitle(await client.getTicket(1042), 7, 72)).toBe("1-hour response — 250 credits");
+    expect((await client.getTicketCustomField(7)).choices.map((c) => c.id)).toEqual([70, 71, 72]);
+  });
+
+  it("posts the trigger's web hook as Deskpro's form fields, which the ledger reads", async () => {
+    const ticket = store.state.helpdesk.tickets[0]!;
+    const body = webHookBody(store.state.helpdesk, ticket);
+    const form = new URLSearchParams(body);
+    expect(form.get("ticket[id]")).toBe("1042");
+    expect(form.get("ticket[person][first_name]")).toBe("Ada");
+    expect(form.get("ticket[organization][id]")).toBe("42");
+    expect(form.get("ticket[fields][7][value][0]")).toBe("72");
+    expect(form.get("custom_data")).toBe("");
+    expect(await readHookBody("application/x-www-form-urlencoded", body)).toEqual({ kind: "ticket", id: "1042" });
+  });
+
+  it("gives the app the ticket's own organisation and the person's primary one, as the SDK's context does", () => {
+    const desk = store.state.helpdesk;
+    desk.tickets[0]!.organization = 43; // moved to another organisation by an agent
+    const context = contextFor({ type: "ticket", id: 1042 }, desk, {}, "http://host.test");
+    const ticket = (context?.data as { ticket: { organization: unknown; primaryUser: { primaryOrgMember: { organization: unknown } } } }).ticket;
+    expect(ticket.organization).toEqual({ id: "43", name: "Difference & Co", customFields: {} });
+    expect(ticket.primaryUser.primaryOrgMember.organization).toEqual({ id: "42", name: "Analytical Engines Ltd" });
+  });
+});
