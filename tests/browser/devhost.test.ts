@@ -163,7 +163,8 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
 
     // An agent deletes the ticket: Deskpro reads it back as hidden.deleted, and the fee comes back once.
     await page.getByRole("button", { name: "Delete ticket" }).click();
-    await expect.poll(() => page.getByTestId("ticket-status").textContent()).toBe("hidden.deleted");
+    // The host page re-reads the open ticket every 1.5 s.
+    await expect.poll(() => page.getByTestId("ticket-status").textContent(), { timeout: 10_000 }).toBe("hidden.deleted");
     await expect.poll(async () => (await ledger(`/v1/portal/tickets/${ticketId}`, PortalTicket)).outcome, { timeout: 10_000 }).toBe("cancelled");
     expect((await ledger("/v1/wallets/org:42", Wallet)).balance).toBe(before);
     // The trigger fires again (another update of the deleted ticket): nothing more comes back.
