@@ -46,6 +46,9 @@ export default defineConfig({
         test: {
           name: "browser",
           environment: "node",
+          // The host page and the app refresh on timers (the open ticket every 1.5 s): a poll waits
+          // for them, on a slow machine too, rather than vitest's default second.
+          expect: { poll: { timeout: 10_000 } },
           include: ["tests/browser/**/*.test.ts"],
           globalSetup: ["tests/setup/postgres.ts"],
           testTimeout: 120_000,
