@@ -7,7 +7,7 @@ import {
   TicketPayer,
   Wallet,
   WriteResult,
-  type AssignPlanRequest,
+  type AssignPlanRequestInput,
   type DebitRequestInput,
   type GrantRequestInput,
   type LedgerConfigInput,
@@ -107,7 +107,7 @@ export class LedgerApi {
     });
   }
 
-  assignPlan(ownerId: string, request: AssignPlanRequest, idempotencyKey: string): Promise<WalletView> {
+  assignPlan(ownerId: string, request: AssignPlanRequestInput, idempotencyKey: string): Promise<WalletView> {
     return ledgerRequest(this.endpoint, {
       method: "PUT",
       path: `/v1/wallets/${owner(ownerId)}/plan`,

@@ -60,7 +60,9 @@ export interface EntryDraft {
  * What a use case decides: an entry to post (answered 201 with the entry and the balance), or, for
  * a write that is not an entry (a plan assignment), an answer of its own.
  */
-export type Decision<T> = (T extends WriteResult ? { entry: EntryDraft } : never) | { entry: null; status: number; body: T };
+export type Decision<T> =
+  | (T extends WriteResult ? { entry: EntryDraft } : never)
+  | { entry: null; status: number; body: T | ((appended: WriteResult[]) => Promise<T>); entries?: readonly EntryDraft[] };
 
 /** More writes that must commit or roll back with the entry (a feature's outbox rows). Not run on a replay. */
 export type AlsoInTransaction = (tx: Sql, result: WriteResult, now: Date) => Promise<void>;
@@ -157,7 +159,8 @@ async function append(journal: Journal, draft: EntryDraft, completeKey?: string)
   return { entry, result };
 }
 
-const isoDay = (at: Date) => at.toISOString().slice(0, 10);
+/** Dates inside entry reasons read as words ("30 November 2026"), never ISO. */
+const isoDay = (at: Date) => at.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
 const monthName = (at: Date) => at.toLocaleDateString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
 
 /**
@@ -296,9 +299,13 @@ export async function post<T = WriteResult>(ctx: LedgerContext, request: PostReq
     const journal = await open(tx, tenantId, now, target.owner, target.ticketId ?? null, locked);
     const decision = await request.decide(journal.state);
     if (decision.entry === null) {
-      if (idempotency) await idempotencyKeys.completeIdempotencyKey(tx, tenantId, idempotency.key, decision.status, decision.body);
+      // A write that is not itself an entry may still append some (a plan's pro-rated first allocation).
+      const appended: WriteResult[] = [];
+      for (const draft of decision.entries ?? []) appended.push((await append(journal, draft)).result);
+      const body = typeof decision.body === "function" ? await (decision.body as (appended: WriteResult[]) => Promise<T>)(appended) : decision.body;
+      if (idempotency) await idempotencyKeys.completeIdempotencyKey(tx, tenantId, idempotency.key, decision.status, body);
       await runAfterPostHooks(ctx, journal);
-      return { status: decision.status, body: decision.body, replayed: false };
+      return { status: decision.status, body, replayed: false };
     }
     const { entry, result } = await append(journal, decision.entry, idempotency?.key);
     journal.main = entry;

@@ -15,7 +15,7 @@ import type { DeliveryContext, OutboxHandlers } from "../core/outbox.js";
 import { planOf } from "../core/posting.js";
 import { openSecret, sealSecret } from "../core/secrets.js";
 import { alertLevelsFor, alertTransitions, thresholdsInCredits, type AlertEventType } from "../domain/alerts.js";
-import { creditsLostAtExpiry } from "../domain/plans.js";
+import { atExpiry } from "../domain/plans.js";
 import type { DeskproClient } from "../integrations/deskpro/client.js";
 import type { DeskproClientFactory } from "../integrations/deskpro/connection.js";
 import { deskproForDelivery, DeskproNotConnected } from "../integrations/deskpro/connection.js";
@@ -63,9 +63,10 @@ interface AlertPayload {
   balance: number;
   ticketId: string | null;
   at: string;
-  /** credits.expiring only: the grant, what is left of it and when it expires. */
+  /** credits.expiring only: the grant, what of it will be lost, what rolls over, and when it expires. */
   grantId?: string;
   credits?: number;
+  rollsOver?: number;
   expiresAt?: string;
 }
 
@@ -121,8 +122,8 @@ export async function queueExpiringNotices(sql: Database, tenantId: string, conf
     for (const grant of page) {
       const wallet = await wallets.findWallet(sql, tenantId, grant.owner);
       const plan = planOf(config, wallet).plan;
-      // Credits that will roll over aren't lost: only the rest is announced, and nothing if none.
-      const lost = creditsLostAtExpiry(grant, plan);
+      // Credits that will roll over aren't lost: the rest is announced (with what rolls over), and nothing if none.
+      const { lost, rollsOver } = atExpiry(grant, plan)!;
       if (lost === 0) continue;
       const payload: AlertPayload = {
         owner: grant.owner,
@@ -133,6 +134,7 @@ export async function queueExpiringNotices(sql: Database, tenantId: string, conf
         at: now.toISOString(),
         grantId: grant.id,
         credits: lost,
+        rollsOver,
         expiresAt: grant.expiresAt.toISOString(),
       };
       const key = `alert:${grant.owner}:credits.expiring:${grant.id}`;
@@ -155,6 +157,9 @@ export async function queueExpiringNotices(sql: Database, tenantId: string, conf
     after = page[page.length - 1]!.id;
   }
 }
+
+/** What a customer message says when there is no buy link to give. */
+const REPLY_TO_BUY = "Reply to this message if you would like to buy more credits.";
 
 const longDate = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
 
@@ -201,7 +206,13 @@ async function deliverToDeskpro(payload: AlertPayload, context: DeliveryContext,
   const ticket = await ticketFor(client, payload);
   if (!ticket) return;
   const ticketId = ticket.id;
-  const words = { "balance.low": "running low", "balance.depleted": "empty", "balance.recovered": "topped up", "credits.expiring": "expiring" }[payload.type];
+  const date = payload.expiresAt ? longDate.format(new Date(payload.expiresAt)) : "";
+  const words = {
+    "balance.low": "running low",
+    "balance.depleted": "empty",
+    "balance.recovered": "topped up",
+    "credits.expiring": `expiring (${(payload.credits ?? 0).toLocaleString("en")} on ${date})`,
+  }[payload.type];
   const customerTemplate = !settings.messageCustomers
     ? null
     : {
@@ -214,11 +225,14 @@ async function deliverToDeskpro(payload: AlertPayload, context: DeliveryContext,
   const values = {
     event: words,
     balance: payload.balance,
-    level: payload.level,
+    // A notice of expiring credits has no alert level: "(alert level {level})" is left out of it.
+    level: payload.type === "credits.expiring" ? null : payload.level,
     credits: payload.credits ?? "",
-    date: payload.expiresAt ? longDate.format(new Date(payload.expiresAt)) : "",
+    rollover: payload.rollsOver ? payload.rollsOver : null,
+    date,
     name: wantsName ? await customerName(client, payload.owner, ticket) : "",
-    // The wallet's own page when the ledger has a public address, else the portal settings' buy URL.
+    // The wallet's own page when the ledger has a public address, else the portal settings' buy URL;
+    // with neither, the sentence with {link} is left out (see renderTemplate).
     link:
       buyLinkFor(context.tenantId, payload.owner, context.now, (await portalTiers.getPortalSettings(context.ledger.db, context.tenantId)).settings.buyUrl) ??
       "",
@@ -231,7 +245,12 @@ async function deliverToDeskpro(payload: AlertPayload, context: DeliveryContext,
   );
   if (customerTemplate) {
     await deliverDeskproMessage(
-      { ticketId, html: renderTemplate(customerTemplate, values), note: false, marker: messageMarker(`${context.tenantId}|${dedupeKey}|customer`) },
+      {
+        ticketId,
+        html: renderTemplate(customerTemplate, values, { withoutLink: REPLY_TO_BUY }),
+        note: false,
+        marker: messageMarker(`${context.tenantId}|${dedupeKey}|customer`),
+      },
       client,
     );
   }

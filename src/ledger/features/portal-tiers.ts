@@ -114,7 +114,8 @@ function messageValues(
     balance: values.balance,
     reason: values.reason ?? "",
     name: values.name ?? "",
-    link: buyLinkFor(job.tenantId, values.owner ?? null, job.ledger.clock(), job.settings.buyUrl) ?? "reply to this ticket to buy credits",
+    // No link to give: the sentence with {link} is left out and the customer is told to reply instead.
+    link: buyLinkFor(job.tenantId, values.owner ?? null, job.ledger.clock(), job.settings.buyUrl) ?? "",
     ticket: job.ticketId,
   };
 }
@@ -227,7 +228,13 @@ async function charge(
   seen: store.PortalTicketRow | null,
 ): Promise<void> {
   const { ledger, tenantId, ticketId, ticket, settings } = job;
-  const payer = await core.getTicketPayer(ledger, tenantId, String(ticket.person), ticket.organization === null ? undefined : String(ticket.organization));
+  const payer = await core.getTicketPayer(
+    ledger,
+    tenantId,
+    ticketId,
+    String(ticket.person),
+    ticket.organization === null ? undefined : String(ticket.organization),
+  );
   const setPriority = source === "field" && tier.deskproPriorityId !== null && tier.deskproPriorityId !== ticket.priority ? tier.deskproPriorityId : null;
   try {
     await core.debitCredits(
@@ -307,7 +314,9 @@ async function notCharged(
     if (priorityId !== null && priorityId !== ticket.priority)
       await enqueuePriority(tx, tenantId, `portal:${ticketId}:fallback-priority:${stamp}`, { ticketId, priorityId }, now);
     if (source === "field") {
-      const html = renderTemplate(template, messageValues(job, { tier, balance, name, owner }));
+      const html = renderTemplate(template, messageValues(job, { tier, balance, name, owner }), {
+        withoutLink: "Reply to this ticket if you would like to buy credits.",
+      });
       await enqueueMessage(tx, tenantId, `portal:${ticketId}:not-charged-message:${stamp}`, { ticketId, html, note: false }, now);
     }
     const note = renderTemplate(settings.messages.notCharged, messageValues(job, { tier, balance, reason }));

@@ -168,11 +168,15 @@ export async function ticketEntries(sql: Sql, tenantId: string, ticketId: string
   return rows.map(toEntry);
 }
 
-/** Minutes logged on a ticket and credits charged for them, net of refunds (refunds carry negative minutes). */
+/**
+ * Minutes logged on a ticket and credits charged for them, net of refunds (refunds carry negative
+ * minutes). Unbilled minutes are left out: they were never charged, so they don't count towards
+ * the billed total the next time entry is rounded on.
+ */
 export async function ticketTime(sql: Sql, tenantId: string, ticketId: string): Promise<{ minutes: number; charged: number }> {
   const rows = await sql.query<{ minutes: number; charged: number }>(
     `SELECT coalesce(sum(minutes), 0)::bigint AS minutes, coalesce(-sum(amount), 0)::bigint AS charged
-     FROM entries WHERE tenant_id = $1 AND ticket_id = $2 AND minutes IS NOT NULL`,
+     FROM entries WHERE tenant_id = $1 AND ticket_id = $2 AND minutes IS NOT NULL AND kind <> 'unbilled'`,
     [tenantId, ticketId],
   );
   return rows[0] ?? { minutes: 0, charged: 0 };

@@ -10,11 +10,15 @@ import {
   EntryPage,
   GrantRequest,
   Owner,
+  PlanQuote,
+  PlanQuoteRequest,
   Quote,
   QuoteRequest,
   ReversalRequest,
   StatementQuery,
   Wallet,
+  WalletList,
+  WalletListQuery,
   WalletProfile,
   WriteResult,
 } from "../../../contract/index.js";
@@ -89,6 +93,28 @@ export function walletRoutes() {
       responses: { 200: json(Quote, "What the debit would cost and leave"), ...commonProblems, 422: problem("Unknown tier") },
     }),
     async (c) => c.json(await wallets.quote(coreOf(c), tenantOf(c), c.req.valid("param").owner, c.req.valid("json")), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/wallets/{owner}/plan-quote",
+      summary: "What putting the wallet on a plan would do: credits now and their expiry, and the next top-up (writes nothing)",
+      request: { params: ownerParams, ...jsonBody(PlanQuoteRequest) },
+      responses: { 200: json(PlanQuote, "The outlook"), ...commonProblems, 422: problem("Unknown plan") },
+    }),
+    async (c) => c.json(await wallets.quotePlan(coreOf(c), tenantOf(c), c.req.valid("param").owner, c.req.valid("json")), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/wallets",
+      summary: "Wallets the ledger knows, optionally only those on one plan (a bulk grant's preview)",
+      request: { query: WalletListQuery },
+      responses: { 200: json(WalletList, "Wallets in owner order"), ...commonProblems },
+    }),
+    async (c) => c.json(await wallets.listWallets(coreOf(c), tenantOf(c), c.req.valid("query")), 200),
   );
 
   app.openapi(
