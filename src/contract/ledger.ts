@@ -6,6 +6,9 @@ import { Actor, Credits, CreditsOrZero, EntryId, GrantId, IsoDateTime, Owner, Re
 // Requests
 // ---------------------------------------------------------------------------------------------
 
+export const EntryKind = z.enum(["grant", "manual", "time", "priority", "removal", "unbilled", "refund", "void", "expiry"]);
+export type EntryKind = z.infer<typeof EntryKind>;
+
 export const GrantSourceInput = z.enum(["manual", "promo"]);
 
 export const GrantRequest = z.strictObject({
@@ -104,12 +107,19 @@ export const QuoteRequest = z.discriminatedUnion("kind", [
 ]);
 export type QuoteRequest = z.infer<typeof QuoteRequest>;
 
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use a date as YYYY-MM-DD");
 export const StatementQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z
     .string()
     .regex(/^[0-9A-Za-z_-]{1,40}$/, "not a cursor returned by this API")
     .optional(),
+  /** Only entries on or after this day (UTC). */
+  from: Day.optional(),
+  /** Only entries on or before this day (UTC). */
+  to: Day.optional(),
+  ticketId: TicketId.optional(),
+  kind: EntryKind.optional(),
 });
 export type StatementQuery = z.infer<typeof StatementQuery>;
 
@@ -117,8 +127,6 @@ export type StatementQuery = z.infer<typeof StatementQuery>;
 // Responses
 // ---------------------------------------------------------------------------------------------
 
-export const EntryKind = z.enum(["grant", "manual", "time", "priority", "removal", "unbilled", "refund", "void", "expiry"]);
-export type EntryKind = z.infer<typeof EntryKind>;
 /** Kinds that spend credits (and so can be refunded). */
 export const DEBIT_KINDS = ["manual", "time", "priority", "removal"] as const satisfies readonly EntryKind[];
 /** Kinds that are support used (what a forecast projects); a removal or an expiry is not. */

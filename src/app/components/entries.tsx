@@ -1,7 +1,7 @@
 import type { Entry } from "../../contract/index.js";
 import { formatMinutes } from "../format.js";
 
-const KIND_WORDS: Record<Entry["kind"], string> = {
+export const KIND_WORDS: Record<Entry["kind"], string> = {
   grant: "Credits added",
   manual: "Manual charge",
   time: "Time",
@@ -9,7 +9,7 @@ const KIND_WORDS: Record<Entry["kind"], string> = {
   removal: "Credits removed",
   unbilled: "Unbilled time",
   refund: "Refund",
-  void: "Grant voided",
+  void: "Credits voided",
   expiry: "Credits expired",
 };
 

@@ -23,7 +23,7 @@ type Person = z.infer<typeof Person>;
 const Agent = z.object({ id: DeskproId.optional(), name: z.string().optional(), firstName: z.string().optional(), lastName: z.string().optional() });
 
 const TicketData = z.object({
-  ticket: z.object({ id: DeskproId, subject: z.string().optional(), primaryUser: Person }),
+  ticket: z.object({ id: DeskproId, subject: z.string().optional(), permalinkUrl: z.string().optional().catch(undefined), primaryUser: Person }),
   currentAgent: Agent.optional().catch(undefined),
 });
 const UserData = z.object({ user: Person, currentAgent: Agent.optional().catch(undefined) });
@@ -33,7 +33,16 @@ const OrganisationData = z.object({
 });
 
 export type AppTarget =
-  | { kind: "ticket"; ticketId: string; personId: string; personName: string; orgId: string | null; orgName: string | null; agent: string | null }
+  | {
+      kind: "ticket";
+      ticketId: string;
+      permalinkUrl: string | null;
+      personId: string;
+      personName: string;
+      orgId: string | null;
+      orgName: string | null;
+      agent: string | null;
+    }
   | { kind: "user"; personId: string; personName: string; agent: string | null }
   | { kind: "organisation"; orgId: string; orgName: string; agent: string | null }
   | { kind: "unsupported"; reason: string };
@@ -66,6 +75,7 @@ export function targetFromContext(context: { type: string; data?: unknown } | nu
       return {
         kind: "ticket",
         ticketId: ticket.id,
+        permalinkUrl: ticket.permalinkUrl ?? null,
         personId: ticket.primaryUser.id,
         personName: personName(ticket.primaryUser),
         orgId: org?.id ?? null,

@@ -9,6 +9,7 @@ import type {
   ChangePayerRequest,
   DebitRequest,
   Entry,
+  EntryKind,
   GrantRequest,
   GrantSource,
   LedgerConfig,
@@ -112,19 +113,47 @@ export async function getWallet(ctx: LedgerContext, tenantId: string, owner: str
 
 const CURSOR_PATTERN = /^[0-9a-z]{1,13}$/;
 
+/** A statement's filters as the API takes them: whole UTC days, a ticket, a kind. */
+export interface StatementFilter {
+  from?: string;
+  to?: string;
+  ticketId?: string;
+  kind?: EntryKind;
+}
+
+const DAY_MS = 86_400_000;
+function toStorageFilter(filter: StatementFilter | undefined): entries.StatementFilter | null {
+  if (!filter || Object.values(filter).every((v) => v === undefined)) return null;
+  const day = (text: string, path: string) => {
+    const at = new Date(`${text}T00:00:00.000Z`);
+    if (Number.isNaN(at.getTime())) throw new InvalidRequest(`${path} is not a date.`, [{ path, message: "not a date" }]);
+    return at;
+  };
+  return {
+    from: filter.from ? day(filter.from, "from") : undefined,
+    before: filter.to ? new Date(day(filter.to, "to").getTime() + DAY_MS) : undefined,
+    ticketId: filter.ticketId,
+    kind: filter.kind,
+  };
+}
+
+const pageOf = (ctx: LedgerContext, tenantId: string, owner: string, limit: number, beforeSeq: number | null, filter: entries.StatementFilter | null) =>
+  filter ? entries.filteredStatementPage(ctx.db, tenantId, owner, limit, beforeSeq, filter) : entries.statementPage(ctx.db, tenantId, owner, limit, beforeSeq);
+
 export async function getStatement(
   ctx: LedgerContext,
   tenantId: string,
   owner: string,
   limit: number,
   cursor: string | undefined,
+  filter?: StatementFilter,
 ): Promise<{ entries: Entry[]; nextCursor: string | null }> {
   let beforeSeq: number | null = null;
   if (cursor !== undefined) {
     beforeSeq = CURSOR_PATTERN.test(cursor) ? parseInt(cursor, 36) : NaN;
     if (!Number.isSafeInteger(beforeSeq)) throw new InvalidRequest("The cursor is not one this API returned.", [{ path: "cursor", message: "invalid cursor" }]);
   }
-  const rows = await entries.statementPage(ctx.db, tenantId, owner, limit + 1, beforeSeq);
+  const rows = await pageOf(ctx, tenantId, owner, limit + 1, beforeSeq, toStorageFilter(filter));
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
@@ -134,10 +163,11 @@ export async function getStatement(
 }
 
 /** Every page of a statement, newest first, for CSV export: a stream of pages, never the whole history in memory. */
-export async function* statementPages(ctx: LedgerContext, tenantId: string, owner: string, pageSize = 1000): AsyncGenerator<Entry[]> {
+export async function* statementPages(ctx: LedgerContext, tenantId: string, owner: string, pageSize = 1000, filter?: StatementFilter): AsyncGenerator<Entry[]> {
   let beforeSeq: number | null = null;
+  const storageFilter = toStorageFilter(filter);
   for (;;) {
-    const rows = await entries.statementPage(ctx.db, tenantId, owner, pageSize, beforeSeq);
+    const rows = await pageOf(ctx, tenantId, owner, pageSize, beforeSeq, storageFilter);
     if (rows.length === 0) return;
     yield rows.map(toApiEntry);
     if (rows.length < pageSize) return;

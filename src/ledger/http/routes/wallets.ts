@@ -153,7 +153,7 @@ export function walletRoutes() {
     createRoute({
       method: "get",
       path: "/v1/wallets/{owner}/entries",
-      summary: "The statement, newest first (CSV with Accept: text/csv)",
+      summary: "The statement, newest first, optionally filtered by days, ticket and kind (CSV with Accept: text/csv)",
       description:
         "Cursor-paginated. With `Accept: text/csv` the answer is CSV: the page asked for when `limit` or `cursor` is given, otherwise the whole statement, streamed.",
       request: { params: ownerParams, query: StatementQuery },
@@ -168,19 +168,20 @@ export function walletRoutes() {
     async (c) => {
       const { owner } = c.req.valid("param");
       const query = c.req.valid("query");
+      const filter = { from: query.from, to: query.to, ticketId: query.ticketId, kind: query.kind };
       if (!(c.req.header("accept") ?? "").includes("text/csv")) {
-        return c.json(await wallets.getStatement(coreOf(c), tenantOf(c), owner, query.limit, query.cursor), 200);
+        return c.json(await wallets.getStatement(coreOf(c), tenantOf(c), owner, query.limit, query.cursor, filter), 200);
       }
       c.header("content-type", "text/csv; charset=utf-8");
       c.header("content-disposition", `attachment; filename="statement-${owner.replace(":", "-")}.csv"`);
       const header = `${CSV_COLUMNS.join(",")}\r\n`;
       if (c.req.query("limit") !== undefined || query.cursor !== undefined) {
-        const page = await wallets.getStatement(coreOf(c), tenantOf(c), owner, query.limit, query.cursor);
+        const page = await wallets.getStatement(coreOf(c), tenantOf(c), owner, query.limit, query.cursor, filter);
         if (page.nextCursor) c.header("x-next-cursor", page.nextCursor);
         return c.body(header + page.entries.map(csvRow).join(""), 200);
       }
       // Read the first page before streaming, so a database error is still a clean problem response.
-      const pages = wallets.statementPages(coreOf(c), tenantOf(c), owner);
+      const pages = wallets.statementPages(coreOf(c), tenantOf(c), owner, 1000, filter);
       const first = await pages.next();
       return stream(c, async (out) => {
         await out.write(header);
