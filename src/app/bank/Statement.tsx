@@ -69,7 +69,7 @@ function Filters({ value, onChange }: { value: StatementFilter; onChange: (f: St
       </div>
       <div style={cell}>
         <label htmlFor={ids.kind} style={label}>
-          Kind
+          Entry kind
         </label>
         <Select
           id={ids.kind}
