@@ -71,7 +71,7 @@ export interface ProxyOptions {
   kind: ProxyKind;
   tokens: ProxyTokens;
   manifest: ManifestProxy;
-  /** The installed settings. The admin proxy substitutes nothing: its settings are not saved yet. */
+  /** The installed (saved) settings, whose values fill the placeholders of either proxy. */
   settings: Record<string, string>;
   fetch?: typeof fetch;
 }
@@ -101,7 +101,10 @@ export async function handleProxyRequest(request: Request, options: ProxyOptions
       `Bad X-Proxy-* headers: ${parsed.error.issues.map((i) => `${i.path.join(".") || "url"}: ${i.message}`).join("; ")}`,
     );
   }
-  const substitute = (text: string) => (options.kind === "app" ? substituteSettings(text, options.settings) : text);
+  // Both proxies fill placeholders from the installed settings: official apps send them through the
+  // admin proxy too, and a settings page can't see a saved backend-only key any other way. Values
+  // typed on the settings page but not saved arrive literally and need no filling.
+  const substitute = (text: string) => substituteSettings(text, options.settings);
   const url = substitute(parsed.data.url);
   const method = parsed.data.method;
   const rule = findRule(options.manifest.proxy.whitelist, url, method);

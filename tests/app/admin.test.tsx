@@ -31,6 +31,17 @@ describe("admin settings page", () => {
     expect((await screen.findAllByLabelText("Price (credits)")).length).toBe(3);
   });
 
+  it("opens ready, as an installed app's settings do: the saved key isn't shown, so its placeholder is sent and checked at once", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    // An installed app: the URL is on the page, the saved backend-only key is not.
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "" });
+    expect(await screen.findByText(/Connected. Configuration version 3/)).toBeTruthy();
+    expect((await screen.findAllByLabelText("Price (credits)")).length).toBe(3);
+    const [req] = proxy.forwarded;
+    expect(req?.proxy).toBe("admin");
+    expect(req?.rawHeaders.Authorization).toBe("Bearer __ledger_api_key__");
+  });
+
   it("blocks Deskpro's Save while the URL is not https", async () => {
     const app = await openAdmin({ ledger_url: "http://credits.example.com", ledger_api_key: "k" });
     await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith("The ledger URL must start with https://", undefined));

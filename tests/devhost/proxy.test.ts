@@ -128,11 +128,12 @@ describe("the development host's app proxy", () => {
     expect(((await response.json()) as { code: string }).code).toBe("upstream_timeout");
   });
 
-  it("the admin proxy forwards typed values as they are, substituting nothing", async () => {
+  it("the admin proxy forwards typed values as they are, and fills a placeholder with the saved setting", async () => {
     const fetchViaProxy = await adminGenericProxyFetch(client as never);
     const typed = await fetchViaProxy(`${up.url}/v1/check`, { headers: { Authorization: "Bearer typed-key" } });
     expect(((await typed.json()) as { authorization: string }).authorization).toBe("Bearer typed-key");
+    // The settings page of an installed app doesn't see the saved key; it sends the placeholder.
     const placeholder = await fetchViaProxy(`${up.url}/v1/check`, { headers: { Authorization: "Bearer __ledger_api_key__" } });
-    expect(((await placeholder.json()) as { authorization: string }).authorization).toBe("Bearer __ledger_api_key__");
+    expect(((await placeholder.json()) as { authorization: string }).authorization).toBe(`Bearer ${SECRET}`);
   });
 });

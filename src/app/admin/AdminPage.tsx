@@ -1,6 +1,6 @@
-import { useEffect, useId, useMemo, useState, type ChangeEvent } from "react";
+import { useEffect, useId, useMemo, useRef, useState, type ChangeEvent } from "react";
 import { Period, type ConfigResponse } from "../../contract/index.js";
-import { describeError } from "../api/errors.js";
+import { describeError, LedgerProblem } from "../api/errors.js";
 import { LedgerApi } from "../api/ledger.js";
 import { adminEndpoint } from "../api/transport.js";
 import { ErrorNotice, FieldError, Notice, Section, Select, usePalette } from "../components/common.js";
@@ -45,11 +45,11 @@ export default function AdminPage() {
   const [saveError, setSaveError] = useState<unknown>(null);
   const [justSaved, setJustSaved] = useState(false);
 
-  // A different URL or key is a different connection: check it again.
-  useEffect(() => setConnection({ state: "idle" }), [ledgerUrl, apiKey]);
-
+  // The URL and key last checked: a check already made (by the button, or on opening) isn't repeated.
+  const checkedFor = useRef<string | null>(null);
   const verify = async () => {
-    if (urlProblem || apiKey.trim() === "") return;
+    if (urlProblem) return;
+    checkedFor.current = `${ledgerUrl}\n${apiKey}`;
     setConnection({ state: "checking" });
     try {
       const response = await api.config();
@@ -58,9 +58,26 @@ export default function AdminPage() {
       setDraft(draftFromConfig(response.config));
       setSaveError(null);
     } catch (error) {
-      setConnection({ state: "failed", message: describeError(error) });
+      const refused = error instanceof LedgerProblem && error.problem.status === 401;
+      setConnection({
+        state: "failed",
+        message: refused && apiKey.trim() === "" ? "Enter the ledger API key (no key is saved yet)." : describeError(error),
+      });
     }
   };
+  // The page opens ready, as an installed app's does: the saved URL and key are checked at once, and
+  // a different URL or key typed in is a different connection, checked again once typing pauses.
+  const verifyNow = useRef(verify);
+  verifyNow.current = verify;
+  useEffect(() => {
+    if (checkedFor.current === `${ledgerUrl}\n${apiKey}`) return;
+    setConnection({ state: "idle" });
+    if (!ready || urlProblem) return;
+    const timer = setTimeout(() => {
+      if (checkedFor.current !== `${ledgerUrl}\n${apiKey}`) void verifyNow.current();
+    }, 500);
+    return () => clearTimeout(timer);
+  }, [ready, ledgerUrl, apiKey, urlProblem]);
 
   const checked = draft ? toConfig(draft) : null;
   const dirty = draft !== null && saved !== null && JSON.stringify(draft) !== JSON.stringify(draftFromConfig(saved.config));
@@ -68,7 +85,6 @@ export default function AdminPage() {
   // Deskpro's own Save button for the app's settings: blocked while anything here is wrong or unsaved.
   const invalidMessage =
     urlProblem ??
-    (apiKey.trim() === "" ? "Enter the ledger API key." : null) ??
     (connection.state === "failed" ? connection.message : null) ??
     (checked && !checked.valid ? summarise(checked.errors) : null) ??
     (dirty ? "Save or discard the credits configuration first." : null);
@@ -97,13 +113,15 @@ export default function AdminPage() {
   return (
     <main>
       <Section title="Connection">
-        <P5 style={{ margin: "0 0 6px" }}>Checks the ledger URL and API key as typed above, before you save them.</P5>
+        <P5 style={{ margin: "0 0 6px" }}>
+          The ledger URL and API key are checked as soon as this page opens, and again when you type new ones above (a saved key isn't shown).
+        </P5>
         {urlProblem && ledgerUrl !== "" && <Notice tone="warning">{urlProblem}</Notice>}
         <Button
           text="Verify connection"
           onClick={() => void verify()}
           loading={connection.state === "checking"}
-          disabled={urlProblem !== null || apiKey.trim() === "" || connection.state === "checking"}
+          disabled={urlProblem !== null || connection.state === "checking"}
         />
         <div aria-live="polite">
           {connection.state === "ok" && (

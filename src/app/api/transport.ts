@@ -28,14 +28,17 @@ export function sidebarEndpoint(client: IDeskproClient): LedgerEndpoint {
 }
 
 /**
- * The admin settings page: settings being typed are not saved yet, so there is nothing for
- * placeholders to resolve to. Deskpro's admin generic proxy forwards the typed values instead.
+ * The admin settings page: a value being typed is not saved yet, so it is sent as typed through
+ * Deskpro's admin generic proxy. A saved backend-only key is not shown on the page (the key field
+ * is empty when an installed app's settings are opened), so an empty key is sent as its
+ * placeholder, for the proxy to fill with the saved key, as official apps send placeholders
+ * through the admin proxy (see docs/app.md).
  */
 export function adminEndpoint(client: IDeskproClient, ledgerUrl: string, apiKey: string): LedgerEndpoint {
   return {
     getFetch: () => adminGenericProxyFetch(client),
     baseUrl: ledgerUrl.trim().replace(/\/+$/, ""),
-    authorization: `Bearer ${apiKey.trim()}`,
+    authorization: `Bearer ${apiKey.trim() || LEDGER_KEY_PLACEHOLDER}`,
   };
 }
 

@@ -288,7 +288,7 @@ async function show(view: ViewInfo) {
       <form class="admin-form" id="admin-form">
         <label>Ledger URL <input name="ledger_url" value="${escapeHtml(session.settings.ledger_url ?? "")}" autocomplete="off" />
           <span class="hint">Where the ledger runs. Deskpro only proxies to the address in the app's whitelist.</span></label>
-        <label>Ledger API key <input name="ledger_api_key" type="password" autocomplete="off" placeholder="${session.apiKeySaved ? "saved: type to replace" : ""}" />
+        <label>Ledger API key <input name="ledger_api_key" type="password" autocomplete="off" placeholder="${session.apiKeySaved ? "Saved (not shown): type to replace" : ""}" />
           <span class="hint">Backend-only: Deskpro keeps it on the server and adds it to proxied requests.</span></label>
         <div id="admin-embedded"></div>
         <p class="invalid" id="admin-invalid" data-testid="admin-invalid"></p>
