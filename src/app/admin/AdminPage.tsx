@@ -8,6 +8,7 @@ import { useDeskpro } from "../deskpro/DeskproProvider.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
 import { AlertSettingsForm } from "./AlertSettingsForm.js";
+import { BulkGrant } from "./BulkGrant.js";
 import { DeskproConnectionForm } from "./DeskproConnectionForm.js";
 import { draftFromConfig, summarise, toConfig, type ConfigDraft, type FieldErrors, type PlanRuleDraft } from "./draft.js";
 
@@ -155,6 +156,7 @@ export default function AdminPage() {
           </Stack>
         </Section>
       )}
+      {connection.state === "ok" && saved && <BulkGrant api={api} plans={saved.config.plans} />}
       {connection.state === "ok" && <AlertSettingsForm api={api} />}
     </main>
   );
