@@ -57,7 +57,8 @@ export function contextFor(view: View, desk: Helpdesk, publicSettings: Record<st
             id: String(ticket.id),
             subject: ticket.subject,
             status: ticket.status,
-            permalinkUrl: `${hostOrigin}/#/ticket/${ticket.id}`,
+            // Deskpro's permalink format (the agent interface's route to the ticket).
+            permalinkUrl: `${hostOrigin}/app#/t/ticket/${ticket.id}`,
             primaryUser: personData(desk, person),
           },
           currentAgent: currentAgent(desk),

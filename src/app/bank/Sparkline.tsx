@@ -64,7 +64,7 @@ export function Sparkline({ points, width = 280, height = 64, label }: { points:
         onKeyDown={onKey}
         onFocus={() => setActive((current) => current ?? points.length - 1)}
         onBlur={() => setActive(null)}
-        style={{ display: "block", outlineOffset: 2 }}
+        style={{ display: "block", outlineOffset: 1, marginBottom: 4 }}
       >
         <line x1={0} x2={width} y1={zeroY} y2={zeroY} stroke={colors.border} strokeWidth={1} />
         <path d={d} fill="none" stroke={last.balance <= 0 ? colors.depleted : colors.accent} strokeWidth={1.5} vectorEffect="non-scaling-stroke" />

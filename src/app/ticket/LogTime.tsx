@@ -183,23 +183,18 @@ export function LogTime({ owner, ticketId, agent }: { owner: string; ticketId: s
           )}
           {log.error && <ErrorNotice error={log.error} context="Nothing was charged." />}
           {lastResult && <Notice tone="success">{lastResult}</Notice>}
-          <Button
-            type="submit"
-            text={minutes !== null ? `Log ${formatMinutes(minutes)}` : "Log time"}
-            loading={log.isPending}
-            disabled={!canSave}
-            style={{ marginTop: 6 }}
-          />
-          {insufficient && minutes !== null && (
-            <Button
-              intent="secondary"
-              text={`Record ${formatMinutes(minutes)} as unbilled`}
-              loading={log.isPending}
-              disabled={log.isPending}
-              onClick={() => save("unbilled")}
-              style={{ marginTop: 6, marginLeft: 6 }}
-            />
-          )}
+          <Stack gap={6} wrap="wrap" style={{ marginTop: 6 }}>
+            <Button type="submit" text={minutes !== null ? `Log ${formatMinutes(minutes)}` : "Log time"} loading={log.isPending} disabled={!canSave} />
+            {insufficient && minutes !== null && (
+              <Button
+                intent="secondary"
+                text={`Record ${formatMinutes(minutes)} as unbilled`}
+                loading={log.isPending}
+                disabled={log.isPending}
+                onClick={() => save("unbilled")}
+              />
+            )}
+          </Stack>
         </form>
       )}
     </div>

@@ -94,23 +94,22 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
   );
 }
 
-const DECLINED: Partial<Record<PortalTicket["outcome"], string>> = {
-  unaffordable: "the bank didn't have enough credits",
-  not_offered: "it isn't part of the bank's plan",
+const DECLINED: Partial<Record<PortalTicket["outcome"], { why: string; told: string }>> = {
+  unaffordable: { why: "the bank didn't have enough credits", told: "the customer was told their balance and how to buy credits" },
+  not_offered: { why: "it isn't part of the bank's plan", told: "the customer was told it isn't part of their plan" },
 };
 
 /** What the customer asked for on the portal and why it wasn't charged (they were told the same). */
 function DeclinedTier({ portal }: { portal: PortalTicket }) {
   const config = useConfig();
-  const why = DECLINED[portal.outcome];
-  if (!why || !portal.requestedTier) return null;
+  const declined = DECLINED[portal.outcome];
+  if (!declined || !portal.requestedTier) return null;
   const tier: Tier | undefined = config.data?.config.tiers.find((t) => t.key === portal.requestedTier);
   const asked = tier ? `${tier.label} (${formatCredits(tier.price)} credits)` : portal.requestedTier;
   return (
     <div data-testid="declined-tier">
       <Notice tone="warning">
-        The customer asked for {asked} on the portal. It wasn't charged because {why}; the ticket kept the standard response, and the customer was told how to
-        buy credits.
+        The customer asked for {asked} on the portal. It wasn't charged because {declined.why}; the ticket kept the standard response, and {declined.told}.
       </Notice>
     </div>
   );

@@ -238,7 +238,7 @@ async function show(view: ViewInfo) {
     if (b.dataset.view === view.key) b.setAttribute("aria-current", "page");
     else b.removeAttribute("aria-current");
   });
-  history.replaceState(null, "", `#/${view.key}`);
+  history.replaceState(null, "", `/#/${view.key}`);
   const entity = $("#entity");
   $(".layout").classList.toggle("admin", view.type === "admin" || view.type === "portal");
 
@@ -352,7 +352,9 @@ async function renderNav() {
 
 async function main() {
   await renderNav();
-  const wanted = location.hash.replace(/^#\//, "");
+  // A ticket permalink as Deskpro makes them (/app#/t/ticket/<id>), or the host's own #/<view>.
+  const permalink = /^#\/t\/ticket\/(\d+)$/.exec(location.hash);
+  const wanted = permalink ? `ticket:${permalink[1]}` : location.hash.replace(/^#\//, "");
   const first = session.views.find((v) => v.key === wanted) ?? session.views[0]!;
   await show(first);
 }
