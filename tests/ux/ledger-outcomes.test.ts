@@ -182,4 +182,21 @@ describe.each(backends())("what agents and customers see, on %s", (backend) => {
     expect(undone.status).toBe(201);
     expect((await wallet("org:540")).balance).toBe(100);
   });
+
+  it("filters a statement by days, ticket and kind, in JSON and CSV", async () => {
+    await grant("org:550", 500);
+    ledger.clock.advance(DAY);
+    await ledger.call("POST", "/v1/wallets/org:550/debits", { body: { kind: "time", minutes: 30, ticketId: "7550" } });
+    await ledger.call("POST", "/v1/wallets/org:550/debits", { body: { kind: "unbilled", minutes: 45, ticketId: "7551" } });
+    const kinds = async (query: string) =>
+      ((await ledger.call("GET", `/v1/wallets/org:550/entries?${query}`)).body as { entries: Array<{ kind: string }> }).entries.map((e) => e.kind);
+    expect(await kinds("ticketId=7550")).toEqual(["time"]);
+    expect(await kinds("kind=unbilled")).toEqual(["unbilled"]);
+    const today = ledger.clock.now().toISOString().slice(0, 10);
+    expect(await kinds(`from=${today}`)).toEqual(["unbilled", "time"]);
+    expect(await kinds(`to=${new Date(ledger.clock.now().getTime() - DAY).toISOString().slice(0, 10)}`)).toEqual(["grant"]);
+    const csv = await ledger.call("GET", "/v1/wallets/org:550/entries?kind=time", { headers: { accept: "text/csv" } });
+    expect(csv.text.trim().split("\r\n")).toHaveLength(2);
+    expect((await ledger.call("GET", "/v1/wallets/org:550/entries?from=yesterday")).status).toBe(400);
+  });
 });

@@ -61,8 +61,7 @@ export interface EntryDraft {
  * a write that is not an entry (a plan assignment), an answer of its own.
  */
 export type Decision<T> =
-  | (T extends WriteResult ? { entry: EntryDraft } : never)
-  | { entry: null; status: number; body: T | ((appended: WriteResult[]) => Promise<T>); entries?: readonly EntryDraft[] };
+  (T extends WriteResult ? { entry: EntryDraft } : never) | { entry: null; status: number; body: T | (() => Promise<T>); entries?: readonly EntryDraft[] };
 
 /** More writes that must commit or roll back with the entry (a feature's outbox rows). Not run on a replay. */
 export type AlsoInTransaction = (tx: Sql, result: WriteResult, now: Date) => Promise<void>;
@@ -299,10 +298,10 @@ export async function post<T = WriteResult>(ctx: LedgerContext, request: PostReq
     const journal = await open(tx, tenantId, now, target.owner, target.ticketId ?? null, locked);
     const decision = await request.decide(journal.state);
     if (decision.entry === null) {
-      // A write that is not itself an entry may still append some (a plan's pro-rated first allocation).
-      const appended: WriteResult[] = [];
-      for (const draft of decision.entries ?? []) appended.push((await append(journal, draft)).result);
-      const body = typeof decision.body === "function" ? await (decision.body as (appended: WriteResult[]) => Promise<T>)(appended) : decision.body;
+      // A write that is not itself an entry may still append some (a plan's pro-rated first allocation);
+      // a body given as a function is read after them.
+      for (const draft of decision.entries ?? []) await append(journal, draft);
+      const body = typeof decision.body === "function" ? await (decision.body as () => Promise<T>)() : decision.body;
       if (idempotency) await idempotencyKeys.completeIdempotencyKey(tx, tenantId, idempotency.key, decision.status, body);
       await runAfterPostHooks(ctx, journal);
       return { status: decision.status, body, replayed: false };
