@@ -10,7 +10,10 @@ export const formatSignedCredits = (n: number): string => signed.format(n);
 export const formatDate = (iso: string | Date): string => date.format(typeof iso === "string" ? new Date(iso) : iso);
 export const formatDateTime = (iso: string | Date): string => dateTime.format(typeof iso === "string" ? new Date(iso) : iso);
 export const plural = (n: number, one: string, many: string): string => `${formatCredits(n)} ${n === 1 ? one : many}`;
-export const formatMinutes = (minutes: number): string => plural(minutes, "min", "min");
+const hours = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
+/** "27 min"; an hour or more also in hours: "600 min · 10 h". */
+export const formatMinutes = (minutes: number): string =>
+  Math.abs(minutes) >= 60 ? `${formatCredits(minutes)} min · ${hours.format(minutes / 60)} h` : `${formatCredits(minutes)} min`;
 
 const DAY_MS = 86_400_000;
 /** "in 3 days", "tomorrow", "2 days ago": whole days from now. */

@@ -61,6 +61,11 @@ export function palette(theme: DeskproTheme) {
     low: c.amber100,
     depleted: c.red100,
     accent: c.cyan100,
+    // Links: the kit's brand blue, readable (AA) on the page in both themes.
+    link: theme.type === "dark" ? "#7FB8FF" : "#1C5DB5",
     background: c.white,
+    // A warning label: dark amber text on a pale amber ground (light), the reverse (dark); both AA.
+    warningBackground: theme.type === "dark" ? "#4A3300" : "#FFF1D6",
+    warningText: theme.type === "dark" ? "#FFD58A" : "#7A4A00",
   };
 }

@@ -19,12 +19,20 @@ export const AlertWebhookInput = z
 
 export const AlertSettingsInput = z
   .strictObject({
-    /** To the customer on the ticket that crossed the level (else their newest open ticket). Placeholders: {name}, {balance}, {level}, {link}. */
+    /**
+     * To the customer on the ticket that crossed the level (else their newest open ticket). Placeholders:
+     * {name}, {balance}, {level}, {link}. Without a link to give, the sentence with {link} is left out
+     * and the customer is asked to reply instead.
+     */
     lowMessage: template.default("Hello {name}, your support credits are running low: {balance} credits left. You can top up here: {link}"),
     depletedMessage: template.default("Hello {name}, your support credits have run out. You can top up here: {link}"),
-    /** To the customer some days before credits expire (their newest open ticket). Placeholders: {name}, {credits}, {date}, {balance}, {link}. */
+    /**
+     * To the customer some days before credits expire (their newest open ticket). Placeholders: {name},
+     * {credits} (what will be lost), {rollover} (what carries into the next period; an aside naming it
+     * is left out when nothing does), {date}, {balance}, {link}.
+     */
     expiringMessage: template.default(
-      "Hello {name}, {credits} of your support credits expire on {date}. Your balance is {balance} credits. Top up or use them here: {link}",
+      "Hello {name}, {credits} of your support credits expire unused on {date} ({rollover} more roll over into your next period). Your balance is {balance} credits. Top up or use them here: {link}",
     ),
     /** Internal note for agents. Placeholders: {event}, {balance}, {level}, {credits}, {date}. */
     agentNote: template.default("Support credits {event}: {balance} credits left (alert level {level})."),
@@ -66,9 +74,10 @@ export const AlertEventData = z
     /** The ticket whose charge crossed the level; null when no ticket caused it (a grant, an expiry, the hourly sweep). */
     ticketId: TicketId.nullable(),
     at: IsoDateTime,
-    /** credits.expiring only: the grant, the credits of it that will be lost, and when. */
+    /** credits.expiring only: the grant, the credits of it that will be lost, those that roll over into the next period, and when. */
     grantId: GrantId.optional(),
     credits: z.int().optional(),
+    rollsOver: z.int().optional(),
     expiresAt: IsoDateTime.optional(),
   })
   .meta({ id: "AlertEventData" });

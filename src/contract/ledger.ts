@@ -6,6 +6,9 @@ import { Actor, Credits, CreditsOrZero, EntryId, GrantId, IsoDateTime, Owner, Re
 // Requests
 // ---------------------------------------------------------------------------------------------
 
+export const EntryKind = z.enum(["grant", "manual", "time", "priority", "removal", "unbilled", "refund", "void", "expiry"]).meta({ id: "EntryKind" });
+export type EntryKind = z.infer<typeof EntryKind>;
+
 export const GrantSourceInput = z.enum(["manual", "promo"]);
 
 export const GrantRequest = z
@@ -50,7 +53,31 @@ export const PriorityDebitRequest = z
     agent: Actor.optional(),
   })
   .meta({ id: "PriorityDebitRequest" });
-export const DebitRequest = z.discriminatedUnion("kind", [ManualDebitRequest, TimeDebitRequest, PriorityDebitRequest]).meta({ id: "DebitRequest" });
+/** Credits taken away from a bank by an agent ("Remove credits"): a correction, not work done. */
+export const RemovalDebitRequest = z
+  .strictObject({
+    kind: z.literal("removal"),
+    amount: Credits,
+    reason: Reason,
+    agent: Actor.optional(),
+  })
+  .meta({ id: "RemovalDebitRequest" });
+/**
+ * Time worked and recorded but not charged (the bank couldn't pay, or the work is goodwill): an
+ * entry of 0 credits that carries the minutes, on the statement and the ticket for admins to see.
+ */
+export const UnbilledTimeRequest = z
+  .strictObject({
+    kind: z.literal("unbilled"),
+    minutes: z.int().min(1).max(MAX_MINUTES_PER_WRITE),
+    ticketId: TicketId,
+    reason: Reason.optional(),
+    agent: Actor.optional(),
+  })
+  .meta({ id: "UnbilledTimeRequest" });
+export const DebitRequest = z
+  .discriminatedUnion("kind", [ManualDebitRequest, TimeDebitRequest, PriorityDebitRequest, RemovalDebitRequest, UnbilledTimeRequest])
+  .meta({ id: "DebitRequest" });
 export type DebitRequest = z.infer<typeof DebitRequest>;
 export type DebitRequestInput = z.input<typeof DebitRequest>;
 
@@ -62,14 +89,27 @@ export const ReversalRequest = z
   .meta({ id: "ReversalRequest" });
 export type ReversalRequest = z.infer<typeof ReversalRequest>;
 
+/**
+ * The first period on a newly assigned plan, when the bank has not had this period's allocation:
+ * the whole period's credits, or a share for the days left (pro-rated).
+ */
+export const FirstPeriod = z.enum(["full", "prorated"]).meta({ id: "FirstPeriod" });
+export type FirstPeriod = z.infer<typeof FirstPeriod>;
+
 export const AssignPlanRequest = z
   .strictObject({
     /** A plan key, or null to return the bank to the default plan. */
     plan: Slug.nullable(),
+    firstPeriod: FirstPeriod.default("full"),
     agent: Actor.optional(),
   })
   .meta({ id: "AssignPlanRequest" });
 export type AssignPlanRequest = z.infer<typeof AssignPlanRequest>;
+export type AssignPlanRequestInput = z.input<typeof AssignPlanRequest>;
+
+/** What assigning a plan would do, before it is saved. */
+export const PlanQuoteRequest = z.strictObject({ plan: Slug.nullable(), firstPeriod: FirstPeriod.default("full") });
+export type PlanQuoteRequest = z.infer<typeof PlanQuoteRequest>;
 
 /** Price a debit without writing it (the sidebar's preview). */
 export const QuoteRequest = z
@@ -81,6 +121,7 @@ export const QuoteRequest = z
   .meta({ id: "QuoteRequest" });
 export type QuoteRequest = z.infer<typeof QuoteRequest>;
 
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "use a date as YYYY-MM-DD");
 export const StatementQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50).meta({ description: "Entries per page" }),
   cursor: z
@@ -88,6 +129,10 @@ export const StatementQuery = z.object({
     .regex(/^[0-9A-Za-z_-]{1,40}$/, "not a cursor returned by this API")
     .optional()
     .meta({ description: "The `nextCursor` of the previous page" }),
+  from: Day.optional().meta({ description: "Only entries on or after this day (UTC)" }),
+  to: Day.optional().meta({ description: "Only entries on or before this day (UTC)" }),
+  ticketId: TicketId.optional().meta({ description: "Only the entries of this ticket" }),
+  kind: EntryKind.optional().meta({ description: "Only entries of this kind" }),
 });
 export type StatementQuery = z.infer<typeof StatementQuery>;
 
@@ -95,10 +140,10 @@ export type StatementQuery = z.infer<typeof StatementQuery>;
 // Responses
 // ---------------------------------------------------------------------------------------------
 
-export const EntryKind = z.enum(["grant", "manual", "time", "priority", "refund", "void", "expiry"]).meta({ id: "EntryKind" });
-export type EntryKind = z.infer<typeof EntryKind>;
 /** Kinds that spend credits (and so can be refunded). */
-export const DEBIT_KINDS = ["manual", "time", "priority"] as const satisfies readonly EntryKind[];
+export const DEBIT_KINDS = ["manual", "time", "priority", "removal"] as const satisfies readonly EntryKind[];
+/** Kinds that are support used (what a forecast projects); a removal or an expiry is not. */
+export const CONSUMPTION_KINDS = ["manual", "time", "priority"] as const satisfies readonly EntryKind[];
 
 export const GrantSource = z.enum(["allocation", "rollover", "purchase", "manual", "promo", "refund"]).meta({ id: "GrantSource" });
 export type GrantSource = z.infer<typeof GrantSource>;
@@ -140,6 +185,11 @@ export const WalletGrant = z
     paid: z.boolean(),
     startsAt: IsoDateTime,
     expiresAt: IsoDateTime.nullable(),
+    /**
+     * What happens to what is left when the grant expires: credits lost, and credits that roll over
+     * into the next period (a plan allocation, up to the plan's cap). Null when it never expires.
+     */
+    atExpiry: z.object({ lost: z.int(), rollsOver: z.int() }).nullable().default(null),
   })
   .meta({ id: "WalletGrant" });
 export type WalletGrant = z.infer<typeof WalletGrant>;
@@ -242,8 +292,10 @@ export const TicketEntries = z
     totals: z.object({
       /** Net credits this ticket cost (debits less refunds), as a positive number. */
       net: z.int(),
-      /** Minutes logged and not refunded. */
+      /** Minutes logged and not refunded (billed time only). */
       minutes: z.int(),
+      /** Minutes recorded as unbilled: worked, not charged, not counted towards the billed total. */
+      unbilledMinutes: z.int().default(0),
     }),
   })
   .meta({ id: "TicketEntries" });
@@ -259,9 +311,43 @@ export const Quote = z
     /** Time quotes: the ticket's billable minutes before and after, after rounding. */
     billedMinutesBefore: z.int().nullable(),
     billedMinutesAfter: z.int().nullable(),
+    /** Credits of the debit that would come from the plan's overdraft (0 when the balance covers it). */
+    overdraft: z.int().min(0).default(0),
   })
   .meta({ id: "Quote" });
 export type Quote = z.infer<typeof Quote>;
+
+/** What assigning a plan would do: credits now and when they expire, and the next top-up. */
+export const PlanQuote = z
+  .object({
+    plan: Plan.nullable(),
+    firstPeriod: FirstPeriod,
+    /** Whether the bank already had this period's allocation (the new plan then starts next period). */
+    allocatedThisPeriod: z.boolean(),
+    /** Credits given at once, and when they expire (null: none now). */
+    creditsNow: z.int().min(0),
+    creditsNowExpireAt: IsoDateTime.nullable(),
+    /** A full period's credits, and what the first period gives pro-rated, for the choice. */
+    fullPeriodCredits: z.int().min(0),
+    proratedCredits: z.int().min(0),
+    /** The next top-up after that, and how much it is. */
+    nextTopUpAt: IsoDateTime.nullable(),
+    nextTopUpCredits: z.int().min(0),
+  })
+  .meta({ id: "PlanQuote" });
+export type PlanQuote = z.infer<typeof PlanQuote>;
+
+/** Banks for a bulk grant: every bank on a plan, or the owners listed. */
+export const WalletListQuery = z.object({
+  plan: Slug.optional().meta({ description: "Only wallets on this plan" }),
+  type: z.enum(["org", "person"]).optional().meta({ description: "Only organisations' or only people's wallets" }),
+  limit: z.coerce.number().int().min(1).max(1000).default(500).meta({ description: "The most wallets to return" }),
+});
+export const WalletListItem = z
+  .object({ owner: Owner, name: z.string().nullable(), balance: z.int(), plan: z.string().nullable() })
+  .meta({ id: "WalletListItem" });
+export const WalletList = z.object({ wallets: z.array(WalletListItem), truncated: z.boolean() }).meta({ id: "WalletList" });
+export type WalletList = z.infer<typeof WalletList>;
 
 export const Health = z.object({ ok: z.literal(true) }).meta({ id: "Health" });
 
@@ -330,13 +416,40 @@ export const TicketPayerQuery = z.object({
   org: DeskproOrgId.optional().meta({ description: "The ticket's organisation (Deskpro id), if it has one" }),
   personOrg: DeskproOrgId.optional().meta({ description: "The person's primary organisation (Deskpro id): pays when the ticket has none" }),
 });
+/**
+ * A ticket's payer once pinned: at its first charge, or by an agent. Charges on the ticket then go
+ * to this bank whatever the payer rule would say now; earlier charges stay with the bank that paid.
+ */
+export const PayerPin = z
+  .object({
+    owner: Owner,
+    how: z.enum(["first_charge", "agent"]),
+    at: IsoDateTime,
+    agent: z.string().nullable(),
+    /** The agent's reason for a change. */
+    note: z.string().nullable(),
+    /** The bank paying before an agent's change. */
+    previousOwner: Owner.nullable(),
+  })
+  .meta({ id: "PayerPin" });
+export type PayerPin = z.infer<typeof PayerPin>;
 export const TicketPayer = z
   .object({
     owner: Owner,
+    /** Why the payer rule picks `rule.owner` (the payer unless the ticket is pinned to another bank). */
     reason: PayerReason,
     /** With reason `organisation`: whether it is the ticket's organisation or the person's primary one. */
     organisationFrom: z.enum(["ticket", "person"]).nullable().default(null),
     wallet: Wallet,
+    pin: PayerPin.nullable().default(null),
+    /** Who the payer rule would pick now. */
+    rule: z.object({ owner: Owner, reason: PayerReason }).optional(),
   })
   .meta({ id: "TicketPayer" });
 export type TicketPayer = z.infer<typeof TicketPayer>;
+
+/** An agent's explicit change of the bank that pays for a ticket. */
+export const ChangePayerRequest = z.strictObject({ owner: Owner, reason: Reason, agent: Actor.optional() });
+export type ChangePayerRequest = z.infer<typeof ChangePayerRequest>;
+export const TicketPayerPin = z.object({ ticketId: TicketId, pin: PayerPin });
+export type TicketPayerPin = z.infer<typeof TicketPayerPin>;

@@ -68,7 +68,9 @@ const template = z.string().trim().min(1).max(2000);
 
 /**
  * Messages with placeholders in braces: {name}, {tier}, {price}, {balance}, {link}, {ticket}.
- * Unknown placeholders are left as written; values are HTML-escaped.
+ * Unknown placeholders are left as written; values are HTML-escaped; numbers get thousands
+ * separators. Without a link to give, the sentence with {link} is left out and the customer is
+ * asked to reply instead.
  */
 export const PortalMessages = z.object({
   /** Agent note after a tier fee was charged. */
@@ -78,7 +80,7 @@ export const PortalMessages = z.object({
     "You chose {tier} ({price} credits) but your balance is {balance} credits, so this ticket keeps the standard response time. Buy credits here: {link}",
   ),
   /** To the customer when the chosen tier is not part of the bank's plan. */
-  notOffered: template.default("The {tier} response is not part of your plan, so this ticket keeps the standard response time."),
+  notOffered: template.default("{tier} is not part of your plan, so this ticket keeps the standard response time."),
   /** To the customer when the response target was missed and the fee came back. */
   slaRefund: template.default("We missed the {tier} response target on this ticket, so the {price} credits have been returned. Balance: {balance} credits."),
   /** Agent note after a tier fee came back (tier changed, ticket cancelled, SLA missed). */

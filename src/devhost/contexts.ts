@@ -58,7 +58,8 @@ export function contextFor(view: View, desk: Helpdesk, publicSettings: Record<st
             id: String(ticket.id),
             subject: ticket.subject,
             status: ticket.status,
-            permalinkUrl: `${hostOrigin}/#/ticket/${ticket.id}`,
+            // Deskpro's permalink format (the agent interface's route to the ticket).
+            permalinkUrl: `${hostOrigin}/app#/t/ticket/${ticket.id}`,
             primaryUser: personData(desk, person),
             // The ticket's own organisation (it may differ from the primary user's); null without one.
             organization: ticketOrg ? { id: String(ticketOrg.id), name: ticketOrg.name, customFields: {} } : null,

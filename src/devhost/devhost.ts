@@ -102,6 +102,8 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     clock,
     log: fileLogger(join(dataDir, "ledger.log"), say),
   });
+  // Customer messages and links carry the ledger's public address: the demo's is this machine's.
+  process.env.LEDGER_PUBLIC_URL ??= ledger.url;
   let server: ServerType | null = null;
   try {
     let seeded = false;

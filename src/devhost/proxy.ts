@@ -117,6 +117,9 @@ export async function handleProxyRequest(request: Request, options: ProxyOptions
       `Bad X-Proxy-* headers: ${parsed.error.issues.map((i) => `${i.path.join(".") || "url"}: ${i.message}`).join("; ")}`,
     );
   }
+  // Both proxies fill placeholders from the installed settings: official apps send them through the
+  // admin proxy too, and a settings page can't see a saved backend-only key any other way. Values
+  // typed on the settings page but not saved arrive literally and need no filling.
   const substitute = (text: string) => substituteSettings(text, options.settings);
   const url = substitute(parsed.data.url);
   const method = parsed.data.method;

@@ -280,6 +280,8 @@ export function hostServer(options: HostServerOptions): Hono {
     });
   });
 
+  // Deskpro's ticket permalinks (https://<helpdesk>/app#/t/ticket/<id>) open the host page on that ticket.
+  app.get("/app", serveStatic({ root: options.pageDir, rewriteRequestPath: () => "/index.html" }));
   // The app, exactly as built (manifest.json included), and the host page.
   app.use("/app/*", serveStatic({ root: options.appDir, rewriteRequestPath: (path) => path.replace(/^\/app/, "") }));
   app.use("/*", serveStatic({ root: options.pageDir }));

@@ -293,9 +293,12 @@ describe("alerts through the ledger (PGlite)", () => {
     await settle();
     const date = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(new Date(soon));
     expect(deskpro.messagesOn(ticket, "reply").map((m) => m.message)).toEqual([
-      expect.stringContaining(`Hello Ada, 200 of your support credits expire on ${date}. Your balance is 400 credits.`),
+      expect.stringContaining(`Hello Ada, 200 of your support credits expire unused on ${date}. Your balance is 400 credits. Top up or use them here: <a`),
     ]);
-    expect(deskpro.messagesOn(ticket, "note").map((m) => m.message)).toEqual([expect.stringContaining("Support credits expiring")]);
+    // The note says what expires and when; an expiry has no alert level to mention.
+    expect(deskpro.messagesOn(ticket, "note").map((m) => m.message)).toEqual([
+      expect.stringMatching(new RegExp(`^Support credits expiring \\(200 on ${date}\\): 400 credits left\\.<p>`)),
+    ]);
     // The requester came with the ticket list that found the ticket: it isn't read again.
     expect(deskpro.requests.filter((r) => r.route === "getTicket" && r.ticketId === ticket)).toEqual([]);
     const verifier = new Webhook(secret);

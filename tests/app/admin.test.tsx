@@ -2,7 +2,7 @@ import { act, cleanup, fireEvent, screen, waitFor } from "@testing-library/react
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { checkLedgerUrl } from "../../src/app/admin/AdminPage.js";
 import type { Forwarded } from "./harness.js";
-import { config, createProxy, problem, renderApp, SECRET_KEY } from "./harness.js";
+import { config, createProxy, entry, problem, renderApp, SECRET_KEY } from "./harness.js";
 
 const proxy = createProxy();
 beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
@@ -308,4 +308,47 @@ describe("ledger URL check", () => {
     ["ftp://x", "The ledger URL must start with https://"],
     ["nope", "That isn't a URL. It looks like https://credits.example.com"],
   ])("%s", (url, message) => expect(checkLedgerUrl(url)).toBe(message));
+});
+
+describe("granting credits to many banks from the settings page", () => {
+  it("previews the banks on a plan, writes one idempotent grant per bank, and retries only the failed ones with their own keys", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("GET", /^\/v1\/wallets$/, (req: Forwarded) => ({
+      body: {
+        wallets: req.url.searchParams.get("plan")
+          ? [
+              { owner: "org:42", name: "Analytical Engines Ltd", balance: 1240, plan: "gold" },
+              { owner: "org:43", name: "Difference & Co", balance: 60, plan: "gold" },
+            ]
+          : [],
+        truncated: false,
+      },
+    }));
+    let failOnce = true;
+    proxy.on("POST", /\/grants$/, (req: Forwarded) => {
+      if (req.url.pathname.includes("org%3A43") && failOnce) {
+        failOnce = false;
+        return { status: 503, body: problem(503, "service_unavailable", "The database is unavailable.") };
+      }
+      return { status: 201, body: { entry: entry({ kind: "grant", amount: 100 }), balance: 1340 } };
+    });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.change(await screen.findByLabelText("Credits for each bank"), { target: { value: "100" } });
+    fireEvent.change(screen.getByLabelText("Reason (on every statement)"), { target: { value: "Thanks for renewing" } });
+    fireEvent.click(screen.getByRole("button", { name: "Preview" }));
+    const list = await screen.findByRole("list", { name: "Banks to grant to" });
+    expect(list.textContent).toContain("Analytical Engines Ltd");
+    expect(list.textContent).toContain("Difference & Co");
+    fireEvent.click(screen.getByRole("button", { name: "Grant 100 credits to 2 banks" }));
+    expect(await screen.findByText(/Granted to 1 of 2 banks; 1 failed/, {}, { timeout: 5000 })).toBeTruthy();
+    fireEvent.click(screen.getByRole("button", { name: "Try the failed ones again" }));
+    expect(await screen.findByText(/Granted to 2 of 2 banks\./, {}, { timeout: 5000 })).toBeTruthy();
+    const writes = proxy.requests("POST", /\/grants$/);
+    const keys = writes.map((w) => [w.url.pathname, w.rawHeaders["Idempotency-Key"]]);
+    const for43 = keys.filter(([path]) => path?.includes("org%3A43")).map(([, key]) => key);
+    // org:43 failed (503) and was retried by hand: both writes carry the same key.
+    expect(new Set(for43).size).toBe(1);
+    expect(keys.filter(([path]) => path?.includes("org%3A42"))).toHaveLength(1);
+    expect(writes[0]?.body).toEqual({ amount: 100, reason: "Thanks for renewing", source: "manual" });
+  });
 });

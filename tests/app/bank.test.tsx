@@ -72,7 +72,8 @@ describe("user sidebar", () => {
   it("draws the 90-day burn-down and forecasts when the credits run out", async () => {
     await renderApp(userContext());
     expect(await screen.findByTestId("sparkline")).toBeTruthy();
-    expect(screen.getByTestId("forecast")).toHaveTextContent("At the last 30 days' pace (about 60 credits a day), runs out in about 21 days.");
+    // 60 credits a day lasts beyond the next top-up (1 December).
+    expect(screen.getByTestId("forecast")).toHaveTextContent(/^At the last 30 days' pace \(about 60 credits a day\), the bank lasts until its next top-up on /);
   });
 
   it("adds credits only with a reason, with an expiry at the end of the chosen day", async () => {
@@ -93,15 +94,15 @@ describe("user sidebar", () => {
     expect(req?.rawHeaders["Idempotency-Key"]).toMatch(/^app-/);
   });
 
-  it("removes credits as a manual charge with a reason", async () => {
-    proxy.on("POST", /\/debits$/, { status: 201, body: { entry: entry({ kind: "manual", amount: -40 }), balance: 1200 } });
+  it("removes credits as a removal (not a charge for work) with a reason", async () => {
+    proxy.on("POST", /\/debits$/, { status: 201, body: { entry: entry({ kind: "removal", amount: -40 }), balance: 1200 } });
     await renderApp(userContext());
     fireEvent.change(await screen.findByLabelText("Change"), { target: { value: "remove" } });
     fireEvent.change(screen.getByLabelText("Credits"), { target: { value: "40" } });
     fireEvent.change(screen.getByLabelText("Reason (required)"), { target: { value: "Correction" } });
     fireEvent.click(screen.getByRole("button", { name: "Remove credits" }));
     expect(await screen.findByText("Removed 40 credits. Balance now 1,200.")).toBeTruthy();
-    expect(proxy.requests("POST", /\/debits$/)[0]?.body).toEqual({ kind: "manual", amount: 40, reason: "Correction", agent: "Grace Hopper" });
+    expect(proxy.requests("POST", /\/debits$/)[0]?.body).toEqual({ kind: "removal", amount: 40, reason: "Correction", agent: "Grace Hopper" });
   });
 });
 
@@ -116,12 +117,41 @@ describe("organisation sidebar", () => {
     await renderApp(organisationContext());
     expect(await screen.findByText("Analytical Engines Ltd's bank")).toBeTruthy();
     expect(proxy.requests("GET", /^\/v1\/wallets\/org%3A42$/)).toHaveLength(1);
+    proxy.on("POST", /\/plan-quote$/, (req: Forwarded) => ({
+      body: {
+        plan: {
+          key: "silver",
+          name: "Silver",
+          creditsPerPeriod: 900,
+          period: "month",
+          rollover: { type: "none" },
+          grantLifetimeDays: null,
+          overdraftLimit: 0,
+          tiers: [],
+          alertLevels: null,
+        },
+        firstPeriod: (req.body as { firstPeriod: string }).firstPeriod,
+        allocatedThisPeriod: false,
+        creditsNow: (req.body as { firstPeriod: string }).firstPeriod === "prorated" ? 300 : 900,
+        creditsNowExpireAt: "2026-12-01T00:00:00.000Z",
+        fullPeriodCredits: 900,
+        proratedCredits: 300,
+        nextTopUpAt: "2026-12-01T00:00:00.000Z",
+        nextTopUpCredits: 900,
+      },
+    }));
     fireEvent.change(await screen.findByLabelText("Plan"), { target: { value: "silver" } });
+    // Before saving: what it will do, and the choice of a pro-rated first month.
+    await waitFor(() =>
+      expect(screen.getByTestId("plan-preview")).toHaveTextContent(/^Adds 900 credits now, expiring on .+\. The next top-up is 900 credits on .+\.$/),
+    );
+    fireEvent.click(screen.getByLabelText(/Pro-rated for the days left: 300 credits/));
+    await waitFor(() => expect(screen.getByTestId("plan-preview")).toHaveTextContent(/^Adds 300 credits now/));
     fireEvent.click(screen.getByRole("button", { name: "Assign plan" }));
-    expect(await screen.findByText("The bank is now on Silver.")).toBeTruthy();
+    expect(await screen.findByText(/^The bank is now on Silver\./)).toBeTruthy();
     const [req] = proxy.requests("PUT", /\/plan$/);
     expect(req?.url.pathname).toBe("/v1/wallets/org%3A42/plan");
-    expect(req?.body).toEqual({ plan: "silver", agent: "Grace Hopper" });
+    expect(req?.body).toEqual({ plan: "silver", firstPeriod: "prorated", agent: "Grace Hopper" });
     expect(req?.rawHeaders["Idempotency-Key"]).toMatch(/^app-/);
   });
 
@@ -202,8 +232,8 @@ describe("burn-down arithmetic", () => {
       entry({ kind: "refund", amount: 60, createdAt: "2026-11-21T00:00:00Z" }),
       entry({ kind: "grant", amount: 5000, createdAt: "2026-11-22T00:00:00Z" }),
     ];
-    expect(forecast(entries, 240, now)).toEqual({ kind: "runs-out", perDay: 8, days: 30 });
-    expect(forecast([], 240, now)).toEqual({ kind: "no-spending" });
+    expect(forecast(entries, 240, now)).toMatchObject({ kind: "runs-out", perDay: 8, days: 30 });
+    expect(forecast([], 240, now)).toEqual({ kind: "no-spending", nextTopUpAt: null });
     expect(forecast(entries, 0, now)).toEqual({ kind: "empty" });
   });
 });

@@ -235,7 +235,17 @@ let seq = 0;
 const id = (prefix: string) => `${prefix}_${String(++seq).padStart(26, "0")}`;
 
 export function grant(over: Partial<WalletGrant> = {}): WalletGrant {
-  return { id: id("grt"), amount: 1000, remaining: 1000, source: "allocation", paid: false, startsAt: "2026-11-01T00:00:00.000Z", expiresAt: null, ...over };
+  return {
+    id: id("grt"),
+    amount: 1000,
+    remaining: 1000,
+    source: "allocation",
+    paid: false,
+    startsAt: "2026-11-01T00:00:00.000Z",
+    expiresAt: null,
+    atExpiry: null,
+    ...over,
+  };
 }
 
 export function wallet(over: Partial<Wallet> = {}): Wallet {

@@ -12,7 +12,12 @@ afterEach(() => {
 afterAll(() => proxy.server.close());
 
 function standardLedger(over: { wallet?: ReturnType<typeof wallet>; reason?: string } = {}) {
-  proxy.on("GET", /^\/v1\/tickets\/1234\/payer$/, { body: { owner: "org:42", reason: over.reason ?? "organisation", wallet: over.wallet ?? wallet() } });
+  const payerWallet = over.wallet ?? wallet();
+  proxy.on("GET", /^\/v1\/tickets\/1234\/payer$/, { body: { owner: payerWallet.owner, reason: over.reason ?? "organisation", wallet: payerWallet } });
+  proxy.on("GET", /^\/v1\/portal\/tickets\/1234$/, {
+    status: 404,
+    body: { type: "about:blank", title: "Not found", status: 404, detail: "not seen", code: "not_found" },
+  });
   proxy.on("GET", /^\/v1\/tickets\/1234\/entries$/, {
     body: { ticketId: "1234", entries: [entry({ kind: "time", amount: -15, minutes: 15, balanceAfter: 1240 })], totals: { net: 15, minutes: 15 } },
   });
@@ -176,8 +181,10 @@ describe("ticket sidebar", () => {
     });
     await renderApp(ticketContext());
     await typeMinutes("300");
-    expect(await screen.findByText("This would overdraw the bank: it has 20 credits and this needs 300. Add credits first.")).toBeTruthy();
-    expect(screen.getByRole("button", { name: "Log 300 min" })).toBeDisabled();
+    expect(
+      await screen.findByText(/This would overdraw the bank: it has 20 credits and this needs 300\. Add credits first, or record the time as unbilled/),
+    ).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Log 300 min · 5 h" })).toBeDisabled();
   });
 
   it("charges once on a double click", async () => {

@@ -102,7 +102,7 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     await expect
       .poll(() => app().locator("body").textContent())
       .toContain(`This would overdraw the bank: it has ${low.balance.toLocaleString("en-US")} credits`);
-    expect(await app().getByRole("button", { name: "Log 600 min" }).isDisabled()).toBe(true);
+    expect(await app().getByRole("button", { name: "Log 600 min · 10 h" }).isDisabled()).toBe(true);
     await app().getByLabel("Minutes worked").press("Enter");
     const after = await ledger("/v1/wallets/org:43", Wallet);
     expect(after.balance).toBe(low.balance);

@@ -122,7 +122,7 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
     }
     expect(amounts).toEqual([-60, -60, 0]);
     const ticket = TicketEntries.parse((await ledger.call("GET", `/v1/tickets/${ticketId}/entries`, { key: other.apiKey })).body);
-    expect(ticket.totals).toEqual({ net: 120, minutes: 95 });
+    expect(ticket.totals).toEqual({ net: 120, minutes: 95, unbilledMinutes: 0 });
   });
 
   it("previews a time debit with the per-ticket rounding (27 min → 30 credits)", async () => {
@@ -130,7 +130,15 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
     await grant(owner, 1240);
     const q = await ledger.call("POST", `/v1/wallets/${owner}/quote`, { body: { kind: "time", minutes: 27, ticketId: newTicket() } });
     expect(q.status).toBe(200);
-    expect(Quote.parse(q.body)).toEqual({ amount: 30, balance: 1240, balanceAfter: 1210, insufficient: false, billedMinutesBefore: 0, billedMinutesAfter: 30 });
+    expect(Quote.parse(q.body)).toEqual({
+      amount: 30,
+      balance: 1240,
+      balanceAfter: 1210,
+      insufficient: false,
+      billedMinutesBefore: 0,
+      billedMinutesAfter: 30,
+      overdraft: 0,
+    });
     expect(await entries(owner)).toHaveLength(1); // a quote writes nothing
   });
 

@@ -15,7 +15,9 @@ const ledger = (...args: string[]) => spawnSync("npm", ["run", "-s", "ledger", "
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
-describe("npm run ledger", () => {
+// Each test runs several `npm run ledger` processes (each starting tsx and opening the embedded
+// database): on a busy machine that takes longer than the project's usual per-test minute.
+describe("npm run ledger", { timeout: 180_000 }, () => {
   it("migrates, and is safe to run twice", () => {
     const first = ledger("migrate");
     expect(first.status).toBe(0);

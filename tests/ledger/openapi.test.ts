@@ -106,6 +106,8 @@ describe("the OpenAPI document", () => {
       manual: "#/components/schemas/ManualDebitRequest",
       time: "#/components/schemas/TimeDebitRequest",
       priority: "#/components/schemas/PriorityDebitRequest",
+      removal: "#/components/schemas/RemovalDebitRequest",
+      unbilled: "#/components/schemas/UnbilledTimeRequest",
     });
     // Every error answer refers to the one Problem schema; nothing else spells it out.
     let errorAnswers = 0;

@@ -483,9 +483,11 @@ describe.each(backends())("portal tiers on %s", (backend) => {
       reason: "organisation",
       organisationFrom: "person",
     });
+    // The rule, given the ticket's organisation, picks it; the ticket stays pinned to the bank that paid its fee.
     expect(await payer(`person=${id.person}&org=${id.org}&personOrg=${primary}`)).toMatchObject({
-      owner: `org:${id.org}`,
-      reason: "organisation",
+      owner: `org:${primary}`,
+      pin: { owner: `org:${primary}`, how: "first_charge" },
+      rule: { owner: `org:${id.org}`, reason: "organisation" },
       organisationFrom: "ticket",
     });
   });

@@ -8,6 +8,7 @@ import { useDeskpro } from "../deskpro/DeskproProvider.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
 import { AlertSettingsForm } from "./AlertSettingsForm.js";
+import { BulkGrant } from "./BulkGrant.js";
 import { DeskproConnectionForm } from "./DeskproConnectionForm.js";
 import { PortalLabels } from "./PortalLabels.js";
 import { draftFromConfig, summarise, toConfig, type ConfigDraft, type FieldErrors, type PlanRuleDraft } from "./draft.js";
@@ -56,11 +57,11 @@ export default function AdminPage() {
   const [saveError, setSaveError] = useState<unknown>(null);
   const [justSaved, setJustSaved] = useState(false);
 
-  // A different URL or key is a different connection: check it again.
-  useEffect(() => setConnection({ state: "idle" }), [ledgerUrl, apiKey]);
-
+  // The URL and key last checked: a check already made (by the button, or on opening) isn't repeated.
+  const checkedFor = useRef<string | null>(null);
   const verify = async () => {
     if (urlProblem) return;
+    checkedFor.current = `${ledgerUrl}\n${apiKey}`;
     setConnection({ state: "checking" });
     try {
       const response = await api.config();
@@ -72,13 +73,19 @@ export default function AdminPage() {
       setConnection({ state: "failed", message: savedKey && isRefusedKey(error) ? SAVED_KEY_REFUSED : describeError(error) });
     }
   };
-  // Reopened with the key saved: check the connection at once, with the saved key.
-  const autoVerified = useRef<string | null>(null);
+  // The page opens ready, as an installed app's does: the saved URL and key are checked at once, and
+  // a different URL or key typed in is a different connection, checked again once typing pauses.
+  const verifyNow = useRef(verify);
+  verifyNow.current = verify;
   useEffect(() => {
-    if (!ready || !savedKey || urlProblem || autoVerified.current === ledgerUrl) return;
-    autoVerified.current = ledgerUrl;
-    void verify();
-  });
+    if (checkedFor.current === `${ledgerUrl}\n${apiKey}`) return;
+    setConnection({ state: "idle" });
+    if (!ready || urlProblem) return;
+    const timer = setTimeout(() => {
+      if (checkedFor.current !== `${ledgerUrl}\n${apiKey}`) void verifyNow.current();
+    }, 500);
+    return () => clearTimeout(timer);
+  }, [ready, ledgerUrl, apiKey, urlProblem]);
 
   const checked = draft ? toConfig(draft) : null;
   const dirty = draft !== null && saved !== null && JSON.stringify(draft) !== JSON.stringify(draftFromConfig(saved.config));
@@ -115,7 +122,8 @@ export default function AdminPage() {
     <main>
       <Section title="Connection">
         <P5 style={{ margin: "0 0 6px" }}>
-          Checks the ledger URL and API key as typed above, before you save them. Leave the key empty to keep the saved one.
+          The ledger URL and API key are checked as soon as this page opens, and again when you type new ones above. Leave the key empty to keep the saved one
+          (a saved key isn't shown).
         </P5>
         {urlProblem && ledgerUrl !== "" && <Notice tone="warning">{urlProblem}</Notice>}
         <Button
@@ -157,6 +165,7 @@ export default function AdminPage() {
           </Stack>
         </Section>
       )}
+      {connection.state === "ok" && saved && <BulkGrant api={api} plans={saved.config.plans} />}
       {connection.state === "ok" && <AlertSettingsForm api={api} />}
     </main>
   );

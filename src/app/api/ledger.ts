@@ -7,7 +7,7 @@ import {
   TicketPayer,
   Wallet,
   WriteResult,
-  type AssignPlanRequest,
+  type AssignPlanRequestInput,
   type DebitRequestInput,
   type GrantRequestInput,
   type LedgerConfigInput,
@@ -23,8 +23,24 @@ import {
   AlertWebhookTest,
   OutboxPage,
   type AlertLevelsRequest,
+  type ChangePayerRequest,
+  type EntryKind,
+  PlanQuote,
+  type PlanQuoteRequest,
+  PortalTicket,
+  TicketPayerPin,
+  WalletList,
 } from "../../contract/index.js";
-import { ledgerRequest, type LedgerEndpoint } from "./transport.js";
+import { LedgerProblem } from "./errors.js";
+import { ledgerRequest, ledgerText, type LedgerEndpoint } from "./transport.js";
+
+/** Which entries a statement shows: a date range (inclusive days, YYYY-MM-DD), a ticket, a kind. */
+export interface StatementFilter {
+  from?: string;
+  to?: string;
+  ticketId?: string;
+  kind?: EntryKind;
+}
 
 /** The wallet as the app reads it: the contract's own. */
 export const WalletView = Wallet;
@@ -62,14 +78,68 @@ export class LedgerApi {
     });
   }
 
-  statement(ownerId: string, page: { limit: number; cursor?: string | null }): Promise<EntryPage> {
+  statement(ownerId: string, page: { limit: number; cursor?: string | null }, filter: StatementFilter = {}): Promise<EntryPage> {
     return ledgerRequest(this.endpoint, {
       method: "GET",
       path: `/v1/wallets/${owner(ownerId)}/entries`,
-      query: { limit: page.limit, cursor: page.cursor ?? undefined },
+      query: { limit: page.limit, cursor: page.cursor ?? undefined, ...filter },
       schema: EntryPage,
       what: "statement",
     });
+  }
+
+  /** The whole statement (as filtered) as CSV, for a download from the sidebar. */
+  statementCsv(ownerId: string, filter: StatementFilter = {}): Promise<string> {
+    return ledgerText(this.endpoint, {
+      method: "GET",
+      path: `/v1/wallets/${owner(ownerId)}/entries`,
+      query: { ...filter },
+      accept: "text/csv",
+      what: "statement",
+    });
+  }
+
+  /** Pins the ticket to another bank, with the agent's reason; later charges go there. */
+  changePayer(ticketId: string, request: ChangePayerRequest, idempotencyKey: string): Promise<TicketPayerPin> {
+    return ledgerRequest(this.endpoint, {
+      method: "PUT",
+      path: `/v1/tickets/${encodeURIComponent(ticketId)}/payer`,
+      body: request,
+      idempotencyKey,
+      schema: TicketPayerPin,
+      what: "ticket payer",
+    });
+  }
+
+  /** What the portal flow did with the ticket (the tier asked for and whether it was charged), or null if it never saw it. */
+  async portalTicket(ticketId: string): Promise<PortalTicket | null> {
+    try {
+      return await ledgerRequest(this.endpoint, {
+        method: "GET",
+        path: `/v1/portal/tickets/${encodeURIComponent(ticketId)}`,
+        schema: PortalTicket,
+        what: "portal ticket",
+      });
+    } catch (error) {
+      if (error instanceof LedgerProblem && error.problem.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /** What putting the bank on a plan would do, before it is saved. */
+  planQuote(ownerId: string, request: PlanQuoteRequest): Promise<PlanQuote> {
+    return ledgerRequest(this.endpoint, {
+      method: "POST",
+      path: `/v1/wallets/${owner(ownerId)}/plan-quote`,
+      body: request,
+      schema: PlanQuote,
+      what: "plan preview",
+    });
+  }
+
+  /** Banks on a plan (or all of one kind), for a bulk grant's preview. */
+  wallets(filter: { plan?: string; type?: "org" | "person" }): Promise<WalletList> {
+    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/wallets", query: { ...filter, limit: 1000 }, schema: WalletList, what: "banks" });
   }
 
   quote(ownerId: string, request: QuoteRequest): Promise<Quote> {
@@ -109,7 +179,7 @@ export class LedgerApi {
     });
   }
 
-  assignPlan(ownerId: string, request: AssignPlanRequest, idempotencyKey: string): Promise<WalletView> {
+  assignPlan(ownerId: string, request: AssignPlanRequestInput, idempotencyKey: string): Promise<WalletView> {
     return ledgerRequest(this.endpoint, {
       method: "PUT",
       path: `/v1/wallets/${owner(ownerId)}/plan`,

@@ -55,13 +55,27 @@ export interface LedgerRequest<S extends z.ZodType> {
 }
 
 export async function ledgerRequest<S extends z.ZodType>(endpoint: LedgerEndpoint, req: LedgerRequest<S>): Promise<z.infer<S>> {
+  const text = await send(endpoint, req, "application/json");
+  const parsed = req.schema.safeParse(safeJson(text));
+  if (!parsed.success) {
+    throw new LedgerContractError(req.what, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  }
+  return parsed.data;
+}
+
+/** A read whose answer is text (a CSV statement). */
+export function ledgerText(endpoint: LedgerEndpoint, req: Omit<LedgerRequest<z.ZodType>, "schema"> & { accept: string }): Promise<string> {
+  return send(endpoint, req, req.accept);
+}
+
+async function send(endpoint: LedgerEndpoint, req: Omit<LedgerRequest<z.ZodType>, "schema">, accept: string): Promise<string> {
   const search = new URLSearchParams();
   for (const [name, value] of Object.entries(req.query ?? {})) if (value !== undefined) search.set(name, String(value));
   const url = `${endpoint.baseUrl}${req.path}${search.size > 0 ? `?${search}` : ""}`;
 
   // A plain object: the SDK serialises init.headers with JSON.stringify, which turns a Headers
   // instance into {} and loses every header.
-  const headers: Record<string, string> = { Accept: "application/json", Authorization: endpoint.authorization };
+  const headers: Record<string, string> = { Accept: accept, Authorization: endpoint.authorization };
   if (req.body !== undefined) headers["Content-Type"] = "application/json";
   if (req.idempotencyKey !== undefined) headers["Idempotency-Key"] = req.idempotencyKey;
   if (req.ifMatch !== undefined) headers["If-Match"] = req.ifMatch;
@@ -90,12 +104,7 @@ export async function ledgerRequest<S extends z.ZodType>(endpoint: LedgerEndpoin
     if (problem.success) throw new LedgerProblem(problem.data);
     throw new LedgerHttpError(response.status, text.slice(0, 500));
   }
-
-  const parsed = req.schema.safeParse(safeJson(text));
-  if (!parsed.success) {
-    throw new LedgerContractError(req.what, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
-  }
-  return parsed.data;
+  return text;
 }
 
 function safeJson(text: string): unknown {

@@ -58,7 +58,8 @@ export function AdjustCredits({ owner, agent }: { owner: string; agent: string |
             },
             key,
           )
-        : api.debit(owner, { kind: "manual", amount: body.amount, reason: body.reason, ...(body.agent ? { agent: body.agent } : {}) }, key),
+        : // Taking credits away is recorded as a removal, not as a charge for work.
+          api.debit(owner, { kind: "removal", amount: body.amount, reason: body.reason, ...(body.agent ? { agent: body.agent } : {}) }, key),
   );
   const set = <K extends keyof Form>(k: K, v: Form[K]) => {
     setForm((f) => ({ ...f, [k]: v }));
@@ -139,7 +140,7 @@ export function AdjustCredits({ owner, agent }: { owner: string; agent: string |
             error={!!show("reason")}
             aria-invalid={!!show("reason")}
             aria-describedby={ids.reasonErr}
-            required
+            aria-required="true"
           />
           <FieldError id={ids.reasonErr} message={show("reason")} />
         </div>

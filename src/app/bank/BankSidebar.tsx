@@ -8,6 +8,7 @@ import { AssignPlan } from "./AssignPlan.js";
 import { BurnDown } from "./BurnDown.js";
 import { Grants } from "./Grants.js";
 import { Statement } from "./Statement.js";
+import { embeddingOrigin } from "../deskpro/links.js";
 
 /** A person's or an organisation's own bank. */
 export function BankSidebar({ owner, name, agent }: { owner: string; name: string; agent: string | null }) {
@@ -20,10 +21,10 @@ export function BankSidebar({ owner, name, agent }: { owner: string; name: strin
     <main>
       <Section title={`${name}'s bank`}>
         <WalletSummary wallet={wallet.data} />
-        <SendBuyLink owner={owner} />
+        <SendBuyLink owner={owner} onTicket={false} />
       </Section>
       <Section title="Last 90 days">
-        <BurnDown owner={owner} balance={wallet.data.balance} />
+        <BurnDown owner={owner} balance={wallet.data.balance} nextTopUpAt={wallet.data.nextTopUpAt} />
       </Section>
       <Section title="Spendable credits">
         <Grants grants={wallet.data.grants} />
@@ -38,7 +39,7 @@ export function BankSidebar({ owner, name, agent }: { owner: string; name: strin
         <AlertLevels wallet={wallet.data} />
       </Section>
       <Section title="Statement">
-        <Statement owner={owner} />
+        <Statement owner={owner} helpdesk={embeddingOrigin()} />
       </Section>
     </main>
   );

@@ -1,4 +1,4 @@
-import type { Entry, Plan } from "../../contract/index.js";
+import { CONSUMPTION_KINDS, type Entry, type Plan } from "../../contract/index.js";
 
 const DAY_MS = 86_400_000;
 
@@ -23,23 +23,37 @@ export function balanceSeries(entriesNewestFirst: readonly Entry[], currentBalan
   return points;
 }
 
-const SPENDING = new Set(["manual", "time", "priority"]);
+const CONSUMPTION = new Set<string>(CONSUMPTION_KINDS);
 
-export type Forecast = { kind: "empty" } | { kind: "no-spending" } | { kind: "runs-out"; perDay: number; days: number };
+export type Forecast =
+  | { kind: "empty" }
+  | { kind: "no-spending"; nextTopUpAt: string | null }
+  | { kind: "runs-out"; perDay: number; days: number; runsOutAt: number; nextTopUpAt: string | null; lastsUntilTopUp: boolean };
 
-/** At the last 30 days' pace (spending less refunds), when the balance reaches zero. */
-export function forecast(entriesNewestFirst: readonly Entry[], balance: number, now: Date, windowDays = 30): Forecast {
+/**
+ * At the last 30 days' pace of support used (charges for time, tiers and work, less their refunds;
+ * never removals, expiries or voids), when the balance reaches zero, and whether that is before the
+ * bank's next top-up.
+ */
+export function forecast(entriesNewestFirst: readonly Entry[], balance: number, now: Date, nextTopUpAt: string | null = null, windowDays = 30): Forecast {
   if (balance <= 0) return { kind: "empty" };
   const since = now.getTime() - windowDays * DAY_MS;
-  let spent = 0;
+  const kindOf = new Map(entriesNewestFirst.map((e) => [e.id, e.kind]));
+  let used = 0;
   for (const e of entriesNewestFirst) {
     if (Date.parse(e.createdAt) < since) continue;
-    if (SPENDING.has(e.kind)) spent -= e.amount;
-    else if (e.kind === "refund") spent -= e.amount;
+    if (CONSUMPTION.has(e.kind)) used -= e.amount;
+    else if (e.kind === "refund") {
+      // A refund gives back usage only when it reverses usage (not a removal undone).
+      const original = e.reversesEntryId ? kindOf.get(e.reversesEntryId) : undefined;
+      if (original ? CONSUMPTION.has(original) : e.ticketId !== null) used -= e.amount;
+    }
   }
-  const perDay = spent / windowDays;
-  if (perDay <= 0) return { kind: "no-spending" };
-  return { kind: "runs-out", perDay, days: Math.max(1, Math.round(balance / perDay)) };
+  const perDay = used / windowDays;
+  if (perDay <= 0) return { kind: "no-spending", nextTopUpAt };
+  const days = Math.max(1, Math.round(balance / perDay));
+  const runsOutAt = now.getTime() + (balance / perDay) * DAY_MS;
+  return { kind: "runs-out", perDay, days, runsOutAt, nextTopUpAt, lastsUntilTopUp: nextTopUpAt !== null && runsOutAt >= Date.parse(nextTopUpAt) };
 }
 
 const PERIOD_WORDS: Record<Plan["period"], string> = { week: "week", month: "month", quarter: "quarter", year: "year" };

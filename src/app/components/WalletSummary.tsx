@@ -25,6 +25,8 @@ export function WalletSummary({ wallet }: { wallet: WalletView }) {
     rows.push(["Plan", "None"]);
   }
   if (wallet.overdraftLimit > 0) rows.push(["Overdraft", `up to ${formatCredits(wallet.overdraftLimit)}`]);
+  const expiring = nextExpiry(wallet);
+  if (expiring) rows.push(["Next expiry", expiring]);
   return (
     <div>
       <BalanceMeter
@@ -38,6 +40,19 @@ export function WalletSummary({ wallet }: { wallet: WalletView }) {
       {isUnfunded(wallet) && <Notice tone="info">This bank has no credits and no plan yet. Tickets are handled as usual, with no charges.</Notice>}
     </div>
   );
+}
+
+/** The soonest expiry that loses credits, said as the customer hears it: what is lost and what rolls over. */
+function nextExpiry(wallet: WalletView): string | null {
+  const dated = wallet.grants.filter((g) => g.expiresAt && g.atExpiry && g.remaining > 0);
+  const first = dated.sort((a, b) => Date.parse(a.expiresAt!) - Date.parse(b.expiresAt!))[0];
+  if (!first) return null;
+  const same = dated.filter((g) => g.expiresAt === first.expiresAt);
+  const lost = same.reduce((sum, g) => sum + g.atExpiry!.lost, 0);
+  const rollsOver = same.reduce((sum, g) => sum + g.atExpiry!.rollsOver, 0);
+  const when = formatDate(first.expiresAt!);
+  if (lost === 0) return `${formatCredits(rollsOver)} roll over on ${when}`;
+  return `${formatCredits(lost)} lost on ${when}${rollsOver > 0 ? ` (${formatCredits(rollsOver)} roll over)` : ""}`;
 }
 
 /** A bank that never had credits or a plan works as the helpdesk does today: nothing to warn about. */

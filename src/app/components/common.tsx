@@ -159,3 +159,28 @@ export function FieldError({ id, message }: { id: string; message: string | null
     </span>
   );
 }
+
+/**
+ * A small label beside a value ("Expires in 4 days"), in sentence case as written (the kit's Pill
+ * capitalises every word). At least 11 px, with text that keeps AA contrast on its background.
+ */
+export function Tag({ children, tone = "neutral" }: { children: ReactNode; tone?: "neutral" | "warning" }) {
+  const colors = usePalette();
+  const warning = tone === "warning";
+  return (
+    <span
+      style={{
+        display: "inline-block",
+        fontSize: 11,
+        lineHeight: "16px",
+        padding: "0 6px",
+        borderRadius: 8,
+        whiteSpace: "nowrap",
+        background: warning ? colors.warningBackground : colors.track,
+        color: warning ? colors.warningText : colors.text,
+      }}
+    >
+      {children}
+    </span>
+  );
+}

@@ -28,6 +28,8 @@ const TicketData = z.object({
   ticket: z.object({
     id: DeskproId,
     subject: z.string().optional(),
+    /** The ticket's address in the agent interface, for links (`…/app#/t/ticket/<id>`). */
+    permalinkUrl: z.string().optional().catch(undefined),
     primaryUser: Person,
     /** The ticket's own organisation (Deskpro's spelling); absent or null when it has none. */
     organization: Organisation.nullish().catch(null),
@@ -49,6 +51,7 @@ export type AppTarget =
   | {
       kind: "ticket";
       ticketId: string;
+      permalinkUrl: string | null;
       personId: string;
       personName: string;
       /** The ticket's organisation, and the person's primary one: the ledger picks the payer from them. */
@@ -87,6 +90,7 @@ export function targetFromContext(context: { type: string; data?: unknown } | nu
       return {
         kind: "ticket",
         ticketId: ticket.id,
+        permalinkUrl: ticket.permalinkUrl ?? null,
         personId: ticket.primaryUser.id,
         personName: personName(ticket.primaryUser),
         ticketOrg: ticket.organization ? { id: ticket.organization.id, name: ticket.organization.name ?? null } : null,

@@ -8,9 +8,6 @@ declare module "@deskpro/deskpro-ui/dist/esm/components/Button/Button.js" {
 declare module "@deskpro/deskpro-ui/dist/esm/components/Input/Input.js" {
   export { Input } from "@deskpro/deskpro-ui";
 }
-declare module "@deskpro/deskpro-ui/dist/esm/components/Pill/Pill.js" {
-  export { Pill } from "@deskpro/deskpro-ui";
-}
 declare module "@deskpro/deskpro-ui/dist/esm/components/Spinner/Spinner.js" {
   export { Spinner } from "@deskpro/deskpro-ui";
 }

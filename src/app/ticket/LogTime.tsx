@@ -42,27 +42,39 @@ export function LogTime({ owner, ticketId, agent }: { owner: string; ticketId: s
   const quote = useQuote(owner, quoteRequest);
   const quoteIsCurrent = quote.data !== undefined && debouncedMinutes === minutes && !quote.isPlaceholderData;
 
-  const log = useLedgerWrite((api, body: { minutes: number; reason?: string; agent?: string }, key) =>
+  const log = useLedgerWrite((api, body: { kind: "time" | "unbilled"; minutes: number; reason?: string; agent?: string }, key) =>
     api.debit(
       owner,
-      { kind: "time", ticketId, minutes: body.minutes, ...(body.reason ? { reason: body.reason } : {}), ...(body.agent ? { agent: body.agent } : {}) },
+      {
+        kind: body.kind,
+        ticketId,
+        minutes: body.minutes,
+        ...(body.reason ? { reason: body.reason } : {}),
+        ...(body.agent ? { agent: body.agent } : {}),
+      },
       key,
     ),
   );
 
   const insufficient = quoteIsCurrent && quote.data?.insufficient === true;
+  const overdraft = quoteIsCurrent && quote.data && !quote.data.insufficient ? quote.data.overdraft : 0;
   const canSave = minutes !== null && !insufficient && !log.isPending;
 
-  const save = () => {
+  /** Charged time, or (when the bank can't pay) time recorded as unbilled: on the statement, not charged. */
+  const save = (kind: "time" | "unbilled" = "time") => {
     setTouched(true);
-    if (minutes === null || insufficient) return;
+    if (minutes === null || (kind === "time" && insufficient)) return;
     const reason = note.trim();
     log.submit(
-      { minutes, ...(reason ? { reason } : {}), ...(agent ? { agent } : {}) },
+      { kind, minutes, ...(reason ? { reason } : {}), ...(agent ? { agent } : {}) },
       {
         onSuccess: (result) => {
           setLastResult(
-            `Logged ${formatMinutes(minutes)}: ${formatCredits(-result.entry.amount)} credits charged. Balance now ${formatCredits(result.balance)}.`,
+            kind === "unbilled"
+              ? `Recorded ${formatMinutes(minutes)} as unbilled: nothing charged, and it's on the statement for admins to see.`
+              : `Logged ${formatMinutes(minutes)}: ${formatCredits(-result.entry.amount)} credits charged${
+                  result.balance < 0 ? ` (the bank is ${formatCredits(-result.balance)} into its overdraft)` : ""
+                }. Balance now ${formatCredits(result.balance)}.`,
           );
           setMinutesText("");
           setNote("");
@@ -161,18 +173,28 @@ export function LogTime({ owner, ticketId, agent }: { owner: string; ticketId: s
           {insufficient && quote.data && (
             <Notice tone="warning">
               This would overdraw the bank: it has {formatCredits(quote.data.balance)} credits and this needs {formatCredits(quote.data.amount)}. Add credits
-              first.
+              first, or record the time as unbilled (kept on the ticket and the statement, not charged).
+            </Notice>
+          )}
+          {overdraft > 0 && quote.data && (
+            <Notice tone="info">
+              {formatCredits(overdraft)} of these credits come from the plan's overdraft: the balance goes to {formatCredits(quote.data.balanceAfter)}.
             </Notice>
           )}
           {log.error && <ErrorNotice error={log.error} context="Nothing was charged." />}
           {lastResult && <Notice tone="success">{lastResult}</Notice>}
-          <Button
-            type="submit"
-            text={minutes !== null ? `Log ${formatMinutes(minutes)}` : "Log time"}
-            loading={log.isPending}
-            disabled={!canSave}
-            style={{ marginTop: 6 }}
-          />
+          <Stack gap={6} wrap="wrap" style={{ marginTop: 6 }}>
+            <Button type="submit" text={minutes !== null ? `Log ${formatMinutes(minutes)}` : "Log time"} loading={log.isPending} disabled={!canSave} />
+            {insufficient && minutes !== null && (
+              <Button
+                intent="secondary"
+                text={`Record ${formatMinutes(minutes)} as unbilled`}
+                loading={log.isPending}
+                disabled={log.isPending}
+                onClick={() => save("unbilled")}
+              />
+            )}
+          </Stack>
         </form>
       )}
     </div>

@@ -6,8 +6,21 @@ import { describeEntry, isDebit } from "../components/entries.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatCredits, formatDateTime, formatMinutes, formatSignedCredits } from "../format.js";
 
-/** This ticket's charges and refunds, the net total, and a refund for each charge. */
-export function TicketCharges({ data, agent }: { data: TicketEntries; agent: string | null }) {
+/**
+ * This ticket's charges and refunds, the net total, and a refund for each charge. A charge paid by
+ * another bank than the current payer (the ticket was moved) says which bank paid it.
+ */
+export function TicketCharges({
+  data,
+  agent,
+  payer,
+  bankName,
+}: {
+  data: TicketEntries;
+  agent: string | null;
+  payer: string;
+  bankName: (owner: string) => string;
+}) {
   const colors = usePalette();
   const reversed = new Set(data.entries.map((e) => e.reversesEntryId).filter((id): id is string => id !== null));
   if (data.entries.length === 0) return <P5>Nothing has been charged to this ticket yet.</P5>;
@@ -25,6 +38,7 @@ export function TicketCharges({ data, agent }: { data: TicketEntries; agent: str
               {entry.agent ? ` · ${entry.agent}` : ""}
               {entry.reason ? ` · ${entry.reason}` : ""}
               {reversed.has(entry.id) ? " · refunded" : ""}
+              {entry.owner !== payer ? ` · paid by ${bankName(entry.owner)}` : ""}
             </span>
             {isDebit(entry) && !reversed.has(entry.id) && <RefundControl entry={entry} agent={agent} />}
           </li>
@@ -36,6 +50,11 @@ export function TicketCharges({ data, agent }: { data: TicketEntries; agent: str
           {formatCredits(data.totals.net)} credits{data.totals.minutes > 0 ? ` · ${formatMinutes(data.totals.minutes)} logged` : ""}
         </strong>
       </Stack>
+      {data.totals.unbilledMinutes > 0 && (
+        <P5 style={{ margin: "2px 0 0", color: colors.muted }} data-testid="unbilled-total">
+          Also {formatMinutes(data.totals.unbilledMinutes)} worked and not billed.
+        </P5>
+      )}
     </div>
   );
 }
@@ -84,7 +103,7 @@ function RefundControl({ entry, agent }: { entry: Entry; agent: string | null })
         error={touched && reasonError !== null}
         aria-invalid={touched && reasonError !== null}
         aria-describedby={errorId}
-        required
+        aria-required="true"
         autoFocus
       />
       <FieldError id={errorId} message={touched ? reasonError : null} />

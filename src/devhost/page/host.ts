@@ -239,7 +239,7 @@ async function show(view: ViewInfo) {
     if (b.dataset.view === view.key) b.setAttribute("aria-current", "page");
     else b.removeAttribute("aria-current");
   });
-  history.replaceState(null, "", `#/${view.key}`);
+  history.replaceState(null, "", `/#/${view.key}`);
   const entity = $("#entity");
   $(".layout").classList.toggle("admin", view.type === "admin" || view.type === "portal");
 
@@ -303,7 +303,7 @@ async function show(view: ViewInfo) {
       <form class="admin-form" id="admin-form">
         <label>Ledger URL <input name="ledger_url" value="${escapeHtml(session.settings.ledger_url ?? "")}" autocomplete="off" />
           <span class="hint">Where the ledger runs. Deskpro only proxies to the address in the app's whitelist.</span></label>
-        <label>Ledger API key <input name="ledger_api_key" type="password" autocomplete="off" placeholder="${session.apiKeySaved ? "saved: type to replace" : ""}" />
+        <label>Ledger API key <input name="ledger_api_key" type="password" autocomplete="off" placeholder="${session.apiKeySaved ? "Saved (not shown): type to replace" : ""}" />
           <span class="hint">Backend-only: Deskpro keeps it on the server and adds it to proxied requests.</span></label>
         <div id="admin-embedded"></div>
         <p class="invalid" id="admin-invalid" data-testid="admin-invalid"></p>
@@ -373,7 +373,9 @@ async function renderNav() {
 
 async function main() {
   await renderNav();
-  const wanted = location.hash.replace(/^#\//, "");
+  // A ticket permalink as Deskpro makes them (/app#/t/ticket/<id>), or the host's own #/<view>.
+  const permalink = /^#\/t\/ticket\/(\d+)$/.exec(location.hash);
+  const wanted = permalink ? `ticket:${permalink[1]}` : location.hash.replace(/^#\//, "");
   const first = session.views.find((v) => v.key === wanted) ?? session.views[0]!;
   await show(first);
 }

@@ -61,7 +61,8 @@ export interface EntryDraft {
  * What a use case decides: an entry to post (answered 201 with the entry and the balance), or, for
  * a write that is not an entry (a plan assignment), an answer of its own.
  */
-export type Decision<T> = (T extends WriteResult ? { entry: EntryDraft } : never) | { entry: null; status: number; body: T };
+export type Decision<T> =
+  (T extends WriteResult ? { entry: EntryDraft } : never) | { entry: null; status: number; body: T | (() => Promise<T>); entries?: readonly EntryDraft[] };
 
 /** More writes that must commit or roll back with the entry (a feature's outbox rows). Not run on a replay. */
 export type AlsoInTransaction = (tx: Sql, result: WriteResult, now: Date) => Promise<void>;
@@ -159,7 +160,8 @@ async function append(journal: Journal, draft: EntryDraft, completeKey?: Idempot
   return { entry, result, text };
 }
 
-const isoDay = (at: Date) => at.toISOString().slice(0, 10);
+/** Dates inside entry reasons read as words ("30 November 2026"), never ISO. */
+const dayInWords = (at: Date) => at.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
 const monthName = (at: Date) => at.toLocaleDateString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
 
 /**
@@ -185,7 +187,7 @@ async function allocateIfDue(journal: Journal): Promise<void> {
     await append(journal, {
       kind: "expiry",
       amount: -g.remaining,
-      reason: `Unused allocation ended on ${isoDay(g.expiresAt!)}`,
+      reason: `Unused allocation ended on ${dayInWords(g.expiresAt!)}`,
       grantId: g.id,
       draws: [{ grantId: g.id, amount: -g.remaining }],
       closeGrantIds: [g.id],
@@ -214,7 +216,7 @@ async function allocateIfDue(journal: Journal): Promise<void> {
       plan.creditsPerPeriod,
       "allocation",
       allocationExpiry(plan, start),
-      `${plan.name}: ${plan.creditsPerPeriod.toLocaleString("en")} credits for the ${plan.period} from ${isoDay(start)}`,
+      `${plan.name}: ${plan.creditsPerPeriod.toLocaleString("en")} credits for the ${plan.period} from ${dayInWords(start)}`,
     ),
   );
   await wallets.setAllocatedFrom(state.tx, state.tenantId, state.wallet.owner, start);
@@ -232,7 +234,7 @@ async function settle(journal: Journal): Promise<void> {
     await append(journal, {
       kind: "expiry",
       amount: -lapsed.remaining,
-      reason: `Unused credits expired on ${isoDay(lapsed.expiresAt!)}`,
+      reason: `Unused credits expired on ${dayInWords(lapsed.expiresAt!)}`,
       grantId: lapsed.id,
       draws: [{ grantId: lapsed.id, amount: -lapsed.remaining }],
       closeGrantIds: [lapsed.id],
@@ -316,10 +318,15 @@ export async function post<T = WriteResult>(ctx: LedgerContext, request: PostReq
     const journal = await open(tx, tenantId, now, target.owner, target.ticketId ?? null, locked);
     const decision = await request.decide(journal.state);
     if (decision.entry === null) {
-      const text = JSON.stringify(decision.body);
+      // A write that is not itself an entry may still append some (a plan's pro-rated first allocation);
+      // a body given as a function is read after them. The wallet's plan changed: its single-statement
+      // facts stay dropped until the next posting works them out again.
+      for (const draft of decision.entries ?? []) await append(journal, draft);
+      const body = typeof decision.body === "function" ? await (decision.body as () => Promise<T>)() : decision.body;
+      const text = JSON.stringify(body);
       if (idempotency) await idempotencyKeys.completeIdempotencyKey(tx, tenantId, idempotency, decision.status, text);
       await runAfterPostHooks(ctx, journal);
-      return { status: decision.status, body: decision.body, text, replayed: false };
+      return { status: decision.status, body, text, replayed: false };
     }
     const { entry, result, text } = await append(journal, decision.entry, idempotency ?? undefined);
     journal.main = entry;

@@ -5,32 +5,40 @@
 import type {
   AlertLevel,
   AllocationRun,
-  AssignPlanRequest,
+  AssignPlanRequestInput,
+  ChangePayerRequest,
   DebitRequest,
   Entry,
+  EntryKind,
   GrantRequest,
   GrantSource,
   LedgerConfig,
+  PayerReason,
   Plan,
+  PlanQuote,
+  PlanQuoteRequest,
   Quote,
   QuoteRequest,
   ReversalRequest,
   TicketEntries,
   TicketPayer,
+  TicketPayerPin,
   Wallet,
+  WalletList,
   WalletProfile,
   WriteResult,
 } from "../../contract/index.js";
 import { alertLevelsFor, alertTransitions, lowBalanceState, thresholdsInCredits } from "../domain/alerts.js";
 import { burnDownOrder, isSpendable, planDebit, planRefund, splitIncomingCredit } from "../domain/burndown.js";
-import { choosePayer } from "../domain/payer.js";
-import { allocationDue, nextPeriodStart, periodStart } from "../domain/plans.js";
+import { choosePayer, payingOwner, pinAfterCharge } from "../domain/payer.js";
+import { allocationDue, allocationExpiry, atExpiry, nextPeriodStart, periodStart, planAssignmentOutlook } from "../domain/plans.js";
 import { findPlan, findTier, priceTimeEntry, tierOffered } from "../domain/pricing.js";
 import * as configs from "../storage/configs.js";
 import type { Sql } from "../storage/db.js";
 import * as entries from "../storage/entries.js";
 import * as fastDebits from "../storage/fast-debits.js";
 import * as grants from "../storage/grants.js";
+import * as ticketPayers from "../storage/ticket-payers.js";
 import * as walletRows from "../storage/wallets.js";
 import type { Idempotency, LedgerContext, WriteOutcome } from "./context.js";
 import {
@@ -86,6 +94,7 @@ async function buildWallet(sql: Sql, tenantId: string, owner: string, config: Le
         paid: g.paid,
         startsAt: g.startsAt.toISOString(),
         expiresAt: g.expiresAt?.toISOString() ?? null,
+        atExpiry: atExpiry(g, plan),
       };
     }),
     lowBalance: { threshold, state: lowBalanceState(balance, threshold), levels: levels.levels, levelsFrom: levels.from },
@@ -106,19 +115,47 @@ export async function getWallet(ctx: LedgerContext, tenantId: string, owner: str
 
 const CURSOR_PATTERN = /^[0-9a-z]{1,13}$/;
 
+/** A statement's filters as the API takes them: whole UTC days, a ticket, a kind. */
+export interface StatementFilter {
+  from?: string;
+  to?: string;
+  ticketId?: string;
+  kind?: EntryKind;
+}
+
+const DAY_MS = 86_400_000;
+function toStorageFilter(filter: StatementFilter | undefined): entries.StatementFilter | null {
+  if (!filter || Object.values(filter).every((v) => v === undefined)) return null;
+  const day = (text: string, path: string) => {
+    const at = new Date(`${text}T00:00:00.000Z`);
+    if (Number.isNaN(at.getTime())) throw new InvalidRequest(`${path} is not a date.`, [{ path, message: "not a date" }]);
+    return at;
+  };
+  return {
+    from: filter.from ? day(filter.from, "from") : undefined,
+    before: filter.to ? new Date(day(filter.to, "to").getTime() + DAY_MS) : undefined,
+    ticketId: filter.ticketId,
+    kind: filter.kind,
+  };
+}
+
+const pageOf = (ctx: LedgerContext, tenantId: string, owner: string, limit: number, beforeSeq: number | null, filter: entries.StatementFilter | null) =>
+  filter ? entries.filteredStatementPage(ctx.db, tenantId, owner, limit, beforeSeq, filter) : entries.statementPage(ctx.db, tenantId, owner, limit, beforeSeq);
+
 export async function getStatement(
   ctx: LedgerContext,
   tenantId: string,
   owner: string,
   limit: number,
   cursor: string | undefined,
+  filter?: StatementFilter,
 ): Promise<{ entries: Entry[]; nextCursor: string | null }> {
   let beforeSeq: number | null = null;
   if (cursor !== undefined) {
     beforeSeq = CURSOR_PATTERN.test(cursor) ? parseInt(cursor, 36) : NaN;
     if (!Number.isSafeInteger(beforeSeq)) throw new InvalidRequest("The cursor is not one this API returned.", [{ path: "cursor", message: "invalid cursor" }]);
   }
-  const rows = await entries.statementPage(ctx.db, tenantId, owner, limit + 1, beforeSeq);
+  const rows = await pageOf(ctx, tenantId, owner, limit + 1, beforeSeq, toStorageFilter(filter));
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   return {
@@ -128,10 +165,11 @@ export async function getStatement(
 }
 
 /** Every page of a statement, newest first, for CSV export: a stream of pages, never the whole history in memory. */
-export async function* statementPages(ctx: LedgerContext, tenantId: string, owner: string, pageSize = 1000): AsyncGenerator<Entry[]> {
+export async function* statementPages(ctx: LedgerContext, tenantId: string, owner: string, pageSize = 1000, filter?: StatementFilter): AsyncGenerator<Entry[]> {
   let beforeSeq: number | null = null;
+  const storageFilter = toStorageFilter(filter);
   for (;;) {
-    const rows = await entries.statementPage(ctx.db, tenantId, owner, pageSize, beforeSeq);
+    const rows = await pageOf(ctx, tenantId, owner, pageSize, beforeSeq, storageFilter);
     if (rows.length === 0) return;
     yield rows.map(toApiEntry);
     if (rows.length < pageSize) return;
@@ -144,26 +182,112 @@ const TICKET_DEBIT_KINDS = new Set(["manual", "time", "priority", "refund"]);
 
 export async function getTicketEntries(ctx: LedgerContext, tenantId: string, ticketId: string): Promise<TicketEntries> {
   const rows = await entries.ticketEntries(ctx.db, tenantId, ticketId, MAX_TICKET_ENTRIES);
+  const minutesOf = (unbilled: boolean) => rows.filter((e) => (e.kind === "unbilled") === unbilled).reduce((sum, e) => sum + (e.minutes ?? 0), 0);
   return {
     ticketId,
     entries: rows.map(toApiEntry),
     totals: {
       net: -rows.filter((e) => TICKET_DEBIT_KINDS.has(e.kind)).reduce((sum, e) => sum + e.amount, 0),
-      minutes: rows.reduce((sum, e) => sum + (e.minutes ?? 0), 0),
+      minutes: minutesOf(false),
+      unbilledMinutes: minutesOf(true),
     },
   };
 }
 
-/** Which wallet pays for a ticket (the rule is `choosePayer`): the person's own, or an organisation's. */
-export async function getTicketPayer(
+/** Who the payer rule (`choosePayer`) picks for a ticket: the person's own wallet, or an organisation's. */
+async function payerByRule(
   ctx: LedgerContext,
   tenantId: string,
   personId: string,
   orgs: { ticketOrg: string | null; personOrg: string | null },
-): Promise<TicketPayer> {
+): Promise<{ owner: string; reason: PayerReason; organisationFrom: "ticket" | "person" | null; wallet: Wallet }> {
   const person = await getWallet(ctx, tenantId, `person:${personId}`);
   const decision = choosePayer(personId, { ...orgs, personHasOwnPlan: person.planSource === "wallet", personBalance: person.balance });
   return { ...decision, wallet: decision.owner === person.owner ? person : await getWallet(ctx, tenantId, decision.owner) };
+}
+
+const toApiPin = (pin: ticketPayers.PayerPinRow) => ({
+  owner: pin.owner,
+  how: pin.how,
+  at: pin.pinnedAt.toISOString(),
+  agent: pin.agent,
+  note: pin.note,
+  previousOwner: pin.previousOwner,
+});
+
+/**
+ * Which wallet pays for a ticket: the one it is pinned to (its first charge's, or an agent's
+ * choice) once there is one, else the payer rule's. The rule's choice is always said too.
+ */
+export async function getTicketPayer(
+  ctx: LedgerContext,
+  tenantId: string,
+  ticketId: string,
+  personId: string,
+  orgs: { ticketOrg: string | null; personOrg: string | null },
+): Promise<TicketPayer> {
+  const [rule, pin] = await Promise.all([payerByRule(ctx, tenantId, personId, orgs), ticketPayers.findPin(ctx.db, tenantId, ticketId)]);
+  const owner = payingOwner(rule, pin);
+  const wallet = owner === rule.owner ? rule.wallet : await getWallet(ctx, tenantId, owner);
+  return {
+    owner,
+    reason: rule.reason,
+    organisationFrom: rule.organisationFrom,
+    wallet,
+    pin: pin ? toApiPin(pin) : null,
+    rule: { owner: rule.owner, reason: rule.reason },
+  };
+}
+
+/** An agent moves a ticket to another bank: later charges go there; earlier ones stay with the bank that paid them. */
+export async function changeTicketPayer(
+  ctx: LedgerContext,
+  tenantId: string,
+  ticketId: string,
+  request: ChangePayerRequest,
+  idempotency: Idempotency,
+): Promise<WriteOutcome<TicketPayerPin>> {
+  return post<TicketPayerPin>(ctx, {
+    tenantId,
+    idempotency,
+    wallet: { owner: request.owner, ticketId },
+    decide: async ({ tx, now }) => {
+      const previous = await ticketPayers.findPin(tx, tenantId, ticketId);
+      const pin: ticketPayers.PayerPinRow = {
+        ticketId,
+        owner: request.owner,
+        how: "agent",
+        agent: request.agent ?? null,
+        note: request.reason,
+        previousOwner: previous?.owner ?? null,
+        pinnedAt: now,
+      };
+      await ticketPayers.setPin(tx, tenantId, pin);
+      return { entry: null, status: 200, body: { ticketId, pin: toApiPin(pin) } };
+    },
+  });
+}
+
+/** Banks, a page at a time, optionally only those on one plan (for a bulk grant's preview). */
+export async function listWallets(
+  ctx: LedgerContext,
+  tenantId: string,
+  filter: { plan?: string; type?: "org" | "person"; limit: number },
+): Promise<WalletList> {
+  const { config } = await configs.getConfig(ctx.db, tenantId);
+  const found: WalletList["wallets"] = [];
+  let after = "";
+  for (;;) {
+    const page = await walletRows.listWallets(ctx.db, tenantId, after, 500, filter.type ?? null);
+    for (const row of page) {
+      const plan = planOf(config, row).plan;
+      if (filter.plan !== undefined && plan?.key !== filter.plan) continue;
+      if (found.length === filter.limit) return { wallets: found, truncated: true };
+      found.push({ owner: row.owner, name: row.displayName, balance: row.balance, plan: plan?.key ?? null });
+    }
+    if (page.length < 500) return { wallets: found, truncated: false };
+    after = page[page.length - 1]!.owner;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -218,6 +342,7 @@ export async function quote(ctx: LedgerContext, tenantId: string, owner: string,
     insufficient: priced.amount > wallet.balance + wallet.overdraftLimit,
     billedMinutesBefore: priced.billedMinutesBefore,
     billedMinutesAfter: priced.billedMinutesAfter,
+    overdraft: Math.max(0, priced.amount - Math.max(0, wallet.balance)),
   };
 }
 
@@ -267,7 +392,7 @@ async function debitInOneStatement(
   ctx: LedgerContext,
   tenantId: string,
   owner: string,
-  request: Exclude<DebitRequest, { kind: "priority" }>,
+  request: Extract<DebitRequest, { kind: "manual" | "time" }>,
   idempotency: Idempotency,
 ): Promise<WriteOutcome<WriteResult> | null> {
   const config = configs.lastReadConfig(tenantId);
@@ -311,18 +436,40 @@ export async function debitCredits(
   /** `priceAtMost`: a tier fee capped at the price the customer was shown (the portal form's option title). */
   options: { priceAtMost?: number } = {},
 ): Promise<WriteOutcome<WriteResult>> {
-  if (request.kind !== "priority" && also === undefined) {
+  const ticketId = request.kind === "removal" ? null : (request.ticketId ?? null);
+  if ((request.kind === "manual" || request.kind === "time") && also === undefined) {
+    // The statement stands aside for a ticket's first charge, which pins the ticket's payer below.
     const done = await debitInOneStatement(ctx, tenantId, owner, request, idempotency);
     if (done) return done;
   }
   return post(ctx, {
     tenantId,
     idempotency,
-    // Time totals and tier charges are per ticket: the ticket is locked too.
-    wallet: { owner, ticketId: request.kind === "manual" ? null : request.ticketId },
-    also,
+    // Time totals, tier charges and the ticket's payer are per ticket: the ticket is locked too.
+    wallet: { owner, ticketId },
+    // A ticket's first charge pins the bank that paid it as the ticket's payer.
+    also: async (tx, result, now) => {
+      if (ticketId !== null) {
+        const pin = pinAfterCharge(await ticketPayers.findPin(tx, tenantId, ticketId), owner);
+        if (pin) await ticketPayers.pinFirstCharge(tx, tenantId, ticketId, pin.owner, result.entry.agent, now);
+      }
+      await also?.(tx, result, now);
+    },
     decide: async ({ tx, tenantId, config, plan, grants: open, balance, now }) => {
-      const priced = await priceDebit(tx, tenantId, config, plan, request);
+      if (request.kind === "unbilled") {
+        // Recorded, not charged: no credits move and the ticket's billed total is unchanged.
+        return {
+          entry: {
+            kind: "unbilled",
+            amount: 0,
+            reason: request.reason ?? `${request.minutes} min worked, not billed`,
+            ticketId: request.ticketId,
+            agent: request.agent ?? null,
+            minutes: request.minutes,
+          },
+        };
+      }
+      const priced = await priceDebit(tx, tenantId, config, plan, request.kind === "removal" ? { kind: "manual", amount: request.amount } : request);
       if (request.kind === "priority" && options.priceAtMost !== undefined) priced.amount = Math.min(priced.amount, options.priceAtMost);
       const decision = planDebit(open.map(toGrantState), balance, priced.amount, plan?.overdraftLimit ?? 0, now);
       if (!decision.ok) throw new InsufficientCredits(decision.balance, decision.required, decision.available);
@@ -331,7 +478,7 @@ export async function debitCredits(
           kind: request.kind,
           amount: -priced.amount || 0,
           reason: request.reason ?? (priced.defaultReason || null),
-          ticketId: request.ticketId ?? null,
+          ticketId,
           agent: request.agent ?? null,
           minutes: priced.minutes,
           tier: priced.tier,
@@ -342,7 +489,7 @@ export async function debitCredits(
   });
 }
 
-const REFUNDABLE_KINDS = new Set(["manual", "time", "priority"]);
+const REFUNDABLE_KINDS = new Set(["manual", "time", "priority", "removal"]);
 
 /** Refunds a debit (credits go back where they came from) or voids what remains of a grant. */
 export async function reverseEntry(
@@ -416,20 +563,78 @@ export async function assignPlan(
   ctx: LedgerContext,
   tenantId: string,
   owner: string,
-  request: AssignPlanRequest,
+  request: AssignPlanRequestInput,
   idempotency: Idempotency,
 ): Promise<WriteOutcome<Wallet>> {
+  const firstPeriod = request.firstPeriod ?? "full";
   return post<Wallet>(ctx, {
     tenantId,
     idempotency,
     wallet: { owner },
-    decide: async ({ tx, config, now }) => {
+    decide: async ({ tx, config, wallet, now }) => {
       if (request.plan !== null && !findPlan(config, request.plan)) throw new UnknownPlan(request.plan);
       await walletRows.setPlan(tx, tenantId, owner, request.plan, now);
-      return { entry: null, status: 200, body: await buildWallet(tx, tenantId, owner, config, now) };
+      const plan = planOf(config, { ...wallet, planKey: request.plan }).plan;
+      const outlook = planAssignmentOutlook(plan, allocatedAfterSettling(planOf(config, wallet).plan, wallet.allocatedFrom, now), firstPeriod, now);
+      // A pro-rated first period is allocated here, so settling doesn't give the full period's credits.
+      const prorate = plan !== null && firstPeriod === "prorated" && !outlook.allocatedThisPeriod;
+      const drafts: EntryDraft[] = [];
+      if (prorate) {
+        const start = periodStart(plan.period, now);
+        await walletRows.setAllocatedFrom(tx, tenantId, owner, start);
+        if (outlook.creditsNow > 0) {
+          drafts.push({
+            kind: "grant",
+            amount: outlook.creditsNow,
+            reason: `${plan.name}: ${outlook.creditsNow.toLocaleString("en")} credits for the rest of the ${plan.period} (pro-rated)`,
+            agent: request.agent ?? null,
+            newGrant: {
+              amount: outlook.creditsNow,
+              remaining: outlook.creditsNow,
+              source: "allocation",
+              paid: false,
+              expiresAt: allocationExpiry(plan, start),
+            },
+          });
+        }
+      }
+      return { entry: null, status: 200, entries: drafts, body: () => buildWallet(tx, tenantId, owner, config, now) };
     },
   });
 }
+
+/** What assigning a plan would do now: credits at once and their expiry, and the next top-up. */
+export async function quotePlan(ctx: LedgerContext, tenantId: string, owner: string, request: PlanQuoteRequest): Promise<PlanQuote> {
+  const { config } = await configs.getConfig(ctx.db, tenantId);
+  if (request.plan !== null && !findPlan(config, request.plan)) throw new UnknownPlan(request.plan);
+  const row = await walletRows.findWallet(ctx.db, tenantId, owner);
+  const plan = resolvePlanFor(config, row, request.plan);
+  const now = ctx.clock();
+  const outlook = planAssignmentOutlook(plan, allocatedAfterSettling(planOf(config, row).plan, row?.allocatedFrom ?? null, now), request.firstPeriod, now);
+  return {
+    plan,
+    firstPeriod: request.firstPeriod,
+    allocatedThisPeriod: outlook.allocatedThisPeriod,
+    creditsNow: outlook.creditsNow,
+    creditsNowExpireAt: outlook.creditsNowExpireAt?.toISOString() ?? null,
+    fullPeriodCredits: outlook.fullPeriodCredits,
+    proratedCredits: outlook.proratedCredits,
+    nextTopUpAt: outlook.nextTopUpAt?.toISOString() ?? null,
+    nextTopUpCredits: outlook.nextTopUpCredits,
+  };
+}
+
+/** Settling (before any write) gives a bank its current plan's allocation if owed: the period it was then allocated for. */
+const allocatedAfterSettling = (plan: Plan | null, allocatedFrom: Date | null, now: Date) => allocationDue(plan, allocatedFrom, now) ?? allocatedFrom;
+
+/** The plan a bank would be on with `planKey` set by hand (null: back to the rules and the default). */
+const resolvePlanFor = (config: LedgerConfig, row: walletRows.WalletRow | null, planKey: string | null) =>
+  planOf(
+    config,
+    row
+      ? { ...row, planKey }
+      : { owner: "", balance: 0, planKey, updatedAt: new Date(0), allocatedFrom: null, profile: null, alertFired: [], alertLevels: null },
+  ).plan;
 
 export async function putConfig(
   ctx: LedgerContext,

@@ -2,7 +2,9 @@
  * Which bank pays for a ticket, one rule for the ledger's portal charges and the app's sidebar:
  * the person's own bank when they have a plan of their own or credits, else an organisation's —
  * the ticket's organisation when the ticket has one, else the person's primary organisation —
- * else the person's own bank after all.
+ * else the person's own bank after all. And once a ticket has been charged, it is pinned: the bank
+ * that paid its first charge keeps paying until an agent changes it, so the payer never moves under
+ * a ticket because a bank elsewhere got a plan or credits.
  */
 import type { PayerReason } from "../../contract/index.js";
 
@@ -39,4 +41,24 @@ export function choosePayer(personId: string, facts: PayerFacts): PayerDecision 
   const org = payingOrganisation(facts);
   if (org === null) return { owner: person, reason: "person_no_org", organisationFrom: null };
   return { owner: `org:${org.id}`, reason: "organisation", organisationFrom: org.from };
+}
+
+export interface PayerChoice<Reason extends string = string> {
+  owner: string;
+  reason: Reason;
+}
+
+export interface Pin {
+  owner: string;
+  how: "first_charge" | "agent";
+}
+
+/** The paying bank: the pinned one when there is a pin, else the rule's. */
+export function payingOwner(rule: PayerChoice, pin: Pin | null): string {
+  return pin ? pin.owner : rule.owner;
+}
+
+/** A ticket's first charge pins its payer; later charges (to any bank) never move an existing pin. */
+export function pinAfterCharge(existing: Pin | null, chargedOwner: string): Pin | null {
+  return existing ? null : { owner: chargedOwner, how: "first_charge" };
 }

@@ -125,3 +125,68 @@ export function creditsLostAtExpiry(grant: { source: string; remaining: number }
   if (grant.source !== "allocation" || !plan || plan.grantLifetimeDays !== null || plan.creditsPerPeriod <= 0) return grant.remaining;
   return Math.max(0, grant.remaining - rolloverCap(plan));
 }
+
+/** Lost and rolled over, for everything that shows a grant's expiry: the sidebars, the customer page and messages. */
+export function atExpiry(grant: { source: string; remaining: number; expiresAt: Date | null }, plan: Plan | null): { lost: number; rollsOver: number } | null {
+  if (grant.expiresAt === null) return null;
+  const lost = creditsLostAtExpiry(grant, plan);
+  return { lost, rollsOver: grant.remaining - lost };
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * A first period's allocation pro-rated to the whole days left in it, counting today: a plan
+ * assigned on the 21st of a 30-day month gets 10/30 of its credits. Rounded down to whole credits,
+ * never more than a full period's.
+ */
+export function proratedAllocation(plan: Plan, now: Date): number {
+  const start = periodStart(plan.period, now);
+  const end = nextPeriodStart(plan.period, start);
+  const totalDays = Math.round((end.getTime() - start.getTime()) / DAY_MS);
+  const today = Math.floor((now.getTime() - start.getTime()) / DAY_MS);
+  const daysLeft = Math.max(0, Math.min(totalDays, totalDays - today));
+  return Math.floor((plan.creditsPerPeriod * daysLeft) / totalDays);
+}
+
+export interface PlanAssignmentOutlook {
+  allocatedThisPeriod: boolean;
+  creditsNow: number;
+  creditsNowExpireAt: Date | null;
+  fullPeriodCredits: number;
+  proratedCredits: number;
+  nextTopUpAt: Date | null;
+  nextTopUpCredits: number;
+}
+
+/**
+ * What putting a bank on `plan` now does. A bank that already had this period's allocation starts
+ * the new plan next period (a period is allocated once); otherwise it is allocated at once, a full
+ * period's credits or the pro-rated share, expiring as the plan says.
+ */
+export function planAssignmentOutlook(plan: Plan | null, allocatedFrom: Date | null, firstPeriod: "full" | "prorated", now: Date): PlanAssignmentOutlook {
+  if (!plan || plan.creditsPerPeriod <= 0) {
+    return {
+      allocatedThisPeriod: false,
+      creditsNow: 0,
+      creditsNowExpireAt: null,
+      fullPeriodCredits: 0,
+      proratedCredits: 0,
+      nextTopUpAt: null,
+      nextTopUpCredits: 0,
+    };
+  }
+  const start = periodStart(plan.period, now);
+  const due = allocationDue(plan, allocatedFrom, now);
+  const prorated = proratedAllocation(plan, now);
+  const creditsNow = due === null ? 0 : firstPeriod === "prorated" ? prorated : plan.creditsPerPeriod;
+  return {
+    allocatedThisPeriod: due === null,
+    creditsNow,
+    creditsNowExpireAt: creditsNow > 0 ? allocationExpiry(plan, start) : null,
+    fullPeriodCredits: plan.creditsPerPeriod,
+    proratedCredits: prorated,
+    nextTopUpAt: nextPeriodStart(plan.period, start),
+    nextTopUpCredits: plan.creditsPerPeriod,
+  };
+}

@@ -15,7 +15,7 @@ import type { DeliveryContext, OutboxHandlers } from "../core/outbox.js";
 import { planOf } from "../core/posting.js";
 import { openSecret, sealSecret } from "../core/secrets.js";
 import { alertLevelsFor, alertTransitions, thresholdsInCredits } from "../domain/alerts.js";
-import { creditsLostAtExpiry } from "../domain/plans.js";
+import { atExpiry } from "../domain/plans.js";
 import type { DeskproClient } from "../integrations/deskpro/client.js";
 import type { DeskproClientFactory } from "../integrations/deskpro/connection.js";
 import { deskproForDelivery, DeskproNotConnected } from "../integrations/deskpro/connection.js";
@@ -112,8 +112,8 @@ export async function queueExpiringNotices(sql: Database, tenantId: string, conf
     for (const grant of page) {
       const wallet = await wallets.findWallet(sql, tenantId, grant.owner);
       const plan = planOf(config, wallet).plan;
-      // Credits that will roll over aren't lost: only the rest is announced, and nothing if none.
-      const lost = creditsLostAtExpiry(grant, plan);
+      // Credits that will roll over aren't lost: the rest is announced (with what rolls over), and nothing if none.
+      const { lost, rollsOver } = atExpiry(grant, plan)!;
       if (lost === 0) continue;
       const payload: AlertPayload = {
         owner: grant.owner,
@@ -124,6 +124,7 @@ export async function queueExpiringNotices(sql: Database, tenantId: string, conf
         at: now.toISOString(),
         grantId: grant.id,
         credits: lost,
+        rollsOver,
         expiresAt: grant.expiresAt.toISOString(),
       };
       const key = `alert:${grant.owner}:credits.expiring:${grant.id}`;
@@ -146,6 +147,9 @@ export async function queueExpiringNotices(sql: Database, tenantId: string, conf
     after = page[page.length - 1]!.id;
   }
 }
+
+/** What a customer message says when there is no buy link to give. */
+const REPLY_TO_BUY = "Reply to this message if you would like to buy more credits.";
 
 const longDate = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
 
@@ -195,7 +199,13 @@ async function deliverToDeskpro(payload: AlertPayload, context: DeliveryContext,
     if (error instanceof DeskproNotConnected) return; // no helpdesk to tell: the sidebar still shows it
     throw error;
   }
-  const words = { "balance.low": "running low", "balance.depleted": "empty", "balance.recovered": "topped up", "credits.expiring": "expiring" }[payload.type];
+  const date = payload.expiresAt ? longDate.format(new Date(payload.expiresAt)) : "";
+  const words = {
+    "balance.low": "running low",
+    "balance.depleted": "empty",
+    "balance.recovered": "topped up",
+    "credits.expiring": `expiring (${(payload.credits ?? 0).toLocaleString("en")} on ${date})`,
+  }[payload.type];
   const customerTemplate = !settings.messageCustomers
     ? null
     : {
@@ -213,10 +223,13 @@ async function deliverToDeskpro(payload: AlertPayload, context: DeliveryContext,
   const valuesOn = async (ticket: AlertTicket) => ({
     event: words,
     balance: payload.balance,
-    level: payload.level,
+    // A notice of expiring credits has no alert level: "(alert level {level})" is left out of it.
+    level: payload.type === "credits.expiring" ? null : payload.level,
     credits: payload.credits ?? "",
-    date: payload.expiresAt ? longDate.format(new Date(payload.expiresAt)) : "",
+    rollover: payload.rollsOver ? payload.rollsOver : null,
+    date,
     name: await (name ??= wantsName ? customerName(client, payload.owner, ticket) : Promise.resolve("")),
+    // With no link to give, the sentence with {link} is left out (see renderTemplate).
     link,
     ticket: ticket.id,
   });
@@ -229,7 +242,7 @@ async function deliverToDeskpro(payload: AlertPayload, context: DeliveryContext,
   else {
     // No open ticket: start one to the customer, so the message reaches them (it is that ticket's first message).
     if (customerTemplate === null || !settings.startTicketWhenNoneOpen || found.recipient === null) return;
-    const html = renderTemplate(customerTemplate, await valuesOn({ id: "", personId: found.recipient }));
+    const html = renderTemplate(customerTemplate, await valuesOn({ id: "", personId: found.recipient }), { withoutLink: REPLY_TO_BUY });
     const id = await startTicketOnce(client, { personId: found.recipient, subject: `Support credits ${words}`, html, marker: customerMarker });
     ticket = { id: String(id), personId: found.recipient };
   }
@@ -239,7 +252,10 @@ async function deliverToDeskpro(payload: AlertPayload, context: DeliveryContext,
     client,
   );
   if (customerTemplate) {
-    await deliverDeskproMessage({ ticketId: ticket.id, html: renderTemplate(customerTemplate, values), note: false, marker: customerMarker }, client);
+    await deliverDeskproMessage(
+      { ticketId: ticket.id, html: renderTemplate(customerTemplate, values, { withoutLink: REPLY_TO_BUY }), note: false, marker: customerMarker },
+      client,
+    );
   }
 }
 

@@ -147,7 +147,8 @@ function messageValues(
     balance: values.balance,
     reason: values.reason ?? "",
     name: values.name ?? "",
-    link: buyLinkFor(job.tenantId, values.owner ?? null, job.ledger.clock(), job.settings.buyUrl) ?? "reply to this ticket to buy credits",
+    // No link to give: the sentence with {link} is left out and the customer is told to reply instead.
+    link: buyLinkFor(job.tenantId, values.owner ?? null, job.ledger.clock(), job.settings.buyUrl) ?? "",
     ticket: job.ticketId,
   };
 }
@@ -321,7 +322,7 @@ async function charge(
 ): Promise<void> {
   const { ledger, tenantId, ticketId, ticket, settings } = job;
   const { tier, price, shown } = priced;
-  const payer = await core.getTicketPayer(ledger, tenantId, String(ticket.person), await job.organisations());
+  const payer = await core.getTicketPayer(ledger, tenantId, ticketId, String(ticket.person), await job.organisations());
   const setPriority = source === "field" && tier.deskproPriorityId !== null && tier.deskproPriorityId !== ticket.priority ? tier.deskproPriorityId : null;
   const belowPrice = price < tier.price;
   try {
@@ -405,7 +406,9 @@ async function notCharged(
     if (priorityId !== null && priorityId !== ticket.priority)
       await enqueuePriority(tx, tenantId, `portal:${ticketId}:fallback-priority:${stamp}`, { ticketId, priorityId }, now);
     if (source === "field") {
-      const html = renderTemplate(template, messageValues(job, { tier, price, balance, name, owner }));
+      const html = renderTemplate(template, messageValues(job, { tier, price, balance, name, owner }), {
+        withoutLink: "Reply to this ticket if you would like to buy credits.",
+      });
       await enqueueMessage(tx, tenantId, `portal:${ticketId}:not-charged-message:${stamp}`, { ticketId, html, note: false }, now);
     }
     const note = renderTemplate(settings.messages.notCharged, messageValues(job, { tier, price, balance, reason }));

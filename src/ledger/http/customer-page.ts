@@ -3,6 +3,7 @@
  * a phone and by a screen reader. Every value from the ledger is escaped.
  */
 import type { CreditPack, Entry, Purchase, Wallet } from "../../contract/index.js";
+import type { BankNames } from "../features/bank-names.js";
 import { formatPrice } from "../features/payments.js";
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -40,7 +41,8 @@ export function errorPage(title: string, message: string): string {
 }
 
 export interface CustomerPageData {
-  bankName: string;
+  /** The bank's and the helpdesk's names, from Deskpro (or wording that needs none). */
+  names: BankNames;
   wallet: Wallet;
   entries: Entry[];
   purchases: Purchase[];
@@ -57,6 +59,8 @@ const KIND_WORDS: Record<string, string> = {
   manual: "Charge",
   time: "Time worked",
   priority: "Response tier",
+  removal: "Credits removed",
+  unbilled: "Time worked, not charged",
   refund: "Refund",
   void: "Credits removed",
   expiry: "Credits expired",
@@ -66,10 +70,19 @@ export function customerPage(data: CustomerPageData): string {
   const { wallet } = data;
   const state = wallet.lowBalance.state;
   const capacity = Math.max(wallet.plan?.creditsPerPeriod ?? 0, ...wallet.grants.map((g) => g.amount), wallet.balance, 1);
+  // What expiry really takes: credits that roll over into the next period are not lost.
+  const expiry = (g: Wallet["grants"][number]) =>
+    !g.expiresAt || !g.atExpiry
+      ? "no expiry"
+      : g.atExpiry.rollsOver === 0
+        ? `expires ${day(g.expiresAt)}`
+        : g.atExpiry.lost === 0
+          ? `rolls over on ${day(g.expiresAt)}`
+          : `${n(g.atExpiry.lost)} expire ${day(g.expiresAt)}, ${n(g.atExpiry.rollsOver)} roll over`;
   const grants = wallet.grants
     .map(
       (g) =>
-        `<tr><td>${escape(g.paid ? "Bought" : g.source === "allocation" ? "Plan" : "Granted")}</td><td class="num">${n(g.remaining)} of ${n(g.amount)}</td><td>${g.expiresAt ? `expires ${day(g.expiresAt)}` : "no expiry"}</td></tr>`,
+        `<tr><td>${escape(g.paid ? "Bought" : g.source === "allocation" ? "Plan" : "Granted")}</td><td class="num">${n(g.remaining)} of ${n(g.amount)}</td><td>${escape(expiry(g))}</td></tr>`,
     )
     .join("");
   const usage = data.entries
@@ -102,21 +115,24 @@ export function customerPage(data: CustomerPageData): string {
           : state === "low"
             ? `<p class="notice low" role="status">Your credits are running low.</p>`
             : "";
+  const { names } = data;
+  const whose = names.known ? names.bank : names.bank.replace(/^your /, "Your ");
+  const from = names.helpdesk ? ` · from ${escape(names.helpdesk)}` : "";
   return page(
-    `Support credits — ${data.bankName}`,
-    `<h1>Support credits</h1><p class="muted">${escape(data.bankName)}${wallet.plan ? ` · ${escape(wallet.plan.name)} plan` : ""}</p>
+    names.known ? `Support credits — ${names.bank}` : "Your support credits",
+    `<h1>Support credits</h1><p class="muted" data-testid="bank-name">${escape(whose)}${wallet.plan ? ` · ${escape(wallet.plan.name)} plan` : ""}${from}</p>
 ${notice}
 <p class="balance" data-testid="balance">${n(wallet.balance)} <span class="muted" style="font-size:1rem;font-weight:400">credits</span></p>
 <label for="meter" class="muted">Credits left</label>
 <meter id="meter" min="0" max="${capacity}" low="${Math.max(1, wallet.lowBalance.threshold ?? 0)}" optimum="${capacity}" value="${Math.max(0, wallet.balance)}">${n(wallet.balance)} credits</meter>
 <h2>Buy credits</h2>
-${data.paymentsEnabled && data.packs.length > 0 ? `<div class="packs">${packs}</div>` : `<p class="muted">Buying by card is not available; please contact support.</p>`}
+${data.paymentsEnabled && data.packs.length > 0 ? `<div class="packs">${packs}</div>` : `<p class="muted">Buying by card is not available here; reply to any of your support tickets to buy credits.</p>`}
 <h2>Your credits</h2>
 ${grants ? `<table><thead><tr><th>From</th><th class="num">Left</th><th>Expiry</th></tr></thead><tbody>${grants}</tbody></table>` : `<p class="muted">No credits yet.</p>`}
 <h2>Recent usage</h2>
 ${usage ? `<table><thead><tr><th>Date</th><th>What</th><th class="num">Credits</th></tr></thead><tbody>${usage}</tbody></table>` : `<p class="muted">Nothing yet.</p>`}
 <h2>Past purchases</h2>
 ${purchases ? `<table><thead><tr><th>Date</th><th>Pack</th><th class="num">Paid</th></tr></thead><tbody>${purchases}</tbody></table>` : `<p class="muted">None yet.</p>`}
-<p class="muted" style="margin-top:2rem;font-size:.85rem">This page is a private link for ${escape(data.bankName)}; it works until ${day(data.expiresAt)}.</p>`,
+<p class="muted" style="margin-top:2rem;font-size:.85rem">This page is a private link for ${escape(names.bank)}${names.helpdesk ? ` from ${escape(names.helpdesk)}` : ""}; it works until ${day(data.expiresAt)}.</p>`,
   );
 }

@@ -160,6 +160,34 @@ export async function statementPage(sql: Sql, tenantId: string, owner: string, l
   return rows.map(toEntry);
 }
 
+export interface StatementFilter {
+  /** Entries at or after this time, and before `before`. */
+  from?: Date;
+  before?: Date;
+  ticketId?: string;
+  kind?: EntryKind;
+}
+
+/** A statement page with filters (the sidebar's date range, ticket and kind), newest first, older than `beforeSeq`. */
+export async function filteredStatementPage(
+  sql: Sql,
+  tenantId: string,
+  owner: string,
+  limit: number,
+  beforeSeq: number | null,
+  filter: StatementFilter,
+): Promise<EntryRow[]> {
+  const rows = await sql.query<EntryDbRow>(
+    `SELECT ${entryColumns} FROM entries e
+     WHERE e.tenant_id = $1 AND e.owner = $2 AND ($3::bigint IS NULL OR e.seq < $3)
+       AND ($4::timestamptz IS NULL OR e.created_at >= $4) AND ($5::timestamptz IS NULL OR e.created_at < $5)
+       AND ($6::text IS NULL OR e.ticket_id = $6) AND ($7::text IS NULL OR e.kind = $7)
+     ORDER BY e.seq DESC LIMIT $8`,
+    [tenantId, owner, beforeSeq, filter.from ?? null, filter.before ?? null, filter.ticketId ?? null, filter.kind ?? null, limit],
+  );
+  return rows.map(toEntry);
+}
+
 export async function ticketEntries(sql: Sql, tenantId: string, ticketId: string, limit: number): Promise<EntryRow[]> {
   const rows = await sql.query<EntryDbRow>(`SELECT ${entryColumns} FROM entries e WHERE e.tenant_id = $1 AND e.ticket_id = $2 ORDER BY e.seq LIMIT $3`, [
     tenantId,
@@ -169,11 +197,15 @@ export async function ticketEntries(sql: Sql, tenantId: string, ticketId: string
   return rows.map(toEntry);
 }
 
-/** Minutes logged on a ticket and credits charged for them, net of refunds (refunds carry negative minutes). */
+/**
+ * Minutes logged on a ticket and credits charged for them, net of refunds (refunds carry negative
+ * minutes). Unbilled minutes are left out: they were never charged, so they don't count towards
+ * the billed total the next time entry is rounded on.
+ */
 export async function ticketTime(sql: Sql, tenantId: string, ticketId: string): Promise<{ minutes: number; charged: number }> {
   const rows = await sql.query<{ minutes: number; charged: number }>(
     `SELECT coalesce(sum(minutes), 0)::bigint AS minutes, coalesce(-sum(amount), 0)::bigint AS charged
-     FROM entries WHERE tenant_id = $1 AND ticket_id = $2 AND minutes IS NOT NULL`,
+     FROM entries WHERE tenant_id = $1 AND ticket_id = $2 AND minutes IS NOT NULL AND kind <> 'unbilled'`,
     [tenantId, ticketId],
   );
   return rows[0] ?? { minutes: 0, charged: 0 };

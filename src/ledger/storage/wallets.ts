@@ -163,3 +163,38 @@ export async function walletsForAllocation(sql: Sql, tenantId: string, after: st
   );
   return rows.map(toWallet);
 }
+
+/** The bank's name as Deskpro last gave it, and when it was read. */
+export async function findDisplayName(sql: Sql, tenantId: string, owner: string): Promise<{ name: string | null; at: Date | null }> {
+  const rows = await sql.query<{ display_name: string | null; display_name_at: Date | null }>(
+    "SELECT display_name, display_name_at FROM wallets WHERE tenant_id = $1 AND owner = $2",
+    [tenantId, owner],
+  );
+  return { name: rows[0]?.display_name ?? null, at: rows[0]?.display_name_at ?? null };
+}
+
+/** Remembers the name Deskpro gave the bank's organisation or person (a bank that has no row yet gets one). */
+export async function setDisplayName(sql: Sql, tenantId: string, owner: string, name: string, now: Date): Promise<void> {
+  await sql.query(
+    `INSERT INTO wallets (tenant_id, owner, balance, created_at, updated_at, display_name, display_name_at) VALUES ($1, $2, 0, $4, $4, $3, $4)
+     ON CONFLICT (tenant_id, owner) DO UPDATE SET display_name = $3, display_name_at = $4`,
+    [tenantId, owner, name, now],
+  );
+}
+
+/** A page of the tenant's wallets in owner order (of one kind when `type` is given), with their names. */
+export async function listWallets(
+  sql: Sql,
+  tenantId: string,
+  after: string,
+  limit: number,
+  type: "org" | "person" | null,
+): Promise<Array<WalletRow & { displayName: string | null }>> {
+  const rows = await sql.query<WalletDbRow & { display_name: string | null }>(
+    `SELECT ${walletColumns}, w.display_name FROM wallets w
+     WHERE w.tenant_id = $1 AND w.owner > $2 AND ($4::text IS NULL OR w.owner LIKE $4 || ':%')
+     ORDER BY w.owner LIMIT $3`,
+    [tenantId, after, limit, type],
+  );
+  return rows.map((r) => ({ ...toWallet(r), displayName: r.display_name }));
+}

@@ -16,6 +16,7 @@ import {
   StripeHookResult,
 } from "../../../contract/index.js";
 import * as wallets from "../../core/wallets.js";
+import { bankNames } from "../../features/bank-names.js";
 import { customerLink, verifyCustomerLink } from "../../features/customer-links.js";
 import {
   createCheckoutSession,
@@ -34,11 +35,6 @@ import { HttpProblem } from "../problems.js";
 
 const MAX_STRIPE_BODY_BYTES = 512 * 1024;
 const TENANT_ID = /^tnt_[0-9a-z]{26}$/;
-
-function bankName(owner: string): string {
-  const [type, id] = owner.split(":");
-  return type === "org" ? `Organisation ${id}` : `Account ${id}`;
-}
 
 export function paymentRoutes(configuredPublicUrl?: string) {
   const app = newRouter();
@@ -193,17 +189,18 @@ export function paymentRoutes(configuredPublicUrl?: string) {
     if (link.error) return link.error;
     const { tenantId, owner, expiresAt } = link.claims;
     const ctx = coreOf(c);
-    const [wallet, statement, purchases, { config }, connection] = await Promise.all([
+    const [wallet, statement, purchases, { config }, connection, names] = await Promise.all([
       wallets.getWallet(ctx, tenantId, owner),
       wallets.getStatement(ctx, tenantId, owner, 15, undefined),
       listPurchases(ctx, tenantId, owner),
       wallets.loadConfig(ctx.db, tenantId),
       store.getStripeConnection(ctx.db, tenantId),
+      bankNames(ctx, tenantId, owner, c.get("ledger").deskproClients),
     ]);
     const checkout = c.req.query("checkout");
     return c.html(
       customerPage({
-        bankName: bankName(owner),
+        names,
         wallet,
         entries: statement.entries,
         purchases,

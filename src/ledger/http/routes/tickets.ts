@@ -1,9 +1,9 @@
 /** What tickets cost and which wallet pays for them. */
 import { createRoute } from "@hono/zod-openapi";
-import { TicketEntries, TicketPayer, TicketPayerQuery } from "../../../contract/index.js";
+import { ChangePayerRequest, TicketEntries, TicketPayer, TicketPayerPin, TicketPayerQuery } from "../../../contract/index.js";
 import * as wallets from "../../core/wallets.js";
-import { coreOf, newRouter, tenantOf } from "../env.js";
-import { commonProblems, json, ticketParams } from "../openapi.js";
+import { coreOf, idempotencyOf, newRouter, respond, tenantOf } from "../env.js";
+import { commonProblems, idempotencyHeader, json, jsonBody, ticketParams, writeProblems } from "../openapi.js";
 
 export function ticketRoutes() {
   const app = newRouter();
@@ -27,9 +27,9 @@ export function ticketRoutes() {
       path: "/v1/tickets/{ticketId}/payer",
       operationId: "getTicketPayer",
       tags: ["Tickets"],
-      summary: "Which wallet pays for a ticket, and why",
+      summary: "Which wallet pays for a ticket, and why: the one it is pinned to (at its first charge, or by an agent), else the payer rule's",
       description:
-        "The person's own bank when it has a plan or credits, else their organisation's; `reason` says which rule decided. Pass the ticket's person and organisation ids as Deskpro shows them.",
+        "Once a ticket has been charged it is pinned to the wallet that paid (`pin`), until an agent changes it. Before that, the payer rule decides: the person's own wallet when it has a plan of its own or credits, else the ticket's organisation's, else the person's primary organisation's (`reason`, `organisationFrom`); `rule` says whom the rule would pick now. Pass the ticket's person, its organisation and the person's primary organisation as Deskpro shows them.",
       request: {
         params: ticketParams,
         query: TicketPayerQuery,
@@ -38,7 +38,28 @@ export function ticketRoutes() {
     }),
     async (c) => {
       const { person, org, personOrg } = c.req.valid("query");
-      return c.json(await wallets.getTicketPayer(coreOf(c), tenantOf(c), person, { ticketOrg: org ?? null, personOrg: personOrg ?? null }), 200);
+      return c.json(
+        await wallets.getTicketPayer(coreOf(c), tenantOf(c), c.req.valid("param").ticketId, person, { ticketOrg: org ?? null, personOrg: personOrg ?? null }),
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: "put",
+      path: "/v1/tickets/{ticketId}/payer",
+      operationId: "changeTicketPayer",
+      tags: ["Tickets"],
+      summary: "Pin a ticket to another paying wallet, with a reason (charges already made stay with the wallet that paid them)",
+      description:
+        "An agent's explicit change of who pays: later charges on the ticket go to `owner`; earlier ones stay with the wallet that paid them. Idempotent with its Idempotency-Key.",
+      request: { params: ticketParams, headers: idempotencyHeader, ...jsonBody(ChangePayerRequest) },
+      responses: { 200: json(TicketPayerPin, "The ticket's new pin"), ...writeProblems },
+    }),
+    async (c) => {
+      const idempotency = idempotencyOf(c);
+      return respond(c, await wallets.changeTicketPayer(coreOf(c), tenantOf(c), c.req.valid("param").ticketId, c.req.valid("json"), idempotency));
     },
   );
   return app;

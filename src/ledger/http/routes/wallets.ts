@@ -8,11 +8,15 @@ import {
   type Entry,
   EntryPage,
   GrantRequest,
+  PlanQuote,
+  PlanQuoteRequest,
   Quote,
   QuoteRequest,
   ReversalRequest,
   StatementQuery,
   Wallet,
+  WalletList,
+  WalletListQuery,
   WalletProfile,
   WriteResult,
 } from "../../../contract/index.js";
@@ -105,6 +109,35 @@ export function walletRoutes() {
 
   app.openapi(
     createRoute({
+      method: "post",
+      path: "/v1/wallets/{owner}/plan-quote",
+      operationId: "quoteWalletPlan",
+      tags: ["Wallets"],
+      summary: "What putting the wallet on a plan would do: credits now and their expiry, and the next top-up (writes nothing)",
+      description:
+        "The same outlook the plan assignment will follow: whether the wallet already had this period's allocation, the credits given at once (a full period's or a pro-rated share) and when they expire, and the next top-up.",
+      request: { params: ownerParams, ...jsonBody(PlanQuoteRequest) },
+      responses: { 200: json(PlanQuote, "The outlook"), ...commonProblems, 422: problem("Unknown plan") },
+    }),
+    async (c) => c.json(await wallets.quotePlan(coreOf(c), tenantOf(c), c.req.valid("param").owner, c.req.valid("json")), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/wallets",
+      operationId: "listWallets",
+      tags: ["Wallets"],
+      summary: "Wallets the ledger knows, optionally only those on one plan (a bulk grant's preview)",
+      description: "In owner order, up to `limit`; `truncated` says whether more matched.",
+      request: { query: WalletListQuery },
+      responses: { 200: json(WalletList, "Wallets in owner order"), ...commonProblems },
+    }),
+    async (c) => c.json(await wallets.listWallets(coreOf(c), tenantOf(c), c.req.valid("query")), 200),
+  );
+
+  app.openapi(
+    createRoute({
       method: "put",
       path: "/v1/wallets/{owner}/plan",
       operationId: "setWalletPlan",
@@ -149,7 +182,7 @@ export function walletRoutes() {
       path: "/v1/wallets/{owner}/entries",
       operationId: "listEntries",
       tags: ["Entries"],
-      summary: "The statement, newest first (CSV with Accept: text/csv)",
+      summary: "The statement, newest first, optionally filtered by days, ticket and kind (CSV with Accept: text/csv)",
       description:
         "Newest first, `limit` entries a page; send `nextCursor` back as `cursor` for the next page (it is null on the last). With `Accept: text/csv` the answer is CSV: the page asked for when `limit` or `cursor` is given (the next cursor in `X-Next-Cursor`), otherwise the whole statement, streamed.",
       request: { params: ownerParams, query: StatementQuery },
@@ -164,19 +197,20 @@ export function walletRoutes() {
     async (c) => {
       const { owner } = c.req.valid("param");
       const query = c.req.valid("query");
+      const filter = { from: query.from, to: query.to, ticketId: query.ticketId, kind: query.kind };
       if (!(c.req.header("accept") ?? "").includes("text/csv")) {
-        return c.json(await wallets.getStatement(coreOf(c), tenantOf(c), owner, query.limit, query.cursor), 200);
+        return c.json(await wallets.getStatement(coreOf(c), tenantOf(c), owner, query.limit, query.cursor, filter), 200);
       }
       c.header("content-type", "text/csv; charset=utf-8");
       c.header("content-disposition", `attachment; filename="statement-${owner.replace(":", "-")}.csv"`);
       const header = `${CSV_COLUMNS.join(",")}\r\n`;
       if (c.req.query("limit") !== undefined || query.cursor !== undefined) {
-        const page = await wallets.getStatement(coreOf(c), tenantOf(c), owner, query.limit, query.cursor);
+        const page = await wallets.getStatement(coreOf(c), tenantOf(c), owner, query.limit, query.cursor, filter);
         if (page.nextCursor) c.header("x-next-cursor", page.nextCursor);
         return c.body(header + page.entries.map(csvRow).join(""), 200);
       }
       // Read the first page before streaming, so a database error is still a clean problem response.
-      const pages = wallets.statementPages(coreOf(c), tenantOf(c), owner);
+      const pages = wallets.statementPages(coreOf(c), tenantOf(c), owner, 1000, filter);
       const first = await pages.next();
       return stream(c, async (out) => {
         await out.write(header);

@@ -8,7 +8,8 @@ import type { Migration } from "./migration.js";
  *   grants, the balance and the key's answer. It runs only where the wallet's cached facts say no
  *   allocation, lapse or alert can happen (the `fast_*` columns, written by the full posting path
  *   in the same transaction as every other write); otherwise it raises LS001 and the ledger takes
- *   the full path. The burn-down order and time pricing here are checked against the domain's
+ *   the full path (also for a ticket's first charge, which pins the ticket's payer). The burn-down
+ *   order and time pricing here are checked against the domain's
  *   functions by tests/ledger/fast-debit.test.ts.
  */
 export const fastDebitsMigration: Migration = {
@@ -76,10 +77,18 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'LS001', MESSAGE = 'the full posting path is needed';
   END IF;
 
+  IF p_ticket IS NOT NULL THEN
+    -- A ticket's first charge pins its payer (migration 008): the full path does that.
+    IF NOT EXISTS (SELECT 1 FROM ticket_payers tp WHERE tp.tenant_id = p_tenant AND tp.ticket_id = p_ticket) THEN
+      RAISE EXCEPTION USING ERRCODE = 'LS001', MESSAGE = 'the full posting path is needed';
+    END IF;
+  END IF;
+
   IF p_kind = 'time' THEN
     PERFORM pg_advisory_xact_lock(hashtextextended('ticket:' || p_tenant || ':' || p_ticket, 0));
+    -- Billed time only: unbilled minutes were recorded, not charged (storage/entries.ts ticketTime).
     SELECT coalesce(sum(e.minutes), 0), coalesce(-sum(e.amount), 0) INTO logged_minutes, charged
-      FROM entries e WHERE e.tenant_id = p_tenant AND e.ticket_id = p_ticket AND e.minutes IS NOT NULL;
+      FROM entries e WHERE e.tenant_id = p_tenant AND e.ticket_id = p_ticket AND e.minutes IS NOT NULL AND e.kind <> 'unbilled';
     -- The price of the ticket's new total less what its time has already cost (domain/pricing.ts).
     amount := greatest(0, ledger_time_credits(logged_minutes + p_minutes, p_rate_credits, p_rate_per_minutes, p_rate_increment, p_rate_minimum) - charged);
     reason := coalesce(reason, p_minutes || ' min logged');
