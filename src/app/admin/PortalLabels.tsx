@@ -55,8 +55,9 @@ export function PortalLabels({ api, configVersion }: { api: LedgerApi; configVer
             {labels.options.map((o) => (
               <li key={o.tier} data-testid={`label-${o.tier}`} style={{ padding: "4px 0", borderTop: `1px solid ${colors.border}`, fontSize: 12 }}>
                 <div>
-                  <span style={{ color: colors.muted }}>
-                    Option {o.optionId ?? "?"} ({o.tier}):{" "}
+                  {/* its own line: an inline label and a wrapping title would share (and overlap in) one line box */}
+                  <span style={{ display: "block", color: colors.muted }}>
+                    Option {o.optionId ?? "?"} ({o.tier}):
                   </span>
                   <code style={{ userSelect: "all", color: colors.text }}>{o.label}</code> {o.matches ? "✓" : ""}
                 </div>
