@@ -6,6 +6,7 @@ import { stripeMigration } from "./migrations/004-stripe.js";
 import { alertsMigration } from "./migrations/005-alerts.js";
 import { alertOverridesMigration } from "./migrations/006-alert-overrides.js";
 import { fastDebitsMigration } from "./migrations/007-fast-debits.js";
+import { deskproBillingMigration } from "./migrations/008-deskpro-billing.js";
 import type { Migration } from "./migrations/migration.js";
 
 /**
@@ -24,6 +25,7 @@ export const MIGRATIONS: Migration[] = [
   alertsMigration,
   alertOverridesMigration,
   fastDebitsMigration,
+  deskproBillingMigration,
 ];
 
 const MIGRATION_LOCK = 7_270_001;
