@@ -8,6 +8,7 @@ import { useDeskpro } from "../deskpro/DeskproProvider.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
 import { AlertSettingsForm } from "./AlertSettingsForm.js";
+import { DeskproBillingForm } from "./DeskproBillingForm.js";
 import { DeskproConnectionForm } from "./DeskproConnectionForm.js";
 import { PortalLabels } from "./PortalLabels.js";
 import { draftFromConfig, summarise, toConfig, type ConfigDraft, type FieldErrors, type PlanRuleDraft } from "./draft.js";
@@ -135,6 +136,7 @@ export default function AdminPage() {
         </div>
       </Section>
       {connection.state === "ok" && <DeskproConnectionForm api={api} />}
+      {connection.state === "ok" && <DeskproBillingForm api={api} />}
       {connection.state === "ok" && saved && <PortalLabels api={api} configVersion={saved.version} />}
       {draft && checked && (
         <ConfigEditor

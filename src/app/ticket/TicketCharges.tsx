@@ -1,13 +1,25 @@
 import { useId, useState, type ChangeEvent } from "react";
-import type { Entry, TicketEntries } from "../../contract/index.js";
+import type { DeskproChargeLine, Entry, TicketEntries } from "../../contract/index.js";
 import { useLedgerWrite } from "../api/hooks.js";
 import { ErrorNotice, FieldError, usePalette } from "../components/common.js";
 import { describeEntry, isDebit } from "../components/entries.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatCredits, formatDateTime, formatMinutes, formatSignedCredits } from "../format.js";
 
-/** This ticket's charges and refunds, the net total, and a refund for each charge. */
-export function TicketCharges({ data, agent }: { data: TicketEntries; agent: string | null }) {
+/** Where an entry stands with Deskpro's Billing tab: counted from it, or logged here and written there. */
+function deskproTag(line: DeskproChargeLine | undefined): string | null {
+  if (!line) return null;
+  const charge = line.chargeId ? ` #${line.chargeId}` : "";
+  if (line.state === "logged_here" || line.state === "writing") return `Also in Deskpro's time log${charge}`;
+  if (line.state === "write_failed") return null;
+  return `From Deskpro's ${line.part === "time" ? "time log" : "billing"}${charge}`;
+}
+
+/**
+ * This ticket's charges and refunds, the net total, and a refund for each charge. A charge counted
+ * from Deskpro's Billing tab is changed there (an edit or delete there is reversed here), so it has no refund button.
+ */
+export function TicketCharges({ data, agent, deskpro }: { data: TicketEntries; agent: string | null; deskpro: Map<string, DeskproChargeLine> }) {
   const colors = usePalette();
   const reversed = new Set(data.entries.map((e) => e.reversesEntryId).filter((id): id is string => id !== null));
   if (data.entries.length === 0) return <P5>Nothing has been charged to this ticket yet.</P5>;
@@ -26,7 +38,12 @@ export function TicketCharges({ data, agent }: { data: TicketEntries; agent: str
               {entry.reason ? ` · ${entry.reason}` : ""}
               {reversed.has(entry.id) ? " · refunded" : ""}
             </span>
-            {isDebit(entry) && !reversed.has(entry.id) && <RefundControl entry={entry} agent={agent} />}
+            {deskproTag(deskpro.get(entry.id)) && (
+              <span style={{ display: "block", fontSize: 11, color: colors.accent }} data-testid="deskpro-tag">
+                {deskproTag(deskpro.get(entry.id))}
+              </span>
+            )}
+            {isDebit(entry) && !reversed.has(entry.id) && !isFromDeskpro(deskpro.get(entry.id)) && <RefundControl entry={entry} agent={agent} />}
           </li>
         ))}
       </ul>
@@ -39,6 +56,8 @@ export function TicketCharges({ data, agent }: { data: TicketEntries; agent: str
     </div>
   );
 }
+
+const isFromDeskpro = (line: DeskproChargeLine | undefined) => line !== undefined && !["logged_here", "writing", "write_failed"].includes(line.state);
 
 function RefundControl({ entry, agent }: { entry: Entry; agent: string | null }) {
   const [open, setOpen] = useState(false);

@@ -7,6 +7,7 @@ import { useSidebarChrome, WalletSummary } from "../components/WalletSummary.js"
 import type { AppTarget } from "../deskpro/context.js";
 import { P5 } from "../deskpro/ui.js";
 import { ChargeTier } from "./ChargeTier.js";
+import { deskproEntries, DeskproTimeLog, useDeskproBilling } from "./DeskproTimeLog.js";
 import { LogTime } from "./LogTime.js";
 import { TicketCharges } from "./TicketCharges.js";
 
@@ -41,6 +42,7 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
     queryFn: () => api.payer(target.ticketId, target.personId, orgs),
   });
   const charges = useQuery({ queryKey: keys.ticketEntries(target.ticketId), queryFn: () => api.ticketEntries(target.ticketId) });
+  const timeLog = useDeskproBilling(target.ticketId, target.billing);
   useFactsRefresh([`person:${target.personId}`, ...[orgs.ticketOrg ?? orgs.personOrg].flatMap((id) => (id ? [`org:${id}`] : []))]);
   useSidebarChrome(payer.data?.wallet);
 
@@ -64,10 +66,16 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
       <Section title="This ticket">
         {charges.isPending && <Loading label="Loading charges…" />}
         {charges.error && <ErrorNotice error={charges.error} onRetry={() => void charges.refetch()} />}
-        {charges.data && <TicketCharges data={charges.data} agent={target.agent} />}
+        {charges.data && <TicketCharges data={charges.data} agent={target.agent} deskpro={deskproEntries(timeLog.data)} />}
+        <DeskproTimeLog query={timeLog} />
       </Section>
       <Section title="Log time">
-        <LogTime owner={owner} ticketId={target.ticketId} agent={target.agent} />
+        <LogTime
+          owner={owner}
+          ticketId={target.ticketId}
+          agent={target.agent}
+          toDeskpro={timeLog.data?.linked === true && (timeLog.data.mode === "both_ways" || timeLog.data.mode === "to_deskpro")}
+        />
       </Section>
       <Section title="Tier fee">
         <ChargeTier wallet={wallet} ticketId={target.ticketId} agent={target.agent} alreadyCharged={chargedTier} />
