@@ -385,6 +385,13 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     const [written] = await added();
     await app().getByText(`#${written!.id} · 00:10:00 · logged here, not counted again`).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "billing-tab-from-sidebar.png"), fullPage: true });
+
+    // The settings page says which mode is in use and which Deskpro charge the ledger saw last.
+    await open("Admin: app settings");
+    await app().getByTestId("billing-mode").waitFor();
+    expect(await app().getByTestId("billing-mode").textContent()).toContain("In use: Both ways");
+    await app().getByText(`#${charge!.id} on ticket #1042 · 00:40:00`).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, "billing-settings.png"), fullPage: true });
   });
 
   it("keeps the timer in user state across a reload of the sidebar and a restart of the host", async () => {
