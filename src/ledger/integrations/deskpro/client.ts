@@ -7,9 +7,10 @@
  * ticket, so the outbox re-checks before posting again. Errors carry the status and path, never
  * the API key.
  */
-import { z } from "zod";
+import type { z } from "zod";
 import {
   DeskproCharge,
+  DeskproChargePage,
   DeskproCustomField,
   DeskproMessage,
   DeskproOrganization,
@@ -58,15 +59,6 @@ type Method = "GET" | "PUT" | "POST" | "DELETE";
 
 const CHARGES_PER_PAGE = 100;
 const MAX_CHARGE_PAGES = 50;
-/** A page of a ticket's charges: newer helpdesks say how many pages there are under `meta.pagination`. */
-const chargePage = z.object({
-  data: z.array(DeskproCharge),
-  meta: z
-    .looseObject({ pagination: z.looseObject({ total_pages: z.number().optional() }).optional() })
-    .or(z.array(z.unknown()))
-    .optional()
-    .transform((meta) => (Array.isArray(meta) ? undefined : meta)),
-});
 
 const sleeper = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -194,7 +186,11 @@ export function createDeskproClient(options: DeskproClientOptions) {
     listTicketCharges: async (ticketId: string | number) => {
       const charges: DeskproCharge[] = [];
       for (let page = 1; page <= MAX_CHARGE_PAGES; page++) {
-        const answer = await call("GET", `/api/v2/tickets/${ticketId}/charges?order_by=id&order_dir=asc&count=${CHARGES_PER_PAGE}&page=${page}`, chargePage);
+        const answer = await call(
+          "GET",
+          `/api/v2/tickets/${ticketId}/charges?order_by=id&order_dir=asc&count=${CHARGES_PER_PAGE}&page=${page}`,
+          DeskproChargePage,
+        );
         charges.push(...answer.data);
         const totalPages = answer.meta?.pagination?.total_pages;
         if (answer.data.length < CHARGES_PER_PAGE || (typeof totalPages === "number" && page >= totalPages)) break;

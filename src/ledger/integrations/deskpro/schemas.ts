@@ -82,6 +82,16 @@ export const DeskproCharge = z.looseObject({
 });
 export type DeskproCharge = z.infer<typeof DeskproCharge>;
 
+/** A page of a ticket's charges: newer helpdesks say how many pages there are under `meta.pagination` (older ones may send `[]`). */
+export const DeskproChargePage = z.object({
+  data: z.array(DeskproCharge),
+  meta: z
+    .looseObject({ pagination: z.looseObject({ total_pages: z.number().optional() }).optional() })
+    .or(z.array(z.unknown()))
+    .optional()
+    .transform((meta) => (Array.isArray(meta) ? undefined : meta)),
+});
+
 export const one = <T extends z.ZodType>(schema: T) => z.object({ data: schema });
 export const many = <T extends z.ZodType>(schema: T) => z.object({ data: z.array(schema) });
 
