@@ -1,7 +1,8 @@
 /**
  * The contexts Deskpro sends a sidebar app with onReady/onShow/onChange, built from the demo
  * helpdesk. Shapes follow Deskpro's SDK types (ids as strings, camelCase, the ticket's own
- * `organization`, its primary user with `primaryOrgMember` and `orgMembers`, the current agent);
+ * `organization`, its primary user with `primaryOrgMember` and `orgMembers`, its Billing & Time Log
+ * as `billingCharges` with every value a string, the current agent);
  * settings carry only the settings that are not backend-only, as in Deskpro.
  */
 import type { Helpdesk, HelpdeskPerson } from "./store.js";
@@ -63,6 +64,15 @@ export function contextFor(view: View, desk: Helpdesk, publicSettings: Record<st
             primaryUser: personData(desk, person),
             // The ticket's own organisation (it may differ from the primary user's); null without one.
             organization: ticketOrg ? { id: String(ticketOrg.id), name: ticketOrg.name, customFields: {} } : null,
+            billingCharges: desk.charges
+              .filter((charge) => charge.ticket === ticket.id)
+              .map((charge) => ({
+                id: String(charge.id),
+                amount: charge.amount === null ? "" : charge.amount.toFixed(2),
+                chargeTime: charge.charge_time === null ? "" : String(charge.charge_time),
+                dateCreated: charge.date_created,
+                fields: { comment: charge.comment },
+              })),
           },
           currentAgent: currentAgent(desk),
         },

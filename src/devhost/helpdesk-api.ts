@@ -5,13 +5,15 @@
  * entity only with `?follow_location=1`), `POST` answered `201` with a `Location` header and the
  * created entity, a soft `DELETE` that leaves the ticket readable as `hidden.deleted`, ticket
  * statuses with hidden Spam and Deleted records, a ticket's `ticket_slas` as link ids with the
- * SLA under `/tickets/{id}/ticket_slas`, and choice fields whose titles come under `detail`. So the
- * ledger's real Deskpro client runs unchanged against it and its write-backs show on the demo ticket.
+ * SLA under `/tickets/{id}/ticket_slas`, choice fields whose titles come under `detail`, and each
+ * ticket's Billing & Time Log under `/tickets/{id}/charges` (seconds, a decimal amount, `POST` 201,
+ * `PUT` 204, `DELETE` 200 removing the charge for good). So the ledger's real Deskpro client runs
+ * unchanged against it and its write-backs show on the demo ticket.
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Helpdesk, HelpdeskTicket, HostStore } from "./store.js";
-import { DEMO_AGENT_ID, fullName } from "./store.js";
+import type { Helpdesk, HelpdeskCharge, HelpdeskTicket, HostStore } from "./store.js";
+import { DEMO_AGENT_ID, deskproDate, fullName } from "./store.js";
 
 const Id = z.coerce.number().int().min(1);
 const TicketUpdate = z
@@ -34,6 +36,35 @@ const NewTicket = z.object({
   status: z.string().min(1).optional(),
   message: NewMessage.omit({ is_note: true }).optional(),
 });
+
+/** A charge's fields as the API takes them; a charge has time, an amount, or both. */
+export const ChargeInput = z
+  .object({
+    amount: z.number().min(0).max(1_000_000).nullable().optional(),
+    charge_time: z.int().min(0).max(10_000_000).nullable().optional(),
+    comment: z.string().max(255).optional(),
+    person: Id.optional(),
+    agent: Id.optional(),
+  })
+  .strict();
+export type ChargeInput = z.infer<typeof ChargeInput>;
+
+/** Adds a charge to a ticket's Billing & Time Log: the person and organisation come from the ticket, the agent from who adds it. */
+export function addCharge(desk: Helpdesk, ticket: HelpdeskTicket, input: ChargeInput, agent: number): HelpdeskCharge {
+  const charge: HelpdeskCharge = {
+    id: desk.nextChargeId++,
+    ticket: ticket.id,
+    person: input.person ?? ticket.person,
+    agent: input.agent ?? agent,
+    organization: ticket.organization,
+    amount: input.amount ?? null,
+    charge_time: input.charge_time ?? null,
+    comment: input.comment ?? "",
+    date_created: deskproDate(new Date()),
+  };
+  desk.charges.push(charge);
+  return charge;
+}
 
 /** Deskpro's status records: a custom sub-status, and the hidden Spam, Deleted and validating records. */
 export const TICKET_STATUSES = [
@@ -190,6 +221,60 @@ export function helpdeskApi(store: HostStore): Hono {
     store.changed();
     c.header("location", `/api/v2/tickets/${ticket.id}/messages/${message.id}`);
     return c.json(envelope({ ...message, is_agent_note: message.is_agent_note ? 1 : 0 }), 201);
+  });
+
+  // The ticket's Billing & Time Log.
+  const chargeOf = (ticket: HelpdeskTicket, raw: string) => desk().charges.find((charge) => charge.ticket === ticket.id && String(charge.id) === raw);
+  api.get("/api/v2/tickets/:id/charges", (c) => {
+    const ticket = ticketById(c.req.param("id"));
+    if (!ticket) return notFound("ticket");
+    const count = Math.min(Math.max(Number(c.req.query("count") ?? 10) || 10, 1), 200);
+    const page = Math.max(Number(c.req.query("page") ?? 1) || 1, 1);
+    const all = desk()
+      .charges.filter((charge) => charge.ticket === ticket.id)
+      .sort((a, b) => (c.req.query("order_dir") === "desc" ? b.id - a.id : a.id - b.id));
+    const data = all.slice((page - 1) * count, page * count);
+    return c.json(
+      envelope(data, {
+        pagination: { total: all.length, count: data.length, per_page: count, current_page: page, total_pages: Math.max(1, Math.ceil(all.length / count)) },
+      }),
+    );
+  });
+  api.get("/api/v2/tickets/:id/charges/:chargeId", (c) => {
+    const ticket = ticketById(c.req.param("id"));
+    const charge = ticket && chargeOf(ticket, c.req.param("chargeId"));
+    return charge ? c.json(envelope(charge)) : notFound("charge");
+  });
+  api.post("/api/v2/tickets/:id/charges", async (c) => {
+    const ticket = ticketById(c.req.param("id"));
+    if (!ticket) return notFound("ticket");
+    const input = ChargeInput.safeParse(await c.req.json().catch(() => null));
+    if (!input.success) return invalid(input.error.issues);
+    if (!input.data.amount && !input.data.charge_time) return problem(400, "invalid_input", "a charge needs an amount or a charge_time");
+    const charge = addCharge(desk(), ticket, input.data, DEMO_AGENT_ID);
+    store.changed();
+    c.header("location", `/api/v2/tickets/${ticket.id}/charges/${charge.id}`);
+    return c.json(envelope(charge), 201);
+  });
+  api.put("/api/v2/tickets/:id/charges/:chargeId", async (c) => {
+    const ticket = ticketById(c.req.param("id"));
+    const charge = ticket && chargeOf(ticket, c.req.param("chargeId"));
+    if (!charge) return notFound("charge");
+    const input = ChargeInput.safeParse(await c.req.json().catch(() => null));
+    if (!input.success) return invalid(input.error.issues);
+    Object.assign(charge, Object.fromEntries(Object.entries(input.data).filter(([, value]) => value !== undefined)));
+    store.changed();
+    if (c.req.query("follow_location") === "1") return c.json(envelope(charge));
+    return c.body(null, 204);
+  });
+  // Deskpro deletes a charge outright; one of another ticket is not found.
+  api.delete("/api/v2/tickets/:id/charges/:chargeId", (c) => {
+    const ticket = ticketById(c.req.param("id"));
+    const charge = ticket && chargeOf(ticket, c.req.param("chargeId"));
+    if (!charge) return notFound("charge");
+    desk().charges = desk().charges.filter((other) => other !== charge);
+    store.changed();
+    return c.body(null, 200);
   });
 
   api.get("/api/v2/tickets/:id/ticket_slas", (c) => {

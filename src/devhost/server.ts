@@ -6,7 +6,7 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
 import { z } from "zod";
 import { contextFor, type View } from "./contexts.js";
-import { helpdeskApi, ticketData } from "./helpdesk-api.js";
+import { addCharge, helpdeskApi, ticketData } from "./helpdesk-api.js";
 import { handleProxyRequest, ProxyTokens, type ManifestProxy, type PlaceholderOrder, type ProxyKind } from "./proxy.js";
 import { DEMO_AGENT_ID, fullName, TIER_FIELD, type HelpdeskTicket, type HostStore } from "./store.js";
 import { webHookBody } from "./web-hook.js";
@@ -44,6 +44,14 @@ const AssociationOp = z.object({
   key: z.string().max(200).optional(),
   value: z.string().max(1_000_000).optional(),
 });
+/** What an agent enters on a ticket's Billing tab: time (in seconds, from the timer or typed) or an amount, and a comment. */
+const BillingTabCharge = z
+  .object({
+    seconds: z.int().min(1).max(10_000_000).nullable().default(null),
+    amount: z.number().min(0.01).max(1_000_000).nullable().default(null),
+    comment: z.string().trim().max(255).default(""),
+  })
+  .refine((charge) => (charge.seconds === null) !== (charge.amount === null), "give either a time or an amount");
 const SettingsChange = z.record(z.string().regex(/^[a-z0-9_]+$/), z.string().max(10_000));
 const FieldTitles = z.record(z.string().regex(/^[0-9]+$/), z.string().trim().min(1).max(200));
 const ViewKey = z.string().regex(/^(ticket|user|organisation):[0-9]+$|^admin$/);
@@ -260,6 +268,37 @@ export function hostServer(options: HostServerOptions): Hono {
     return c.json({ webhook: await trigger("ticket-updated", ticket) });
   });
 
+  // The ticket's Billing tab, as an agent uses it in Deskpro: the charge is made as the agent, and
+  // nothing else happens (no trigger is documented to run on a charge; the ledger reads the tab).
+  const ticketFor = (id: string) => state().helpdesk.tickets.find((t) => String(t.id) === id);
+  app.post("/host/api/tickets/:id/charges", async (c) => {
+    const ticket = ticketFor(c.req.param("id"));
+    if (!ticket) return c.json({ message: "no such ticket" }, 404);
+    const parsed = BillingTabCharge.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return bad(parsed.error.issues.map((i) => i.message).join("; "));
+    const { seconds, amount, comment } = parsed.data;
+    const charge = addCharge(state().helpdesk, ticket, { charge_time: seconds, amount, comment }, DEMO_AGENT_ID);
+    store.changed();
+    return c.json({ charge }, 201);
+  });
+  app.put("/host/api/tickets/:id/charges/:chargeId", async (c) => {
+    const charge = state().helpdesk.charges.find((x) => String(x.ticket) === c.req.param("id") && String(x.id) === c.req.param("chargeId"));
+    if (!charge) return c.json({ message: "no such charge" }, 404);
+    const parsed = BillingTabCharge.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return bad(parsed.error.issues.map((i) => i.message).join("; "));
+    Object.assign(charge, { charge_time: parsed.data.seconds, amount: parsed.data.amount, comment: parsed.data.comment });
+    store.changed();
+    return c.json({ charge });
+  });
+  app.delete("/host/api/tickets/:id/charges/:chargeId", (c) => {
+    const desk = state().helpdesk;
+    const charge = desk.charges.find((x) => String(x.ticket) === c.req.param("id") && String(x.id) === c.req.param("chargeId"));
+    if (!charge) return c.json({ message: "no such charge" }, 404);
+    desk.charges = desk.charges.filter((x) => x !== charge);
+    store.changed();
+    return c.json({ deleted: charge.id });
+  });
+
   app.get("/host/api/tickets/:id", (c) => {
     const desk = state().helpdesk;
     const ticket = desk.tickets.find((t) => String(t.id) === c.req.param("id"));
@@ -277,6 +316,7 @@ export function hostServer(options: HostServerOptions): Hono {
         .filter((m) => m.ticket === ticket.id)
         .sort((a, b) => a.date_created.localeCompare(b.date_created) || a.id - b.id)
         .map((m) => ({ ...m, author: name(m.person) })),
+      charges: desk.charges.filter((x) => x.ticket === ticket.id).map((x) => ({ ...x, agentName: x.agent === null ? null : name(x.agent) })),
     });
   });
 

@@ -51,6 +51,26 @@ export const HelpdeskTicket = z.object({
 });
 export type HelpdeskTicket = z.infer<typeof HelpdeskTicket>;
 
+/**
+ * A charge on a ticket's Billing & Time Log, as `GET /api/v2/tickets/{id}/charges` lists it:
+ * `charge_time` in seconds, `amount` in the billing currency, dates as Deskpro writes them.
+ */
+export const HelpdeskCharge = z.object({
+  id: z.int(),
+  ticket: z.int(),
+  person: z.int(),
+  agent: z.int().nullable(),
+  organization: z.int().nullable(),
+  amount: z.number().nullable(),
+  charge_time: z.int().nullable(),
+  comment: z.string(),
+  date_created: z.string(),
+});
+export type HelpdeskCharge = z.infer<typeof HelpdeskCharge>;
+
+/** A date as Deskpro's API writes it: `2018-01-11T00:00:00+0000`. */
+export const deskproDate = (at: Date) => `${at.toISOString().slice(0, 19)}+0000`;
+
 /** A ticket↔SLA link, as `GET /api/v2/tickets/{id}/ticket_slas` lists it. */
 export const HelpdeskTicketSla = z.object({ id: z.int(), ticket: z.int(), sla: z.int(), sla_status: z.enum(["ok", "warning", "fail"]) });
 export type HelpdeskTicketSla = z.infer<typeof HelpdeskTicketSla>;
@@ -70,6 +90,9 @@ export const Helpdesk = z.object({
   slas: z.array(z.object({ id: z.int(), title: z.string(), sla_type: z.string() })).default(() => DEMO_SLAS.map((s) => ({ ...s }))),
   ticketSlas: z.array(HelpdeskTicketSla).default([]),
   customFields: z.array(HelpdeskChoiceField).default(() => [structuredClone(TIER_FIELD_DEFINITION)]),
+  /** Every ticket's Billing & Time Log; Deskpro deletes charges outright. */
+  charges: z.array(HelpdeskCharge).default([]),
+  nextChargeId: z.int().default(1),
 });
 export type Helpdesk = z.infer<typeof Helpdesk>;
 
@@ -204,6 +227,8 @@ export function demoHelpdesk(now: Date): Helpdesk {
       },
     ],
     nextMessageId: 3,
+    charges: [],
+    nextChargeId: 1,
   };
 }
 

@@ -9,6 +9,7 @@ import type { Clock, LedgerContext } from "./core/context.js";
 import { drainOutbox, type DrainOptions, type OutboxHandlers } from "./core/outbox.js";
 import { allocateAll, loadConfig } from "./core/wallets.js";
 import { alertHandlers, evaluateAlerts, queueExpiringNotices } from "./features/alerts.js";
+import { deskproBillingHandlers, queueRecentBillingReads } from "./features/deskpro-billing.js";
 import { portalTierHandlers } from "./features/portal-tiers.js";
 import { defaultClientFactory, type DeskproClientFactory } from "./integrations/deskpro/connection.js";
 import { deskproWriteHandlers } from "./integrations/deskpro/writes.js";
@@ -42,6 +43,7 @@ export function composeLedger(options: LedgerOptions): Ledger {
     ...deskproWriteHandlers(deskproClients),
     ...portalTierHandlers(deskproClients),
     ...alertHandlers({ deskproClients, fetch: doFetch }),
+    ...deskproBillingHandlers(deskproClients),
   };
   return {
     context,
@@ -51,6 +53,8 @@ export function composeLedger(options: LedgerOptions): Ledger {
     drain: (drainOptions) => drainOutbox(context, outboxHandlers, drainOptions),
     sweep: async (tenantId) => {
       const run = await allocateAll(context, tenantId);
+      // Tickets whose Deskpro charges changed lately are read again: an edit or delete there is counted within the hour.
+      await queueRecentBillingReads(context, tenantId);
       // Expiring credits are announced after allocation, so a rollover made this run isn't
       // announced as about to lapse while the old grant it replaces is.
       const { config } = await loadConfig(context.db, tenantId);

@@ -310,6 +310,91 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     await page.screenshot({ path: join(ARTIFACTS, "alert-settings.png"), fullPage: true });
   });
 
+  it("counts time logged on the ticket's Billing tab once, adjusts it when edited or deleted, and puts sidebar time there without counting it back", async () => {
+    type HostTicket = { charges: Array<{ id: number; charge_time: number | null; comment: string }> };
+    const hostTicket = async () => (await (await fetch(`${host.hostUrl}/host/api/tickets/1042`)).json()) as HostTicket;
+    const fromDeskpro = async (chargeId: number) =>
+      (await ledger("/v1/tickets/1042/entries", TicketEntries)).entries.filter((e) => e.reason?.startsWith(`Deskpro time log: charge #${chargeId}`));
+    /** The agent presses the sidebar's refresh button; the ledger's answer to the read it asks for is awaited. */
+    const refresh = async () => {
+      const read = page.waitForResponse((r) => (r.request().headers()["x-proxy-url"] ?? "").endsWith("/deskpro-billing/read"));
+      await page.locator("#app-refresh").click();
+      expect((await read).status()).toBe(200);
+    };
+    await open("Ticket #1042");
+    await app().getByTestId("deskpro-time-log").waitFor();
+    const before = (await ledger("/v1/wallets/org:42", Wallet)).balance;
+    // Earlier tests' sidebar time is on the tab already (written there by the ledger).
+    const earlier = new Set((await hostTicket()).charges.map((c) => c.id));
+    const added = async () => (await hostTicket()).charges.filter((c) => !earlier.has(c.id));
+
+    // An agent logs 25 minutes on Deskpro's Billing tab, then refreshes the sidebar.
+    await page.getByRole("tab", { name: "Billing & Time Log" }).click();
+    await page.getByLabel("Time (minutes)").fill("25");
+    await page.getByLabel("Comment", { exact: true }).fill("Phone call about the fire");
+    await page.getByRole("button", { name: "Add Charge" }).click();
+    await expect.poll(async () => (await added()).length).toBe(1);
+    const [charge] = await added();
+    expect(charge!.charge_time).toBe(1500);
+    await refresh();
+    await app().getByText(`From Deskpro's time log #${charge!.id}`).waitFor();
+    const [counted] = await fromDeskpro(charge!.id);
+    expect(counted).toMatchObject({ kind: "time", minutes: 25 });
+    await expect.poll(() => app().getByTestId("balance").first().textContent()).toBe((before + counted!.amount).toLocaleString("en-US"));
+    await page.screenshot({ path: join(ARTIFACTS, "billing-tab.png"), fullPage: true });
+    await page.locator("#sidebar").screenshot({ path: join(ARTIFACTS, "billing-tab-sidebar.png") });
+    // Read again and again: counted once.
+    await refresh();
+    await refresh();
+    expect(await fromDeskpro(charge!.id)).toHaveLength(1);
+    expect((await ledger("/v1/wallets/org:42", Wallet)).balance).toBe(before + counted!.amount);
+
+    // Edited to 40 minutes: the 25 come back and 40 are charged.
+    await page.getByRole("button", { name: `Edit charge #${charge!.id}` }).click();
+    await page.getByLabel("Edit time (minutes)").fill("40");
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await expect.poll(async () => (await added())[0]?.charge_time).toBe(2400);
+    await refresh();
+    const edited = await fromDeskpro(charge!.id);
+    expect(edited.map((e) => [e.kind, e.minutes])).toEqual([
+      ["time", 25],
+      ["refund", -25],
+      ["time", 40],
+    ]);
+    expect(edited[1]!.reversesEntryId).toBe(counted!.id);
+    expect((await ledger("/v1/wallets/org:42", Wallet)).balance).toBe(before + edited[2]!.amount);
+
+    // Deleted in Deskpro: the 40 come back too.
+    await page.getByRole("button", { name: `Delete charge #${charge!.id}` }).click();
+    await expect.poll(async () => (await added()).length).toBe(0);
+    await refresh();
+    expect((await fromDeskpro(charge!.id)).map((e) => e.kind)).toEqual(["time", "refund", "time", "refund"]);
+    await expect.poll(() => app().getByTestId("balance").first().textContent()).toBe(before.toLocaleString("en-US"));
+
+    // Time logged in the sidebar goes into the Billing tab, and reading the tab doesn't count it again.
+    await app().getByLabel("Minutes worked").fill("10");
+    await app().getByRole("button", { name: "Log 10 min" }).click();
+    await app()
+      .getByText(/It goes into Deskpro's time log too\./)
+      .waitFor();
+    const afterSidebar = (await ledger("/v1/wallets/org:42", Wallet)).balance;
+    await expect.poll(async () => (await added()).map((c) => c.charge_time), { timeout: 10_000 }).toEqual([600]);
+    await page.getByTestId("billing-charge").filter({ hasText: "10 min logged in Support Credits by Grace Hopper" }).waitFor();
+    await refresh();
+    await refresh();
+    expect((await ledger("/v1/wallets/org:42", Wallet)).balance).toBe(afterSidebar);
+    const [written] = await added();
+    await app().getByText(`#${written!.id} · 00:10:00 · logged here, not counted again`).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "billing-tab-from-sidebar.png"), fullPage: true });
+
+    // The settings page says which mode is in use and which Deskpro charge the ledger saw last.
+    await open("Admin: app settings");
+    await app().getByTestId("billing-mode").waitFor();
+    expect(await app().getByTestId("billing-mode").textContent()).toContain("In use: Both ways");
+    await app().getByText(`#${charge!.id} on ticket #1042 · 00:40:00`).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, "billing-settings.png"), fullPage: true });
+  });
+
   it("keeps the timer in user state across a reload of the sidebar and a restart of the host", async () => {
     await open("Ticket #1042");
     await app().getByRole("button", { name: "Timer" }).click();

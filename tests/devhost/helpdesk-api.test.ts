@@ -36,6 +36,64 @@ describe("the development host's Deskpro", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("keeps each ticket's Billing & Time Log as Deskpro's API does: 201 on POST, 204 on PUT, 200 on DELETE, gone for good", async () => {
+    const json = { "content-type": "application/json" };
+    const posted = await call("/api/v2/tickets/1042/charges", { method: "POST", body: JSON.stringify({ amount: 6.5, charge_time: 100 }), headers: json });
+    expect(posted.status).toBe(201);
+    const charge = (
+      (await posted.json()) as { data: { id: number; ticket: number; person: number; organization: number; agent: number; date_created: string } }
+    ).data;
+    expect(posted.headers.get("location")).toBe(`/api/v2/tickets/1042/charges/${charge.id}`);
+    expect(charge).toMatchObject({ ticket: 1042, person: 77, organization: 42, agent: 5, amount: 6.5, charge_time: 100 });
+    expect(charge.date_created).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+0000$/);
+    expect((await call("/api/v2/tickets/1042/charges", { method: "POST", body: JSON.stringify({ comment: "nothing" }), headers: json })).status).toBe(400);
+
+    const put = await call(`/api/v2/tickets/1042/charges/${charge.id}`, { method: "PUT", body: JSON.stringify({ charge_time: 1500 }), headers: json });
+    expect(put.status).toBe(204);
+    expect(await put.text()).toBe("");
+    // The ledger's client reads them as it reads Deskpro's.
+    const [listed] = (await client.listTicketCharges(1042)).filter((c) => c.id === charge.id);
+    expect(listed).toMatchObject({ charge_time: 1500, amount: 6.5 });
+    const mine = await client.createTicketCharge(1042, { chargeTime: 600, comment: "Ref SC-TEST" });
+    expect(mine).toMatchObject({ charge_time: 600, comment: "Ref SC-TEST" });
+
+    // A charge of another ticket is not found; a deleted one leaves no trace.
+    expect((await call(`/api/v2/tickets/1043/charges/${charge.id}`, { method: "DELETE" })).status).toBe(404);
+    expect((await call(`/api/v2/tickets/1042/charges/${charge.id}`, { method: "DELETE" })).status).toBe(200);
+    await client.deleteTicketCharge(1042, mine.id);
+    expect(await client.listTicketCharges(1042)).toEqual([]);
+    expect((await call(`/api/v2/tickets/1042/charges/${charge.id}`)).status).toBe(404);
+  });
+
+  it("pages a ticket's charges with Deskpro's pagination, and the ledger's client reads every page", async () => {
+    for (let i = 0; i < 105; i++) {
+      await call("/api/v2/tickets/1043/charges", {
+        method: "POST",
+        body: JSON.stringify({ charge_time: 60 + i }),
+        headers: { "content-type": "application/json" },
+      });
+    }
+    const page = (await (await call("/api/v2/tickets/1043/charges?order_by=id&order_dir=asc&count=100&page=2")).json()) as {
+      data: unknown[];
+      meta: { pagination: { total: number; total_pages: number } };
+    };
+    expect(page.data).toHaveLength(5);
+    expect(page.meta.pagination).toMatchObject({ total: 105, total_pages: 2 });
+    const all = await client.listTicketCharges(1043);
+    expect(all.map((c) => c.charge_time)).toEqual(Array.from({ length: 105 }, (_, i) => 60 + i));
+    for (const c of all) await client.deleteTicketCharge(1043, c.id);
+  });
+
+  it("gives the sidebar the ticket's billing charges as the SDK's ticket context types them, every value a string", async () => {
+    const charge = await client.createTicketCharge(1042, { chargeTime: 1500, comment: "Called" });
+    const context = contextFor({ type: "ticket", id: 1042 }, store.state.helpdesk, {}, "https://host.test");
+    const ticket = context!.data!.ticket as { billingCharges: unknown[] };
+    expect(ticket.billingCharges).toEqual([
+      { id: String(charge.id), amount: "", chargeTime: "1500", dateCreated: charge.date_created, fields: { comment: "Called" } },
+    ]);
+    await client.deleteTicketCharge(1042, charge.id);
+  });
+
   it("answers PUT with 204 and no body, and with the ticket only when asked to follow the location", async () => {
     const put = await call("/api/v2/tickets/1042", { method: "PUT", body: JSON.stringify({ priority: 3 }), headers: { "content-type": "application/json" } });
     expect(put.status).toBe(204);

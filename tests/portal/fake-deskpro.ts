@@ -6,6 +6,9 @@
  * a deleted or spam ticket's `status` is a hidden sub-status (`hidden.deleted`, `hidden.spam`; a
  * `hidden.<id>` naming a record of `/ticket_statuses` is read too); a ticket's `ticket_slas` are ids of ticket-SLA links, the SLA
  * itself is `sla` in `/tickets/{id}/ticket_slas`; people and organisations carry no SLA field.
+ * A ticket's Billing & Time Log is `/tickets/{id}/charges`: `charge_time` in seconds, `amount` a
+ * decimal, dates as `2018-01-11T00:00:00+0000`; `POST` answers 201 with the charge, `PUT` 204, and
+ * `DELETE` 200 removes it for good (a charge of another ticket is 404).
  * Faults can be queued per route to play an outage.
  */
 import { http, HttpResponse, type HttpHandler } from "msw";
@@ -39,6 +42,21 @@ export interface FakeMessage {
   is_agent_note: 0 | 1;
 }
 
+/** A charge on a ticket's Billing & Time Log. */
+export interface FakeCharge {
+  id: number;
+  ticket: number;
+  person: number;
+  agent: number | null;
+  organization: number | null;
+  /** Decimal in the billing currency, or null for a time-only charge. */
+  amount: number | null;
+  /** Seconds, or null for a money-only charge. */
+  charge_time: number | null;
+  date_created: string;
+  comment: string;
+}
+
 /** A ticket↔SLA link as `/tickets/{id}/ticket_slas` lists it. */
 export interface FakeTicketSla {
   id: number;
@@ -61,7 +79,11 @@ export type RouteKey =
   | "postTicket"
   | "getTicketStatuses"
   | "getTicketSlas"
-  | "getCustomField";
+  | "getCustomField"
+  | "listCharges"
+  | "postCharge"
+  | "putCharge"
+  | "deleteCharge";
 
 /** The ticket statuses of a helpdesk with one custom sub-status: Spam and Deleted are hidden records (the development host's). */
 export { TICKET_STATUSES };
@@ -88,6 +110,16 @@ export class FakeDeskpro {
   requests: { route: RouteKey; ticketId?: number; body?: unknown; status: number; query?: string }[] = [];
   /** Leave `detail` out of choice fields (older helpdesks): the ledger then reads the field's choices. */
   omitFieldDetail = false;
+  charges = new Map<number, FakeCharge>();
+  /** Charges get their date from this clock (tests set the ledger's). */
+  clock: () => Date = () => new Date();
+  /** Drop the comment of charges posted through the API (a helpdesk without the billing comment field). */
+  dropChargeComments = false;
+  /** The agent the API key acts as: charges posted through the API name them. */
+  apiAgent = 1;
+  /** The next `n` charges posted through the API are made, but the answer is lost (502 instead of 201). */
+  loseChargeAnswers = 0;
+  private nextChargeId = 700;
   private faults = new Map<RouteKey, number[]>();
   private nextMessageId = 1;
   private nextTicketId = 900_000;
@@ -144,6 +176,28 @@ export class FakeDeskpro {
     this.tickets.get(ticketId)!.status = "hidden.deleted";
   }
 
+  /** An agent adds a charge on the ticket's Billing tab (time in seconds, or an amount). */
+  addCharge(ticketId: number, charge: { seconds?: number | null; amount?: number | null; comment?: string; agent?: number }): FakeCharge {
+    const ticket = this.tickets.get(ticketId)!;
+    const full: FakeCharge = {
+      id: this.nextChargeId++,
+      ticket: ticketId,
+      person: ticket.person,
+      agent: charge.agent ?? 5,
+      organization: ticket.organization,
+      amount: charge.amount ?? null,
+      charge_time: charge.seconds ?? null,
+      date_created: deskproDate(this.clock()),
+      comment: charge.comment ?? "",
+    };
+    this.charges.set(full.id, full);
+    return full;
+  }
+
+  chargesOn(ticketId: number): FakeCharge[] {
+    return [...this.charges.values()].filter((c) => c.ticket === ticketId).sort((a, b) => a.id - b.id);
+  }
+
   /** The next `count` requests to `route` answer `status` (then it behaves again). */
   fail(route: RouteKey, status: number, count = 1): void {
     this.faults.set(route, [...(this.faults.get(route) ?? []), ...Array(count).fill(status)]);
@@ -151,7 +205,17 @@ export class FakeDeskpro {
 
   /** Every route answers `status` until `recover()`. */
   outage(status = 503): void {
-    for (const route of ["getTicket", "putTicket", "getMessages", "postMessage", "getPerson", "listTickets", "postTicket"] as RouteKey[])
+    for (const route of [
+      "getTicket",
+      "putTicket",
+      "getMessages",
+      "postMessage",
+      "getPerson",
+      "listTickets",
+      "postTicket",
+      "listCharges",
+      "postCharge",
+    ] as RouteKey[])
       this.faults.set(route, Array(1000).fill(status));
   }
   recover(): void {
@@ -339,6 +403,67 @@ export class FakeDeskpro {
         this.requests.push({ route: "getTicketStatuses", status: 200 });
         return HttpResponse.json(list(TICKET_STATUSES));
       }),
+      http.get(`${base}/tickets/:id/charges`, ({ request, params }) => {
+        if (!auth(request)) return unauthorized();
+        const id = Number(params.id);
+        const fault = this.fault("listCharges", id);
+        if (fault) return fault;
+        if (!this.tickets.has(id)) return notFound();
+        const url = new URL(request.url);
+        const count = Number(url.searchParams.get("count") ?? 10);
+        const page = Number(url.searchParams.get("page") ?? 1);
+        const all = this.chargesOn(id);
+        if (url.searchParams.get("order_dir") === "desc") all.reverse();
+        const data = all.slice((page - 1) * count, page * count);
+        this.requests.push({ route: "listCharges", ticketId: id, status: 200, query: url.search });
+        return HttpResponse.json(
+          envelope(structuredClone(data), {
+            pagination: { total: all.length, count: data.length, per_page: count, current_page: page, total_pages: Math.max(1, Math.ceil(all.length / count)) },
+          }),
+        );
+      }),
+      http.post(`${base}/tickets/:id/charges`, async ({ request, params }) => {
+        if (!auth(request)) return unauthorized();
+        const id = Number(params.id);
+        const fault = this.fault("postCharge", id);
+        if (fault) return fault;
+        if (!this.tickets.has(id)) return notFound();
+        const body = (await request.json()) as { amount?: number; charge_time?: number; comment?: string };
+        const charge = this.addCharge(id, { seconds: body.charge_time ?? null, amount: body.amount ?? null, agent: this.apiAgent });
+        if (!this.dropChargeComments) charge.comment = body.comment ?? "";
+        if (this.loseChargeAnswers > 0) {
+          this.loseChargeAnswers--;
+          this.requests.push({ route: "postCharge", ticketId: id, body, status: 502 });
+          return HttpResponse.json({ status: 502, code: "bad_gateway", message: "lost" }, { status: 502 });
+        }
+        this.requests.push({ route: "postCharge", ticketId: id, body, status: 201 });
+        return HttpResponse.json(envelope(structuredClone(charge)), { status: 201, headers: { location: `/api/v2/tickets/${id}/charges/${charge.id}` } });
+      }),
+      http.put(`${base}/tickets/:id/charges/:chargeId`, async ({ request, params }) => {
+        if (!auth(request)) return unauthorized();
+        const id = Number(params.id);
+        const fault = this.fault("putCharge", id);
+        if (fault) return fault;
+        const charge = this.charges.get(Number(params.chargeId));
+        if (!charge || charge.ticket !== id) return notFound();
+        const body = (await request.json()) as { amount?: number; charge_time?: number; comment?: string };
+        if (body.amount !== undefined) charge.amount = body.amount;
+        if (body.charge_time !== undefined) charge.charge_time = body.charge_time;
+        if (body.comment !== undefined) charge.comment = body.comment;
+        this.requests.push({ route: "putCharge", ticketId: id, body, status: 204 });
+        return new HttpResponse(null, { status: 204 });
+      }),
+      http.delete(`${base}/tickets/:id/charges/:chargeId`, ({ request, params }) => {
+        if (!auth(request)) return unauthorized();
+        const id = Number(params.id);
+        const fault = this.fault("deleteCharge", id);
+        if (fault) return fault;
+        const charge = this.charges.get(Number(params.chargeId));
+        if (!charge || charge.ticket !== id) return notFound();
+        this.charges.delete(charge.id);
+        this.requests.push({ route: "deleteCharge", ticketId: id, status: 200 });
+        return new HttpResponse(null, { status: 200 });
+      }),
       http.get(`${base}/ticket_custom_fields/:id`, ({ request, params }) => {
         if (!auth(request)) return unauthorized();
         const fault = this.fault("getCustomField");
@@ -351,6 +476,9 @@ export class FakeDeskpro {
     ];
   }
 }
+
+/** A date as Deskpro's API writes it: `2018-01-11T00:00:00+0000`. */
+export const deskproDate = (at: Date) => `${at.toISOString().slice(0, 19)}+0000`;
 
 /** A choice field's value as Deskpro's API gives it: the chosen options' ids (their titles are added under `detail`). */
 export const choice = (...optionIds: number[]) => ({ aliases: [], value: optionIds });

@@ -9,6 +9,7 @@ import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
 import { AlertSettingsForm } from "./AlertSettingsForm.js";
 import { BulkGrant } from "./BulkGrant.js";
+import { DeskproBillingForm } from "./DeskproBillingForm.js";
 import { DeskproConnectionForm } from "./DeskproConnectionForm.js";
 import { PortalLabels } from "./PortalLabels.js";
 import { draftFromConfig, summarise, toConfig, type ConfigDraft, type FieldErrors, type PlanRuleDraft } from "./draft.js";
@@ -143,6 +144,7 @@ export default function AdminPage() {
         </div>
       </Section>
       {connection.state === "ok" && <DeskproConnectionForm api={api} />}
+      {connection.state === "ok" && <DeskproBillingForm api={api} />}
       {connection.state === "ok" && saved && <PortalLabels api={api} configVersion={saved.version} />}
       {draft && checked && (
         <ConfigEditor

@@ -36,6 +36,8 @@ export const keys = {
   history: (owner: string) => ["history", owner] as const,
   quote: (owner: string, request: QuoteRequest) => ["quote", owner, request] as const,
   config: () => ["config"] as const,
+  /** A read of the ticket's Billing tab; a new `billing` (what Deskpro's context lists) reads it again. */
+  deskproBilling: (ticketId: string, billing: string | null) => ["deskpro-billing", ticketId, billing] as const,
 };
 
 export function useWallet(owner: string) {

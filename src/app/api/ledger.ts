@@ -30,6 +30,9 @@ import {
   PortalTicket,
   TicketPayerPin,
   WalletList,
+  DeskproBillingStatus,
+  type DeskproBillingSettingsInput,
+  TicketDeskproBilling,
 } from "../../contract/index.js";
 import { LedgerProblem } from "./errors.js";
 import { ledgerRequest, ledgerText, type LedgerEndpoint } from "./transport.js";
@@ -264,6 +267,32 @@ export class LedgerApi {
       body: request,
       schema: DeskproConnection,
       what: "Deskpro connection",
+    });
+  }
+
+  /** Asks the ledger to read the ticket's Billing & Time Log in Deskpro now and count what changed there. */
+  readTicketBilling(ticketId: string): Promise<TicketDeskproBilling> {
+    return ledgerRequest(this.endpoint, {
+      method: "POST",
+      path: `/v1/tickets/${encodeURIComponent(ticketId)}/deskpro-billing/read`,
+      body: {},
+      schema: TicketDeskproBilling,
+      what: "Deskpro time log",
+    });
+  }
+
+  /** The link with Deskpro's Billing & Time Log: its settings, mode and the last charge seen. */
+  deskproBilling(): Promise<DeskproBillingStatus> {
+    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/integrations/deskpro/billing", schema: DeskproBillingStatus, what: "time log link" });
+  }
+
+  saveDeskproBilling(request: DeskproBillingSettingsInput): Promise<DeskproBillingStatus> {
+    return ledgerRequest(this.endpoint, {
+      method: "PUT",
+      path: "/v1/integrations/deskpro/billing",
+      body: request,
+      schema: DeskproBillingStatus,
+      what: "time log link",
     });
   }
 

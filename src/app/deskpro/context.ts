@@ -24,6 +24,13 @@ const Agent = z.object({ id: DeskproId.optional(), name: z.string().optional(), 
 
 const Organisation = z.object({ id: DeskproId, name: z.string().optional() });
 
+/** The ticket's Billing & Time Log as the context lists it (every value a string in Deskpro's SDK types). */
+const BillingCharges = z.array(
+  z
+    .object({ id: z.union([z.string(), z.number()]), chargeTime: z.unknown().optional(), amount: z.unknown().optional() })
+    .transform((c) => `${String(c.id)}:${String(c.chargeTime ?? "")}:${String(c.amount ?? "")}`),
+);
+
 const TicketData = z.object({
   ticket: z.object({
     id: DeskproId,
@@ -33,6 +40,7 @@ const TicketData = z.object({
     primaryUser: Person,
     /** The ticket's own organisation (Deskpro's spelling); absent or null when it has none. */
     organization: Organisation.nullish().catch(null),
+    billingCharges: BillingCharges.nullish().catch(null),
   }),
   currentAgent: Agent.optional().catch(undefined),
 });
@@ -58,6 +66,8 @@ export type AppTarget =
       ticketOrg: Org | null;
       personOrg: Org | null;
       agent: string | null;
+      /** What Deskpro's context lists on the ticket's Billing tab, in short; null when it lists nothing. */
+      billing: string | null;
     }
   | { kind: "user"; personId: string; personName: string; agent: string | null }
   | { kind: "organisation"; orgId: string; orgName: string; agent: string | null }
@@ -96,6 +106,7 @@ export function targetFromContext(context: { type: string; data?: unknown } | nu
         ticketOrg: ticket.organization ? { id: ticket.organization.id, name: ticket.organization.name ?? null } : null,
         personOrg: primaryOrg(ticket.primaryUser),
         agent: agentName(currentAgent),
+        billing: ticket.billingCharges?.join(",") ?? null,
       };
     }
     case "user": {

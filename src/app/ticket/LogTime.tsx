@@ -21,9 +21,10 @@ function parseMinutes(text: string): { minutes: number | null; error: string | n
 
 /**
  * Log time against the paying bank: from a timer or typed in. The ledger prices it (rate and
- * per-ticket rounding) through its quote endpoint before anything is written.
+ * per-ticket rounding) through its quote endpoint before anything is written, and, with the
+ * Billing & Time Log link on, writes it to the ticket's Billing tab in Deskpro as well.
  */
-export function LogTime({ owner, ticketId, agent }: { owner: string; ticketId: string; agent: string | null }) {
+export function LogTime({ owner, ticketId, agent, toDeskpro = false }: { owner: string; ticketId: string; agent: string | null; toDeskpro?: boolean }) {
   const colors = usePalette();
   const [mode, setMode] = useState<Mode>("manual");
   const [minutesText, setMinutesText] = useState("");
@@ -74,7 +75,7 @@ export function LogTime({ owner, ticketId, agent }: { owner: string; ticketId: s
               ? `Recorded ${formatMinutes(minutes)} as unbilled: nothing charged, and it's on the statement for admins to see.`
               : `Logged ${formatMinutes(minutes)}: ${formatCredits(-result.entry.amount)} credits charged${
                   result.balance < 0 ? ` (the bank is ${formatCredits(-result.balance)} into its overdraft)` : ""
-                }. Balance now ${formatCredits(result.balance)}.`,
+                }. Balance now ${formatCredits(result.balance)}.${toDeskpro ? " It goes into Deskpro's time log too." : ""}`,
           );
           setMinutesText("");
           setNote("");

@@ -1,25 +1,38 @@
 import { useId, useState, type ChangeEvent } from "react";
-import type { Entry, TicketEntries } from "../../contract/index.js";
+import type { DeskproChargeLine, Entry, TicketEntries } from "../../contract/index.js";
 import { useLedgerWrite } from "../api/hooks.js";
 import { ErrorNotice, FieldError, usePalette } from "../components/common.js";
 import { describeEntry, isDebit } from "../components/entries.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatCredits, formatDateTime, formatMinutes, formatSignedCredits } from "../format.js";
 
+/** Where an entry stands with Deskpro's Billing tab: counted from it, or logged here and written there. */
+function deskproTag(line: DeskproChargeLine | undefined): string | null {
+  if (!line) return null;
+  const charge = line.chargeId ? ` #${line.chargeId}` : "";
+  if (line.state === "logged_here" || line.state === "writing") return `Also in Deskpro's time log${charge}`;
+  if (line.state === "write_failed") return null;
+  return `From Deskpro's ${line.part === "time" ? "time log" : "billing"}${charge}`;
+}
+
 /**
  * This ticket's charges and refunds, the net total, and a refund for each charge. A charge paid by
- * another bank than the current payer (the ticket was moved) says which bank paid it.
+ * another bank than the current payer (the ticket was moved) says which bank paid it. A charge
+ * counted from Deskpro's Billing tab is changed there (an edit or delete there is reversed here),
+ * so it has no refund button.
  */
 export function TicketCharges({
   data,
   agent,
   payer,
   bankName,
+  deskpro,
 }: {
   data: TicketEntries;
   agent: string | null;
   payer: string;
   bankName: (owner: string) => string;
+  deskpro: Map<string, DeskproChargeLine>;
 }) {
   const colors = usePalette();
   const reversed = new Set(data.entries.map((e) => e.reversesEntryId).filter((id): id is string => id !== null));
@@ -40,7 +53,12 @@ export function TicketCharges({
               {reversed.has(entry.id) ? " · refunded" : ""}
               {entry.owner !== payer ? ` · paid by ${bankName(entry.owner)}` : ""}
             </span>
-            {isDebit(entry) && !reversed.has(entry.id) && <RefundControl entry={entry} agent={agent} />}
+            {deskproTag(deskpro.get(entry.id)) && (
+              <span style={{ display: "block", fontSize: 11, color: colors.accent }} data-testid="deskpro-tag">
+                {deskproTag(deskpro.get(entry.id))}
+              </span>
+            )}
+            {isDebit(entry) && !reversed.has(entry.id) && !isFromDeskpro(deskpro.get(entry.id)) && <RefundControl entry={entry} agent={agent} />}
           </li>
         ))}
       </ul>
@@ -58,6 +76,8 @@ export function TicketCharges({
     </div>
   );
 }
+
+const isFromDeskpro = (line: DeskproChargeLine | undefined) => line !== undefined && !["logged_here", "writing", "write_failed"].includes(line.state);
 
 function RefundControl({ entry, agent }: { entry: Entry; agent: string | null }) {
   const [open, setOpen] = useState(false);

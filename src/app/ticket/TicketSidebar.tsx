@@ -10,6 +10,7 @@ import type { AppTarget } from "../deskpro/context.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatCredits, formatDate } from "../format.js";
 import { ChargeTier } from "./ChargeTier.js";
+import { deskproEntries, DeskproTimeLog, useDeskproBilling } from "./DeskproTimeLog.js";
 import { LogTime } from "./LogTime.js";
 import { TicketCharges } from "./TicketCharges.js";
 
@@ -61,6 +62,7 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
   });
   const charges = useQuery({ queryKey: keys.ticketEntries(target.ticketId), queryFn: () => api.ticketEntries(target.ticketId) });
   const portal = useQuery({ queryKey: ["portal-ticket", target.ticketId] as const, queryFn: () => api.portalTicket(target.ticketId) });
+  const timeLog = useDeskproBilling(target.ticketId, target.billing);
   const org = payingOrg(target);
   useFactsRefresh([`person:${target.personId}`, ...(org ? [`org:${org.id}`] : [])]);
   useSidebarChrome(payer.data?.wallet);
@@ -94,10 +96,18 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
         {portal.data && <DeclinedTier portal={portal.data} />}
         {charges.isPending && <Loading label="Loading charges…" />}
         {charges.error && <ErrorNotice error={charges.error} onRetry={() => void charges.refetch()} />}
-        {charges.data && <TicketCharges data={charges.data} agent={target.agent} payer={owner} bankName={(o) => bankName(o, target)} />}
+        {charges.data && (
+          <TicketCharges data={charges.data} agent={target.agent} payer={owner} bankName={(o) => bankName(o, target)} deskpro={deskproEntries(timeLog.data)} />
+        )}
+        <DeskproTimeLog query={timeLog} />
       </Section>
       <Section title="Log time">
-        <LogTime owner={owner} ticketId={target.ticketId} agent={target.agent} />
+        <LogTime
+          owner={owner}
+          ticketId={target.ticketId}
+          agent={target.agent}
+          toDeskpro={timeLog.data?.linked === true && (timeLog.data.mode === "both_ways" || timeLog.data.mode === "to_deskpro")}
+        />
       </Section>
       <Section title="Tier fee">
         <ChargeTier wallet={wallet} ticketId={target.ticketId} agent={target.agent} alreadyCharged={chargedTier} />

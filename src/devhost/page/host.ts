@@ -1,11 +1,12 @@
 /**
  * The Deskpro side of the app's iframe: the parent end of the SDK's penpal connection with every
  * parent method @deskpro/app-sdk 6 calls, the sidebar chrome (title, badge, header buttons,
- * alerts), the ticket with its reply box, and the admin settings form around the app's settings
+ * alerts), the ticket with its reply box and its Billing & Time Log tab, and the admin settings form around the app's settings
  * page. State lives on the host server (so it survives a restart); settings values marked
  * backend-only are never sent to this page by the server.
  */
 import { connectToChild } from "penpal";
+import { billingTab, type BillingCharge } from "./billing-tab.js";
 
 interface ViewInfo {
   key: string;
@@ -24,6 +25,7 @@ interface Ticket {
   person: string;
   organization: string | null;
   messages: Array<{ id: number; author: string; message: string; is_agent_note: boolean; date_created: string }>;
+  charges: BillingCharge[];
 }
 type Child = {
   _onReady(context: unknown): Promise<void>;
@@ -65,6 +67,7 @@ let current: ViewInfo;
 let connection: { destroy: () => void } | null = null;
 let child: Child | null = null;
 let ticketPoll: number | undefined;
+let billing: ReturnType<typeof billingTab> | null = null;
 let adminDraft: Record<string, string> = {};
 let adminInvalid: string | null = null;
 
@@ -214,6 +217,7 @@ async function renderTicket(ticketId: number) {
   if (!list) return;
   $("#ticket-priority").textContent = data.priority ?? "none";
   $("#ticket-status").textContent = data.ticket.status;
+  billing?.render(data.charges);
   list.innerHTML = data.messages
     .map(
       (m) =>
@@ -235,6 +239,8 @@ function renderAdminValidity() {
 async function show(view: ViewInfo) {
   current = view;
   clearInterval(ticketPoll);
+  billing?.stop();
+  billing = null;
   document.querySelectorAll<HTMLButtonElement>("nav#views button").forEach((b) => {
     if (b.dataset.view === view.key) b.setAttribute("aria-current", "page");
     else b.removeAttribute("aria-current");
@@ -335,9 +341,25 @@ async function show(view: ViewInfo) {
         · status <span class="pill" id="ticket-status" data-testid="ticket-status"></span>
         <button type="button" id="sla-failed" title="Plays the SLA's fail action calling the ledger">Fail the SLA</button>
         <button type="button" id="delete-ticket" title="Deletes the ticket (hidden.deleted) and fires the Ticket Updated trigger">Delete ticket</button></p>
-      <ul class="messages" id="ticket-messages"></ul>
-      <label for="reply-box">Reply</label>
-      <textarea id="reply-box" data-testid="reply-box"></textarea>`;
+      <div class="ticket-tabs" role="tablist" aria-label="Ticket">
+        <button type="button" role="tab" id="tab-messages" aria-selected="true" aria-controls="panel-messages">Messages</button>
+        <button type="button" role="tab" id="tab-billing" aria-selected="false" aria-controls="panel-billing">Billing &amp; Time Log</button>
+      </div>
+      <div role="tabpanel" id="panel-messages" aria-labelledby="tab-messages">
+        <ul class="messages" id="ticket-messages"></ul>
+        <label for="reply-box">Reply</label>
+        <textarea id="reply-box" data-testid="reply-box"></textarea>
+      </div>
+      <div role="tabpanel" id="panel-billing" aria-labelledby="tab-billing" hidden></div>`;
+    for (const tab of ["messages", "billing"]) {
+      $(`#tab-${tab}`).addEventListener("click", () => {
+        for (const other of ["messages", "billing"]) {
+          $(`#tab-${other}`).setAttribute("aria-selected", String(other === tab));
+          $(`#panel-${other}`).hidden = other !== tab;
+        }
+      });
+    }
+    billing = billingTab($("#panel-billing"), view.id!, { api, toast });
     $("#sla-failed").addEventListener("click", async () => {
       const result = await api<{ webhook: { status: number } }>("POST", `/tickets/${view.id}/sla-failed`);
       toast(`SLA fail action sent; the ledger answered ${result.webhook.status}.`);

@@ -172,7 +172,7 @@ async function unlessRefused<T>(read: () => Promise<T>, fallback: T): Promise<T>
 }
 
 /** The organisations a ticket's payer is chosen among: the ticket's, else the person's primary one. */
-function organisationsOf(client: DeskproClient, ticket: DeskproTicket): Job["organisations"] {
+export function organisationsOf(client: DeskproClient, ticket: DeskproTicket): Job["organisations"] {
   let read: Promise<{ ticketOrg: string | null; personOrg: string | null }> | null = null;
   const person = ticket.person;
   return () =>

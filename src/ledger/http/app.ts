@@ -11,6 +11,7 @@ import { clientAddress, rateLimit } from "./rate-limit.js";
 import { alertRoutes, alertWebhook } from "./routes/alerts.js";
 import { configRoutes } from "./routes/config.js";
 import { deskproRoutes } from "./routes/deskpro.js";
+import { deskproBillingRoutes } from "./routes/deskpro-billing.js";
 import { operationRoutes } from "./routes/operations.js";
 import { paymentRoutes } from "./routes/payments.js";
 import { portalTierRoutes } from "./routes/portal-tiers.js";
@@ -160,6 +161,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.route("/", configRoutes());
   app.route("/", operationRoutes());
   app.route("/", deskproRoutes());
+  app.route("/", deskproBillingRoutes());
   app.route("/", portalTierRoutes({ onQueued: deps.onQueued }));
   app.route("/", paymentRoutes(deps.publicUrl));
   app.route("/", alertRoutes());

@@ -7,6 +7,7 @@ import { alertsMigration } from "./migrations/005-alerts.js";
 import { alertOverridesMigration } from "./migrations/006-alert-overrides.js";
 import { fastDebitsMigration } from "./migrations/007-fast-debits.js";
 import { ticketPayersMigration } from "./migrations/008-ticket-payers.js";
+import { deskproBillingMigration } from "./migrations/009-deskpro-billing.js";
 import type { Migration } from "./migrations/migration.js";
 
 /**
@@ -26,6 +27,7 @@ export const MIGRATIONS: Migration[] = [
   alertOverridesMigration,
   fastDebitsMigration,
   ticketPayersMigration,
+  deskproBillingMigration,
 ];
 
 const MIGRATION_LOCK = 7_270_001;

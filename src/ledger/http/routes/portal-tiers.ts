@@ -13,6 +13,7 @@ import {
   PortalTierLabels,
   TicketId,
 } from "../../../contract/index.js";
+import { queueBillingRead } from "../../features/deskpro-billing.js";
 import { checkTierLabels, getPortalTicket, loadPortalSettings, queuePortalEvent, savePortalSettings } from "../../features/portal-tiers.js";
 import { webhookSecretMatches } from "../../integrations/deskpro/connection.js";
 import { readHookBody } from "../../integrations/deskpro/webhook-body.js";
@@ -86,7 +87,7 @@ export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
     tags: ["Portal tiers"],
     summary: "Deskpro's trigger and SLA web hooks: a portal ticket was created or updated, or missed its SLA",
     description:
-      "Set as the URL of a trigger's or an SLA fail action's *Call web hook* action. Answers 202 at once and queues the work (charge, refund, priority, messages) in the outbox; a redelivery of the same event names the same job, so nothing is done twice. The ticket id comes from the `X-Deskpro-Ticket-Id` header (set it to `{{ ticket.id }}`) or from the ticket data Deskpro sends in the body, form-encoded (`ticket[id]`) or as JSON (`ticket.id`); when both are given they must agree. Bodies up to 512 kB.",
+      "Set as the URL of a trigger's or an SLA fail action's *Call web hook* action. Answers 202 at once and queues the work (charge, refund, priority, messages) in the outbox; a redelivery of the same event names the same job, so nothing is done twice. A created or updated ticket is also read again for Deskpro's Billing & Time Log once that link has started (`getDeskproBilling`). The ticket id comes from the `X-Deskpro-Ticket-Id` header (set it to `{{ ticket.id }}`) or from the ticket data Deskpro sends in the body, form-encoded (`ticket[id]`) or as JSON (`ticket.id`); when both are given they must agree. Bodies up to 512 kB.",
     security: [{ deskproWebhookSecret: [] }],
     request: {
       params: z.object({
@@ -125,6 +126,8 @@ export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
     const body = await readBodyCapped(c.req.raw, MAX_HOOK_BODY_BYTES);
     const ticketId = await ticketIdFromHook(c.req.raw.headers, c.req.header("content-type") ?? "", body);
     const jobId = await queuePortalEvent(coreOf(c), tenantId, event, ticketId);
+    // Deskpro sends nothing when a charge changes: any hook naming the ticket is a cue to read its Billing tab.
+    if (event !== "sla.failed") await queueBillingRead(coreOf(c), tenantId, ticketId);
     options.onQueued?.();
     return c.json({ received: true, event, ticketId, jobId } satisfies PortalHookAccepted, 202);
   });

@@ -21,6 +21,7 @@ import {
   WriteResult,
 } from "../../../contract/index.js";
 import * as wallets from "../../core/wallets.js";
+import { timeLogRemovalFor, timeLogWriteFor } from "../../features/deskpro-billing.js";
 import { coreOf, idempotencyOf, newRouter, respond, tenantOf } from "../env.js";
 import { commonProblems, entryParams, idempotencyHeader, json, jsonBody, ownerParams, problem, writeProblems } from "../openapi.js";
 
@@ -88,7 +89,10 @@ export function walletRoutes() {
     }),
     async (c) => {
       const idempotency = idempotencyOf(c);
-      return respond(c, await wallets.debitCredits(coreOf(c), tenantOf(c), c.req.valid("param").owner, c.req.valid("json"), idempotency));
+      const request = c.req.valid("json");
+      // Sidebar time also goes to the ticket's Billing tab in Deskpro, when that link is on.
+      const also = request.kind === "time" ? await timeLogWriteFor(coreOf(c), tenantOf(c)) : undefined;
+      return respond(c, await wallets.debitCredits(coreOf(c), tenantOf(c), c.req.valid("param").owner, request, idempotency, also));
     },
   );
 
@@ -172,7 +176,8 @@ export function walletRoutes() {
     }),
     async (c) => {
       const idempotency = idempotencyOf(c);
-      return respond(c, await wallets.reverseEntry(coreOf(c), tenantOf(c), c.req.valid("param").entryId, c.req.valid("json"), idempotency));
+      const also = timeLogRemovalFor(tenantOf(c)); // refunded sidebar time leaves Deskpro's Billing tab too
+      return respond(c, await wallets.reverseEntry(coreOf(c), tenantOf(c), c.req.valid("param").entryId, c.req.valid("json"), idempotency, also));
     },
   );
 

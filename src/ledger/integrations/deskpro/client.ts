@@ -9,6 +9,8 @@
  */
 import type { z } from "zod";
 import {
+  DeskproCharge,
+  DeskproChargePage,
   DeskproCustomField,
   DeskproMessage,
   DeskproOrganization,
@@ -53,7 +55,10 @@ export class DeskproError extends Error {
   }
 }
 
-type Method = "GET" | "PUT" | "POST";
+type Method = "GET" | "PUT" | "POST" | "DELETE";
+
+const CHARGES_PER_PAGE = 100;
+const MAX_CHARGE_PAGES = 50;
 
 const sleeper = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -177,5 +182,27 @@ export function createDeskproClient(options: DeskproClientOptions) {
     /** The SLAs on a ticket, as ticket-SLA links: `sla` is the SLA's id. */
     listTicketSlas: async (ticketId: string | number) => (await call("GET", `/api/v2/tickets/${ticketId}/ticket_slas`, many(DeskproTicketSla))).data,
     getTicketCustomField: async (fieldId: number) => (await call("GET", `/api/v2/ticket_custom_fields/${fieldId}`, one(DeskproCustomField))).data,
+    /** Every charge on the ticket's Billing & Time Log, oldest first, page by page. */
+    listTicketCharges: async (ticketId: string | number) => {
+      const charges: DeskproCharge[] = [];
+      for (let page = 1; page <= MAX_CHARGE_PAGES; page++) {
+        const answer = await call(
+          "GET",
+          `/api/v2/tickets/${ticketId}/charges?order_by=id&order_dir=asc&count=${CHARGES_PER_PAGE}&page=${page}`,
+          DeskproChargePage,
+        );
+        charges.push(...answer.data);
+        const totalPages = answer.meta?.pagination?.total_pages;
+        if (answer.data.length < CHARGES_PER_PAGE || (typeof totalPages === "number" && page >= totalPages)) break;
+      }
+      return charges;
+    },
+    /** Adds a charge; Deskpro answers 201 with it (the person, organisation and agent default from the ticket and the key). */
+    createTicketCharge: async (ticketId: string | number, charge: { chargeTime: number; comment: string }) =>
+      (await call("POST", `/api/v2/tickets/${ticketId}/charges`, one(DeskproCharge), { charge_time: charge.chargeTime, comment: charge.comment })).data,
+    /** Deletes a charge for good (Deskpro keeps no trace of it). */
+    deleteTicketCharge: async (ticketId: string | number, chargeId: number): Promise<void> => {
+      await call("DELETE", `/api/v2/tickets/${ticketId}/charges/${chargeId}`, null);
+    },
   };
 }
