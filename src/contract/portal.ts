@@ -26,7 +26,7 @@ export const DeskproUrl = z
 
 export const DeskproConnectionRequest = z.strictObject({
   url: DeskproUrl,
-  /** Left out: keep the stored key. */
+  /** Left out: keep the stored key, which is allowed only while the address stays on the same origin. */
   apiKey: DeskproApiKey.optional(),
   /** Left out: keep the stored secret. */
   webhookSecret: WebhookSecret.optional(),
