@@ -272,6 +272,7 @@ export const ErrorCode = {
   deskproNotConnected: "deskpro_not_connected",
   deskproUnavailable: "deskpro_unavailable",
   purchaseNotGrantedYet: "purchase_not_granted_yet",
+  urlNotAllowed: "url_not_allowed",
   internal: "internal_error",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

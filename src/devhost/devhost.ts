@@ -99,6 +99,8 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     port: options.ledgerPort ?? 8787,
     clock,
     log: fileLogger(join(dataDir, "ledger.log"), say),
+    // The REST stand-in is this host, on loopback over plain http.
+    allowPrivateNetwork: true,
   });
   let server: ServerType | null = null;
   try {

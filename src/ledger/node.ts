@@ -1,6 +1,7 @@
 import { serve, type ServerType } from "@hono/node-server";
 import { composeLedger } from "./compose.js";
 import type { Clock } from "./core/context.js";
+import { outboundPolicyFromEnv } from "./core/outbound.js";
 import { startOutboxWorker } from "./core/outbox.js";
 import { createLedgerApp, jsonLogger, type Logger } from "./http/app.js";
 import { startScheduler } from "./scheduler.js";
@@ -22,6 +23,8 @@ export interface LedgerServerOptions {
   publicUrl?: string;
   /** Run the hourly allocation and expiring-credits sweep in this process (LEDGER_SCHEDULER, on unless "off"). */
   scheduler?: boolean;
+  /** Let outgoing calls reach plain http and private addresses (development only); default: LEDGER_ALLOW_PRIVATE_NETWORK. */
+  allowPrivateNetwork?: boolean;
 }
 
 export interface LedgerServer {
@@ -41,6 +44,7 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
     trustProxy: env.LEDGER_TRUST_PROXY === "true",
     publicUrl: env.LEDGER_PUBLIC_URL || undefined,
     scheduler: env.LEDGER_SCHEDULER !== "off",
+    allowPrivateNetwork: outboundPolicyFromEnv(env).allowPrivateNetwork,
   };
 }
 
@@ -53,7 +57,8 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
   });
   await migrate(db);
   const log = options.log ?? jsonLogger;
-  const ledger = composeLedger({ db, clock: options.clock });
+  const outbound = options.allowPrivateNetwork === undefined ? undefined : { allowPrivateNetwork: options.allowPrivateNetwork };
+  const ledger = composeLedger({ db, clock: options.clock, outbound });
   // Write-backs and alerts leave through the outbox; this process delivers them in the background.
   const outboxWorker = startOutboxWorker(ledger.context, ledger.outboxHandlers, {
     onError: (error) => log({ time: new Date().toISOString(), level: "warn", msg: "outbox drain failed", error: (error as Error)?.name }),

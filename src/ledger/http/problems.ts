@@ -11,6 +11,7 @@ const PROBLEMS: Record<ErrorCode, { status: number; title: string }> = {
   invalid_request: { status: 400, title: "Invalid request" },
   idempotency_key_required: { status: 400, title: "Idempotency-Key required" },
   invalid_signature: { status: 400, title: "Invalid signature" },
+  url_not_allowed: { status: 400, title: "URL not allowed" },
   unauthorized: { status: 401, title: "Unauthorized" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
