@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLedgerApp } from "../../src/ledger/http/app.js";
+import { ledgerEnv } from "../../src/ledger/node.js";
 import { backends, createTestLedger, type TestLedger } from "../helpers/ledger.js";
 import { randomBytes } from "node:crypto";
 
@@ -84,17 +85,35 @@ describe.each(backends())("security on %s", (backend) => {
   });
 });
 
-describe("rate limiting of the endpoints without a key", () => {
+describe("rate limiting", () => {
   let ledger: TestLedger;
   beforeAll(async () => {
     ledger = await createTestLedger("pglite");
   });
   afterAll(() => ledger.close());
 
+  /** A ledger behind `proxies` trusted proxies; requests come from `address` (the header the nearest proxy wrote). */
+  const behindProxies = (options: { burst: number; failed?: number; proxies?: number }) => {
+    const app = createLedgerApp({
+      db: ledger.db,
+      log: () => undefined,
+      trustedProxies: options.proxies ?? 1,
+      publicRateLimit: { burst: options.burst, perSecond: 0.01 },
+      failedAuthRateLimit: { burst: options.failed ?? options.burst, perSecond: 0.01 },
+    });
+    return (forwardedFor: string, path = "/v1/openapi.json", init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
+      app.fetch(
+        new Request(`http://ledger.test${path}`, {
+          method: init.method ?? "GET",
+          body: init.body,
+          headers: { "x-forwarded-for": forwardedFor, ...init.headers },
+        }),
+      );
+  };
+  const statuses = (responses: Response[]) => responses.map((r) => r.status).sort((a, b) => a - b);
+
   it("refuses a flooding client with 429 while other clients and keyed calls go on", async () => {
-    const app = createLedgerApp({ db: ledger.db, log: () => undefined, trustProxy: true, publicRateLimit: { burst: 5, perSecond: 0.01 } });
-    const from = (address: string, path = "/v1/openapi.json", headers: Record<string, string> = {}) =>
-      app.fetch(new Request(`http://ledger.test${path}`, { headers: { "x-forwarded-for": address, ...headers } }));
+    const from = behindProxies({ burst: 5 });
     const flood = await Promise.all(Array.from({ length: 20 }, () => from("203.0.113.9")));
     expect(flood.filter((r) => r.status === 200)).toHaveLength(5);
     const limited = flood.filter((r) => r.status === 429);
@@ -102,38 +121,62 @@ describe("rate limiting of the endpoints without a key", () => {
     expect(limited[0]!.headers.get("retry-after")).toMatch(/^\d+$/);
     expect(((await limited[0]!.json()) as { code: string }).code).toBe("rate_limited");
     expect((await from("198.51.100.7")).status).toBe(200);
-    const keyed = await from("203.0.113.9", "/v1/wallets/org:1", { authorization: `Bearer ${ledger.apiKey}` });
+    const keyed = await from("203.0.113.9", "/v1/wallets/org:1", { headers: { authorization: `Bearer ${ledger.apiKey}` } });
     expect(keyed.status).toBe(200);
-    expect((await from("203.0.113.9", "/healthz")).status).toBe(200);
   });
 
-  it("limits the webhooks and the customer page the same way, per client and tenant", async () => {
-    const app = createLedgerApp({ db: ledger.db, log: () => undefined, trustProxy: true, publicRateLimit: { burst: 3, perSecond: 0.01 } });
-    const hit = (address: string, path: string, method = "GET") =>
-      app.fetch(
-        new Request(`http://ledger.test${path}`, {
-          method,
-          headers: { "x-forwarded-for": address, "content-type": "application/json" },
-          body: method === "POST" ? "{}" : undefined,
-        }),
-      );
-    for (const [path, method] of [
+  it("limits a client across every path without a key: health, webhooks, customer pages and made-up tenant ids", async () => {
+    const from = behindProxies({ burst: 6 });
+    const fakeTenant = () => `tnt_${randomBytes(13).toString("hex").slice(0, 26)}`;
+    const paths: Array<[string, string]> = [
+      ["/healthz", "GET"],
+      ["/v1/openapi.json", "GET"],
       [`/hooks/stripe/${ledger.tenantId}`, "POST"],
-      [`/hooks/deskpro/${ledger.tenantId}/ticket-created`, "POST"],
       ["/pay/not-a-token", "GET"],
-    ] as const) {
-      const flooder = `203.0.113.${path.length}`;
-      const flood = await Promise.all(Array.from({ length: 10 }, () => hit(flooder, path, method)));
-      expect(
-        flood.filter((r) => r.status === 429),
-        path,
-      ).toHaveLength(7);
-      expect(
-        flood.filter((r) => r.status >= 500),
-        path,
-      ).toHaveLength(0);
-      // Someone else is not starved by the flood.
-      expect((await hit("198.51.100.60", path, method)).status, path).not.toBe(429);
-    }
+    ];
+    for (let i = 0; i < 4; i++) paths.push([`/hooks/deskpro/${fakeTenant()}/ticket-created`, "POST"], [`/hooks/stripe/${fakeTenant()}`, "POST"]);
+    const answers = await Promise.all(
+      paths.map(([path, method]) =>
+        from("203.0.113.20", path, { method, headers: { "content-type": "application/json" }, body: method === "POST" ? "{}" : undefined }),
+      ),
+    );
+    expect(answers.filter((r) => r.status === 429)).toHaveLength(paths.length - 6);
+    expect(answers.filter((r) => r.status >= 500)).toHaveLength(0);
+    // Someone else is not starved by the flood.
+    expect((await from("198.51.100.60", "/healthz")).status).toBe(200);
+  });
+
+  it("limits failed authentication per client, while keys that just worked go on", async () => {
+    const from = behindProxies({ burst: 100, failed: 4 });
+    expect((await from("203.0.113.30", "/v1/wallets/org:1", { headers: { authorization: `Bearer ${ledger.apiKey}` } })).status).toBe(200);
+    const guesses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => from("203.0.113.30", "/v1/wallets/org:1", { headers: { authorization: `Bearer sck_guess${i}` } })),
+    );
+    expect(statuses(guesses)).toEqual([...Array(4).fill(401), ...Array(8).fill(429)]);
+    const noKey = await from("203.0.113.30", "/v1/config");
+    expect(noKey.status).toBe(429);
+    // The key it used a moment ago still works from there; another client's wrong key is its own business.
+    expect((await from("203.0.113.30", "/v1/wallets/org:1", { headers: { authorization: `Bearer ${ledger.apiKey}` } })).status).toBe(200);
+    expect((await from("198.51.100.31", "/v1/config", { headers: { authorization: "Bearer sck_wrong" } })).status).toBe(401);
+  });
+
+  it("reads the client from X-Forwarded-For past the trusted proxies, not from what the client wrote", async () => {
+    const oneProxy = behindProxies({ burst: 3 });
+    // The client writes whatever it likes on the left; the proxy appends the address it saw.
+    const spoofed = await Promise.all(Array.from({ length: 8 }, (_, i) => oneProxy(`10.0.0.${i}, 203.0.113.40`)));
+    expect(spoofed.filter((r) => r.status === 429)).toHaveLength(5);
+    expect((await oneProxy("203.0.113.41")).status).toBe(200);
+
+    const twoProxies = behindProxies({ burst: 3, proxies: 2 });
+    const viaCdn = await Promise.all(Array.from({ length: 8 }, (_, i) => twoProxies(`1.2.3.${i}, 203.0.113.50, 198.51.100.${i}`)));
+    expect(viaCdn.filter((r) => r.status === 429)).toHaveLength(5);
+  });
+
+  it("reads the number of trusted proxies from the environment", () => {
+    expect(ledgerEnv({}).trustedProxies).toBe(0);
+    expect(ledgerEnv({ LEDGER_TRUST_PROXY: "true" }).trustedProxies).toBe(1);
+    expect(ledgerEnv({ LEDGER_TRUSTED_PROXIES: "2" }).trustedProxies).toBe(2);
+    expect(ledgerEnv({ LEDGER_TRUSTED_PROXIES: "0", LEDGER_TRUST_PROXY: "true" }).trustedProxies).toBe(0);
+    expect(() => ledgerEnv({ LEDGER_TRUSTED_PROXIES: "one" })).toThrow(/LEDGER_TRUSTED_PROXIES/);
   });
 });
