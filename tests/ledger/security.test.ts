@@ -5,7 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLedgerApp } from "../../src/ledger/http/app.js";
-import { ledgerEnv } from "../../src/ledger/node.js";
+import { ledgerEnv, startLedgerServer } from "../../src/ledger/node.js";
+import { createTenant } from "../../src/ledger/core/tenants.js";
+import { connect } from "node:net";
 import { backends, createTestLedger, type TestLedger } from "../helpers/ledger.js";
 import { randomBytes } from "node:crypto";
 
@@ -178,5 +180,38 @@ describe("rate limiting", () => {
     expect(ledgerEnv({ LEDGER_TRUSTED_PROXIES: "2" }).trustedProxies).toBe(2);
     expect(ledgerEnv({ LEDGER_TRUSTED_PROXIES: "0", LEDGER_TRUST_PROXY: "true" }).trustedProxies).toBe(0);
     expect(() => ledgerEnv({ LEDGER_TRUSTED_PROXIES: "one" })).toThrow(/LEDGER_TRUSTED_PROXIES/);
+  });
+});
+
+describe("a client that aborts its request", () => {
+  it("is logged as the client's doing, never as a database outage, and writes nothing", async () => {
+    const logs: Record<string, unknown>[] = [];
+    const server = await startLedgerServer({ port: 0, log: (line) => logs.push(line), scheduler: false });
+    try {
+      const { apiKey } = await createTenant(server.db, { name: `abort-${randomBytes(4).toString("hex")}` });
+      const { hostname, port } = new URL(server.url);
+      for (const path of ["/v1/wallets/org:1/grants", "/hooks/stripe/tnt_00000000000000000000000000"]) {
+        await new Promise<void>((resolve, reject) => {
+          const socket = connect(Number(port), hostname, () => {
+            socket.write(
+              `POST ${path} HTTP/1.1\r\nHost: ledger\r\nAuthorization: Bearer ${apiKey}\r\nContent-Type: application/json\r\n` +
+                `Idempotency-Key: aborted-1\r\nContent-Length: 1000\r\n\r\n{"amount": 5, "rea`,
+            );
+            // Gone before the rest of the body, as a client that gives up or loses its connection.
+            setTimeout(() => socket.destroy(), 100);
+          });
+          socket.on("error", reject);
+          socket.on("close", () => resolve());
+        });
+      }
+      await expect.poll(() => logs.filter((l) => l.msg === "client aborted").length).toBe(2);
+      await expect.poll(() => logs.filter((l) => l.msg === "request").length).toBe(2);
+      expect(logs.filter((l) => l.level === "error" || l.level === "warn")).toEqual([]);
+      expect(logs.filter((l) => l.msg === "database unavailable" || l.status === 503)).toEqual([]);
+      const [written] = await server.db.query<{ n: number }>("SELECT (SELECT count(*) FROM entries) + (SELECT count(*) FROM idempotency_keys) AS n");
+      expect(Number(written!.n)).toBe(0);
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import { composeLedger, type Ledger, type LedgerOptions } from "../compose.js";
 import { authenticate, recentlyAuthenticated } from "../core/tenants.js";
 import { isDatabaseUnavailable } from "../storage/db.js";
-import { jsonBodies, newRouter } from "./env.js";
+import { ClientAborted, jsonBodies, newRouter } from "./env.js";
 import { HttpProblem, knownProblem, problemResponse } from "./problems.js";
 import { clientAddress, TokenBuckets, type RateLimit } from "./rate-limit.js";
 import { alertRoutes } from "./routes/alerts.js";
@@ -91,6 +91,9 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   });
 
   app.onError((error, c) => {
+    if (error instanceof ClientAborted) {
+      log({ time: new Date().toISOString(), level: "info", msg: "client aborted", requestId: c.get("requestId") });
+    }
     const known = knownProblem(error);
     if (known) return known;
     if (error instanceof HTTPException) {

@@ -45,6 +45,14 @@ export function newRouter(): OpenAPIHono<LedgerEnv> {
 
 const tooLarge = (maxBytes: number) => new HttpProblem("payload_too_large", `Request bodies are limited to ${maxBytes} bytes.`);
 
+/** The client went away before its body arrived in full: its doing, not the ledger's (logged as such). */
+export class ClientAborted extends HttpProblem {
+  constructor() {
+    super("invalid_request", "The request body ended before it was complete; nothing was written.");
+    this.name = "ClientAborted";
+  }
+}
+
 /** A request's body as text, refused with 413 as soon as it is known to pass `maxBytes` (declared or streamed). */
 export async function readBodyCapped(request: Request, maxBytes: number): Promise<string> {
   const declared = Number(request.headers.get("content-length") ?? "0");
@@ -54,7 +62,9 @@ export async function readBodyCapped(request: Request, maxBytes: number): Promis
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await reader.read().catch(() => {
+      throw new ClientAborted();
+    });
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
