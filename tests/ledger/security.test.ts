@@ -215,3 +215,89 @@ describe("a client that aborts its request", () => {
     }
   });
 });
+
+describe.each(backends())("text the database can't store, on %s", (backend) => {
+  let ledger: TestLedger;
+  beforeAll(async () => {
+    ledger = await createTestLedger(backend);
+  });
+  afterAll(() => ledger.close());
+
+  const state = async () =>
+    JSON.stringify(
+      await ledger.db.query(
+        `SELECT (SELECT count(*) FROM entries WHERE tenant_id = $1)::int AS entries,
+                (SELECT count(*) FROM wallets WHERE tenant_id = $1)::int AS wallets,
+                (SELECT count(*) FROM idempotency_keys WHERE tenant_id = $1)::int AS keys,
+                (SELECT coalesce(max(version), 0) FROM tenant_configs WHERE tenant_id = $1)::int AS config,
+                (SELECT count(*) FROM deskpro_connections WHERE tenant_id = $1)::int AS deskpro,
+                (SELECT count(*) FROM portal_settings WHERE tenant_id = $1)::int AS portal,
+                (SELECT count(*) FROM alert_settings WHERE tenant_id = $1)::int AS alerts`,
+        [ledger.tenantId],
+      ),
+    );
+
+  /** Every free-text field a client can send, with where the problem must point. */
+  const fields: Array<[string, string, (text: string) => unknown, string]> = [
+    ["POST", "/v1/wallets/org:1/grants", (t) => ({ amount: 5, reason: t }), "body.reason"],
+    ["POST", "/v1/wallets/org:1/grants", (t) => ({ amount: 5, reason: "ok", agent: t }), "body.agent"],
+    ["POST", "/v1/wallets/org:1/debits", (t) => ({ kind: "manual", amount: 1, reason: t }), "body.reason"],
+    ["POST", "/v1/wallets/org:1/debits", (t) => ({ kind: "time", minutes: 5, ticketId: "9", reason: "ok", agent: t }), "body.agent"],
+    ["POST", `/v1/entries/ent_${"0".repeat(26)}/reversal`, (t) => ({ reason: t }), "body.reason"],
+    ["PUT", "/v1/wallets/org:1/plan", (t) => ({ plan: null, agent: t }), "body.agent"],
+    ["PUT", "/v1/wallets/org:1/profile", (t) => ({ orgFields: { level: t } }), "body.orgFields.level"],
+    ["PUT", "/v1/config", (t) => ({ tiers: [{ key: "a", label: t, price: 0 }] }), "body.tiers.0.label"],
+    ["PUT", "/v1/config", (t) => ({ plans: [{ key: "p", name: t }] }), "body.plans.0.name"],
+    ["PUT", "/v1/config", (t) => ({ packs: [{ id: "p", label: t, credits: 1, price: 100 }] }), "body.packs.0.label"],
+    [
+      "PUT",
+      "/v1/config",
+      (t) => ({ plans: [{ key: "p", name: "P" }], planRules: [{ type: "org_field", fieldId: "level", value: t, plan: "p" }] }),
+      "body.planRules.0.value",
+    ],
+    ["PUT", "/v1/portal/settings", (t) => ({ messages: { charged: t } }), "body.messages.charged"],
+    ["PUT", "/v1/portal/settings", (t) => ({ tierOptions: [{ tier: "standard", title: t }] }), "body.tierOptions.0.title"],
+    ["PUT", "/v1/portal/settings", (t) => ({ buyUrl: `https://billing.example.com/${t}` }), "body.buyUrl"],
+    ["PUT", "/v1/alerts/settings", (t) => ({ lowMessage: t }), "body.lowMessage"],
+    ["PUT", "/v1/alerts/settings", (t) => ({ webhooks: [{ id: "ops", url: `https://ops.example.com/${t}` }] }), "body.webhooks.0.url"],
+    ["PUT", "/v1/integrations/deskpro", (t) => ({ url: `https://support.example.com/${t}`, apiKey: "7:Zx8v2Kq9LmT4pW6s" }), "body.url"],
+  ];
+
+  it("is refused with 400 naming the field, whatever field it is in, and nothing is written", async () => {
+    const before = await state();
+    for (const [method, path, body, field] of fields) {
+      for (const text of ["before\u0000after", "lone \ud800 surrogate", "lone \udc00 low surrogate"]) {
+        const r = await ledger.call(method, path, { body: body(text) });
+        expect(r.status, `${method} ${path} ${JSON.stringify(text)}`).toBe(400);
+        expect(r.body.code).toBe("invalid_request");
+        expect(
+          r.body.errors.map((e: { path: string }) => e.path),
+          `${method} ${path}`,
+        ).toContain(field);
+      }
+    }
+    expect(await state()).toBe(before);
+  });
+
+  it("refuses a body that is not valid UTF-8", async () => {
+    const before = await state();
+    const text = Buffer.concat([Buffer.from('{"amount": 5, "reason": "caf'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    const response = await ledger.fetch(
+      new Request("http://ledger.test/v1/wallets/org:1/grants", {
+        method: "POST",
+        headers: { authorization: `Bearer ${ledger.apiKey}`, "content-type": "application/json", "idempotency-key": "utf8-1" },
+        body: text,
+      }),
+    );
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "invalid_request", detail: expect.stringContaining("UTF-8") });
+    expect(await state()).toBe(before);
+  });
+
+  it("still takes every other character, emoji and scripts included", async () => {
+    const reason = "Überstunden 👩🏽‍💻 — 支持 — ﷽ — \t tab";
+    const r = await ledger.call("POST", "/v1/wallets/org:2/grants", { body: { amount: 5, reason } });
+    expect(r.status).toBe(201);
+    expect(r.body.entry.reason).toBe(reason.trim());
+  });
+});

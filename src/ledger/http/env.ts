@@ -43,6 +43,8 @@ export function newRouter(): OpenAPIHono<LedgerEnv> {
   });
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 const tooLarge = (maxBytes: number) => new HttpProblem("payload_too_large", `Request bodies are limited to ${maxBytes} bytes.`);
 
 /** The client went away before its body arrived in full: its doing, not the ledger's (logged as such). */
@@ -73,7 +75,12 @@ export async function readBodyCapped(request: Request, maxBytes: number): Promis
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  try {
+    return utf8.decode(Buffer.concat(chunks));
+  } catch {
+    // Decoding leniently would swap the bad bytes for U+FFFD: a quiet change to what the client sent.
+    throw invalidRequest("The request body is not valid UTF-8.", [{ path: "body", message: "not valid UTF-8" }]);
+  }
 }
 
 /**
