@@ -273,6 +273,7 @@ export const ErrorCode = {
   deskproUnavailable: "deskpro_unavailable",
   purchaseNotGrantedYet: "purchase_not_granted_yet",
   urlNotAllowed: "url_not_allowed",
+  amountOutOfRange: "amount_out_of_range",
   internal: "internal_error",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

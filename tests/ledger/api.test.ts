@@ -134,6 +134,29 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
     expect(await entries(owner)).toHaveLength(1); // a quote writes nothing
   });
 
+  it("refuses time whose price would pass the billion credits a write may move, in debits and quotes, and writes nothing", async () => {
+    const other = await ledger.newTenant();
+    const as = { key: other.apiKey };
+    expect((await ledger.call("PUT", "/v1/config", { ...as, body: { time: { credits: 1_000_000, perMinutes: 1, incrementMinutes: 1 } } })).status).toBe(200);
+    const owner = newOwner();
+    for (let i = 0; i < 2; i++) {
+      expect((await ledger.call("POST", `/v1/wallets/${owner}/grants`, { ...as, body: { amount: 1_000_000_000, reason: "x" } })).status).toBe(201);
+    }
+    const ticketId = newTicket();
+    const tooMuch = { kind: "time", minutes: 1001, ticketId };
+    for (const path of ["debits", "quote"]) {
+      const r = await ledger.call("POST", `/v1/wallets/${owner}/${path}`, { ...as, body: tooMuch });
+      expect(r.status, path).toBe(422);
+      expect(r.body).toMatchObject({ code: "amount_out_of_range", amount: 1_001_000_000, max: 1_000_000_000 });
+      expect(r.body.detail).toContain("1,001,000,000");
+    }
+    expect((await ledger.call("GET", `/v1/wallets/${owner}/entries`, as)).body.entries).toHaveLength(2);
+    // Within the range it is written, and the ticket's total counts towards the next entry's price.
+    const allowed = await ledger.call("POST", `/v1/wallets/${owner}/debits`, { ...as, body: { ...tooMuch, minutes: 1000 } });
+    expect(allowed.status).toBe(201);
+    expect(allowed.body.entry.amount).toBe(-1_000_000_000);
+  });
+
   it("charges a tier fee once per ticket, and refuses unknown tiers", async () => {
     const owner = newOwner();
     const ticketId = newTicket();

@@ -21,6 +21,7 @@ import type {
   WalletProfile,
   WriteResult,
 } from "../../contract/index.js";
+import { MAX_CREDITS_PER_WRITE } from "../../contract/index.js";
 import { alertLevelsFor, alertTransitions, lowBalanceState, thresholdsInCredits } from "../domain/alerts.js";
 import { burnDownOrder, isSpendable, planDebit, planRefund, splitIncomingCredit } from "../domain/burndown.js";
 import { allocationDue, nextPeriodStart, periodStart } from "../domain/plans.js";
@@ -32,6 +33,7 @@ import * as grants from "../storage/grants.js";
 import * as walletRows from "../storage/wallets.js";
 import type { Idempotency, LedgerContext, WriteOutcome } from "./context.js";
 import {
+  AmountOutOfRange,
   AlreadyReversed,
   InsufficientCredits,
   InvalidRequest,
@@ -182,6 +184,9 @@ async function priceDebit(sql: Sql, tenantId: string, config: LedgerConfig, plan
     case "time": {
       const ticket = await entries.ticketTime(sql, tenantId, request.ticketId);
       const charge = priceTimeEntry(ticket, request.minutes, config.time);
+      if (charge.amount > MAX_CREDITS_PER_WRITE) {
+        throw new AmountOutOfRange(charge.amount, MAX_CREDITS_PER_WRITE, `${request.minutes.toLocaleString("en")} minutes at this helpdesk's rate`);
+      }
       return {
         amount: charge.amount,
         minutes: request.minutes,

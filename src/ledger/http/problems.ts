@@ -32,6 +32,7 @@ const PROBLEMS: Record<ErrorCode, { status: number; title: string }> = {
   unknown_plan: { status: 422, title: "Unknown plan" },
   unknown_pack: { status: 422, title: "Unknown pack" },
   invalid_expiry: { status: 422, title: "Invalid expiry" },
+  amount_out_of_range: { status: 422, title: "Amount out of range" },
   rate_limited: { status: 429, title: "Too many requests" },
   internal_error: { status: 500, title: "Internal error" },
   payment_provider_error: { status: 502, title: "Stripe refused" },
