@@ -13,8 +13,8 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
   });
   afterAll(() => ledger.close());
 
-  const grant = (owner: string, amount: number, extra: Record<string, unknown> = {}) =>
-    ledger.call("POST", `/v1/wallets/${owner}/grants`, { body: { amount, reason: "top-up", ...extra } });
+  const grant = (owner: string, amount: number, extra: Record<string, unknown> = {}, idempotencyKey?: string) =>
+    ledger.call("POST", `/v1/wallets/${owner}/grants`, { body: { amount, reason: "top-up", ...extra }, idempotencyKey });
   const debit = (owner: string, body: Record<string, unknown>, idempotencyKey?: string) =>
     ledger.call("POST", `/v1/wallets/${owner}/debits`, { body, idempotencyKey });
   const wallet = async (owner: string) => Wallet.parse((await ledger.call("GET", `/v1/wallets/${owner}`)).body);
@@ -349,6 +349,29 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
       const otherPath = await debit(newOwner(), { kind: "manual", amount: 10, reason: "x" }, "same-key-2");
       expect(otherPath.status).toBe(409);
       expect((await wallet(owner)).balance).toBe(90);
+    });
+
+    it("replays retries that mean the same: an encoded path, a default sent explicitly, spacing the ledger trims", async () => {
+      const owner = newOwner();
+      await grant(owner, 100);
+      const first = await debit(owner, { kind: "manual", amount: 10, reason: "x" }, "same-meaning-1");
+      expect(first.status).toBe(201);
+      const encoded = await ledger.call("POST", `/v1/wallets/${owner.replace(":", "%3A")}/debits`, {
+        body: { kind: "manual", amount: 10, reason: "  x " },
+        idempotencyKey: "same-meaning-1",
+      });
+      expect(encoded.status).toBe(201);
+      expect(encoded.headers.get("idempotent-replayed")).toBe("true");
+      expect(encoded.body).toEqual(first.body);
+
+      const granted = await grant(owner, 5, {}, "same-meaning-2");
+      const explicit = await grant(owner, 5, { source: "manual" }, "same-meaning-2");
+      expect(explicit.status).toBe(201);
+      expect(explicit.headers.get("idempotent-replayed")).toBe("true");
+      expect(explicit.body).toEqual(granted.body);
+      expect((await wallet(owner)).balance).toBe(95);
+      // Another meaning under the same key is still refused.
+      expect((await grant(owner, 5, { source: "promo" }, "same-meaning-2")).status).toBe(409);
     });
 
     it("requires a key on writes", async () => {

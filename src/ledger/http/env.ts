@@ -3,7 +3,8 @@
  * contract's schemas and answers problem+json, and the readers of bodies and idempotency keys.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, HonoRequest, MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
 import { IDEMPOTENCY_KEY_PATTERN } from "../../contract/index.js";
 import type { Ledger } from "../compose.js";
 import type { Idempotency, LedgerContext, WriteOutcome } from "../core/context.js";
@@ -15,8 +16,6 @@ export type LedgerEnv = {
     tenantId: string;
     requestId: string;
     ledger: Ledger;
-    /** The parsed JSON body, when the request has one. */
-    body: unknown;
   };
 };
 
@@ -100,7 +99,6 @@ export function jsonBodies(maxBytes: number): MiddlewareHandler<LedgerEnv> {
     } catch {
       throw invalidRequest("The request body is not valid JSON.");
     }
-    c.set("body", parsed);
     (c.req as unknown as { bodyCache: Record<string, Promise<unknown>> }).bodyCache = { json: Promise.resolve(parsed) };
     return next();
   };
@@ -113,7 +111,12 @@ export function idempotencyOf(c: Context<LedgerEnv>): Idempotency {
   if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
     throw invalidRequest("The Idempotency-Key header must be 1–255 visible ASCII characters.", [{ path: "header.Idempotency-Key", message: "invalid" }]);
   }
-  const requestHash = sha256Hex(`${c.req.method} ${new URL(c.req.url).pathname}\n${canonicalJson(c.get("body") ?? null)}`);
+  // The request as the ledger understood it, not as it was spelled: the route, its decoded
+  // parameters and the body after validation (defaults filled in, text trimmed), so a retry that
+  // means the same (`org%3A1`, `"source": "manual"` sent explicitly) is a replay, not a conflict.
+  const validated = c.req as unknown as HonoRequest<string, { json: unknown }>;
+  const understood = { route: routePath(c), params: c.req.param(), body: validated.valid("json") ?? null };
+  const requestHash = sha256Hex(`${c.req.method} ${canonicalJson(understood)}`);
   return { key, requestHash };
 }
 
