@@ -362,6 +362,60 @@ export async function reverseEntry(
   });
 }
 
+/** What to take back of a grant, decided with what remains of it (and under the wallet's lock). */
+export interface GrantTakeBack {
+  credits: number;
+  reason: string;
+  agent?: string | null;
+}
+
+/**
+ * Takes back some of a grant's credits — a partial refund of what was paid for them — as a `void`
+ * entry for the credits asked for, never more than remain of the grant (a grant left empty is
+ * closed). `decide` is asked inside the posting's transaction, with the wallet locked, so takings
+ * from one wallet are decided one at a time and each sees what the ones before it took (and may
+ * lock rows of its own). Nothing to take is NothingToReverse.
+ */
+export async function takeBackGrantCredits(
+  ctx: LedgerContext,
+  tenantId: string,
+  grantEntryId: string,
+  decide: (tx: Sql, remaining: number) => Promise<GrantTakeBack>,
+  idempotency: Idempotency,
+  also?: AlsoInTransaction,
+): Promise<WriteOutcome<WriteResult>> {
+  let grantId: string;
+  return post(ctx, {
+    tenantId,
+    idempotency,
+    wallet: async (tx) => {
+      const found = await entries.findEntry(tx, tenantId, grantEntryId);
+      if (!found || found.kind !== "grant" || !found.grantId) throw new NotFound(`No grant entry ${grantEntryId}.`);
+      grantId = found.grantId;
+      return { owner: found.owner };
+    },
+    also,
+    decide: async ({ tx, tenantId }) => {
+      const [grant] = await grants.grantsByIds(tx, tenantId, [grantId]);
+      const remaining = grant && grant.closedAt === null ? grant.remaining : 0;
+      const asked = await decide(tx, remaining);
+      const taken = Math.min(Math.max(0, asked.credits), remaining);
+      if (taken === 0) throw new NothingToReverse("Nothing to take back: none of the grant remains, or nothing was asked.");
+      return {
+        entry: {
+          kind: "void",
+          amount: -taken,
+          reason: asked.reason,
+          agent: asked.agent ?? null,
+          grantId,
+          draws: [{ grantId, amount: -taken }],
+          closeGrantIds: taken === remaining ? [grantId] : [],
+        },
+      };
+    },
+  });
+}
+
 export async function assignPlan(
   ctx: LedgerContext,
   tenantId: string,

@@ -5,6 +5,7 @@ import { portalOutboxMigration } from "./migrations/003-portal-outbox.js";
 import { stripeMigration } from "./migrations/004-stripe.js";
 import { alertsMigration } from "./migrations/005-alerts.js";
 import { alertOverridesMigration } from "./migrations/006-alert-overrides.js";
+import { partialRefundsMigration } from "./migrations/007-partial-refunds.js";
 import type { Migration } from "./migrations/migration.js";
 
 /**
@@ -15,7 +16,15 @@ import type { Migration } from "./migrations/migration.js";
 export type { Migration } from "./migrations/migration.js";
 
 /** Every migration, one file each under migrations/; versions are unique and only ever appended. */
-export const MIGRATIONS: Migration[] = [coreMigration, plansMigration, portalOutboxMigration, stripeMigration, alertsMigration, alertOverridesMigration];
+export const MIGRATIONS: Migration[] = [
+  coreMigration,
+  plansMigration,
+  portalOutboxMigration,
+  stripeMigration,
+  alertsMigration,
+  alertOverridesMigration,
+  partialRefundsMigration,
+];
 
 const MIGRATION_LOCK = 7_270_001;
 
