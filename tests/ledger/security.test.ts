@@ -174,12 +174,15 @@ describe("rate limiting", () => {
     expect(viaCdn.filter((r) => r.status === 429)).toHaveLength(5);
   });
 
-  it("reads the number of trusted proxies from the environment", () => {
+  it("reads the number of trusted proxies and the allowance from the environment", () => {
     expect(ledgerEnv({}).trustedProxies).toBe(0);
     expect(ledgerEnv({ LEDGER_TRUST_PROXY: "true" }).trustedProxies).toBe(1);
     expect(ledgerEnv({ LEDGER_TRUSTED_PROXIES: "2" }).trustedProxies).toBe(2);
     expect(ledgerEnv({ LEDGER_TRUSTED_PROXIES: "0", LEDGER_TRUST_PROXY: "true" }).trustedProxies).toBe(0);
     expect(() => ledgerEnv({ LEDGER_TRUSTED_PROXIES: "one" })).toThrow(/LEDGER_TRUSTED_PROXIES/);
+    expect(ledgerEnv({}).publicRateLimit).toBeUndefined();
+    expect(ledgerEnv({ LEDGER_PUBLIC_RATE_LIMIT: "600/50" }).publicRateLimit).toEqual({ burst: 600, perSecond: 50 });
+    expect(() => ledgerEnv({ LEDGER_PUBLIC_RATE_LIMIT: "lots" })).toThrow(/LEDGER_PUBLIC_RATE_LIMIT/);
   });
 });
 

@@ -366,7 +366,6 @@ export async function reverseEntry(
 export interface GrantTakeBack {
   credits: number;
   reason: string;
-  agent?: string | null;
 }
 
 /**
@@ -406,7 +405,6 @@ export async function takeBackGrantCredits(
           kind: "void",
           amount: -taken,
           reason: asked.reason,
-          agent: asked.agent ?? null,
           grantId,
           draws: [{ grantId, amount: -taken }],
           closeGrantIds: taken === remaining ? [grantId] : [],
