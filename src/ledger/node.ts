@@ -101,17 +101,28 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
     onQueued: () => outboxWorker.poke(),
   });
   const host = options.host ?? "127.0.0.1";
+  let closing: Promise<void> | undefined;
+  // Once closing, every answer closes its connection: a keep-alive client that keeps sending would
+  // otherwise hold the server open for as long as it sends, and SIGTERM would never finish.
+  const answer = async (request: Request, env: unknown) => {
+    const response = await app.fetch(request, env);
+    if (!closing) return response;
+    const headers = new Headers(response.headers);
+    headers.set("connection", "close");
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  };
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, (info) => resolve({ server, port: info.port }));
+    const server = serve({ fetch: answer, port: options.port ?? 8787, hostname: host }, (info) => resolve({ server, port: info.port }));
     server.once("error", reject);
   });
-  let closing: Promise<void> | undefined;
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     db,
     close: () =>
       (closing ??= (async () => {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        if ("closeIdleConnections" in server) server.closeIdleConnections();
+        await closed;
         await outboxWorker.stop();
         await scheduler?.stop();
         await db.close();
