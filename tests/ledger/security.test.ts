@@ -1,7 +1,9 @@
 /**
  * Security checks across the whole API, driven by the OpenAPI document so that every endpoint,
  * including ones added later, is covered: no tenant sees or changes another's data, no secret
- * appears in a response or a log line, and the endpoints without a key are rate limited.
+ * appears in a response or a log line; clients are rate limited by the address they really come
+ * from, with and without keys; a client's abort is logged as its own; text the database can't
+ * store is refused naming the field.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLedgerApp } from "../../src/ledger/http/app.js";
@@ -94,7 +96,7 @@ describe("rate limiting", () => {
   });
   afterAll(() => ledger.close());
 
-  /** A ledger behind `proxies` trusted proxies; requests come from `address` (the header the nearest proxy wrote). */
+  /** A ledger behind `proxies` trusted proxies; each request carries the X-Forwarded-For those proxies wrote. */
   const behindProxies = (options: { burst: number; failed?: number; proxies?: number }) => {
     const app = createLedgerApp({
       db: ledger.db,
