@@ -1,14 +1,14 @@
 import { z } from "zod";
-import { GrantId, IsoDateTime, Owner, Slug, TicketId } from "./primitives.js";
+import { GrantId, IsoDateTime, Owner, Slug, storable, TicketId, Text } from "./primitives.js";
 
 /** Low-balance alerts: message wording and outgoing webhooks (Standard Webhooks signatures). */
 
-const template = z.string().trim().min(1).max(2000);
+const template = Text(2000);
 
 export const AlertWebhookInput = z
   .strictObject({
     id: Slug,
-    url: z.url({ protocol: /^https?$/ }).max(500),
+    url: storable(z.url({ protocol: /^https?$/ }).max(500)),
     /** The signing secret in Standard Webhooks form (whsec_ + base64); left out: keep the stored one. */
     secret: z
       .string()

@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { CreditsOrZero, Slug } from "./primitives.js";
+import { CreditsOrZero, Slug, Text } from "./primitives.js";
 
 /** A paid (or free) response tier the customer can pick on the portal form. */
 export const Tier = z
   .object({
     key: Slug,
-    label: z.string().trim().min(1).max(80),
+    label: Text(80),
     /** The response target the fee buys, in minutes; null for "no promise". */
     responseMinutes: z.int().min(1).max(525_600).nullable().default(null),
     /** Fee in credits; 0 means a free tier that behaves as the helpdesk does today. */
@@ -39,7 +39,7 @@ export type AlertLevel = z.infer<typeof AlertLevel>;
 export const Plan = z
   .object({
     key: Slug,
-    name: z.string().trim().min(1).max(80),
+    name: Text(80),
     creditsPerPeriod: CreditsOrZero.default(0),
     period: Period.default("month"),
     rollover: Rollover.default({ type: "none" }),
@@ -59,7 +59,7 @@ const FieldId = z
   .string()
   .trim()
   .regex(/^[A-Za-z0-9_.-]{1,100}$/, "a Deskpro custom field id or alias");
-const FieldValue = z.string().trim().min(1).max(200);
+const FieldValue = Text(200);
 
 /**
  * How a bank gets its plan from what Deskpro knows about its people and organisations. Checked in
@@ -82,7 +82,7 @@ export const Currency = z.string().regex(/^[a-z]{3}$/, "use a lower-case ISO 421
 export const CreditPack = z
   .object({
     id: Slug,
-    label: z.string().trim().min(1).max(80),
+    label: Text(80),
     credits: z.int().min(1).max(1_000_000_000),
     /** Price in the currency's minor unit (cents). */
     price: z.int().min(50).max(100_000_000),

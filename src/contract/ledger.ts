@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { AlertLevel, Plan } from "./config.js";
-import { Actor, Credits, CreditsOrZero, EntryId, GrantId, IsoDateTime, Owner, Reason, Slug, TicketId } from "./primitives.js";
+import { Actor, Credits, CreditsOrZero, EntryId, GrantId, IsoDateTime, Owner, Reason, Slug, storable, TicketId } from "./primitives.js";
 
 // ---------------------------------------------------------------------------------------------
 // Requests
@@ -238,9 +238,9 @@ export const WalletProfile = z
      * Organisation custom field values by field id or alias (membership level). A field with several
      * values (a choice's option id and title, a multi-choice) holds them one per line.
      */
-    orgFields: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/), z.string().max(200)).default({}),
+    orgFields: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/), storable(z.string().max(200))).default({}),
     /** Person custom field values (the registration choice). */
-    personFields: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/), z.string().max(200)).default({}),
+    personFields: z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/), storable(z.string().max(200))).default({}),
     /** Deskpro SLA ids that apply to the organisation or person. */
     slaIds: z
       .array(z.string().regex(/^[1-9][0-9]{0,17}$/))
@@ -397,6 +397,8 @@ export const ErrorCode = {
   deskproNotConnected: "deskpro_not_connected",
   deskproUnavailable: "deskpro_unavailable",
   purchaseNotGrantedYet: "purchase_not_granted_yet",
+  urlNotAllowed: "url_not_allowed",
+  amountOutOfRange: "amount_out_of_range",
   internal: "internal_error",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { IsoDateTime, Owner, Slug, TicketId } from "./primitives.js";
+import { IsoDateTime, Owner, Slug, storable, Text, TicketId } from "./primitives.js";
 
 /**
  * Paid response tiers picked on the Deskpro portal form. No app can render in the portal, so a
@@ -19,15 +19,14 @@ export const DeskproApiKey = z
 
 export const WebhookSecret = z.string().regex(/^[\x21-\x7e]{24,200}$/, "use 24 to 200 visible ASCII characters (a long random string)");
 
-export const DeskproUrl = z
-  .url({ protocol: /^https?$/, message: "use the helpdesk's address, e.g. https://support.example.com" })
-  .max(300)
-  .transform((url) => url.replace(/\/+$/, ""));
+export const DeskproUrl = storable(z.url({ protocol: /^https?$/, message: "use the helpdesk's address, e.g. https://support.example.com" }).max(300)).transform(
+  (url) => url.replace(/\/+$/, ""),
+);
 
 export const DeskproConnectionRequest = z
   .strictObject({
     url: DeskproUrl,
-    /** Left out: keep the stored key. */
+    /** Left out: keep the stored key, which is allowed only while the address stays on the same origin. */
     apiKey: DeskproApiKey.optional(),
     /** Left out: keep the stored secret. */
     webhookSecret: WebhookSecret.optional(),
@@ -59,12 +58,12 @@ export const TierOption = z
     /** The option's id in Deskpro (Admin → Ticket fields → the field → its choices). */
     optionId: z.int().min(1).nullable().default(null),
     /** The option's title, matched when the ticket carries titles rather than ids (case and spacing ignored). */
-    title: z.string().trim().min(1).max(200).nullable().default(null),
+    title: Text(200).nullable().default(null),
   })
   .meta({ id: "TierOption" });
 export type TierOption = z.infer<typeof TierOption>;
 
-const template = z.string().trim().min(1).max(2000);
+const template = Text(2000);
 
 /**
  * Messages with placeholders in braces: {name}, {tier}, {price}, {balance}, {link}, {ticket}.
@@ -98,9 +97,7 @@ export const PortalSettings = z
     /** The tier a ticket keeps when the chosen one can't be paid for; null: the cheapest free tier. */
     fallbackTier: Slug.nullable().default(null),
     /** Where customers buy credits, used for {link} when no balance page link can be made. */
-    buyUrl: z
-      .url({ protocol: /^https?$/ })
-      .max(500)
+    buyUrl: storable(z.url({ protocol: /^https?$/ }).max(500))
       .nullable()
       .default(null),
     messages: PortalMessages.default(PortalMessages.parse({})),

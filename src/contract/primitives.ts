@@ -34,10 +34,22 @@ export const Slug = z
   .max(40)
   .regex(/^[a-z0-9][a-z0-9_-]*$/, "use lower-case letters, digits, '-' and '_'");
 
-export const Reason = z.string().trim().min(1, "a reason is required").max(500);
+/** A surrogate without its pair: it has no UTF-8 form, so PostgreSQL can't store it (nor a NUL character). */
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+export const isStorableText = (text: string): boolean => !text.includes("\u0000") && !UNPAIRED_SURROGATE.test(text);
+
+/** Free text (reasons, names, labels, message wording, URLs): refused with the field named when the database can't store it. */
+export const storable = <T extends z.ZodType<string, unknown>>(schema: T) =>
+  schema.refine(isStorableText, "must not contain NUL characters or unpaired UTF-16 surrogates");
+
+/** Free text of up to `max` characters, trimmed, at least one. */
+export const Text = (max: number, required = "must not be empty") => storable(z.string().trim().min(1, required).max(max));
+
+export const Reason = Text(500, "a reason is required");
 
 /** Who acted, as the caller names them (a Deskpro agent's name or id). Informational only. */
-export const Actor = z.string().trim().min(1).max(200);
+export const Actor = Text(200);
 
 export const IsoDateTime = z.iso.datetime({ offset: true });
 

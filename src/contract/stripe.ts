@@ -78,7 +78,9 @@ export const Purchase = z
     currency: z.string(),
     state: PurchaseState,
     grantEntryId: z.string().nullable(),
-    /** Credits taken back after a refund (what remained of the grant then). */
+    /** Money refunded so far, in the currency's minor unit (a partial refund leaves the purchase `paid`). */
+    amountRefunded: z.int(),
+    /** Credits taken back by refunds so far: each refund's share of the pack, or what remained of it if less. */
     creditsReversed: z.int(),
     createdAt: IsoDateTime,
     paidAt: IsoDateTime.nullable(),

@@ -101,6 +101,8 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     port: options.ledgerPort ?? 8787,
     clock,
     log: fileLogger(join(dataDir, "ledger.log"), say),
+    // The REST stand-in is this host, on loopback over plain http.
+    allowPrivateNetwork: true,
   });
   // Customer messages and links carry the ledger's public address: the demo's is this machine's.
   process.env.LEDGER_PUBLIC_URL ??= ledger.url;

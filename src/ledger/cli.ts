@@ -15,6 +15,7 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { DeskproConnectionRequest } from "../contract/index.js";
+import { outboundPolicyFromEnv } from "./core/outbound.js";
 import { putConnection } from "./integrations/deskpro/connection.js";
 import { ledgerOpenApiDocument } from "./http/app.js";
 import { ledgerEnv, startLedgerServer } from "./node.js";
@@ -136,7 +137,7 @@ async function main(argv: string[]): Promise<number> {
     const saved = await withDatabase(async (db) => {
       const tenant = await tenantRows.findTenant(db, values.tenant!);
       if (!tenant) throw new UsageError(`no tenant "${values.tenant}"`);
-      return { tenantId: tenant.id, connection: await putConnection(db, tenant.id, parsed.data, new Date()) };
+      return { tenantId: tenant.id, connection: await putConnection(db, tenant.id, parsed.data, new Date(), outboundPolicyFromEnv()) };
     });
     if (values.json) console.log(JSON.stringify({ ...saved, ...(generated ? { webhookSecret: generated } : {}) }));
     else {

@@ -6,6 +6,7 @@
  */
 import type { AllocationRun, OutboxDrainResult } from "../contract/index.js";
 import type { Clock, LedgerContext } from "./core/context.js";
+import { outboundFetch, outboundPolicyFromEnv, type OutboundPolicy } from "./core/outbound.js";
 import { drainOutbox, type DrainOptions, type OutboxHandlers } from "./core/outbox.js";
 import { allocateAll, loadConfig } from "./core/wallets.js";
 import { alertHandlers, evaluateAlerts, queueExpiringNotices } from "./features/alerts.js";
@@ -20,13 +21,16 @@ export interface LedgerOptions {
   clock?: Clock;
   /** How the ledger reaches each tenant's helpdesk (tests pass short retry timings). */
   deskproClients?: DeskproClientFactory;
-  /** The fetch outgoing alert webhooks go through (tests intercept it). */
-  fetch?: typeof fetch;
+  /** Where outgoing calls may go; by default public https addresses, unless LEDGER_ALLOW_PRIVATE_NETWORK=true. */
+  outbound?: OutboundPolicy;
 }
 
 export interface Ledger {
   context: LedgerContext;
+  /** Clients of the tenants' helpdesks, calling out under the outbound policy. */
   deskproClients: DeskproClientFactory;
+  outbound: OutboundPolicy;
+  /** The fetch every call to an address a tenant gave goes through (alert webhooks, helpdesks). */
   fetch: typeof fetch;
   outboxHandlers: OutboxHandlers;
   /** Delivers what is due in the outbox (every tenant's, or one's). */
@@ -37,8 +41,10 @@ export interface Ledger {
 
 export function composeLedger(options: LedgerOptions): Ledger {
   const context: LedgerContext = { db: options.db, clock: options.clock ?? (() => new Date()), afterPost: [evaluateAlerts] };
-  const deskproClients = options.deskproClients ?? defaultClientFactory();
-  const doFetch = options.fetch ?? fetch;
+  const outbound = options.outbound ?? outboundPolicyFromEnv();
+  const doFetch = outboundFetch(outbound);
+  const clients = options.deskproClients ?? defaultClientFactory();
+  const deskproClients: DeskproClientFactory = (connection) => clients({ ...connection, fetch: doFetch });
   const outboxHandlers: OutboxHandlers = {
     ...deskproWriteHandlers(deskproClients),
     ...portalTierHandlers(deskproClients),
@@ -48,6 +54,7 @@ export function composeLedger(options: LedgerOptions): Ledger {
   return {
     context,
     deskproClients,
+    outbound,
     fetch: doFetch,
     outboxHandlers,
     drain: (drainOptions) => drainOutbox(context, outboxHandlers, drainOptions),

@@ -1,8 +1,10 @@
 import { serve, type ServerType } from "@hono/node-server";
 import { composeLedger } from "./compose.js";
 import type { Clock } from "./core/context.js";
+import { outboundPolicyFromEnv } from "./core/outbound.js";
 import { startOutboxWorker } from "./core/outbox.js";
 import { createLedgerApp, jsonLogger, type Logger } from "./http/app.js";
+import type { RateLimit } from "./http/rate-limit.js";
 import { startScheduler } from "./scheduler.js";
 import { openDatabase, type Database } from "./storage/db.js";
 import { migrate } from "./storage/migrations.js";
@@ -14,20 +16,41 @@ export interface LedgerServerOptions {
   dataDir?: string;
   /** PostgreSQL connections; more than the cores' worth rarely helps. */
   poolSize?: number;
-  /** Client addresses come from X-Forwarded-For (set only behind a proxy that writes it). */
-  trustProxy?: boolean;
+  /** Proxies in front that append to X-Forwarded-For (LEDGER_TRUSTED_PROXIES); 0 means clients connect directly. */
+  trustedProxies?: number;
+  /** Each client address's allowance for requests without an API key (LEDGER_PUBLIC_RATE_LIMIT, `<burst>/<per second>`). */
+  publicRateLimit?: RateLimit;
   log?: Logger;
   clock?: Clock;
   /** The public address customers and Stripe reach the ledger at (LEDGER_PUBLIC_URL). */
   publicUrl?: string;
   /** Run the hourly allocation and expiring-credits sweep in this process (LEDGER_SCHEDULER, on unless "off"). */
   scheduler?: boolean;
+  /** Let outgoing calls reach plain http and private addresses (development only); default: LEDGER_ALLOW_PRIVATE_NETWORK. */
+  allowPrivateNetwork?: boolean;
 }
 
 export interface LedgerServer {
   url: string;
   db: Database;
   close(): Promise<void>;
+}
+
+/** LEDGER_TRUSTED_PROXIES=<n>; the older LEDGER_TRUST_PROXY=true means one proxy. */
+function trustedProxiesOf(env: NodeJS.ProcessEnv): number {
+  const value = env.LEDGER_TRUSTED_PROXIES?.trim();
+  if (!value) return env.LEDGER_TRUST_PROXY === "true" ? 1 : 0;
+  if (!/^\d{1,2}$/.test(value)) throw new Error("LEDGER_TRUSTED_PROXIES must be the number of proxies in front of the ledger (0 for none).");
+  return Number(value);
+}
+
+function publicRateLimitOf(env: NodeJS.ProcessEnv): RateLimit | undefined {
+  const value = env.LEDGER_PUBLIC_RATE_LIMIT?.trim();
+  if (!value) return undefined;
+  const match = /^(\d{1,6})\/(\d{1,6}(?:\.\d+)?)$/.exec(value);
+  if (!match || Number(match[1]) < 1 || Number(match[2]) <= 0)
+    throw new Error("LEDGER_PUBLIC_RATE_LIMIT must be <burst>/<requests per second>, for example 60/5.");
+  return { burst: Number(match[1]), perSecond: Number(match[2]) };
 }
 
 /** The settings `npm run ledger -- serve` reads from the environment. */
@@ -38,9 +61,11 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.LEDGER_DATA_DIR || ".data/ledger",
     poolSize: env.LEDGER_POOL_SIZE ? Number(env.LEDGER_POOL_SIZE) : undefined,
-    trustProxy: env.LEDGER_TRUST_PROXY === "true",
+    trustedProxies: trustedProxiesOf(env),
+    publicRateLimit: publicRateLimitOf(env),
     publicUrl: env.LEDGER_PUBLIC_URL || undefined,
     scheduler: env.LEDGER_SCHEDULER !== "off",
+    allowPrivateNetwork: outboundPolicyFromEnv(env).allowPrivateNetwork,
   };
 }
 
@@ -53,7 +78,8 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
   });
   await migrate(db);
   const log = options.log ?? jsonLogger;
-  const ledger = composeLedger({ db, clock: options.clock });
+  const outbound = options.allowPrivateNetwork === undefined ? undefined : { allowPrivateNetwork: options.allowPrivateNetwork };
+  const ledger = composeLedger({ db, clock: options.clock, outbound });
   // Write-backs and alerts leave through the outbox; this process delivers them in the background.
   const outboxWorker = startOutboxWorker(ledger.context, ledger.outboxHandlers, {
     onError: (error) => log({ time: new Date().toISOString(), level: "warn", msg: "outbox drain failed", error: (error as Error)?.name }),
@@ -65,19 +91,38 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
           onError: (error, tenantId) =>
             log({ time: new Date().toISOString(), level: "warn", msg: "scheduled allocation failed", tenantId, error: (error as Error)?.name }),
         });
-  const app = createLedgerApp({ db, ledger, log, trustProxy: options.trustProxy, publicUrl: options.publicUrl, onQueued: () => outboxWorker.poke() });
+  const app = createLedgerApp({
+    db,
+    ledger,
+    log,
+    trustedProxies: options.trustedProxies,
+    publicRateLimit: options.publicRateLimit,
+    publicUrl: options.publicUrl,
+    onQueued: () => outboxWorker.poke(),
+  });
   const host = options.host ?? "127.0.0.1";
+  let closing: Promise<void> | undefined;
+  // Once closing, every answer closes its connection: a keep-alive client that keeps sending would
+  // otherwise hold the server open for as long as it sends, and SIGTERM would never finish.
+  const answer = async (request: Request, env: unknown) => {
+    const response = await app.fetch(request, env);
+    if (!closing) return response;
+    const headers = new Headers(response.headers);
+    headers.set("connection", "close");
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+  };
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, (info) => resolve({ server, port: info.port }));
+    const server = serve({ fetch: answer, port: options.port ?? 8787, hostname: host }, (info) => resolve({ server, port: info.port }));
     server.once("error", reject);
   });
-  let closing: Promise<void> | undefined;
   return {
     url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
     db,
     close: () =>
       (closing ??= (async () => {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        if ("closeIdleConnections" in server) server.closeIdleConnections();
+        await closed;
         await outboxWorker.stop();
         await scheduler?.stop();
         await db.close();

@@ -13,8 +13,8 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
   });
   afterAll(() => ledger.close());
 
-  const grant = (owner: string, amount: number, extra: Record<string, unknown> = {}) =>
-    ledger.call("POST", `/v1/wallets/${owner}/grants`, { body: { amount, reason: "top-up", ...extra } });
+  const grant = (owner: string, amount: number, extra: Record<string, unknown> = {}, idempotencyKey?: string) =>
+    ledger.call("POST", `/v1/wallets/${owner}/grants`, { body: { amount, reason: "top-up", ...extra }, idempotencyKey });
   const debit = (owner: string, body: Record<string, unknown>, idempotencyKey?: string) =>
     ledger.call("POST", `/v1/wallets/${owner}/debits`, { body, idempotencyKey });
   const wallet = async (owner: string) => Wallet.parse((await ledger.call("GET", `/v1/wallets/${owner}`)).body);
@@ -140,6 +140,29 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
       overdraft: 0,
     });
     expect(await entries(owner)).toHaveLength(1); // a quote writes nothing
+  });
+
+  it("refuses time whose price would pass the billion credits a write may move, in debits and quotes, and writes nothing", async () => {
+    const other = await ledger.newTenant();
+    const as = { key: other.apiKey };
+    expect((await ledger.call("PUT", "/v1/config", { ...as, body: { time: { credits: 1_000_000, perMinutes: 1, incrementMinutes: 1 } } })).status).toBe(200);
+    const owner = newOwner();
+    for (let i = 0; i < 2; i++) {
+      expect((await ledger.call("POST", `/v1/wallets/${owner}/grants`, { ...as, body: { amount: 1_000_000_000, reason: "x" } })).status).toBe(201);
+    }
+    const ticketId = newTicket();
+    const tooMuch = { kind: "time", minutes: 1001, ticketId };
+    for (const path of ["debits", "quote"]) {
+      const r = await ledger.call("POST", `/v1/wallets/${owner}/${path}`, { ...as, body: tooMuch });
+      expect(r.status, path).toBe(422);
+      expect(r.body).toMatchObject({ code: "amount_out_of_range", amount: 1_001_000_000, max: 1_000_000_000 });
+      expect(r.body.detail).toContain("1,001,000,000");
+    }
+    expect((await ledger.call("GET", `/v1/wallets/${owner}/entries`, as)).body.entries).toHaveLength(2);
+    // Within the range it is written, and the ticket's total counts towards the next entry's price.
+    const allowed = await ledger.call("POST", `/v1/wallets/${owner}/debits`, { ...as, body: { ...tooMuch, minutes: 1000 } });
+    expect(allowed.status).toBe(201);
+    expect(allowed.body.entry.amount).toBe(-1_000_000_000);
   });
 
   it("charges a tier fee once per ticket, and refuses unknown tiers", async () => {
@@ -334,6 +357,29 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
       const otherPath = await debit(newOwner(), { kind: "manual", amount: 10, reason: "x" }, "same-key-2");
       expect(otherPath.status).toBe(409);
       expect((await wallet(owner)).balance).toBe(90);
+    });
+
+    it("replays retries that mean the same: an encoded path, a default sent explicitly, spacing the ledger trims", async () => {
+      const owner = newOwner();
+      await grant(owner, 100);
+      const first = await debit(owner, { kind: "manual", amount: 10, reason: "x" }, "same-meaning-1");
+      expect(first.status).toBe(201);
+      const encoded = await ledger.call("POST", `/v1/wallets/${owner.replace(":", "%3A")}/debits`, {
+        body: { kind: "manual", amount: 10, reason: "  x " },
+        idempotencyKey: "same-meaning-1",
+      });
+      expect(encoded.status).toBe(201);
+      expect(encoded.headers.get("idempotent-replayed")).toBe("true");
+      expect(encoded.body).toEqual(first.body);
+
+      const granted = await grant(owner, 5, {}, "same-meaning-2");
+      const explicit = await grant(owner, 5, { source: "manual" }, "same-meaning-2");
+      expect(explicit.status).toBe(201);
+      expect(explicit.headers.get("idempotent-replayed")).toBe("true");
+      expect(explicit.body).toEqual(granted.body);
+      expect((await wallet(owner)).balance).toBe(95);
+      // Another meaning under the same key is still refused.
+      expect((await grant(owner, 5, { source: "promo" }, "same-meaning-2")).status).toBe(409);
     });
 
     it("requires a key on writes", async () => {

@@ -222,7 +222,7 @@ describe.each(backends())("card purchases on %s", (backend) => {
     });
     const result = StripeHookResult.parse((await deliver(refunded)).body);
     expect(result.outcome).toBe("reversed");
-    expect(result.detail).toContain("only 300 of the 500 credits remained");
+    expect(result.detail).toContain("only 300 remained of the 500 bought");
     expect(await balance("org:42")).toBe(0);
     const voids = (await entries("org:42")).filter((e) => e.kind === "void");
     expect(voids).toHaveLength(1);
@@ -231,6 +231,76 @@ describe.each(backends())("card purchases on %s", (backend) => {
     expect((await entries("org:42")).filter((e) => e.kind === "void")).toHaveLength(1);
     const purchases = PurchasePage.parse((await ledger.call("GET", "/v1/wallets/org:42/purchases")).body).purchases;
     expect(purchases[0]).toMatchObject({ state: "refunded", creditsReversed: 300 });
+  });
+
+  /** Stripe's charge.refunded: `amount_refunded` is the charge's refunds so far, not this refund's. */
+  const refundedSoFar = (session: CheckoutSession, cents: number) =>
+    event("charge.refunded", {
+      id: `ch_${session.id}`,
+      object: "charge",
+      payment_intent: `pi_${session.id}`,
+      amount: 25_000,
+      amount_refunded: cents,
+      currency: "usd",
+      refunded: cents === 25_000,
+    });
+  const purchase = async (owner = "org:42") => PurchasePage.parse((await ledger.call("GET", `/v1/wallets/${owner}/purchases`)).body).purchases[0]!;
+  const voids = async (owner = "org:42") => (await entries(owner)).filter((e) => e.kind === "void");
+
+  it("takes back the refunded share of a partial refund, and each later refund only what its new total adds", async () => {
+    const session = await checkout(); // 500 credits for $250.00
+    await deliver(completed(session));
+    const first = StripeHookResult.parse((await deliver(refundedSoFar(session, 5_000))).body); // $50
+    expect(first).toMatchObject({ outcome: "reversed", detail: expect.stringContaining("100 credits taken back") });
+    expect(await balance("org:42")).toBe(400);
+    expect(await purchase()).toMatchObject({ state: "paid", amountRefunded: 5_000, creditsReversed: 100 });
+    const [taken] = await voids();
+    expect(taken).toMatchObject({ amount: -100, reason: expect.stringMatching(/\$50\.00 of \$250\.00.*100 of the 500 credits/) });
+
+    const link = CustomerLink.parse((await ledger.call("POST", "/v1/wallets/org:42/customer-links", { body: {} })).body);
+    const page = await (await ledger.fetch(new Request(link.url.replace(/^https?:\/\/[^/]+/, "http://ledger.test")))).text();
+    expect(page).toContain("($50.00 refunded, 100 credits taken back)");
+
+    // Stripe's next event says $150 refunded so far: $100 more, 200 more credits.
+    expect(StripeHookResult.parse((await deliver(refundedSoFar(session, 15_000))).body).outcome).toBe("reversed");
+    expect(await balance("org:42")).toBe(200);
+    expect(await purchase()).toMatchObject({ state: "paid", amountRefunded: 15_000, creditsReversed: 300 });
+    // Redeliveries, in any order, take nothing more.
+    for (const cents of [5_000, 15_000]) expect(StripeHookResult.parse((await deliver(refundedSoFar(session, cents))).body).outcome).toBe("already_reversed");
+    expect((await voids()).map((e) => e.amount)).toEqual([-200, -100]);
+
+    // The rest of the money: the rest of the credits, and the purchase is refunded.
+    expect(StripeHookResult.parse((await deliver(refundedSoFar(session, 25_000))).body).outcome).toBe("reversed");
+    expect(await balance("org:42")).toBe(0);
+    expect(await purchase()).toMatchObject({ state: "refunded", amountRefunded: 25_000, creditsReversed: 500 });
+  });
+
+  it("never takes back more than remains of the pack, and says what it took", async () => {
+    const session = await checkout();
+    await deliver(completed(session));
+    expect((await ledger.call("POST", "/v1/wallets/org:42/debits", { body: { kind: "manual", amount: 460, reason: "work" } })).status).toBe(201);
+    const partial = StripeHookResult.parse((await deliver(refundedSoFar(session, 5_000))).body);
+    expect(partial.outcome).toBe("reversed");
+    expect(partial.detail).toContain("only 40 remained");
+    expect(await balance("org:42")).toBe(0);
+    expect((await voids())[0]).toMatchObject({ amount: -40, reason: expect.stringContaining("only 40 remained") });
+    expect(await purchase()).toMatchObject({ amountRefunded: 5_000, creditsReversed: 40 });
+    // Nothing remains for the rest of the refund: recorded, nothing taken.
+    const rest = StripeHookResult.parse((await deliver(refundedSoFar(session, 25_000))).body);
+    expect(rest).toMatchObject({ outcome: "reversed", detail: expect.stringContaining("nothing was taken back") });
+    expect(await voids()).toHaveLength(1);
+    expect(await purchase()).toMatchObject({ state: "refunded", amountRefunded: 25_000, creditsReversed: 40 });
+  });
+
+  it("takes each refunded share once when Stripe's events arrive together", async () => {
+    const session = await checkout();
+    await deliver(completed(session));
+    const events = [5_000, 15_000, 15_000, 5_000, 20_000].map((cents) => refundedSoFar(session, cents));
+    const results = await Promise.all(events.map((e) => deliver(e)));
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(await balance("org:42")).toBe(100); // $200 of $250 refunded: 400 of 500 credits back
+    expect(await purchase()).toMatchObject({ amountRefunded: 20_000, creditsReversed: 400 });
+    expect((await voids()).reduce((sum, e) => sum + e.amount, 0)).toBe(-400);
   });
 
   describe("the customer page", () => {

@@ -7,7 +7,7 @@
  * The service keeps no state between requests beyond the pool and small caches, so any number of
  * function instances can run side by side; the database serialises what must be serialised.
  */
-import { handle } from "hono/aws-lambda";
+import { getConnInfo, handle } from "hono/aws-lambda";
 import { createLedgerApp } from "../http/app.js";
 import { openDatabase } from "../storage/db.js";
 import { migrate } from "../storage/migrations.js";
@@ -24,7 +24,8 @@ function instance(): Promise<LambdaHandler> {
     // A handful of connections per instance: instances multiply, the server's connection limit doesn't.
     const db = await openDatabase({ databaseUrl, poolSize: Number(process.env.LEDGER_POOL_SIZE ?? 2) });
     if (process.env.LEDGER_MIGRATE_ON_START !== "false") await migrate(db);
-    return handle(createLedgerApp({ db }));
+    // Rate limits key on the caller's address as API Gateway saw it.
+    return handle(createLedgerApp({ db, remoteAddress: (c) => getConnInfo(c).remote.address }));
   })().catch((error: unknown) => {
     ready = undefined;
     throw error;

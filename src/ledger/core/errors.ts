@@ -73,6 +73,19 @@ export class NothingToReverse extends LedgerError {
   readonly code = "nothing_to_reverse";
 }
 
+/** What a request works out to (time at the configured rate) is more than one write may move. */
+export class AmountOutOfRange extends LedgerError {
+  readonly code = "amount_out_of_range";
+  constructor(
+    readonly amount: number,
+    readonly max: number,
+    what: string,
+  ) {
+    const n = (x: number) => x.toLocaleString("en");
+    super(`${what} would come to ${n(amount)} credits; one write moves at most ${n(max)}. Split it into smaller entries.`, { amount, max });
+  }
+}
+
 export class UnknownTier extends LedgerError {
   readonly code = "unknown_tier";
   constructor(readonly tier: string) {

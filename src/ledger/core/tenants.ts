@@ -60,11 +60,17 @@ export const KEY_CACHE_MS = 10_000;
 const KEY_CACHE_LIMIT = 10_000;
 const keyCache = new Map<string, { tenantId: string; until: number }>();
 
+/** The tenant of a key this process accepted within KEY_CACHE_MS, without asking the database; else null. */
+export function recentlyAuthenticated(apiKey: string): string | null {
+  const cached = keyCache.get(hashApiKey(apiKey));
+  return cached && cached.until > Date.now() ? cached.tenantId : null;
+}
+
 export async function authenticate(db: Database, apiKey: string): Promise<string | null> {
+  const known = recentlyAuthenticated(apiKey);
+  if (known) return known;
   const hash = hashApiKey(apiKey);
   const now = Date.now();
-  const cached = keyCache.get(hash);
-  if (cached && cached.until > now) return cached.tenantId;
   const tenantId = await repo.findTenantIdByKeyHash(db, hash);
   if (tenantId) {
     if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();

@@ -28,6 +28,7 @@ import type {
   WalletProfile,
   WriteResult,
 } from "../../contract/index.js";
+import { MAX_CREDITS_PER_WRITE } from "../../contract/index.js";
 import { alertLevelsFor, alertTransitions, lowBalanceState, thresholdsInCredits } from "../domain/alerts.js";
 import { burnDownOrder, isSpendable, planDebit, planRefund, splitIncomingCredit } from "../domain/burndown.js";
 import { choosePayer, payingOwner, pinAfterCharge } from "../domain/payer.js";
@@ -42,6 +43,7 @@ import * as ticketPayers from "../storage/ticket-payers.js";
 import * as walletRows from "../storage/wallets.js";
 import type { Idempotency, LedgerContext, WriteOutcome } from "./context.js";
 import {
+  AmountOutOfRange,
   AlreadyReversed,
   InsufficientCredits,
   InvalidRequest,
@@ -310,6 +312,9 @@ async function priceDebit(sql: Sql, tenantId: string, config: LedgerConfig, plan
     case "time": {
       const ticket = await entries.ticketTime(sql, tenantId, request.ticketId);
       const charge = priceTimeEntry(ticket, request.minutes, config.time);
+      if (charge.amount > MAX_CREDITS_PER_WRITE) {
+        throw new AmountOutOfRange(charge.amount, MAX_CREDITS_PER_WRITE, `${request.minutes.toLocaleString("en")} minutes at this helpdesk's rate`);
+      }
       return {
         amount: charge.amount,
         minutes: request.minutes,
@@ -553,6 +558,58 @@ export async function reverseEntry(
             refund.refundGrant > 0
               ? { amount: refund.refundGrant, remaining: refund.refundGrant, source: "refund", paid: drawnGrants.some((g) => g.paid), expiresAt: null }
               : undefined,
+        },
+      };
+    },
+  });
+}
+
+/** What to take back of a grant, decided with what remains of it (and under the wallet's lock). */
+export interface GrantTakeBack {
+  credits: number;
+  reason: string;
+}
+
+/**
+ * Takes back some of a grant's credits — a partial refund of what was paid for them — as a `void`
+ * entry for the credits asked for, never more than remain of the grant (a grant left empty is
+ * closed). `decide` is asked inside the posting's transaction, with the wallet locked, so takings
+ * from one wallet are decided one at a time and each sees what the ones before it took (and may
+ * lock rows of its own). Nothing to take is NothingToReverse.
+ */
+export async function takeBackGrantCredits(
+  ctx: LedgerContext,
+  tenantId: string,
+  grantEntryId: string,
+  decide: (tx: Sql, remaining: number) => Promise<GrantTakeBack>,
+  idempotency: Idempotency,
+  also?: AlsoInTransaction,
+): Promise<WriteOutcome<WriteResult>> {
+  let grantId: string;
+  return post(ctx, {
+    tenantId,
+    idempotency,
+    wallet: async (tx) => {
+      const found = await entries.findEntry(tx, tenantId, grantEntryId);
+      if (!found || found.kind !== "grant" || !found.grantId) throw new NotFound(`No grant entry ${grantEntryId}.`);
+      grantId = found.grantId;
+      return { owner: found.owner };
+    },
+    also,
+    decide: async ({ tx, tenantId }) => {
+      const [grant] = await grants.grantsByIds(tx, tenantId, [grantId]);
+      const remaining = grant && grant.closedAt === null ? grant.remaining : 0;
+      const asked = await decide(tx, remaining);
+      const taken = Math.min(Math.max(0, asked.credits), remaining);
+      if (taken === 0) throw new NothingToReverse("Nothing to take back: none of the grant remains, or nothing was asked.");
+      return {
+        entry: {
+          kind: "void",
+          amount: -taken,
+          reason: asked.reason,
+          grantId,
+          draws: [{ grantId, amount: -taken }],
+          closeGrantIds: taken === remaining ? [grantId] : [],
         },
       };
     },

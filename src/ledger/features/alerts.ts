@@ -11,6 +11,7 @@ import type { AlertSettingsInput } from "../../contract/index.js";
 import type { AlertEvent, AlertEventData, AlertSettings, LedgerConfig, WebhookTestEvent } from "../../contract/index.js";
 import type { AfterPostHook } from "../core/context.js";
 import { newId } from "../core/ids.js";
+import { checkOutboundUrl, type OutboundPolicy } from "../core/outbound.js";
 import type { DeliveryContext, OutboxHandlers } from "../core/outbox.js";
 import { planOf } from "../core/posting.js";
 import { openSecret, sealSecret } from "../core/secrets.js";
@@ -41,7 +42,14 @@ export const alertSettingsView = (s: StoredSettings): AlertSettings => ({
   webhooks: s.webhooks.map((w) => ({ id: w.id, url: w.url, secretSet: w.secretCiphertext !== null })),
 });
 
-export async function saveAlertSettings(sql: Sql, tenantId: string, input: z.infer<typeof AlertSettingsInput>, now: Date): Promise<AlertSettings> {
+export async function saveAlertSettings(
+  sql: Sql,
+  tenantId: string,
+  input: z.infer<typeof AlertSettingsInput>,
+  now: Date,
+  outbound: OutboundPolicy,
+): Promise<AlertSettings> {
+  input.webhooks.forEach((w, i) => checkOutboundUrl(w.url, outbound, `body.webhooks.${i}.url`));
   const current = await loadAlertSettings(sql, tenantId);
   const stored: StoredSettings = {
     ...input,

@@ -2,8 +2,8 @@
  * Buying credits by card with Stripe Checkout. A session is created for one bank and one pack
  * and recorded; Stripe's webhooks fulfil it. The grant for a session is written once however
  * often and in whatever order its events arrive: its idempotency key is the session id, and the
- * purchase row is locked and updated in the grant's own transaction. A refund takes back what
- * remains of that grant as a reversal entry.
+ * purchase row is locked and updated in the grant's own transaction. A refund takes back the
+ * refunded share of the pack from that grant, as far as it remains.
  */
 import Stripe from "stripe";
 import {
@@ -16,7 +16,7 @@ import {
   type StripeHookResult,
 } from "../../contract/index.js";
 import type { LedgerContext } from "../core/context.js";
-import { LedgerError, AlreadyReversed, NothingToReverse } from "../core/errors.js";
+import { LedgerError, NothingToReverse } from "../core/errors.js";
 import { openSecret, sealSecret } from "../core/secrets.js";
 import * as core from "../core/wallets.js";
 import type { Sql } from "../storage/db.js";
@@ -184,6 +184,7 @@ export const toApiPurchase = (p: store.PurchaseRow): Purchase => ({
   currency: p.currency,
   state: p.state,
   grantEntryId: p.grantEntryId,
+  amountRefunded: p.amountRefunded,
   creditsReversed: p.creditsReversed,
   createdAt: p.createdAt.toISOString(),
   paidAt: p.paidAt?.toISOString() ?? null,
@@ -265,6 +266,16 @@ async function fulfil(
   return outcome.replayed ? result("already_granted") : result("granted", `${purchase.credits} credits granted to ${purchase.owner}`);
 }
 
+/** The credits a refunded amount is worth: the same share of the pack, rounded down (exact integers). */
+const creditsWorth = (purchase: store.PurchaseRow, refunded: number, charged: number): number =>
+  Number((BigInt(purchase.credits) * BigInt(Math.min(refunded, charged))) / BigInt(charged));
+
+/**
+ * A refund takes back the refunded share of the pack. Stripe's `amount_refunded` is the charge's
+ * running total, so each event takes back only what its total adds to the one already acted on,
+ * and never more than remains of the pack's grant. The share is worked out with the wallet locked
+ * and the purchase row locked under it, so events arriving together take each share once.
+ */
 async function refund(
   ctx: LedgerContext,
   tenantId: string,
@@ -272,39 +283,58 @@ async function refund(
   charge: Stripe.Charge,
   result: (outcome: StripeHookResult["outcome"], detail?: string) => StripeHookResult,
 ): Promise<StripeHookResult> {
-  const purchase = await store.lockPurchaseByPaymentIntent(ctx.db, tenantId, paymentIntentId);
+  const purchase = await store.findPurchaseByPaymentIntent(ctx.db, tenantId, paymentIntentId);
   if (!purchase) return result("ignored", "no purchase paid with this payment intent");
-  if (purchase.state === "refunded") return result("already_reversed");
-  if (purchase.state !== "paid" || !purchase.grantEntryId) {
-    throw new PurchaseNotGrantedYet();
-  }
-  const refundedShare = charge.amount > 0 ? Math.min(1, charge.amount_refunded / charge.amount) : 1;
-  const creditsRefunded = Math.round(purchase.credits * refundedShare);
-  const refundedMoney = formatPrice(charge.amount_refunded, charge.currency);
+  if (purchase.state === "open" || !purchase.grantEntryId) throw new PurchaseNotGrantedYet();
+  if (charge.amount <= 0) return result("ignored", "the charge has no amount");
+  const total = Math.min(charge.amount_refunded, charge.amount);
+  const full = total >= charge.amount;
+  const money = (amount: number) => formatPrice(amount, charge.currency);
+  const refundedWords = full
+    ? `Card payment refunded in full (${money(total)})`
+    : `Card payment partly refunded (${money(total)} of ${money(charge.amount)} so far)`;
+  if (total <= purchase.amountRefunded) return result("already_reversed");
+  let owed = 0;
   try {
-    const outcome = await core.reverseEntry(
+    const outcome = await core.takeBackGrantCredits(
       ctx,
       tenantId,
       purchase.grantEntryId,
-      { reason: `Card payment refunded (${refundedMoney}): what remains of ${purchase.credits.toLocaleString("en")} bought credits taken back` },
-      { scope: "ledger", key: `stripe:refund:${purchase.sessionId}`, requestHash: `stripe:refund:${purchase.sessionId}` },
+      async (tx, remaining) => {
+        const before = (await store.lockPurchase(tx, tenantId, purchase.sessionId))!.amountRefunded;
+        owed = total > before ? creditsWorth(purchase, total, charge.amount) - creditsWorth(purchase, before, charge.amount) : 0;
+        const taken = Math.min(owed, remaining);
+        const bought = purchase.credits.toLocaleString("en");
+        return {
+          credits: taken,
+          reason:
+            taken < owed
+              ? `${refundedWords}: ${owed.toLocaleString("en")} credits due back but only ${taken.toLocaleString("en")} remained of the ${bought} bought; ${taken.toLocaleString("en")} taken back`
+              : `${refundedWords}: ${taken.toLocaleString("en")} of the ${bought} credits bought taken back`,
+        };
+      },
+      { scope: "ledger", key: `stripe:refund:${purchase.sessionId}:${total}`, requestHash: `stripe:refund:${purchase.sessionId}:${total}` },
       async (tx, written) => {
-        await store.markPurchaseRefunded(tx, tenantId, purchase.sessionId, -written.entry.amount);
+        await store.recordRefund(tx, tenantId, purchase.sessionId, { amountRefunded: total, creditsTaken: -written.entry.amount, refunded: full });
       },
     );
     if (outcome.replayed) return result("already_reversed");
     const taken = -outcome.body.entry.amount;
     const detail =
-      taken < creditsRefunded
-        ? `${refundedMoney} refunded (worth ${creditsRefunded} credits) but only ${taken} of the ${purchase.credits} credits remained, so ${taken} were taken back; ${creditsRefunded - taken} had been used.`
-        : `${taken} credits taken back.`;
+      taken < owed
+        ? `${money(total)} refunded so far, worth ${owed} more credits, but only ${taken} remained of the ${purchase.credits} bought: ${taken} credits taken back.`
+        : `${money(total)} refunded so far: ${taken} credits taken back.`;
     return result("reversed", detail);
   } catch (error) {
-    if (error instanceof NothingToReverse) {
-      await ctx.db.transaction((tx) => store.markPurchaseRefunded(tx, tenantId, purchase.sessionId, 0));
-      return result("reversed", `${refundedMoney} refunded but none of the ${purchase.credits} credits remained: nothing was taken back.`);
-    }
-    if (error instanceof AlreadyReversed) return result("already_reversed");
-    throw error;
+    if (!(error instanceof NothingToReverse)) throw error;
+    // Nothing left to take (or already taken by an event that got here first): the money is still recorded.
+    const recorded = await store.recordRefund(ctx.db, tenantId, purchase.sessionId, { amountRefunded: total, creditsTaken: 0, refunded: full });
+    if (!recorded) return result("already_reversed");
+    return result(
+      "reversed",
+      owed === 0
+        ? `${money(total)} refunded so far, worth less than a credit more: nothing was taken back.`
+        : `${money(total)} refunded so far, but none of the ${purchase.credits} credits bought remained: nothing was taken back.`,
+    );
   }
 }

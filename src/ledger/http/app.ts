@@ -2,12 +2,12 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { Health } from "../../contract/index.js";
 import { composeLedger, type Ledger, type LedgerOptions } from "../compose.js";
-import { authenticate } from "../core/tenants.js";
+import { authenticate, recentlyAuthenticated } from "../core/tenants.js";
 import { isDatabaseUnavailable, type Database } from "../storage/db.js";
-import { jsonBodies, newRouter } from "./env.js";
+import { ClientAborted, jsonBodies, newRouter } from "./env.js";
 import { json, openApiDocument, rateLimitedProblem } from "./openapi.js";
 import { HttpProblem, knownProblem, problemResponse } from "./problems.js";
-import { clientAddress, rateLimit } from "./rate-limit.js";
+import { clientAddress, TokenBuckets, type RateLimit } from "./rate-limit.js";
 import { alertRoutes, alertWebhook } from "./routes/alerts.js";
 import { configRoutes } from "./routes/config.js";
 import { deskproRoutes } from "./routes/deskpro.js";
@@ -30,10 +30,14 @@ export interface LedgerAppDeps extends LedgerOptions {
   log?: Logger;
   /** Largest accepted request body. */
   maxBodyBytes?: number;
-  /** Allowance of each client on the endpoints that take no API key (webhooks, customer pages). */
-  publicRateLimit?: { burst: number; perSecond: number };
-  /** Take the client address from X-Forwarded-For (only behind a proxy that sets it). */
-  trustProxy?: boolean;
+  /** Allowance of each client address on everything that takes no API key (health, webhooks, customer pages). */
+  publicRateLimit?: RateLimit;
+  /** Allowance of each client address for API keys that turn out wrong (or missing). */
+  failedAuthRateLimit?: RateLimit;
+  /** Proxies in front that append to X-Forwarded-For: the client address is read that many entries from its right. */
+  trustedProxies?: number;
+  /** The connecting peer's address on hosts other than Node (the Lambda adapter's reader). */
+  remoteAddress?: (c: Context) => string | undefined;
   /** The ledger's public address for customer links and Stripe's return URLs; default: the request's origin. */
   publicUrl?: string;
   /** Called when work was queued (the Node process drains at once instead of at its next tick). */
@@ -90,6 +94,9 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   });
 
   app.onError((error, c) => {
+    if (error instanceof ClientAborted) {
+      log({ time: new Date().toISOString(), level: "info", msg: "client aborted", requestId: c.get("requestId") });
+    }
     const known = knownProblem(error);
     if (known) return known;
     if (error instanceof HTTPException) {
@@ -118,20 +125,15 @@ export function createLedgerApp(deps: LedgerAppDeps) {
 
   app.notFound(() => problemResponse("not_found", "No such endpoint."));
 
-  // Endpoints without an API key are open to anyone: each client (address, and tenant where the
-  // path names one) gets its own allowance, so one flood can't starve the others.
-  const publicLimit = deps.publicRateLimit ?? { burst: 60, perSecond: 5 };
-  app.use(
-    "*",
-    rateLimit({
-      ...publicLimit,
-      key: (c: Context) => {
-        if (c.req.path === "/healthz" || (c.req.path.startsWith("/v1/") && c.req.path !== "/v1/openapi.json")) return null;
-        const tenantInPath = /\/(tnt_[0-9a-z]{26})(?:\/|$)/.exec(c.req.path)?.[1] ?? "-";
-        return `${clientAddress(c, deps.trustProxy ?? false)}|${tenantInPath}`;
-      },
-    }),
-  );
+  // Everything without an API key is open to anyone: each client address gets one allowance across
+  // all of it, so neither a flood nor made-up tenant ids in paths starve the others or the database.
+  // Wrong keys are limited per address too, before the database is asked; a key this process
+  // accepted a moment ago is not.
+  const addressOf = (c: Context) => clientAddress(c, deps.trustedProxies ?? 0, deps.remoteAddress);
+  const anonymous = new TokenBuckets(deps.publicRateLimit ?? { burst: 60, perSecond: 5 });
+  const failedAuth = new TokenBuckets(deps.failedAuthRateLimit ?? { burst: 30, perSecond: 1 });
+  const needsKey = (path: string) => path.startsWith("/v1/") && path !== "/v1/openapi.json";
+  app.use("*", async (c, next) => (needsKey(c.req.path) ? next() : (anonymous.take(addressOf(c)) ?? next())));
 
   app.get("/healthz", (c) => c.json({ ok: true as const }));
   app.openAPIRegistry.registerPath({
@@ -147,10 +149,17 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   });
 
   app.use("/v1/*", async (c, next) => {
-    if (c.req.path === "/v1/openapi.json") return next();
-    const match = BEARER.exec(c.req.header("authorization") ?? "");
-    const tenantId = match ? await authenticate(ledger.context.db, match[1]!) : null;
-    if (!tenantId) throw new HttpProblem("unauthorized", "Send a valid tenant API key as 'Authorization: Bearer <key>'.");
+    if (!needsKey(c.req.path)) return next();
+    const key = BEARER.exec(c.req.header("authorization") ?? "")?.[1];
+    let tenantId = key ? recentlyAuthenticated(key) : null;
+    if (!tenantId) {
+      const address = addressOf(c);
+      const refused = failedAuth.take(address);
+      if (refused) return refused;
+      tenantId = key ? await authenticate(ledger.context.db, key) : null;
+      if (!tenantId) throw new HttpProblem("unauthorized", "Send a valid tenant API key as 'Authorization: Bearer <key>'.");
+      failedAuth.giveBack(address);
+    }
     c.set("tenantId", tenantId);
     return next();
   });

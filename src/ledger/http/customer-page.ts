@@ -66,6 +66,14 @@ const KIND_WORDS: Record<string, string> = {
   expiry: "Credits expired",
 };
 
+/** What came back of a purchase: nothing, all of it, or part (with what was refunded and taken back). */
+const refundNote = (p: Purchase): string =>
+  p.state === "refunded"
+    ? " (refunded)"
+    : p.amountRefunded > 0
+      ? ` (${escape(formatPrice(p.amountRefunded, p.currency))} refunded, ${n(p.creditsReversed)} credits taken back)`
+      : "";
+
 export function customerPage(data: CustomerPageData): string {
   const { wallet } = data;
   const state = wallet.lowBalance.state;
@@ -94,7 +102,7 @@ export function customerPage(data: CustomerPageData): string {
   const purchases = data.purchases
     .map(
       (p) =>
-        `<tr><td>${day(p.createdAt)}</td><td>${n(p.credits)} credits${p.state === "refunded" ? " (refunded)" : ""}</td><td class="num">${escape(formatPrice(p.amount, p.currency))}</td></tr>`,
+        `<tr><td>${day(p.createdAt)}</td><td>${n(p.credits)} credits${refundNote(p)}</td><td class="num">${escape(formatPrice(p.amount, p.currency))}</td></tr>`,
     )
     .join("");
   const packs = data.packs

@@ -3,7 +3,8 @@
  * contract's schemas and answers problem+json, and the readers of bodies and idempotency keys.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context, HonoRequest, MiddlewareHandler } from "hono";
+import { routePath } from "hono/route";
 import { IDEMPOTENCY_KEY_PATTERN } from "../../contract/index.js";
 import type { Ledger } from "../compose.js";
 import type { Idempotency, LedgerContext, WriteOutcome } from "../core/context.js";
@@ -15,8 +16,6 @@ export type LedgerEnv = {
     tenantId: string;
     requestId: string;
     ledger: Ledger;
-    /** The parsed JSON body, when the request has one. */
-    body: unknown;
   };
 };
 
@@ -43,7 +42,17 @@ export function newRouter(): OpenAPIHono<LedgerEnv> {
   });
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 const tooLarge = (maxBytes: number) => new HttpProblem("payload_too_large", `Request bodies are limited to ${maxBytes} bytes.`);
+
+/** The client went away before its body arrived in full: its doing, not the ledger's (logged as such). */
+export class ClientAborted extends HttpProblem {
+  constructor() {
+    super("invalid_request", "The request body ended before it was complete; nothing was written.");
+    this.name = "ClientAborted";
+  }
+}
 
 /** A request's body as text, refused with 413 as soon as it is known to pass `maxBytes` (declared or streamed). */
 export async function readBodyCapped(request: Request, maxBytes: number): Promise<string> {
@@ -54,7 +63,9 @@ export async function readBodyCapped(request: Request, maxBytes: number): Promis
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    const { done, value } = await reader.read().catch(() => {
+      throw new ClientAborted();
+    });
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
@@ -63,7 +74,12 @@ export async function readBodyCapped(request: Request, maxBytes: number): Promis
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString("utf8");
+  try {
+    return utf8.decode(Buffer.concat(chunks));
+  } catch {
+    // Decoding leniently would swap the bad bytes for U+FFFD: a quiet change to what the client sent.
+    throw invalidRequest("The request body is not valid UTF-8.", [{ path: "body", message: "not valid UTF-8" }]);
+  }
 }
 
 /**
@@ -83,7 +99,6 @@ export function jsonBodies(maxBytes: number): MiddlewareHandler<LedgerEnv> {
     } catch {
       throw invalidRequest("The request body is not valid JSON.");
     }
-    c.set("body", parsed);
     (c.req as unknown as { bodyCache: Record<string, Promise<unknown>> }).bodyCache = { json: Promise.resolve(parsed) };
     return next();
   };
@@ -96,7 +111,12 @@ export function idempotencyOf(c: Context<LedgerEnv>): Idempotency {
   if (!IDEMPOTENCY_KEY_PATTERN.test(key)) {
     throw invalidRequest("The Idempotency-Key header must be 1–255 visible ASCII characters.", [{ path: "header.Idempotency-Key", message: "invalid" }]);
   }
-  const requestHash = sha256Hex(`${c.req.method} ${new URL(c.req.url).pathname}\n${canonicalJson(c.get("body") ?? null)}`);
+  // The request as the ledger understood it, not as it was spelled: the route, its decoded
+  // parameters and the body after validation (defaults filled in, text trimmed), so a retry that
+  // means the same (`org%3A1`, `"source": "manual"` sent explicitly) is a replay, not a conflict.
+  const validated = c.req as unknown as HonoRequest<string, { json: unknown }>;
+  const understood = { route: routePath(c), params: c.req.param(), body: validated.valid("json") ?? null };
+  const requestHash = sha256Hex(`${c.req.method} ${canonicalJson(understood)}`);
   return { scope: "client", key, requestHash };
 }
 

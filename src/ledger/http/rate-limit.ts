@@ -1,14 +1,11 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { problemResponse } from "./problems.js";
 
-export interface RateLimitOptions {
+export interface RateLimit {
   /** Requests a client may make in a burst. */
   burst: number;
   /** Requests per second a client earns back. */
   perSecond: number;
-  /** What is limited together (for example client address and tenant); null exempts the request. */
-  key: (c: Context) => string | null;
-  now?: () => number;
 }
 
 interface Bucket {
@@ -19,42 +16,60 @@ interface Bucket {
 const MAX_BUCKETS = 50_000;
 
 /**
- * A token bucket per key, in process memory: each process protects itself, so a flood against one
- * key is refused with 429 while every other key keeps its own allowance.
+ * A token bucket per client, in process memory: each process protects itself (N processes allow
+ * N times as much; a proxy in front sets the overall limit), and a flood from one client is
+ * refused with 429 while every other client keeps its own allowance.
  */
-export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
-  const buckets = new Map<string, Bucket>();
-  const now = options.now ?? (() => performance.now());
-  return async (c, next) => {
-    const key = options.key(c);
-    if (key === null) return next();
-    const t = now();
-    const bucket = buckets.get(key) ?? { tokens: options.burst, at: t };
-    bucket.tokens = Math.min(options.burst, bucket.tokens + ((t - bucket.at) / 1000) * options.perSecond);
+export class TokenBuckets {
+  private readonly buckets = new Map<string, Bucket>();
+  constructor(
+    private readonly limit: RateLimit,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Takes one token from the client's bucket: null when it had one, else the 429 to answer. */
+  take(client: string): Response | null {
+    const t = this.now();
+    const bucket = this.buckets.get(client) ?? { tokens: this.limit.burst, at: t };
+    bucket.tokens = Math.min(this.limit.burst, bucket.tokens + ((t - bucket.at) / 1000) * this.limit.perSecond);
     bucket.at = t;
     if (bucket.tokens < 1) {
-      const wait = Math.ceil((1 - bucket.tokens) / options.perSecond);
+      const wait = Math.ceil((1 - bucket.tokens) / this.limit.perSecond);
       return problemResponse("rate_limited", `Too many requests from this client; retry in ${wait} s.`, {}, { "retry-after": String(wait) });
     }
     bucket.tokens -= 1;
-    if (!buckets.has(key) && buckets.size >= MAX_BUCKETS) {
+    if (!this.buckets.has(client) && this.buckets.size >= MAX_BUCKETS) {
       // Forget the oldest half rather than grow without bound under a spray of addresses.
-      for (const k of [...buckets.keys()].slice(0, MAX_BUCKETS / 2)) buckets.delete(k);
+      for (const k of [...this.buckets.keys()].slice(0, MAX_BUCKETS / 2)) this.buckets.delete(k);
     }
-    buckets.set(key, bucket);
-    return next();
-  };
+    this.buckets.set(client, bucket);
+    return null;
+  }
+
+  /** Returns a token taken for something that turned out not to count (a key that was right after all). */
+  giveBack(client: string): void {
+    const bucket = this.buckets.get(client);
+    if (bucket) bucket.tokens = Math.min(this.limit.burst, bucket.tokens + 1);
+  }
 }
 
+/** The address of the peer that connected: the socket's on Node (hosts without one pass their own reader). */
+export const socketAddress = (c: Context): string | undefined =>
+  (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress;
+
 /**
- * The client's address: the socket's peer on Node; the first X-Forwarded-For hop only when the
- * operator says a proxy in front sets it (LEDGER_TRUST_PROXY=true), since clients can forge it.
+ * The client's address. Behind `trustedProxies` proxies, each of which appends the address it saw
+ * to X-Forwarded-For, the client is that many entries from the right; whatever is further left was
+ * written by the client and can't be believed. With no proxy (0) it is the connecting peer.
  */
-export function clientAddress(c: Context, trustProxy: boolean): string {
-  if (trustProxy) {
-    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
-    if (forwarded) return forwarded;
+export function clientAddress(c: Context, trustedProxies: number, peer: (c: Context) => string | undefined = socketAddress): string {
+  const hops = [peer(c) ?? "unknown"];
+  if (trustedProxies > 0) {
+    const forwarded = (c.req.header("x-forwarded-for") ?? "")
+      .split(",")
+      .map((hop) => hop.trim())
+      .filter((hop) => hop !== "");
+    hops.push(...forwarded.reverse());
   }
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? "unknown";
+  return hops[Math.min(trustedProxies, hops.length - 1)]!;
 }

@@ -8,6 +8,7 @@ import { alertOverridesMigration } from "./migrations/006-alert-overrides.js";
 import { fastDebitsMigration } from "./migrations/007-fast-debits.js";
 import { ticketPayersMigration } from "./migrations/008-ticket-payers.js";
 import { deskproBillingMigration } from "./migrations/009-deskpro-billing.js";
+import { partialRefundsMigration } from "./migrations/010-partial-refunds.js";
 import type { Migration } from "./migrations/migration.js";
 
 /**
@@ -28,6 +29,7 @@ export const MIGRATIONS: Migration[] = [
   fastDebitsMigration,
   ticketPayersMigration,
   deskproBillingMigration,
+  partialRefundsMigration,
 ];
 
 const MIGRATION_LOCK = 7_270_001;

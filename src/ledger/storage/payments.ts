@@ -64,6 +64,9 @@ export interface PurchaseRow {
   state: "open" | "paid" | "refunded";
   paymentIntentId: string | null;
   grantEntryId: string | null;
+  /** Money refunded so far (Stripe's running total), in the currency's minor unit. */
+  amountRefunded: number;
+  /** Credits taken back so far. */
   creditsReversed: number;
   createdAt: Date;
   paidAt: Date | null;
@@ -79,12 +82,14 @@ type RawPurchase = {
   state: PurchaseRow["state"];
   payment_intent_id: string | null;
   grant_entry_id: string | null;
+  amount_refunded: string | number;
   credits_reversed: number;
   created_at: Date;
   paid_at: Date | null;
 };
 
-const COLUMNS = "session_id, owner, pack_id, credits, amount, currency, state, payment_intent_id, grant_entry_id, credits_reversed, created_at, paid_at";
+const COLUMNS =
+  "session_id, owner, pack_id, credits, amount, currency, state, payment_intent_id, grant_entry_id, amount_refunded, credits_reversed, created_at, paid_at";
 
 const toPurchase = (r: RawPurchase): PurchaseRow => ({
   sessionId: r.session_id,
@@ -96,6 +101,7 @@ const toPurchase = (r: RawPurchase): PurchaseRow => ({
   state: r.state,
   paymentIntentId: r.payment_intent_id,
   grantEntryId: r.grant_entry_id,
+  amountRefunded: Number(r.amount_refunded),
   creditsReversed: r.credits_reversed,
   createdAt: r.created_at,
   paidAt: r.paid_at,
@@ -122,8 +128,8 @@ export async function lockPurchase(sql: Sql, tenantId: string, sessionId: string
   return rows[0] ? toPurchase(rows[0]) : null;
 }
 
-export async function lockPurchaseByPaymentIntent(sql: Sql, tenantId: string, paymentIntentId: string): Promise<PurchaseRow | null> {
-  const rows = await sql.query<RawPurchase>(`SELECT ${COLUMNS} FROM stripe_purchases WHERE tenant_id = $1 AND payment_intent_id = $2 FOR UPDATE`, [
+export async function findPurchaseByPaymentIntent(sql: Sql, tenantId: string, paymentIntentId: string): Promise<PurchaseRow | null> {
+  const rows = await sql.query<RawPurchase>(`SELECT ${COLUMNS} FROM stripe_purchases WHERE tenant_id = $1 AND payment_intent_id = $2`, [
     tenantId,
     paymentIntentId,
   ]);
@@ -143,12 +149,24 @@ export async function markPurchasePaid(
   );
 }
 
-export async function markPurchaseRefunded(sql: Sql, tenantId: string, sessionId: string, creditsReversed: number): Promise<void> {
-  await sql.query(`UPDATE stripe_purchases SET state = 'refunded', credits_reversed = $3 WHERE tenant_id = $1 AND session_id = $2`, [
-    tenantId,
-    sessionId,
-    creditsReversed,
-  ]);
+/**
+ * Records a refund's running total and the credits it took back; `refunded` marks the whole amount
+ * refunded. A total no higher than the one recorded changes nothing; says whether it was higher.
+ */
+export async function recordRefund(
+  sql: Sql,
+  tenantId: string,
+  sessionId: string,
+  refund: { amountRefunded: number; creditsTaken: number; refunded: boolean },
+): Promise<boolean> {
+  const rows = await sql.query(
+    `UPDATE stripe_purchases
+     SET amount_refunded = $3, credits_reversed = credits_reversed + $4, state = CASE WHEN $5 THEN 'refunded' ELSE state END
+     WHERE tenant_id = $1 AND session_id = $2 AND amount_refunded < $3
+     RETURNING session_id`,
+    [tenantId, sessionId, refund.amountRefunded, refund.creditsTaken, refund.refunded],
+  );
+  return rows.length > 0;
 }
 
 export async function listPurchases(sql: Sql, tenantId: string, owner: string, limit: number): Promise<PurchaseRow[]> {

@@ -2,6 +2,7 @@
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
 import { AlertEvent, AlertSettings, AlertSettingsInput, AlertWebhookTest, Slug, WebhookTestEvent } from "../../../contract/index.js";
 import { newId } from "../../core/ids.js";
+import { UrlNotAllowed } from "../../core/outbound.js";
 import { alertSettingsView, loadAlertSettings, saveAlertSettings, sendAlertWebhook } from "../../features/alerts.js";
 import { coreOf, newRouter, tenantOf } from "../env.js";
 import { commonProblems, json, jsonBody, problem } from "../openapi.js";
@@ -35,7 +36,7 @@ export function alertRoutes() {
       request: jsonBody(AlertSettingsInput),
       responses: { 200: json(AlertSettings, "The saved settings"), ...commonProblems, 503: problem("The server has no key to seal secrets with") },
     }),
-    async (c) => c.json(await saveAlertSettings(coreOf(c).db, tenantOf(c), c.req.valid("json"), coreOf(c).clock()), 200),
+    async (c) => c.json(await saveAlertSettings(coreOf(c).db, tenantOf(c), c.req.valid("json"), coreOf(c).clock(), c.get("ledger").outbound), 200),
   );
 
   app.openapi(
@@ -74,11 +75,14 @@ export function alertRoutes() {
           200,
         );
       } catch (error) {
-        const timedOut = (error as Error)?.name === "TimeoutError";
-        return c.json(
-          { delivered: false, status: null, detail: timedOut ? "The endpoint did not answer within 10 s." : "The endpoint could not be reached." },
-          200,
-        );
+        // Refused addresses are never connected to, so this says nothing about what listens inside.
+        const detail =
+          error instanceof UrlNotAllowed
+            ? `Not sent: ${error.message}`
+            : (error as Error)?.name === "TimeoutError"
+              ? "The endpoint did not answer within 10 s."
+              : "The endpoint could not be reached.";
+        return c.json({ delivered: false, status: null, detail }, 200);
       }
     },
   );

@@ -56,7 +56,7 @@ export function deskproRoutes() {
         503: problem("The server has no key to seal secrets with"),
       },
     }),
-    async (c) => c.json(await putConnection(coreOf(c).db, tenantOf(c), c.req.valid("json"), coreOf(c).clock()), 200),
+    async (c) => c.json(await putConnection(coreOf(c).db, tenantOf(c), c.req.valid("json"), coreOf(c).clock(), c.get("ledger").outbound), 200),
   );
   return app;
 }

@@ -8,6 +8,7 @@
  * the API key.
  */
 import type { z } from "zod";
+import { UrlNotAllowed } from "../../core/outbound.js";
 import {
   DeskproCharge,
   DeskproChargePage,
@@ -92,6 +93,8 @@ export function createDeskproClient(options: DeskproClientOptions) {
           redirect: "error",
         });
       } catch (error) {
+        // The address is refused (not public, not https): retrying now won't change that, and the rule is the message.
+        if (error instanceof UrlNotAllowed) throw error;
         const timedOut = (error as Error)?.name === "TimeoutError" || (error as Error)?.name === "AbortError";
         // A GET or PUT can be repeated safely; whether a POST arrived is unknown, so the caller re-checks.
         if (retryOn5xx && attempt < retries) {

@@ -6,7 +6,8 @@
 import { timingSafeEqual, createHash } from "node:crypto";
 import type { DeskproConnection, DeskproConnectionRequest } from "../../../contract/index.js";
 import type { DeliveryContext } from "../../core/outbox.js";
-import { LedgerError } from "../../core/errors.js";
+import { InvalidRequest, LedgerError } from "../../core/errors.js";
+import { checkOutboundUrl, type OutboundPolicy } from "../../core/outbound.js";
 import { openSecret, sealSecret } from "../../core/secrets.js";
 import type { Sql } from "../../storage/db.js";
 import * as store from "../../storage/deskpro-connections.js";
@@ -26,11 +27,31 @@ export async function getConnection(sql: Sql, tenantId: string): Promise<Deskpro
   return toApi(await store.getDeskproConnection(sql, tenantId));
 }
 
-export async function putConnection(sql: Sql, tenantId: string, request: DeskproConnectionRequest, now: Date): Promise<DeskproConnection> {
+const originOf = (url: string) => new URL(url).origin;
+
+/**
+ * Saves the connection. The API key authenticates the ledger to whatever the address names, so a
+ * stored key stays only with the address (origin) it was given for: a new address needs the key again.
+ */
+export async function putConnection(
+  sql: Sql,
+  tenantId: string,
+  request: DeskproConnectionRequest,
+  now: Date,
+  outbound: OutboundPolicy,
+): Promise<DeskproConnection> {
+  checkOutboundUrl(request.url, outbound, "body.url");
+  const stored = await store.getDeskproConnection(sql, tenantId);
+  if (!request.apiKey && stored?.apiKeyCiphertext && originOf(stored.url) !== originOf(request.url)) {
+    throw new InvalidRequest("The helpdesk's address changed: enter its API key again (a stored key is never sent to a new address).", [
+      { path: "body.apiKey", message: "required when the helpdesk's address changes" },
+    ]);
+  }
   await store.putDeskproConnection(sql, tenantId, {
     url: request.url,
     apiKeyId: request.apiKey ? request.apiKey.split(":")[0]! : null,
     apiKeyCiphertext: request.apiKey ? sealSecret(request.apiKey, binding(tenantId, "apiKey")) : null,
+    keyKeptFor: stored?.url ?? null,
     webhookSecretCiphertext: request.webhookSecret ? sealSecret(request.webhookSecret, binding(tenantId, "webhookSecret")) : null,
     now,
   });
@@ -59,12 +80,12 @@ export class DeskproNotConnected extends LedgerError {
   }
 }
 
-export type DeskproClientFactory = (connection: { baseUrl: string; apiKey: string }) => DeskproClient;
+export type DeskproClientFactory = (connection: { baseUrl: string; apiKey: string; fetch?: typeof fetch }) => DeskproClient;
 
 export const defaultClientFactory =
   (overrides: Partial<DeskproClientOptions> = {}): DeskproClientFactory =>
   (connection) =>
-    createDeskproClient({ ...overrides, baseUrl: connection.baseUrl, apiKey: connection.apiKey });
+    createDeskproClient({ ...overrides, ...connection });
 
 /** A client for the tenant's helpdesk, or DeskproNotConnected. */
 export async function clientFor(sql: Sql, tenantId: string, factory: DeskproClientFactory): Promise<DeskproClient> {
