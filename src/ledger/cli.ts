@@ -17,7 +17,7 @@ import { DeskproConnectionRequest } from "../contract/index.js";
 import { putConnection } from "./integrations/deskpro/connection.js";
 import * as repo from "./storage/repo.js";
 import { ledgerEnv, startLedgerServer } from "./node.js";
-import { openDatabase } from "./storage/db.js";
+import { openDatabase, type Database } from "./storage/db.js";
 import { migrate } from "./storage/migrations.js";
 import { createTenant, listTenants, rotateTenantKey } from "./tenants.js";
 
@@ -33,9 +33,14 @@ const USAGE = `usage: npm run ledger -- <command>
                                            and the webhook secret from DESKPRO_WEBHOOK_SECRET (or a generated one,
                                            printed once); secrets are sealed with LEDGER_SECRETS_KEY`;
 
-async function withDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+/** The database the environment names, for one command (a short-lived process needs only a connection or two). */
+function openFromEnv(): Promise<Database> {
   const env = ledgerEnv();
-  const db = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.databaseUrl ? undefined : env.dataDir });
+  return openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.databaseUrl ? undefined : env.dataDir, poolSize: 2, pooler: env.pooler });
+}
+
+async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openFromEnv();
   try {
     await migrate(db);
     return await work(db);
@@ -76,8 +81,7 @@ async function main(argv: string[]): Promise<number> {
     return -1; // keep running
   }
   if (command === "migrate") {
-    const env = ledgerEnv();
-    const db = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.databaseUrl ? undefined : env.dataDir });
+    const db = await openFromEnv();
     try {
       const applied = await migrate(db);
       console.log(applied.length ? `applied migrations ${applied.join(", ")}` : "database is up to date");

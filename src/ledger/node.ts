@@ -2,7 +2,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { createLedgerApp, jsonLogger, type Logger } from "./http/app.js";
 import { startOutboxWorker } from "./outbox.js";
 import { startScheduler } from "./scheduler.js";
-import { openDatabase, type Database } from "./storage/db.js";
+import { openDatabase, parsePoolerSetting, type Database } from "./storage/db.js";
 import { migrate } from "./storage/migrations.js";
 import type { Clock } from "./service.js";
 
@@ -13,6 +13,8 @@ export interface LedgerServerOptions {
   dataDir?: string;
   /** PostgreSQL connections; more than the cores' worth rarely helps. */
   poolSize?: number;
+  /** DATABASE_URL is a pooler in transaction mode (LEDGER_POOLER=transaction). */
+  pooler?: "transaction";
   /** Client addresses come from X-Forwarded-For (set only behind a proxy that writes it). */
   trustProxy?: boolean;
   log?: Logger;
@@ -37,6 +39,7 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.LEDGER_DATA_DIR || ".data/ledger",
     poolSize: env.LEDGER_POOL_SIZE ? Number(env.LEDGER_POOL_SIZE) : undefined,
+    pooler: parsePoolerSetting(env.LEDGER_POOLER),
     trustProxy: env.LEDGER_TRUST_PROXY === "true",
     publicUrl: env.LEDGER_PUBLIC_URL || undefined,
     scheduler: env.LEDGER_SCHEDULER !== "off",
@@ -45,13 +48,15 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
 
 /** Opens the database, applies migrations and serves the ledger's fetch handler on Node. */
 export async function startLedgerServer(options: LedgerServerOptions = {}): Promise<LedgerServer> {
+  const log = options.log ?? jsonLogger;
   const db = await openDatabase({
     databaseUrl: options.databaseUrl,
     dataDir: options.databaseUrl ? undefined : options.dataDir,
     poolSize: options.poolSize,
+    pooler: options.pooler,
+    onPoolerDetected: () => log(poolerDetectedLine()),
   });
   await migrate(db);
-  const log = options.log ?? jsonLogger;
   // Write-backs and alerts leave through the outbox; this process delivers them in the background.
   const outboxWorker = startOutboxWorker(
     { db, clock: options.clock ?? (() => new Date()) },
@@ -83,3 +88,10 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
       })()),
   };
 }
+
+/** The log line for a transaction-mode pooler found behind DATABASE_URL without LEDGER_POOLER saying so. */
+export const poolerDetectedLine = () => ({
+  time: new Date().toISOString(),
+  level: "info",
+  msg: "DATABASE_URL is a pooler in transaction mode: statements are no longer prepared by name (LEDGER_POOLER=transaction says so from the start)",
+});

@@ -1,15 +1,17 @@
 /**
  * Concurrency on a real PostgreSQL server: many requests at the same moment, each in its own
- * connection and transaction, as on a busy production service.
+ * connection and transaction, as on a busy production service. The same again through PgBouncer
+ * in transaction mode, as serverless deployments reach their database: there each transaction may
+ * run on another server connection, and more clients than server connections wait in line.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EntryPage, Wallet } from "../../src/contract/index.js";
-import { createTestLedger, openTestDatabase, postgresUrl, type TestLedger } from "../helpers/ledger.js";
+import { backendName, createTestLedger, openTestDatabase, serverBackends, type TestLedger } from "../helpers/ledger.js";
 
-describe.skipIf(!postgresUrl())("concurrency on PostgreSQL", () => {
+for (const backend of ["postgres", "pgbouncer"] as const) describe.skipIf(!serverBackends().includes(backend))(`concurrency on ${backendName(backend)}`, () => {
   let ledger: TestLedger;
   beforeAll(async () => {
-    ledger = await createTestLedger("postgres", { db: await openTestDatabase("postgres", 50) });
+    ledger = await createTestLedger(backend, { db: await openTestDatabase(backend, 50) });
   });
   afterAll(() => ledger.db.close());
 
