@@ -3,6 +3,8 @@
  *
  *   serve                                   run the HTTP service (PORT, HOST, DATABASE_URL, LEDGER_DATA_DIR)
  *   migrate                                 apply migrations and exit
+ *   cron [allocate|outbox]                  run the scheduled work once and exit (for hosts without
+ *                                           a long-running ledger: a CronJob, a systemd timer)
  *   tenant create --name <name> [--json]    create a tenant; prints its API key once
  *   tenant list [--json]                    list tenants
  *   tenant rotate-key --tenant <id|name> [--json]
@@ -14,6 +16,7 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { DeskproConnectionRequest } from "../contract/index.js";
+import { ALL_CRON_TASKS, CronTask, runCron } from "./cron.js";
 import { putConnection } from "./integrations/deskpro/connection.js";
 import * as repo from "./storage/repo.js";
 import { ledgerEnv, startLedgerServer } from "./node.js";
@@ -24,6 +27,9 @@ import { createTenant, listTenants, rotateTenantKey } from "./tenants.js";
 const USAGE = `usage: npm run ledger -- <command>
   serve                                    run the ledger (env: PORT=8787, HOST=127.0.0.1, DATABASE_URL, LEDGER_DATA_DIR=.data/ledger)
   migrate                                  apply database migrations and exit
+  cron [allocate|outbox]                   run the scheduled work once and exit: every tenant's allocations and
+                                           expiry notices (allocate, hourly), outbox delivery (outbox, every minute);
+                                           both when neither is named. Prints a JSON report
   tenant create --name <name> [--json]     create a tenant and print its API key (shown once)
   tenant list [--json]                     list tenants
   tenant rotate-key --tenant <id|name> [--json]
@@ -89,6 +95,22 @@ async function main(argv: string[]): Promise<number> {
       await db.close();
     }
     return 0;
+  }
+  if (command === "cron") {
+    let tasks = ALL_CRON_TASKS;
+    if (sub !== undefined) {
+      const task = CronTask.safeParse(sub);
+      if (!task.success) throw new UsageError(`cron runs "allocate" or "outbox" (both when neither is named), not "${sub}"`);
+      tasks = [task.data];
+    }
+    const report = await withDatabase((db) =>
+      runCron({ db, clock: () => new Date() }, tasks, {
+        onError: (error, tenantId) => console.error(JSON.stringify({ time: new Date().toISOString(), level: "warn", msg: "scheduled allocation failed", tenantId, error: (error as Error)?.name })),
+      }),
+    );
+    console.log(JSON.stringify(report));
+    // A scheduler sees a failed run and can alert on it; the tenants that worked are done.
+    return report.allocate?.failedTenants.length ? 1 : 0;
   }
   if (command === "tenant" && sub === "create") {
     if (!values.name) throw new UsageError("tenant create needs --name <name>");

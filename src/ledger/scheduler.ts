@@ -1,13 +1,13 @@
 /**
  * The hourly sweep a long-running ledger does for itself: every tenant's banks get their plan's
- * allocation for the current period and credits about to expire are announced — what
- * `POST /v1/cron/allocate` does for one tenant, for deployments without a process of their own.
+ * allocation for the current period and credits about to expire are announced (cron.ts's
+ * `allocate` task, which hosts without a process of their own run from a schedule).
  * Safe beside the cron endpoint and other processes: allocation is once per bank and period under
  * the bank's row lock, and each expiry notice is deduplicated by its grant.
  */
 import { repeatInBackground } from "./background.js";
-import { allocateAll, type LedgerContext } from "./service.js";
-import * as repo from "./storage/repo.js";
+import { allocateEveryTenant } from "./cron.js";
+import type { LedgerContext } from "./service.js";
 
 export interface SchedulerOptions {
   intervalMs?: number;
@@ -18,14 +18,7 @@ export interface SchedulerOptions {
 
 export function startScheduler(ledger: LedgerContext, options: SchedulerOptions = {}): { stop(): Promise<void> } {
   let stopped = false;
-  const sweep = async () => {
-    for (const tenantId of await repo.listTenantIds(ledger.db)) {
-      if (stopped) return;
-      // One tenant's failure (a bad row, a timeout) doesn't hold up the others.
-      await allocateAll(ledger, tenantId).catch((error: unknown) => options.onError?.(error, tenantId));
-    }
-  };
-  const repeating = repeatInBackground(sweep, {
+  const repeating = repeatInBackground(() => allocateEveryTenant(ledger, { stopped: () => stopped, onError: options.onError }), {
     intervalMs: options.intervalMs ?? 3_600_000,
     firstDelayMs: options.firstRunMs ?? 60_000,
     onError: (error) => options.onError?.(error, "*"),
