@@ -50,15 +50,22 @@ export function rateLimit(options: RateLimitOptions): MiddlewareHandler {
   };
 }
 
+/** What hosts put in Hono's `c.env` about the connection: Node's socket, API Gateway's request context. */
+interface HostEnv {
+  incoming?: { socket?: { remoteAddress?: string } };
+  requestContext?: { http?: { sourceIp?: string }; identity?: { sourceIp?: string } };
+}
+
 /**
- * The client's address: the socket's peer on Node; the first X-Forwarded-For hop only when the
- * operator says a proxy in front sets it (LEDGER_TRUST_PROXY=true), since clients can forge it.
+ * The client's address: the socket's peer on Node, the source address API Gateway saw on AWS
+ * Lambda; the first X-Forwarded-For hop only when the operator says a proxy in front sets it
+ * (LEDGER_TRUST_PROXY=true), since clients can forge it.
  */
 export function clientAddress(c: Context, trustProxy: boolean): string {
   if (trustProxy) {
     const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
     if (forwarded) return forwarded;
   }
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? "unknown";
+  const env = c.env as HostEnv | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? env?.requestContext?.http?.sourceIp ?? env?.requestContext?.identity?.sourceIp ?? "unknown";
 }
