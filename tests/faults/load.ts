@@ -10,6 +10,8 @@ export interface Acknowledged {
   body: string;
   entryId: string;
   amount: number;
+  /** The base URL of the process that answered. */
+  via: string;
 }
 
 export interface LoadReport {
@@ -21,6 +23,7 @@ export interface LoadReport {
 
 export const WALLETS = 8;
 
+/** `baseUrl` is asked before every attempt: a load balancer's choice of process. */
 export function startLoad(baseUrl: () => string, apiKey: string, options: { clients: number; runId: string }) {
   const report: LoadReport = { acknowledged: [], failures: [], refused: 0 };
   let stopping = false;
@@ -35,8 +38,9 @@ export function startLoad(baseUrl: () => string, apiKey: string, options: { clie
       // Retry the same request until it is answered; a client gives up only after a minute.
       for (let attempt = 0, until = Date.now() + 60_000; Date.now() < until; attempt++) {
         let response: Response;
+        const via = baseUrl();
         try {
-          response = await fetch(baseUrl() + path, {
+          response = await fetch(via + path, {
             method: "POST",
             headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "idempotency-key": key },
             body,
@@ -55,7 +59,7 @@ export function startLoad(baseUrl: () => string, apiKey: string, options: { clie
         }
         if (response.status === 201) {
           const parsed = JSON.parse(text) as { entry: { id: string; amount: number } };
-          report.acknowledged.push({ key, path, body, entryId: parsed.entry.id, amount: parsed.entry.amount });
+          report.acknowledged.push({ key, path, body, entryId: parsed.entry.id, amount: parsed.entry.amount, via });
         } else {
           report.refused++;
         }
