@@ -53,6 +53,16 @@ async function main() {
       };
       console.log(`\nledger debits at 16 clients / pgbench TPS at 16 clients = ${ratio.toFixed(2)} (aim ≥ 0.5); p99 ${pg16.p99.toFixed(1)} ms (aim ≤ 25)`);
     }
+    const at16 = (backend: string) => throughput.runs.find((r) => r.backend === backend && r.clients === 16);
+    for (const [backend, what] of [
+      ["postgres-unnamed", "directly without named statements (LEDGER_POOLER=transaction)"],
+      ["pgbouncer", "through PgBouncer, transaction mode"],
+      ["pgbouncer-4", "through PgBouncer with 4 server connections"],
+      ["two-processes", "two ledger processes on one PostgreSQL"],
+    ] as const) {
+      const run = at16(backend);
+      if (pg16 && run) console.log(`${what} at 16 clients: ${run.rps.toFixed(0)} debits/s = ${(run.rps / pg16.rps).toFixed(2)}× one process directly; p99 ${run.p99.toFixed(1)} ms`);
+    }
     for (const i of throughput.integrity) {
       console.log(`integrity ${i.backend}: ${i.acknowledged} acknowledged, ${i.written} written, lost ${i.lost}, duplicated ${i.duplicated}, banks out of balance ${i.walletsOutOfBalance}`);
     }
