@@ -12,7 +12,11 @@
  * - two-processes:     two ledger processes on one PostgreSQL, each driven by its own wrk;
  * - pglite:            the embedded database (one connection).
  *
+ * Directly and through PgBouncer the 16 clients also debit one hot bank, whose row lock serialises them.
+ *
  * Load comes from wrk (a separate, native process) and its ceiling on this machine is measured too.
+ * Every load (pgbench's too) runs in rounds that alternate with the others', so that other work
+ * on a shared machine weighs on all of them alike; rates are the rounds' mean, percentiles their median.
  * CPU time per debit of the ledger, PostgreSQL and PgBouncer is read from /proc where it can be.
  */
 import { spawn, spawnSync } from "node:child_process";
@@ -24,16 +28,18 @@ import { openDatabase, type DatabaseOptions } from "../src/ledger/storage/db.js"
 import { migrate } from "../src/ledger/storage/migrations.js";
 import { createTenant } from "../src/ledger/tenants.js";
 import { hasPgBouncer, startPgBouncer, withDatabase, type PgBouncer } from "../tests/setup/pgbouncer.js";
-import { benchPostgres, cpuDuring, freePort, freshDatabase, pgEnv, postgresPids, runWrk, runWrkAsync, startLedgerProcess, type WrkResult } from "./lib.js";
+import { benchPostgres, cpuDuring, freePort, freshDatabase, median, pgEnv, postgresPids, runWrk, runWrkAsync, startLedgerProcess, type LedgerProcess, type WrkResult } from "./lib.js";
 
 export type Setup = "postgres" | "postgres-unnamed" | "pgbouncer" | "pgbouncer-4" | "two-processes" | "pglite";
 
 export interface ThroughputRun extends WrkResult {
   backend: Setup;
   clients: number;
+  /** Every debit to one bank (its row lock serialises them), not to random banks of 1,000. */
+  hotBank?: boolean;
   /** CPU milliseconds per acknowledged debit, by process group; null where it couldn't be read. */
   cpuMsPerDebit?: Record<string, number | null>;
-  /** Each process's own numbers when the load was split (rps and counts are summed above; p50/p99 are the worse of the two). */
+  /** Each process's own numbers when the load was split (rps and counts are summed above; p50/p99 are the worse of the processes'). */
   perProcess?: WrkResult[];
 }
 
@@ -133,6 +139,24 @@ function combine(results: WrkResult[]): WrkResult {
   };
 }
 
+/** Rounds of the same load as one: counts summed, the rate their mean, latency percentiles their median. */
+function acrossRounds(rounds: WrkResult[]): WrkResult {
+  const sum = (pick: (r: WrkResult) => number | undefined) => rounds.reduce((total, r) => total + (pick(r) ?? 0), 0);
+  const mid = (pick: (r: WrkResult) => number | undefined) => median(rounds.map((r) => pick(r) ?? 0));
+  return {
+    requests: sum((r) => r.requests),
+    rps: sum((r) => r.rps) / rounds.length,
+    p50: mid((r) => r.p50),
+    p90: mid((r) => r.p90),
+    p99: mid((r) => r.p99),
+    max: Math.max(...rounds.map((r) => r.max ?? 0)),
+    created: sum((r) => r.created),
+    refused: sum((r) => r.refused),
+    failed: sum((r) => r.failed),
+    socketErrors: sum((r) => r.socketErrors),
+  };
+}
+
 interface SetupPlan {
   backend: Setup;
   /** How the seeding and the integrity check reach the database (directly). */
@@ -140,43 +164,76 @@ interface SetupPlan {
   /** One environment per ledger process; the load is split evenly between them. */
   processes: Record<string, string>[];
   clients: number[];
+  /** Also 16 clients on one bank. */
+  hotBank?: boolean;
   /** Process ids whose CPU time is measured besides the ledger's, by name. */
   cpu: () => Promise<Record<string, number[]>>;
 }
 
-async function measure(plan: SetupPlan, seconds: number, wallets: number): Promise<{ runs: ThroughputRun[]; integrity: Integrity }> {
-  const apiKey = await seed(plan.database, wallets);
-  const servers = await Promise.all(plan.processes.map((env) => startLedgerProcess({ ...env, LEDGER_SCHEDULER: "off" })));
-  const runs: ThroughputRun[] = [];
-  let acknowledged = 0;
-  try {
-    for (const clients of plan.clients) {
-      const load = (phase: string, duration: number) =>
-        Promise.all(
-          servers.map((server, i) =>
-            runWrkAsync(server.url, { connections: clients / servers.length, seconds: duration, script: SCRIPT, args: [String(wallets), apiKey, `${phase}-${plan.backend}-${clients}-p${i}`] }),
-          ),
-        );
-      acknowledged += combine(await load("warm", 2)).created ?? 0;
+interface StartedSetup {
+  plan: SetupPlan;
+  apiKey: string;
+  servers: LedgerProcess[];
+  acknowledged: number;
+}
+
+/** One load measured a round at a time; rounds of all loads alternate, so a machine growing busier mid-run weighs on all alike. */
+interface Slot {
+  round(seconds: number, index: number): Promise<void>;
+  /** What the rounds add up to, printed as it is. */
+  finish(): void;
+}
+
+function ledgerSlot(setup: StartedSetup, clients: number, hotBank: boolean, wallets: number, runs: ThroughputRun[]): Slot {
+  const { plan, apiKey, servers } = setup;
+  const banks = hotBank ? 1 : wallets;
+  const rounds: { result: WrkResult; perProcess: WrkResult[]; cpuMs: Record<string, number | null> }[] = [];
+  const load = (phase: string, duration: number) =>
+    Promise.all(
+      servers.map((server, i) =>
+        runWrkAsync(server.url, { connections: clients / servers.length, seconds: duration, script: SCRIPT, args: [String(banks), apiKey, `${phase}-${plan.backend}-${clients}-${banks}-p${i}`] }),
+      ),
+    );
+  return {
+    round: async (seconds, index) => {
+      setup.acknowledged += combine(await load(`warm${index}`, 1)).created ?? 0;
       const groups = { ledger: servers.map((s) => s.child.pid!), ...(await plan.cpu()) };
-      const { result: perProcess, cpuMs } = await cpuDuring(groups, () => load("run", seconds));
+      const { result: perProcess, cpuMs } = await cpuDuring(groups, () => load(`run${index}`, seconds));
       const result = combine(perProcess);
-      acknowledged += result.created ?? 0;
+      setup.acknowledged += result.created ?? 0;
+      rounds.push({ result, perProcess, cpuMs });
+    },
+    finish: () => {
+      const result = acrossRounds(rounds.map((r) => r.result));
       const debits = result.created ?? 0;
-      const cpuMsPerDebit = Object.fromEntries(Object.entries(cpuMs).map(([name, ms]) => [name, ms === null || debits === 0 ? null : Number((ms / debits).toFixed(3))]));
-      runs.push({ backend: plan.backend, clients, ...result, cpuMsPerDebit, ...(perProcess.length > 1 ? { perProcess } : {}) });
+      const cpuMsPerDebit: Record<string, number | null> = {};
+      for (const name of Object.keys(rounds[0]?.cpuMs ?? {})) {
+        const spent = rounds.map((r) => r.cpuMs[name] ?? null);
+        cpuMsPerDebit[name] = spent.includes(null) || debits === 0 ? null : Number((spent.reduce((a, b) => a! + b!, 0)! / debits).toFixed(3));
+      }
+      const perProcess = servers.length > 1 ? servers.map((_, i) => acrossRounds(rounds.map((r) => r.perProcess[i]!))) : undefined;
+      runs.push({ backend: plan.backend, clients, ...(hotBank ? { hotBank } : {}), ...result, cpuMsPerDebit, ...(perProcess ? { perProcess } : {}) });
       const cpuText = Object.entries(cpuMsPerDebit)
         .filter(([, ms]) => ms !== null)
         .map(([name, ms]) => `${name} ${ms!.toFixed(2)}`)
         .join(", ");
       console.log(
-        `  ${plan.backend.padEnd(16)} ${String(clients).padStart(2)} clients: ${result.rps.toFixed(0)} debits/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, non-2xx ${(result.refused ?? 0) + (result.failed ?? 0)}${cpuText ? `; CPU ms per debit: ${cpuText}` : ""}`,
+        `  ${plan.backend.padEnd(16)} ${String(clients).padStart(2)} clients${hotBank ? " on one bank" : ""}: ${result.rps.toFixed(0)} debits/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms, non-2xx ${(result.refused ?? 0) + (result.failed ?? 0)}${cpuText ? `; CPU ms per debit: ${cpuText}` : ""}`,
       );
-    }
-  } finally {
-    await Promise.all(servers.map((s) => s.stop()));
-  }
-  return { runs, integrity: await verify(plan.database, plan.backend, acknowledged, wallets) };
+    },
+  };
+}
+
+function pgbenchSlot(url: string, via: PgbenchRun["via"], clients: number, scale: number, runs: PgbenchRun[]): Slot {
+  const rounds: PgbenchRun[] = [];
+  return {
+    round: async (seconds) => void rounds.push(pgbench(url, via, clients, seconds, scale)),
+    finish: () => {
+      const run = { via, clients, scale, tps: rounds.reduce((s, r) => s + r.tps, 0) / rounds.length, latencyAvgMs: rounds.reduce((s, r) => s + r.latencyAvgMs, 0) / rounds.length };
+      runs.push(run);
+      console.log(`  pgbench ${via === "pgbouncer" ? "via PgBouncer" : "direct"} ${String(clients).padStart(2)} clients: ${run.tps.toFixed(0)} TPS, avg ${run.latencyAvgMs.toFixed(2)} ms`);
+    },
+  };
 }
 
 function pgbench(url: string, via: PgbenchRun["via"], clients: number, seconds: number, scale: number): PgbenchRun {
@@ -204,29 +261,29 @@ async function ceiling(seconds: number): Promise<WrkResult> {
   }
 }
 
+/** Each load runs this many times, alternating with the others. */
+const ROUNDS = 3;
+
 export async function benchLedgerThroughput(options: { seconds: number; wallets: number }): Promise<ThroughputReport> {
-  const { seconds, wallets } = options;
-  console.log("ledger throughput (wrk → ledger over HTTP)");
+  const { wallets } = options;
+  const perRound = Math.max(1, Math.round(options.seconds / ROUNDS));
+  const seconds = perRound * ROUNDS;
+  console.log(`ledger throughput (wrk → ledger over HTTP; ${ROUNDS} alternating rounds of ${perRound} s per load)`);
   const ceilingResult = await ceiling(Math.min(seconds, 5));
   console.log(`  wrk ceiling against an empty Node server: ${ceilingResult.rps.toFixed(0)} requests/s`);
   const pgServer = await benchPostgres();
   const bouncers: PgBouncer[] = [];
+  const started: StartedSetup[] = [];
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-pglite-"));
   try {
-    const noCpu = async () => ({});
     const postgresCpu = async () => ({ postgres: await postgresPids(pgServer.adminUrl) });
-    const runs: ThroughputRun[] = [];
-    const integrity: Integrity[] = [];
-    const run = async (plan: SetupPlan) => {
-      const measured = await measure(plan, seconds, wallets);
-      runs.push(...measured.runs);
-      integrity.push(measured.integrity);
-    };
+    const plans: SetupPlan[] = [];
 
     const direct = await freshDatabase(pgServer.adminUrl, "bench_ledger");
-    await run({ backend: "postgres", database: { databaseUrl: direct, poolSize: 4 }, processes: [{ DATABASE_URL: direct, LEDGER_POOL_SIZE: "16" }], clients: [1, 16], cpu: postgresCpu });
+    plans.push({ backend: "postgres", database: { databaseUrl: direct, poolSize: 4 }, processes: [{ DATABASE_URL: direct, LEDGER_POOL_SIZE: "16" }], clients: [1, 16], hotBank: true, cpu: postgresCpu });
 
     const unnamed = await freshDatabase(pgServer.adminUrl, "bench_ledger_unnamed");
-    await run({
+    plans.push({
       backend: "postgres-unnamed",
       database: { databaseUrl: unnamed, poolSize: 4 },
       processes: [{ DATABASE_URL: unnamed, LEDGER_POOL_SIZE: "16", LEDGER_POOLER: "transaction" }],
@@ -244,11 +301,12 @@ export async function benchLedgerThroughput(options: { seconds: number; wallets:
         const database = await freshDatabase(pgServer.adminUrl, `bench_ledger_${backend.replace("-", "_")}`);
         const bouncer = await startPgBouncer(database, { serverConnections });
         bouncers.push(bouncer);
-        await run({
+        plans.push({
           backend,
           database: { databaseUrl: database, poolSize: 4 },
           processes: [{ DATABASE_URL: bouncer.url, LEDGER_POOL_SIZE: "16", LEDGER_POOLER: "transaction" }],
           clients: backend === "pgbouncer" ? [1, 16] : [16],
+          hotBank: backend === "pgbouncer",
           cpu: async () => ({ postgres: await postgresPids(pgServer.adminUrl), pgbouncer: [bouncer.pid] }),
         });
       }
@@ -257,7 +315,7 @@ export async function benchLedgerThroughput(options: { seconds: number; wallets:
     }
 
     const shared = await freshDatabase(pgServer.adminUrl, "bench_ledger_two");
-    await run({
+    plans.push({
       backend: "two-processes",
       database: { databaseUrl: shared, poolSize: 4 },
       processes: [
@@ -267,24 +325,44 @@ export async function benchLedgerThroughput(options: { seconds: number; wallets:
       clients: [16],
       cpu: postgresCpu,
     });
+    plans.push({ backend: "pglite", database: { dataDir }, processes: [{ LEDGER_DATA_DIR: dataDir, DATABASE_URL: "" }], clients: [1, 16], cpu: async () => ({}) });
 
     const pgbenchUrl = await freshDatabase(pgServer.adminUrl, "bench_pgbench");
     const scale = 16;
     const init = spawnSync("pgbench", ["-i", "-q", "-s", String(scale)], { env: { ...process.env, ...pgEnv(pgbenchUrl) }, encoding: "utf8" });
     if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
-    const pgbenchRuns = [1, 16].map((clients) => pgbench(pgbenchUrl, "direct", clients, seconds, scale));
-    if (bouncers[0]) pgbenchRuns.push(pgbench(withDatabase(bouncers[0].url, "bench_pgbench"), "pgbouncer", 16, seconds, scale));
-    for (const r of pgbenchRuns) console.log(`  pgbench ${r.via === "pgbouncer" ? "via PgBouncer" : "direct"} ${String(r.clients).padStart(2)} clients: ${r.tps.toFixed(0)} TPS, avg ${r.latencyAvgMs.toFixed(2)} ms`);
 
-    const dataDir = mkdtempSync(join(tmpdir(), "bench-pglite-"));
-    try {
-      await run({ backend: "pglite", database: { dataDir }, processes: [{ LEDGER_DATA_DIR: dataDir, DATABASE_URL: "" }], clients: [1, 16], cpu: noCpu });
-    } finally {
-      rmSync(dataDir, { recursive: true, force: true });
+    const runs: ThroughputRun[] = [];
+    const pgbenchRuns: PgbenchRun[] = [];
+    const slots: Slot[] = [pgbenchSlot(pgbenchUrl, "direct", 1, scale, pgbenchRuns), pgbenchSlot(pgbenchUrl, "direct", 16, scale, pgbenchRuns)];
+    if (bouncers[0]) slots.push(pgbenchSlot(withDatabase(bouncers[0].url, "bench_pgbench"), "pgbouncer", 16, scale, pgbenchRuns));
+    for (const plan of plans) {
+      const apiKey = await seed(plan.database, wallets);
+      // PGlite is one process on its folder: it opens it only once seeding has let go.
+      const servers = await Promise.all(plan.processes.map((env) => startLedgerProcess({ ...env, LEDGER_SCHEDULER: "off" })));
+      const setup: StartedSetup = { plan, apiKey, servers, acknowledged: 0 };
+      started.push(setup);
+      for (const clients of plan.clients) slots.push(ledgerSlot(setup, clients, false, wallets, runs));
+      if (plan.hotBank) slots.push(ledgerSlot(setup, 16, true, wallets, runs));
+    }
+
+    for (let round = 0; round < ROUNDS; round++) {
+      // Each round starts elsewhere in the list, so no load always follows the same one.
+      const offset = Math.floor((round * slots.length) / ROUNDS);
+      for (let i = 0; i < slots.length; i++) await slots[(offset + i) % slots.length]!.round(perRound, round);
+    }
+    for (const slot of slots) slot.finish();
+
+    const integrity: Integrity[] = [];
+    for (const setup of started.splice(0)) {
+      await Promise.all(setup.servers.map((s) => s.stop()));
+      integrity.push(await verify(setup.plan.database, setup.plan.backend, setup.acknowledged, wallets));
     }
     return { seconds, wallets, postgres: pgServer.source, pgbouncer: pgbouncerSource, ceiling: ceilingResult, runs, integrity, pgbench: pgbenchRuns };
   } finally {
+    for (const setup of started) await Promise.all(setup.servers.map((s) => s.stop()));
     for (const bouncer of bouncers) await bouncer.stop();
     await pgServer.server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   }
 }
