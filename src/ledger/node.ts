@@ -2,7 +2,7 @@ import { serve, type ServerType } from "@hono/node-server";
 import { createLedgerApp, jsonLogger, type Logger } from "./http/app.js";
 import { startOutboxWorker } from "./outbox.js";
 import { startScheduler } from "./scheduler.js";
-import { openDatabase, parsePoolerSetting, type Database } from "./storage/db.js";
+import { openDatabase, parsePoolerSetting, POOLER_DETECTED, type Database } from "./storage/db.js";
 import { migrate } from "./storage/migrations.js";
 import type { Clock } from "./service.js";
 
@@ -54,7 +54,7 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
     dataDir: options.databaseUrl ? undefined : options.dataDir,
     poolSize: options.poolSize,
     pooler: options.pooler,
-    onPoolerDetected: () => log(poolerDetectedLine()),
+    onPoolerDetected: () => log({ time: new Date().toISOString(), level: "info", msg: POOLER_DETECTED }),
   });
   await migrate(db);
   // Write-backs and alerts leave through the outbox; this process delivers them in the background.
@@ -88,10 +88,3 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
       })()),
   };
 }
-
-/** The log line for a transaction-mode pooler found behind DATABASE_URL without LEDGER_POOLER saying so. */
-export const poolerDetectedLine = () => ({
-  time: new Date().toISOString(),
-  level: "info",
-  msg: "DATABASE_URL is a pooler in transaction mode: statements are no longer prepared by name (LEDGER_POOLER=transaction says so from the start)",
-});

@@ -19,7 +19,7 @@ import { z } from "zod";
 import { ALL_CRON_TASKS, CronTask, runCron, type CronReport } from "../cron.js";
 import { createLedgerApp, jsonLogger } from "../http/app.js";
 import type { LedgerContext } from "../service.js";
-import { openDatabase, parsePoolerSetting } from "../storage/db.js";
+import { openDatabase, parsePoolerSetting, POOLER_DETECTED } from "../storage/db.js";
 import { migrate } from "../storage/migrations.js";
 
 /**
@@ -53,7 +53,7 @@ function instance(): Promise<Instance> {
       databaseUrl,
       poolSize: Number(process.env.LEDGER_POOL_SIZE || 2),
       pooler: parsePoolerSetting(process.env.LEDGER_POOLER),
-      onPoolerDetected: () => jsonLogger({ time: new Date().toISOString(), level: "info", msg: "DATABASE_URL is a pooler in transaction mode: statements are no longer prepared by name (set LEDGER_POOLER=transaction)" }),
+      onPoolerDetected: () => jsonLogger({ time: new Date().toISOString(), level: "info", msg: POOLER_DETECTED }),
     });
     if (process.env.LEDGER_MIGRATE_ON_START !== "false") await migrate(db);
     const ledger: LedgerContext = { db, clock: () => new Date() };

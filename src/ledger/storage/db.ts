@@ -39,6 +39,9 @@ export interface DatabaseOptions {
   onPoolerDetected?: () => void;
 }
 
+/** What a process logs when it finds a transaction-mode pooler that LEDGER_POOLER didn't announce. */
+export const POOLER_DETECTED = "DATABASE_URL is a pooler in transaction mode: statements are no longer prepared by name (LEDGER_POOLER=transaction says so from the start)";
+
 /** How `LEDGER_POOLER` names a transaction-mode pooler; anything else set there is a mistake. */
 export function parsePoolerSetting(value: string | undefined): "transaction" | undefined {
   if (value === undefined || value === "" || value === "none") return undefined;
