@@ -44,7 +44,7 @@ export const POOLER_DETECTED = "DATABASE_URL is a pooler in transaction mode: st
 
 /** How `LEDGER_POOLER` names a transaction-mode pooler; anything else set there is a mistake. */
 export function parsePoolerSetting(value: string | undefined): "transaction" | undefined {
-  if (value === undefined || value === "" || value === "none") return undefined;
+  if (value === undefined || value === "") return undefined;
   if (value === "transaction") return "transaction";
   throw new Error(`LEDGER_POOLER must be "transaction" (DATABASE_URL is a pooler in transaction mode) or unset; got "${value}"`);
 }
