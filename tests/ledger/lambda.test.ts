@@ -150,12 +150,15 @@ describe.skipIf(!postgresUrl())("the Lambda bundle", () => {
   });
 
   it("gives each client address API Gateway saw its own allowance on the endpoints without a key", async () => {
-    const anonymous = (sourceIp: string) => call("GET", "/no-such-page", { key: null, sourceIp });
-    const flood = [];
-    for (let i = 0; i < 61; i++) flood.push((await anonymous("203.0.113.9")).statusCode);
-    expect(flood.slice(0, 60).every((status) => status === 404)).toBe(true);
-    expect(flood[60]).toBe(429);
-    expect((await anonymous("203.0.113.10")).statusCode).toBe(404);
+    const anonymous = async (sourceIp: string) => (await call("GET", "/no-such-page", { key: null, sourceIp })).statusCode;
+    // Until the flooding address has spent its burst (and what it earned back meanwhile, on a slow machine).
+    const flood: number[] = [];
+    while (flood.length < 1_000 && flood.at(-1) !== 429) flood.push(await anonymous("203.0.113.9"));
+    expect(flood.at(-1)).toBe(429);
+    expect(flood.length).toBeGreaterThan(60);
+    expect(new Set(flood.slice(0, -1))).toEqual(new Set([404]));
+    // Right after, another address still has its whole allowance.
+    expect(await anonymous("203.0.113.10")).toBe(404);
   });
 
   it("does the scheduled work on a schedule's event, with no process in between: allocations, expiry notices, alerts delivered; nothing twice", async () => {
