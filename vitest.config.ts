@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
 // Four kinds of test, one command (`npm test`):
-// - ledger and tooling tests in Node, against PGlite and a real PostgreSQL (see tests/setup/postgres.ts);
+// - ledger and tooling tests in Node, against PGlite and a real PostgreSQL (see tests/setup/postgres.ts),
+//   some of them also through PgBouncer in transaction mode (tests/setup/pooler.ts);
 // - app tests in jsdom, with msw playing Deskpro's app proxy;
 // - fault tests: the ledger process killed and PostgreSQL restarted under load;
 // - browser tests driving Debian's Chromium through playwright-core against the development host.
@@ -15,7 +16,7 @@ export default defineConfig({
           environment: "node",
           include: ["tests/**/*.test.ts"],
           exclude: ["tests/browser/**", "tests/app/**", "tests/faults/**", "node_modules/**"],
-          globalSetup: ["tests/setup/postgres.ts"],
+          globalSetup: ["tests/setup/postgres.ts", "tests/setup/pooler.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

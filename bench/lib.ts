@@ -1,4 +1,5 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import pg from "pg";
 import { freePort, startEmbeddedPostgres, type EmbeddedServer } from "../tests/setup/embedded-postgres.js";
 
@@ -41,31 +42,118 @@ export interface WrkResult {
   socketErrors?: number;
 }
 
-/** Runs wrk and returns the JSON line its Lua `done` hook prints. Latencies in milliseconds. */
-export function runWrk(url: string, options: { connections: number; seconds: number; script: string; args?: string[] }): WrkResult {
-  const threads = Math.min(2, options.connections);
-  const result = spawnSync(
-    "wrk",
-    [
-      "-t",
-      String(threads),
-      "-c",
-      String(options.connections),
-      "-d",
-      `${options.seconds}s`,
-      "--timeout",
-      "10s",
-      "-s",
-      options.script,
-      url,
-      "--",
-      ...(options.args ?? []),
-    ],
-    { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 },
-  );
-  const line = result.stdout.split("\n").find((l) => l.startsWith("RESULT "));
-  if (!line) throw new Error(`wrk printed no result: ${result.stdout}\n${result.stderr}`);
+interface WrkOptions {
+  connections: number;
+  seconds: number;
+  script: string;
+  args?: string[];
+}
+
+const wrkArgs = (url: string, options: WrkOptions) => [
+  "-t",
+  String(Math.min(2, options.connections)),
+  "-c",
+  String(options.connections),
+  "-d",
+  `${options.seconds}s`,
+  "--timeout",
+  "10s",
+  "-s",
+  options.script,
+  url,
+  "--",
+  ...(options.args ?? []),
+];
+
+function wrkResult(stdout: string, stderr: string): WrkResult {
+  const line = stdout.split("\n").find((l) => l.startsWith("RESULT "));
+  if (!line) throw new Error(`wrk printed no result: ${stdout}\n${stderr}`);
   return JSON.parse(line.slice("RESULT ".length)) as WrkResult;
+}
+
+/** Runs wrk and returns the JSON line its Lua `done` hook prints. Latencies in milliseconds. */
+export function runWrk(url: string, options: WrkOptions): WrkResult {
+  const result = spawnSync("wrk", wrkArgs(url, options), { encoding: "utf8", maxBuffer: 16 * 1024 * 1024 });
+  return wrkResult(result.stdout, result.stderr);
+}
+
+/** The same, without blocking: for several wrk processes at once (one per ledger process). */
+export function runWrkAsync(url: string, options: WrkOptions): Promise<WrkResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("wrk", wrkArgs(url, options), { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once("error", reject);
+    child.once("exit", () => {
+      try {
+        resolve(wrkResult(stdout, stderr));
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/** CPU time (user + system) a running process has used so far, in milliseconds; null where /proc can't tell. */
+export function cpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces, hence the last ')'): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The PostgreSQL server's processes (backends and background workers), when the server runs on
+ * this machine: what pg_stat_activity lists, and /proc confirms to be postgres processes.
+ */
+export async function postgresPids(url: string): Promise<number[]> {
+  if (!["127.0.0.1", "localhost", "[::1]"].includes(new URL(url).hostname)) return [];
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const rows = (await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity")).rows;
+    return rows
+      .map((r) => r.pid)
+      .filter((pid) => {
+        try {
+          return /postgres/.test(readFileSync(`/proc/${pid}/cmdline`, "utf8"));
+        } catch {
+          return false;
+        }
+      });
+  } finally {
+    await client.end();
+  }
+}
+
+/** The CPU milliseconds a group of processes uses while `work` runs (processes that end meanwhile are left out). */
+export async function cpuDuring<T>(groups: Record<string, number[]>, work: () => Promise<T>): Promise<{ result: T; cpuMs: Record<string, number | null> }> {
+  const sample = () => Object.fromEntries(Object.entries(groups).map(([name, pids]) => [name, new Map(pids.map((pid) => [pid, cpuMs(pid)]))]));
+  const before = sample();
+  const result = await work();
+  const after = sample();
+  const cpu: Record<string, number | null> = {};
+  for (const [name, pids] of Object.entries(groups)) {
+    let total = 0;
+    let known = false;
+    for (const pid of pids) {
+      const start = before[name]!.get(pid);
+      const end = after[name]!.get(pid);
+      if (start == null || end == null) continue;
+      total += end - start;
+      known = true;
+    }
+    cpu[name] = known ? total : null;
+  }
+  return { result, cpuMs: cpu };
 }
 
 export function pgEnv(url: string): Record<string, string> {

@@ -44,8 +44,8 @@ async function main() {
     const throughput = await benchLedgerThroughput({ seconds, wallets: 1000 });
     report.ledgerThroughput = throughput;
 
-    const pg16 = throughput.runs.find((r) => r.backend === "postgres" && r.clients === 16);
-    const pgbench16 = throughput.pgbench.find((r) => r.clients === 16);
+    const pg16 = throughput.runs.find((r) => r.backend === "postgres" && r.clients === 16 && !r.hotBank);
+    const pgbench16 = throughput.pgbench.find((r) => r.clients === 16 && r.via === "direct");
     if (pg16 && pgbench16) {
       const ratio = pg16.rps / pgbench16.tps;
       report.budgets = {
@@ -54,6 +54,25 @@ async function main() {
         lostOrDuplicated: { value: throughput.integrity.reduce((s, i) => s + i.lost + i.duplicated + i.walletsOutOfBalance, 0), aim: "0" },
       };
       console.log(`\nledger debits at 16 clients / pgbench TPS at 16 clients = ${ratio.toFixed(2)} (aim ≥ 0.5); p99 ${pg16.p99.toFixed(1)} ms (aim ≤ 25)`);
+    }
+    const at16 = (backend: string) => throughput.runs.find((r) => r.backend === backend && r.clients === 16 && !r.hotBank);
+    for (const [backend, what] of [
+      ["postgres-unnamed", "directly without named statements (LEDGER_POOLER=transaction)"],
+      ["pgbouncer", "through PgBouncer, transaction mode"],
+      ["pgbouncer-4", "through PgBouncer with 4 server connections"],
+      ["two-processes", "two ledger processes on one PostgreSQL"],
+    ] as const) {
+      const run = at16(backend);
+      if (pg16 && run)
+        console.log(
+          `${what} at 16 clients: ${run.rps.toFixed(0)} debits/s = ${(run.rps / pg16.rps).toFixed(2)}× one process directly; p99 ${run.p99.toFixed(1)} ms`,
+        );
+    }
+    for (const hot of throughput.runs.filter((r) => r.hotBank)) {
+      if (pgbench16)
+        console.log(
+          `one hot bank, ${hot.backend}, 16 clients: ${hot.rps.toFixed(0)} debits/s = ${(hot.rps / pgbench16.tps).toFixed(2)}× pgbench (aim ≥ 0.3); p99 ${hot.p99.toFixed(1)} ms`,
+        );
     }
     for (const i of throughput.integrity) {
       console.log(

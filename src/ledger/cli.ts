@@ -3,6 +3,8 @@
  *
  *   serve                                   run the HTTP service (PORT, HOST, DATABASE_URL, LEDGER_DATA_DIR)
  *   migrate                                 apply migrations and exit
+ *   cron [allocate|outbox]                  run the scheduled work once and exit (for hosts without
+ *                                           a long-running ledger: a CronJob, a systemd timer)
  *   tenant create --name <name> [--json]    create a tenant; prints its API key once
  *   tenant list [--json]                    list tenants
  *   tenant rotate-key --tenant <id|name> [--json]
@@ -15,11 +17,13 @@
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
 import { DeskproConnectionRequest } from "../contract/index.js";
+import { composeLedger } from "./compose.js";
 import { outboundPolicyFromEnv } from "./core/outbound.js";
+import { ALL_CRON_TASKS, CronTask, runCron } from "./cron.js";
 import { putConnection } from "./integrations/deskpro/connection.js";
 import { ledgerOpenApiDocument } from "./http/app.js";
 import { ledgerEnv, startLedgerServer } from "./node.js";
-import { openDatabase } from "./storage/db.js";
+import { openDatabase, type Database } from "./storage/db.js";
 import * as tenantRows from "./storage/tenants.js";
 import { migrate } from "./storage/migrations.js";
 import { createTenant, listTenants, rotateTenantKey } from "./core/tenants.js";
@@ -27,6 +31,9 @@ import { createTenant, listTenants, rotateTenantKey } from "./core/tenants.js";
 const USAGE = `usage: npm run ledger -- <command>
   serve                                    run the ledger (env: PORT=8787, HOST=127.0.0.1, DATABASE_URL, LEDGER_DATA_DIR=.data/ledger)
   migrate                                  apply database migrations and exit
+  cron [allocate|outbox]                   run the scheduled work once and exit: every tenant's allocations and
+                                           expiry notices (allocate, hourly), outbox delivery (outbox, every minute);
+                                           both when neither is named. Prints a JSON report
   tenant create --name <name> [--json]     create a tenant and print its API key (shown once)
   tenant list [--json]                     list tenants
   tenant rotate-key --tenant <id|name> [--json]
@@ -38,9 +45,14 @@ const USAGE = `usage: npm run ledger -- <command>
   openapi                                  print the OpenAPI document, as GET /v1/openapi.json serves it (its server is
                                            LEDGER_PUBLIC_URL when set); opens no database`;
 
-async function withDatabase<T>(work: (db: Awaited<ReturnType<typeof openDatabase>>) => Promise<T>): Promise<T> {
+/** The database the environment names, for one command (a short-lived process needs only a connection or two). */
+function openFromEnv(): Promise<Database> {
   const env = ledgerEnv();
-  const db = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.databaseUrl ? undefined : env.dataDir });
+  return openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.databaseUrl ? undefined : env.dataDir, poolSize: 2, pooler: env.pooler });
+}
+
+async function withDatabase<T>(work: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openFromEnv();
   try {
     await migrate(db);
     return await work(db);
@@ -85,8 +97,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === "migrate") {
-    const env = ledgerEnv();
-    const db = await openDatabase({ databaseUrl: env.databaseUrl, dataDir: env.databaseUrl ? undefined : env.dataDir });
+    const db = await openFromEnv();
     try {
       const applied = await migrate(db);
       console.log(applied.length ? `applied migrations ${applied.join(", ")}` : "database is up to date");
@@ -94,6 +105,25 @@ async function main(argv: string[]): Promise<number> {
       await db.close();
     }
     return 0;
+  }
+  if (command === "cron") {
+    let tasks = ALL_CRON_TASKS;
+    if (sub !== undefined) {
+      const task = CronTask.safeParse(sub);
+      if (!task.success) throw new UsageError(`cron runs "allocate" or "outbox" (both when neither is named), not "${sub}"`);
+      tasks = [task.data];
+    }
+    const report = await withDatabase((db) =>
+      runCron(composeLedger({ db, outbound: outboundPolicyFromEnv() }), tasks, {
+        onError: (error, tenantId) =>
+          console.error(
+            JSON.stringify({ time: new Date().toISOString(), level: "warn", msg: "scheduled allocation failed", tenantId, error: (error as Error)?.name }),
+          ),
+      }),
+    );
+    console.log(JSON.stringify(report));
+    // A scheduler sees a failed run and can alert on it; the tenants that worked are done.
+    return report.allocate?.failedTenants.length ? 1 : 0;
   }
   if (command === "tenant" && sub === "create") {
     if (!values.name) throw new UsageError("tenant create needs --name <name>");

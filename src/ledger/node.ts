@@ -6,7 +6,7 @@ import { startOutboxWorker } from "./core/outbox.js";
 import { createLedgerApp, jsonLogger, type Logger } from "./http/app.js";
 import type { RateLimit } from "./http/rate-limit.js";
 import { startScheduler } from "./scheduler.js";
-import { openDatabase, type Database } from "./storage/db.js";
+import { openDatabase, parsePoolerSetting, POOLER_DETECTED, type Database } from "./storage/db.js";
 import { migrate } from "./storage/migrations.js";
 
 export interface LedgerServerOptions {
@@ -20,6 +20,8 @@ export interface LedgerServerOptions {
   trustedProxies?: number;
   /** Each client address's allowance for requests without an API key (LEDGER_PUBLIC_RATE_LIMIT, `<burst>/<per second>`). */
   publicRateLimit?: RateLimit;
+  /** DATABASE_URL is a pooler in transaction mode (LEDGER_POOLER=transaction). */
+  pooler?: "transaction";
   log?: Logger;
   clock?: Clock;
   /** The public address customers and Stripe reach the ledger at (LEDGER_PUBLIC_URL). */
@@ -63,6 +65,7 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
     poolSize: env.LEDGER_POOL_SIZE ? Number(env.LEDGER_POOL_SIZE) : undefined,
     trustedProxies: trustedProxiesOf(env),
     publicRateLimit: publicRateLimitOf(env),
+    pooler: parsePoolerSetting(env.LEDGER_POOLER),
     publicUrl: env.LEDGER_PUBLIC_URL || undefined,
     scheduler: env.LEDGER_SCHEDULER !== "off",
     allowPrivateNetwork: outboundPolicyFromEnv(env).allowPrivateNetwork,
@@ -71,13 +74,15 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
 
 /** Opens the database, applies migrations and serves the ledger's fetch handler on Node. */
 export async function startLedgerServer(options: LedgerServerOptions = {}): Promise<LedgerServer> {
+  const log = options.log ?? jsonLogger;
   const db = await openDatabase({
     databaseUrl: options.databaseUrl,
     dataDir: options.databaseUrl ? undefined : options.dataDir,
     poolSize: options.poolSize,
+    pooler: options.pooler,
+    onPoolerDetected: () => log({ time: new Date().toISOString(), level: "info", msg: POOLER_DETECTED }),
   });
   await migrate(db);
-  const log = options.log ?? jsonLogger;
   const outbound = options.allowPrivateNetwork === undefined ? undefined : { allowPrivateNetwork: options.allowPrivateNetwork };
   const ledger = composeLedger({ db, clock: options.clock, outbound });
   // Write-backs and alerts leave through the outbox; this process delivers them in the background.

@@ -1,6 +1,7 @@
 /**
- * Faults under a steady load of idempotent writes: the ledger process killed outright, PostgreSQL
- * restarted, the embedded database's process stopped and started. After each, every accepted
+ * Faults under a steady load of idempotent writes: the ledger process killed outright, one of two
+ * processes sharing a PostgreSQL killed, PostgreSQL restarted, the embedded database's process
+ * stopped and started. After each, every accepted
  * write is present exactly once and nothing is half-written.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -29,11 +30,12 @@ describe("faults on PostgreSQL", () => {
     let ledger: LedgerProcess = await startLedgerProcess({ DATABASE_URL: postgres.url });
     const port = ledger.port;
     const load = startLoad(() => ledger.url, tenant.apiKey, { clients: 6, runId: "kill" });
-    await sleep(1500);
+    await load.acknowledged(15);
     await ledger.kill();
     await sleep(300);
+    const beforeRestart = load.report.acknowledged.length;
     ledger = await startLedgerProcess({ DATABASE_URL: postgres.url }, { port });
-    await sleep(1500);
+    await load.acknowledged(beforeRestart + 15);
     const report = await load.stop();
     try {
       expect(report.acknowledged.length).toBeGreaterThan(20);
@@ -49,6 +51,47 @@ describe("faults on PostgreSQL", () => {
       await verifyReplays(ledger.url, tenant.apiKey, report.acknowledged);
     } finally {
       expect(await ledger.stop()).toBe(0);
+    }
+  }, 120_000);
+
+  it("loses and doubles nothing when one of two ledger processes on one PostgreSQL is SIGKILLed mid-load; the other carries on", async () => {
+    const tenant = await seedTenant({ databaseUrl: postgres.url });
+    const env = { DATABASE_URL: postgres.url, LEDGER_SCHEDULER: "off" };
+    const [doomed, survivor] = await Promise.all([startLedgerProcess(env), startLedgerProcess(env)]);
+    // A load balancer: requests alternate between the processes until one stops answering, then go to the other.
+    let upstreams = [doomed.url, survivor.url];
+    let turn = 0;
+    const load = startLoad(() => upstreams[turn++ % upstreams.length]!, tenant.apiKey, { clients: 6, runId: "two" });
+    try {
+      await sleep(1500);
+      const beforeKill = load.report.acknowledged.length;
+      await doomed.kill();
+      await sleep(300); // the balancer's health check notices
+      upstreams = [survivor.url];
+      await sleep(1500);
+      const report = await load.stop();
+      const answeredBy = (url: string) => report.acknowledged.filter((a) => a.via === url).length;
+      expect(answeredBy(doomed.url)).toBeGreaterThan(5);
+      expect(answeredBy(survivor.url)).toBeGreaterThan(5);
+      expect(report.acknowledged.length).toBeGreaterThan(beforeKill + 5);
+      expect(report.failures.some((f) => f.status === "network")).toBe(true);
+      expect(report.failures.filter((f) => f.status !== "network")).toEqual([]);
+      expect(report.refused).toBe(0);
+      const db = await openDatabase({ databaseUrl: postgres.url, poolSize: 2 });
+      try {
+        await verifyLedger(db, tenant.tenantId, report.acknowledged, tenant.seedKeys);
+      } finally {
+        await db.close();
+      }
+      // Writes the killed process acknowledged replay from the survivor: the keys are in the database, not the process.
+      await verifyReplays(
+        survivor.url,
+        tenant.apiKey,
+        report.acknowledged.filter((a) => a.via === doomed.url),
+      );
+    } finally {
+      await load.stop(); // when an expectation failed mid-way
+      expect(await survivor.stop()).toBe(0);
     }
   }, 120_000);
 
@@ -99,10 +142,11 @@ describe("faults on the embedded database (PGlite)", () => {
     let ledger = await startLedgerProcess(env);
     const port = ledger.port;
     const load = startLoad(() => ledger.url, tenant.apiKey, { clients: 4, runId: "pglite" });
-    await sleep(1500);
+    await load.acknowledged(15);
     expect(await ledger.stop()).toBe(0);
+    const beforeRestart = load.report.acknowledged.length;
     ledger = await startLedgerProcess(env, { port });
-    await sleep(1500);
+    await load.acknowledged(beforeRestart + 15);
     const report = await load.stop();
     await verifyReplays(ledger.url, tenant.apiKey, report.acknowledged);
     expect(await ledger.stop()).toBe(0);

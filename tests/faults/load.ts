@@ -10,6 +10,8 @@ export interface Acknowledged {
   body: string;
   entryId: string;
   amount: number;
+  /** The base URL of the process that answered. */
+  via: string;
 }
 
 export interface LoadReport {
@@ -21,6 +23,7 @@ export interface LoadReport {
 
 export const WALLETS = 8;
 
+/** `baseUrl` is asked before every attempt: a load balancer's choice of process. */
 export function startLoad(baseUrl: () => string, apiKey: string, options: { clients: number; runId: string }) {
   const report: LoadReport = { acknowledged: [], failures: [], refused: 0 };
   let stopping = false;
@@ -35,8 +38,9 @@ export function startLoad(baseUrl: () => string, apiKey: string, options: { clie
       // Retry the same request until it is answered; a client gives up only after a minute.
       for (let attempt = 0, until = Date.now() + 60_000; Date.now() < until; attempt++) {
         let response: Response;
+        const via = baseUrl();
         try {
-          response = await fetch(baseUrl() + path, {
+          response = await fetch(via + path, {
             method: "POST",
             headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", "idempotency-key": key },
             body,
@@ -60,7 +64,7 @@ export function startLoad(baseUrl: () => string, apiKey: string, options: { clie
         }
         if (response.status === 201) {
           const parsed = JSON.parse(text) as { entry: { id: string; amount: number } };
-          report.acknowledged.push({ key, path, body, entryId: parsed.entry.id, amount: parsed.entry.amount });
+          report.acknowledged.push({ key, path, body, entryId: parsed.entry.id, amount: parsed.entry.amount, via });
         } else {
           report.refused++;
         }
@@ -70,6 +74,16 @@ export function startLoad(baseUrl: () => string, apiKey: string, options: { clie
   });
   return {
     report,
+    /**
+     * Resolves once `count` writes have been acknowledged in all (fails after `timeoutMs`): faults
+     * are injected after real progress, however slow a busy machine makes each request.
+     */
+    acknowledged: async (count: number, timeoutMs = 60_000) => {
+      for (const until = Date.now() + timeoutMs; report.acknowledged.length < count;) {
+        if (Date.now() > until) throw new Error(`only ${report.acknowledged.length} of ${count} writes acknowledged in ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     /** Stops issuing new requests and waits for the ones under way to be answered. */
     stop: async () => {
       stopping = true;

@@ -3,32 +3,94 @@
  * handler (Request in, Response out), exactly as a Node or serverless host would.
  */
 import { randomUUID } from "node:crypto";
+import pg from "pg";
 import { inject } from "vitest";
 import { createLedgerApp, type Logger } from "../../src/ledger/http/app.js";
 import { openDatabase, type Database } from "../../src/ledger/storage/db.js";
 import { migrate } from "../../src/ledger/storage/migrations.js";
 import { createTenant } from "../../src/ledger/core/tenants.js";
 
-export type Backend = "pglite" | "postgres";
+/** Where a test's ledger keeps its journal: PGlite, PostgreSQL directly, or PostgreSQL through PgBouncer in transaction mode. */
+export type Backend = "pglite" | "postgres" | "pgbouncer";
 
 /** The real PostgreSQL from the global setup, or "" when none could be had (and not under CI). */
 export const postgresUrl = (): string => inject("databaseUrl");
+
+/** The same database through PgBouncer in transaction mode, or "" when there is none (and not under CI). */
+export const pgbouncerUrl = (): string => inject("pgbouncerUrl");
 
 /** Backends to run a suite against: PGlite always; PostgreSQL when one is available. */
 export function backends(): Backend[] {
   return postgresUrl() ? ["pglite", "postgres"] : ["pglite"];
 }
 
-const migrated = new Set<string>();
+/** The ways to reach a PostgreSQL server that are available: directly, and through PgBouncer. */
+export function serverBackends(): ("postgres" | "pgbouncer")[] {
+  return [...(postgresUrl() ? (["postgres"] as const) : []), ...(pgbouncerUrl() ? (["pgbouncer"] as const) : [])];
+}
 
-/** A migrated database: a fresh in-memory PGlite, or a pool on the shared test PostgreSQL database. */
+export const backendName = (backend: Backend) =>
+  ({ pglite: "PGlite", postgres: "PostgreSQL", pgbouncer: "PostgreSQL through PgBouncer (transaction mode)" })[backend];
+
+let migrated = false;
+
+/** A migrated database: a fresh in-memory PGlite, or a pool on the shared test PostgreSQL database (directly or through PgBouncer). */
 export async function openTestDatabase(backend: Backend, poolSize = 20): Promise<Database> {
-  const db = backend === "pglite" ? await openDatabase() : await openDatabase({ databaseUrl: postgresUrl(), poolSize });
-  if (backend === "pglite" || !migrated.has(postgresUrl())) {
+  const db =
+    backend === "pglite"
+      ? await openDatabase()
+      : backend === "postgres"
+        ? await openDatabase({ databaseUrl: postgresUrl(), poolSize })
+        : await openDatabase({ databaseUrl: pgbouncerUrl(), poolSize, pooler: "transaction" });
+  if (backend === "pglite" || !migrated) {
     await migrate(db);
-    if (backend === "postgres") migrated.add(postgresUrl());
+    if (backend !== "pglite") migrated = true;
   }
   return db;
+}
+
+export interface ScratchDatabase {
+  /** Direct to the server. */
+  url: string;
+  /** Through PgBouncer, or "" when there is none. */
+  pgbouncerUrl: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A database of its own on the test server, empty (not migrated), for tests that must see a fresh
+ * schema or must not touch other suites' tenants (sweeps over every tenant). PgBouncer keeps a
+ * separate pool of server connections for it.
+ */
+export async function createScratchDatabase(purpose: string): Promise<ScratchDatabase> {
+  const base = new URL(postgresUrl());
+  const name = `${base.pathname.slice(1)}_${purpose}_${randomUUID().slice(0, 8)}`.toLowerCase().replace(/[^a-z0-9_]/g, "_");
+  const admin = new pg.Client({ connectionString: postgresUrl() });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const on = (url: string) => {
+    if (!url) return "";
+    const u = new URL(url);
+    u.pathname = `/${name}`;
+    return u.toString();
+  };
+  return {
+    url: on(postgresUrl()),
+    pgbouncerUrl: on(pgbouncerUrl()),
+    drop: async () => {
+      const cleanup = new pg.Client({ connectionString: postgresUrl() });
+      await cleanup.connect();
+      try {
+        await cleanup.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await cleanup.end();
+      }
+    },
+  };
 }
 
 /** A clock tests can move. */

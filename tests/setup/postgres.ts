@@ -16,7 +16,7 @@ declare module "vitest" {
   }
 }
 
-const loud = (text: string) => console.warn(`\n${"!".repeat(78)}\n${text}\n${"!".repeat(78)}\n`);
+export const loud = (text: string) => console.warn(`\n${"!".repeat(78)}\n${text}\n${"!".repeat(78)}\n`);
 
 export default async function setup(project: TestProject) {
   const ci = process.env.CI === "true" || process.env.CI === "1";

@@ -2,7 +2,9 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
 import pg from "pg";
-import { PGlite } from "@electric-sql/pglite";
+// Types only: PGlite itself is loaded when it is used, so hosts that always have DATABASE_URL
+// (the Lambda bundle) neither load nor ship it.
+import type { PGlite } from "@electric-sql/pglite";
 
 /** Anything that runs SQL: the database itself or an open transaction. */
 export interface Sql {
@@ -25,6 +27,27 @@ export interface DatabaseOptions {
   dataDir?: string;
   /** Pool size for PostgreSQL. */
   poolSize?: number;
+  /**
+   * "transaction": `databaseUrl` is a connection pooler in transaction mode (PgBouncer, the poolers
+   * of serverless PostgreSQL services), where each transaction may run on another server
+   * connection, so nothing may outlive a transaction: statements are not prepared by name.
+   * Unset: statements are prepared by name (parsed and planned once per connection) until the
+   * server shows they don't persist, then not for the rest of the process (see `openPostgres`).
+   */
+  pooler?: "transaction";
+  /** Told once when a transaction-mode pooler is detected behind `databaseUrl`. */
+  onPoolerDetected?: () => void;
+}
+
+/** What a process logs when it finds a transaction-mode pooler that LEDGER_POOLER didn't announce. */
+export const POOLER_DETECTED =
+  "DATABASE_URL is a pooler in transaction mode: statements are no longer prepared by name (LEDGER_POOLER=transaction says so from the start)";
+
+/** How `LEDGER_POOLER` names a transaction-mode pooler; anything else set there is a mistake. */
+export function parsePoolerSetting(value: string | undefined): "transaction" | undefined {
+  if (value === undefined || value === "") return undefined;
+  if (value === "transaction") return "transaction";
+  throw new Error(`LEDGER_POOLER must be "transaction" (DATABASE_URL is a pooler in transaction mode) or unset; got "${value}"`);
 }
 
 const INT8_OID = 20;
@@ -34,27 +57,51 @@ const MAX_TRANSACTION_ATTEMPTS = 4;
 /** int8 values are credits and sequence numbers, always within Number's safe range (writes are capped). */
 const parseInt8 = (value: string) => Number(value);
 
+/**
+ * A transaction that failed after the server showed that named statements don't persist: it is
+ * run again at once, without them.
+ */
+class RetryWithoutNamedStatements extends Error {
+  override name = "RetryWithoutNamedStatements";
+  constructor(readonly original: unknown) {
+    super("a transaction-mode pooler lost a named statement");
+  }
+}
+
 function isRetryable(error: unknown): boolean {
+  if (error instanceof RetryWithoutNamedStatements) return true;
   return typeof error === "object" && error !== null && RETRYABLE_SQLSTATES.has(String((error as { code?: unknown }).code));
 }
+
+/**
+ * What a transaction-mode pooler answers to named statements: the connection it picked already
+ * has one of that name (another client prepared it there), or hasn't the one this client prepared
+ * on another connection. Either way the statement did not run. On a direct connection neither
+ * happens: the driver tracks what each connection has prepared.
+ */
+const POOLER_LOST_STATEMENT = new Set(["42P05", "26000"]);
+const isLostStatement = (error: unknown) =>
+  typeof error === "object" && error !== null && POOLER_LOST_STATEMENT.has(String((error as { code?: unknown }).code));
 
 async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
   for (let n = 1; ; n++) {
     try {
       return await attempt();
     } catch (error) {
-      if (n >= MAX_TRANSACTION_ATTEMPTS || !isRetryable(error)) throw error;
+      if (n >= MAX_TRANSACTION_ATTEMPTS || !isRetryable(error)) throw error instanceof RetryWithoutNamedStatements ? error.original : error;
+      if (error instanceof RetryWithoutNamedStatements) continue; // nothing to wait for
       await new Promise((resolve) => setTimeout(resolve, 2 ** n + Math.random() * 5));
     }
   }
 }
 
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
-  if (options.databaseUrl) return openPostgres(options.databaseUrl, options.poolSize ?? 10);
+  if (options.databaseUrl) return openPostgres(options.databaseUrl, options);
   return openPglite(options.dataDir);
 }
 
-async function openPostgres(connectionString: string, max: number): Promise<Database> {
+async function openPostgres(connectionString: string, options: DatabaseOptions): Promise<Database> {
+  const max = options.poolSize ?? 10;
   const pool = new pg.Pool({
     connectionString,
     max,
@@ -70,24 +117,58 @@ async function openPostgres(connectionString: string, max: number): Promise<Data
   pool.on("error", () => undefined);
 
   // Named statements are parsed and planned once per connection instead of on every call; the
-  // ledger's SQL is a fixed set of texts, so the names stay few.
+  // ledger's SQL is a fixed set of texts, so the names stay few. A name is its text's hash, so a
+  // statement another process prepared under that name is the same statement.
+  // They are session state: behind a transaction-mode pooler (LEDGER_POOLER=transaction, or
+  // detected by its first lost statement) every statement is unnamed instead.
+  let named = options.pooler !== "transaction";
+  const poolerDetected = () => {
+    if (!named) return;
+    named = false;
+    options.onPoolerDetected?.();
+  };
   const names = new Map<string, string>();
   const nameOf = (text: string) => {
     let name = names.get(text);
     if (!name) names.set(text, (name = `ledger_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`));
     return name;
   };
-  const run = async <Row extends object>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) =>
-    (await client.query<Row>({ name: nameOf(text), text, values: params as unknown[] | undefined })).rows;
+  const unnamed = async <Row extends object>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) =>
+    (await client.query<Row>({ text, values: params as unknown[] | undefined })).rows;
+  /** One statement; `onLost` hears that the pooler lost a named one (it did not run). */
+  const run = async <Row extends object>(client: pg.Pool | pg.PoolClient, text: string, params: readonly unknown[] | undefined, onLost: () => void) => {
+    if (!named) return unnamed<Row>(client, text, params);
+    try {
+      return (await client.query<Row>({ name: nameOf(text), text, values: params as unknown[] | undefined })).rows;
+    } catch (error) {
+      if (isLostStatement(error)) {
+        poolerDetected();
+        onLost();
+      }
+      throw error;
+    }
+  };
+  const query = async <Row extends object>(text: string, params?: readonly unknown[]) => {
+    let lost = false;
+    try {
+      return await run<Row>(pool, text, params, () => (lost = true));
+    } catch (error) {
+      // On its own (autocommit) a lost statement is simply sent again, unnamed.
+      if (lost) return unnamed<Row>(pool, text, params);
+      throw error;
+    }
+  };
 
   return {
     kind: "postgres",
-    query: (text, params) => run(pool, text, params),
+    query,
     exec: async (script) => void (await pool.query(script)),
     transaction: (work) =>
       withRetries(async () => {
         const client = await pool.connect();
         let broken = false;
+        // A lost statement aborts the transaction, whatever `work` makes of the error: run it again.
+        let lost = false;
         // A checked-out client whose server goes away emits 'error' with no query to fail; unheard,
         // that would crash the process. Mark it broken instead: the transaction fails with 503.
         const onError = () => {
@@ -97,9 +178,11 @@ async function openPostgres(connectionString: string, max: number): Promise<Data
         try {
           await client.query("BEGIN");
           const result = await work({
-            query: (text, params) => run(client, text, params),
+            query: (text, params) => run(client, text, params, () => (lost = true)),
             exec: async (script) => void (await client.query(script)),
           });
+          // PostgreSQL aborted the transaction at the lost statement: COMMIT would quietly roll back.
+          if (lost) throw new Error("a named statement was lost in this transaction");
           await client.query("COMMIT");
           return result;
         } catch (error) {
@@ -108,7 +191,7 @@ async function openPostgres(connectionString: string, max: number): Promise<Data
           } catch {
             broken = true; // the connection itself failed; don't hand it back to the pool
           }
-          throw error;
+          throw lost ? new RetryWithoutNamedStatements(error) : error;
         } finally {
           client.off("error", onError);
           client.release(broken);
@@ -157,8 +240,10 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
     mkdirSync(dataDir, { recursive: true });
     unlock = lockDataDir(dataDir);
   }
-  const db = new PGlite(dataDir, { parsers: { [INT8_OID]: parseInt8 } });
+  let db: PGlite;
   try {
+    const { PGlite } = await import("@electric-sql/pglite");
+    db = new PGlite(dataDir, { parsers: { [INT8_OID]: parseInt8 } });
     await db.waitReady;
   } catch (error) {
     unlock();
