@@ -49,11 +49,11 @@ async function main() {
     if (pg16 && pgbench16) {
       const ratio = pg16.rps / pgbench16.tps;
       report.budgets = {
-        debitsVsPgbenchAt16: { ratio: Number(ratio.toFixed(3)), aim: ">= 0.5", met: ratio >= 0.5 },
+        debitsVsPgbenchAt16: { ratio: Number(ratio.toFixed(3)), aim: ">= 0.6", met: ratio >= 0.6 },
         p99At16Ms: { value: pg16.p99, aim: "<= 25", met: pg16.p99 <= 25 },
         lostOrDuplicated: { value: throughput.integrity.reduce((s, i) => s + i.lost + i.duplicated + i.walletsOutOfBalance, 0), aim: "0" },
       };
-      console.log(`\nledger debits at 16 clients / pgbench TPS at 16 clients = ${ratio.toFixed(2)} (aim ≥ 0.5); p99 ${pg16.p99.toFixed(1)} ms (aim ≤ 25)`);
+      console.log(`\nledger debits at 16 clients / pgbench TPS at 16 clients = ${ratio.toFixed(2)} (aim ≥ 0.6); p99 ${pg16.p99.toFixed(1)} ms (aim ≤ 25)`);
     }
     const at16 = (backend: string) => throughput.runs.find((r) => r.backend === backend && r.clients === 16 && !r.hotBank);
     for (const [backend, what] of [
