@@ -11,3 +11,4 @@ export * from "./ledger.js";
 export * from "./portal.js";
 export * from "./stripe.js";
 export * from "./alerts.js";
+export * from "./setup.js";

@@ -397,6 +397,8 @@ export const ErrorCode = {
   deskproNotConnected: "deskpro_not_connected",
   deskproUnavailable: "deskpro_unavailable",
   purchaseNotGrantedYet: "purchase_not_granted_yet",
+  signupDisabled: "signup_disabled",
+  notHelpdeskAdmin: "not_helpdesk_admin",
   internal: "internal_error",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

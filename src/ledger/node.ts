@@ -22,6 +22,8 @@ export interface LedgerServerOptions {
   publicUrl?: string;
   /** Run the hourly allocation and expiring-credits sweep in this process (LEDGER_SCHEDULER, on unless "off"). */
   scheduler?: boolean;
+  /** Self-service sign-up from the app's settings page (LEDGER_SIGNUP, on unless "off"). */
+  signup?: boolean;
 }
 
 export interface LedgerServer {
@@ -41,6 +43,7 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
     trustProxy: env.LEDGER_TRUST_PROXY === "true",
     publicUrl: env.LEDGER_PUBLIC_URL || undefined,
     scheduler: env.LEDGER_SCHEDULER !== "off",
+    signup: env.LEDGER_SIGNUP !== "off",
   };
 }
 
@@ -65,7 +68,15 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
           onError: (error, tenantId) =>
             log({ time: new Date().toISOString(), level: "warn", msg: "scheduled allocation failed", tenantId, error: (error as Error)?.name }),
         });
-  const app = createLedgerApp({ db, ledger, log, trustProxy: options.trustProxy, publicUrl: options.publicUrl, onQueued: () => outboxWorker.poke() });
+  const app = createLedgerApp({
+    db,
+    ledger,
+    log,
+    trustProxy: options.trustProxy,
+    publicUrl: options.publicUrl,
+    signup: options.signup,
+    onQueued: () => outboxWorker.poke(),
+  });
   const host = options.host ?? "127.0.0.1";
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port: options.port ?? 8787, hostname: host }, (info) => resolve({ server, port: info.port }));

@@ -24,7 +24,7 @@ function instance(): Promise<LambdaHandler> {
     // A handful of connections per instance: instances multiply, the server's connection limit doesn't.
     const db = await openDatabase({ databaseUrl, poolSize: Number(process.env.LEDGER_POOL_SIZE ?? 2) });
     if (process.env.LEDGER_MIGRATE_ON_START !== "false") await migrate(db);
-    return handle(createLedgerApp({ db }));
+    return handle(createLedgerApp({ db, signup: process.env.LEDGER_SIGNUP !== "off" }));
   })().catch((error: unknown) => {
     ready = undefined;
     throw error;

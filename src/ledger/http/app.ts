@@ -14,6 +14,7 @@ import { deskproRoutes } from "./routes/deskpro.js";
 import { operationRoutes } from "./routes/operations.js";
 import { paymentRoutes } from "./routes/payments.js";
 import { portalTierRoutes } from "./routes/portal-tiers.js";
+import { SIGNUP_PATH, signupRoutes } from "./routes/signup.js";
 import { ticketRoutes } from "./routes/tickets.js";
 import { walletRoutes } from "./routes/wallets.js";
 
@@ -37,6 +38,12 @@ export interface LedgerAppDeps extends LedgerOptions {
   publicUrl?: string;
   /** Called when work was queued (the Node process drains at once instead of at its next tick). */
   onQueued?: () => void;
+  /** Self-service sign-up from the app's settings page (LEDGER_SIGNUP, on unless "off"). */
+  signup?: boolean;
+  /** Sign-ups per client address (tests lower it). */
+  signupRateLimit?: { burst: number; perSecond: number };
+  /** Helpdesks on plain http too (LEDGER_ALLOW_PRIVATE_NETWORK=true: stand-ins on this machine). */
+  allowPrivateNetwork?: boolean;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -146,7 +153,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   });
 
   app.use("/v1/*", async (c, next) => {
-    if (c.req.path === "/v1/openapi.json") return next();
+    if (c.req.path === "/v1/openapi.json" || c.req.path === SIGNUP_PATH) return next();
     const match = BEARER.exec(c.req.header("authorization") ?? "");
     const tenantId = match ? await authenticate(ledger.context.db, match[1]!) : null;
     if (!tenantId) throw new HttpProblem("unauthorized", "Send a valid tenant API key as 'Authorization: Bearer <key>'.");
@@ -155,12 +162,21 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   });
   app.use("/v1/*", jsonBodies(maxBodyBytes));
 
+  app.route(
+    "/",
+    signupRoutes({
+      enabled: deps.signup ?? true,
+      allowHttp: deps.allowPrivateNetwork ?? process.env.LEDGER_ALLOW_PRIVATE_NETWORK === "true",
+      trustProxy: deps.trustProxy ?? false,
+      limit: deps.signupRateLimit,
+    }),
+  );
   app.route("/", walletRoutes());
   app.route("/", ticketRoutes());
   app.route("/", configRoutes());
   app.route("/", operationRoutes());
   app.route("/", deskproRoutes());
-  app.route("/", portalTierRoutes({ onQueued: deps.onQueued }));
+  app.route("/", portalTierRoutes({ onQueued: deps.onQueued, publicUrl: deps.publicUrl }));
   app.route("/", paymentRoutes(deps.publicUrl));
   app.route("/", alertRoutes());
   app.openAPIRegistry.registerWebhook(alertWebhook);

@@ -7,6 +7,7 @@ import { alertsMigration } from "./migrations/005-alerts.js";
 import { alertOverridesMigration } from "./migrations/006-alert-overrides.js";
 import { fastDebitsMigration } from "./migrations/007-fast-debits.js";
 import { ticketPayersMigration } from "./migrations/008-ticket-payers.js";
+import { helpdeskSignupMigration } from "./migrations/010-helpdesk-signup.js";
 import type { Migration } from "./migrations/migration.js";
 
 /**
@@ -26,6 +27,8 @@ export const MIGRATIONS: Migration[] = [
   alertOverridesMigration,
   fastDebitsMigration,
   ticketPayersMigration,
+  // 009 is taken by another change; the versions only need to be unique and increasing.
+  helpdeskSignupMigration,
 ];
 
 const MIGRATION_LOCK = 7_270_001;
