@@ -156,6 +156,16 @@ describe.each(backends())("sign-up on %s", (backend) => {
     expect(statuses).toEqual([403, 403, 429, 429]);
   });
 
+  it("takes a tenant key pasted into the app's plain setting from X-Credits-Key, beside an unfilled placeholder", async () => {
+    const app = ledgerApp();
+    const { apiKey } = HelpdeskSignup.parse((await signUp(app)).body);
+    const read = (headers: Record<string, string>) => app.fetch(new Request("http://ledger.test/v1/config", { headers }));
+    expect((await read({ authorization: "Bearer __ledger_api_key__", "x-credits-key": apiKey })).status).toBe(200);
+    expect((await read({ authorization: `Bearer ${apiKey}`, "x-credits-key": "__ledger_api_key_pasted__" })).status).toBe(200);
+    expect((await read({ authorization: "Bearer __ledger_api_key__", "x-credits-key": "__ledger_api_key_pasted__" })).status).toBe(401);
+    expect((await read({ "x-credits-key": "sck_not-a-key" })).status).toBe(401);
+  });
+
   it("validates the request and changes nothing on bad input", async () => {
     const answer = await post(ledgerApp(), "/v1/signup", { helpdeskUrl: "not a url", deskproApiKey: "nope" });
     expect(answer.status).toBe(400);

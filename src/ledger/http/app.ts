@@ -67,6 +67,8 @@ export const jsonLogger: Logger = (line) => {
 process.once("exit", flushLogLines);
 
 const BEARER = /^Bearer\s+(\S{1,200})$/i;
+/** A tenant key pasted into the app's plain key setting, sent beside the one Connect stored. */
+const PASTED_KEY_HEADER = "x-credits-key";
 
 export function createLedgerApp(deps: LedgerAppDeps) {
   const log = deps.log ?? jsonLogger;
@@ -154,8 +156,14 @@ export function createLedgerApp(deps: LedgerAppDeps) {
 
   app.use("/v1/*", async (c, next) => {
     if (c.req.path === "/v1/openapi.json" || c.req.path === SIGNUP_PATH) return next();
-    const match = BEARER.exec(c.req.header("authorization") ?? "");
-    const tenantId = match ? await authenticate(ledger.context.db, match[1]!) : null;
+    // The app sends two keys through Deskpro's proxy: the one Connect stored and the one pasted by
+    // hand (X-Credits-Key); whichever is a key this ledger knows is used. An unfilled placeholder
+    // or an empty setting is no key at all.
+    const candidates = [BEARER.exec(c.req.header("authorization") ?? "")?.[1], c.req.header(PASTED_KEY_HEADER)?.trim()].filter(
+      (key): key is string => key !== undefined && key.length <= 200 && !/^__\w+__$/.test(key),
+    );
+    let tenantId: string | null = null;
+    for (const key of candidates) if ((tenantId = await authenticate(ledger.context.db, key))) break;
     if (!tenantId) throw new HttpProblem("unauthorized", "Send a valid tenant API key as 'Authorization: Bearer <key>'.");
     c.set("tenantId", tenantId);
     return next();
