@@ -131,6 +131,17 @@ describe.each(backends())("sign-up on %s", (backend) => {
     expect(refused.body.detail).not.toContain("WrongWrongWrong123");
   });
 
+  it("signs up a helpdesk on a port (named without the colon)", async () => {
+    server.use(
+      http.get("https://ported.example.test:8443/api/v2/me", () =>
+        HttpResponse.json({ data: { person: { id: 1, name: "Pat Port", can_admin: true } }, meta: {}, linked: {} }),
+      ),
+    );
+    const answer = await signUp(ledgerApp(), "https://ported.example.test:8443/", "3:PortedHelpdeskKey1");
+    expect(answer.status).toBe(200);
+    expect(answer.body.helpdeskUrl).toBe("https://ported.example.test:8443");
+  });
+
   it("answers 502 when the helpdesk can't be reached, and 400 for a plain-http helpdesk", async () => {
     const app = ledgerApp({ allowPrivateNetwork: false });
     deskpro.fail("getMe", 503);

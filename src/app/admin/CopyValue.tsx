@@ -28,7 +28,10 @@ export function CopyValue({ label, value, testId }: { label: string; value: stri
         >
           {value}
         </code>
-        <Button intent="secondary" size="small" text={copied === "yes" ? "Copied" : "Copy"} onClick={() => void copy()} aria-label={`Copy ${label}`} />
+        {/* never squeezed by a long value */}
+        <div style={{ flex: "0 0 auto" }}>
+          <Button intent="secondary" size="small" text={copied === "yes" ? "Copied" : "Copy"} onClick={() => void copy()} aria-label={`Copy ${label}`} />
+        </div>
       </div>
       {copied === "no" && <div style={{ fontSize: 11, color: colors.low }}>The browser did not allow copying: select the value and copy it.</div>}
     </div>

@@ -73,7 +73,8 @@ export async function signUpHelpdesk(ledger: LedgerContext, request: HelpdeskSig
   const now = ledger.clock();
   return signUpHelpdeskTenant(
     ledger.db,
-    { helpdeskOrigin: origin, name: new URL(origin).host },
+    // Named after the helpdesk's host; a port's colon is not allowed in names.
+    { helpdeskOrigin: origin, name: new URL(origin).host.replace(/[^\p{L}\p{N}._-]/gu, "-") },
     async (tx, tenant) => {
       // The same key is the ledger's helpdesk connection (what `deskpro connect` does by hand).
       await putConnection(tx, tenant.tenantId, { url: origin, apiKey: request.deskproApiKey }, now);
