@@ -192,7 +192,8 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.openAPIRegistry.registerComponent("securitySchemes", "tenantKey", {
     type: "http",
     scheme: "bearer",
-    description: "A tenant API key (`npm run ledger -- tenant create`), sent as `Authorization: Bearer <key>`",
+    description:
+      "A tenant API key (from sign-up, or `npm run ledger -- tenant create`), sent as `Authorization: Bearer <key>` (the app may send a pasted key as `X-Credits-Key` instead)",
   });
   let document: ReturnType<typeof openApiDocument> | undefined;
   app.get("/v1/openapi.json", (c) => c.json((document ??= openApiDocument(app, deps.publicUrl))));
