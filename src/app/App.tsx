@@ -16,6 +16,7 @@ import { TicketSidebar } from "./ticket/TicketSidebar.js";
 // The admin page is only ever opened by admins in the settings screen: keep it out of the
 // sidebar's initial download.
 const AdminPage = lazy(() => import("./admin/AdminPage.js"));
+const ConnectPage = lazy(() => import("./admin/ConnectPage.js"));
 
 function useHashRoute(): string {
   const [hash, setHash] = useState(() => window.location.hash);
@@ -75,7 +76,11 @@ export function App({ client, queryClient }: { client: IDeskproClient; queryClie
       <QueryClientProvider client={queryClient}>
         <Themed>
           <div style={{ padding: "0 8px 8px", fontFamily: '"Noto Sans", system-ui, sans-serif', fontSize: 12 }}>
-            {route.startsWith("#/admin") ? (
+            {route.startsWith("#/connect") ? (
+              <Suspense fallback={<Loading />}>
+                <ConnectPage />
+              </Suspense>
+            ) : route.startsWith("#/admin") ? (
               <Suspense fallback={<Loading />}>
                 <AdminPage />
               </Suspense>

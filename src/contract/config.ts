@@ -67,11 +67,14 @@ const FieldValue = Text(200);
  * (membership level), the organisation's or person's SLA, a person field chosen at registration,
  * then the default plan. Within one kind, rules are tried in the order listed.
  */
+/** A title as Deskpro showed it when the rule was picked from a list, so sidebars can say the rule in words. */
+const Title = z.string().trim().min(1).max(200).nullable().default(null);
+
 export const PlanRule = z
   .discriminatedUnion("type", [
-    z.object({ type: z.literal("org_field"), fieldId: FieldId, value: FieldValue, plan: Slug }),
-    z.object({ type: z.literal("sla"), slaId: z.string().regex(/^[1-9][0-9]{0,17}$/, "a Deskpro SLA id"), plan: Slug }),
-    z.object({ type: z.literal("person_field"), fieldId: FieldId, value: FieldValue, plan: Slug }),
+    z.object({ type: z.literal("org_field"), fieldId: FieldId, value: FieldValue, plan: Slug, fieldTitle: Title, valueTitle: Title }),
+    z.object({ type: z.literal("sla"), slaId: z.string().regex(/^[1-9][0-9]{0,17}$/, "a Deskpro SLA id"), plan: Slug, slaTitle: Title }),
+    z.object({ type: z.literal("person_field"), fieldId: FieldId, value: FieldValue, plan: Slug, fieldTitle: Title, valueTitle: Title }),
   ])
   .meta({ id: "PlanRule" });
 export type PlanRule = z.infer<typeof PlanRule>;

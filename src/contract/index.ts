@@ -12,3 +12,4 @@ export * from "./portal.js";
 export * from "./stripe.js";
 export * from "./alerts.js";
 export * from "./deskpro-billing.js";
+export * from "./setup.js";

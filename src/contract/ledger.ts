@@ -399,6 +399,8 @@ export const ErrorCode = {
   purchaseNotGrantedYet: "purchase_not_granted_yet",
   urlNotAllowed: "url_not_allowed",
   amountOutOfRange: "amount_out_of_range",
+  signupDisabled: "signup_disabled",
+  notHelpdeskAdmin: "not_helpdesk_admin",
   internal: "internal_error",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { LedgerConfigInput } from "../contract/index.js";
-import { REGISTRATION_FIELD_ID } from "./store.js";
+import { PRIORITY_SUPPORT_OPTION, REGISTRATION_FIELD_ID } from "./store.js";
 
 export const DEMO_CONFIG: LedgerConfigInput = {
   tiers: [
@@ -21,7 +21,16 @@ export const DEMO_CONFIG: LedgerConfigInput = {
     { key: "priority", name: "Priority support", creditsPerPeriod: 300, period: "month", tiers: ["standard", "4-hour"] },
   ],
   // People who chose "Priority support with credits" when registering get their own plan.
-  planRules: [{ type: "person_field", fieldId: String(REGISTRATION_FIELD_ID), value: "Priority support with credits", plan: "priority" }],
+  planRules: [
+    {
+      type: "person_field",
+      fieldId: String(REGISTRATION_FIELD_ID),
+      value: String(PRIORITY_SUPPORT_OPTION.id),
+      plan: "priority",
+      fieldTitle: "Support choice",
+      valueTitle: PRIORITY_SUPPORT_OPTION.title,
+    },
+  ],
   defaultPlan: null,
   packs: [
     { id: "pack-500", label: "500 credits", credits: 500, price: 25_000, currency: "usd" },

@@ -29,13 +29,20 @@ export interface DevHostOptions {
   say?: (line: string) => void;
   /** When the app proxy fills in placeholders: before or after it checks the whitelist (default: before). */
   proxyOrder?: PlaceholderOrder;
+  /**
+   * A freshly installed, unconfigured app (DEVHOST_FRESH=1): no demo tenant, no saved key, no tier
+   * field or triggers in the helpdesk. The admin connects, sets tiers up and submits the first paid
+   * ticket from the pages alone.
+   */
+  fresh?: boolean;
 }
 
 export interface DevHost {
   hostUrl: string;
   ledgerUrl: string;
-  tenantId: string;
-  apiKey: string;
+  /** The demo tenant; null on a fresh start until the admin connects (the key is then Deskpro's setting). */
+  tenantId: string | null;
+  apiKey: string | null;
   ledger: LedgerServer;
   /** True when this start created the demo tenant and its history. */
   seeded: boolean;
@@ -84,11 +91,17 @@ async function connectPortal(ledgerUrl: string, apiKey: string, hostUrl: string,
   });
 }
 
+/** The demo helpdesk's web hook actions, as its admin set them up: each event to the demo tenant's hook with the secret. */
+function demoTriggers(ledgerUrl: string, tenantId: string, secret: string): HostStore["state"]["triggers"] {
+  const to = (event: string) => ({ url: `${ledgerUrl}/hooks/deskpro/${tenantId}/${event}`, secret });
+  return { "ticket-created": to("ticket-created"), "ticket-updated": to("ticket-updated"), "sla-failed": to("sla-failed") };
+}
+
 export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   const say = options.say ?? (() => undefined);
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const store = openHostStore(join(dataDir, "devhost.json"));
+  const store = openHostStore(join(dataDir, "devhost.json"), new Date(), { fresh: options.fresh ?? false });
   // The ledger seals integration secrets with this key; a real deployment sets its own.
   process.env[SECRETS_KEY_ENV] ??= store.state.secretsKey;
 
@@ -101,7 +114,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     port: options.ledgerPort ?? 8787,
     clock,
     log: fileLogger(join(dataDir, "ledger.log"), say),
-    // The REST stand-in is this host, on loopback over plain http.
+    // The REST stand-in is this host, on loopback over plain http (sign-up's check, write-backs).
     allowPrivateNetwork: true,
   });
   // Customer messages and links carry the ledger's public address: the demo's is this machine's.
@@ -109,7 +122,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   let server: ServerType | null = null;
   try {
     let seeded = false;
-    if (!store.state.tenant) {
+    if (!store.state.tenant && !options.fresh) {
       say("First start: creating the demo tenant and a few weeks of history…");
       const tenant = await createTenant(ledger.db, { name: "Demo Support Co" });
       await seedDemo({ url: ledger.url, apiKey: tenant.apiKey, setTime: (at) => (pinnedTime = at) });
@@ -127,19 +140,23 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     const manifest = await buildApp(appDir, ledger.url);
     await buildHostPage(pageDir);
 
-    const tenant = store.state.tenant!;
-    const app = hostServer({ store, manifest, appDir, pageDir, ledger: { url: ledger.url, tenantId: tenant.id }, proxyOrder: options.proxyOrder });
+    const tenant = store.state.tenant;
+    const app = hostServer({ store, manifest, appDir, pageDir, ledger: { url: ledger.url }, proxyOrder: options.proxyOrder });
     const port = await new Promise<number>((resolvePort, reject) => {
       server = serve({ fetch: app.fetch, port: options.hostPort ?? 8788, hostname: "127.0.0.1" }, (info) => resolvePort(info.port));
       server.once("error", reject);
     });
     const hostUrl = `http://127.0.0.1:${port}`;
-    await connectPortal(ledger.url, tenant.apiKey, hostUrl, store);
+    if (tenant) {
+      await connectPortal(ledger.url, tenant.apiKey, hostUrl, store);
+      store.state.triggers = demoTriggers(ledger.url, tenant.id, store.state.webhookSecret);
+      store.changed();
+    }
     return {
       hostUrl,
       ledgerUrl: ledger.url,
-      tenantId: tenant.id,
-      apiKey: tenant.apiKey,
+      tenantId: tenant?.id ?? null,
+      apiKey: tenant?.apiKey ?? null,
       ledger,
       seeded,
       close: async () => {

@@ -102,7 +102,7 @@ export function helpdeskApi(store: HostStore): Hono {
   const api = new Hono();
   const desk = () => store.state.helpdesk;
 
-  api.use("*", async (c, next) => {
+  api.use("/api/v2/*", async (c, next) => {
     const key = /^key (.+)$/.exec(c.req.header("authorization") ?? "")?.[1];
     if (key !== store.state.helpdeskApiKey) return c.json({ status: 401, code: "401", message: "Invalid API Key." }, 401);
     await next();
@@ -286,6 +286,53 @@ export function helpdeskApi(store: HostStore): Hono {
   api.get("/api/v2/ticket_statuses", (c) => c.json(list(TICKET_STATUSES)));
   api.get("/api/v2/ticket_priorities", (c) => c.json(list(desk().priorities.map((p) => ({ id: p.id, title: p.title, priority: p.sort })))));
   api.get("/api/v2/slas", (c) => c.json(list(desk().slas)));
+
+  // Who the key acts as: the demo agent, an admin (`can_admin`), as GET /api/v2/me answers.
+  api.get("/api/v2/me", (c) => {
+    const agent = desk().people.find((p) => p.id === DEMO_AGENT_ID)!;
+    return c.json(
+      envelope({
+        auth_method: "api_key",
+        app_id: null,
+        person_id: agent.id,
+        person: { id: agent.id, name: fullName(agent), first_name: agent.first_name, is_agent: true, can_agent: true, can_admin: true },
+      }),
+    );
+  });
+
+  const fieldData = (field: { id: number; title: string; alias: string | null; choices: unknown[] }, fieldType: string) => ({
+    ...field,
+    widget_type: "choice",
+    field_type: fieldType,
+    is_enabled: true,
+  });
+  api.get("/api/v2/ticket_custom_fields", (c) => c.json(list(desk().customFields.map((f) => fieldData(f, "ticket_field")))));
+  api.get("/api/v2/person_custom_fields", (c) => c.json(list(desk().personFields.map((f) => fieldData(f, "person_field")))));
+  api.get("/api/v2/organization_custom_fields", (c) => c.json(list(desk().organizationFields.map((f) => fieldData(f, "organization_field")))));
+
+  // A choice field as Deskpro's API tests create one: handler_class Choice, new options in choices_structure.
+  const NewChoiceField = z.object({
+    title: z.string().trim().min(1),
+    is_enabled: z.boolean().optional(),
+    handler_class: z.literal("Application\\DeskPRO\\CustomFields\\Handler\\Choice"),
+    field_type: z.enum(["select", "radio", "checkbox", "multi_select"]).optional(),
+    choices_structure: z.array(z.object({ title: z.string().trim().min(1), "@is_new": z.literal(true) }).loose()).min(1),
+  });
+  api.post("/api/v2/ticket_custom_fields", async (c) => {
+    const input = NewChoiceField.safeParse(await c.req.json().catch(() => null));
+    if (!input.success) return invalid(input.error.issues);
+    const id = Math.max(0, ...desk().customFields.map((f) => f.id)) + 1;
+    const field = {
+      id,
+      title: input.data.title,
+      alias: null,
+      choices: input.data.choices_structure.map((choice, i) => ({ id: id * 10 + i, title: choice.title })),
+    };
+    desk().customFields.push(field);
+    store.changed();
+    c.header("location", `/api/v2/ticket_custom_fields/${id}`);
+    return c.json(envelope(fieldData(field, "ticket_field")), 201);
+  });
 
   api.get("/api/v2/ticket_custom_fields/:id", (c) => {
     const id = Id.safeParse(c.req.param("id"));

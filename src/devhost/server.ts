@@ -8,7 +8,7 @@ import { z } from "zod";
 import { contextFor, type View } from "./contexts.js";
 import { addCharge, helpdeskApi, ticketData } from "./helpdesk-api.js";
 import { handleProxyRequest, ProxyTokens, type ManifestProxy, type PlaceholderOrder, type ProxyKind } from "./proxy.js";
-import { DEMO_AGENT_ID, fullName, TIER_FIELD, type HelpdeskTicket, type HostStore } from "./store.js";
+import { DEMO_AGENT_ID, fullName, type HelpdeskTicket, type HostStore } from "./store.js";
 import { webHookBody } from "./web-hook.js";
 
 export interface HostServerOptions {
@@ -17,8 +17,8 @@ export interface HostServerOptions {
   manifest: ManifestProxy;
   appDir: string;
   pageDir: string;
-  /** Where the stand-in's triggers send their webhooks (Deskpro's "New Ticket" trigger and SLA fail action). */
-  ledger?: { url: string; tenantId: string };
+  /** The ledger; the helpdesk's triggers send their web hooks where its admin set them up (`state.triggers`). */
+  ledger?: { url: string };
   /** When the app proxy fills in placeholders: before or after it checks the whitelist (Deskpro doesn't say). */
   proxyOrder?: PlaceholderOrder;
 }
@@ -73,7 +73,10 @@ export function hostServer(options: HostServerOptions): Hono {
       .map(([name]) => name),
   );
   const publicSettings = () => Object.fromEntries(Object.entries(state().settings).filter(([name]) => !backendOnly.has(name)));
-  const settingsSummary = () => ({ settings: publicSettings(), apiKeySaved: Boolean(state().settings.ledger_api_key) });
+  const settingsSummary = () => ({
+    settings: publicSettings(),
+    apiKeySaved: Boolean(state().settings.ledger_api_key || state().settings.ledger_api_key_pasted),
+  });
   const bad = (message: string) => Response.json({ message }, { status: 400 });
 
   // Deskpro's app proxy (sidebars) and admin generic proxy (the settings page, unsaved values).
@@ -83,8 +86,10 @@ export function hostServer(options: HostServerOptions): Hono {
   app.all("/deskpro/proxy/app", proxy("app"));
   app.all("/deskpro/proxy/admin", proxy("admin"));
 
-  // Deskpro's REST API, for the ledger's write-backs (the host page polls the open ticket to show them).
+  // Deskpro's REST API, for the ledger's write-backs (the host page polls the open ticket to show them):
+  // at /api/v2 on the helpdesk's own address, as Deskpro serves it, and under /deskpro as before.
   app.route("/deskpro", helpdeskApi(store));
+  app.route("/", helpdeskApi(store));
 
   app.get("/host/api/session", (c) => {
     const desk = state().helpdesk;
@@ -93,6 +98,7 @@ export function hostServer(options: HostServerOptions): Hono {
       ...desk.people.filter((p) => !p.is_agent).map((p) => ({ key: `user:${p.id}`, label: fullName(p), type: "user", id: p.id })),
       ...desk.organizations.map((o) => ({ key: `organisation:${o.id}`, label: o.name, type: "organisation", id: o.id })),
       { key: "admin", label: "Admin: app settings", type: "admin", id: null },
+      { key: "helpdesk-admin", label: "Admin: API keys and triggers", type: "helpdesk-admin", id: null },
       ...(options.ledger ? [{ key: "portal", label: "Portal: new ticket", type: "portal", id: null }] : []),
     ];
     return c.json({ views, ...settingsSummary() });
@@ -183,19 +189,36 @@ export function hostServer(options: HostServerOptions): Hono {
   // helpdesk's triggers call the ledger's web hooks, as a Deskpro admin sets them up: POST, the
   // ticket as form fields, the secret and ticket id in custom headers.
   const trigger = async (event: "ticket-created" | "ticket-updated" | "sla-failed", ticket: HelpdeskTicket) => {
-    if (!options.ledger) throw new Error("no ledger to call");
-    const response = await fetch(`${options.ledger.url}/hooks/deskpro/${options.ledger.tenantId}/${event}`, {
+    const action = state().triggers[event];
+    // No trigger set up for this event in the helpdesk: Deskpro calls nothing.
+    if (!action) return { status: null, body: null };
+    const response = await fetch(action.url, {
       method: "POST",
       headers: {
         "content-type": "application/x-www-form-urlencoded",
-        "x-credits-webhook-secret": state().webhookSecret,
+        "x-credits-webhook-secret": action.secret,
         "x-deskpro-ticket-id": String(ticket.id),
       },
       body: webHookBody(state().helpdesk, ticket),
-    });
-    return { status: response.status, body: (await response.json()) as unknown };
+    }).catch(() => null);
+    if (!response) return { status: 0, body: null };
+    return { status: response.status, body: (await response.json().catch(() => null)) as unknown };
   };
-  const tierField = () => state().helpdesk.customFields.find((f) => f.id === TIER_FIELD.id)!;
+  // Admin → Apps & Integrations → API Keys, and the triggers' web hook actions, as the helpdesk's admin sets them.
+  const TriggersChange = z.partialRecord(
+    z.enum(["ticket-created", "ticket-updated", "sla-failed"]),
+    z.object({ url: z.url({ protocol: /^https?$/ }), secret: z.string().min(1).max(500) }),
+  );
+  app.get("/host/api/helpdesk-admin", (c) => c.json({ apiKey: state().helpdeskApiKey, triggers: state().triggers }));
+  app.put("/host/api/helpdesk-admin/triggers", async (c) => {
+    const parsed = TriggersChange.safeParse(await c.req.json().catch(() => null));
+    if (!parsed.success) return bad(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+    state().triggers = parsed.data;
+    store.changed();
+    return c.json({ triggers: state().triggers });
+  });
+  // The portal form shows the helpdesk's tier field: the newest choice ticket field (the demo's, or the one the app made).
+  const tierField = () => state().helpdesk.customFields.at(-1) ?? null;
 
   app.get("/host/api/portal", (c) =>
     c.json({
@@ -211,6 +234,7 @@ export function hostServer(options: HostServerOptions): Hono {
     const parsed = FieldTitles.safeParse(await c.req.json().catch(() => null));
     if (!parsed.success) return bad("titles are option id → title");
     const field = tierField();
+    if (!field) return bad("no ticket field yet");
     for (const [id, title] of Object.entries(parsed.data)) {
       const choice = field.choices.find((o) => String(o.id) === id);
       if (!choice) return bad(`no option ${id}`);
@@ -226,7 +250,8 @@ export function hostServer(options: HostServerOptions): Hono {
     const desk = state().helpdesk;
     const person = desk.people.find((p) => p.id === parsed.data.person && !p.is_agent);
     if (!person) return bad("no such customer");
-    if (!tierField().choices.some((o) => o.id === parsed.data.option)) return bad("no such option");
+    const field = tierField();
+    if (!field?.choices.some((o) => o.id === parsed.data.option)) return bad("no such option");
     const id = Math.max(0, ...desk.tickets.map((t) => t.id)) + 1;
     const now = new Date().toISOString();
     const ticket: HelpdeskTicket = {
@@ -236,7 +261,7 @@ export function hostServer(options: HostServerOptions): Hono {
       person: person.id,
       organization: person.organization,
       priority: null,
-      fields: { [String(TIER_FIELD.id)]: { aliases: [], value: [parsed.data.option] } },
+      fields: { [String(field.id)]: { aliases: [], value: [parsed.data.option] } },
       ticket_slas: [],
       date_created: now,
     };

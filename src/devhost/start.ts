@@ -5,6 +5,8 @@
  *   DEVHOST_DATA_DIR  where everything is kept (default .data)
  *   DEVHOST_PORT      the host page (default 8788)
  *   LEDGER_PORT       the ledger (default 8787, which the dev manifest whitelists)
+ *   DEVHOST_FRESH=1   start as a freshly installed, unconfigured app (with an empty DEVHOST_DATA_DIR): no
+ *                     demo tenant; connect and set up from the settings page
  *   DEVHOST_PROXY_ORDER  substitute-then-match (default) or match-then-substitute: when the app
  *                        proxy fills in placeholders, before or after checking the whitelist
  */
@@ -26,6 +28,7 @@ try {
     hostPort: port("DEVHOST_PORT", 8788),
     ledgerPort: port("LEDGER_PORT", 8787),
     proxyOrder: PlaceholderOrder.parse(process.env.DEVHOST_PROXY_ORDER || "substitute-then-match"),
+    fresh: process.env.DEVHOST_FRESH === "1" || process.env.DEVHOST_FRESH === "true",
     say: (line) => console.log(line),
   });
   console.log(`
@@ -33,7 +36,7 @@ try {
 
     Helpdesk (development host)  ${host.hostUrl}
     Ledger API                   ${host.ledgerUrl}   (OpenAPI: ${host.ledgerUrl}/v1/openapi.json)
-    Demo tenant                  ${host.tenantId}
+    Demo tenant                  ${host.tenantId ?? "none yet: open Admin: app settings and press Connect this helpdesk"}
     Demo API key                 kept in ${join(dataDir, "devhost.json")} (local demo only)
     Ledger log                   ${join(dataDir, "ledger.log")}
 

@@ -75,8 +75,13 @@ export const deskproDate = (at: Date) => `${at.toISOString().slice(0, 19)}+0000`
 export const HelpdeskTicketSla = z.object({ id: z.int(), ticket: z.int(), sla: z.int(), sla_status: z.enum(["ok", "warning", "fail"]) });
 export type HelpdeskTicketSla = z.infer<typeof HelpdeskTicketSla>;
 
-/** A ticket custom field with choices (the portal's "Response time" field). */
-export const HelpdeskChoiceField = z.object({ id: z.int(), title: z.string(), choices: z.array(z.object({ id: z.int(), title: z.string() })) });
+/** A custom field with choices (the portal's "Response time" field, the registration form's "Support choice"). */
+export const HelpdeskChoiceField = z.object({
+  id: z.int(),
+  title: z.string(),
+  alias: z.string().nullable().default(null),
+  choices: z.array(z.object({ id: z.int(), title: z.string() })),
+});
 export type HelpdeskChoiceField = z.infer<typeof HelpdeskChoiceField>;
 
 export const Helpdesk = z.object({
@@ -93,6 +98,8 @@ export const Helpdesk = z.object({
   /** Every ticket's Billing & Time Log; Deskpro deletes charges outright. */
   charges: z.array(HelpdeskCharge).default([]),
   nextChargeId: z.int().default(1),
+  personFields: z.array(HelpdeskChoiceField).default(() => [structuredClone(REGISTRATION_FIELD_DEFINITION)]),
+  organizationFields: z.array(HelpdeskChoiceField).default(() => [structuredClone(MEMBERSHIP_FIELD_DEFINITION)]),
 });
 export type Helpdesk = z.infer<typeof Helpdesk>;
 
@@ -107,6 +114,8 @@ export const HostState = z.object({
   /** What the stand-in's "New Ticket" trigger sends the ledger in X-Credits-Webhook-Secret. */
   webhookSecret: z.string().default(() => randomBytes(24).toString("base64url")),
   tenant: z.object({ id: z.string(), apiKey: z.string() }).nullable(),
+  /** The helpdesk's web hook actions as its admin set them up: where each sends, with which secret. */
+  triggers: z.partialRecord(z.enum(["ticket-created", "ticket-updated", "sla-failed"]), z.object({ url: z.string(), secret: z.string() })).default({}),
   /** The app's installed settings, as an admin would have saved them in Deskpro. */
   settings: z.record(z.string(), z.string()),
   /** App state by scope ("ticket:1042") then name; values are the SDK's JSON strings. */
@@ -134,6 +143,7 @@ export const TIER_FIELD = {
 const TIER_FIELD_DEFINITION: HelpdeskChoiceField = {
   id: TIER_FIELD.id,
   title: "Response time",
+  alias: null,
   choices: [
     { id: 70, title: "Standard response (free)" },
     { id: 71, title: "4-hour response — 150 credits" },
@@ -148,6 +158,22 @@ const DEMO_SLAS = [
 
 /** The person field the portal's registration form asks ("Standard support" or "Priority support with credits"). */
 export const REGISTRATION_FIELD_ID = 21;
+export const PRIORITY_SUPPORT_OPTION = { id: 212, title: "Priority support with credits" } as const;
+const REGISTRATION_FIELD_DEFINITION: HelpdeskChoiceField = {
+  id: REGISTRATION_FIELD_ID,
+  title: "Support choice",
+  alias: "support_choice",
+  choices: [{ id: 211, title: "Standard support" }, { ...PRIORITY_SUPPORT_OPTION }],
+};
+const MEMBERSHIP_FIELD_DEFINITION: HelpdeskChoiceField = {
+  id: 31,
+  title: "Membership level",
+  alias: null,
+  choices: [
+    { id: 311, title: "Silver" },
+    { id: 312, title: "Gold" },
+  ],
+};
 
 /** The helpdesk a new data folder starts with; the demo seed gives its banks credits and history. */
 export function demoHelpdesk(now: Date): Helpdesk {
@@ -175,7 +201,7 @@ export function demoHelpdesk(now: Date): Helpdesk {
         primary_email: "mary@example.org",
         organization: null,
         is_agent: false,
-        fields: { [String(REGISTRATION_FIELD_ID)]: { aliases: ["support_choice"], value: "Priority support with credits" } },
+        fields: { [String(REGISTRATION_FIELD_ID)]: { aliases: ["support_choice"], value: [PRIORITY_SUPPORT_OPTION.id] } },
       },
     ],
     tickets: [
@@ -208,6 +234,8 @@ export function demoHelpdesk(now: Date): Helpdesk {
       { id: 302, ticket: 1043, sla: 1, sla_status: "warning" },
     ],
     customFields: [structuredClone(TIER_FIELD_DEFINITION)],
+    personFields: [structuredClone(REGISTRATION_FIELD_DEFINITION)],
+    organizationFields: [structuredClone(MEMBERSHIP_FIELD_DEFINITION)],
     messages: [
       {
         id: 1,
@@ -239,7 +267,7 @@ export interface HostStore {
   flush(): void;
 }
 
-export function openHostStore(file: string, now = new Date()): HostStore {
+export function openHostStore(file: string, now = new Date(), options: { fresh?: boolean } = {}): HostStore {
   mkdirSync(dirname(file), { recursive: true });
   let state: HostState;
   if (existsSync(file)) {
@@ -253,12 +281,15 @@ export function openHostStore(file: string, now = new Date()): HostStore {
       helpdeskApiKey: `1:${randomBytes(18).toString("base64url")}`,
       webhookSecret: randomBytes(24).toString("base64url"),
       tenant: null,
+      triggers: {},
       settings: {},
       appState: {},
       userState: {},
       entityAssociations: {},
       helpdesk: demoHelpdesk(now),
     };
+    // A helpdesk that has just installed the app: nothing made for it yet (no tier field).
+    if (options.fresh) state.helpdesk.customFields = [];
   }
   let timer: NodeJS.Timeout | null = null;
   const flush = () => {

@@ -186,7 +186,9 @@ class UsageError extends Error {}
 
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exit(code);
+    // Exit once what was printed has reached a pipe (writes to pipes are asynchronous: a large
+    // document such as `openapi`'s would otherwise be cut off).
+    if (code >= 0) process.stdout.write("", () => process.exit(code));
   },
   (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);

@@ -30,6 +30,8 @@ export interface LedgerServerOptions {
   scheduler?: boolean;
   /** Let outgoing calls reach plain http and private addresses (development only); default: LEDGER_ALLOW_PRIVATE_NETWORK. */
   allowPrivateNetwork?: boolean;
+  /** Self-service sign-up from the app's settings page (LEDGER_SIGNUP, on unless "off"). */
+  signup?: boolean;
 }
 
 export interface LedgerServer {
@@ -69,6 +71,7 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
     publicUrl: env.LEDGER_PUBLIC_URL || undefined,
     scheduler: env.LEDGER_SCHEDULER !== "off",
     allowPrivateNetwork: outboundPolicyFromEnv(env).allowPrivateNetwork,
+    signup: env.LEDGER_SIGNUP !== "off",
   };
 }
 
@@ -103,6 +106,7 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
     trustedProxies: options.trustedProxies,
     publicRateLimit: options.publicRateLimit,
     publicUrl: options.publicUrl,
+    signup: options.signup,
     onQueued: () => outboxWorker.poke(),
   });
   const host = options.host ?? "127.0.0.1";

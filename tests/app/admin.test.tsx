@@ -50,8 +50,8 @@ describe("admin settings page", () => {
   it("asks for the key again when the saved one is refused, and keeps Deskpro's Save blocked", async () => {
     proxy.on("GET", /^\/v1\/config$/, { status: 401, body: problem(401, "unauthorized", "no") });
     const app = await openAdmin({ ledger_url: "https://credits.example.com" });
-    expect(await screen.findByText(/refused the saved API key.*Type the key into the Ledger API key field/)).toBeTruthy();
-    await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith(expect.stringMatching(/saved API key/), undefined));
+    expect(await screen.findByText(/the ledger refused the saved key: press Connect this helpdesk above/)).toBeTruthy();
+    await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith(expect.stringMatching(/refused the saved key/), undefined));
     expect(screen.getByRole("button", { name: "Verify connection" })).not.toBeDisabled();
   });
 
@@ -161,8 +161,8 @@ describe("plan rules on the settings page", () => {
     expect(await screen.findByText("Configuration saved (version 4).")).toBeTruthy();
     const [put] = proxy.requests("PUT", /^\/v1\/config$/);
     expect((put?.body as { planRules: unknown[] }).planRules).toEqual([
-      { type: "sla", slaId: "9", plan: config.config.plans[0]!.key },
-      { type: "org_field", fieldId: "membership", value: "Gold", plan: config.config.plans[0]!.key },
+      { type: "sla", slaId: "9", plan: config.config.plans[0]!.key, slaTitle: null },
+      { type: "org_field", fieldId: "membership", value: "Gold", plan: config.config.plans[0]!.key, fieldTitle: null, valueTitle: null },
     ]);
   });
 });

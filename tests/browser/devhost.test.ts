@@ -125,7 +125,7 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
   it("puts a person on the plan their registration choice gives, read from the helpdesk when their sidebar opens", async () => {
     await open("Mary Somerville");
     await expect.poll(() => app().locator("body").textContent(), { timeout: 15_000 }).toContain("Priority support");
-    await expect.poll(() => app().locator("body").textContent()).toContain(`person field 21 is "Priority support with credits"`);
+    await expect.poll(() => app().locator("body").textContent()).toContain("Support choice: Priority support with credits");
     const wallet = await ledger("/v1/wallets/person:79", Wallet);
     expect(wallet.plan?.key).toBe("priority");
     expect(wallet.planSource).toBe("person_field");
@@ -277,7 +277,7 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
 
   it("edits the alert wording on the admin page and keeps a webhook's secret out of the page once saved", async () => {
     await open("Admin: app settings");
-    await page.getByLabel("Ledger API key").fill(host.apiKey);
+    await page.getByLabel("Ledger API key (self-hosted, or when asked to paste it)").fill(host.apiKey!);
     await app().getByRole("button", { name: "Verify connection" }).click();
     const low = app().getByLabel(/when credits run low/);
     await low.waitFor();

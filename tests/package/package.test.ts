@@ -79,9 +79,11 @@ describe("npm run package", () => {
     expect(pattern.test("https://credits.example.com")).toBe(true);
     expect(pattern.test("http://credits.example.com")).toBe(false);
     expect(pattern.test("https://credits.example.com.evil.io")).toBe(false);
-    expect(manifest.settings.ledger_api_key).toMatchObject({ type: "string", isRequired: true, isBackendOnly: true });
-    const admin = Object.values(manifest.settings).find((s) => s.type === "app_embedded");
-    expect(admin?.options?.entrypoint).toBe("#/admin");
+    // The key's own setting is the Connect page, which writes the key with setAdminSetting; the plain
+    // one beside it takes a pasted key (self-hosted, or when Deskpro would not store it). Both backend-only.
+    expect(manifest.settings.ledger_api_key).toMatchObject({ type: "app_embedded", isBackendOnly: true, options: { entrypoint: "#/connect" } });
+    expect(manifest.settings.ledger_api_key_pasted).toMatchObject({ type: "string", isRequired: false, isBackendOnly: true });
+    expect(manifest.settings.credits_configuration).toMatchObject({ type: "app_embedded", isBackendOnly: false, options: { entrypoint: "#/admin" } });
   });
 
   it("whitelists exactly the ledger's origin, as an address and as the placeholder the app's requests start with", () => {

@@ -76,6 +76,20 @@ describe("which plan a bank is on", () => {
     expect(resolvePlan(LedgerConfig.parse({}), null, null)).toEqual({ plan: null, source: "none", rule: null });
   });
 
+  it("says a rule picked from Deskpro's lists in words, and a typed one by its ids", () => {
+    const named = LedgerConfig.parse({
+      plans: [{ key: "c", name: "C" }],
+      planRules: [
+        { type: "person_field", fieldId: "21", value: "212", plan: "c", fieldTitle: "Support choice", valueTitle: "Priority support" },
+        { type: "sla", slaId: "3", plan: "c", slaTitle: "First response within a business day" },
+      ],
+    });
+    // A choice field's stored value holds the option's id and title, one per line.
+    expect(resolvePlan(named, null, facts({ personFields: { "21": "212\nPriority support" } })).rule).toBe("Support choice: Priority support");
+    expect(resolvePlan(named, null, facts({ slaIds: ["3"] })).rule).toBe("First response within a business day");
+    expect(resolvePlan(config, null, facts({ personFields: { choice: "credits" } })).rule).toBe('person field choice is "credits"');
+  });
+
   it("refuses rules naming a plan that does not exist", () => {
     const bad = LedgerConfig.safeParse({ planRules: [{ type: "sla", slaId: "1", plan: "nope" }] });
     expect(bad.success).toBe(false);

@@ -83,7 +83,10 @@ export type RouteKey =
   | "listCharges"
   | "postCharge"
   | "putCharge"
-  | "deleteCharge";
+  | "deleteCharge"
+  | "getMe"
+  | "listCustomFields"
+  | "postCustomField";
 
 /** The ticket statuses of a helpdesk with one custom sub-status: Spam and Deleted are hidden records (the development host's). */
 export { TICKET_STATUSES };
@@ -106,6 +109,16 @@ export class FakeDeskpro {
   organizations = new Map<number, { id: number; name: string; fields: FakeFields }>();
   /** Ticket custom fields by id, with their choices (the portal's tier field among them). */
   customFields = new Map<number, FakeChoiceField>();
+  /** Person and organisation custom field definitions (`/person_custom_fields`, `/organization_custom_fields`). */
+  personFields: Array<{ id: number; title: string; alias: string | null; choices: Array<{ id: number; title: string }> }> = [];
+  organizationFields: Array<{ id: number; title: string; alias: string | null; choices: Array<{ id: number; title: string }> }> = [];
+  slas = [
+    { id: 1, title: "First response within a business day", sla_type: "first_response" },
+    { id: 2, title: "Resolution within a week", sla_type: "resolution" },
+  ];
+  /** Who the API key acts as (`GET /me`): an admin unless a test says otherwise. */
+  me = { id: 1, name: "Ada Admin", is_agent: true, can_admin: true as boolean };
+  private nextFieldId = 100;
   /** Every request seen: route and, for writes, the JSON body. */
   requests: { route: RouteKey; ticketId?: number; body?: unknown; status: number; query?: string }[] = [];
   /** Leave `detail` out of choice fields (older helpdesks): the ledger then reads the field's choices. */
@@ -463,6 +476,52 @@ export class FakeDeskpro {
         this.charges.delete(charge.id);
         this.requests.push({ route: "deleteCharge", ticketId: id, status: 200 });
         return new HttpResponse(null, { status: 200 });
+      }),
+      http.get(`${base}/me`, ({ request }) => {
+        if (!auth(request)) return unauthorized();
+        const fault = this.fault("getMe");
+        if (fault) return fault;
+        this.requests.push({ route: "getMe", status: 200 });
+        return HttpResponse.json(envelope({ auth_method: "api_key", app_id: null, person_id: this.me.id, person: { ...this.me } }));
+      }),
+      http.get(`${base}/:kind`, ({ request, params }) => {
+        const kind = String(params.kind);
+        if (!["ticket_custom_fields", "person_custom_fields", "organization_custom_fields", "slas"].includes(kind)) return undefined;
+        if (!auth(request)) return unauthorized();
+        const fault = this.fault("listCustomFields");
+        if (fault) return fault;
+        this.requests.push({ route: "listCustomFields", status: 200, query: kind });
+        const fields =
+          kind === "slas"
+            ? this.slas
+            : kind === "ticket_custom_fields"
+              ? [...this.customFields.values()].map((f) => ({ ...f, field_type: "ticket_field", is_enabled: true }))
+              : kind === "person_custom_fields"
+                ? this.personFields
+                : this.organizationFields;
+        return HttpResponse.json(list(fields));
+      }),
+      // As Deskpro's API tests create a choice field: handler_class Choice, choices_structure rows marked @is_new.
+      http.post(`${base}/ticket_custom_fields`, async ({ request }) => {
+        if (!auth(request)) return unauthorized();
+        const fault = this.fault("postCustomField");
+        if (fault) return fault;
+        const body = (await request.json()) as { title?: string; handler_class?: string; choices_structure?: Array<{ title: string; "@is_new"?: boolean }> };
+        if (!body.title || !body.handler_class?.endsWith("\\Choice") || !body.choices_structure?.every((c) => c["@is_new"] === true && c.title))
+          return HttpResponse.json({ status: 400, code: "invalid_input", message: "Request input is invalid." }, { status: 400 });
+        const id = this.nextFieldId++;
+        const field: FakeChoiceField = {
+          id,
+          title: body.title,
+          widget_type: "radio",
+          choices: body.choices_structure.map((c, i) => ({ id: id * 10 + i, title: c.title })),
+        };
+        this.customFields.set(id, field);
+        this.requests.push({ route: "postCustomField", body, status: 201 });
+        return HttpResponse.json(envelope({ ...field, field_type: "ticket_field", is_enabled: true }), {
+          status: 201,
+          headers: { location: `/api/v2/ticket_custom_fields/${id}` },
+        });
       }),
       http.get(`${base}/ticket_custom_fields/:id`, ({ request, params }) => {
         if (!auth(request)) return unauthorized();

@@ -1,5 +1,5 @@
 import { useEffect, useId, useMemo, useRef, useState, type ChangeEvent } from "react";
-import { Period, type ConfigResponse } from "../../contract/index.js";
+import { Period, type ConfigResponse, type DeskproLookups } from "../../contract/index.js";
 import { describeError, LedgerHttpError, LedgerProblem } from "../api/errors.js";
 import { LedgerApi } from "../api/ledger.js";
 import { adminEndpoint } from "../api/transport.js";
@@ -12,10 +12,11 @@ import { BulkGrant } from "./BulkGrant.js";
 import { DeskproBillingForm } from "./DeskproBillingForm.js";
 import { DeskproConnectionForm } from "./DeskproConnectionForm.js";
 import { PortalLabels } from "./PortalLabels.js";
+import { PortalSetupGuide } from "./PortalSetupGuide.js";
 import { draftFromConfig, summarise, toConfig, type ConfigDraft, type FieldErrors, type PlanRuleDraft } from "./draft.js";
 
 const SAVED_KEY_REFUSED =
-  "The ledger refused the saved API key, or Deskpro did not fill it in (or none is saved yet). Type the key into the Ledger API key field above and verify again.";
+  "Not connected yet, or the ledger refused the saved key: press Connect this helpdesk above (or paste a self-hosted ledger's key into its field), then verify again.";
 
 /** The ledger (or Deskpro's proxy) refused the key, rather than failing in another way. */
 const isRefusedKey = (error: unknown) =>
@@ -45,8 +46,10 @@ export default function AdminPage() {
   const { client, adminSettings, ready } = useDeskpro();
   const colors = usePalette();
   const ledgerUrl = typeof adminSettings?.ledger_url === "string" ? adminSettings.ledger_url : "";
-  // Deskpro doesn't send a saved backend-only setting back: an empty field means "keep the saved key".
-  const apiKey = typeof adminSettings?.ledger_api_key === "string" ? adminSettings.ledger_api_key : "";
+  // Deskpro doesn't send a saved backend-only setting back: no key in the form means "use the saved one".
+  // The form holds one when Connect has just stored it, or when one was pasted by hand.
+  const formKey = (name: string) => (typeof adminSettings?.[name] === "string" ? (adminSettings[name] as string).trim() : "");
+  const apiKey = formKey("ledger_api_key") || formKey("ledger_api_key_pasted");
   const savedKey = apiKey.trim() === "";
   const urlProblem = checkLedgerUrl(ledgerUrl);
   const api = useMemo(() => new LedgerApi(adminEndpoint(client, ledgerUrl, apiKey)), [client, ledgerUrl, apiKey]);
@@ -57,6 +60,19 @@ export default function AdminPage() {
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<unknown>(null);
   const [justSaved, setJustSaved] = useState(false);
+  // Deskpro's fields, options, SLAs and priorities for the pickers; null until read (or if unreadable: ids are typed then).
+  const [lookups, setLookups] = useState<DeskproLookups | null>(null);
+  useEffect(() => {
+    if (connection.state !== "ok") return;
+    let live = true;
+    api.deskproLookups().then(
+      (l) => live && setLookups(l),
+      () => live && setLookups(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [api, connection.state]);
 
   // The URL and key last checked: a check already made (by the button, or on opening) isn't repeated.
   const checkedFor = useRef<string | null>(null);
@@ -143,12 +159,14 @@ export default function AdminPage() {
           {connection.state === "failed" && <Notice tone="warning">{connection.message}</Notice>}
         </div>
       </Section>
+      {connection.state === "ok" && saved && <PortalSetupGuide api={api} config={saved.config} lookups={lookups} />}
+      {connection.state === "ok" && saved && <PortalLabels api={api} configVersion={saved.version} />}
       {connection.state === "ok" && <DeskproConnectionForm api={api} />}
       {connection.state === "ok" && <DeskproBillingForm api={api} />}
-      {connection.state === "ok" && saved && <PortalLabels api={api} configVersion={saved.version} />}
       {draft && checked && (
         <ConfigEditor
           draft={draft}
+          lookups={lookups}
           errors={checked.errors}
           onChange={(next) => {
             setDraft(next);
@@ -223,7 +241,17 @@ function Row({ children, onRemove, label }: { children: React.ReactNode; onRemov
   );
 }
 
-function ConfigEditor({ draft, errors, onChange }: { draft: ConfigDraft; errors: FieldErrors; onChange: (d: ConfigDraft) => void }) {
+function ConfigEditor({
+  draft,
+  errors,
+  lookups,
+  onChange,
+}: {
+  draft: ConfigDraft;
+  errors: FieldErrors;
+  lookups: DeskproLookups | null;
+  onChange: (d: ConfigDraft) => void;
+}) {
   const update = <K extends keyof ConfigDraft>(key: K, value: ConfigDraft[K]) => onChange({ ...draft, [key]: value });
   const patch = <T,>(list: T[], i: number, p: Partial<T>): T[] => list.map((item, j) => (j === i ? { ...item, ...p } : item));
   const without = <T,>(list: T[], i: number): T[] => list.filter((_, j) => j !== i);
@@ -262,14 +290,27 @@ function ConfigEditor({ draft, errors, onChange }: { draft: ConfigDraft; errors:
               error={e(`tiers.${i}.responseMinutes`)}
               placeholder="none"
             />
-            <Field
-              label="Deskpro priority id"
-              inputMode="numeric"
-              value={t.deskproPriorityId}
-              onChange={(v) => update("tiers", patch(draft.tiers, i, { deskproPriorityId: v }))}
-              error={e(`tiers.${i}.deskproPriorityId`)}
-              placeholder="leave alone"
-            />
+            {lookups && lookups.priorities.length > 0 ? (
+              <LabelledSelect
+                label="Deskpro priority"
+                value={t.deskproPriorityId}
+                onChange={(v) => update("tiers", patch(draft.tiers, i, { deskproPriorityId: v }))}
+                options={withCurrent(
+                  [{ value: "", label: "Leave alone" }, ...lookups.priorities.map((p) => ({ value: String(p.id), label: p.title }))],
+                  t.deskproPriorityId,
+                  `Priority ${t.deskproPriorityId}`,
+                )}
+              />
+            ) : (
+              <Field
+                label="Deskpro priority id"
+                inputMode="numeric"
+                value={t.deskproPriorityId}
+                onChange={(v) => update("tiers", patch(draft.tiers, i, { deskproPriorityId: v }))}
+                error={e(`tiers.${i}.deskproPriorityId`)}
+                placeholder="leave alone"
+              />
+            )}
           </Row>
         ))}
         <Button
@@ -389,28 +430,21 @@ function ConfigEditor({ draft, errors, onChange }: { draft: ConfigDraft; errors:
             <LabelledSelect
               label="When"
               value={r.type}
-              onChange={(v) => update("planRules", patch(draft.planRules, i, { type: v as PlanRuleDraft["type"] }))}
+              onChange={(v) =>
+                update("planRules", patch(draft.planRules, i, { type: v as PlanRuleDraft["type"], field: "", value: "", fieldTitle: null, valueTitle: null }))
+              }
               options={[
                 { value: "org_field", label: "Organisation field is" },
                 { value: "sla", label: "SLA applies" },
                 { value: "person_field", label: "Person field is (registration choice)" },
               ]}
             />
-            <Field
-              label={r.type === "sla" ? "SLA id" : "Field id or alias"}
-              value={r.field}
-              onChange={(v) => update("planRules", patch(draft.planRules, i, { field: v }))}
-              error={e(`planRules.${i}.field`)}
+            <RuleFact
+              rule={r}
+              lookups={lookups}
+              errors={{ field: e(`planRules.${i}.field`), value: e(`planRules.${i}.value`) }}
+              onChange={(p) => update("planRules", patch(draft.planRules, i, p))}
             />
-            {r.type !== "sla" && (
-              <Field
-                label="Value"
-                value={r.value}
-                onChange={(v) => update("planRules", patch(draft.planRules, i, { value: v }))}
-                error={e(`planRules.${i}.value`)}
-                placeholder="Gold"
-              />
-            )}
             <LabelledSelect
               label="Plan"
               value={r.plan}
@@ -427,7 +461,7 @@ function ConfigEditor({ draft, errors, onChange }: { draft: ConfigDraft; errors:
           intent="secondary"
           size="small"
           text="Add rule"
-          onClick={() => update("planRules", [...draft.planRules, { type: "org_field", field: "", value: "", plan: "" }])}
+          onClick={() => update("planRules", [...draft.planRules, { type: "org_field", field: "", value: "", plan: "", fieldTitle: null, valueTitle: null }])}
         />
       </Section>
 
@@ -562,5 +596,89 @@ function LabelledSelect({
       </label>
       <Select id={id} value={value} onChange={onChange} options={options} />
     </div>
+  );
+}
+
+/** A list's options, plus the current value when the list no longer has it (typed earlier, or gone from Deskpro). */
+function withCurrent(options: Array<{ value: string; label: string }>, current: string, label: string) {
+  return current === "" || options.some((o) => o.value === current) ? options : [...options, { value: current, label }];
+}
+
+/**
+ * What a plan rule looks at, picked from Deskpro's lists: a field and one of its options, or an
+ * SLA. The titles are kept with the rule so the sidebars say it in words. Where Deskpro would not
+ * give the list, the id is typed instead.
+ */
+function RuleFact({
+  rule,
+  lookups,
+  errors,
+  onChange,
+}: {
+  rule: PlanRuleDraft;
+  lookups: DeskproLookups | null;
+  errors: { field?: string; value?: string };
+  onChange: (patch: Partial<PlanRuleDraft>) => void;
+}) {
+  const listName = rule.type === "sla" ? "slas" : rule.type === "org_field" ? "organizationFields" : "personFields";
+  const listed = lookups !== null && !lookups.unavailable.includes(listName);
+  if (!listed) {
+    return (
+      <>
+        <Field
+          label={rule.type === "sla" ? "SLA id" : "Field id or alias"}
+          value={rule.field}
+          onChange={(v) => onChange({ field: v, fieldTitle: null })}
+          error={errors.field}
+        />
+        {rule.type !== "sla" && (
+          <Field label="Value" value={rule.value} onChange={(v) => onChange({ value: v, valueTitle: null })} error={errors.value} placeholder="Gold" />
+        )}
+      </>
+    );
+  }
+  if (rule.type === "sla") {
+    return (
+      <LabelledSelect
+        label="SLA"
+        value={rule.field}
+        onChange={(v) => onChange({ field: v, fieldTitle: lookups.slas.find((s) => String(s.id) === v)?.title ?? null })}
+        options={withCurrent(
+          [{ value: "", label: "Choose an SLA" }, ...lookups.slas.map((s) => ({ value: String(s.id), label: s.title }))],
+          rule.field,
+          rule.fieldTitle ?? `SLA ${rule.field}`,
+        )}
+      />
+    );
+  }
+  const fields = rule.type === "org_field" ? lookups.organizationFields : lookups.personFields;
+  const field = fields.find((f) => String(f.id) === rule.field || (f.alias !== null && f.alias === rule.field));
+  return (
+    <>
+      <LabelledSelect
+        label={rule.type === "org_field" ? "Organisation field" : "Person field"}
+        value={field ? String(field.id) : rule.field}
+        onChange={(v) => onChange({ field: v, fieldTitle: fields.find((f) => String(f.id) === v)?.title ?? null, value: "", valueTitle: null })}
+        options={withCurrent(
+          [{ value: "", label: "Choose a field" }, ...fields.map((f) => ({ value: String(f.id), label: f.title }))],
+          rule.field,
+          rule.fieldTitle ?? `Field ${rule.field}`,
+        )}
+      />
+      {field && field.choices.length > 0 ? (
+        <LabelledSelect
+          label="Is"
+          value={rule.value}
+          onChange={(v) => onChange({ value: v, valueTitle: field.choices.find((c) => String(c.id) === v)?.title ?? null })}
+          options={withCurrent(
+            [{ value: "", label: "Choose an option" }, ...field.choices.map((c) => ({ value: String(c.id), label: c.title }))],
+            rule.value,
+            rule.valueTitle ?? rule.value,
+          )}
+        />
+      ) : (
+        <Field label="Value" value={rule.value} onChange={(v) => onChange({ value: v, valueTitle: null })} error={errors.value} placeholder="Gold" />
+      )}
+    </>
   );
 }

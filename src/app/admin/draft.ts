@@ -26,12 +26,19 @@ export interface PlanDraft {
   /** Not edited here; kept as loaded. */
   alertLevels: AlertLevel[] | null;
 }
-/** A plan rule: which Deskpro fact puts a bank on which plan. `field` is the field id, or the SLA id. */
+/**
+ * A plan rule: which Deskpro fact puts a bank on which plan. `field` is the field id, or the SLA id;
+ * the titles are Deskpro's, kept when picked from its lists so the sidebars can say the rule in words.
+ */
 export interface PlanRuleDraft {
   type: "org_field" | "sla" | "person_field";
   field: string;
   value: string;
   plan: string;
+  /** The field's (or SLA's) title; null when typed as an id. */
+  fieldTitle: string | null;
+  /** The chosen option's title; null for a typed value. */
+  valueTitle: string | null;
 }
 export interface PackDraft {
   id: string;
@@ -80,7 +87,9 @@ export function draftFromConfig(config: LedgerConfig): ConfigDraft {
       alertLevels: p.alertLevels,
     })),
     planRules: config.planRules.map((r) =>
-      r.type === "sla" ? { type: r.type, field: r.slaId, value: "", plan: r.plan } : { type: r.type, field: r.fieldId, value: r.value, plan: r.plan },
+      r.type === "sla"
+        ? { type: r.type, field: r.slaId, value: "", plan: r.plan, fieldTitle: r.slaTitle, valueTitle: null }
+        : { type: r.type, field: r.fieldId, value: r.value, plan: r.plan, fieldTitle: r.fieldTitle, valueTitle: r.valueTitle },
     ),
     defaultPlan: config.defaultPlan ?? "",
     packs: config.packs.map((p) => ({ id: p.id, label: p.label, credits: text(p.credits), price: text(p.price), currency: p.currency })),
@@ -136,8 +145,8 @@ export function toConfig(draft: ConfigDraft): { config: LedgerConfigInput; error
     })),
     planRules: draft.planRules.map((r) =>
       r.type === "sla"
-        ? { type: "sla" as const, slaId: r.field.trim(), plan: r.plan }
-        : { type: r.type, fieldId: r.field.trim(), value: r.value.trim(), plan: r.plan },
+        ? { type: "sla" as const, slaId: r.field.trim(), plan: r.plan, slaTitle: r.fieldTitle }
+        : { type: r.type, fieldId: r.field.trim(), value: r.value.trim(), plan: r.plan, fieldTitle: r.fieldTitle, valueTitle: r.valueTitle },
     ),
     defaultPlan: draft.defaultPlan === "" ? null : draft.defaultPlan,
     packs: draft.packs.map((p, i) => ({

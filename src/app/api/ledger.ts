@@ -33,6 +33,14 @@ import {
   DeskproBillingStatus,
   type DeskproBillingSettingsInput,
   TicketDeskproBilling,
+  DeskproLookups,
+  HelpdeskSignup,
+  type HelpdeskSignupRequest,
+  PortalSettingsResponse,
+  type PortalSettingsInput,
+  PortalSetup,
+  TierFieldCreated,
+  WebhookSecretIssued,
 } from "../../contract/index.js";
 import { LedgerProblem } from "./errors.js";
 import { ledgerRequest, ledgerText, type LedgerEndpoint } from "./transport.js";
@@ -293,6 +301,50 @@ export class LedgerApi {
       body: request,
       schema: DeskproBillingStatus,
       what: "time log link",
+    });
+  }
+
+  /** Connect this helpdesk (self-service sign-up): takes no ledger key; answers the tenant's new one, once. */
+  signUp(request: HelpdeskSignupRequest): Promise<HelpdeskSignup> {
+    return ledgerRequest(this.endpoint, { method: "POST", path: "/v1/signup", body: request, schema: HelpdeskSignup, what: "sign-up" });
+  }
+
+  /** Deskpro's fields with their options, SLAs and priorities, for the settings page's pickers. */
+  deskproLookups(): Promise<DeskproLookups> {
+    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/integrations/deskpro/lookups", schema: DeskproLookups, what: "Deskpro's lists" });
+  }
+
+  /** The guided setup: the web hook actions to make in Deskpro and what has been seen working. */
+  portalSetup(): Promise<PortalSetup> {
+    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/portal/setup", schema: PortalSetup, what: "portal setup" });
+  }
+
+  createTierField(title: string): Promise<TierFieldCreated> {
+    return ledgerRequest(this.endpoint, { method: "POST", path: "/v1/portal/tier-field", body: { title }, schema: TierFieldCreated, what: "tier field" });
+  }
+
+  /** A new secret for the web hooks, answered once. */
+  issueWebhookSecret(): Promise<WebhookSecretIssued> {
+    return ledgerRequest(this.endpoint, {
+      method: "POST",
+      path: "/v1/integrations/deskpro/webhook-secret",
+      body: {},
+      schema: WebhookSecretIssued,
+      what: "webhook secret",
+    });
+  }
+
+  portalSettings(): Promise<PortalSettingsResponse> {
+    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/portal/settings", schema: PortalSettingsResponse, what: "portal settings" });
+  }
+
+  savePortalSettings(settings: PortalSettingsInput): Promise<PortalSettingsResponse> {
+    return ledgerRequest(this.endpoint, {
+      method: "PUT",
+      path: "/v1/portal/settings",
+      body: settings,
+      schema: PortalSettingsResponse,
+      what: "portal settings",
     });
   }
 

@@ -6,13 +6,22 @@ import { LedgerContractError, LedgerHttpError, LedgerNetworkError, LedgerProblem
 /** Deskpro's proxy replaces these with the installed settings, server-side, for whitelisted URLs only. */
 export const LEDGER_URL_PLACEHOLDER = "__ledger_url__";
 export const LEDGER_KEY_PLACEHOLDER = "__ledger_api_key__";
+/**
+ * The key pasted by hand (a self-hosted ledger's `tenant create` key, or one the Connect page
+ * showed because Deskpro would not take it), sent beside the connected key: the ledger uses
+ * whichever of the two is a key it knows.
+ */
+export const PASTED_KEY_PLACEHOLDER = "__ledger_api_key_pasted__";
+export const PASTED_KEY_HEADER = "X-Credits-Key";
+const BOTH_KEYS = { Authorization: `Bearer ${LEDGER_KEY_PLACEHOLDER}`, [PASTED_KEY_HEADER]: PASTED_KEY_PLACEHOLDER };
 
 /** Where requests go and how they are authorised. */
 export interface LedgerEndpoint {
   /** A fetch that tunnels through Deskpro's app proxy; fetched again per request (proxy tokens expire). */
   getFetch: () => Promise<Fetch>;
   baseUrl: string;
-  authorization: string;
+  /** The key headers (`Authorization`, and `X-Credits-Key` for a pasted key); none only for the sign-up. */
+  keyHeaders: Record<string, string>;
 }
 
 /**
@@ -23,22 +32,24 @@ export function sidebarEndpoint(client: IDeskproClient): LedgerEndpoint {
   return {
     getFetch: () => proxyFetch(client),
     baseUrl: LEDGER_URL_PLACEHOLDER,
-    authorization: `Bearer ${LEDGER_KEY_PLACEHOLDER}`,
+    keyHeaders: BOTH_KEYS,
   };
 }
 
 /**
  * The admin settings page, through Deskpro's admin generic proxy: the URL as typed, and the key as
- * typed, or, while the key field is empty, the saved key by its placeholder. Deskpro does not send
- * a saved backend-only setting back to the page (so the field is empty after a reload), and its
- * admin proxy fills placeholders from the installed app's saved settings, as official settings
- * pages rely on (docs/deskpro-fidelity.md).
+ * the form holds it (just connected, or pasted), or, while the form holds none, the saved keys by
+ * their placeholders. Deskpro does not send a saved backend-only setting back to the page (so the
+ * form is empty after a reload), and its admin proxy fills placeholders from the installed app's
+ * saved settings, as official settings pages rely on (docs/deskpro-fidelity.md). With no key at
+ * all (`apiKey` null) nothing is sent: the sign-up.
  */
-export function adminEndpoint(client: IDeskproClient, ledgerUrl: string, apiKey: string): LedgerEndpoint {
+export function adminEndpoint(client: IDeskproClient, ledgerUrl: string, apiKey: string | null): LedgerEndpoint {
+  const key = apiKey?.trim() ?? null;
   return {
     getFetch: () => adminGenericProxyFetch(client),
     baseUrl: ledgerUrl.trim().replace(/\/+$/, ""),
-    authorization: `Bearer ${apiKey.trim() || LEDGER_KEY_PLACEHOLDER}`,
+    keyHeaders: key === null ? {} : key === "" ? BOTH_KEYS : { Authorization: `Bearer ${key}` },
   };
 }
 
@@ -75,7 +86,7 @@ async function send(endpoint: LedgerEndpoint, req: Omit<LedgerRequest<z.ZodType>
 
   // A plain object: the SDK serialises init.headers with JSON.stringify, which turns a Headers
   // instance into {} and loses every header.
-  const headers: Record<string, string> = { Accept: accept, Authorization: endpoint.authorization };
+  const headers: Record<string, string> = { Accept: accept, ...endpoint.keyHeaders };
   if (req.body !== undefined) headers["Content-Type"] = "application/json";
   if (req.idempotencyKey !== undefined) headers["Idempotency-Key"] = req.idempotencyKey;
   if (req.ifMatch !== undefined) headers["If-Match"] = req.ifMatch;

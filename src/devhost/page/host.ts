@@ -11,7 +11,7 @@ import { billingTab, type BillingCharge } from "./billing-tab.js";
 interface ViewInfo {
   key: string;
   label: string;
-  type: "ticket" | "user" | "organisation" | "admin" | "portal";
+  type: "ticket" | "user" | "organisation" | "admin" | "portal" | "helpdesk-admin";
   id: number | null;
 }
 interface Session {
@@ -69,12 +69,21 @@ let child: Child | null = null;
 let ticketPoll: number | undefined;
 let billing: ReturnType<typeof billingTab> | null = null;
 let adminDraft: Record<string, string> = {};
-let adminInvalid: string | null = null;
+/** What each settings page last said is wrong (setAdminSettingInvalid), by its setting. */
+let adminInvalidBy: Record<string, string> = {};
+/** The settings pages other than the main one (each app_embedded setting has its own iframe). */
+let settingChildren: Array<{ child: Child; destroy: () => void }> = [];
+const CONFIG_SETTING = "credits_configuration";
+
+/** As Deskpro does, every settings page is told the whole form again after any change. */
+function broadcastAdminSettings() {
+  for (const c of [child, ...settingChildren.map((s) => s.child)]) void c?._onAdminSettingsChange({ ...adminDraft });
+}
 
 /** App and user state are scoped to what the app is looking at, as in Deskpro. */
 const scope = () => (current.id === null ? current.type : `${current.type}:${current.id}`);
 
-function parentMethods() {
+function parentMethods(setting = CONFIG_SETTING) {
   const state = (store: "app" | "user") => ({
     get: async (name: string) => JSON.stringify(await api<unknown[]>("POST", "/state", { store, op: "get", scope: scope(), name })),
     set: async (name: string, value: string) => api("POST", "/state", { store, op: "set", scope: scope(), name, value }),
@@ -145,13 +154,16 @@ function parentMethods() {
     _startOAuth2GlobalFlow: unsupported("OAuth2"),
     _pollOAuth2Flow: unsupported("OAuth2"),
     _securityJwtMint: unsupported("JWT minting"),
+    // A settings page sets its own setting's value only (the SDK's call names none).
     _setAdminSetting: (value: string) => {
-      adminInvalid = null;
-      adminDraft.credits_configuration = value;
+      delete adminInvalidBy[setting];
+      const changed = adminDraft[setting] !== value;
+      adminDraft[setting] = value;
       renderAdminValidity();
+      if (changed) broadcastAdminSettings();
     },
     _setAdminSettingInvalid: (message: string) => {
-      adminInvalid = message || "The app says the settings are not valid.";
+      adminInvalidBy[setting] = message || "The app says the settings are not valid.";
       renderAdminValidity();
     },
     _sendDeskproUIMessage: async (message: { type: string; content?: string; url?: string; text?: string; duration?: number }) => {
@@ -228,12 +240,34 @@ async function renderTicket(ticketId: number) {
     .join("");
 }
 
+const adminInvalid = () => Object.values(adminInvalidBy)[0] ?? null;
+
 function renderAdminValidity() {
   const save = document.querySelector<HTMLButtonElement>("#admin-save");
   const why = document.querySelector("#admin-invalid");
   if (!save || !why) return;
-  save.disabled = adminInvalid !== null;
-  why.textContent = adminInvalid ?? "";
+  save.disabled = adminInvalid() !== null;
+  why.textContent = adminInvalid() ?? "";
+}
+
+/** An app_embedded setting's own page, in its own iframe, as Deskpro shows each one on the settings form. */
+async function mountSettingPage(slot: HTMLElement, setting: string, entrypoint: string) {
+  const frame = document.createElement("iframe");
+  frame.className = "app-setting";
+  frame.title = `Support Credits: ${setting}`;
+  frame.dataset.testid = `setting-frame-${setting}`;
+  frame.src = `/app/index.html${entrypoint}`;
+  const conn = connectToChild<Child>({ iframe: frame, methods: parentMethods(setting), timeout: 15_000 });
+  slot.replaceChildren(frame);
+  const settingChild = await conn.promise;
+  settingChildren.push({ child: settingChild, destroy: () => (conn.destroy as () => void)() });
+  await settingChild._onAdminSettingsChange({ ...adminDraft });
+}
+
+function unmountSettingPages() {
+  settingChildren.forEach((s) => s.destroy());
+  settingChildren = [];
+  document.querySelectorAll("iframe.app-setting").forEach((old) => old.remove());
 }
 
 async function show(view: ViewInfo) {
@@ -241,13 +275,59 @@ async function show(view: ViewInfo) {
   clearInterval(ticketPoll);
   billing?.stop();
   billing = null;
+  unmountSettingPages();
   document.querySelectorAll<HTMLButtonElement>("nav#views button").forEach((b) => {
     if (b.dataset.view === view.key) b.setAttribute("aria-current", "page");
     else b.removeAttribute("aria-current");
   });
   history.replaceState(null, "", `/#/${view.key}`);
   const entity = $("#entity");
-  $(".layout").classList.toggle("admin", view.type === "admin" || view.type === "portal");
+  $(".layout").classList.toggle("admin", view.type === "admin" || view.type === "portal" || view.type === "helpdesk-admin");
+
+  if (view.type === "helpdesk-admin") {
+    connection?.destroy();
+    connection = null;
+    child = null;
+    document.querySelectorAll("iframe.app").forEach((old) => old.remove());
+    const admin = await api<{ apiKey: string; triggers: Record<string, { url: string; secret: string } | undefined> }>("GET", "/helpdesk-admin");
+    const events = [
+      ["ticket-created", "Triggers › New Ticket: Call web hook"],
+      ["ticket-updated", "Triggers › Ticket Updated: Call web hook"],
+      ["sla-failed", "SLAs › fail actions: Call web hook"],
+    ] as const;
+    entity.innerHTML = `
+      <h1>Helpdesk admin › Apps &amp; Integrations › API Keys</h1>
+      <p class="muted">An API key bound to the admin Grace Hopper. Paste it into the app's Connect this helpdesk page.</p>
+      <p><code data-testid="helpdesk-api-key" style="user-select:all">${escapeHtml(admin.apiKey)}</code></p>
+      <h2>Helpdesk admin › Business Rules</h2>
+      <p class="muted">Each web hook action: method POST, the URL, and the custom headers X-Credits-Webhook-Secret (below) and
+        X-Deskpro-Ticket-Id: {{ ticket.id }} (always sent by this helpdesk).</p>
+      <form class="admin-form" id="triggers-form">
+        ${events
+          .map(
+            ([event, title]) => `<fieldset><legend>${title}</legend>
+              <label>URL <input name="${event}.url" value="${escapeHtml(admin.triggers[event]?.url ?? "")}" autocomplete="off" /></label>
+              <label>Header X-Credits-Webhook-Secret <input name="${event}.secret" value="${escapeHtml(admin.triggers[event]?.secret ?? "")}" autocomplete="off" /></label>
+            </fieldset>`,
+          )
+          .join("")}
+        <div><button class="primary" type="submit">Save triggers</button></div>
+      </form>`;
+    $<HTMLFormElement>("#triggers-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const form = new FormData(event.target as HTMLFormElement);
+      const triggers = Object.fromEntries(
+        events.flatMap(([name]) => {
+          const url = String(form.get(`${name}.url`) ?? "").trim();
+          const secret = String(form.get(`${name}.secret`) ?? "").trim();
+          return url && secret ? [[name, { url, secret }]] : [];
+        }),
+      );
+      await api("PUT", "/helpdesk-admin/triggers", triggers);
+      toast("Triggers saved");
+    });
+    return;
+  }
 
   if (view.type === "portal") {
     connection?.destroy();
@@ -255,9 +335,13 @@ async function show(view: ViewInfo) {
     child = null;
     document.querySelectorAll("iframe.app").forEach((old) => old.remove());
     const portal = await api<{
-      field: { id: number; title: string; choices: Array<{ id: number; title: string }> };
+      field: { id: number; title: string; choices: Array<{ id: number; title: string }> } | null;
       people: Array<{ id: number; name: string }>;
     }>("GET", "/portal");
+    if (!portal.field) {
+      entity.innerHTML = `<h1>Help centre › Contact us</h1><p class="muted" data-testid="portal-no-field">The new-ticket form has no response-time field yet: the app's settings page makes it.</p>`;
+      return;
+    }
     entity.innerHTML = `
       <h1>Help centre › Contact us</h1>
       <p class="muted">The customer portal's new-ticket form. The "${escapeHtml(portal.field.title)}" field is a ticket custom field whose options are the tiers;
@@ -287,13 +371,17 @@ async function show(view: ViewInfo) {
     $<HTMLFormElement>("#portal-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const form = new FormData(event.target as HTMLFormElement);
-      const created = await api<{ ticketId: number; webhook: { status: number } }>("POST", "/portal/tickets", {
+      const created = await api<{ ticketId: number; webhook: { status: number | null } }>("POST", "/portal/tickets", {
         person: Number(form.get("person")),
         subject: String(form.get("subject")),
         message: String(form.get("message")),
         option: Number(form.get("option")),
       });
-      toast(`Ticket #${created.ticketId} submitted; the trigger's webhook got ${created.webhook.status} from the ledger.`);
+      toast(
+        created.webhook.status === null
+          ? `Ticket #${created.ticketId} submitted; no New Ticket trigger is set up, so nothing told the ledger.`
+          : `Ticket #${created.ticketId} submitted; the trigger's webhook got ${created.webhook.status} from the ledger.`,
+      );
       await renderNav();
       await show(session.views.find((v) => v.key === `ticket:${created.ticketId}`) ?? session.views[0]!);
     });
@@ -301,15 +389,17 @@ async function show(view: ViewInfo) {
   }
 
   if (view.type === "admin") {
-    // As in Deskpro, the page is given the saved settings except the backend-only key: an empty key field keeps it.
+    // As in Deskpro, the pages are given the saved settings except the backend-only keys: none in the form keeps the saved one.
     adminDraft = { ...session.settings };
-    adminInvalid = null;
+    adminInvalidBy = {};
     entity.innerHTML = `
       <h1>Apps › Support Credits › Settings</h1>
       <form class="admin-form" id="admin-form">
         <label>Ledger URL <input name="ledger_url" value="${escapeHtml(session.settings.ledger_url ?? "")}" autocomplete="off" />
-          <span class="hint">Where the ledger runs. Deskpro only proxies to the address in the app's whitelist.</span></label>
-        <label>Ledger API key <input name="ledger_api_key" type="password" autocomplete="off" placeholder="${session.apiKeySaved ? "Saved (not shown): type to replace" : ""}" />
+          <span class="hint">Filled in: the address the app package was built for.</span></label>
+        <div><strong>Connect this helpdesk</strong>${session.apiKeySaved ? ' <span class="hint">(a key is saved, not shown)</span>' : ""}
+          <div id="admin-connect"></div></div>
+        <label>Ledger API key (self-hosted, or when asked to paste it) <input name="ledger_api_key_pasted" type="password" autocomplete="off" />
           <span class="hint">Backend-only: Deskpro keeps it on the server and adds it to proxied requests.</span></label>
         <div id="admin-embedded"></div>
         <p class="invalid" id="admin-invalid" data-testid="admin-invalid"></p>
@@ -319,17 +409,17 @@ async function show(view: ViewInfo) {
     form.addEventListener("input", (event) => {
       const input = event.target as HTMLInputElement;
       adminDraft[input.name] = input.value;
-      void child?._onAdminSettingsChange({ ...adminDraft });
+      broadcastAdminSettings();
     });
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      if (adminInvalid) return;
+      if (adminInvalid()) return;
       const changes: Record<string, string> = { ledger_url: adminDraft.ledger_url ?? "" };
-      if (adminDraft.ledger_api_key) changes.ledger_api_key = adminDraft.ledger_api_key;
-      if (adminDraft.credits_configuration) changes.credits_configuration = adminDraft.credits_configuration;
+      for (const name of ["ledger_api_key", "ledger_api_key_pasted", CONFIG_SETTING]) if (adminDraft[name]) changes[name] = adminDraft[name];
       session = { ...session, ...(await api<Pick<Session, "settings" | "apiKeySaved">>("PUT", "/settings", changes)) };
       toast("Settings saved");
     });
+    await mountSettingPage($("#admin-connect"), "ledger_api_key", "#/connect");
     await mountApp($("#admin-embedded"));
     return;
   }

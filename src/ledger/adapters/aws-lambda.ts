@@ -59,7 +59,13 @@ function instance(): Promise<Instance> {
     if (process.env.LEDGER_MIGRATE_ON_START !== "false") await migrate(db);
     const ledger = composeLedger({ db, outbound: outboundPolicyFromEnv(process.env) });
     // Rate limits key on the caller's address as API Gateway saw it.
-    const app = createLedgerApp({ db, ledger, publicUrl: process.env.LEDGER_PUBLIC_URL || undefined, remoteAddress: (c) => getConnInfo(c).remote.address });
+    const app = createLedgerApp({
+      db,
+      ledger,
+      publicUrl: process.env.LEDGER_PUBLIC_URL || undefined,
+      remoteAddress: (c) => getConnInfo(c).remote.address,
+      signup: process.env.LEDGER_SIGNUP !== "off",
+    });
     return { ledger, http: handle(app) };
   })().catch((error: unknown) => {
     ready = undefined;

@@ -50,6 +50,36 @@ export async function rotateTenantKey(db: Database, idOrName: string, now = new 
   });
 }
 
+/**
+ * The tenant of a helpdesk, made on its first sign-up. A sign-up for a helpdesk that already has
+ * one (the admin reinstalled the app, or lost the key) replaces its keys rather than handing an
+ * old one out: keys are stored as hashes only, and a key that may have leaked stops working. The
+ * caller has proven it administers the helpdesk before calling this, and `work` runs in the same
+ * transaction (the helpdesk connection is saved with the key, or neither is).
+ */
+export async function signUpHelpdeskTenant<T>(
+  db: Database,
+  input: { helpdeskOrigin: string; name: string },
+  work: (tx: Sql, tenant: { tenantId: string; apiKey: string; created: boolean }) => Promise<T>,
+  now = new Date(),
+): Promise<T> {
+  return db.transaction(async (tx) => {
+    await repo.lockHelpdesk(tx, input.helpdeskOrigin);
+    const existing = await repo.findTenantIdByHelpdesk(tx, input.helpdeskOrigin);
+    if (existing) {
+      await repo.revokeApiKeys(tx, existing, now);
+      forgetCachedKeys();
+      return work(tx, { tenantId: existing, apiKey: await issueKey(tx, existing, now), created: false });
+    }
+    const tenantId = newId("tnt", now);
+    // Names are unique; a helpdesk named like a CLI-made tenant gets its id's tail added.
+    const base = TenantName.parse(input.name.slice(0, 80));
+    const name = (await repo.tenantNameTaken(tx, base)) ? `${base} ${tenantId.slice(-6)}` : base;
+    await repo.insertTenant(tx, { id: tenantId, name, now, helpdeskOrigin: input.helpdeskOrigin });
+    return work(tx, { tenantId, apiKey: await issueKey(tx, tenantId, now), created: true });
+  });
+}
+
 export const listTenants = (db: Database) => repo.listTenants(db);
 
 /**

@@ -70,6 +70,15 @@ const same = (stored: string | undefined, wanted: string) =>
   stored !== undefined && stored.split("\n").some((value) => value.trim().toLowerCase() === wanted.trim().toLowerCase());
 
 /**
+ * A field rule as people read it: "Support choice: Priority support" when it was picked from
+ * Deskpro's lists (their titles are kept with it), else by its ids as typed.
+ */
+function fieldRuleInWords(kind: "organisation" | "person", rule: { fieldId: string; value: string; fieldTitle: string | null; valueTitle: string | null }) {
+  if (rule.fieldTitle !== null) return `${rule.fieldTitle}: ${rule.valueTitle ?? rule.value}`;
+  return `${kind} field ${rule.fieldId} is "${rule.valueTitle ?? rule.value}"`;
+}
+
+/**
  * First match wins: a plan set by hand on the bank, an organisation field, an SLA, a person field,
  * the default plan. A rule or hand-set key naming a plan that no longer exists is passed over.
  */
@@ -85,11 +94,11 @@ export function resolvePlan(config: LedgerConfig, manualKey: string | null, prof
       const plan = byKey(rule.plan);
       if (!plan) continue;
       if (rule.type === "org_field" && same(facts.orgFields[rule.fieldId], rule.value)) {
-        return { plan, source: "org_field", rule: `organisation field ${rule.fieldId} is "${rule.value}"` };
+        return { plan, source: "org_field", rule: fieldRuleInWords("organisation", rule) };
       }
-      if (rule.type === "sla" && facts.slaIds.includes(rule.slaId)) return { plan, source: "sla", rule: `SLA ${rule.slaId}` };
+      if (rule.type === "sla" && facts.slaIds.includes(rule.slaId)) return { plan, source: "sla", rule: rule.slaTitle ?? `SLA ${rule.slaId}` };
       if (rule.type === "person_field" && same(facts.personFields[rule.fieldId], rule.value)) {
-        return { plan, source: "person_field", rule: `person field ${rule.fieldId} is "${rule.value}"` };
+        return { plan, source: "person_field", rule: fieldRuleInWords("person", rule) };
       }
     }
   }

@@ -23,6 +23,7 @@ import { enqueueMessage, enqueuePriority } from "../integrations/deskpro/writes.
 import type { Sql } from "../storage/db.js";
 import * as entries from "../storage/entries.js";
 import * as outbox from "../storage/outbox.js";
+import * as activity from "../storage/portal-activity.js";
 import * as store from "../storage/portal-tiers.js";
 import { buyLinkFor } from "./customer-links.js";
 import { renderTemplate } from "./message-template.js";
@@ -97,6 +98,8 @@ export interface PortalJobPayload {
 export async function queuePortalEvent(ledger: LedgerContext, tenantId: string, event: PortalEvent, ticketId: string): Promise<string> {
   const job: PortalJobPayload["job"] = event === "sla.failed" ? "sla" : "reconcile";
   const now = ledger.clock();
+  // For the settings page's setup checklist: a trigger has reached the ledger from a real ticket.
+  await activity.recordHook(ledger.db, tenantId, { at: now, event, ticketId });
   return outbox.enqueueCoalesced(ledger.db, {
     id: newId("obx", now),
     tenantId,

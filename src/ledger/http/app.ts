@@ -15,6 +15,7 @@ import { deskproBillingRoutes } from "./routes/deskpro-billing.js";
 import { operationRoutes } from "./routes/operations.js";
 import { paymentRoutes } from "./routes/payments.js";
 import { portalTierRoutes } from "./routes/portal-tiers.js";
+import { SIGNUP_PATH, signupRoutes } from "./routes/signup.js";
 import { ticketRoutes } from "./routes/tickets.js";
 import { walletRoutes } from "./routes/wallets.js";
 
@@ -42,6 +43,10 @@ export interface LedgerAppDeps extends LedgerOptions {
   publicUrl?: string;
   /** Called when work was queued (the Node process drains at once instead of at its next tick). */
   onQueued?: () => void;
+  /** Self-service sign-up from the app's settings page (LEDGER_SIGNUP, on unless "off"). */
+  signup?: boolean;
+  /** Sign-ups per client address (tests lower it). */
+  signupRateLimit?: RateLimit;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -65,6 +70,8 @@ export const jsonLogger: Logger = (line) => {
 process.once("exit", flushLogLines);
 
 const BEARER = /^Bearer\s+(\S{1,200})$/i;
+/** A tenant key pasted into the app's plain key setting, sent beside the one Connect stored. */
+const PASTED_KEY_HEADER = "x-credits-key";
 
 export function createLedgerApp(deps: LedgerAppDeps) {
   const log = deps.log ?? jsonLogger;
@@ -132,7 +139,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   const addressOf = (c: Context) => clientAddress(c, deps.trustedProxies ?? 0, deps.remoteAddress);
   const anonymous = new TokenBuckets(deps.publicRateLimit ?? { burst: 60, perSecond: 5 });
   const failedAuth = new TokenBuckets(deps.failedAuthRateLimit ?? { burst: 30, perSecond: 1 });
-  const needsKey = (path: string) => path.startsWith("/v1/") && path !== "/v1/openapi.json";
+  const needsKey = (path: string) => path.startsWith("/v1/") && path !== "/v1/openapi.json" && path !== SIGNUP_PATH;
   app.use("*", async (c, next) => (needsKey(c.req.path) ? next() : (anonymous.take(addressOf(c)) ?? next())));
 
   app.get("/healthz", (c) => c.json({ ok: true as const }));
@@ -150,13 +157,19 @@ export function createLedgerApp(deps: LedgerAppDeps) {
 
   app.use("/v1/*", async (c, next) => {
     if (!needsKey(c.req.path)) return next();
-    const key = BEARER.exec(c.req.header("authorization") ?? "")?.[1];
-    let tenantId = key ? recentlyAuthenticated(key) : null;
+    // The app sends two keys through Deskpro's proxy: the one Connect stored and the one pasted by
+    // hand (X-Credits-Key); whichever is a key this ledger knows is used. An unfilled placeholder
+    // or an empty setting is no key at all.
+    const candidates = [BEARER.exec(c.req.header("authorization") ?? "")?.[1], c.req.header(PASTED_KEY_HEADER)?.trim()].filter(
+      (key): key is string => key !== undefined && key.length <= 200 && !/^__\w+__$/.test(key),
+    );
+    let tenantId: string | null = null;
+    for (const key of candidates) if ((tenantId = recentlyAuthenticated(key))) break;
     if (!tenantId) {
       const address = addressOf(c);
       const refused = failedAuth.take(address);
       if (refused) return refused;
-      tenantId = key ? await authenticate(ledger.context.db, key) : null;
+      for (const key of candidates) if ((tenantId = await authenticate(ledger.context.db, key))) break;
       if (!tenantId) throw new HttpProblem("unauthorized", "Send a valid tenant API key as 'Authorization: Bearer <key>'.");
       failedAuth.giveBack(address);
     }
@@ -165,13 +178,21 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   });
   app.use("/v1/*", jsonBodies(maxBodyBytes));
 
+  app.route(
+    "/",
+    signupRoutes({
+      enabled: deps.signup ?? true,
+      addressOf,
+      limit: deps.signupRateLimit,
+    }),
+  );
   app.route("/", walletRoutes());
   app.route("/", ticketRoutes());
   app.route("/", configRoutes());
   app.route("/", operationRoutes());
   app.route("/", deskproRoutes());
   app.route("/", deskproBillingRoutes());
-  app.route("/", portalTierRoutes({ onQueued: deps.onQueued }));
+  app.route("/", portalTierRoutes({ onQueued: deps.onQueued, publicUrl: deps.publicUrl }));
   app.route("/", paymentRoutes(deps.publicUrl));
   app.route("/", alertRoutes());
   app.openAPIRegistry.registerWebhook(alertWebhook);
@@ -179,7 +200,8 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.openAPIRegistry.registerComponent("securitySchemes", "tenantKey", {
     type: "http",
     scheme: "bearer",
-    description: "A tenant API key (`npm run ledger -- tenant create`), sent as `Authorization: Bearer <key>`",
+    description:
+      "A tenant API key (from sign-up, or `npm run ledger -- tenant create`), sent as `Authorization: Bearer <key>` (the app may send a pasted key as `X-Credits-Key` instead)",
   });
   let document: ReturnType<typeof openApiDocument> | undefined;
   app.get("/v1/openapi.json", (c) => c.json((document ??= openApiDocument(app, deps.publicUrl))));

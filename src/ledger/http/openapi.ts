@@ -58,6 +58,10 @@ const TAGS = [
       "Paid response tiers chosen on the Deskpro portal: the settings, what the ledger did on each ticket, and the web hooks Deskpro's triggers call.",
   },
   { name: "Deskpro", description: "The tenant's helpdesk connection, which the ledger reads facts from and writes notes and priorities back through." },
+  {
+    name: "Sign-up",
+    description: "Self-service: a helpdesk admin connects their Deskpro from the app's settings page, proven by a Deskpro API key of an admin.",
+  },
   { name: "Payments", description: "Buying credits by card with Stripe Checkout, customer balance links, and the web hook Stripe calls." },
   { name: "Alerts", description: "Low-balance and expiring-credit alerts: message wording and signed webhook endpoints (see `webhooks`)." },
   { name: "Operations", description: "Health, and the scheduled work a serverless host runs itself: the hourly sweep and the outbox." },

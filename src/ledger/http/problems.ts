@@ -13,6 +13,8 @@ const PROBLEMS: Record<ErrorCode, { status: number; title: string }> = {
   invalid_signature: { status: 400, title: "Invalid signature" },
   url_not_allowed: { status: 400, title: "URL not allowed" },
   unauthorized: { status: 401, title: "Unauthorized" },
+  signup_disabled: { status: 403, title: "Sign-up is off" },
+  not_helpdesk_admin: { status: 403, title: "Not the helpdesk's admin" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   insufficient_credits: { status: 409, title: "Insufficient credits" },

@@ -9,6 +9,7 @@ import { fastDebitsMigration } from "./migrations/007-fast-debits.js";
 import { ticketPayersMigration } from "./migrations/008-ticket-payers.js";
 import { deskproBillingMigration } from "./migrations/009-deskpro-billing.js";
 import { partialRefundsMigration } from "./migrations/010-partial-refunds.js";
+import { helpdeskSignupMigration } from "./migrations/011-helpdesk-signup.js";
 import type { Migration } from "./migrations/migration.js";
 
 /**
@@ -30,6 +31,7 @@ export const MIGRATIONS: Migration[] = [
   ticketPayersMigration,
   deskproBillingMigration,
   partialRefundsMigration,
+  helpdeskSignupMigration,
 ];
 
 const MIGRATION_LOCK = 7_270_001;

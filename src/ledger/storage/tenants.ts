@@ -8,8 +8,27 @@ export interface TenantRow {
   activeKeys: number;
 }
 
-export async function insertTenant(sql: Sql, tenant: { id: string; name: string; now: Date }): Promise<void> {
-  await sql.query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)", [tenant.id, tenant.name, tenant.now]);
+export async function insertTenant(sql: Sql, tenant: { id: string; name: string; now: Date; helpdeskOrigin?: string }): Promise<void> {
+  await sql.query("INSERT INTO tenants (id, name, created_at, helpdesk_origin) VALUES ($1, $2, $3, $4)", [
+    tenant.id,
+    tenant.name,
+    tenant.now,
+    tenant.helpdeskOrigin ?? null,
+  ]);
+}
+
+/** Holds the helpdesk's sign-up lock until the transaction ends: one sign-up per helpdesk at a time. */
+export async function lockHelpdesk(sql: Sql, helpdeskOrigin: string): Promise<void> {
+  await sql.query("SELECT pg_advisory_xact_lock(7270010, hashtext($1))", [helpdeskOrigin]);
+}
+
+export async function findTenantIdByHelpdesk(sql: Sql, helpdeskOrigin: string): Promise<string | null> {
+  const rows = await sql.query<{ id: string }>("SELECT id FROM tenants WHERE helpdesk_origin = $1", [helpdeskOrigin]);
+  return rows[0]?.id ?? null;
+}
+
+export async function tenantNameTaken(sql: Sql, name: string): Promise<boolean> {
+  return (await sql.query("SELECT 1 FROM tenants WHERE name = $1", [name])).length > 0;
 }
 
 export async function insertApiKey(sql: Sql, key: { hash: string; tenantId: string; prefix: string; now: Date }): Promise<void> {

@@ -1,6 +1,7 @@
 /** The tenant's helpdesk: its connection, and reading a wallet's facts from it for the plan rules. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { DeskproConnection, DeskproConnectionRequest, WalletProfileRefresh } from "../../../contract/index.js";
+import { DeskproConnection, DeskproConnectionRequest, DeskproLookups, WalletProfileRefresh, WebhookSecretIssued } from "../../../contract/index.js";
+import { deskproLookups, issueWebhookSecret } from "../../features/portal-setup.js";
 import { refreshWalletProfileNow } from "../../features/wallet-facts.js";
 import { getConnection, putConnection } from "../../integrations/deskpro/connection.js";
 import { coreOf, newRouter, tenantOf } from "../env.js";
@@ -57,6 +58,45 @@ export function deskproRoutes() {
       },
     }),
     async (c) => c.json(await putConnection(coreOf(c).db, tenantOf(c), c.req.valid("json"), coreOf(c).clock(), c.get("ledger").outbound), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/integrations/deskpro/lookups",
+      operationId: "listDeskproLookups",
+      tags: ["Deskpro"],
+      summary: "Deskpro's ticket, person and organisation fields with their options, SLAs and priorities, for the settings page's pickers",
+      description:
+        "Read from the helpdesk now, through the tenant's connection. A list Deskpro refuses (the API key lacks the permission) is empty and named in `unavailable`. 409 `deskpro_not_connected` without a connection; 502 `deskpro_unavailable` when Deskpro fails.",
+      responses: {
+        200: json(DeskproLookups, "What the pickers list"),
+        ...commonProblems,
+        409: problem("The ledger has no Deskpro connection"),
+        502: problem("Deskpro did not answer"),
+      },
+    }),
+    async (c) => c.json(await deskproLookups(coreOf(c), tenantOf(c), c.get("ledger").deskproClients), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/integrations/deskpro/webhook-secret",
+      operationId: "issueDeskproWebhookSecret",
+      tags: ["Deskpro"],
+      summary: "Make a new secret for the triggers' web hooks; it is answered this once",
+      description:
+        "The secret goes into the `X-Credits-Webhook-Secret` header of every web hook action (see `getPortalSetup`). It is stored sealed and never shown again; the previous secret stops working at once, so update every web hook action after making a new one. 409 `deskpro_not_connected` without a connection.",
+      request: jsonBody(z.object({})),
+      responses: {
+        200: json(WebhookSecretIssued, "The new secret (shown once)"),
+        ...commonProblems,
+        409: problem("The ledger has no Deskpro connection"),
+        503: problem("The server has no key to seal secrets with"),
+      },
+    }),
+    async (c) => c.json({ webhookSecret: await issueWebhookSecret(coreOf(c), tenantOf(c), c.get("ledger").outbound) }, 200),
   );
   return app;
 }

@@ -10,10 +10,14 @@ import {
   PortalSettings,
   PortalSettingsResponse,
   PortalTicket,
+  PortalSetup,
   PortalTierLabels,
   TicketId,
+  TierFieldCreated,
+  TierFieldRequest,
 } from "../../../contract/index.js";
 import { queueBillingRead } from "../../features/deskpro-billing.js";
+import { createTierField, portalSetup } from "../../features/portal-setup.js";
 import { checkTierLabels, getPortalTicket, loadPortalSettings, queuePortalEvent, savePortalSettings } from "../../features/portal-tiers.js";
 import { webhookSecretMatches } from "../../integrations/deskpro/connection.js";
 import { readHookBody } from "../../integrations/deskpro/webhook-body.js";
@@ -24,6 +28,8 @@ import { HttpProblem, invalidRequest } from "../problems.js";
 export interface PortalTierRouteOptions {
   /** Called when work was queued (the Node process drains at once instead of at its next tick). */
   onQueued?: () => void;
+  /** The ledger's public address, for the web hook URLs to copy; default: the request's origin. */
+  publicUrl?: string;
 }
 
 export const WEBHOOK_SECRET_HEADER = "x-credits-webhook-secret";
@@ -182,6 +188,40 @@ export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
       },
     }),
     async (c) => c.json(await checkTierLabels(coreOf(c), tenantOf(c), c.get("ledger").deskproClients), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/v1/portal/setup",
+      operationId: "getPortalSetup",
+      tags: ["Portal tiers"],
+      summary: "The guided setup: the web hook actions to make in Deskpro, with every value, and a checklist of what was seen working",
+      description:
+        "The three web hook actions (New Ticket and Ticket Updated triggers, the SLA fail action) with their URL and headers; the secret's value is not repeated (`issueDeskproWebhookSecret` shows a new one once). The checklist: the helpdesk connected, the tier field found in Deskpro with an option for every paid tier, the last web hook received (its time, event and ticket), the last priority written back.",
+      responses: { 200: json(PortalSetup, "The actions and the checklist"), ...commonProblems },
+    }),
+    async (c) => c.json(await portalSetup(coreOf(c), tenantOf(c), c.get("ledger").deskproClients, options.publicUrl ?? new URL(c.req.url).origin), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: "post",
+      path: "/v1/portal/tier-field",
+      operationId: "createPortalTierField",
+      tags: ["Portal tiers"],
+      summary: "Create the portal's tier field in Deskpro, one option per tier titled with its price, and map the options to the tiers",
+      description:
+        "Creates a choice ticket field through Deskpro's `POST /api/v2/ticket_custom_fields` and saves it as the portal settings' tier field, each option mapped to its tier. When the settings already name a field Deskpro still has, that field is answered and nothing is created. 502 `deskpro_unavailable` when Deskpro refuses or fails: then pick an existing field and map its options with `replacePortalSettings`.",
+      request: jsonBody(TierFieldRequest),
+      responses: {
+        200: json(TierFieldCreated, "The field and which option picks which tier"),
+        ...commonProblems,
+        409: problem("The ledger has no Deskpro connection"),
+        502: problem("Deskpro refused or did not answer; nothing was saved"),
+      },
+    }),
+    async (c) => c.json(await createTierField(coreOf(c), tenantOf(c), c.get("ledger").deskproClients, c.req.valid("json")), 200),
   );
 
   app.openapi(

@@ -13,12 +13,14 @@ import {
   DeskproCharge,
   DeskproChargePage,
   DeskproCustomField,
+  DeskproMe,
   DeskproMessage,
   DeskproOrganization,
   DeskproPerson,
   DeskproTicket,
   DeskproTicketSla,
   DeskproTicketStatus,
+  DeskproTitled,
   many,
   one,
 } from "./schemas.js";
@@ -207,5 +209,32 @@ export function createDeskproClient(options: DeskproClientOptions) {
     deleteTicketCharge: async (ticketId: string | number, chargeId: number): Promise<void> => {
       await call("DELETE", `/api/v2/tickets/${ticketId}/charges/${chargeId}`, null);
     },
+    /** Who the API key acts as, with `person.can_admin`. */
+    getMe: async () => (await call("GET", "/api/v2/me", one(DeskproMe))).data,
+    listCustomFields: async (kind: "ticket" | "person" | "organization") =>
+      (await call("GET", `/api/v2/${kind}_custom_fields?count=200`, many(DeskproCustomField))).data,
+    /**
+     * A choice ticket field with one option per title, in that order, as Deskpro's own API tests
+     * create one (`handler_class` Choice, `choices_structure` rows marked `@is_new`).
+     */
+    createChoiceTicketField: async (field: { title: string; choices: string[] }) =>
+      (
+        await call("POST", "/api/v2/ticket_custom_fields", one(DeskproCustomField), {
+          title: field.title,
+          is_enabled: true,
+          handler_class: "Application\\DeskPRO\\CustomFields\\Handler\\Choice",
+          field_type: "radio",
+          choices_structure: field.choices.map((title, i) => ({
+            id: `cb_${i + 1}`,
+            "@is_new": true,
+            title,
+            parent_id: null,
+            display_order: (i + 1) * 10,
+            depth: 0,
+          })),
+        })
+      ).data,
+    listSlas: async () => (await call("GET", "/api/v2/slas?count=200", many(DeskproTitled))).data,
+    listTicketPriorities: async () => (await call("GET", "/api/v2/ticket_priorities?count=200", many(DeskproTitled))).data,
   };
 }

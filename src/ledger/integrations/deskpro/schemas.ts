@@ -109,10 +109,12 @@ export const DeskproTicketStatus = z.union([
 ]);
 export type DeskproTicketStatus = z.infer<typeof DeskproTicketStatus>;
 
-/** A ticket custom field's definition; choice fields list their options under `choices`. */
+/** A ticket, person or organisation custom field's definition; choice fields list their options under `choices`. */
 export const DeskproCustomField = z.looseObject({
   id: z.int().min(1),
   title: z.string().nullish(),
+  alias: z.string().nullish(),
+  is_enabled: z.union([z.boolean(), z.int()]).nullish(),
   choices: z
     .array(z.looseObject({ id: z.int().min(1), title: z.string() }))
     .nullish()
@@ -162,3 +164,26 @@ export function chosenOptionTitle(ticket: Pick<DeskproTicket, "fields">, fieldId
   const title = entry !== null && typeof entry === "object" ? (entry as { title?: unknown }).title : undefined;
   return typeof title === "string" ? title : null;
 }
+
+/**
+ * `GET /api/v2/me`: who the API key acts as. `can_admin` says whether that person is an admin of
+ * the helpdesk (there is no `is_admin`); anything but `true` is not proof.
+ */
+export const DeskproMe = z.looseObject({
+  auth_method: z.string().nullish(),
+  person_id: Ref.optional(),
+  person: z
+    .looseObject({
+      id: Ref.optional(),
+      name: z.string().nullish(),
+      display_name: z.string().nullish(),
+      is_agent: z.union([z.boolean(), z.int()]).nullish(),
+      can_admin: z.union([z.boolean(), z.int()]).nullish(),
+    })
+    .nullish(),
+});
+export type DeskproMe = z.infer<typeof DeskproMe>;
+
+/** An SLA definition or a ticket priority: an id and a title. */
+export const DeskproTitled = z.looseObject({ id: z.int().min(1), title: z.string().nullish() });
+export type DeskproTitled = z.infer<typeof DeskproTitled>;

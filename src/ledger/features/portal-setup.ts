@@ -1,0 +1,214 @@
+/**
+ * The settings page's guided setup of paid tiers on the portal, in place of a terminal: what
+ * Deskpro has to pick from (fields, their options, SLAs, priorities), the tier field made through
+ * Deskpro's API with one option per tier titled with its price, a webhook secret made for the
+ * triggers, every value of the three web hook actions ready to copy, and a checklist of what the
+ * ledger has seen working.
+ */
+import type { OutboundPolicy } from "../core/outbound.js";
+import { randomBytes } from "node:crypto";
+import type { DeskproFieldSummary, DeskproLookups, PortalSetup, TierFieldCreated, WebhookAction } from "../../contract/index.js";
+import type { LedgerContext } from "../core/context.js";
+import { LedgerError } from "../core/errors.js";
+import * as core from "../core/wallets.js";
+import { sameLabel, tierOptionLabel } from "../domain/tier-labels.js";
+import { DeskproError, type DeskproClient } from "../integrations/deskpro/client.js";
+import { clientFor, DeskproNotConnected, getConnection, putConnection, type DeskproClientFactory } from "../integrations/deskpro/connection.js";
+import type { DeskproCustomField } from "../integrations/deskpro/schemas.js";
+import * as activity from "../storage/portal-activity.js";
+import * as portalStore from "../storage/portal-tiers.js";
+import { DeskproUnavailable } from "./wallet-facts.js";
+
+/** Deskpro said no to a write (the key's permissions, or an API that doesn't take it): the page offers the manual way. */
+export class DeskproRefused extends LedgerError {
+  readonly code = "deskpro_unavailable";
+}
+
+const summary = (field: DeskproCustomField): DeskproFieldSummary => ({
+  id: field.id,
+  title: field.title?.trim() || `Field ${field.id}`,
+  alias: field.alias?.trim() || null,
+  choices: field.choices.map((c) => ({ id: c.id, title: c.title })),
+});
+
+type LookupName = DeskproLookups["unavailable"][number];
+
+/**
+ * Everything the settings page's pickers list, read from the helpdesk. A list Deskpro refuses (a
+ * key without that permission) is named in `unavailable` and the page lets the admin type an id
+ * there instead; Deskpro being down fails the whole read.
+ */
+export async function deskproLookups(ledger: LedgerContext, tenantId: string, clients: DeskproClientFactory): Promise<DeskproLookups> {
+  const client = await clientFor(ledger.db, tenantId, clients);
+  const unavailable: LookupName[] = [];
+  const read = async <T>(name: LookupName, load: () => Promise<T[]>): Promise<T[]> => {
+    try {
+      return await load();
+    } catch (error) {
+      if (error instanceof DeskproError && error.permanent) {
+        unavailable.push(name);
+        return [];
+      }
+      if (error instanceof DeskproError) throw new DeskproUnavailable(error.status);
+      throw error;
+    }
+  };
+  const titled = (items: Array<{ id: number; title?: string | null }>, what: string) =>
+    items.map((i) => ({ id: i.id, title: i.title?.trim() || `${what} ${i.id}` }));
+  const [ticketFields, personFields, organizationFields, slas, priorities] = await Promise.all([
+    read("ticketFields", async () => (await client.listCustomFields("ticket")).map(summary)),
+    read("personFields", async () => (await client.listCustomFields("person")).map(summary)),
+    read("organizationFields", async () => (await client.listCustomFields("organization")).map(summary)),
+    read("slas", async () => titled(await client.listSlas(), "SLA")),
+    read("priorities", async () => titled(await client.listTicketPriorities(), "Priority")),
+  ]);
+  return { ticketFields, personFields, organizationFields, slas, priorities, unavailable: unavailable.sort() };
+}
+
+const refusedOrDown = (error: unknown, what: string): never => {
+  if (error instanceof DeskproError && error.permanent) {
+    throw new DeskproRefused(`Deskpro refused to ${what} (${error.status}). Pick an existing field and its options from the lists instead.`);
+  }
+  if (error instanceof DeskproError) throw new DeskproUnavailable(error.status);
+  throw error;
+};
+
+/** Which of the field's options shows which tier: by the title the tier's price calls for. */
+function optionsForTiers(field: DeskproCustomField, tiers: Array<{ key: string; label: string; price: number }>) {
+  return tiers.flatMap((tier) => {
+    const choice = field.choices.find((c) => sameLabel(c.title, tierOptionLabel(tier)));
+    return choice ? [{ tier: tier.key, optionId: choice.id, title: choice.title }] : [];
+  });
+}
+
+/**
+ * Makes the portal's tier field in Deskpro, one option per tier titled with its price, and saves
+ * which option picks which tier. A tier field the settings already name and Deskpro still has is
+ * answered as it is, so pressing the button twice makes one field.
+ */
+export async function createTierField(
+  ledger: LedgerContext,
+  tenantId: string,
+  clients: DeskproClientFactory,
+  request: { title: string },
+): Promise<TierFieldCreated> {
+  const client = await clientFor(ledger.db, tenantId, clients);
+  const { config } = await core.loadConfig(ledger.db, tenantId);
+  const { settings } = await portalStore.getPortalSettings(ledger.db, tenantId);
+  let field: DeskproCustomField | null = null;
+  if (settings.tierFieldId !== null) field = await existingField(client, settings.tierFieldId);
+  if (field === null) {
+    try {
+      field = await client.createChoiceTicketField({ title: request.title, choices: config.tiers.map(tierOptionLabel) });
+      // An answer without the options (an older helpdesk): read the field back.
+      if (field.choices.length === 0) field = await client.getTicketCustomField(field.id);
+    } catch (error) {
+      refusedOrDown(error, "create the field");
+    }
+  }
+  const options = optionsForTiers(field!, config.tiers);
+  await portalStore.putPortalSettings(
+    ledger.db,
+    tenantId,
+    { ...settings, tierFieldId: field!.id, tierOptions: options.map((o) => ({ tier: o.tier, optionId: o.optionId, title: null })) },
+    ledger.clock(),
+  );
+  return { fieldId: field!.id, options };
+}
+
+async function existingField(client: DeskproClient, fieldId: number): Promise<DeskproCustomField | null> {
+  try {
+    return await client.getTicketCustomField(fieldId);
+  } catch (error) {
+    if (error instanceof DeskproError && error.status === 404) return null;
+    return refusedOrDown(error, "read the field");
+  }
+}
+
+/** A new secret for the triggers' web hooks, answered once; the previous one stops working. */
+export async function issueWebhookSecret(ledger: LedgerContext, tenantId: string, outbound: OutboundPolicy): Promise<string> {
+  const connection = await getConnection(ledger.db, tenantId);
+  if (connection.url === null) throw new DeskproNotConnected();
+  const webhookSecret = randomBytes(32).toString("base64url");
+  await putConnection(ledger.db, tenantId, { url: connection.url, webhookSecret }, ledger.clock(), outbound);
+  return webhookSecret;
+}
+
+/** The three web hook actions an admin sets up in Deskpro, with every value to copy but the secret. */
+export function webhookActions(ledgerBase: string, tenantId: string): WebhookAction[] {
+  const headers = [
+    { name: "X-Credits-Webhook-Secret", value: null },
+    { name: "X-Deskpro-Ticket-Id", value: "{{ ticket.id }}" },
+  ];
+  const url = (event: string) => `${ledgerBase}/hooks/deskpro/${tenantId}/${event}`;
+  return [
+    {
+      event: "ticket-created",
+      where: "Admin → Business Rules → Triggers → New Ticket: add a trigger",
+      when: "a ticket is created by a user on the portal",
+      method: "POST",
+      url: url("ticket-created"),
+      headers,
+    },
+    {
+      event: "ticket-updated",
+      where: "Admin → Business Rules → Triggers → Ticket Updated: add a trigger",
+      when: "the ticket's status, priority or the tier field changes",
+      method: "POST",
+      url: url("ticket-updated"),
+      headers,
+    },
+    {
+      event: "sla-failed",
+      where: "Admin → Business Rules → SLAs → each SLA with a response target: its fail actions",
+      when: "the SLA fails",
+      method: "POST",
+      url: url("sla-failed"),
+      headers,
+    },
+  ];
+}
+
+/** The setup page's state: the web hook actions and what the ledger has seen working. */
+export async function portalSetup(ledger: LedgerContext, tenantId: string, clients: DeskproClientFactory, ledgerBase: string): Promise<PortalSetup> {
+  const connection = await getConnection(ledger.db, tenantId);
+  const { settings } = await portalStore.getPortalSettings(ledger.db, tenantId);
+  const { config } = await core.loadConfig(ledger.db, tenantId);
+  const pending = { done: false, detail: null, at: null, ticketId: null };
+  const connected = connection.url !== null && connection.apiKeySet;
+
+  let fieldFound: PortalSetup["checklist"]["fieldFound"] = pending;
+  if (connected && settings.tierFieldId !== null) {
+    try {
+      const field = await (await clientFor(ledger.db, tenantId, clients)).getTicketCustomField(settings.tierFieldId);
+      const paid = config.tiers.filter((t) => t.price > 0);
+      const mapped = paid.filter((t) => settings.tierOptions.some((o) => o.tier === t.key && field.choices.some((c) => c.id === o.optionId)));
+      fieldFound = {
+        done: mapped.length === paid.length,
+        detail: `${field.title ?? `Field ${field.id}`}: ${mapped.length} of ${paid.length} paid tiers have an option`,
+        at: null,
+        ticketId: null,
+      };
+    } catch (error) {
+      if (!(error instanceof DeskproError)) throw error;
+      fieldFound = { ...pending, detail: `Deskpro did not give field ${settings.tierFieldId} (${error.status ?? "no answer"})` };
+    }
+  }
+  const hook = await activity.lastHook(ledger.db, tenantId);
+  const priority = await activity.lastPriorityWritten(ledger.db, tenantId);
+  return {
+    tenantId,
+    webhookSecretSet: connection.webhookSecretSet,
+    actions: webhookActions(ledgerBase, tenantId),
+    checklist: {
+      connected: { done: connected, detail: connection.url, at: connection.updatedAt, ticketId: null },
+      fieldFound,
+      webhookReceived: hook
+        ? { done: true, detail: hook.event, at: hook.at.toISOString(), ticketId: hook.ticketId }
+        : { ...pending, detail: "No web hook yet: submit a ticket on the portal" },
+      priorityWritten: priority
+        ? { done: true, detail: null, at: priority.at.toISOString(), ticketId: priority.ticketId }
+        : { ...pending, detail: "No priority written back yet" },
+    },
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Self-service sign-up: a helpdesk admin connects their Deskpro to this ledger from the app's
+ * settings page. The ledger asks the helpdesk itself who the given Deskpro API key belongs to
+ * (`GET /api/v2/me`) and goes on only if that person is an admin there; it then makes (or, for a
+ * helpdesk it knows, re-keys) the helpdesk's one tenant and keeps the Deskpro key as the tenant's
+ * helpdesk connection, in one transaction. The tenant is found by the helpdesk's origin and by
+ * nothing the caller can choose, so no sign-up can reach another helpdesk's tenant.
+ */
+import type { HelpdeskSignup, HelpdeskSignupRequest } from "../../contract/index.js";
+import type { LedgerContext } from "../core/context.js";
+import { InvalidRequest, LedgerError } from "../core/errors.js";
+import type { OutboundPolicy } from "../core/outbound.js";
+import { signUpHelpdeskTenant } from "../core/tenants.js";
+import { DeskproError } from "../integrations/deskpro/client.js";
+import { putConnection, type DeskproClientFactory } from "../integrations/deskpro/connection.js";
+import { DeskproUnavailable } from "./wallet-facts.js";
+
+/** The operator turned self-service sign-up off (LEDGER_SIGNUP=off): tenants are made with the CLI. */
+export class SignupDisabled extends LedgerError {
+  readonly code = "signup_disabled";
+  constructor() {
+    super("This ledger does not take sign-ups: its operator makes tenants (npm run ledger -- tenant create) and gives you the key to paste.");
+  }
+}
+
+/** The Deskpro API key does not prove that its holder administers the helpdesk. */
+export class NotHelpdeskAdmin extends LedgerError {
+  readonly code = "not_helpdesk_admin";
+}
+
+/**
+ * The helpdesk's origin (scheme, host, port; lower case, default port left out), the one thing a
+ * tenant is bound to. https only, unless the operator allows private networks (development hosts
+ * and tests with a stand-in on this machine).
+ */
+export function helpdeskOrigin(url: string, allowHttp: boolean): string {
+  const parsed = new URL(url);
+  if (parsed.protocol !== "https:" && !(allowHttp && parsed.protocol === "http:")) {
+    throw new InvalidRequest("The helpdesk's address must start with https://", [{ path: "body.helpdeskUrl", message: "must be https" }]);
+  }
+  if (parsed.username || parsed.password) {
+    throw new InvalidRequest("Leave credentials out of the helpdesk's address.", [{ path: "body.helpdeskUrl", message: "no credentials" }]);
+  }
+  return parsed.origin;
+}
+
+export interface SignupOptions {
+  clients: DeskproClientFactory;
+  /** Where outgoing calls may go: http:// and private helpdesks only with LEDGER_ALLOW_PRIVATE_NETWORK=true. */
+  outbound: OutboundPolicy;
+}
+
+export async function signUpHelpdesk(ledger: LedgerContext, request: HelpdeskSignupRequest, options: SignupOptions): Promise<HelpdeskSignup> {
+  const origin = helpdeskOrigin(request.helpdeskUrl, options.outbound.allowPrivateNetwork);
+  // Through the ledger's one Deskpro client, so every rule for outgoing calls applies here too.
+  const client = options.clients({ baseUrl: origin, apiKey: request.deskproApiKey });
+  let me;
+  try {
+    me = await client.getMe();
+  } catch (error) {
+    if (error instanceof DeskproError && (error.status === 401 || error.status === 403)) {
+      throw new NotHelpdeskAdmin(`${origin} refused the Deskpro API key (${error.status}). Check its id and code, and that it is enabled.`);
+    }
+    if (error instanceof DeskproError) throw new DeskproUnavailable(error.status);
+    throw error;
+  }
+  const person = me.person ?? null;
+  if (person?.can_admin !== true && person?.can_admin !== 1) {
+    throw new NotHelpdeskAdmin(
+      `The Deskpro API key acts as ${person?.name ?? person?.display_name ?? "someone"} who is not an admin of ${origin}. Use a key bound to an admin.`,
+    );
+  }
+  const adminName = person.name ?? person.display_name ?? null;
+  const now = ledger.clock();
+  return signUpHelpdeskTenant(
+    ledger.db,
+    // Named after the helpdesk's host; a port's colon is not allowed in names.
+    { helpdeskOrigin: origin, name: new URL(origin).host.replace(/[^\p{L}\p{N}._-]/gu, "-") },
+    async (tx, tenant) => {
+      // The same key is the ledger's helpdesk connection (what `deskpro connect` does by hand).
+      await putConnection(tx, tenant.tenantId, { url: origin, apiKey: request.deskproApiKey }, now, options.outbound);
+      return { tenantId: tenant.tenantId, apiKey: tenant.apiKey, helpdeskUrl: origin, created: tenant.created, adminName };
+    },
+    now,
+  );
+}

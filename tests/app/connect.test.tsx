@@ -1,0 +1,126 @@
+/**
+ * The "Connect this helpdesk" setting page and the settings page's pickers, in jsdom with the real
+ * SDK client and msw playing Deskpro's admin proxy.
+ */
+import { act, cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { DeskproLookups } from "../../src/contract/index.js";
+import { config, createProxy, problem, renderApp, type Forwarded } from "./harness.js";
+
+const proxy = createProxy();
+beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => {
+  cleanup();
+  proxy.reset();
+});
+afterAll(() => proxy.server.close());
+
+const signup = {
+  tenantId: "tnt_0000000000abcdefghjkmnpqrs",
+  apiKey: "sck_new-key",
+  helpdeskUrl: "https://acme.deskpro.test",
+  created: true,
+  adminName: "Ada Admin",
+};
+
+async function openConnect(settings: Record<string, unknown>) {
+  const app = await renderApp({ type: "admin_settings", settings: {} }, { hash: "#/connect" });
+  act(() => app.changeAdminSettings(settings));
+  return app;
+}
+
+describe("Connect this helpdesk", () => {
+  it("signs the helpdesk up with the Deskpro key, without a ledger key, and stores the answered key in its own backend-only setting", async () => {
+    proxy.on("GET", /^\/v1\/integrations\/deskpro$/, { status: 401, body: problem(401, "unauthorized", "no key") });
+    proxy.on("POST", /^\/v1\/signup$/, { body: signup });
+    const app = await openConnect({ ledger_url: "https://credits.example.com" });
+    fireEvent.change(await screen.findByLabelText("This helpdesk's address"), { target: { value: "https://acme.deskpro.test" } });
+    fireEvent.change(screen.getByLabelText("Deskpro API key"), { target: { value: "12:AbCdEfGh1234" } });
+    fireEvent.click(screen.getByRole("button", { name: "Connect this helpdesk" }));
+    expect(await screen.findByText(/Connected as Ada Admin\. Press Save/)).toBeTruthy();
+    const [sent] = proxy.requests("POST", /^\/v1\/signup$/);
+    expect(sent).toMatchObject({ proxy: "admin", body: { helpdeskUrl: "https://acme.deskpro.test", deskproApiKey: "12:AbCdEfGh1234" } });
+    expect(sent!.rawHeaders.Authorization).toBeUndefined();
+    expect(app.parent._setAdminSetting).toHaveBeenCalledWith("sck_new-key");
+    // The key is never shown on the page when Deskpro stored it.
+    expect(document.body.textContent).not.toContain("sck_new-key");
+  });
+
+  it("shows the key once with a copy button, naming the field to paste it into, when Deskpro won't store it", async () => {
+    proxy.on("GET", /^\/v1\/integrations\/deskpro$/, { status: 401, body: problem(401, "unauthorized", "no key") });
+    proxy.on("POST", /^\/v1\/signup$/, { body: signup });
+    const app = await openConnect({ ledger_url: "https://credits.example.com" });
+    app.parent._setAdminSetting.mockImplementation(() => {
+      throw new Error("not here");
+    });
+    fireEvent.change(screen.getByLabelText("Deskpro API key"), { target: { value: "12:AbCdEfGh1234" } });
+    fireEvent.click(screen.getByRole("button", { name: "Connect this helpdesk" }));
+    expect(await screen.findByText(/paste it into “Ledger API key \(self-hosted, or when asked to paste it\)”/)).toBeTruthy();
+    expect(screen.getByTestId("pasted-key")).toHaveTextContent("sck_new-key");
+    expect(screen.getByRole("button", { name: "Copy Ledger API key" })).toBeTruthy();
+  });
+
+  it("says why it didn't connect: a key that isn't an admin's, sign-up turned off", async () => {
+    proxy.on("GET", /^\/v1\/integrations\/deskpro$/, { status: 401, body: problem(401, "unauthorized", "no key") });
+    proxy.on("POST", /^\/v1\/signup$/, { status: 403, body: problem(403, "not_helpdesk_admin", "The Deskpro API key acts as Bob who is not an admin.") });
+    await openConnect({ ledger_url: "https://credits.example.com" });
+    fireEvent.change(screen.getByLabelText("Deskpro API key"), { target: { value: "12:AbCdEfGh1234" } });
+    fireEvent.click(screen.getByRole("button", { name: "Connect this helpdesk" }));
+    expect(await screen.findByText(/Not connected\..*not an admin/)).toBeTruthy();
+    proxy.on("POST", /^\/v1\/signup$/, { status: 403, body: problem(403, "signup_disabled", "This ledger does not take sign-ups.") });
+    fireEvent.click(screen.getByRole("button", { name: "Connect this helpdesk" }));
+    expect(await screen.findByText(/does not take sign-ups\. Paste it into/)).toBeTruthy();
+  });
+
+  it("says an installed app is connected, from the saved key, and refuses a malformed Deskpro key", async () => {
+    proxy.on("GET", /^\/v1\/integrations\/deskpro$/, {
+      body: { url: "https://acme.deskpro.test", apiKeySet: true, apiKeyId: "12", webhookSecretSet: false, updatedAt: null },
+    });
+    await openConnect({ ledger_url: "https://credits.example.com" });
+    expect(await screen.findByText(/Connected to https:\/\/acme\.deskpro\.test/)).toBeTruthy();
+    const [read] = proxy.requests("GET", /^\/v1\/integrations\/deskpro$/);
+    expect(read!.rawHeaders).toMatchObject({ Authorization: "Bearer __ledger_api_key__", "X-Credits-Key": "__ledger_api_key_pasted__" });
+    fireEvent.change(screen.getByLabelText("Deskpro API key"), { target: { value: "not a key" } });
+    expect(screen.getByRole("alert")).toHaveTextContent("Deskpro's API keys look like 12:AbCdEf…");
+    expect(screen.getByRole("button", { name: "Connect this helpdesk" })).toBeDisabled();
+  });
+});
+
+describe("pickers on the settings page", () => {
+  const lookups: DeskproLookups = {
+    ticketFields: [],
+    personFields: [{ id: 21, title: "Support choice", alias: "support_choice", choices: [{ id: 212, title: "Priority support" }] }],
+    organizationFields: [],
+    slas: [{ id: 1, title: "First response within a business day" }],
+    priorities: [
+      { id: 3, title: "High" },
+      { id: 4, title: "Urgent" },
+    ],
+    unavailable: [],
+  };
+
+  it("picks a person field, its option and a priority from Deskpro's lists and saves their titles with the rule", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("GET", /^\/v1\/integrations\/deskpro\/lookups$/, { body: lookups });
+    proxy.on("PUT", /^\/v1\/config$/, (req: Forwarded) => ({ body: { ...config, config: req.body, version: 4 } }));
+    const app = await renderApp({ type: "admin_settings", settings: {} }, { hash: "#/admin" });
+    act(() => app.changeAdminSettings({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" }));
+    const priorities = await screen.findAllByLabelText("Deskpro priority");
+    fireEvent.change(priorities[2] as HTMLElement, { target: { value: "4" } });
+    fireEvent.click(screen.getByRole("button", { name: "Add rule" }));
+    const rules = screen.getByRole("group", { name: "Rule 1" });
+    fireEvent.change(within(rules).getByLabelText("When"), { target: { value: "person_field" } });
+    fireEvent.change(within(rules).getByLabelText("Person field"), { target: { value: "21" } });
+    fireEvent.change(within(rules).getByLabelText("Is"), { target: { value: "212" } });
+    fireEvent.change(within(rules).getByLabelText("Plan"), { target: { value: config.config.plans[0]!.key } });
+    await waitFor(() => expect(screen.getByRole("button", { name: "Save configuration" })).not.toBeDisabled());
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    expect(await screen.findByText("Configuration saved (version 4).")).toBeTruthy();
+    const [put] = proxy.requests("PUT", /^\/v1\/config$/);
+    const body = put!.body as { planRules: unknown[]; tiers: Array<{ deskproPriorityId: number | null }> };
+    expect(body.planRules).toEqual([
+      { type: "person_field", fieldId: "21", value: "212", plan: config.config.plans[0]!.key, fieldTitle: "Support choice", valueTitle: "Priority support" },
+    ]);
+    expect(body.tiers[2]!.deskproPriorityId).toBe(4);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * The guided portal setup that replaces the terminal: the tier field made through Deskpro's API
+ * and mapped to the tiers, a webhook secret shown once, the web hook actions with every value, the
+ * pickers' lists, and a checklist that turns green as the ledger sees each piece working.
+ */
+import { setupServer } from "msw/node";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { DeskproLookups, PortalSettingsResponse, PortalSetup, TierFieldCreated } from "../../src/contract/index.js";
+import { backends } from "../helpers/ledger.js";
+import { choice, DESKPRO_API_KEY, DESKPRO_URL, FakeDeskpro } from "../portal/fake-deskpro.js";
+import { createPortalHarness, TEST_CONFIG, type PortalHarness } from "../portal/harness.js";
+
+const deskpro = new FakeDeskpro();
+deskpro.personFields = [
+  {
+    id: 21,
+    title: "Support choice",
+    alias: "support_choice",
+    choices: [
+      { id: 211, title: "Standard support" },
+      { id: 212, title: "Priority support" },
+    ],
+  },
+];
+deskpro.organizationFields = [{ id: 31, title: "Membership level", alias: null, choices: [{ id: 311, title: "Gold" }] }];
+const server = setupServer(...deskpro.handlers());
+beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => deskpro.recover());
+afterAll(() => server.close());
+
+let ticketSeq = 7000;
+
+describe.each(backends())("guided portal setup on %s", (backend) => {
+  let h: PortalHarness;
+  beforeEach(async () => {
+    h = await createPortalHarness(backend, { configure: false });
+    expect((await h.call("PUT", "/v1/config", { body: TEST_CONFIG })).status).toBe(200);
+    expect((await h.call("PUT", "/v1/integrations/deskpro", { body: { url: DESKPRO_URL, apiKey: DESKPRO_API_KEY } })).status).toBe(200);
+  });
+  afterEach(() => h.close());
+  const setup = async () => PortalSetup.parse((await h.call("GET", "/v1/portal/setup")).body);
+
+  it("creates the tier field with one option per tier titled with its price, maps them, and creates it once", async () => {
+    const before = deskpro.count("postCustomField");
+    const created = TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body);
+    expect(deskpro.count("postCustomField")).toBe(before + 1);
+    const field = deskpro.customFields.get(created.fieldId)!;
+    expect(field.title).toBe("Response time");
+    expect(field.choices.map((c) => c.title)).toEqual(["Standard response (free)", "4-hour response — 150 credits", "1-hour response — 250 credits"]);
+    expect(created.options.map((o) => [o.tier, o.optionId])).toEqual(field.choices.map((c, i) => [TEST_CONFIG.tiers[i]!.key, c.id]));
+    const settings = PortalSettingsResponse.parse((await h.call("GET", "/v1/portal/settings")).body).settings;
+    expect(settings.tierFieldId).toBe(created.fieldId);
+    expect(settings.tierOptions.map((o) => o.optionId)).toEqual(field.choices.map((c) => c.id));
+    // Pressed again: the same field, nothing created.
+    const again = TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body);
+    expect(again.fieldId).toBe(created.fieldId);
+    expect(deskpro.count("postCustomField")).toBe(before + 1);
+    expect((await setup()).checklist.fieldFound).toMatchObject({ done: true, detail: "Response time: 2 of 2 paid tiers have an option" });
+  });
+
+  it("says so when Deskpro refuses to create the field, and saves nothing", async () => {
+    deskpro.fail("postCustomField", 403);
+    const answer = await h.call("POST", "/v1/portal/tier-field", { body: { title: "Response time" } });
+    expect(answer.status).toBe(502);
+    expect(answer.body.detail).toMatch(/refused to create the field \(403\).*Pick an existing field/);
+    expect(PortalSettingsResponse.parse((await h.call("GET", "/v1/portal/settings")).body).settings.tierFieldId).toBeNull();
+  });
+
+  it("lists fields with their options, SLAs and priorities for the pickers, and names a list Deskpro refuses", async () => {
+    const lookups = DeskproLookups.parse((await h.call("GET", "/v1/integrations/deskpro/lookups")).body);
+    expect(lookups.personFields).toEqual([
+      {
+        id: 21,
+        title: "Support choice",
+        alias: "support_choice",
+        choices: [
+          { id: 211, title: "Standard support" },
+          { id: 212, title: "Priority support" },
+        ],
+      },
+    ]);
+    expect(lookups.organizationFields[0]).toMatchObject({ id: 31, title: "Membership level" });
+    expect(lookups.slas.map((s) => s.title)).toEqual(["First response within a business day", "Resolution within a week"]);
+    expect(lookups.priorities).toHaveLength(4);
+    expect(lookups.unavailable).toEqual([]);
+    deskpro.fail("listCustomFields", 403);
+    const partial = DeskproLookups.parse((await h.call("GET", "/v1/integrations/deskpro/lookups")).body);
+    expect(partial.unavailable).toHaveLength(1);
+  });
+
+  it("gives the web hook actions with every value, a secret shown once that the hooks then need, and a checklist that turns green", async () => {
+    const first = await setup();
+    expect(first.checklist.connected.done).toBe(true);
+    expect(first.checklist.fieldFound.done).toBe(false);
+    expect(first.checklist.webhookReceived.done).toBe(false);
+    expect(first.webhookSecretSet).toBe(false);
+    expect(first.actions.map((a) => a.url)).toEqual(
+      ["ticket-created", "ticket-updated", "sla-failed"].map((e) => `http://ledger.test/hooks/deskpro/${h.tenantId}/${e}`),
+    );
+    expect(first.actions[0]!.headers).toEqual([
+      { name: "X-Credits-Webhook-Secret", value: null },
+      { name: "X-Deskpro-Ticket-Id", value: "{{ ticket.id }}" },
+    ]);
+
+    const issued = await h.call("POST", "/v1/integrations/deskpro/webhook-secret", { body: {} });
+    expect(issued.status).toBe(200);
+    const secret = issued.body.webhookSecret as string;
+    expect(secret.length).toBeGreaterThanOrEqual(40);
+    expect((await setup()).webhookSecretSet).toBe(true);
+    expect(JSON.stringify((await setup()).actions)).not.toContain(secret);
+
+    const created = TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body);
+    const oneHour = created.options.find((o) => o.tier === "1-hour")!;
+    const ticketId = ++ticketSeq;
+    const org = 8000 + ticketSeq;
+    expect((await h.call("POST", `/v1/wallets/org:${org}/grants`, { body: { amount: 500, reason: "top-up" } })).status).toBe(201);
+    deskpro.addTicket({ id: ticketId, person: 9000 + ticketSeq, organization: org, fields: { [String(created.fieldId)]: choice(oneHour.optionId) } });
+
+    // The old harness secret is not this tenant's; the new one is.
+    expect((await h.hook("ticket-created", ticketId, { secret: "not-the-secret-at-all-000000" })).status).toBe(401);
+    expect((await h.hook("ticket-created", ticketId, { secret })).status).toBe(202);
+    const seen = await setup();
+    expect(seen.checklist.webhookReceived).toMatchObject({ done: true, ticketId: String(ticketId), detail: "ticket.created" });
+    expect(seen.checklist.priorityWritten.done).toBe(false);
+    await h.drain();
+    const written = await setup();
+    expect(written.checklist.priorityWritten).toMatchObject({ done: true, ticketId: String(ticketId) });
+    expect(deskpro.tickets.get(ticketId)!.priority).toBe(TEST_CONFIG.tiers[2]!.deskproPriorityId);
+  });
+
+  it("needs a helpdesk connection for a webhook secret", async () => {
+    const bare = await createPortalHarness(backend, { configure: false });
+    try {
+      const answer = await bare.call("POST", "/v1/integrations/deskpro/webhook-secret", { body: {} });
+      expect(answer.status).toBe(409);
+      expect(answer.body.code).toBe("deskpro_not_connected");
+    } finally {
+      await bare.close();
+    }
+  });
+});
