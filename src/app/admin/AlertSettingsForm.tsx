@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useState, type ChangeEvent } from "react";
 import { AlertSettingsInput, type AlertSettings, type AlertWebhookTest, type OutboxItem } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
-import { ErrorNotice, Notice, Section } from "../components/common.js";
+import { ErrorNotice, Notice, Section, usePalette } from "../components/common.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
 
@@ -62,6 +62,7 @@ const WORDING: Array<{ key: "lowMessage" | "depletedMessage" | "expiringMessage"
  * delivery log. Webhook secrets go to the ledger (sealed there) and never come back.
  */
 export function AlertSettingsForm({ api }: { api: LedgerApi }) {
+  const colors = usePalette();
   const idBase = useId();
   const [saved, setSaved] = useState<AlertSettings | null>(null);
   const [draft, setDraft] = useState<Draft | null>(null);
@@ -155,7 +156,7 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
       {WORDING.map(({ key, label, help }) => (
         <div key={key} style={{ marginBottom: 6 }}>
           <label htmlFor={`${idBase}-${key}`} style={{ fontSize: 11, display: "block" }}>
-            {label} <span style={{ opacity: 0.7 }}>({help})</span>
+            {label} <span style={{ color: colors.muted }}>({help})</span>
           </label>
           {/* A plain textarea: the UI kit's TextArea pulls in its tooltip and a peer package the app doesn't otherwise need. */}
           <textarea
@@ -261,7 +262,7 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
                 <td>{formatDateTime(row.createdAt)}</td>
                 <td>
                   {row.kind === "alert.webhook" ? "Webhook" : "Helpdesk"}: {row.summary ?? row.kind}
-                  {row.lastError && row.state !== "done" && <div style={{ opacity: 0.75 }}>{row.lastError}</div>}
+                  {row.lastError && row.state !== "done" && <div style={{ color: colors.muted }}>{row.lastError}</div>}
                 </td>
                 <td>{row.state === "done" ? "sent" : row.state === "failed" ? "failed" : `retrying (${row.attempts})`}</td>
               </tr>

@@ -200,7 +200,7 @@ export function BulkGrant({ api, plans }: { api: LedgerApi; plans: readonly Plan
                     {b.name ?? b.owner}
                     {target.kind === "plan" ? ` · ${formatCredits(b.balance)} now` : ""}
                     {outcome?.ok === true && ` · granted, balance ${formatCredits(outcome.balance)}`}
-                    {outcome?.ok === false && <span style={{ color: colors.depleted }}> · not granted: {outcome.message}</span>}
+                    {outcome?.ok === false && <span style={{ color: colors.depletedText }}> · not granted: {outcome.message}</span>}
                   </li>
                 );
               })}

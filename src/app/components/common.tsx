@@ -82,15 +82,16 @@ export function BalanceMeter({ balance, state, threshold, capacity }: { balance:
   const max = Math.max(capacity, balance, (threshold ?? 0) * 4, 1);
   const share = Math.min(1, Math.max(0, balance / max));
   const fill = state === "depleted" ? colors.depleted : state === "low" ? colors.low : colors.ok;
+  const stateText = state === "depleted" ? colors.depletedText : colors.lowText;
   const words = STATE_WORDS[state];
   const bar: CSSProperties = { height: 8, borderRadius: 4, background: colors.track, overflow: "hidden", marginTop: 4 };
   return (
     <div data-state={state}>
       <Stack justify="space-between" align="baseline">
-        <span style={{ fontSize: 22, fontWeight: 600, color: state === "ok" ? colors.text : fill }} data-testid="balance">
+        <span style={{ fontSize: 22, fontWeight: 600, color: state === "ok" ? colors.text : stateText }} data-testid="balance">
           {formatCredits(balance)}
         </span>
-        <span style={{ fontSize: 12, color: words ? fill : colors.muted, fontWeight: words ? 600 : 400 }}>{words || "credits"}</span>
+        <span style={{ fontSize: 12, color: words ? stateText : colors.muted, fontWeight: words ? 600 : 400 }}>{words || "credits"}</span>
       </Stack>
       <div
         role="meter"
