@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import type { Browser, Frame, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevHost, type DevHost } from "../../src/devhost/devhost.js";
-import { ARTIFACTS, chromiumMissing, launchChromium } from "./chromium.js";
+import { appFrame, ARTIFACTS, chromiumMissing, launchChromium } from "./chromium.js";
 import { axeInBothThemes, axeViolations, setColourScheme } from "./axe.js";
 import { layoutProblems } from "./layout.js";
 
@@ -22,23 +22,7 @@ describe.skipIf(chromiumMissing)("at the sidebar's width (Chromium)", () => {
   let page: Page;
   let dataDir: string;
 
-  /** The app's iframe once the view has replaced it (a click removes the old one). */
-  const frame = async (): Promise<Frame> => {
-    for (let i = 0; i < 100; i++) {
-      const f = await (await page.$("iframe.app"))?.contentFrame();
-      if (f && !f.isDetached() && f.url().includes("/app/index.html")) {
-        if (
-          (await f
-            .locator("#root *")
-            .count()
-            .catch(() => 0)) > 0
-        )
-          return f;
-      }
-      await page.waitForTimeout(100);
-    }
-    throw new Error("the app's iframe did not load");
-  };
+  const frame = () => appFrame(page);
   const open = async (label: string, ready: (f: Frame) => Promise<unknown>) => {
     await page.getByRole("button", { name: label, exact: true }).click();
     await page.waitForTimeout(200);
