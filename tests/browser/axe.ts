@@ -56,3 +56,19 @@ export async function axeInBothThemes(page: Page, target: Page | Frame, inDark?:
   await setColourScheme(page, target, "light");
   return found;
 }
+
+/** Elements whose aria-describedby, aria-labelledby, aria-controls or label's `for` names an id that isn't in the document. */
+export function danglingReferences(target: Page | Frame): Promise<string[]> {
+  return target.evaluate(() => {
+    const problems: string[] = [];
+    const attributes = ["aria-describedby", "aria-labelledby", "aria-controls", "for"];
+    for (const el of document.querySelectorAll(attributes.map((a) => `[${a}]`).join(","))) {
+      for (const attribute of attributes) {
+        for (const id of (el.getAttribute(attribute) ?? "").split(/\s+/).filter(Boolean)) {
+          if (!document.getElementById(id)) problems.push(`<${el.tagName.toLowerCase()}> ${attribute}="${id}" names nothing`);
+        }
+      }
+    }
+    return problems;
+  });
+}

@@ -10,7 +10,7 @@ import type { Browser, Frame, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevHost, type DevHost } from "../../src/devhost/devhost.js";
 import { appFrame, ARTIFACTS, chromiumMissing, launchChromium } from "./chromium.js";
-import { axeInBothThemes, axeViolations, setColourScheme } from "./axe.js";
+import { axeInBothThemes, axeViolations, danglingReferences, setColourScheme } from "./axe.js";
 import { layoutProblems } from "./layout.js";
 
 const DOCS = resolve(import.meta.dirname, "../../docs/screenshots");
@@ -49,6 +49,7 @@ describe.skipIf(chromiumMissing)("at the sidebar's width (Chromium)", () => {
   const check = async (f: Frame, name: string, target: "sidebar" | "page" = "sidebar") => {
     expect(await f.evaluate(() => document.documentElement.clientWidth)).toBe(WIDTH);
     expect(await layoutProblems(f)).toEqual([]);
+    expect(await danglingReferences(f)).toEqual([]);
     const violations = await axeInBothThemes(page, f, async () => {
       expect(await layoutProblems(f)).toEqual([]);
       const file = join(ARTIFACTS, `${name}-dark.png`);
