@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useState, type ChangeEvent } from "react";
 import { AlertSettingsInput, type AlertSettings, type AlertWebhookTest, type OutboxItem } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
-import { ErrorNotice, Notice, Section, usePalette } from "../components/common.js";
+import { ErrorNotice, FieldError, Notice, Section, usePalette } from "../components/common.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
 
@@ -162,11 +162,13 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
           <textarea
             id={`${idBase}-${key}`}
             value={draft[key]}
+            aria-invalid={issue(key) !== null}
+            aria-describedby={`${idBase}-${key}-error`}
             rows={3}
             style={{ width: "100%", boxSizing: "border-box", font: "inherit", fontSize: 12, padding: 4, borderRadius: 4, border: "1px solid rgba(0,0,0,0.2)" }}
             onChange={(e: ChangeEvent<HTMLTextAreaElement>) => edit({ [key]: e.target.value })}
           />
-          {issue(key) && <P5 role="alert">{issue(key)}</P5>}
+          <FieldError id={`${idBase}-${key}-error`} message={issue(key)} />
         </div>
       ))}
 
@@ -175,6 +177,17 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
       {draft.webhooks.map((hook, i) => {
         const result = tests[hook.id];
         const savedHook = saved.webhooks.find((w) => w.id === hook.id && w.url === hook.url.trim() && w.secretSet);
+        const fieldId = (field: string) => `${idBase}-hook-${i}-${field}`;
+        const idError = issue(`webhooks.${i}.id`) ?? (duplicateId === i ? "Two endpoints have this name." : null);
+        const urlError = hook.url !== "" ? issue(`webhooks.${i}.url`) : null;
+        const secretError =
+          (hook.secret !== "" ? issue(`webhooks.${i}.secret`) : null) ??
+          (missingSecret === i ? "Give this endpoint a signing secret (Generate makes one; give the same to the receiver)." : null);
+        const invalid = (field: string, error: string | null) => ({
+          error: error !== null,
+          "aria-invalid": error !== null,
+          "aria-describedby": fieldId(`${field}-error`),
+        });
         return (
           <div key={i} style={{ borderTop: "1px solid rgba(0,0,0,0.1)", padding: "6px 0" }}>
             <label htmlFor={`${idBase}-hook-${i}-id`} style={{ fontSize: 11, display: "block" }}>
@@ -185,9 +198,9 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
               value={hook.id}
               placeholder="ops"
               onChange={(e: ChangeEvent<HTMLInputElement>) => editHook(i, { id: e.target.value })}
+              {...invalid("id", idError)}
             />
-            {issue(`webhooks.${i}.id`) && <P5 role="alert">{issue(`webhooks.${i}.id`)}</P5>}
-            {duplicateId === i && <P5 role="alert">Two endpoints have this name.</P5>}
+            <FieldError id={fieldId("id-error")} message={idError} />
             <label htmlFor={`${idBase}-hook-${i}-url`} style={{ fontSize: 11, display: "block", marginTop: 4 }}>
               Endpoint URL
             </label>
@@ -196,8 +209,9 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
               value={hook.url}
               placeholder="https://ops.example.com/hooks/credits"
               onChange={(e: ChangeEvent<HTMLInputElement>) => editHook(i, { url: e.target.value })}
+              {...invalid("url", urlError)}
             />
-            {hook.url !== "" && issue(`webhooks.${i}.url`) && <P5 role="alert">{issue(`webhooks.${i}.url`)}</P5>}
+            <FieldError id={fieldId("url-error")} message={urlError} />
             <label htmlFor={`${idBase}-hook-${i}-secret`} style={{ fontSize: 11, display: "block", marginTop: 4 }}>
               Signing secret {hook.secretSet && hook.savedUrl === hook.url.trim() ? "(set; leave empty to keep)" : ""}
             </label>
@@ -207,9 +221,9 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
               value={hook.secret}
               placeholder="whsec_…"
               onChange={(e: ChangeEvent<HTMLInputElement>) => editHook(i, { secret: e.target.value })}
+              {...invalid("secret", secretError)}
             />
-            {hook.secret !== "" && issue(`webhooks.${i}.secret`) && <P5 role="alert">{issue(`webhooks.${i}.secret`)}</P5>}
-            {missingSecret === i && <P5 role="alert">Give this endpoint a signing secret (Generate makes one; give the same to the receiver).</P5>}
+            <FieldError id={fieldId("secret-error")} message={secretError} />
             <Stack gap={6} style={{ marginTop: 4 }}>
               <Button intent="secondary" size="small" text="Generate secret" onClick={() => editHook(i, { secret: newSecret() })} />
               <Button intent="secondary" size="small" text="Remove" onClick={() => edit({ webhooks: draft.webhooks.filter((_, j) => j !== i) })} />
