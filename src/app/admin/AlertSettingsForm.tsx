@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useState, type ChangeEvent } from "react";
 import { AlertSettingsInput, type AlertSettings, type AlertWebhookTest, type OutboxItem } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
-import { ErrorNotice, FieldError, Notice, Section, usePalette } from "../components/common.js";
+import { ErrorNotice, FieldError, Notice, Section, StatusMessage, usePalette } from "../components/common.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
 
@@ -250,7 +250,7 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
       />
 
       {error !== null && <ErrorNotice error={error} context="The alert settings were not saved." />}
-      {justSaved && !dirty && <Notice tone="success">Alert settings saved. Signing secrets are stored sealed and are not shown again.</Notice>}
+      <StatusMessage message={justSaved && !dirty ? "Alert settings saved. Signing secrets are stored sealed and are not shown again." : null} />
       <Stack gap={6} style={{ marginTop: 8 }}>
         <Button text="Save alert settings" onClick={() => void save()} loading={saving} disabled={!valid || !dirty || saving} />
         <Button intent="secondary" text="Discard changes" disabled={!dirty || saving} onClick={() => setDraft(draftFrom(saved))} />
