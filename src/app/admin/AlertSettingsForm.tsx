@@ -165,7 +165,17 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
             aria-invalid={issue(key) !== null}
             aria-describedby={`${idBase}-${key}-error`}
             rows={3}
-            style={{ width: "100%", boxSizing: "border-box", font: "inherit", fontSize: 12, padding: 4, borderRadius: 4, border: "1px solid rgba(0,0,0,0.2)" }}
+            style={{
+              width: "100%",
+              boxSizing: "border-box",
+              font: "inherit",
+              fontSize: 12,
+              padding: 4,
+              borderRadius: 4,
+              border: `1px solid ${colors.muted}`,
+              background: colors.background,
+              color: colors.text,
+            }}
             onChange={(e: ChangeEvent<HTMLTextAreaElement>) => edit({ [key]: e.target.value })}
           />
           <FieldError id={`${idBase}-${key}-error`} message={issue(key)} />
