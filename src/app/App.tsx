@@ -9,8 +9,7 @@ import { targetFromContext } from "./deskpro/context.js";
 import { DeskproProvider, useDeskpro, useElementEvents } from "./deskpro/DeskproProvider.js";
 import type { IDeskproClient } from "./deskpro/sdk.js";
 import { ThemeProvider } from "./deskpro/ui.js";
-import { darkTheme, palette, usePrefersDark } from "./theme.js";
-import { lightTheme } from "./deskpro/ui.js";
+import { appLightTheme, darkTheme, palette, usePrefersDark } from "./theme.js";
 import { TicketSidebar } from "./ticket/TicketSidebar.js";
 
 // The admin page is only ever opened by admins in the settings screen: keep it out of the
@@ -59,13 +58,15 @@ function Sidebar() {
 }
 
 function Themed({ children }: { children: React.ReactNode }) {
-  const theme = usePrefersDark() ? darkTheme : lightTheme;
+  const theme = usePrefersDark() ? darkTheme : appLightTheme;
   const colors = palette(theme);
   useEffect(() => {
     document.body.style.background = colors.background;
     document.body.style.color = colors.text;
     document.documentElement.style.colorScheme = theme.type;
-  }, [colors.background, colors.text, theme.type]);
+    // index.html draws every keyboard focus ring in this colour.
+    document.documentElement.style.setProperty("--focus-ring", colors.focus);
+  }, [colors.background, colors.text, colors.focus, theme.type]);
   return <ThemeProvider theme={theme}>{children}</ThemeProvider>;
 }
 

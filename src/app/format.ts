@@ -5,8 +5,9 @@ const date = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
 
-export const formatCredits = (n: number): string => integer.format(n);
-export const formatSignedCredits = (n: number): string => signed.format(n);
+// `+ 0` turns -0 (what negating a 0-credit entry gives) into 0, which Intl would print as "-0".
+export const formatCredits = (n: number): string => integer.format(n + 0);
+export const formatSignedCredits = (n: number): string => signed.format(n + 0);
 export const formatDate = (iso: string | Date): string => date.format(typeof iso === "string" ? new Date(iso) : iso);
 export const formatDateTime = (iso: string | Date): string => dateTime.format(typeof iso === "string" ? new Date(iso) : iso);
 export const plural = (n: number, one: string, many: string): string => `${formatCredits(n)} ${n === 1 ? one : many}`;

@@ -288,7 +288,10 @@ describe("alert messages and webhooks on the settings page", () => {
     const secret = (screen.getByLabelText(/Signing secret/) as HTMLInputElement).value;
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{32}$/);
     fireEvent.change(screen.getByLabelText(/Signing secret/), { target: { value: "" } });
-    expect(await screen.findByText(/Give this endpoint a signing secret/)).toBeTruthy();
+    const missing = await screen.findByText(/Give this endpoint a signing secret/);
+    // The message is tied to the field, which is marked invalid.
+    expect(screen.getByLabelText(/Signing secret/).getAttribute("aria-invalid")).toBe("true");
+    expect(screen.getByLabelText(/Signing secret/).getAttribute("aria-describedby")).toBe(missing.id);
     expect(screen.getByRole("button", { name: "Save alert settings" })).toBeDisabled();
     fireEvent.click(screen.getByRole("button", { name: "Generate secret" }));
     fireEvent.click(screen.getByRole("button", { name: "Save alert settings" }));

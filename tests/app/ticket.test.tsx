@@ -207,6 +207,36 @@ describe("ticket sidebar", () => {
     expect(debits[0]?.rawHeaders["Idempotency-Key"]).toMatch(/^app-/);
   });
 
+  it("says when logged minutes fall within the ticket's rounding step: nothing charged, not '-0 credits'", async () => {
+    proxy.on("POST", /\/debits$/, { status: 201, body: { entry: entry({ amount: 0, minutes: 5 }), balance: 1240 } });
+    await renderApp(ticketContext());
+    await typeMinutes("5");
+    fireEvent.click(await screen.findByRole("button", { name: "Log 5 min" }));
+    const said = await screen.findByText("Logged 5 min: within the ticket's rounding step, so nothing was charged. Balance still 1,240.");
+    // In a live region that was in the page before the message came.
+    expect(said.closest("[role=status]")).toBeTruthy();
+    expect(document.body.textContent).not.toMatch(/[-\u2212]0 credits/);
+  });
+
+  it("says what is missing when Enter is pressed in an empty minutes field, marks the field invalid and keeps focus on it", async () => {
+    await renderApp(ticketContext());
+    const field = await screen.findByLabelText("Minutes worked");
+    // The error element the field points at is there before any error.
+    const describedBy = field.getAttribute("aria-describedby")!;
+    expect(document.getElementById(describedBy)).toBeTruthy();
+    expect(document.getElementById(describedBy)!.getAttribute("aria-live")).toBe("polite");
+    field.focus();
+    fireEvent.submit(field.closest("form")!);
+    await waitFor(() => expect(document.getElementById(describedBy)).toHaveTextContent("Enter the minutes worked."));
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+    expect(document.activeElement).toBe(field);
+    expect(proxy.requests("POST", /\/debits$/)).toHaveLength(0);
+    // A wrong value typed is marked invalid as soon as its error shows.
+    await typeMinutes("2x");
+    expect(await screen.findByText("Use whole minutes, e.g. 25.")).toBeTruthy();
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+  });
+
   it("retries a failed charge with the same Idempotency-Key, and uses a new one for the next action", async () => {
     let calls = 0;
     proxy.on("POST", /\/debits$/, () => {

@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { resolve } from "node:path";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Frame, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 export const ARTIFACTS = resolve(import.meta.dirname, "../artifacts");
@@ -24,4 +24,22 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
   });
+}
+
+/** The app's iframe in the development host once the view has replaced it (opening a view removes the old one). */
+export async function appFrame(page: Page): Promise<Frame> {
+  for (let i = 0; i < 100; i++) {
+    const f = await (await page.$("iframe.app"))?.contentFrame();
+    if (f && !f.isDetached() && f.url().includes("/app/index.html")) {
+      if (
+        (await f
+          .locator("#root *")
+          .count()
+          .catch(() => 0)) > 0
+      )
+        return f;
+    }
+    await page.waitForTimeout(100);
+  }
+  throw new Error("the app's iframe did not load");
 }

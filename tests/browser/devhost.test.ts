@@ -11,7 +11,8 @@ import type { Browser, FrameLocator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AlertSettings, OutboxPage, PortalTicket, TicketEntries, Wallet } from "../../src/contract/index.js";
 import { startDevHost, type DevHost } from "../../src/devhost/devhost.js";
-import { ARTIFACTS, chromiumMissing, launchChromium } from "./chromium.js";
+import { axeInBothThemes } from "./axe.js";
+import { appFrame, ARTIFACTS, chromiumMissing, launchChromium } from "./chromium.js";
 
 describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", () => {
   let host: DevHost;
@@ -33,6 +34,9 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
       .first()
       .waitFor();
   };
+
+  /** axe's WCAG 2.1 AA rules in the app's document as it is now, light and dark: no serious or critical violation. */
+  const expectAccessible = async () => expect(await axeInBothThemes(page, await appFrame(page))).toEqual([]);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "devhost-test-"));
@@ -103,6 +107,7 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
       .poll(() => app().locator("body").textContent())
       .toContain(`This would overdraw the bank: it has ${low.balance.toLocaleString("en-US")} credits`);
     expect(await app().getByRole("button", { name: "Log 600 min · 10 h" }).isDisabled()).toBe(true);
+    await expectAccessible();
     await app().getByLabel("Minutes worked").press("Enter");
     const after = await ledger("/v1/wallets/org:43", Wallet);
     expect(after.balance).toBe(low.balance);
@@ -155,6 +160,7 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     expect(charges.entries.map((e) => e.kind)).toEqual(["priority"]);
     expect((await ledger("/v1/wallets/org:42", Wallet)).balance).toBe(before + charges.entries[0]!.amount);
     await app().getByTestId("balance").first().waitFor();
+    await expectAccessible();
     await page.screenshot({ path: join(ARTIFACTS, "portal-ticket.png"), fullPage: true });
     // The stand-in answered as Deskpro does (the priority's PUT with 204): every write-back went through at the first attempt.
     const rows = (await ledger("/v1/outbox?limit=200", OutboxPage)).items;
@@ -203,6 +209,8 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     expect(await phone.getByRole("heading", { name: "Recent usage" }).isVisible()).toBe(true);
     // Nothing on the page is wider than the phone.
     expect(await phone.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    // With its packs and buy buttons, in both themes.
+    expect(await axeInBothThemes(phone, phone)).toEqual([]);
     await phone.screenshot({ path: join(ARTIFACTS, "customer-page.png"), fullPage: true });
 
     const dot = url.lastIndexOf(".");
@@ -210,6 +218,7 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     const refused = await phone.goto(tampered);
     expect(refused?.status()).toBe(404);
     expect(await phone.getByRole("heading").first().textContent()).toBe("This link is not valid");
+    expect(await axeInBothThemes(phone, phone)).toEqual([]);
     await phone.close();
   });
 
@@ -242,6 +251,7 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
       .waitFor();
     expect(await app().getByTestId("label-1-hour").textContent()).toContain("1-hour response — 300 credits");
     expect(await app().getByTestId("label-1-hour").textContent()).toContain("Deskpro shows: 1-hour response — 250 credits");
+    await expectAccessible();
     await app().getByTestId("label-1-hour").scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(ARTIFACTS, "admin-option-titles.png"), fullPage: true });
 
@@ -302,6 +312,7 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
         .inputValue(),
     ).toBe("");
     expect(await app().locator("body").textContent()).not.toContain(secret.slice(6));
+    await expectAccessible();
     await app()
       .getByRole("heading", { name: "Alert messages and webhooks" })
       .or(app().getByText("Alert messages and webhooks"))
@@ -400,6 +411,7 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     await app().getByRole("button", { name: "Timer" }).click();
     await app().getByRole("button", { name: "Start" }).click();
     await expect.poll(() => app().getByRole("button", { name: "Pause" }).count()).toBe(1);
+    await expectAccessible();
     await page.reload();
     await open("Ticket #1042");
     await app().getByRole("button", { name: "Timer" }).click();

@@ -9,7 +9,8 @@ import { join, resolve } from "node:path";
 import type { Browser, Frame, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevHost, type DevHost } from "../../src/devhost/devhost.js";
-import { ARTIFACTS, chromiumMissing, launchChromium } from "./chromium.js";
+import { appFrame, ARTIFACTS, chromiumMissing, launchChromium } from "./chromium.js";
+import { axeInBothThemes, axeViolations, danglingReferences, setColourScheme } from "./axe.js";
 import { layoutProblems } from "./layout.js";
 
 const DOCS = resolve(import.meta.dirname, "../../docs/screenshots");
@@ -21,23 +22,7 @@ describe.skipIf(chromiumMissing)("at the sidebar's width (Chromium)", () => {
   let page: Page;
   let dataDir: string;
 
-  /** The app's iframe once the view has replaced it (a click removes the old one). */
-  const frame = async (): Promise<Frame> => {
-    for (let i = 0; i < 100; i++) {
-      const f = await (await page.$("iframe.app"))?.contentFrame();
-      if (f && !f.isDetached() && f.url().includes("/app/index.html")) {
-        if (
-          (await f
-            .locator("#root *")
-            .count()
-            .catch(() => 0)) > 0
-        )
-          return f;
-      }
-      await page.waitForTimeout(100);
-    }
-    throw new Error("the app's iframe did not load");
-  };
+  const frame = () => appFrame(page);
   const open = async (label: string, ready: (f: Frame) => Promise<unknown>) => {
     await page.getByRole("button", { name: label, exact: true }).click();
     await page.waitForTimeout(200);
@@ -57,9 +42,21 @@ describe.skipIf(chromiumMissing)("at the sidebar's width (Chromium)", () => {
     mkdirSync(DOCS, { recursive: true });
     copyFileSync(file, join(DOCS, `${name}.png`));
   };
-  const check = async (f: Frame) => {
+  /**
+   * Layout at 300 px and axe's WCAG 2.1 AA rules, in the light theme and the dark one (whose
+   * picture goes to tests/artifacts/<name>-dark.png).
+   */
+  const check = async (f: Frame, name: string, target: "sidebar" | "page" = "sidebar") => {
     expect(await f.evaluate(() => document.documentElement.clientWidth)).toBe(WIDTH);
     expect(await layoutProblems(f)).toEqual([]);
+    expect(await danglingReferences(f)).toEqual([]);
+    const violations = await axeInBothThemes(page, f, async () => {
+      expect(await layoutProblems(f)).toEqual([]);
+      const file = join(ARTIFACTS, `${name}-dark.png`);
+      if (target === "sidebar") await page.locator("#sidebar").screenshot({ path: file });
+      else await page.screenshot({ path: file });
+    });
+    expect(violations).toEqual([]);
   };
 
   beforeAll(async () => {
@@ -84,8 +81,31 @@ describe.skipIf(chromiumMissing)("at the sidebar's width (Chromium)", () => {
       .first()
       .waitFor();
     await f.getByRole("button", { name: "Change who pays…" }).click();
-    await check(f);
+    await check(f, "ticket-sidebar");
     await shoot("ticket-sidebar");
+  });
+
+  it("errors shown and tied to their fields: Log time and a refund without what they need, the timer", async () => {
+    const f = await open("Ticket #1042", (f) => f.getByTestId("balance").first().waitFor());
+    // A charge to refund.
+    await f.getByLabel("Minutes worked").fill("15");
+    await f.getByRole("button", { name: "Log 15 min" }).click();
+    await f.getByText(/^Logged 15 min/).waitFor();
+    await f.getByRole("button", { name: "Log time" }).click();
+    const minutes = f.getByLabel("Minutes worked");
+    await expect.poll(() => minutes.getAttribute("aria-invalid")).toBe("true");
+    expect(await f.locator(`[id="${await minutes.getAttribute("aria-describedby")}"]`).textContent()).toBe("Enter the minutes worked.");
+    await f
+      .getByRole("button", { name: /^Refund/ })
+      .first()
+      .click();
+    await f.getByRole("button", { name: /^Refund \d+ credits$/ }).click();
+    const reason = f.getByLabel("Reason for the refund");
+    await expect.poll(() => reason.getAttribute("aria-invalid")).toBe("true");
+    await check(f, "ticket-sidebar-errors");
+    await f.getByRole("button", { name: "Timer", exact: true }).click();
+    await f.getByRole("button", { name: "Start", exact: true }).waitFor();
+    await check(f, "ticket-sidebar-timer");
   });
 
   it("a ticket whose bank runs short: unbilled time, a refund form and the charges", async () => {
@@ -99,7 +119,7 @@ describe.skipIf(chromiumMissing)("at the sidebar's width (Chromium)", () => {
       .getByRole("button", { name: /^Refund/ })
       .first()
       .click();
-    await check(f);
+    await check(f, "ticket-sidebar-low");
     await shoot("ticket-sidebar-low");
   });
 
@@ -112,7 +132,7 @@ describe.skipIf(chromiumMissing)("at the sidebar's width (Chromium)", () => {
     await f.getByTestId("balance").first().waitFor();
     await expect.poll(async () => (await f.getByTestId("declined-tier").count()) > 0, { timeout: 20_000 }).toBe(true);
     await page.waitForTimeout(300);
-    await check(f);
+    await check(f, "ticket-sidebar-declined");
     await shoot("ticket-sidebar-declined");
   });
 
@@ -140,9 +160,17 @@ describe.skipIf(chromiumMissing)("at the sidebar's width (Chromium)", () => {
           .getByText(/Adds|nothing is added/)
           .waitFor();
       }
-      await check(f);
+      await check(f, name);
       await shoot(name);
     }
+  });
+
+  it("adding credits without an amount or a reason marks both fields", async () => {
+    const f = await open("Analytical Engines Ltd", (f) => f.getByTestId("forecast").waitFor({ timeout: 15_000 }));
+    await f.getByRole("button", { name: "Add credits", exact: true }).click();
+    await expect.poll(() => f.getByLabel("Credits", { exact: true }).getAttribute("aria-invalid")).toBe("true");
+    expect(await f.getByLabel("Reason (required)").getAttribute("aria-invalid")).toBe("true");
+    await check(f, "organisation-sidebar-errors");
   });
 
   it("the settings page opens ready and fits 300 px", async () => {
@@ -156,7 +184,7 @@ describe.skipIf(chromiumMissing)("at the sidebar's width (Chromium)", () => {
     await f.getByText(/^Connected\. Configuration version/).waitFor({ timeout: 15_000 });
     await f.getByLabel("Price (credits)").first().waitFor();
     await page.waitForTimeout(300);
-    await check(f);
+    await check(f, "admin-settings", "page");
     await shoot("admin-settings", "page");
     await page.setViewportSize({ width: 1100, height: 900 });
   });
@@ -172,6 +200,12 @@ describe.skipIf(chromiumMissing)("at the sidebar's width (Chromium)", () => {
     await phone.goto(url);
     expect(await phone.getByTestId("bank-name").textContent()).toMatch(/^Analytical Engines Ltd · Business plan · from 127\.0\.0\.1:\d+$/);
     expect(await layoutProblems(phone)).toEqual([]);
+    expect(await axeViolations(phone)).toEqual([]);
+    await setColourScheme(phone, phone, "dark");
+    expect(await layoutProblems(phone)).toEqual([]);
+    expect((await axeViolations(phone)).map((line) => `dark: ${line}`)).toEqual([]);
+    await phone.screenshot({ path: join(ARTIFACTS, "customer-page-dark.png"), fullPage: true });
+    await setColourScheme(phone, phone, "light");
     const file = join(ARTIFACTS, "customer-page.png");
     await phone.screenshot({ path: file, fullPage: true });
     copyFileSync(file, join(DOCS, "customer-page.png"));

@@ -3,7 +3,8 @@ import { Period, type ConfigResponse, type DeskproLookups } from "../../contract
 import { describeError, LedgerHttpError, LedgerProblem } from "../api/errors.js";
 import { LedgerApi } from "../api/ledger.js";
 import { adminEndpoint } from "../api/transport.js";
-import { ErrorNotice, FieldError, Notice, Section, Select, usePalette } from "../components/common.js";
+import { ErrorNotice, FieldError, Notice, Section, Select, StatusMessage, usePalette } from "../components/common.js";
+import { useFocusReturn } from "../components/focus.js";
 import { useDeskpro } from "../deskpro/DeskproProvider.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
@@ -59,7 +60,6 @@ export default function AdminPage() {
   const [saved, setSaved] = useState<ConfigResponse | null>(null);
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<unknown>(null);
-  const [justSaved, setJustSaved] = useState(false);
   // Deskpro's fields, options, SLAs and priorities for the pickers; null until read (or if unreadable: ids are typed then).
   const [lookups, setLookups] = useState<DeskproLookups | null>(null);
   useEffect(() => {
@@ -73,6 +73,13 @@ export default function AdminPage() {
       live = false;
     };
   }, [api, connection.state]);
+  // What the last Save or Discard did, said in the Save section (which then takes focus: both buttons turn off).
+  const [outcome, setOutcome] = useState<"saved" | "discarded" | null>(null);
+  const outcomeRef = useRef<HTMLDivElement>(null);
+  const rememberFocus = useFocusReturn(saving);
+  useEffect(() => {
+    if (outcome) outcomeRef.current?.focus();
+  }, [outcome]);
 
   // The URL and key last checked: a check already made (by the button, or on opening) isn't repeated.
   const checkedFor = useRef<string | null>(null);
@@ -121,13 +128,14 @@ export default function AdminPage() {
 
   const save = async () => {
     if (!draft || !saved || !checked?.valid || saving) return;
+    rememberFocus();
     setSaving(true);
     setSaveError(null);
     try {
       const response = await api.saveConfig(checked.config, saved.version);
       setSaved(response);
       setDraft(draftFromConfig(response.config));
-      setJustSaved(true);
+      setOutcome("saved");
     } catch (error) {
       setSaveError(error);
     } finally {
@@ -170,18 +178,36 @@ export default function AdminPage() {
           errors={checked.errors}
           onChange={(next) => {
             setDraft(next);
-            setJustSaved(false);
+            setOutcome(null);
           }}
         />
       )}
       {draft && (
         <Section title="Save">
           {saveError !== null && <ErrorNotice error={saveError} context="The configuration was not saved." />}
-          {justSaved && !dirty && <Notice tone="success">Configuration saved (version {saved?.version}).</Notice>}
-          {checked && !checked.valid && <P5 style={{ color: colors.depleted }}>Fix the fields marked above to save.</P5>}
+          <StatusMessage
+            focusRef={outcomeRef}
+            message={
+              dirty || !outcome
+                ? null
+                : outcome === "saved"
+                  ? `Configuration saved (version ${saved?.version}).`
+                  : `Changes discarded: the saved configuration (version ${saved?.version}) is shown.`
+            }
+          />
+          {checked && !checked.valid && <P5 style={{ color: colors.depletedText }}>Fix the fields marked above to save.</P5>}
           <Stack gap={6}>
             <Button text="Save configuration" onClick={() => void save()} loading={saving} disabled={!checked?.valid || !dirty || saving} />
-            <Button intent="secondary" text="Discard changes" disabled={!dirty || saving} onClick={() => saved && setDraft(draftFromConfig(saved.config))} />
+            <Button
+              intent="secondary"
+              text="Discard changes"
+              disabled={!dirty || saving}
+              onClick={() => {
+                if (!saved) return;
+                setDraft(draftFromConfig(saved.config));
+                setOutcome("discarded");
+              }}
+            />
           </Stack>
         </Section>
       )}
@@ -236,9 +262,29 @@ function Row({ children, onRemove, label }: { children: React.ReactNode; onRemov
     <fieldset style={{ border: `1px solid ${colors.border}`, borderRadius: 4, padding: 8, margin: "0 0 8px" }}>
       <legend style={{ fontSize: 12, padding: "0 4px" }}>{label}</legend>
       <div style={grid}>{children}</div>
-      <Button intent="minimal" size="small" text={`Remove ${label.toLowerCase()}`} onClick={onRemove} style={{ marginTop: 4 }} />
+      <Button
+        intent="minimal"
+        size="small"
+        text={`Remove ${label.toLowerCase()}`}
+        onClick={(e: React.MouseEvent<HTMLButtonElement>) => removeKeepingFocus(e.currentTarget, onRemove)}
+        style={{ marginTop: 4 }}
+      />
     </fieldset>
   );
+}
+
+/** The row goes with its button: focus moves to the first field of the row now in its place (or the one before), else to the list's Add button. */
+function removeKeepingFocus(button: HTMLElement, remove: () => void) {
+  const row = button.closest("fieldset");
+  const list = row?.parentElement;
+  const index = list ? [...list.querySelectorAll(":scope > fieldset")].indexOf(row!) : -1;
+  remove();
+  setTimeout(() => {
+    if (!list) return;
+    const rows = list.querySelectorAll(":scope > fieldset");
+    const next = rows[Math.min(index, rows.length - 1)];
+    (next ? next.querySelector<HTMLElement>("input, select, button") : list.querySelector<HTMLElement>(":scope > button"))?.focus();
+  }, 0);
 }
 
 function ConfigEditor({

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useId, useState, type ChangeEvent } from "react";
 import { AlertSettingsInput, type AlertSettings, type AlertWebhookTest, type OutboxItem } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
-import { ErrorNotice, Notice, Section } from "../components/common.js";
+import { ErrorNotice, FieldError, Notice, Section, StatusMessage, usePalette } from "../components/common.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
 
@@ -62,6 +62,7 @@ const WORDING: Array<{ key: "lowMessage" | "depletedMessage" | "expiringMessage"
  * delivery log. Webhook secrets go to the ledger (sealed there) and never come back.
  */
 export function AlertSettingsForm({ api }: { api: LedgerApi }) {
+  const colors = usePalette();
   const idBase = useId();
   const [saved, setSaved] = useState<AlertSettings | null>(null);
   const [draft, setDraft] = useState<Draft | null>(null);
@@ -155,17 +156,29 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
       {WORDING.map(({ key, label, help }) => (
         <div key={key} style={{ marginBottom: 6 }}>
           <label htmlFor={`${idBase}-${key}`} style={{ fontSize: 11, display: "block" }}>
-            {label} <span style={{ opacity: 0.7 }}>({help})</span>
+            {label} <span style={{ color: colors.muted }}>({help})</span>
           </label>
           {/* A plain textarea: the UI kit's TextArea pulls in its tooltip and a peer package the app doesn't otherwise need. */}
           <textarea
             id={`${idBase}-${key}`}
             value={draft[key]}
+            aria-invalid={issue(key) !== null}
+            aria-describedby={`${idBase}-${key}-error`}
             rows={3}
-            style={{ width: "100%", boxSizing: "border-box", font: "inherit", fontSize: 12, padding: 4, borderRadius: 4, border: "1px solid rgba(0,0,0,0.2)" }}
+            style={{
+              width: "100%",
+              boxSizing: "border-box",
+              font: "inherit",
+              fontSize: 12,
+              padding: 4,
+              borderRadius: 4,
+              border: `1px solid ${colors.muted}`,
+              background: colors.background,
+              color: colors.text,
+            }}
             onChange={(e: ChangeEvent<HTMLTextAreaElement>) => edit({ [key]: e.target.value })}
           />
-          {issue(key) && <P5 role="alert">{issue(key)}</P5>}
+          <FieldError id={`${idBase}-${key}-error`} message={issue(key)} />
         </div>
       ))}
 
@@ -174,6 +187,17 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
       {draft.webhooks.map((hook, i) => {
         const result = tests[hook.id];
         const savedHook = saved.webhooks.find((w) => w.id === hook.id && w.url === hook.url.trim() && w.secretSet);
+        const fieldId = (field: string) => `${idBase}-hook-${i}-${field}`;
+        const idError = issue(`webhooks.${i}.id`) ?? (duplicateId === i ? "Two endpoints have this name." : null);
+        const urlError = hook.url !== "" ? issue(`webhooks.${i}.url`) : null;
+        const secretError =
+          (hook.secret !== "" ? issue(`webhooks.${i}.secret`) : null) ??
+          (missingSecret === i ? "Give this endpoint a signing secret (Generate makes one; give the same to the receiver)." : null);
+        const invalid = (field: string, error: string | null) => ({
+          error: error !== null,
+          "aria-invalid": error !== null,
+          "aria-describedby": fieldId(`${field}-error`),
+        });
         return (
           <div key={i} style={{ borderTop: "1px solid rgba(0,0,0,0.1)", padding: "6px 0" }}>
             <label htmlFor={`${idBase}-hook-${i}-id`} style={{ fontSize: 11, display: "block" }}>
@@ -184,9 +208,9 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
               value={hook.id}
               placeholder="ops"
               onChange={(e: ChangeEvent<HTMLInputElement>) => editHook(i, { id: e.target.value })}
+              {...invalid("id", idError)}
             />
-            {issue(`webhooks.${i}.id`) && <P5 role="alert">{issue(`webhooks.${i}.id`)}</P5>}
-            {duplicateId === i && <P5 role="alert">Two endpoints have this name.</P5>}
+            <FieldError id={fieldId("id-error")} message={idError} />
             <label htmlFor={`${idBase}-hook-${i}-url`} style={{ fontSize: 11, display: "block", marginTop: 4 }}>
               Endpoint URL
             </label>
@@ -195,8 +219,9 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
               value={hook.url}
               placeholder="https://ops.example.com/hooks/credits"
               onChange={(e: ChangeEvent<HTMLInputElement>) => editHook(i, { url: e.target.value })}
+              {...invalid("url", urlError)}
             />
-            {hook.url !== "" && issue(`webhooks.${i}.url`) && <P5 role="alert">{issue(`webhooks.${i}.url`)}</P5>}
+            <FieldError id={fieldId("url-error")} message={urlError} />
             <label htmlFor={`${idBase}-hook-${i}-secret`} style={{ fontSize: 11, display: "block", marginTop: 4 }}>
               Signing secret {hook.secretSet && hook.savedUrl === hook.url.trim() ? "(set; leave empty to keep)" : ""}
             </label>
@@ -206,9 +231,9 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
               value={hook.secret}
               placeholder="whsec_…"
               onChange={(e: ChangeEvent<HTMLInputElement>) => editHook(i, { secret: e.target.value })}
+              {...invalid("secret", secretError)}
             />
-            {hook.secret !== "" && issue(`webhooks.${i}.secret`) && <P5 role="alert">{issue(`webhooks.${i}.secret`)}</P5>}
-            {missingSecret === i && <P5 role="alert">Give this endpoint a signing secret (Generate makes one; give the same to the receiver).</P5>}
+            <FieldError id={fieldId("secret-error")} message={secretError} />
             <Stack gap={6} style={{ marginTop: 4 }}>
               <Button intent="secondary" size="small" text="Generate secret" onClick={() => editHook(i, { secret: newSecret() })} />
               <Button intent="secondary" size="small" text="Remove" onClick={() => edit({ webhooks: draft.webhooks.filter((_, j) => j !== i) })} />
@@ -235,7 +260,7 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
       />
 
       {error !== null && <ErrorNotice error={error} context="The alert settings were not saved." />}
-      {justSaved && !dirty && <Notice tone="success">Alert settings saved. Signing secrets are stored sealed and are not shown again.</Notice>}
+      <StatusMessage message={justSaved && !dirty ? "Alert settings saved. Signing secrets are stored sealed and are not shown again." : null} />
       <Stack gap={6} style={{ marginTop: 8 }}>
         <Button text="Save alert settings" onClick={() => void save()} loading={saving} disabled={!valid || !dirty || saving} />
         <Button intent="secondary" text="Discard changes" disabled={!dirty || saving} onClick={() => setDraft(draftFrom(saved))} />
@@ -261,7 +286,7 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
                 <td>{formatDateTime(row.createdAt)}</td>
                 <td>
                   {row.kind === "alert.webhook" ? "Webhook" : "Helpdesk"}: {row.summary ?? row.kind}
-                  {row.lastError && row.state !== "done" && <div style={{ opacity: 0.75 }}>{row.lastError}</div>}
+                  {row.lastError && row.state !== "done" && <div style={{ color: colors.muted }}>{row.lastError}</div>}
                 </td>
                 <td>{row.state === "done" ? "sent" : row.state === "failed" ? "failed" : `retrying (${row.attempts})`}</td>
               </tr>

@@ -47,6 +47,7 @@ export function BulkGrant({ api, plans }: { api: LedgerApi; plans: readonly Plan
   const amountError = !(credits >= 1 && credits <= MAX_CREDITS_PER_WRITE) ? "Enter a whole number of credits, at least 1." : null;
   const reasonError = reason.trim() === "" ? "A reason is required: it goes on every statement." : null;
   const listed = target.kind === "list" ? parseOwners(target.text) : null;
+  const listError = listed && listed.bad.length > 0 ? `Not a bank: ${listed.bad.join(", ")}` : null;
   const change = (next: Target) => {
     setTarget(next);
     setPreview(null);
@@ -132,9 +133,11 @@ export function BulkGrant({ api, plans }: { api: LedgerApi; plans: readonly Plan
               rows={3}
               value={target.text}
               onChange={(e) => change({ kind: "list", text: e.target.value })}
+              aria-invalid={listError !== null}
+              aria-describedby={`${ids.list}-err`}
               style={{ width: "100%", boxSizing: "border-box", fontSize: 12, background: colors.background, color: colors.text }}
             />
-            {listed && listed.bad.length > 0 && <FieldError id={`${ids.list}-err`} message={`Not a bank: ${listed.bad.join(", ")}`} />}
+            <FieldError id={`${ids.list}-err`} message={listError} />
           </div>
         )}
         <div>
@@ -200,7 +203,7 @@ export function BulkGrant({ api, plans }: { api: LedgerApi; plans: readonly Plan
                     {b.name ?? b.owner}
                     {target.kind === "plan" ? ` · ${formatCredits(b.balance)} now` : ""}
                     {outcome?.ok === true && ` · granted, balance ${formatCredits(outcome.balance)}`}
-                    {outcome?.ok === false && <span style={{ color: colors.depleted }}> · not granted: {outcome.message}</span>}
+                    {outcome?.ok === false && <span style={{ color: colors.depletedText }}> · not granted: {outcome.message}</span>}
                   </li>
                 );
               })}

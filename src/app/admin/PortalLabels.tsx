@@ -62,7 +62,7 @@ export function PortalLabels({ api, configVersion }: { api: LedgerApi; configVer
                   <code style={{ userSelect: "all", color: colors.text }}>{o.label}</code> {o.matches ? "✓" : ""}
                 </div>
                 {!o.matches && (
-                  <div style={{ color: colors.low }}>{o.deskproTitle === null ? "Deskpro has no such option." : `Deskpro shows: ${o.deskproTitle}`}</div>
+                  <div style={{ color: colors.lowText }}>{o.deskproTitle === null ? "Deskpro has no such option." : `Deskpro shows: ${o.deskproTitle}`}</div>
                 )}
               </li>
             ))}

@@ -1,6 +1,7 @@
 import { QueryClient, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useRef } from "react";
 import type { QuoteRequest } from "../../contract/index.js";
+import { useFocusReturn } from "../components/focus.js";
 import { isRetryable } from "./errors.js";
 import { useActionKey } from "./idempotency.js";
 import type { LedgerApi } from "./ledger.js";
@@ -110,14 +111,16 @@ export function useLedgerWrite<TBody, TResult>(run: (api: LedgerApi, body: TBody
       inFlight.current = false;
     },
   });
-  const { mutate } = mutation;
+  const { mutate, isPending } = mutation;
+  const rememberFocus = useFocusReturn(isPending);
   const submit = useCallback(
     (body: TBody, options?: { onSuccess?: (result: TResult) => void }) => {
       if (inFlight.current) return;
       inFlight.current = true;
+      rememberFocus();
       mutate({ body, key: actionKey.keyFor(body) }, { onSuccess: (result) => options?.onSuccess?.(result) });
     },
-    [mutate, actionKey],
+    [mutate, actionKey, rememberFocus],
   );
   return { ...mutation, submit };
 }

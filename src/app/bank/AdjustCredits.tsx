@@ -1,7 +1,8 @@
 import { useId, useState, type ChangeEvent } from "react";
 import { MAX_CREDITS_PER_WRITE } from "../../contract/index.js";
 import { useLedgerWrite } from "../api/hooks.js";
-import { ErrorNotice, FieldError, Notice, Select } from "../components/common.js";
+import { ErrorNotice, FieldError, Select, StatusMessage } from "../components/common.js";
+import { focusFirstInvalid } from "../components/focus.js";
 import { Button, Input, Stack } from "../deskpro/ui.js";
 import { formatCredits } from "../format.js";
 
@@ -67,9 +68,11 @@ export function AdjustCredits({ owner, agent }: { owner: string; agent: string |
   };
   const show = (k: keyof Form) => (touched ? errors[k] : undefined);
 
-  const submit = () => {
+  /** False when a field needs fixing first. */
+  const submit = (): boolean => {
     setTouched(true);
-    if (Object.keys(errors).length > 0) return;
+    setDone(null);
+    if (Object.keys(errors).length > 0) return false;
     const amount = Number(form.amount.trim());
     write.submit(
       {
@@ -89,6 +92,7 @@ export function AdjustCredits({ owner, agent }: { owner: string; agent: string |
         },
       },
     );
+    return true;
   };
 
   return (
@@ -96,7 +100,7 @@ export function AdjustCredits({ owner, agent }: { owner: string; agent: string |
       noValidate
       onSubmit={(e) => {
         e.preventDefault();
-        submit();
+        if (!submit()) focusFirstInvalid(e.currentTarget);
       }}
     >
       <Stack vertical gap={6} align="stretch">
@@ -179,7 +183,7 @@ export function AdjustCredits({ owner, agent }: { owner: string; agent: string |
           </>
         )}
         {write.error && <ErrorNotice error={write.error} context="Nothing was changed." />}
-        {done && <Notice tone="success">{done}</Notice>}
+        <StatusMessage message={done} />
         <Button type="submit" text={form.direction === "add" ? "Add credits" : "Remove credits"} loading={write.isPending} disabled={write.isPending} />
       </Stack>
     </form>

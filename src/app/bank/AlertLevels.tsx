@@ -2,7 +2,7 @@ import { useEffect, useId, useState, type ChangeEvent } from "react";
 import { AlertLevelsRequest, type AlertLevel } from "../../contract/index.js";
 import { useLedgerWrite } from "../api/hooks.js";
 import type { WalletView } from "../api/ledger.js";
-import { ErrorNotice, Notice, Select } from "../components/common.js";
+import { ErrorNotice, Select, StatusMessage } from "../components/common.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatCredits } from "../format.js";
 
@@ -123,7 +123,7 @@ export function AlertLevels({ wallet }: { wallet: WalletView }) {
         </form>
       )}
       {write.error && <ErrorNotice error={write.error} context="The levels were not changed." />}
-      {done && <Notice tone="success">{done}</Notice>}
+      <StatusMessage message={done} />
     </div>
   );
 }

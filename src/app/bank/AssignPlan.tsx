@@ -3,7 +3,7 @@ import { useId, useState } from "react";
 import type { FirstPeriod, PlanQuote } from "../../contract/index.js";
 import { useConfig, useLedgerApi, useLedgerWrite } from "../api/hooks.js";
 import type { WalletView } from "../api/ledger.js";
-import { ErrorNotice, Loading, Notice, Select, usePalette } from "../components/common.js";
+import { ErrorNotice, Loading, Select, StatusMessage, usePalette } from "../components/common.js";
 import { Button, P5 } from "../deskpro/ui.js";
 import { formatCredits, formatDate } from "../format.js";
 import { periodWord } from "./insights.js";
@@ -97,7 +97,7 @@ export function AssignPlan({ wallet, agent }: { wallet: WalletView; agent: strin
       </div>
       {quote.error && <ErrorNotice error={quote.error} context="Couldn't preview this plan." />}
       {assign.error && <ErrorNotice error={assign.error} context="The plan was not changed." />}
-      {done && <Notice tone="success">{done}</Notice>}
+      <StatusMessage message={done} />
       <Button
         type="submit"
         text="Assign plan"

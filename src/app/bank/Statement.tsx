@@ -141,7 +141,7 @@ function StatementLine({ entry: e, helpdesk }: { entry: Entry; helpdesk: string 
     <li style={{ padding: "4px 0", borderBottom: `1px solid ${colors.track}`, fontSize: 12 }}>
       <Stack justify="space-between" align="baseline" gap={6}>
         <span style={{ color: colors.text, minWidth: 0, overflowWrap: "anywhere" }}>{describeEntry(e)}</span>
-        <span style={{ color: e.amount < 0 ? colors.text : colors.ok, fontWeight: 600, whiteSpace: "nowrap" }}>{formatSignedCredits(e.amount)}</span>
+        <span style={{ color: e.amount < 0 ? colors.text : colors.okText, fontWeight: 600, whiteSpace: "nowrap" }}>{formatSignedCredits(e.amount)}</span>
       </Stack>
       <Stack justify="space-between" align="start" gap={6} style={{ color: colors.muted, fontSize: 11 }}>
         <span style={{ minWidth: 0, overflowWrap: "anywhere" }}>

@@ -1,4 +1,4 @@
-import { useId, type CSSProperties, type ReactNode } from "react";
+import { forwardRef, useId, type CSSProperties, type ReactNode, type Ref } from "react";
 import type { LowBalanceState } from "../../contract/index.js";
 import { describeError } from "../api/errors.js";
 import { Button, H2, P5, Spinner, Stack, useTheme } from "../deskpro/ui.js";
@@ -47,14 +47,41 @@ export function ErrorNotice({ error, onRetry, context }: { error: unknown; onRet
 }
 
 export function Notice({ tone, children }: { tone: "warning" | "info" | "success"; children: ReactNode }) {
-  const colors = usePalette();
-  const border = tone === "warning" ? colors.low : tone === "success" ? colors.ok : colors.accent;
   return (
-    <div role={tone === "warning" ? "alert" : "status"} style={{ borderLeft: `3px solid ${border}`, padding: "6px 8px", margin: "6px 0" }}>
-      <P5 style={{ margin: 0, color: colors.text }}>{children}</P5>
+    <NoticeBox tone={tone} role={tone === "warning" ? "alert" : "status"}>
+      {children}
+    </NoticeBox>
+  );
+}
+
+/**
+ * The outcome of an action, in a polite live region that is always in the page, so a screen reader
+ * reads the message when it appears (a region added together with its text is often not read).
+ * With `focusRef`, the message can take focus when the control that was used has gone.
+ */
+export function StatusMessage({ message, focusRef }: { message: string | null; focusRef?: Ref<HTMLDivElement> }) {
+  return (
+    <div role="status">
+      {message && (
+        <NoticeBox tone="success" ref={focusRef} tabIndex={-1}>
+          {message}
+        </NoticeBox>
+      )}
     </div>
   );
 }
+
+const NoticeBox = forwardRef<HTMLDivElement, { tone: "warning" | "info" | "success"; role?: string; tabIndex?: number; children: ReactNode }>(
+  function NoticeBox({ tone, role, tabIndex, children }, ref) {
+    const colors = usePalette();
+    const border = tone === "warning" ? colors.low : tone === "success" ? colors.ok : colors.accent;
+    return (
+      <div ref={ref} role={role} tabIndex={tabIndex} style={{ borderLeft: `3px solid ${border}`, padding: "6px 8px", margin: "6px 0" }}>
+        <P5 style={{ margin: 0, color: colors.text }}>{children}</P5>
+      </div>
+    );
+  },
+);
 
 /** Key facts in two columns. */
 export function Facts({ rows }: { rows: Array<[string, ReactNode]> }) {
@@ -82,15 +109,16 @@ export function BalanceMeter({ balance, state, threshold, capacity }: { balance:
   const max = Math.max(capacity, balance, (threshold ?? 0) * 4, 1);
   const share = Math.min(1, Math.max(0, balance / max));
   const fill = state === "depleted" ? colors.depleted : state === "low" ? colors.low : colors.ok;
+  const stateText = state === "depleted" ? colors.depletedText : colors.lowText;
   const words = STATE_WORDS[state];
   const bar: CSSProperties = { height: 8, borderRadius: 4, background: colors.track, overflow: "hidden", marginTop: 4 };
   return (
     <div data-state={state}>
       <Stack justify="space-between" align="baseline">
-        <span style={{ fontSize: 22, fontWeight: 600, color: state === "ok" ? colors.text : fill }} data-testid="balance">
+        <span style={{ fontSize: 22, fontWeight: 600, color: state === "ok" ? colors.text : stateText }} data-testid="balance">
           {formatCredits(balance)}
         </span>
-        <span style={{ fontSize: 12, color: words ? fill : colors.muted, fontWeight: words ? 600 : 400 }}>{words || "credits"}</span>
+        <span style={{ fontSize: 12, color: words ? stateText : colors.muted, fontWeight: words ? 600 : 400 }}>{words || "credits"}</span>
       </Stack>
       <div
         role="meter"
@@ -150,12 +178,15 @@ export function Select({
   );
 }
 
+/**
+ * A field's error, named by the field's aria-describedby. Always in the page, so that reference
+ * never points at nothing, and a polite live region, so an error is read out when it appears.
+ */
 export function FieldError({ id, message }: { id: string; message: string | null | undefined }) {
   const colors = usePalette();
-  if (!message) return null;
   return (
-    <span id={id} style={{ display: "block", color: colors.depleted, fontSize: 11, marginTop: 2 }}>
-      {message}
+    <span id={id} aria-live="polite" style={{ display: "block", color: colors.depletedText, fontSize: 11, marginTop: message ? 2 : 0 }}>
+      {message ?? ""}
     </span>
   );
 }

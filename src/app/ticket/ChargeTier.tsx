@@ -2,7 +2,7 @@ import { useId, useState } from "react";
 import type { Tier } from "../../contract/index.js";
 import { useConfig, useLedgerWrite, useQuote } from "../api/hooks.js";
 import type { WalletView } from "../api/ledger.js";
-import { ErrorNotice, Loading, Notice, Select, usePalette } from "../components/common.js";
+import { ErrorNotice, Loading, Notice, Select, StatusMessage, usePalette } from "../components/common.js";
 import { Button, P5 } from "../deskpro/ui.js";
 import { formatCredits } from "../format.js";
 
@@ -74,7 +74,7 @@ export function ChargeTier({
         </Notice>
       )}
       {charge.error && <ErrorNotice error={charge.error} context="Nothing was charged." />}
-      {done && <Notice tone="success">{done}</Notice>}
+      <StatusMessage message={done} />
       <Button
         type="submit"
         text="Charge tier fee"

@@ -1,7 +1,7 @@
-import { useId, useState, type ChangeEvent } from "react";
+import { useId, useRef, useState, type ChangeEvent } from "react";
 import { MAX_MINUTES_PER_WRITE, type QuoteRequest } from "../../contract/index.js";
 import { useLedgerWrite, useQuote } from "../api/hooks.js";
-import { ErrorNotice, FieldError, Notice, usePalette } from "../components/common.js";
+import { ErrorNotice, FieldError, Notice, StatusMessage, usePalette } from "../components/common.js";
 import { useDebounced } from "../components/useDebounced.js";
 import { Button, Input, Stack } from "../deskpro/ui.js";
 import { formatCredits, formatElapsed, formatMinutes } from "../format.js";
@@ -33,6 +33,8 @@ export function LogTime({ owner, ticketId, agent, toDeskpro = false }: { owner: 
   const [fromTimer, setFromTimer] = useState(false);
   const [lastResult, setLastResult] = useState<string | null>(null);
   const timer = useTicketTimer(ticketId);
+  const minutesRef = useRef<HTMLInputElement>(null);
+  const startRef = useRef<HTMLButtonElement>(null);
   const minutesId = useId();
   const minutesErrorId = useId();
   const noteId = useId();
@@ -59,12 +61,19 @@ export function LogTime({ owner, ticketId, agent, toDeskpro = false }: { owner: 
 
   const insufficient = quoteIsCurrent && quote.data?.insufficient === true;
   const overdraft = quoteIsCurrent && quote.data && !quote.data.insufficient ? quote.data.overdraft : 0;
-  const canSave = minutes !== null && !insufficient && !log.isPending;
+  // Shown and announced once the field has been used or a save was tried; aria-invalid says the same.
+  const shownMinutesError = touched || minutesText !== "" ? minutesError : null;
 
   /** Charged time, or (when the bank can't pay) time recorded as unbilled: on the statement, not charged. */
   const save = (kind: "time" | "unbilled" = "time") => {
     setTouched(true);
-    if (minutes === null || (kind === "time" && insufficient)) return;
+    setLastResult(null);
+    if (minutes === null) {
+      // The error appears under the field (a live region reads it) and focus goes to the field.
+      minutesRef.current?.focus();
+      return;
+    }
+    if (kind === "time" && insufficient) return;
     const reason = note.trim();
     log.submit(
       { kind, minutes, ...(reason ? { reason } : {}), ...(agent ? { agent } : {}) },
@@ -73,9 +82,12 @@ export function LogTime({ owner, ticketId, agent, toDeskpro = false }: { owner: 
           setLastResult(
             kind === "unbilled"
               ? `Recorded ${formatMinutes(minutes)} as unbilled: nothing charged, and it's on the statement for admins to see.`
-              : `Logged ${formatMinutes(minutes)}: ${formatCredits(-result.entry.amount)} credits charged${
-                  result.balance < 0 ? ` (the bank is ${formatCredits(-result.balance)} into its overdraft)` : ""
-                }. Balance now ${formatCredits(result.balance)}.${toDeskpro ? " It goes into Deskpro's time log too." : ""}`,
+              : result.entry.amount === 0
+                ? // The ticket's billed total had already been rounded up past these minutes.
+                  `Logged ${formatMinutes(minutes)}: within the ticket's rounding step, so nothing was charged. Balance still ${formatCredits(result.balance)}.`
+                : `Logged ${formatMinutes(minutes)}: ${formatCredits(-result.entry.amount)} credits charged${
+                    result.balance < 0 ? ` (the bank is ${formatCredits(-result.balance)} into its overdraft)` : ""
+                  }. Balance now ${formatCredits(result.balance)}.${toDeskpro ? " It goes into Deskpro's time log too." : ""}`,
           );
           setMinutesText("");
           setNote("");
@@ -95,6 +107,14 @@ export function LogTime({ owner, ticketId, agent, toDeskpro = false }: { owner: 
     setMinutesText(String(timed));
     setFromTimer(true);
     setMode("manual");
+    // The timer's buttons go away with its panel: focus moves to the minutes it filled in.
+    setTimeout(() => minutesRef.current?.focus(), 0);
+  };
+
+  const discard = async () => {
+    await timer.reset();
+    // "Discard" turns off with nothing left to discard: focus goes to Start.
+    startRef.current?.focus();
   };
 
   const tab = (value: Mode, label: string) => (
@@ -115,12 +135,12 @@ export function LogTime({ owner, ticketId, agent, toDeskpro = false }: { owner: 
           </div>
           <Stack gap={6} style={{ marginTop: 6 }} wrap="wrap">
             {timer.running ? (
-              <Button size="small" text="Pause" onClick={() => void timer.pause()} />
+              <Button ref={startRef} size="small" text="Pause" onClick={() => void timer.pause()} />
             ) : (
-              <Button size="small" text={timer.hasTime ? "Resume" : "Start"} onClick={() => void timer.start()} disabled={!timer.loaded} />
+              <Button ref={startRef} size="small" text={timer.hasTime ? "Resume" : "Start"} onClick={() => void timer.start()} disabled={!timer.loaded} />
             )}
             <Button size="small" intent="secondary" text="Use this time" onClick={useTimerTime} disabled={!timer.hasTime} />
-            <Button size="small" intent="minimal" text="Discard" onClick={() => void timer.reset()} disabled={!timer.hasTime} />
+            <Button size="small" intent="minimal" text="Discard" onClick={() => void discard()} disabled={!timer.hasTime} />
           </Stack>
           {timer.saveError && <Notice tone="warning">{timer.saveError}</Notice>}
         </div>
@@ -137,6 +157,7 @@ export function LogTime({ owner, ticketId, agent, toDeskpro = false }: { owner: 
             Minutes worked
           </label>
           <Input
+            ref={minutesRef}
             id={minutesId}
             inputMode="numeric"
             value={minutesText}
@@ -144,11 +165,11 @@ export function LogTime({ owner, ticketId, agent, toDeskpro = false }: { owner: 
               setMinutesText(e.target.value);
               setLastResult(null);
             }}
-            error={touched && minutesError !== null}
-            aria-invalid={touched && minutesError !== null}
+            error={shownMinutesError !== null}
+            aria-invalid={shownMinutesError !== null}
             aria-describedby={minutesErrorId}
           />
-          <FieldError id={minutesErrorId} message={touched || minutesText !== "" ? minutesError : null} />
+          <FieldError id={minutesErrorId} message={shownMinutesError} />
           <label htmlFor={noteId} style={{ fontSize: 12, display: "block", marginTop: 6 }}>
             Note (optional)
           </label>
@@ -183,9 +204,10 @@ export function LogTime({ owner, ticketId, agent, toDeskpro = false }: { owner: 
             </Notice>
           )}
           {log.error && <ErrorNotice error={log.error} context="Nothing was charged." />}
-          {lastResult && <Notice tone="success">{lastResult}</Notice>}
+          <StatusMessage message={lastResult} />
           <Stack gap={6} wrap="wrap" style={{ marginTop: 6 }}>
-            <Button type="submit" text={minutes !== null ? `Log ${formatMinutes(minutes)}` : "Log time"} loading={log.isPending} disabled={!canSave} />
+            {/* Not disabled while the minutes are missing or wrong: pressing it (or Enter) says what to fix. */}
+            <Button type="submit" text={minutes !== null ? `Log ${formatMinutes(minutes)}` : "Log time"} loading={log.isPending} disabled={insufficient} />
             {insufficient && minutes !== null && (
               <Button
                 intent="secondary"

@@ -1,7 +1,7 @@
-import { useId, useState, type ChangeEvent } from "react";
+import { useEffect, useId, useRef, useState, type ChangeEvent } from "react";
 import type { DeskproChargeLine, Entry, TicketEntries } from "../../contract/index.js";
 import { useLedgerWrite } from "../api/hooks.js";
-import { ErrorNotice, FieldError, usePalette } from "../components/common.js";
+import { ErrorNotice, FieldError, StatusMessage, usePalette } from "../components/common.js";
 import { describeEntry, isDebit } from "../components/entries.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatCredits, formatDateTime, formatMinutes, formatSignedCredits } from "../format.js";
@@ -44,7 +44,7 @@ export function TicketCharges({
           <li key={entry.id} style={{ padding: "5px 0", borderBottom: `1px solid ${colors.track}` }}>
             <Stack justify="space-between" align="baseline">
               <span style={{ fontSize: 12, color: colors.text }}>{describeEntry(entry)}</span>
-              <span style={{ fontSize: 12, fontWeight: 600, color: entry.amount < 0 ? colors.text : colors.ok }}>{formatSignedCredits(entry.amount)}</span>
+              <span style={{ fontSize: 12, fontWeight: 600, color: entry.amount < 0 ? colors.text : colors.okText }}>{formatSignedCredits(entry.amount)}</span>
             </Stack>
             <span style={{ fontSize: 11, color: colors.muted }}>
               {formatDateTime(entry.createdAt)}
@@ -58,7 +58,7 @@ export function TicketCharges({
                 {deskproTag(deskpro.get(entry.id))}
               </span>
             )}
-            {isDebit(entry) && !reversed.has(entry.id) && !isFromDeskpro(deskpro.get(entry.id)) && <RefundControl entry={entry} agent={agent} />}
+            {isDebit(entry) && !isFromDeskpro(deskpro.get(entry.id)) && <RefundControl entry={entry} agent={agent} refunded={reversed.has(entry.id)} />}
           </li>
         ))}
       </ul>
@@ -79,18 +79,37 @@ export function TicketCharges({
 
 const isFromDeskpro = (line: DeskproChargeLine | undefined) => line !== undefined && !["logged_here", "writing", "write_failed"].includes(line.state);
 
-function RefundControl({ entry, agent }: { entry: Entry; agent: string | null }) {
+/**
+ * "Refund…" opens a form with a reason. Focus goes where the agent can carry on: to the form's
+ * field when it opens, back to "Refund…" on Cancel or Escape, and to the outcome once refunded
+ * (the button and the form are gone then).
+ */
+function RefundControl({ entry, agent, refunded }: { entry: Entry; agent: string | null; refunded: boolean }) {
   const [open, setOpen] = useState(false);
   const [reason, setReason] = useState("");
   const [touched, setTouched] = useState(false);
+  const [outcome, setOutcome] = useState<string | null>(null);
+  const openerRef = useRef<HTMLButtonElement>(null);
+  const outcomeRef = useRef<HTMLDivElement>(null);
+  const reasonRef = useRef<HTMLInputElement>(null);
+  const returnFocus = useRef(false);
   const inputId = useId();
   const errorId = useId();
   const refund = useLedgerWrite((api, body: { entryId: string; reason: string; agent?: string }, key) =>
     api.reverse(body.entryId, { reason: body.reason, ...(body.agent ? { agent: body.agent } : {}) }, key),
   );
+  useEffect(() => {
+    if (outcome) outcomeRef.current?.focus();
+  }, [outcome]);
+  useEffect(() => {
+    if (!open && returnFocus.current) openerRef.current?.focus();
+    returnFocus.current = false;
+  }, [open]);
+  if (refunded) return <StatusMessage message={outcome} focusRef={outcomeRef} />;
   if (!open) {
     return (
       <Button
+        ref={openerRef}
         intent="minimal"
         size="small"
         text="Refund…"
@@ -99,11 +118,21 @@ function RefundControl({ entry, agent }: { entry: Entry; agent: string | null })
       />
     );
   }
+  const close = () => {
+    returnFocus.current = true;
+    setOpen(false);
+  };
   const reasonError = reason.trim() === "" ? "Say why you are refunding this." : null;
   const send = () => {
     setTouched(true);
-    if (reasonError) return;
-    refund.submit({ entryId: entry.id, reason: reason.trim(), ...(agent ? { agent } : {}) }, { onSuccess: () => setOpen(false) });
+    if (reasonError) {
+      reasonRef.current?.focus();
+      return;
+    }
+    refund.submit(
+      { entryId: entry.id, reason: reason.trim(), ...(agent ? { agent } : {}) },
+      { onSuccess: () => setOutcome(`Refunded ${formatCredits(-entry.amount)} credits to the bank.`) },
+    );
   };
   return (
     <form
@@ -111,12 +140,16 @@ function RefundControl({ entry, agent }: { entry: Entry; agent: string | null })
         e.preventDefault();
         send();
       }}
+      onKeyDown={(e) => {
+        if (e.key === "Escape" && !refund.isPending) close();
+      }}
       style={{ marginTop: 4 }}
     >
       <label htmlFor={inputId} style={{ fontSize: 11 }}>
         Reason for the refund
       </label>
       <Input
+        ref={reasonRef}
         id={inputId}
         value={reason}
         onChange={(e: ChangeEvent<HTMLInputElement>) => setReason(e.target.value)}
@@ -130,7 +163,7 @@ function RefundControl({ entry, agent }: { entry: Entry; agent: string | null })
       {refund.error && <ErrorNotice error={refund.error} />}
       <Stack gap={6} style={{ marginTop: 4 }}>
         <Button type="submit" size="small" text={`Refund ${formatCredits(-entry.amount)} credits`} loading={refund.isPending} disabled={refund.isPending} />
-        <Button intent="secondary" size="small" text="Cancel" onClick={() => setOpen(false)} disabled={refund.isPending} />
+        <Button intent="secondary" size="small" text="Cancel" onClick={close} disabled={refund.isPending} />
       </Stack>
     </form>
   );

@@ -11,8 +11,8 @@ const n = (value: number) => value.toLocaleString("en");
 const day = (iso: string) => new Date(iso).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
 
 const STYLE = `
-  :root { color-scheme: light dark; --fg: #1c2b36; --muted: #5b6b78; --line: #d5dbe0; --ok: #2e7d32; --low: #b26a00; --empty: #b3261e; --bg: #fff; --accent: #1f6feb; }
-  @media (prefers-color-scheme: dark) { :root { --fg: #e8edf2; --muted: #a9b5c0; --line: #3a4650; --bg: #12181d; --accent: #58a6ff; } }
+  :root { color-scheme: light dark; --fg: #1c2b36; --muted: #5b6b78; --line: #d5dbe0; --ok: #2e7d32; --low: #b26a00; --empty: #b3261e; --bg: #fff; --accent: #1f6feb; --on-accent: #fff; }
+  @media (prefers-color-scheme: dark) { :root { --fg: #e8edf2; --muted: #a9b5c0; --line: #3a4650; --bg: #12181d; --accent: #58a6ff; --on-accent: #12181d; } }
   * { box-sizing: border-box; }
   body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
   main { max-width: 40rem; margin: 0 auto; padding: 1.25rem; }
@@ -23,7 +23,7 @@ const STYLE = `
   td.num, th.num { text-align: right; white-space: nowrap; }
   .packs { display: grid; gap: .75rem; grid-template-columns: repeat(auto-fit, minmax(11rem, 1fr)); }
   .pack { border: 1px solid var(--line); border-radius: .5rem; padding: .75rem; }
-  .pack button { width: 100%; font: inherit; font-weight: 600; padding: .6rem; border: 0; border-radius: .4rem; background: var(--accent); color: #fff; cursor: pointer; margin-top: .5rem; }
+  .pack button { width: 100%; font: inherit; font-weight: 600; padding: .6rem; border: 0; border-radius: .4rem; background: var(--accent); color: var(--on-accent); cursor: pointer; margin-top: .5rem; }
   .pack button:focus-visible { outline: 3px solid var(--fg); outline-offset: 2px; }
   .notice { border-left: 4px solid var(--accent); padding: .5rem .75rem; margin: 1rem 0; }
   .notice.low { border-color: var(--low); } .notice.empty { border-color: var(--empty); }
