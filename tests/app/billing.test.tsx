@@ -213,7 +213,9 @@ describe("the settings page's Billing & Time Log section", () => {
     fireEvent.click(within(section).getByLabelText("Charge time from Deskpro's Billing tab to the ticket's bank"));
     const rate = within(section).getByLabelText("Credits per 1.00 of a money charge (empty: money charges are not counted)");
     fireEvent.change(rate, { target: { value: "2.5" } });
-    expect(within(section).getByRole("alert")).toHaveTextContent("Use whole credits, e.g. 10 (or leave it empty).");
+    // The error is the field's own description (announced politely), and the field says it is invalid.
+    expect(rate.getAttribute("aria-invalid")).toBe("true");
+    expect(document.getElementById(rate.getAttribute("aria-describedby")!)?.textContent).toBe("Use whole credits, e.g. 10 (or leave it empty).");
     expect(within(section).getByRole("button", { name: "Save time log link" })).toBeDisabled();
     fireEvent.change(rate, { target: { value: "10" } });
     fireEvent.click(within(section).getByRole("button", { name: "Save time log link" }));

@@ -11,6 +11,7 @@ import { join, resolve } from "node:path";
 import type { Browser, Frame, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevHost, type DevHost } from "../../src/devhost/devhost.js";
+import { axeInBothThemes, danglingReferences } from "./axe.js";
 import { ARTIFACTS, chromiumMissing, launchChromium } from "./chromium.js";
 
 const DOCS = resolve(import.meta.dirname, "../../docs/screenshots");
@@ -59,6 +60,12 @@ describe.skipIf(chromiumMissing)("from a fresh install to the first paid ticket 
     copyFileSync(file, join(DOCS, `${name}.png`));
   };
 
+  /** WCAG 2.1 AA in both themes (no serious or critical axe violation) and no ARIA reference to a missing element. */
+  const expectAccessible = async (f: Frame) => {
+    expect(await danglingReferences(f)).toEqual([]);
+    expect(await axeInBothThemes(page, f)).toEqual([]);
+  };
+
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "devhost-fresh-"));
     host = await startDevHost({ dataDir, hostPort: 0, ledgerPort: 0, fresh: true });
@@ -82,6 +89,7 @@ describe.skipIf(chromiumMissing)("from a fresh install to the first paid ticket 
     let connect = await frameOf("iframe.app-setting");
     await connect.getByLabel("Deskpro API key").fill(deskproKey);
     await shoot("connect-helpdesk", "iframe.app-setting");
+    await expectAccessible(connect);
     await connect.getByRole("button", { name: "Connect this helpdesk" }).click();
     await connect
       .getByText(/Connected as Grace Hopper\. Press Save/)
@@ -114,6 +122,7 @@ describe.skipIf(chromiumMissing)("from a fresh install to the first paid ticket 
     expect(urls["ticket-created"]).toMatch(new RegExp(`^${host.ledgerUrl}/hooks/deskpro/tnt_[0-9a-z]{26}/ticket-created$`));
     expect(await config.getByTestId("hook-header-ticket-created-x-credits-webhook-secret").textContent()).toBe(secret);
     await shoot("portal-setup", "iframe.app", "Paid tiers on the portal: setup");
+    await expectAccessible(config);
 
     // 4. In the helpdesk: the web hook actions, with the values copied from the settings page.
     await view("Admin: API keys and triggers");
@@ -148,7 +157,9 @@ describe.skipIf(chromiumMissing)("from a fresh install to the first paid ticket 
       await expect.poll(() => config.getByTestId(`check-${check}`).getAttribute("data-done"), { timeout: 15_000 }).toBe("true");
     }
     await shoot("portal-setup-done", "iframe.app", "Paid tiers on the portal: setup");
+    await expectAccessible(config);
     connect = await frameOf("iframe.app-setting");
     await connect.getByText(/^Connected to http:\/\/127\.0\.0\.1/).waitFor();
+    await expectAccessible(connect);
   });
 });

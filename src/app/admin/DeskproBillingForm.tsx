@@ -1,7 +1,7 @@
 import { useEffect, useId, useState, type ChangeEvent } from "react";
 import type { DeskproBillingMode, DeskproBillingStatus, DeskproChargeState } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
-import { ErrorNotice, Facts, Loading, Notice, Section } from "../components/common.js";
+import { ErrorNotice, Facts, FieldError, Loading, Notice, Section } from "../components/common.js";
 import { Button, Input, P5 } from "../deskpro/ui.js";
 import { formatDateTime, formatElapsed } from "../format.js";
 
@@ -136,11 +136,7 @@ export function DeskproBillingForm({ api }: { api: LedgerApi }) {
         aria-invalid={rateError !== null}
         aria-describedby={rateErrorId}
       />
-      {rateError && (
-        <P5 role="alert" id={rateErrorId}>
-          {rateError}
-        </P5>
-      )}
+      <FieldError id={rateErrorId} message={rateError} />
       {error !== null && <ErrorNotice error={error} context="The link's settings were not saved." />}
       {saved && !dirty && <Notice tone="success">Saved.</Notice>}
       <Button
