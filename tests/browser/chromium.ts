@@ -43,3 +43,10 @@ export async function appFrame(page: Page): Promise<Frame> {
   }
   throw new Error("the app's iframe did not load");
 }
+
+/** A read from the development host's ledger with its demo tenant's key, parsed with the contract's schema. */
+export async function readLedger<T>(host: { ledgerUrl: string; apiKey: string | null }, path: string, schema: { parse(v: unknown): T }): Promise<T> {
+  const response = await fetch(`${host.ledgerUrl}${path}`, { headers: { authorization: `Bearer ${host.apiKey}` } });
+  if (response.status !== 200) throw new Error(`GET ${path} answered ${response.status}: ${await response.text()}`);
+  return schema.parse(await response.json());
+}

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AlertSettings, OutboxPage, PortalTicket, TicketEntries, Wallet } from "../../src/contract/index.js";
 import { startDevHost, type DevHost } from "../../src/devhost/devhost.js";
 import { axeInBothThemes } from "./axe.js";
-import { appFrame, ARTIFACTS, chromiumMissing, launchChromium } from "./chromium.js";
+import { appFrame, ARTIFACTS, chromiumMissing, launchChromium, readLedger } from "./chromium.js";
 
 describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", () => {
   let host: DevHost;
@@ -20,11 +20,7 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
   let page: Page;
   let dataDir: string;
 
-  const ledger = async <T>(path: string, schema: { parse(v: unknown): T }): Promise<T> => {
-    const response = await fetch(`${host.ledgerUrl}${path}`, { headers: { authorization: `Bearer ${host.apiKey}` } });
-    expect(response.status).toBe(200);
-    return schema.parse(await response.json());
-  };
+  const ledger = <T>(path: string, schema: { parse(v: unknown): T }): Promise<T> => readLedger(host, path, schema);
   const app = (): FrameLocator => page.frameLocator("iframe.app");
   const open = async (label: string) => {
     await page.getByRole("button", { name: label, exact: true }).click();

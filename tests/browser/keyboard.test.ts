@@ -11,7 +11,7 @@ import type { Browser, Frame, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConfigResponse, EntryPage, TicketEntries, Wallet } from "../../src/contract/index.js";
 import { startDevHost, type DevHost } from "../../src/devhost/devhost.js";
-import { appFrame, chromiumMissing, launchChromium } from "./chromium.js";
+import { appFrame, chromiumMissing, launchChromium, readLedger } from "./chromium.js";
 
 interface Focused {
   tag: string;
@@ -40,11 +40,7 @@ describe.skipIf(chromiumMissing)("the main jobs with the keyboard alone (Chromiu
   let page: Page;
   let dataDir: string;
 
-  const ledger = async <T>(path: string, schema: { parse(v: unknown): T }): Promise<T> => {
-    const response = await fetch(`${host.ledgerUrl}${path}`, { headers: { authorization: `Bearer ${host.apiKey}` } });
-    expect(response.status).toBe(200);
-    return schema.parse(await response.json());
-  };
+  const ledger = <T>(path: string, schema: { parse(v: unknown): T }): Promise<T> => readLedger(host, path, schema);
   const focusIn = (target: Page | Frame) => target.evaluate(describeFocus);
   const matches = (focused: Focused | null, name: string | RegExp) =>
     focused !== null && (typeof name === "string" ? focused.name === name : name.test(focused.name));

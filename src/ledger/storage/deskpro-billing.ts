@@ -180,25 +180,28 @@ export interface ChargeValues {
   syncSeq: number;
 }
 
+/** $1…$11 of the insert and the update, in the order both name them. */
+const chargeParams = (tenantId: string, v: ChargeValues, now: Date) => [
+  tenantId,
+  v.chargeId,
+  v.part,
+  v.ticketId,
+  v.state,
+  v.units,
+  v.countedUnits,
+  v.entryId,
+  v.dateCreated,
+  v.syncSeq,
+  now,
+];
+
 /** A row for a charge not seen before; false when one exists (another read got there first). */
 export async function insertCharge(sql: Sql, tenantId: string, values: ChargeValues, now: Date): Promise<boolean> {
   const rows = await sql.query(
     `INSERT INTO deskpro_charges (tenant_id, charge_id, part, ticket_id, state, units, counted_units, entry_id, date_created, sync_seq, first_seen_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
      ON CONFLICT DO NOTHING RETURNING 1`,
-    [
-      tenantId,
-      values.chargeId,
-      values.part,
-      values.ticketId,
-      values.state,
-      values.units,
-      values.countedUnits,
-      values.entryId,
-      values.dateCreated,
-      values.syncSeq,
-      now,
-    ],
+    chargeParams(tenantId, values, now),
   );
   return rows.length > 0;
 }
@@ -208,19 +211,7 @@ export async function updateCharge(sql: Sql, tenantId: string, values: ChargeVal
     `UPDATE deskpro_charges SET ticket_id = $4, state = $5, units = $6, counted_units = $7, entry_id = $8, date_created = coalesce($9, date_created),
        sync_seq = $10, updated_at = $11
      WHERE tenant_id = $1 AND charge_id = $2 AND part = $3`,
-    [
-      tenantId,
-      values.chargeId,
-      values.part,
-      values.ticketId,
-      values.state,
-      values.units,
-      values.countedUnits,
-      values.entryId,
-      values.dateCreated,
-      values.syncSeq,
-      now,
-    ],
+    chargeParams(tenantId, values, now),
   );
 }
 
