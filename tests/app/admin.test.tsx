@@ -179,6 +179,10 @@ describe("the helpdesk connection for portal tiers", () => {
     fireEvent.change(await screen.findByLabelText("Helpdesk address"), { target: { value: "https://support.example.com" } });
     fireEvent.change(screen.getByLabelText(/Deskpro API key/), { target: { value: "not a key" } });
     expect(await screen.findByText("use Deskpro's API key as <id>:<code>")).toBeTruthy();
+    // The message is the field's own description, and the field says it is invalid.
+    const keyField = screen.getByLabelText(/Deskpro API key/);
+    expect(keyField.getAttribute("aria-invalid")).toBe("true");
+    expect(document.getElementById(keyField.getAttribute("aria-describedby")!)?.textContent).toBe("use Deskpro's API key as <id>:<code>");
     expect(screen.getByRole("button", { name: "Save helpdesk connection" })).toBeDisabled();
     fireEvent.change(screen.getByLabelText(/Deskpro API key/), { target: { value: "12:Zx8v2Kq9LmN4pR7s" } });
     fireEvent.change(screen.getByLabelText(/Webhook secret/), { target: { value: "a-long-random-secret-of-32-chars!!" } });

@@ -1,7 +1,7 @@
 import { useEffect, useId, useState, type ChangeEvent } from "react";
 import { DeskproConnectionRequest, type DeskproConnection } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
-import { ErrorNotice, Notice, Section } from "../components/common.js";
+import { ErrorNotice, FieldError, Notice, Section } from "../components/common.js";
 import { Button, Input, P5 } from "../deskpro/ui.js";
 
 /**
@@ -10,7 +10,7 @@ import { Button, Input, P5 } from "../deskpro/ui.js";
  * never come back; empty fields keep what is stored.
  */
 export function DeskproConnectionForm({ api }: { api: LedgerApi }) {
-  const ids = { url: useId(), key: useId(), secret: useId() };
+  const ids = { url: useId(), key: useId(), secret: useId(), urlError: useId(), keyError: useId(), secretError: useId() };
   const [current, setCurrent] = useState<DeskproConnection | null>(null);
   const [url, setUrl] = useState("");
   const [apiKey, setApiKey] = useState("");
@@ -33,6 +33,11 @@ export function DeskproConnectionForm({ api }: { api: LedgerApi }) {
   const checked = DeskproConnectionRequest.safeParse(request);
   const fieldError = (field: string) => (checked.success ? null : (checked.error.issues.find((i) => i.path[0] === field)?.message ?? null));
   const touched = url !== (current?.url ?? "") || apiKey !== "" || secret !== "";
+  // A field's error shows once something is typed in it; the element is always there, so the
+  // field's aria-describedby names something and a new message is announced.
+  const urlError = url !== "" ? fieldError("url") : null;
+  const keyError = apiKey !== "" ? fieldError("apiKey") : null;
+  const secretError = secret !== "" ? fieldError("webhookSecret") : null;
 
   const save = async () => {
     if (!checked.success || saving) return;
@@ -62,12 +67,15 @@ export function DeskproConnectionForm({ api }: { api: LedgerApi }) {
         id={ids.url}
         value={url}
         placeholder="https://support.example.com"
+        error={urlError !== null}
+        aria-invalid={urlError !== null}
+        aria-describedby={ids.urlError}
         onChange={(e: ChangeEvent<HTMLInputElement>) => {
           setUrl(e.target.value);
           setSaved(false);
         }}
       />
-      {url !== "" && fieldError("url") && <P5 role="alert">{fieldError("url")}</P5>}
+      <FieldError id={ids.urlError} message={urlError} />
       <label htmlFor={ids.key} style={{ fontSize: 11, display: "block", marginTop: 6 }}>
         Deskpro API key {current?.apiKeySet ? `(set, id ${current.apiKeyId}; leave empty to keep)` : ""}
       </label>
@@ -77,12 +85,15 @@ export function DeskproConnectionForm({ api }: { api: LedgerApi }) {
         autoComplete="off"
         value={apiKey}
         placeholder="12:abcdef…"
+        error={keyError !== null}
+        aria-invalid={keyError !== null}
+        aria-describedby={ids.keyError}
         onChange={(e: ChangeEvent<HTMLInputElement>) => {
           setApiKey(e.target.value);
           setSaved(false);
         }}
       />
-      {apiKey !== "" && fieldError("apiKey") && <P5 role="alert">{fieldError("apiKey")}</P5>}
+      <FieldError id={ids.keyError} message={keyError} />
       <label htmlFor={ids.secret} style={{ fontSize: 11, display: "block", marginTop: 6 }}>
         Webhook secret {current?.webhookSecretSet ? "(set; leave empty to keep)" : ""}
       </label>
@@ -91,12 +102,15 @@ export function DeskproConnectionForm({ api }: { api: LedgerApi }) {
         type="password"
         autoComplete="off"
         value={secret}
+        error={secretError !== null}
+        aria-invalid={secretError !== null}
+        aria-describedby={ids.secretError}
         onChange={(e: ChangeEvent<HTMLInputElement>) => {
           setSecret(e.target.value);
           setSaved(false);
         }}
       />
-      {secret !== "" && fieldError("webhookSecret") && <P5 role="alert">{fieldError("webhookSecret")}</P5>}
+      <FieldError id={ids.secretError} message={secretError} />
       {error !== null && <ErrorNotice error={error} context="The connection was not saved." />}
       {saved && <Notice tone="success">Saved. The key and secret are stored sealed and are not shown again.</Notice>}
       <Button
