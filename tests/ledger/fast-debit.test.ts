@@ -277,4 +277,40 @@ describe.each(backends())("the single-statement debit on %s", (backend) => {
     expect(WriteResult.safeParse(first.body).success).toBe(true);
     expect(Object.keys(JSON.parse(first.text).entry)).toEqual(Object.keys(JSON.parse(grant.text).entry));
   });
+
+  it("writes once when requests with one key race, on one wallet or on two: the others replay or are refused", async () => {
+    const { ctx, tenantId, version, rate } = await tenantWith();
+    for (const owner of ["org:50", "org:51"]) {
+      await core.grantCredits(ctx, tenantId, owner, { amount: 1000, reason: "seed", source: "manual" }, key());
+      await core.debitCredits(ctx, tenantId, owner, { kind: "manual", amount: 1, reason: "warm" }, key());
+    }
+    const idempotency = key();
+    const now = ctx.clock();
+    const ask = (owner: string, i: number) =>
+      postDebitInOneStatement(db, {
+        tenantId,
+        owner,
+        key: idempotency,
+        requestHash: idempotency.requestHash,
+        now,
+        entryId: `ent_race_${owner}_${i}`,
+        kind: "manual",
+        amount: 7,
+        minutes: null,
+        ticketId: null,
+        reason: "race",
+        agent: null,
+        configVersion: version,
+        rate,
+      });
+    // The same key sent to two wallets at once: each statement sees no answer yet, both lock and
+    // write, and whichever records the key second is rolled back and asks again.
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => ask(i % 2 ? "org:51" : "org:50", i)));
+    const posted = results.filter((r) => r.outcome === "posted");
+    expect(posted).toHaveLength(1);
+    const text = (posted[0] as { text: string }).text;
+    expect(results.filter((r) => r.outcome === "replay").map((r) => (r as { text: string }).text)).toEqual(Array(11).fill(text));
+    const spent = (await entries.sumOfEntries(db, tenantId, "org:50")) + (await entries.sumOfEntries(db, tenantId, "org:51"));
+    expect(spent).toBe(2 * 999 - 7);
+  });
 });

@@ -1,8 +1,10 @@
 /**
- * The single-statement debit (`ledger_post_debit`, migration 007): claim, lock, price, burn down
- * and write in one round trip, when the wallet's cached facts allow it. It answers "posted" with
- * the answer's JSON text, or "replay" with a completed key's answer, or raises: LS001 when the
- * full posting path is needed (nothing was written), LI001 when the wallet can't pay.
+ * The single-statement debit (`ledger_post_debit`, migrations 007 and 012): lock, price, burn
+ * down, write, and record the key's answer in one round trip, when the wallet's cached facts allow
+ * it. It answers "posted" with the answer's JSON text, or "replay" with a completed key's answer,
+ * or raises: LS001 when the full posting path is needed (nothing was written), LI001 when the
+ * wallet can't pay, LR001 when a concurrent request with the same key finished first (nothing was
+ * written; asked again, the statement replays that request's answer).
  */
 import type { Sql } from "./db.js";
 import type { ScopedKey, StoredAnswer } from "./idempotency.js";
@@ -34,8 +36,19 @@ export type FastDebitResult =
 
 const SLOW = "LS001";
 const INSUFFICIENT = "LI001";
+const KEY_TAKEN_MEANWHILE = "LR001";
+/** A key is answered once another request finished with it, so one more ask replays; a third is a margin. */
+const ASKS = 3;
 
 export async function postDebitInOneStatement(sql: Sql, d: FastDebit): Promise<FastDebitResult> {
+  for (let ask = 1; ; ask++) {
+    const result = await askOnce(sql, d);
+    if (result !== KEY_TAKEN_MEANWHILE) return result;
+    if (ask >= ASKS) return { outcome: "full_path_needed" };
+  }
+}
+
+async function askOnce(sql: Sql, d: FastDebit): Promise<FastDebitResult | typeof KEY_TAKEN_MEANWHILE> {
   try {
     const rows = await sql.query<{ outcome: "posted" | "replay"; status: number; request_hash: string; response: string }>(
       "SELECT outcome, status, request_hash, response FROM ledger_post_debit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
@@ -68,6 +81,7 @@ export async function postDebitInOneStatement(sql: Sql, d: FastDebit): Promise<F
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === SLOW) return { outcome: "full_path_needed" };
+    if (code === KEY_TAKEN_MEANWHILE) return KEY_TAKEN_MEANWHILE;
     if (code === INSUFFICIENT) {
       const detail = JSON.parse(String((error as { detail?: unknown }).detail)) as { balance: number; required: number; available: number };
       return { outcome: "insufficient", balance: Number(detail.balance), required: Number(detail.required), available: Number(detail.available) };

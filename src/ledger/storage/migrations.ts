@@ -10,6 +10,7 @@ import { ticketPayersMigration } from "./migrations/008-ticket-payers.js";
 import { deskproBillingMigration } from "./migrations/009-deskpro-billing.js";
 import { partialRefundsMigration } from "./migrations/010-partial-refunds.js";
 import { helpdeskSignupMigration } from "./migrations/011-helpdesk-signup.js";
+import { leanerDebitsMigration } from "./migrations/012-leaner-debits.js";
 import type { Migration } from "./migrations/migration.js";
 
 /**
@@ -32,6 +33,7 @@ export const MIGRATIONS: Migration[] = [
   deskproBillingMigration,
   partialRefundsMigration,
   helpdeskSignupMigration,
+  leanerDebitsMigration,
 ];
 
 const MIGRATION_LOCK = 7_270_001;
