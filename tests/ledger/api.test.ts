@@ -38,6 +38,25 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
     }
   });
 
+  it("answers every request with its request id, the client's when it sent a usable one, on answers and problems alike", async () => {
+    const owner = newOwner();
+    await grant(owner, 10);
+    for (const [method, path, body, status] of [
+      ["GET", `/v1/wallets/${owner}`, undefined, 200],
+      ["POST", `/v1/wallets/${owner}/debits`, { kind: "manual", amount: 1, reason: "work" }, 201],
+      ["POST", `/v1/wallets/${owner}/debits`, { kind: "manual", amount: 1000, reason: "work" }, 409],
+      ["GET", "/v1/no-such-thing", undefined, 404],
+    ] as const) {
+      const sent = await ledger.call(method, path, { body, headers: { "x-request-id": `req-${status}` } });
+      expect([sent.status, sent.headers.get("x-request-id")]).toEqual([status, `req-${status}`]);
+      const made = await ledger.call(method, path, { body });
+      expect(made.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const unauthorised = await ledger.call("GET", `/v1/wallets/${owner}`, { key: "wrong", headers: { "x-request-id": "not valid!" } });
+    expect(unauthorised.status).toBe(401);
+    expect(unauthorised.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
   it("answers 503 on any route needing integration secrets when the server has no secrets key, and writes nothing", async () => {
     const saved = process.env.LEDGER_SECRETS_KEY;
     delete process.env.LEDGER_SECRETS_KEY;

@@ -84,8 +84,12 @@ export function createLedgerApp(deps: LedgerAppDeps) {
     const requestId = c.req.header("x-request-id")?.match(/^[\w-]{1,64}$/)?.[0] ?? crypto.randomUUID();
     c.set("requestId", requestId);
     c.set("ledger", ledger);
-    await next();
+    // Set before the handler, the header goes into the response it makes. Setting it afterwards
+    // would rebuild that response (on Node, as a full web Response with a body stream): only the
+    // answers made outside a handler's context (errors, 404s) need that.
     c.header("x-request-id", requestId);
+    await next();
+    if (!c.res.headers.has("x-request-id")) c.header("x-request-id", requestId);
     log({
       time: new Date().toISOString(),
       level: c.res.status >= 500 ? "error" : "info",

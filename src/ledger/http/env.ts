@@ -98,8 +98,8 @@ function decodeUtf8(bytes: Uint8Array): string {
 }
 
 /**
- * Every body that reaches a handler is JSON, within the size limit, and parsed once; the parsed
- * value is handed to the route's zod validator through Hono's body cache.
+ * Every body that reaches a handler is JSON and within the size limit; it is read once and handed
+ * to the route's zod validator through Hono's body cache.
  */
 export function jsonBodies(maxBytes: number): MiddlewareHandler<LedgerEnv> {
   return async (c, next) => {
@@ -114,7 +114,9 @@ export function jsonBodies(maxBytes: number): MiddlewareHandler<LedgerEnv> {
     } catch {
       throw invalidRequest("The request body is not valid JSON.");
     }
-    (c.req as unknown as { bodyCache: Record<string, Promise<unknown>> }).bodyCache = { json: Promise.resolve(parsed) };
+    // Hono's json() reads the cached text (older versions the cached json): both are there, so
+    // the body is never turned back into a Response to be read again.
+    (c.req as unknown as { bodyCache: Record<string, Promise<unknown>> }).bodyCache = { text: Promise.resolve(text), json: Promise.resolve(parsed) };
     return next();
   };
 }
