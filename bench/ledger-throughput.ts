@@ -3,13 +3,18 @@
  * TPC-B-like TPS on the same PostgreSQL server in the same run. The ledger runs as its own process
  * (as in production), in these set-ups:
  *
- * - postgres:          PostgreSQL directly (named prepared statements);
+ * - postgres:          PostgreSQL directly (named prepared statements), with a pool of 2
+ *                      connections: one per core of this machine, which the database shares with
+ *                      the ledger and the load generator (see POOL_SIZE);
+ * - postgres-pool-4, postgres-pool-16: the same with 4 connections, and with one per client:
+ *                      what a larger pool costs here;
  * - postgres-unnamed:  directly, with LEDGER_POOLER=transaction (no named statements): what the
  *                      pooler-safe mode costs by itself;
  * - pgbouncer:         through PgBouncer in transaction mode (LEDGER_POOLER=transaction), with
  *                      enough server connections for every client;
  * - pgbouncer-4:       the same with only 4 server connections for the 16 clients;
- * - two-processes:     two ledger processes on one PostgreSQL, each driven by its own wrk;
+ * - two-processes:     two ledger processes on one PostgreSQL (one connection each, the same 2
+ *                      in all), each driven by its own wrk;
  * - pglite:            the embedded database (one connection).
  *
  * Directly and through PgBouncer the 16 clients also debit one hot bank, whose row lock serialises them.
@@ -20,7 +25,7 @@
  * CPU time per debit of the ledger, PostgreSQL and PgBouncer is read from /proc where it can be.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLedgerApp } from "../src/ledger/http/app.js";
@@ -43,7 +48,7 @@ import {
   type WrkResult,
 } from "./lib.js";
 
-export type Setup = "postgres" | "postgres-unnamed" | "pgbouncer" | "pgbouncer-4" | "two-processes" | "pglite";
+export type Setup = "postgres" | "postgres-pool-4" | "postgres-pool-16" | "postgres-unnamed" | "pgbouncer" | "pgbouncer-4" | "two-processes" | "pglite";
 
 export interface ThroughputRun extends WrkResult {
   backend: Setup;
@@ -70,6 +75,9 @@ export interface PgbenchRun {
   clients: number;
   tps: number;
   latencyAvgMs: number;
+  /** pgbench's own latency percentiles, from its per-transaction log. */
+  p50: number;
+  p99: number;
   scale: number;
 }
 
@@ -85,6 +93,14 @@ export interface ThroughputReport {
 }
 
 const SCRIPT = "bench/debits.lua";
+
+/**
+ * PostgreSQL connections the ledger holds directly: one per core of this machine, where the
+ * database, the ledger and the load generator share two cores. A debit holds its connection for
+ * one statement, so 16 clients queue briefly in the ledger for 2 connections; more connections
+ * only add server processes competing for the same cores (the postgres-pool-* set-ups measure it).
+ */
+const POOL_SIZE = 2;
 
 async function seed(options: DatabaseOptions, wallets: number): Promise<string> {
   const db = await openDatabase(options);
@@ -253,24 +269,40 @@ function pgbenchSlot(url: string, via: PgbenchRun["via"], clients: number, scale
         scale,
         tps: rounds.reduce((s, r) => s + r.tps, 0) / rounds.length,
         latencyAvgMs: rounds.reduce((s, r) => s + r.latencyAvgMs, 0) / rounds.length,
+        p50: median(rounds.map((r) => r.p50)),
+        p99: median(rounds.map((r) => r.p99)),
       };
       runs.push(run);
       console.log(
-        `  pgbench ${via === "pgbouncer" ? "via PgBouncer" : "direct"} ${String(clients).padStart(2)} clients: ${run.tps.toFixed(0)} TPS, avg ${run.latencyAvgMs.toFixed(2)} ms`,
+        `  pgbench ${via === "pgbouncer" ? "via PgBouncer" : "direct"} ${String(clients).padStart(2)} clients: ${run.tps.toFixed(0)} TPS, avg ${run.latencyAvgMs.toFixed(2)} ms, p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms`,
       );
     },
   };
 }
 
 function pgbench(url: string, via: PgbenchRun["via"], clients: number, seconds: number, scale: number): PgbenchRun {
-  const result = spawnSync("pgbench", ["-c", String(clients), "-j", String(Math.min(2, clients)), "-T", String(seconds), "-n"], {
-    env: { ...process.env, ...pgEnv(url) },
-    encoding: "utf8",
-  });
-  const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(result.stdout)?.[1];
-  const latency = /latency average = ([\d.]+) ms/.exec(result.stdout)?.[1];
-  if (!tps) throw new Error(`pgbench failed: ${result.stdout}\n${result.stderr}`);
-  return { via, clients, tps: Number(tps), latencyAvgMs: Number(latency), scale };
+  // Each transaction's latency goes to a log (one file per thread), for percentiles like wrk's.
+  const logs = mkdtempSync(join(tmpdir(), "bench-pgbench-"));
+  try {
+    const result = spawnSync(
+      "pgbench",
+      ["-c", String(clients), "-j", String(Math.min(2, clients)), "-T", String(seconds), "-n", "-l", "--log-prefix", join(logs, "tx")],
+      { env: { ...process.env, ...pgEnv(url) }, encoding: "utf8" },
+    );
+    const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(result.stdout)?.[1];
+    const latency = /latency average = ([\d.]+) ms/.exec(result.stdout)?.[1];
+    if (!tps) throw new Error(`pgbench failed: ${result.stdout}\n${result.stderr}`);
+    // A log line: client, transaction number, latency in microseconds, script, epoch seconds, microseconds.
+    const latencies = readdirSync(logs)
+      .flatMap((file) => readFileSync(join(logs, file), "utf8").split("\n"))
+      .map((line) => Number(line.split(" ")[2]) / 1000)
+      .filter((ms) => Number.isFinite(ms))
+      .sort((a, b) => a - b);
+    const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN;
+    return { via, clients, tps: Number(tps), latencyAvgMs: Number(latency), p50: at(0.5), p99: at(0.99), scale };
+  } finally {
+    rmSync(logs, { recursive: true, force: true });
+  }
 }
 
 /** wrk against a server that answers at once: what the load generator itself can drive here. */
@@ -313,17 +345,31 @@ export async function benchLedgerThroughput(options: { seconds: number; wallets:
     plans.push({
       backend: "postgres",
       database: { databaseUrl: direct, poolSize: 4 },
-      processes: [{ DATABASE_URL: direct, LEDGER_POOL_SIZE: "16" }],
+      processes: [{ DATABASE_URL: direct, LEDGER_POOL_SIZE: String(POOL_SIZE) }],
       clients: [1, 16],
       hotBank: true,
       cpu: postgresCpu,
     });
 
+    for (const [backend, poolSize] of [
+      ["postgres-pool-4", 4],
+      ["postgres-pool-16", 16],
+    ] as const) {
+      const database = await freshDatabase(pgServer.adminUrl, `bench_ledger_pool_${poolSize}`);
+      plans.push({
+        backend,
+        database: { databaseUrl: database, poolSize: 4 },
+        processes: [{ DATABASE_URL: database, LEDGER_POOL_SIZE: String(poolSize) }],
+        clients: [16],
+        cpu: postgresCpu,
+      });
+    }
+
     const unnamed = await freshDatabase(pgServer.adminUrl, "bench_ledger_unnamed");
     plans.push({
       backend: "postgres-unnamed",
       database: { databaseUrl: unnamed, poolSize: 4 },
-      processes: [{ DATABASE_URL: unnamed, LEDGER_POOL_SIZE: "16", LEDGER_POOLER: "transaction" }],
+      processes: [{ DATABASE_URL: unnamed, LEDGER_POOL_SIZE: String(POOL_SIZE), LEDGER_POOLER: "transaction" }],
       clients: [16],
       cpu: postgresCpu,
     });
@@ -356,8 +402,8 @@ export async function benchLedgerThroughput(options: { seconds: number; wallets:
       backend: "two-processes",
       database: { databaseUrl: shared, poolSize: 4 },
       processes: [
-        { DATABASE_URL: shared, LEDGER_POOL_SIZE: "16" },
-        { DATABASE_URL: shared, LEDGER_POOL_SIZE: "16" },
+        { DATABASE_URL: shared, LEDGER_POOL_SIZE: String(POOL_SIZE / 2) },
+        { DATABASE_URL: shared, LEDGER_POOL_SIZE: String(POOL_SIZE / 2) },
       ],
       clients: [16],
       cpu: postgresCpu,
