@@ -6,6 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import fc from "fast-check";
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LedgerConfig, WriteResult } from "../../src/contract/index.js";
 import { composeLedger } from "../../src/ledger/compose.js";
@@ -18,7 +19,7 @@ import type { Database } from "../../src/ledger/storage/db.js";
 import * as entries from "../../src/ledger/storage/entries.js";
 import { postDebitInOneStatement, type FastDebit } from "../../src/ledger/storage/fast-debits.js";
 import * as grants from "../../src/ledger/storage/grants.js";
-import { backends, DAY, openTestDatabase, TestClock } from "../helpers/ledger.js";
+import { backends, DAY, openTestDatabase, postgresUrl, TestClock } from "../helpers/ledger.js";
 import { toGrantState } from "../../src/ledger/core/posting.js";
 
 const key = (): Idempotency => ({ scope: "client", key: randomUUID(), requestHash: randomUUID() });
@@ -313,4 +314,67 @@ describe.each(backends())("the single-statement debit on %s", (backend) => {
     const spent = (await entries.sumOfEntries(db, tenantId, "org:50")) + (await entries.sumOfEntries(db, tenantId, "org:51"));
     expect(spent).toBe(2 * 999 - 7);
   });
+
+  it.runIf(backend === "postgres")(
+    "writes once, without an error, when a request on the full path holds the same key (a deadlock PostgreSQL breaks)",
+    async () => {
+      const { ctx, tenantId, version, rate } = await tenantWith();
+      await core.grantCredits(ctx, tenantId, "org:60", { amount: 1000, reason: "seed", source: "manual" }, key());
+      await core.debitCredits(ctx, tenantId, "org:60", { kind: "manual", amount: 1, reason: "warm" }, key());
+      const idempotency = key();
+      const fullPath = new pg.Client({ connectionString: postgresUrl() });
+      await fullPath.connect();
+      try {
+        const [{ pid }] = (await fullPath.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows as [{ pid: number }];
+        // As the full posting path does: the key first (not yet answered), the wallet after.
+        await fullPath.query("BEGIN");
+        await fullPath.query("INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash, created_at) VALUES ($1, 'client', $2, $3, now())", [
+          tenantId,
+          idempotency.key,
+          idempotency.requestHash,
+        ]);
+        const now = ctx.clock();
+        const statement = postDebitInOneStatement(db, {
+          tenantId,
+          owner: "org:60",
+          key: idempotency,
+          requestHash: idempotency.requestHash,
+          now,
+          entryId: `ent_deadlock_${randomUUID()}`,
+          kind: "manual",
+          amount: 7,
+          minutes: null,
+          ticketId: null,
+          reason: "race",
+          agent: null,
+          configVersion: version,
+          rate,
+        });
+        // The statement has locked the wallet and waits for the key.
+        await expect
+          .poll(
+            async () => (await db.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", [pid]))[0]!.n,
+            {
+              timeout: 10_000,
+            },
+          )
+          .toBe(1);
+        // Now the full path asks for the wallet: each waits for the other, and PostgreSQL aborts one.
+        // Usually the statement (it waited first); it asks again and waits behind the full path,
+        // which then gives up here, as a full path that failed on something else would.
+        const lock = await fullPath.query("SELECT balance FROM wallets WHERE tenant_id = $1 AND owner = $2 FOR UPDATE", [tenantId, "org:60"]).then(
+          () => "locked",
+          (error: { code?: string }) => error.code,
+        );
+        expect(["locked", "40P01"]).toContain(lock);
+        await fullPath.query("ROLLBACK");
+        const result = await statement;
+        expect(result.outcome).toBe("posted");
+        expect(await entries.sumOfEntries(db, tenantId, "org:60")).toBe(999 - 7);
+      } finally {
+        await fullPath.end();
+      }
+    },
+    30_000,
+  );
 });

@@ -5,6 +5,11 @@
  * or raises: LS001 when the full posting path is needed (nothing was written), LI001 when the
  * wallet can't pay, LR001 when a concurrent request with the same key finished first (nothing was
  * written; asked again, the statement replays that request's answer).
+ *
+ * The statement locks the wallet before it records the key; the full posting path claims the key
+ * before it locks the wallet. Two requests with one key, one on each path, can therefore deadlock:
+ * PostgreSQL then aborts one of them whole. The full path retries its transaction, and this
+ * statement is asked again too (like LR001, nothing of it was written).
  */
 import type { Sql } from "./db.js";
 import type { ScopedKey, StoredAnswer } from "./idempotency.js";
@@ -36,19 +41,21 @@ export type FastDebitResult =
 
 const SLOW = "LS001";
 const INSUFFICIENT = "LI001";
-const KEY_TAKEN_MEANWHILE = "LR001";
+/** Nothing was written and asking again is safe: the key was taken meanwhile (LR001), or PostgreSQL broke a deadlock or a serialization conflict. */
+const ASK_AGAIN_CODES = new Set(["LR001", "40P01", "40001"]);
+const ASK_AGAIN = Symbol("ask again");
 /** A key is answered once another request finished with it, so one more ask replays; a third is a margin. */
 const ASKS = 3;
 
 export async function postDebitInOneStatement(sql: Sql, d: FastDebit): Promise<FastDebitResult> {
   for (let ask = 1; ; ask++) {
     const result = await askOnce(sql, d);
-    if (result !== KEY_TAKEN_MEANWHILE) return result;
+    if (result !== ASK_AGAIN) return result;
     if (ask >= ASKS) return { outcome: "full_path_needed" };
   }
 }
 
-async function askOnce(sql: Sql, d: FastDebit): Promise<FastDebitResult | typeof KEY_TAKEN_MEANWHILE> {
+async function askOnce(sql: Sql, d: FastDebit): Promise<FastDebitResult | typeof ASK_AGAIN> {
   try {
     const rows = await sql.query<{ outcome: "posted" | "replay"; status: number; request_hash: string; response: string }>(
       "SELECT outcome, status, request_hash, response FROM ledger_post_debit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
@@ -81,7 +88,7 @@ async function askOnce(sql: Sql, d: FastDebit): Promise<FastDebitResult | typeof
   } catch (error) {
     const code = (error as { code?: unknown }).code;
     if (code === SLOW) return { outcome: "full_path_needed" };
-    if (code === KEY_TAKEN_MEANWHILE) return KEY_TAKEN_MEANWHILE;
+    if (typeof code === "string" && ASK_AGAIN_CODES.has(code)) return ASK_AGAIN;
     if (code === INSUFFICIENT) {
       const detail = JSON.parse(String((error as { detail?: unknown }).detail)) as { balance: number; required: number; available: number };
       return { outcome: "insufficient", balance: Number(detail.balance), required: Number(detail.required), available: Number(detail.available) };
