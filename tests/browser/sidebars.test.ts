@@ -176,10 +176,19 @@ describe.skipIf(chromiumMissing)("at the sidebar's width (Chromium)", () => {
   it("the settings page opens ready and fits 300 px", async () => {
     await page.getByRole("button", { name: "Admin: app settings", exact: true }).click();
     let f = await frame();
-    // The settings iframe at exactly 300 px wide (the form beside it holds the Connect page's iframe too).
-    await page.evaluate((w) => document.querySelectorAll<HTMLIFrameElement>("iframe.app").forEach((el) => (el.style.width = `${w}px`)), WIDTH);
-    await page.waitForTimeout(300);
-    f = await frame();
+    // The settings iframe at exactly 300 px wide (the form beside it holds the Connect page's iframe
+    // too). On a busy machine the host may mount an iframe after the first try: set the width until
+    // the app's own document reports it.
+    await expect
+      .poll(
+        async () => {
+          await page.evaluate((w) => document.querySelectorAll<HTMLIFrameElement>("iframe.app").forEach((el) => (el.style.width = `${w}px`)), WIDTH);
+          f = await frame();
+          return f.evaluate(() => document.documentElement.clientWidth);
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(WIDTH);
     // No key typed: the saved one (not shown) is used, and the configuration loads by itself.
     await f.getByText(/^Connected\. Configuration version/).waitFor({ timeout: 15_000 });
     await f.getByLabel("Price (credits)").first().waitFor();
