@@ -83,6 +83,19 @@ const POOLER_LOST_STATEMENT = new Set(["42P05", "26000"]);
 const isLostStatement = (error: unknown) =>
   typeof error === "object" && error !== null && POOLER_LOST_STATEMENT.has(String((error as { code?: unknown }).code));
 
+/**
+ * Whether the connection may serve the next statement after `error`: an error the server reported
+ * for the statement alone, not one that ended the session (FATAL: the server is shutting down, an
+ * administrator ended the backend, a connection or system failure), which the driver may not
+ * have noticed yet when the connection goes back to the pool. The severity is the server's own
+ * word, localised on some servers, so the SQLSTATE classes of session-ending errors count too.
+ */
+function leavesSessionUsable(error: unknown): boolean {
+  if (!(error instanceof pg.DatabaseError)) return false;
+  if (error.severity === "FATAL" || error.severity === "PANIC") return false;
+  return typeof error.code === "string" && !/^(08|57P|58|XX)/.test(error.code) && error.code !== "25P03";
+}
+
 async function withRetries<T>(attempt: () => Promise<T>): Promise<T> {
   for (let n = 1; ; n++) {
     try {
@@ -133,10 +146,10 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     if (!name) names.set(text, (name = `ledger_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`));
     return name;
   };
-  const unnamed = async <Row extends object>(client: pg.Pool | pg.PoolClient, text: string, params?: readonly unknown[]) =>
+  const unnamed = async <Row extends object>(client: pg.PoolClient, text: string, params?: readonly unknown[]) =>
     (await client.query<Row>({ text, values: params as unknown[] | undefined })).rows;
   /** One statement; `onLost` hears that the pooler lost a named one (it did not run). */
-  const run = async <Row extends object>(client: pg.Pool | pg.PoolClient, text: string, params: readonly unknown[] | undefined, onLost: () => void) => {
+  const run = async <Row extends object>(client: pg.PoolClient, text: string, params: readonly unknown[] | undefined, onLost: () => void) => {
     if (!named) return unnamed<Row>(client, text, params);
     try {
       return (await client.query<Row>({ name: nameOf(text), text, values: params as unknown[] | undefined })).rows;
@@ -148,14 +161,31 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
       throw error;
     }
   };
+  /**
+   * A statement on its own (autocommit). Not through `pool.query`, which closes the connection
+   * after any error: the ledger's statements raise errors by design (a debit that can't be paid, a
+   * debit the single statement leaves to the full path), and each then cost a new connection, tens
+   * of milliseconds of connecting and authenticating. An error the server reports leaves the
+   * connection as usable as it was (one the server closed, the pool drops by itself).
+   */
   const query = async <Row extends object>(text: string, params?: readonly unknown[]) => {
+    const client = await pool.connect();
+    let broken = false;
+    const onError = () => {
+      broken = true;
+    };
+    client.on("error", onError);
     let lost = false;
     try {
-      return await run<Row>(pool, text, params, () => (lost = true));
+      return await run<Row>(client, text, params, () => (lost = true));
     } catch (error) {
       // On its own (autocommit) a lost statement is simply sent again, unnamed.
-      if (lost) return unnamed<Row>(pool, text, params);
+      if (lost) return await unnamed<Row>(client, text, params);
+      if (!leavesSessionUsable(error)) broken = true;
       throw error;
+    } finally {
+      client.off("error", onError);
+      client.release(broken);
     }
   };
 
