@@ -163,10 +163,10 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
   };
   /**
    * A statement on its own (autocommit). Not through `pool.query`, which closes the connection
-   * after any error: the ledger's statements raise errors by design (a debit that can't be paid, a
-   * debit the single statement leaves to the full path), and each then cost a new connection, tens
-   * of milliseconds of connecting and authenticating. An error the server reports leaves the
-   * connection as usable as it was (one the server closed, the pool drops by itself).
+   * after any error: errors are part of normal work here (a key another request took meanwhile, a
+   * deadlock PostgreSQL broke, a constraint that refuses a duplicate), and each cost a new
+   * connection, tens of milliseconds of connecting and authenticating. An error the server reports
+   * for the statement leaves the connection as usable as it was.
    */
   const query = async <Row extends object>(text: string, params?: readonly unknown[]) => {
     const client = await pool.connect();

@@ -1,10 +1,10 @@
 /**
  * The single-statement debit (`ledger_post_debit`, migrations 007 and 012): lock, price, burn
  * down, write, and record the key's answer in one round trip, when the wallet's cached facts allow
- * it. It answers "posted" with the answer's JSON text, or "replay" with a completed key's answer,
- * or raises: LS001 when the full posting path is needed (nothing was written), LI001 when the
- * wallet can't pay, LR001 when a concurrent request with the same key finished first (nothing was
- * written; asked again, the statement replays that request's answer).
+ * it. It answers "posted" with the answer's JSON text, "replay" with a completed key's answer,
+ * "full_path_needed" or "insufficient" (the wallet can't pay; the figures as JSON), these two
+ * having written nothing. It raises LR001 when a concurrent request with the same key finished
+ * first (what it wrote is rolled back; asked again, the statement replays that request's answer).
  *
  * The statement locks the wallet before it records the key; the full posting path claims the key
  * before it locks the wallet. Two requests with one key, one on each path, can therefore deadlock:
@@ -39,8 +39,6 @@ export type FastDebitResult =
   | { outcome: "full_path_needed" }
   | { outcome: "insufficient"; balance: number; required: number; available: number };
 
-const SLOW = "LS001";
-const INSUFFICIENT = "LI001";
 /** Nothing was written and asking again is safe: the key was taken meanwhile (LR001), or PostgreSQL broke a deadlock or a serialization conflict. */
 const ASK_AGAIN_CODES = new Set(["LR001", "40P01", "40001"]);
 const ASK_AGAIN = Symbol("ask again");
@@ -57,7 +55,12 @@ export async function postDebitInOneStatement(sql: Sql, d: FastDebit): Promise<F
 
 async function askOnce(sql: Sql, d: FastDebit): Promise<FastDebitResult | typeof ASK_AGAIN> {
   try {
-    const rows = await sql.query<{ outcome: "posted" | "replay"; status: number; request_hash: string; response: string }>(
+    const rows = await sql.query<{
+      outcome: "posted" | "replay" | "full_path_needed" | "insufficient";
+      status: number;
+      request_hash: string;
+      response: string;
+    }>(
       "SELECT outcome, status, request_hash, response FROM ledger_post_debit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
       [
         d.tenantId,
@@ -82,17 +85,21 @@ async function askOnce(sql: Sql, d: FastDebit): Promise<FastDebitResult | typeof
       ],
     );
     const row = rows[0]!;
-    return row.outcome === "posted"
-      ? { outcome: "posted", text: row.response }
-      : { outcome: "replay", requestHash: row.request_hash, status: row.status, text: row.response };
+    switch (row.outcome) {
+      case "posted":
+        return { outcome: "posted", text: row.response };
+      case "replay":
+        return { outcome: "replay", requestHash: row.request_hash, status: row.status, text: row.response };
+      case "full_path_needed":
+        return { outcome: "full_path_needed" };
+      case "insufficient": {
+        const figures = JSON.parse(row.response) as { balance: number; required: number; available: number };
+        return { outcome: "insufficient", balance: Number(figures.balance), required: Number(figures.required), available: Number(figures.available) };
+      }
+    }
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === SLOW) return { outcome: "full_path_needed" };
     if (typeof code === "string" && ASK_AGAIN_CODES.has(code)) return ASK_AGAIN;
-    if (code === INSUFFICIENT) {
-      const detail = JSON.parse(String((error as { detail?: unknown }).detail)) as { balance: number; required: number; available: number };
-      return { outcome: "insufficient", balance: Number(detail.balance), required: Number(detail.required), available: Number(detail.available) };
-    }
     throw error;
   }
 }

@@ -12,6 +12,9 @@ import type { Migration } from "./migration.js";
  * - `ledger_post_debit` writes a debit's idempotency key once, with its answer, instead of
  *   inserting it first and updating it at the end. Replays and concurrent holders of the key are
  *   answered as before (storage/fast-debits.ts asks again on LR001).
+ * - It answers "full_path_needed" and "insufficient" as rows instead of raising errors: it has
+ *   written nothing when it decides either, and an error per stand-aside or refused debit filled
+ *   PostgreSQL's log with ERROR lines an operator would have to learn to ignore.
  */
 export const leanerDebitsMigration: Migration = {
   version: 12,
@@ -64,13 +67,15 @@ BEGIN
     FOR UPDATE OF wl;
   IF NOT FOUND OR w.fast_version IS NULL OR w.fast_version <> w.config_version OR p_config_version <> w.config_version
      OR (w.fast_allocation_at IS NOT NULL AND w.fast_allocation_at <= p_now) THEN
-    RAISE EXCEPTION USING ERRCODE = 'LS001', MESSAGE = 'the full posting path is needed';
+    RETURN QUERY SELECT 'full_path_needed'::text, NULL::integer, NULL::text, NULL::text;
+    RETURN;
   END IF;
 
   IF p_ticket IS NOT NULL THEN
     -- A ticket's first charge pins its payer (migration 008): the full path does that.
     IF NOT EXISTS (SELECT 1 FROM ticket_payers tp WHERE tp.tenant_id = p_tenant AND tp.ticket_id = p_ticket) THEN
-      RAISE EXCEPTION USING ERRCODE = 'LS001', MESSAGE = 'the full posting path is needed';
+      RETURN QUERY SELECT 'full_path_needed'::text, NULL::integer, NULL::text, NULL::text;
+    RETURN;
     END IF;
   END IF;
 
@@ -86,16 +91,19 @@ BEGIN
     amount := p_amount;
   END IF;
   IF amount > 1000000000 THEN
-    RAISE EXCEPTION USING ERRCODE = 'LS001', MESSAGE = 'the full posting path is needed';
+    RETURN QUERY SELECT 'full_path_needed'::text, NULL::integer, NULL::text, NULL::text;
+    RETURN;
   END IF;
 
   IF amount > w.balance + w.fast_overdraft_limit THEN
-    RAISE EXCEPTION USING ERRCODE = 'LI001', MESSAGE = 'insufficient credits',
-      DETAIL = json_build_object('balance', w.balance, 'required', amount, 'available', w.balance + w.fast_overdraft_limit)::text;
+    RETURN QUERY SELECT 'insufficient'::text, NULL::integer, NULL::text,
+      json_build_object('balance', w.balance, 'required', amount, 'available', w.balance + w.fast_overdraft_limit)::text;
+    RETURN;
   END IF;
   balance_after := w.balance - amount;
   IF (w.fast_alert_low IS NOT NULL AND balance_after <= w.fast_alert_low) OR (w.fast_alert_high IS NOT NULL AND balance_after > w.fast_alert_high) THEN
-    RAISE EXCEPTION USING ERRCODE = 'LS001', MESSAGE = 'the full posting path is needed';
+    RETURN QUERY SELECT 'full_path_needed'::text, NULL::integer, NULL::text, NULL::text;
+    RETURN;
   END IF;
 
   -- Burn-down (domain/burndown.ts burnDownOrder): soonest expiry first, never-expiring last, then
@@ -107,7 +115,8 @@ BEGIN
     ORDER BY gr.expires_at ASC NULLS LAST, gr.paid ASC, gr.created_at ASC, gr.seq ASC
   LOOP
     IF g.expires_at IS NOT NULL AND g.expires_at <= p_now THEN
-      RAISE EXCEPTION USING ERRCODE = 'LS001', MESSAGE = 'the full posting path is needed';
+      RETURN QUERY SELECT 'full_path_needed'::text, NULL::integer, NULL::text, NULL::text;
+    RETURN;
     END IF;
     EXIT WHEN left_to_draw = 0;
     take := least(left_to_draw, g.remaining);
