@@ -286,27 +286,11 @@ describe.each(backends())("the single-statement debit on %s", (backend) => {
       await core.debitCredits(ctx, tenantId, owner, { kind: "manual", amount: 1, reason: "warm" }, key());
     }
     const idempotency = key();
-    const now = ctx.clock();
-    const ask = (owner: string, i: number) =>
-      postDebitInOneStatement(db, {
-        tenantId,
-        owner,
-        key: idempotency,
-        requestHash: idempotency.requestHash,
-        now,
-        entryId: `ent_race_${owner}_${i}`,
-        kind: "manual",
-        amount: 7,
-        minutes: null,
-        ticketId: null,
-        reason: "race",
-        agent: null,
-        configVersion: version,
-        rate,
-      });
+    const ask = (owner: string) =>
+      fast(ctx, tenantId, version, rate, { owner, kind: "manual", amount: 7, reason: "race", key: idempotency, requestHash: idempotency.requestHash });
     // The same key sent to two wallets at once: each statement sees no answer yet, both lock and
     // write, and whichever records the key second is rolled back and asks again.
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => ask(i % 2 ? "org:51" : "org:50", i)));
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => ask(i % 2 ? "org:51" : "org:50")));
     const posted = results.filter((r) => r.outcome === "posted");
     expect(posted).toHaveLength(1);
     const text = (posted[0] as { text: string }).text;
@@ -333,22 +317,13 @@ describe.each(backends())("the single-statement debit on %s", (backend) => {
           idempotency.key,
           idempotency.requestHash,
         ]);
-        const now = ctx.clock();
-        const statement = postDebitInOneStatement(db, {
-          tenantId,
+        const statement = fast(ctx, tenantId, version, rate, {
           owner: "org:60",
-          key: idempotency,
-          requestHash: idempotency.requestHash,
-          now,
-          entryId: `ent_deadlock_${randomUUID()}`,
           kind: "manual",
           amount: 7,
-          minutes: null,
-          ticketId: null,
           reason: "race",
-          agent: null,
-          configVersion: version,
-          rate,
+          key: idempotency,
+          requestHash: idempotency.requestHash,
         });
         // The statement has locked the wallet and waits for the key.
         await expect
