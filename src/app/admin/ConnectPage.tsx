@@ -3,7 +3,7 @@ import { DeskproApiKey, type HelpdeskSignup } from "../../contract/index.js";
 import { describeError, LedgerProblem } from "../api/errors.js";
 import { LedgerApi } from "../api/ledger.js";
 import { adminEndpoint } from "../api/transport.js";
-import { ErrorNotice, Notice } from "../components/common.js";
+import { ErrorNotice, FieldError, Notice } from "../components/common.js";
 import { useDeskpro } from "../deskpro/DeskproProvider.js";
 import { embeddingOrigin } from "../deskpro/links.js";
 import { Button, Input, P5 } from "../deskpro/ui.js";
@@ -30,7 +30,7 @@ const text = (value: unknown) => (typeof value === "string" ? value : "");
  */
 export default function ConnectPage() {
   const { client, adminSettings, ready } = useDeskpro();
-  const ids = { helpdesk: useId(), key: useId() };
+  const ids = { helpdesk: useId(), key: useId(), keyError: useId() };
   const ledgerUrl = text(adminSettings?.ledger_url).trim();
   // The key this page stored (Deskpro sends the form back, unsaved values included), or one pasted by hand.
   const connectedKey = text(adminSettings?.ledger_api_key).trim();
@@ -100,9 +100,11 @@ export default function ConnectPage() {
         value={deskproKey}
         placeholder="12:AbCdEf…"
         error={keyProblem !== null}
+        aria-invalid={keyProblem !== null}
+        aria-describedby={ids.keyError}
         onChange={(e: ChangeEvent<HTMLInputElement>) => setDeskproKey(e.target.value)}
       />
-      {keyProblem && <P5 role="alert">{keyProblem}</P5>}
+      <FieldError id={ids.keyError} message={keyProblem} />
       <Button
         text="Connect this helpdesk"
         style={{ marginTop: 6 }}
