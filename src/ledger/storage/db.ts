@@ -162,71 +162,74 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     }
   };
   /**
+   * A pooled connection for `use`, handed back afterwards unless `use` marked it broken or it
+   * failed meanwhile: a checked-out client whose server goes away emits 'error' with no query to
+   * fail, which unheard would crash the process, so it is marked broken instead.
+   */
+  const withClient = async <T>(use: (client: pg.PoolClient, connection: { broken: boolean }) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    const connection = { broken: false };
+    const onError = () => {
+      connection.broken = true;
+    };
+    client.on("error", onError);
+    try {
+      return await use(client, connection);
+    } finally {
+      client.off("error", onError);
+      client.release(connection.broken);
+    }
+  };
+
+  /**
    * A statement on its own (autocommit). Not through `pool.query`, which closes the connection
    * after any error: errors are part of normal work here (a key another request took meanwhile, a
    * deadlock PostgreSQL broke, a constraint that refuses a duplicate), and each cost a new
    * connection, tens of milliseconds of connecting and authenticating. An error the server reports
    * for the statement leaves the connection as usable as it was.
    */
-  const query = async <Row extends object>(text: string, params?: readonly unknown[]) => {
-    const client = await pool.connect();
-    let broken = false;
-    const onError = () => {
-      broken = true;
-    };
-    client.on("error", onError);
-    let lost = false;
-    try {
-      return await run<Row>(client, text, params, () => (lost = true));
-    } catch (error) {
-      // On its own (autocommit) a lost statement is simply sent again, unnamed.
-      if (lost) return await unnamed<Row>(client, text, params);
-      if (!leavesSessionUsable(error)) broken = true;
-      throw error;
-    } finally {
-      client.off("error", onError);
-      client.release(broken);
-    }
-  };
+  const query = <Row extends object>(text: string, params?: readonly unknown[]) =>
+    withClient(async (client, connection) => {
+      let lost = false;
+      try {
+        return await run<Row>(client, text, params, () => (lost = true));
+      } catch (error) {
+        // On its own (autocommit) a lost statement is simply sent again, unnamed.
+        if (lost) return await unnamed<Row>(client, text, params);
+        if (!leavesSessionUsable(error)) connection.broken = true;
+        throw error;
+      }
+    });
 
   return {
     kind: "postgres",
     query,
     exec: async (script) => void (await pool.query(script)),
     transaction: (work) =>
-      withRetries(async () => {
-        const client = await pool.connect();
-        let broken = false;
-        // A lost statement aborts the transaction, whatever `work` makes of the error: run it again.
-        let lost = false;
-        // A checked-out client whose server goes away emits 'error' with no query to fail; unheard,
-        // that would crash the process. Mark it broken instead: the transaction fails with 503.
-        const onError = () => {
-          broken = true;
-        };
-        client.on("error", onError);
-        try {
-          await client.query("BEGIN");
-          const result = await work({
-            query: (text, params) => run(client, text, params, () => (lost = true)),
-            exec: async (script) => void (await client.query(script)),
-          });
-          // PostgreSQL aborted the transaction at the lost statement: COMMIT would quietly roll back.
-          if (lost) throw new Error("a named statement was lost in this transaction");
-          await client.query("COMMIT");
-          return result;
-        } catch (error) {
+      withRetries(() =>
+        withClient(async (client, connection) => {
+          // A lost statement aborts the transaction, whatever `work` makes of the error: run it again.
+          let lost = false;
           try {
-            await client.query("ROLLBACK");
-          } catch {
-            broken = true; // the connection itself failed; don't hand it back to the pool
+            await client.query("BEGIN");
+            const result = await work({
+              query: (text, params) => run(client, text, params, () => (lost = true)),
+              exec: async (script) => void (await client.query(script)),
+            });
+            // PostgreSQL aborted the transaction at the lost statement: COMMIT would quietly roll back.
+            if (lost) throw new Error("a named statement was lost in this transaction");
+            await client.query("COMMIT");
+            return result;
+          } catch (error) {
+            try {
+              await client.query("ROLLBACK");
+            } catch {
+              connection.broken = true; // the connection itself failed; don't hand it back to the pool
+            }
+            throw lost ? new RetryWithoutNamedStatements(error) : error;
           }
-          throw lost ? new RetryWithoutNamedStatements(error) : error;
-        } finally {
-          client.off("error", onError);
-          client.release(broken);
-        }
-      }),
+        }),
+      ),
     close: () => pool.end(),
   };
 }
