@@ -2,7 +2,7 @@ import { QueryClient, useMutation, useQueries, useQuery, useQueryClient } from "
 import { createContext, useCallback, useContext, useRef } from "react";
 import type { QuoteRequest } from "../../contract/index.js";
 import { useFocusReturn } from "../components/focus.js";
-import { isRetryable } from "./errors.js";
+import { isRetryable, LedgerProblem } from "./errors.js";
 import { useActionKey } from "./idempotency.js";
 import type { LedgerApi } from "./ledger.js";
 
@@ -106,6 +106,11 @@ export function useLedgerWrite<TBody, TResult>(run: (api: LedgerApi, body: TBody
     onSuccess: async () => {
       actionKey.done();
       await queryClient.invalidateQueries({ predicate: (q) => q.queryKey[0] !== "config" });
+    },
+    onError: (error) => {
+      // A refusal is the key's final answer (the ledger replays it for the same key): pressing
+      // again after, say, a top-up is a new action. Only a retryable failure keeps the key.
+      if (error instanceof LedgerProblem && !isRetryable(error)) actionKey.done();
     },
     onSettled: () => {
       inFlight.current = false;

@@ -48,6 +48,20 @@ export class InsufficientCredits extends LedgerError {
   }
 }
 
+/**
+ * A refusal recorded against an idempotency key (storage/idempotency.ts), answered again to a
+ * repeat of its request: the same code, message and details as the first time.
+ */
+export class ReplayedRefusal extends LedgerError {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    details: Record<string, unknown>,
+  ) {
+    super(message, details);
+  }
+}
+
 export class IdempotencyKeyReused extends LedgerError {
   readonly code = "idempotency_key_reused";
   constructor() {

@@ -9,7 +9,7 @@
  * Lock order everywhere: idempotency key, then wallet, then ticket. One order means no deadlocks.
  * No SQL here (storage/) and no HTTP (http/).
  */
-import type { Entry, EntryKind, GrantSource, LedgerConfig, Plan, WriteResult } from "../../contract/index.js";
+import { ErrorCode, type Entry, type EntryKind, type GrantSource, type LedgerConfig, type Plan, type WriteResult } from "../../contract/index.js";
 import { alertBand, alertLevelsFor, alertTransitions, thresholdsInCredits } from "../domain/alerts.js";
 import { lapsedGrants, type Draw, type GrantState } from "../domain/burndown.js";
 import { allocationDue, allocationExpiry, nextAllocationAt, nextPeriodStart, resolvePlan, rolloverCap } from "../domain/plans.js";
@@ -18,8 +18,8 @@ import * as entries from "../storage/entries.js";
 import * as grants from "../storage/grants.js";
 import * as idempotencyKeys from "../storage/idempotency.js";
 import * as wallets from "../storage/wallets.js";
-import type { Idempotency, LedgerContext, Posted, WriteOutcome } from "./context.js";
-import { IdempotencyKeyReused } from "./errors.js";
+import type { Clock, Idempotency, LedgerContext, Posted, WriteOutcome } from "./context.js";
+import { IdempotencyKeyReused, LedgerError, ReplayedRefusal } from "./errors.js";
 import { newId } from "./ids.js";
 
 /** A locked wallet as a use case sees it: settled, with its configuration and plan. */
@@ -280,10 +280,23 @@ function fastDebitFacts(state: WalletState): wallets.FastDebitFacts | null {
   };
 }
 
-/** Locks the wallet (already locked when the key's claim did it) and the ticket, and settles it. */
-async function open(tx: Sql, tenantId: string, now: Date, owner: string, ticketId: string | null, locked: wallets.LockedWallet | null): Promise<Journal> {
-  const wallet = locked ?? (await wallets.lockWallet(tx, tenantId, owner, now));
+/**
+ * Locks the wallet (already locked when the key's claim did it) and the ticket, and settles it.
+ * What it writes is dated once the locks are held, and never before the wallet's last write: a
+ * posting that waited its turn is dated after the one it waited for, so a statement reads in order.
+ */
+async function open(
+  tx: Sql,
+  tenantId: string,
+  clock: Clock,
+  arrivedAt: Date,
+  owner: string,
+  ticketId: string | null,
+  locked: wallets.LockedWallet | null,
+): Promise<Journal> {
+  const wallet = locked ?? (await wallets.lockWallet(tx, tenantId, owner, arrivedAt));
   if (ticketId !== null) await entries.lockTicket(tx, tenantId, ticketId);
+  const now = new Date(Math.max(clock().getTime(), wallet.updatedAt.getTime()));
   const { config } = wallet.config;
   const journal: Journal = {
     state: { tx, tenantId, now, wallet, config, plan: planOf(config, wallet).plan, balance: wallet.balance, grants: [] },
@@ -299,23 +312,54 @@ async function open(tx: Sql, tenantId: string, now: Date, owner: string, ticketI
  * Posts one write to one wallet, once per idempotency key. The key is claimed inside the write's
  * transaction, so a failed write leaves no trace and a concurrent duplicate waits for the first
  * and replays its answer. A write that names its wallet up front gets it locked in the same round
- * trip as the claim.
+ * trip as the claim. A refusal is the key's answer too (see `answerRefusal`).
  */
 export async function post<T = WriteResult>(ctx: LedgerContext, request: PostRequest<T>): Promise<WriteOutcome<T>> {
+  try {
+    return await postInTransaction(ctx, request);
+  } catch (error) {
+    if (request.idempotency === null || !isRefusal(error)) throw error;
+    return answerRefusal<T>(ctx, request.tenantId, request.idempotency, error);
+  }
+}
+
+/** A business refusal of the request itself, which becomes its key's answer (not a replay, not a clash of keys). */
+const isRefusal = (error: unknown): error is LedgerError =>
+  error instanceof LedgerError && !(error instanceof IdempotencyKeyReused) && !(error instanceof ReplayedRefusal);
+
+/**
+ * Makes a refusal its key's answer, so every later attempt with the key (a retry, or an attempt
+ * that reaches the database late) is refused the same way and writes nothing. The refused
+ * transaction has rolled back; if another attempt answered the key meanwhile, its answer wins and
+ * is replayed here. Throws the refusal when it was recorded.
+ */
+export async function answerRefusal<T>(ctx: LedgerContext, tenantId: string, idempotency: Idempotency, refusal: LedgerError): Promise<WriteOutcome<T>> {
+  const first = await idempotencyKeys.recordRefusal(
+    ctx.db,
+    tenantId,
+    idempotency,
+    { requestHash: idempotency.requestHash, code: refusal.code, message: refusal.message, details: refusal.details },
+    ctx.clock(),
+  );
+  if (first === null) throw refusal;
+  return replayOf<T>(first, idempotency);
+}
+
+async function postInTransaction<T>(ctx: LedgerContext, request: PostRequest<T>): Promise<WriteOutcome<T>> {
   const { tenantId, idempotency } = request;
   return ctx.db.transaction(async (tx) => {
-    const now = ctx.clock();
+    const arrivedAt = ctx.clock();
     let locked: wallets.LockedWallet | null = null;
     if (idempotency) {
       const claimed =
         typeof request.wallet === "function"
-          ? { claim: await idempotencyKeys.claimIdempotencyKey(tx, tenantId, idempotency, idempotency.requestHash, now), wallet: null }
-          : await idempotencyKeys.claimKeyAndLockWallet(tx, tenantId, idempotency, idempotency.requestHash, now, request.wallet.owner);
-      if (claimed.claim.state === "done") return replayOf<T>(claimed.claim, idempotency);
+          ? { claim: await idempotencyKeys.claimIdempotencyKey(tx, tenantId, idempotency, idempotency.requestHash, arrivedAt), wallet: null }
+          : await idempotencyKeys.claimKeyAndLockWallet(tx, tenantId, idempotency, idempotency.requestHash, arrivedAt, request.wallet.owner);
+      if (claimed.claim.state !== "claimed") return replayOf<T>(claimed.claim, idempotency);
       locked = claimed.wallet;
     }
     const target = typeof request.wallet === "function" ? await request.wallet(tx) : request.wallet;
-    const journal = await open(tx, tenantId, now, target.owner, target.ticketId ?? null, locked);
+    const journal = await open(tx, tenantId, ctx.clock, arrivedAt, target.owner, target.ticketId ?? null, locked);
     const decision = await request.decide(journal.state);
     if (decision.entry === null) {
       // A write that is not itself an entry may still append some (a plan's pro-rated first allocation);
@@ -332,7 +376,7 @@ export async function post<T = WriteResult>(ctx: LedgerContext, request: PostReq
     journal.main = entry;
     await runAfterPostHooks(ctx, journal);
     await wallets.setFastDebitFacts(tx, tenantId, journal.state.wallet.owner, fastDebitFacts(journal.state));
-    await request.also?.(tx, result, now);
+    await request.also?.(tx, result, journal.state.now);
     // An entry decision is only possible when T is WriteResult (see Decision).
     return { status: 201, body: result as unknown as T, text, replayed: false };
   });
@@ -341,15 +385,23 @@ export async function post<T = WriteResult>(ctx: LedgerContext, request: PostReq
 /** Writes what is owed to a wallet (its allocation, its lapses) without any other change; says whether it allocated. */
 export async function settleWallet(ctx: LedgerContext, tenantId: string, owner: string): Promise<{ allocated: boolean }> {
   return ctx.db.transaction(async (tx) => {
-    const journal = await open(tx, tenantId, ctx.clock(), owner, null, null);
+    const journal = await open(tx, tenantId, ctx.clock, ctx.clock(), owner, null, null);
     await runAfterPostHooks(ctx, journal);
     await wallets.setFastDebitFacts(tx, tenantId, owner, fastDebitFacts(journal.state));
     return { allocated: journal.allocated };
   });
 }
 
-/** A completed key's answer for a repeat of its request; the same key for another request is refused. */
-export function replayOf<T>(answer: idempotencyKeys.StoredAnswer, idempotency: Idempotency): WriteOutcome<T> {
+/**
+ * A key's answer for a repeat of its request (a recorded refusal is thrown again); the same key for
+ * another request is refused.
+ */
+export function replayOf<T>(answer: idempotencyKeys.KeyAnswer, idempotency: Idempotency): WriteOutcome<T> {
   if (answer.requestHash !== idempotency.requestHash) throw new IdempotencyKeyReused();
+  if (answer.state === "refused") {
+    const code = Object.values(ErrorCode).find((known) => known === answer.code);
+    if (code === undefined) throw new Error(`a recorded refusal has an unknown code`);
+    throw new ReplayedRefusal(code, answer.message, answer.details);
+  }
   return { status: answer.status, body: JSON.parse(answer.text) as T, text: answer.text, replayed: true };
 }

@@ -57,7 +57,7 @@ import {
   VersionConflict,
 } from "./errors.js";
 import { newId } from "./ids.js";
-import { planOf, post, replayOf, settleWallet, toApiEntry, toGrantState, type AlsoInTransaction, type EntryDraft } from "./posting.js";
+import { answerRefusal, planOf, post, replayOf, settleWallet, toApiEntry, toGrantState, type AlsoInTransaction, type EntryDraft } from "./posting.js";
 
 export type { AlsoInTransaction } from "./posting.js";
 
@@ -423,9 +423,9 @@ async function debitInOneStatement(
     case "posted":
       return { status: 201, body: JSON.parse(result.text) as WriteResult, text: result.text, replayed: false };
     case "replay":
-      return replayOf<WriteResult>(result, idempotency);
+      return replayOf<WriteResult>(result.answer, idempotency);
     case "insufficient":
-      throw new InsufficientCredits(result.balance, result.required, result.available);
+      return answerRefusal<WriteResult>(ctx, tenantId, idempotency, new InsufficientCredits(result.balance, result.required, result.available));
     case "full_path_needed":
       return null;
   }

@@ -5,7 +5,7 @@
  * (a missing key, a body too large) are raised here as `HttpProblem`s.
  */
 import type { ErrorCode } from "../../contract/index.js";
-import { LedgerError, type FieldError } from "../core/errors.js";
+import { LedgerError, ReplayedRefusal, type FieldError } from "../core/errors.js";
 
 const PROBLEMS: Record<ErrorCode, { status: number; title: string }> = {
   invalid_request: { status: 400, title: "Invalid request" },
@@ -73,6 +73,8 @@ export function problemResponse(code: ErrorCode, detail: string, details: Record
 
 /** The problem a known error answers, or null for an internal error (never shown to the client). */
 export function knownProblem(error: unknown): Response | null {
+  // A refusal recorded against an Idempotency-Key is answered again as a replay, as a 201 is.
+  if (error instanceof ReplayedRefusal) return problemResponse(error.code, error.message, error.details, { "idempotent-replayed": "true" });
   if (error instanceof HttpProblem || error instanceof LedgerError) return problemResponse(error.code, error.message, error.details);
   return null;
 }

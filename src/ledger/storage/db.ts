@@ -13,10 +13,18 @@ export interface Sql {
   exec(script: string): Promise<void>;
 }
 
+export interface TransactionOptions {
+  /**
+   * Whether the database enforces TRANSACTION_DEADLINE_MS on the transaction (on unless false:
+   * migrations may run longer).
+   */
+  deadline?: boolean;
+}
+
 export interface Database extends Sql {
   readonly kind: "pglite" | "postgres";
   /** Runs `work` in one transaction; retried on serialization failures and deadlocks. */
-  transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
+  transaction<T>(work: (tx: Sql) => Promise<T>, options?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -49,6 +57,16 @@ export function parsePoolerSetting(value: string | undefined): "transaction" | u
   if (value === "transaction") return "transaction";
   throw new Error(`LEDGER_POOLER must be "transaction" (DATABASE_URL is a pooler in transaction mode) or unset; got "${value}"`);
 }
+
+/**
+ * How long PostgreSQL lets one of a request's statements run, or its transaction sit idle between
+ * statements, before it ends the attempt (and releases its locks): an attempt stalled between the
+ * ledger and the database (a frozen pooler, a paused process) can't hold a bank's lock, or commit,
+ * long after its client gave up. Far above any statement's real cost (milliseconds); the client
+ * gets 503 with Retry-After and nothing written.
+ */
+export const TRANSACTION_DEADLINE_MS = 10_000;
+const BEGIN_WITH_DEADLINE = `BEGIN; SET LOCAL statement_timeout = ${TRANSACTION_DEADLINE_MS}; SET LOCAL idle_in_transaction_session_timeout = ${TRANSACTION_DEADLINE_MS}`;
 
 const INT8_OID = 20;
 const RETRYABLE_SQLSTATES = new Set(["40001", "40P01"]);
@@ -205,13 +223,13 @@ async function openPostgres(connectionString: string, options: DatabaseOptions):
     kind: "postgres",
     query,
     exec: async (script) => void (await pool.query(script)),
-    transaction: (work) =>
+    transaction: (work, options) =>
       withRetries(() =>
         withClient(async (client, connection) => {
           // A lost statement aborts the transaction, whatever `work` makes of the error: run it again.
           let lost = false;
           try {
-            await client.query("BEGIN");
+            await client.query(options?.deadline === false ? "BEGIN" : BEGIN_WITH_DEADLINE);
             const result = await work({
               query: (text, params) => run(client, text, params, () => (lost = true)),
               exec: async (script) => void (await client.query(script)),
@@ -306,14 +324,24 @@ async function openPglite(dataDir: string | undefined): Promise<Database> {
   };
 }
 
+/**
+ * SQLSTATEs that mean the database could not do the work now, though the request was fine: the
+ * connection failed or was refused (class 08, PgBouncer's own refusals included, which it sends as
+ * 08P01: "server login has been failing", "query_wait_timeout"), the server is shutting down,
+ * restarting or out of connections, or a deadline ran out (a lock or statement timeout, a
+ * transaction left idle too long). Nothing of the transaction was written; retrying is right.
+ */
+const UNAVAILABLE_SQLSTATES = new Set(["57P01", "57P02", "57P03", "57P05", "53300", "53400", "57014", "55P03", "25P03"]);
+
 /** True for errors that mean the database is unreachable rather than that the request was wrong. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   const code = String((error as { code?: unknown }).code ?? "");
   const message = String((error as { message?: unknown }).message ?? "");
   return (
-    ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "57P01", "57P02", "57P03", "53300", "08000", "08003", "08006", "08001", "08004"].includes(
-      code,
-    ) || /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended/i.test(message)
+    code.startsWith("08") ||
+    UNAVAILABLE_SQLSTATES.has(code) ||
+    ["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"].includes(code) ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|Query read timeout/i.test(message)
   );
 }

@@ -1,7 +1,7 @@
 /**
- * The single-statement debit (`ledger_post_debit`, migrations 007 and 012): lock, price, burn
+ * The single-statement debit (`ledger_post_debit`, migrations 007, 012 and 013): lock, price, burn
  * down, write, and record the key's answer in one round trip, when the wallet's cached facts allow
- * it. It answers "posted" with the answer's JSON text, "replay" with a completed key's answer,
+ * it. It answers "posted" with the answer's JSON text, "replay" with a key's answer (or refusal),
  * "full_path_needed" or "insufficient" (the wallet can't pay; the figures as JSON), these two
  * having written nothing. It raises LR001 when a concurrent request with the same key finished
  * first (what it wrote is rolled back; asked again, the statement replays that request's answer).
@@ -12,7 +12,7 @@
  * statement is asked again too (like LR001, nothing of it was written).
  */
 import type { Sql } from "./db.js";
-import type { ScopedKey, StoredAnswer } from "./idempotency.js";
+import { parseRefusal, type KeyAnswer, type ScopedKey } from "./idempotency.js";
 
 export interface FastDebit {
   tenantId: string;
@@ -35,7 +35,7 @@ export interface FastDebit {
 
 export type FastDebitResult =
   | { outcome: "posted"; text: string }
-  | ({ outcome: "replay" } & StoredAnswer)
+  | { outcome: "replay"; answer: KeyAnswer }
   | { outcome: "full_path_needed" }
   | { outcome: "insufficient"; balance: number; required: number; available: number };
 
@@ -57,11 +57,12 @@ async function askOnce(sql: Sql, d: FastDebit): Promise<FastDebitResult | typeof
   try {
     const rows = await sql.query<{
       outcome: "posted" | "replay" | "full_path_needed" | "insufficient";
-      status: number;
+      status: number | null;
       request_hash: string;
       response: string;
+      refused_code: string | null;
     }>(
-      "SELECT outcome, status, request_hash, response FROM ledger_post_debit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+      "SELECT outcome, status, request_hash, response, refused_code FROM ledger_post_debit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
       [
         d.tenantId,
         d.owner,
@@ -69,7 +70,6 @@ async function askOnce(sql: Sql, d: FastDebit): Promise<FastDebitResult | typeof
         d.key.key,
         d.requestHash,
         d.now,
-        d.now.toISOString(),
         d.entryId,
         d.kind,
         d.amount,
@@ -89,7 +89,13 @@ async function askOnce(sql: Sql, d: FastDebit): Promise<FastDebitResult | typeof
       case "posted":
         return { outcome: "posted", text: row.response };
       case "replay":
-        return { outcome: "replay", requestHash: row.request_hash, status: row.status, text: row.response };
+        return {
+          outcome: "replay",
+          answer:
+            row.refused_code !== null
+              ? { state: "refused", requestHash: row.request_hash, ...parseRefusal(row.refused_code, row.response) }
+              : { state: "done", requestHash: row.request_hash, status: row.status!, text: row.response },
+        };
       case "full_path_needed":
         return { outcome: "full_path_needed" };
       case "insufficient": {

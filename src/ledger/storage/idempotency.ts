@@ -1,7 +1,10 @@
 /**
  * SQL for idempotency keys: a write claims its key inside its own transaction, and completes it
- * with its answer, so a repeat replays the answer and a failed write leaves no key behind. Keys
- * live in a scope: a client's keys and the ledger's own can't collide, whatever a client sends.
+ * with its answer, so a repeat replays the answer and a write that failed (the database went away,
+ * an internal error) leaves no key behind. A refusal (insufficient credits, already reversed…) is
+ * an answer too: it is recorded against the key after the refused transaction rolled back, unless
+ * another attempt answered the key first. Keys live in a scope: a client's keys and the ledger's
+ * own can't collide, whatever a client sends.
  */
 import type { Sql } from "./db.js";
 import { configColumns, toLockedWallet, walletColumns, lockWallet, type ConfigDbColumns, type LockedWallet, type WalletDbRow } from "./wallets.js";
@@ -23,7 +26,19 @@ export interface StoredAnswer {
   text: string;
 }
 
-export type IdempotencyClaim = { state: "claimed" } | ({ state: "done" } & StoredAnswer);
+/** A key whose request was refused: what the refusal said, so a repeat is refused the same way. */
+export interface StoredRefusal {
+  requestHash: string;
+  /** The refusal's error code (the API's stable `code`). */
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** What a key holds once its request was answered. */
+export type KeyAnswer = ({ state: "done" } & StoredAnswer) | ({ state: "refused" } & StoredRefusal);
+
+export type IdempotencyClaim = { state: "claimed" } | KeyAnswer;
 
 /**
  * Claims an idempotency key for this transaction. If another transaction holds it, PostgreSQL
@@ -80,13 +95,54 @@ export async function claimKeyAndLockWallet(
  * transaction's claim is invisible until it commits, and it commits with its answer.
  */
 async function existingClaim(sql: Sql, tenantId: string, key: ScopedKey): Promise<IdempotencyClaim> {
-  const rows = await sql.query<{ request_hash: string; status: number | null; response: string | null }>(
-    "SELECT request_hash, status, response FROM idempotency_keys WHERE tenant_id = $1 AND scope = $2 AND key = $3",
-    [tenantId, key.scope, key.key],
-  );
-  const row = rows[0]!;
+  const rows = await sql.query<KeyRow>(`SELECT ${keyColumns} FROM idempotency_keys WHERE tenant_id = $1 AND scope = $2 AND key = $3`, [
+    tenantId,
+    key.scope,
+    key.key,
+  ]);
+  return toClaim(rows[0]!);
+}
+
+const keyColumns = "request_hash, status, response, refused_code";
+interface KeyRow {
+  request_hash: string;
+  status: number | null;
+  response: string | null;
+  refused_code: string | null;
+}
+
+function toClaim(row: KeyRow): IdempotencyClaim {
+  if (row.refused_code !== null) return { state: "refused", requestHash: row.request_hash, ...parseRefusal(row.refused_code, row.response) };
   if (row.status === null || row.response === null) return { state: "claimed" };
   return { state: "done", requestHash: row.request_hash, status: row.status, text: row.response };
+}
+
+/** A stored refusal's code and its `{message, details}` text as a refusal. */
+export function parseRefusal(code: string, text: string | null): Omit<StoredRefusal, "requestHash"> {
+  const stored = JSON.parse(text ?? "{}") as { message?: unknown; details?: unknown };
+  return {
+    code,
+    message: typeof stored.message === "string" ? stored.message : "",
+    details: typeof stored.details === "object" && stored.details !== null ? (stored.details as Record<string, unknown>) : {},
+  };
+}
+
+/**
+ * Records that the key's request was refused, unless the key has an answer already: a concurrent
+ * attempt that holds it makes this wait, then its answer wins. Null when the refusal was recorded
+ * (it is the key's answer from now on), else the answer that was there first.
+ */
+export async function recordRefusal(sql: Sql, tenantId: string, key: ScopedKey, refusal: StoredRefusal, now: Date): Promise<KeyAnswer | null> {
+  const inserted = await sql.query(
+    `INSERT INTO idempotency_keys (tenant_id, scope, key, request_hash, created_at, refused_code, response) VALUES ($1, $2, $3, $4, $5, $6, $7)
+     ON CONFLICT (tenant_id, scope, key) DO NOTHING RETURNING key`,
+    [tenantId, key.scope, key.key, refusal.requestHash, now, refusal.code, JSON.stringify({ message: refusal.message, details: refusal.details })],
+  );
+  if (inserted.length > 0) return null;
+  const first = await existingClaim(sql, tenantId, key);
+  // Another transaction's key is visible only once it committed, and it commits with its answer.
+  if (first.state === "claimed") throw new Error("an idempotency key was found without its answer");
+  return first;
 }
 
 /** Completes a claimed key when the write is not an entry (plan assignment). */

@@ -11,6 +11,7 @@ import { deskproBillingMigration } from "./migrations/009-deskpro-billing.js";
 import { partialRefundsMigration } from "./migrations/010-partial-refunds.js";
 import { helpdeskSignupMigration } from "./migrations/011-helpdesk-signup.js";
 import { leanerDebitsMigration } from "./migrations/012-leaner-debits.js";
+import { finalAnswersMigration } from "./migrations/013-final-answers.js";
 import type { Migration } from "./migrations/migration.js";
 
 /**
@@ -34,26 +35,30 @@ export const MIGRATIONS: Migration[] = [
   partialRefundsMigration,
   helpdeskSignupMigration,
   leanerDebitsMigration,
+  finalAnswersMigration,
 ];
 
 const MIGRATION_LOCK = 7_270_001;
 
 export async function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
-  return db.transaction(async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
-    await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+  return db.transaction(
+    async (tx) => {
+      await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+      await tx.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY,
       name text NOT NULL,
       applied_at timestamptz NOT NULL DEFAULT now()
     )`);
-    const done = new Set((await tx.query<{ version: number }>("SELECT version FROM schema_migrations")).map((r) => r.version));
-    const applied: number[] = [];
-    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
-      if (done.has(migration.version)) continue;
-      await tx.exec(migration.sql);
-      await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);
-      applied.push(migration.version);
-    }
-    return applied;
-  });
+      const done = new Set((await tx.query<{ version: number }>("SELECT version FROM schema_migrations")).map((r) => r.version));
+      const applied: number[] = [];
+      for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+        if (done.has(migration.version)) continue;
+        await tx.exec(migration.sql);
+        await tx.query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.version, migration.name]);
+        applied.push(migration.version);
+      }
+      return applied;
+    },
+    { deadline: false },
+  );
 }
