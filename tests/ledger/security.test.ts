@@ -11,6 +11,7 @@ import { ledgerEnv, startLedgerServer } from "../../src/ledger/node.js";
 import { createTenant } from "../../src/ledger/core/tenants.js";
 import { connect } from "node:net";
 import { backends, createTestLedger, type TestLedger } from "../helpers/ledger.js";
+import type { Database } from "../../src/ledger/storage/db.js";
 import { randomBytes } from "node:crypto";
 
 // Integrations seal secrets and sign customer links with the server key, as in a deployment.
@@ -162,6 +163,38 @@ describe("rate limiting", () => {
     // The key it used a moment ago still works from there; another client's wrong key is its own business.
     expect((await from("203.0.113.30", "/v1/wallets/org:1", { headers: { authorization: `Bearer ${ledger.apiKey}` } })).status).toBe(200);
     expect((await from("198.51.100.31", "/v1/config", { headers: { authorization: "Bearer sck_wrong" } })).status).toBe(401);
+  });
+
+  it("always serves a right key: wrong keys from the same address (Deskpro's shared proxy) never lock it out", async () => {
+    const from = behindProxies({ burst: 100, failed: 4 });
+    const wrong = () => from("203.0.113.32", "/v1/config", { headers: { authorization: `Bearer sck_${randomBytes(16).toString("hex")}` } });
+    const flood = await Promise.all(Array.from({ length: 30 }, wrong));
+    expect(statuses(flood)).toEqual([...Array(4).fill(401), ...Array(26).fill(429)]);
+    // Another tenant's key, never seen by this process, arriving at the flooded address.
+    const other = await ledger.newTenant();
+    const served = await from("203.0.113.32", "/v1/wallets/org:1", { headers: { authorization: `Bearer ${other.apiKey}` } });
+    expect(served.status).toBe(200);
+    expect((await wrong()).status).toBe(429);
+  });
+
+  it("charges nothing to a right key when the database could not check it: 503 with Retry-After, then served", async () => {
+    let down = true;
+    const unavailable = () => Object.assign(new Error("server login has been failing, try again later (server_login_retry)"), { code: "08P01" });
+    const blinking: Database = {
+      ...ledger.db,
+      query: (text, params) => (down ? Promise.reject(unavailable()) : ledger.db.query(text, params)),
+      transaction: (work, options) => (down ? Promise.reject(unavailable()) : ledger.db.transaction(work, options)),
+    };
+    const app = createLedgerApp({ db: blinking, log: () => undefined, trustedProxies: 1, failedAuthRateLimit: { burst: 2, perSecond: 0.01 } });
+    const { apiKey } = await ledger.newTenant();
+    const ask = () =>
+      app.fetch(new Request("http://ledger.test/v1/wallets/org:1", { headers: { "x-forwarded-for": "203.0.113.33", authorization: `Bearer ${apiKey}` } }));
+    const during = await Promise.all(Array.from({ length: 10 }, ask));
+    expect(statuses(during)).toEqual(Array(10).fill(503));
+    expect(during[0]!.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(((await during[0]!.json()) as { code: string }).code).toBe("service_unavailable");
+    down = false;
+    expect((await ask()).status).toBe(200);
   });
 
   it("reads the client from X-Forwarded-For past the trusted proxies, not from what the client wrote", async () => {

@@ -7,7 +7,7 @@ import { isDatabaseUnavailable, type Database } from "../storage/db.js";
 import { ClientAborted, jsonBodies, newRouter } from "./env.js";
 import { json, openApiDocument, rateLimitedProblem } from "./openapi.js";
 import { HttpProblem, knownProblem, problemResponse } from "./problems.js";
-import { clientAddress, TokenBuckets, type RateLimit } from "./rate-limit.js";
+import { clientAddress, RecentlyRefusedKeys, TokenBuckets, type RateLimit } from "./rate-limit.js";
 import { alertRoutes, alertWebhook } from "./routes/alerts.js";
 import { configRoutes } from "./routes/config.js";
 import { deskproRoutes } from "./routes/deskpro.js";
@@ -138,11 +138,14 @@ export function createLedgerApp(deps: LedgerAppDeps) {
 
   // Everything without an API key is open to anyone: each client address gets one allowance across
   // all of it, so neither a flood nor made-up tenant ids in paths starve the others or the database.
-  // Wrong keys are limited per address too, before the database is asked; a key this process
-  // accepted a moment ago is not.
+  // Wrong keys are limited per address too, but only once they are known to be wrong: a right key is
+  // always served, whatever else arrives from its address (every helpdesk's app traffic comes
+  // through the few addresses of Deskpro's proxy), and a key check the database could not answer
+  // costs nothing. A wrong key seen a moment ago is answered from memory.
   const addressOf = (c: Context) => clientAddress(c, deps.trustedProxies ?? 0, deps.remoteAddress);
   const anonymous = new TokenBuckets(deps.publicRateLimit ?? { burst: 60, perSecond: 5 });
   const failedAuth = new TokenBuckets(deps.failedAuthRateLimit ?? { burst: 30, perSecond: 1 });
+  const wrongKeys = new RecentlyRefusedKeys();
   const needsKey = (path: string) => path.startsWith("/v1/") && path !== "/v1/openapi.json" && path !== SIGNUP_PATH;
   app.use("*", async (c, next) => (needsKey(c.req.path) ? next() : (anonymous.take(addressOf(c)) ?? next())));
 
@@ -169,13 +172,15 @@ export function createLedgerApp(deps: LedgerAppDeps) {
     );
     let tenantId: string | null = null;
     for (const key of candidates) if ((tenantId = recentlyAuthenticated(key))) break;
+    for (const key of candidates) {
+      if (tenantId) break;
+      if (wrongKeys.has(key)) continue;
+      if (!(tenantId = await authenticate(ledger.context.db, key))) wrongKeys.add(key);
+    }
     if (!tenantId) {
-      const address = addressOf(c);
-      const refused = failedAuth.take(address);
+      const refused = failedAuth.take(addressOf(c));
       if (refused) return refused;
-      for (const key of candidates) if ((tenantId = await authenticate(ledger.context.db, key))) break;
-      if (!tenantId) throw new HttpProblem("unauthorized", "Send a valid tenant API key as 'Authorization: Bearer <key>'.");
-      failedAuth.giveBack(address);
+      throw new HttpProblem("unauthorized", "Send a valid tenant API key as 'Authorization: Bearer <key>'.");
     }
     c.set("tenantId", tenantId);
     return next();

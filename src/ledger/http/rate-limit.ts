@@ -45,11 +45,32 @@ export class TokenBuckets {
     this.buckets.set(client, bucket);
     return null;
   }
+}
 
-  /** Returns a token taken for something that turned out not to count (a key that was right after all). */
-  giveBack(client: string): void {
-    const bucket = this.buckets.get(client);
-    if (bucket) bucket.tokens = Math.min(this.limit.burst, bucket.tokens + 1);
+/**
+ * API keys the database said are wrong, remembered for a while so that repeating one costs no
+ * lookup. Safe to remember: keys are 256-bit random, so nobody sends a key before it is issued,
+ * and a revoked key stays wrong. Bounded: past the limit, the oldest are forgotten.
+ */
+export class RecentlyRefusedKeys {
+  private readonly keys = new Map<string, number>();
+  constructor(
+    private readonly forMs = 60_000,
+    private readonly limit = 10_000,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  has(key: string): boolean {
+    const until = this.keys.get(key);
+    if (until === undefined) return false;
+    if (until > this.now()) return true;
+    this.keys.delete(key);
+    return false;
+  }
+
+  add(key: string): void {
+    if (this.keys.size >= this.limit) for (const old of [...this.keys.keys()].slice(0, this.limit / 2)) this.keys.delete(old);
+    this.keys.set(key, this.now() + this.forMs);
   }
 }
 
