@@ -6,7 +6,7 @@ import { startOutboxWorker } from "./core/outbox.js";
 import { createLedgerApp, jsonLogger, type Logger } from "./http/app.js";
 import type { RateLimit } from "./http/rate-limit.js";
 import { startScheduler } from "./scheduler.js";
-import { openDatabase, parsePoolerSetting, POOLER_DETECTED, type Database } from "./storage/db.js";
+import { isDatabaseUnavailable, openDatabase, parsePoolerSetting, POOLER_DETECTED, type Database } from "./storage/db.js";
 import { migrate } from "./storage/migrations.js";
 
 export interface LedgerServerOptions {
@@ -75,6 +75,30 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
   };
 }
 
+/**
+ * Applies migrations once the database answers: a ledger started while its database is down or
+ * restarting waits (retrying with backoff, up to 5 s apart, saying so in the log) instead of
+ * exiting. Any other failure (a migration that fails) ends the start.
+ */
+async function migrateWhenReachable(db: Database, log: Logger): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await migrate(db);
+      return;
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      const waitMs = Math.min(5_000, 100 * 2 ** attempt);
+      log({ time: new Date().toISOString(), level: "warn", msg: "database unreachable at start; waiting", attempt, retryInMs: waitMs, code: codeOf(error) });
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+  }
+}
+
+const codeOf = (error: unknown) => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : null;
+};
+
 /** Opens the database, applies migrations and serves the ledger's fetch handler on Node. */
 export async function startLedgerServer(options: LedgerServerOptions = {}): Promise<LedgerServer> {
   const log = options.log ?? jsonLogger;
@@ -85,7 +109,7 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
     pooler: options.pooler,
     onPoolerDetected: () => log({ time: new Date().toISOString(), level: "info", msg: POOLER_DETECTED }),
   });
-  await migrate(db);
+  await migrateWhenReachable(db, log);
   const outbound = options.allowPrivateNetwork === undefined ? undefined : { allowPrivateNetwork: options.allowPrivateNetwork };
   const ledger = composeLedger({ db, clock: options.clock, outbound });
   // Write-backs and alerts leave through the outbox; this process delivers them in the background.

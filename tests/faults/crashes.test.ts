@@ -95,6 +95,31 @@ describe("faults on PostgreSQL", () => {
     }
   }, 120_000);
 
+  it("waits for a database that is down when it starts, instead of exiting, and serves once it is back", async () => {
+    const tenant = await seedTenant({ databaseUrl: postgres.url });
+    await postgres.halt();
+    const starting = startLedgerProcess({ DATABASE_URL: postgres.url, LEDGER_SCHEDULER: "off" });
+    let ledger: LedgerProcess | undefined;
+    let resumed = false;
+    try {
+      await sleep(2_500);
+      await postgres.resume();
+      resumed = true;
+      ledger = await starting;
+      expect(ledger.output()).toContain("database unreachable at start; waiting");
+      expect(ledger.output()).not.toMatch(/postgres:\/\/|password/i);
+      const grant = await fetch(`${ledger.url}/v1/wallets/org:1/grants`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${tenant.apiKey}`, "content-type": "application/json", "idempotency-key": "after-start" },
+        body: JSON.stringify({ amount: 5, reason: "after the database came back" }),
+      });
+      expect(grant.status).toBe(201);
+    } finally {
+      if (!resumed) await postgres.resume();
+      if (ledger) expect(await ledger.stop()).toBe(0);
+    }
+  }, 120_000);
+
   it("answers 503 with Retry-After while PostgreSQL restarts, recovers by itself, and loses nothing", async () => {
     const tenant = await seedTenant({ databaseUrl: postgres.url });
     const ledger = await startLedgerProcess({ DATABASE_URL: postgres.url });

@@ -20,8 +20,11 @@ export interface EmbeddedServer {
   url: string;
   /** Stops the server for good and deletes its data. */
   stop(): Promise<void>;
-  /** Stops the server (fast shutdown: open connections are cut), keeping its data. */
-  halt(): Promise<void>;
+  /**
+   * Stops the server, keeping its data: a fast shutdown (open connections are cut) or an immediate
+   * one (`pg_ctl -m immediate`: no checkpoint, crash recovery at the next start).
+   */
+  halt(mode?: "fast" | "immediate"): Promise<void>;
   /** Starts a halted server again on the same port and data. */
   resume(): Promise<void>;
 }
@@ -171,13 +174,14 @@ export async function startEmbeddedPostgres(options: { durable?: boolean; native
         if (!ready) reject(new EmbeddedPostgresError(`PostgreSQL exited while starting (${signal ?? `exit code ${code}`}): ${lastLine(stderr)}`));
       });
     });
-  const shutdown = async () => {
+  const shutdown = async (mode: "fast" | "immediate" = "fast") => {
     const child = server as ChildProcess | null;
     if (!child) return;
-    // SIGINT is PostgreSQL's fast shutdown: open connections are cut, the data is kept.
+    // SIGINT is PostgreSQL's fast shutdown (open connections are cut, the data is kept); SIGQUIT
+    // its immediate one, as after a crash.
     await new Promise<void>((resolve) => {
       child.once("exit", () => resolve());
-      child.kill("SIGINT");
+      child.kill(mode === "fast" ? "SIGINT" : "SIGQUIT");
     });
     server = null;
   };
@@ -197,7 +201,7 @@ export async function startEmbeddedPostgres(options: { durable?: boolean; native
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     stop: async () => {
-      await shutdown();
+      await shutdown("fast");
       process.removeListener("exit", cleanUp);
       rmSync(root, { recursive: true, force: true });
     },

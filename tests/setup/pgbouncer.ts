@@ -8,9 +8,12 @@ import { freePort } from "./embedded-postgres.js";
 export interface PgBouncer {
   /** The pooler's address with the server URL's user, password and database. */
   url: string;
-  /** The pooler's process id (to measure its CPU time). */
+  /** The pooler's process id (to measure its CPU time, or to freeze it with SIGSTOP). */
   pid: number;
+  port: number;
   stop(): Promise<void>;
+  /** SIGKILL: gone at once, its clients' connections cut. */
+  kill(): Promise<void>;
 }
 
 export function hasPgBouncer(): boolean {
@@ -32,13 +35,13 @@ const quote = (value: string) => `"${value.replaceAll('"', '""')}"`;
  * poolers of serverless PostgreSQL services. Any database name is passed through to the server.
  * PgBouncer refuses to run as root, so as root it runs as the `postgres` user.
  */
-export async function startPgBouncer(serverUrl: string, options: { serverConnections?: number } = {}): Promise<PgBouncer> {
+export async function startPgBouncer(serverUrl: string, options: { serverConnections?: number; port?: number } = {}): Promise<PgBouncer> {
   const server = new URL(serverUrl);
   const user = decodeURIComponent(server.username) || "postgres";
   const password = decodeURIComponent(server.password);
   const dir = mkdtempSync(join(tmpdir(), "support-credits-pgbouncer-"));
   chmodSync(dir, 0o777); // the `postgres` user writes its log and pid file here
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   writeFileSync(join(dir, "userlist.txt"), `${quote(user)} ${quote(password)}\n`);
   writeFileSync(
     join(dir, "pgbouncer.ini"),
@@ -56,6 +59,10 @@ export async function startPgBouncer(serverUrl: string, options: { serverConnect
       `default_pool_size = ${options.serverConnections ?? 20}`,
       "reserve_pool_size = 0",
       "server_reset_query =",
+      // After a failed server login (the database restarting) PgBouncer refuses its clients for this
+      // long before trying again: 15 s by default, which keeps the ledger unavailable for 15 s
+      // after a 1-second database restart. The README's deployment advice says the same.
+      "server_login_retry = 1",
       // pgbench and psql send these; PgBouncer would refuse the connection otherwise.
       "ignore_startup_parameters = extra_float_digits,options",
       `logfile = ${join(dir, "pgbouncer.log")}`,
@@ -91,6 +98,13 @@ export async function startPgBouncer(serverUrl: string, options: { serverConnect
     }
     rmSync(dir, { recursive: true, force: true });
   };
+  const kill = async () => {
+    if (running) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
   // Ready when a query goes through it to the server.
   for (let attempt = 0; ; attempt++) {
     const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
@@ -108,5 +122,5 @@ export async function startPgBouncer(serverUrl: string, options: { serverConnect
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
-  return { url, pid: child.pid!, stop };
+  return { url, pid: child.pid!, port, stop, kill };
 }
