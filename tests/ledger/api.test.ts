@@ -411,14 +411,27 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
       expect(await entries(owner)).toEqual([]);
     });
 
-    it("does not keep a key whose request failed, so the retry can succeed", async () => {
+    it("keeps a refusal as the key's answer: the retry is refused the same way, a new key after a top-up is served", async () => {
       const owner = newOwner();
       const refused = await debit(owner, { kind: "manual", amount: 10, reason: "x" }, "retry-after-top-up");
       expect(refused.status).toBe(409);
       await grant(owner, 10);
       const retried = await debit(owner, { kind: "manual", amount: 10, reason: "x" }, "retry-after-top-up");
-      expect(retried.status).toBe(201);
-      expect(retried.headers.get("idempotent-replayed")).toBeNull();
+      expect(retried.status).toBe(409);
+      expect(retried.text).toBe(refused.text);
+      expect(retried.headers.get("idempotent-replayed")).toBe("true");
+      expect((await wallet(owner)).balance).toBe(10);
+      const anew = await debit(owner, { kind: "manual", amount: 10, reason: "x" }, "after-top-up");
+      expect(anew.status).toBe(201);
+    });
+
+    it("does not keep a key whose request was invalid, so the corrected retry is served", async () => {
+      const owner = newOwner();
+      await grant(owner, 10);
+      const invalid = await debit(owner, { kind: "manual", amount: 0, reason: "x" }, "fix-and-retry");
+      expect(invalid.status).toBe(400);
+      const corrected = await debit(owner, { kind: "manual", amount: 5, reason: "x" }, "fix-and-retry");
+      expect(corrected.status).toBe(201);
     });
 
     it("writes once when identical requests arrive at the same moment", async () => {

@@ -294,7 +294,9 @@ describe.each(backends())("the single-statement debit on %s", (backend) => {
     const posted = results.filter((r) => r.outcome === "posted");
     expect(posted).toHaveLength(1);
     const text = (posted[0] as { text: string }).text;
-    expect(results.filter((r) => r.outcome === "replay").map((r) => (r.outcome === "replay" && r.answer.state === "done" ? r.answer.text : null))).toEqual(Array(11).fill(text));
+    expect(results.filter((r) => r.outcome === "replay").map((r) => (r.outcome === "replay" && r.answer.state === "done" ? r.answer.text : null))).toEqual(
+      Array(11).fill(text),
+    );
     const spent = (await entries.sumOfEntries(db, tenantId, "org:50")) + (await entries.sumOfEntries(db, tenantId, "org:51"));
     expect(spent).toBe(2 * 999 - 7);
   });

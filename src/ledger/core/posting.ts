@@ -328,19 +328,26 @@ const isRefusal = (error: unknown): error is LedgerError =>
   error instanceof LedgerError && !(error instanceof IdempotencyKeyReused) && !(error instanceof ReplayedRefusal);
 
 /**
- * Makes a refusal its key's answer, so every later attempt with the key (a retry, or an attempt
- * that reaches the database late) is refused the same way and writes nothing. The refused
+ * Makes a refusal its key's answer, so every later attempt with a client's key (a retry, or an
+ * attempt that reaches the database late) is refused the same way and writes nothing. The refused
  * transaction has rolled back; if another attempt answered the key meanwhile, its answer wins and
- * is replayed here. Throws the refusal when it was recorded.
+ * is replayed here. Throws the refusal when it stands.
+ *
+ * The ledger's own keys (Stripe fulfilment, portal and time-log jobs) are not given refusals:
+ * those jobs are built to ask again until the bank can pay ("waits for credits"), and nobody
+ * outside was told the refusal. They still replay an answer another attempt recorded meanwhile.
  */
 export async function answerRefusal<T>(ctx: LedgerContext, tenantId: string, idempotency: Idempotency, refusal: LedgerError): Promise<WriteOutcome<T>> {
-  const first = await idempotencyKeys.recordRefusal(
-    ctx.db,
-    tenantId,
-    idempotency,
-    { requestHash: idempotency.requestHash, code: refusal.code, message: refusal.message, details: refusal.details },
-    ctx.clock(),
-  );
+  const first =
+    idempotency.scope === "client"
+      ? await idempotencyKeys.recordRefusal(
+          ctx.db,
+          tenantId,
+          idempotency,
+          { requestHash: idempotency.requestHash, code: refusal.code, message: refusal.message, details: refusal.details },
+          ctx.clock(),
+        )
+      : await idempotencyKeys.keyAnswer(ctx.db, tenantId, idempotency);
   if (first === null) throw refusal;
   return replayOf<T>(first, idempotency);
 }

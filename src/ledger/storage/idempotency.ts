@@ -95,12 +95,7 @@ export async function claimKeyAndLockWallet(
  * transaction's claim is invisible until it commits, and it commits with its answer.
  */
 async function existingClaim(sql: Sql, tenantId: string, key: ScopedKey): Promise<IdempotencyClaim> {
-  const rows = await sql.query<KeyRow>(`SELECT ${keyColumns} FROM idempotency_keys WHERE tenant_id = $1 AND scope = $2 AND key = $3`, [
-    tenantId,
-    key.scope,
-    key.key,
-  ]);
-  return toClaim(rows[0]!);
+  return (await keyAnswer(sql, tenantId, key)) ?? { state: "claimed" };
 }
 
 const keyColumns = "request_hash, status, response, refused_code";
@@ -125,6 +120,17 @@ export function parseRefusal(code: string, text: string | null): Omit<StoredRefu
     message: typeof stored.message === "string" ? stored.message : "",
     details: typeof stored.details === "object" && stored.details !== null ? (stored.details as Record<string, unknown>) : {},
   };
+}
+
+/** The key's answer, when a committed request gave it one; else null. */
+export async function keyAnswer(sql: Sql, tenantId: string, key: ScopedKey): Promise<KeyAnswer | null> {
+  const rows = await sql.query<KeyRow>(`SELECT ${keyColumns} FROM idempotency_keys WHERE tenant_id = $1 AND scope = $2 AND key = $3`, [
+    tenantId,
+    key.scope,
+    key.key,
+  ]);
+  const claim = rows[0] ? toClaim(rows[0]) : null;
+  return claim === null || claim.state === "claimed" ? null : claim;
 }
 
 /**
