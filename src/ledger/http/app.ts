@@ -135,6 +135,12 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   });
 
   app.notFound(() => problemResponse("not_found", "No such endpoint."));
+  // Every answer is what its Content-Type says: no browser may sniff a page or a script out of one.
+  app.use("*", async (c, next) => {
+    c.header("x-content-type-options", "nosniff");
+    await next();
+    if (!c.res.headers.has("x-content-type-options")) c.header("x-content-type-options", "nosniff");
+  });
 
   // Everything without an API key is open to anyone: each client address gets one allowance across
   // all of it, so neither a flood nor made-up tenant ids in paths starve the others or the database.
