@@ -43,7 +43,7 @@ const USAGE = `usage: npm run ledger -- <command>
                                            and the webhook secret from DESKPRO_WEBHOOK_SECRET (or a generated one,
                                            printed once); secrets are sealed with LEDGER_SECRETS_KEY
   openapi                                  print the OpenAPI document, as GET /v1/openapi.json serves it (its server is
-                                           LEDGER_PUBLIC_URL when set); opens no database`;
+                                           LEDGER_PUBLIC_URL when set; no sign-up with LEDGER_SIGNUP=off); opens no database`;
 
 /** The database the environment names, for one command (a short-lived process needs only a connection or two). */
 function openFromEnv(): Promise<Database> {
@@ -93,7 +93,8 @@ async function main(argv: string[]): Promise<number> {
     return -1; // keep running
   }
   if (command === "openapi") {
-    console.log(JSON.stringify(ledgerOpenApiDocument(ledgerEnv().publicUrl), null, 2));
+    const env = ledgerEnv();
+    console.log(JSON.stringify(ledgerOpenApiDocument(env.publicUrl, env.signup), null, 2));
     return 0;
   }
   if (command === "migrate") {

@@ -128,7 +128,18 @@ describe("npm run ledger", { timeout: 180_000 }, () => {
       expect(doc.openapi).toBe("3.1.0");
       expect(doc.servers.map((s) => s.url)).toEqual(["https://credits.example.com"]);
       expect(doc.paths).toHaveProperty(["/v1/wallets/{owner}/debits"]);
+      expect(doc.paths).toHaveProperty(["/v1/signup"]);
       expect(existsSync(join(emptyDir, "never-made"))).toBe(false);
+      // Without sign-up, as the server would serve it.
+      const off = spawnSync("npm", ["run", "-s", "ledger", "--", "openapi"], {
+        env: { ...env, LEDGER_DATA_DIR: join(emptyDir, "never-made"), LEDGER_SIGNUP: "off" },
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(off.status).toBe(0);
+      const withoutSignup = JSON.parse(off.stdout) as { paths: Record<string, unknown> };
+      expect(withoutSignup.paths).toHaveProperty(["/v1/wallets/{owner}/debits"]);
+      expect(withoutSignup.paths).not.toHaveProperty(["/v1/signup"]);
     } finally {
       rmSync(emptyDir, { recursive: true, force: true });
     }

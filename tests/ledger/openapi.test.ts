@@ -155,6 +155,26 @@ describe("the OpenAPI document", () => {
     ]);
   });
 
+  it("leaves out what the operator switched off: without sign-up (LEDGER_SIGNUP=off) no operation, tag or schema of it, and still lints clean", async () => {
+    expect(doc.paths["/v1/signup"]?.post?.operationId).toBe("signUpHelpdesk");
+    expect(doc.tags.map((t) => t.name)).toContain("Sign-up");
+    const served = await createLedgerApp({ db: ledger.db, signup: false, log: () => undefined }).fetch(new Request("http://ledger.test/v1/openapi.json"));
+    const printed = ledgerOpenApiDocument(undefined, false) as unknown as Document;
+    for (const off of [(await served.json()) as Document, printed]) {
+      expect(off.paths).not.toHaveProperty(["/v1/signup"]);
+      expect(off.tags.map((t) => t.name)).not.toContain("Sign-up");
+      expect(Object.keys(off.components.schemas)).not.toContain("HelpdeskSignupRequest");
+      expect(Object.keys(off.components.schemas)).not.toContain("HelpdeskSignup");
+      expect(JSON.stringify(off)).not.toMatch(/signup|sign-up/i);
+      expect(Object.keys(off.paths).sort()).toEqual(
+        Object.keys(doc.paths)
+          .filter((path) => path !== "/v1/signup")
+          .sort(),
+      );
+      expect((await lint(off)).filter((p) => p.severity === "error").map(describeProblem)).toEqual([]);
+    }
+  });
+
   it("names its server: the host it was read from, or the configured public address", () => {
     expect(doc.servers).toEqual([{ url: "/", description: expect.any(String) }]);
     const configured = ledgerOpenApiDocument("https://credits.example.com/") as unknown as Document;

@@ -90,6 +90,51 @@ describe.each(backends())("security on %s", (backend) => {
   });
 });
 
+describe.each(backends())("answers on %s", (backend) => {
+  let ledger: TestLedger;
+  beforeAll(async () => {
+    ledger = await createTestLedger(backend);
+  });
+  afterAll(() => ledger.close());
+
+  it("tell browsers never to sniff a type: every answer, page, problem and refusal says nosniff", async () => {
+    const link = await ledger.call("POST", "/v1/wallets/org:77/customer-links", { body: {} });
+    expect(link.status).toBe(201);
+    const page = new URL(link.body.url as string).pathname;
+    const answers: Array<[string, { status: number; headers: Headers }]> = [
+      ["health", await ledger.call("GET", "/healthz", { key: null })],
+      ["document", await ledger.call("GET", "/v1/openapi.json", { key: null })],
+      ["read", await ledger.call("GET", "/v1/config")],
+      ["customer page", await ledger.call("GET", page, { key: null })],
+      ["customer page, bad link", await ledger.call("GET", "/pay/not-a-token", { key: null })],
+      ["no key", await ledger.call("GET", "/v1/config", { key: null })],
+      ["no such endpoint", await ledger.call("GET", "/v1/nothing-here")],
+      ["invalid body", await ledger.call("POST", "/v1/wallets/org:1/grants", { body: { amount: "x" } })],
+      ["not json", await ledger.call("POST", "/v1/wallets/org:1/grants", { rawBody: "nope", headers: { "content-type": "text/plain" } })],
+    ];
+    const limited = createLedgerApp({ db: ledger.db, log: () => undefined, signup: false, publicRateLimit: { burst: 1, perSecond: 0.01 } });
+    answers.push([
+      "sign-up off",
+      await limited.fetch(new Request("http://ledger.test/v1/signup", { method: "POST", body: "{}", headers: { "content-type": "application/json" } })),
+    ]);
+    answers.push(["rate limited", await limited.fetch(new Request("http://ledger.test/healthz"))]);
+    expect(answers.map(([what, r]) => `${what} ${r.status}`)).toEqual([
+      "health 200",
+      "document 200",
+      "read 200",
+      "customer page 200",
+      "customer page, bad link 404",
+      "no key 401",
+      "no such endpoint 404",
+      "invalid body 400",
+      "not json 415",
+      "sign-up off 403",
+      "rate limited 429",
+    ]);
+    for (const [what, answer] of answers) expect(answer.headers.get("x-content-type-options"), what).toBe("nosniff");
+  });
+});
+
 describe("rate limiting", () => {
   let ledger: TestLedger;
   beforeAll(async () => {

@@ -1,8 +1,9 @@
 /**
  * Self-service sign-up: a helpdesk admin connects their Deskpro from the settings page. The ledger
  * proves admin against the helpdesk's own `GET /api/v2/me`, binds the tenant to the helpdesk's
- * origin, re-keys it on a second sign-up, keeps the Deskpro key as the helpdesk connection, is rate
- * limited, can be turned off, and never lets one helpdesk reach another's tenant.
+ * origin, re-keys it on a second sign-up, keeps the Deskpro key as the helpdesk connection, counts
+ * failures per helpdesk, can be turned off, and never lets one helpdesk reach another's tenant.
+ * (What strangers can and can't do to it is in signup-abuse.test.ts.)
  */
 import { randomBytes } from "node:crypto";
 import { http, HttpResponse } from "msw";
@@ -12,14 +13,18 @@ import { HelpdeskSignup } from "../../src/contract/index.js";
 import { composeLedger } from "../../src/ledger/compose.js";
 import { createLedgerApp, type LedgerAppDeps } from "../../src/ledger/http/app.js";
 import { defaultClientFactory } from "../../src/ledger/integrations/deskpro/connection.js";
-import { helpdeskOrigin } from "../../src/ledger/features/signup.js";
-import type { Database } from "../../src/ledger/storage/db.js";
+import { canonicalOrigin } from "../../src/ledger/core/outbound.js";
+import { TenantName } from "../../src/ledger/core/tenants.js";
+import { helpdeskOrigin, helpdeskTenantName } from "../../src/ledger/features/signup.js";
+import { openDatabase, type Database } from "../../src/ledger/storage/db.js";
+import { MIGRATIONS, migrate } from "../../src/ledger/storage/migrations.js";
 import { backends, openTestDatabase } from "../helpers/ledger.js";
 import { DESKPRO_API_KEY, DESKPRO_URL, FakeDeskpro } from "../portal/fake-deskpro.js";
 
 process.env.LEDGER_SECRETS_KEY ??= randomBytes(32).toString("base64");
 
 const deskpro = new FakeDeskpro();
+const ROOMY = { burst: 100, perSecond: 100 };
 // A second helpdesk, with its own admin key.
 const OTHER_URL = "https://other-helpdesk.example.test";
 const OTHER_KEY = "9:OtherHelpdeskKey1234";
@@ -43,6 +48,70 @@ describe("helpdesk origins", () => {
     expect(helpdeskOrigin("https://Support.Example.com:443/app#/t/ticket/1", false)).toBe("https://support.example.com");
     expect(helpdeskOrigin("https://support.example.com:8443/", false)).toBe("https://support.example.com:8443");
   });
+  it("takes a fully qualified name's trailing dot as the same origin", () => {
+    expect(helpdeskOrigin("https://Support.Example.com./app", false)).toBe("https://support.example.com");
+    expect(helpdeskOrigin("https://support.example.com..:8443/", false)).toBe("https://support.example.com:8443");
+    expect(canonicalOrigin("https://support.example.com.:443")).toBe("https://support.example.com");
+    expect(canonicalOrigin("https://1.2.3.4./")).toBe("https://1.2.3.4");
+    expect(() => helpdeskOrigin("https://./", false)).toThrow(/no host name/);
+  });
+  it("names a tenant validly after any host: names, ports, IPv4 and IPv6 addresses, punycode", () => {
+    const hosts = [
+      "https://support.example.com",
+      "https://support.example.com:8443",
+      "https://[2001:db8::1]",
+      "https://[::1]:8788",
+      "https://[::ffff:127.0.0.1]",
+      "https://93.184.215.14:444",
+      "https://xn--bcher-kva.example",
+      "https://_desk.example.com",
+      "https://-desk.example.com",
+      `https://${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.example`,
+    ];
+    for (const host of hosts) {
+      const name = helpdeskTenantName(helpdeskOrigin(host, false));
+      expect(TenantName.safeParse(name).success, `${host} → ${name}`).toBe(true);
+      expect(name.length, host).toBeLessThanOrEqual(80);
+    }
+    expect(helpdeskTenantName("https://support.example.com:8443")).toBe("support.example.com-8443");
+    expect(helpdeskTenantName("https://[2001:db8::1]")).toBe("2001-db8--1");
+  });
+  it("are written without the trailing dot by migration 16, where that makes no second tenant of a helpdesk", async () => {
+    const db = await openDatabase();
+    try {
+      await migrate(
+        db,
+        MIGRATIONS.filter((m) => m.version < 16),
+      );
+      const origins: Array<[string, string]> = [
+        ["tnt_a", "https://a.example.test."],
+        ["tnt_b_plain", "https://b.example.test"],
+        ["tnt_b_dotted", "https://b.example.test."],
+        ["tnt_c", "https://c.example.test.:8443"],
+        ["tnt_d_old", "https://d.example.test."],
+        ["tnt_d_new", "https://d.example.test.."],
+        ["tnt_e", "http://[::1]:8788"],
+        ["tnt_f", "https://93.184.215.14"],
+      ];
+      for (const [i, [id, origin]] of origins.entries()) {
+        await db.query("INSERT INTO tenants (id, name, created_at, helpdesk_origin) VALUES ($1, $1, $2, $3)", [id, new Date(Date.UTC(2025, 0, 1 + i)), origin]);
+      }
+      await migrate(db);
+      const rows = await db.query<{ id: string; helpdesk_origin: string }>("SELECT id, helpdesk_origin FROM tenants ORDER BY id");
+      expect(Object.fromEntries(rows.map((r) => [r.id, r.helpdesk_origin]))).toEqual({
+        tnt_a: "https://a.example.test",
+        tnt_b_plain: "https://b.example.test",
+        tnt_b_dotted: "https://b.example.test.",
+        tnt_c: "https://c.example.test:8443",
+        tnt_d_old: "https://d.example.test",
+        tnt_d_new: "https://d.example.test..",
+        tnt_e: "http://[::1]:8788",
+        tnt_f: "https://93.184.215.14",
+      });
+    } finally {
+      await db.close();
+    }
+  });
   it("refuses plain http unless private networks are allowed", () => {
     expect(() => helpdeskOrigin("http://127.0.0.1:8788", false)).toThrow(/https/);
     expect(helpdeskOrigin("http://127.0.0.1:8788", true)).toBe("http://127.0.0.1:8788");
@@ -62,7 +131,7 @@ describe.each(backends())("sign-up on %s", (backend) => {
       deskproClients: defaultClientFactory({ retryBaseMs: 1, retries: 0, timeoutMs: 2_000 }),
       ...(allowPrivateNetwork === undefined ? {} : { outbound: { allowPrivateNetwork } }),
     });
-    return createLedgerApp({ db, ledger, log: () => undefined, signupRateLimit: { burst: 100, perSecond: 100 }, ...deps });
+    return createLedgerApp({ db, ledger, log: () => undefined, signupRateLimit: { failuresPerAddress: ROOMY, failuresPerHelpdesk: ROOMY }, ...deps });
   };
   const post = async (app: ReturnType<typeof ledgerApp>, path: string, body: unknown, key?: string) => {
     const response = await app.fetch(
@@ -164,12 +233,15 @@ describe.each(backends())("sign-up on %s", (backend) => {
     expect(deskpro.count("getMe")).toBe(before);
   });
 
-  it("is rate limited per helpdesk and client address: one helpdesk's tries don't use up another's", async () => {
-    const app = ledgerApp({ signupRateLimit: { burst: 2, perSecond: 0.001 } });
+  it("counts only failures, per helpdesk: one helpdesk's failures don't spend another's, and its admin still connects", async () => {
+    const app = ledgerApp({ signupRateLimit: { failuresPerAddress: ROOMY, failuresPerHelpdesk: { burst: 2, perSecond: 0.001 } } });
+    // Successes are free.
+    for (let i = 0; i < 3; i++) expect((await signUp(app)).status).toBe(200);
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await signUp(app, DESKPRO_URL, "7:WrongWrongWrong123")).status);
     expect(statuses).toEqual([403, 403, 429, 429]);
-    // Another helpdesk behind the same address (Deskpro's proxy) still has its allowance.
+    expect((await signUp(app)).status).toBe(200);
+    // Another helpdesk behind the same address (Deskpro's proxy) has its own allowance.
     server.use(http.get("https://second-helpdesk.example.test/api/v2/me", () => HttpResponse.json({ status: 401 }, { status: 401 })));
     const other = [];
     for (let i = 0; i < 3; i++) other.push((await signUp(app, "https://second-helpdesk.example.test", "7:WrongWrongWrong123")).status);

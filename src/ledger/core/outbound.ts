@@ -110,6 +110,19 @@ export function isPublicAddress(address: string): boolean {
 const LOCAL_NAME = /(^|\.)localhost\.?$/i;
 
 /**
+ * The origin the ledger binds and compares helpdesks by: scheme, lower-case host, and the port
+ * unless it is the scheme's default. A fully qualified name's trailing dot (`support.example.com.`)
+ * names the same host in DNS, so it is dropped: otherwise one helpdesk could be two origins (two
+ * tenants, two sign-up allowances). Null when the URL has no host left.
+ */
+export function canonicalOrigin(url: string | URL): string | null {
+  const parsed = typeof url === "string" ? new URL(url) : url;
+  if (parsed.protocol !== "https:" && parsed.protocol !== "http:") return null;
+  const host = parsed.hostname.replace(/\.+$/, "");
+  return host === "" ? null : `${parsed.protocol}//${host}${parsed.port ? `:${parsed.port}` : ""}`;
+}
+
+/**
  * Checks an outgoing URL as written: its scheme, credentials and, when the host is an address
  * (or `localhost`), that address. Names are checked when connecting (see `outboundFetch`).
  * `field` names the request field for the problem (`body.url`), or null at delivery.

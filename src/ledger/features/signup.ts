@@ -9,7 +9,7 @@
 import type { HelpdeskSignup, HelpdeskSignupRequest } from "../../contract/index.js";
 import type { LedgerContext } from "../core/context.js";
 import { InvalidRequest, LedgerError } from "../core/errors.js";
-import type { OutboundPolicy } from "../core/outbound.js";
+import { canonicalOrigin, checkOutboundUrl, UrlNotAllowed, type OutboundPolicy } from "../core/outbound.js";
 import { signUpHelpdeskTenant } from "../core/tenants.js";
 import { DeskproError } from "../integrations/deskpro/client.js";
 import { putConnection, type DeskproClientFactory } from "../integrations/deskpro/connection.js";
@@ -29,9 +29,22 @@ export class NotHelpdeskAdmin extends LedgerError {
 }
 
 /**
- * The helpdesk's origin (scheme, host, port; lower case, default port left out), the one thing a
- * tenant is bound to. https only, unless the operator allows private networks (development hosts
- * and tests with a stand-in on this machine).
+ * The helpdesk did not answer: its name doesn't resolve, resolves to an address the ledger may not
+ * call, or nothing answered there. One answer for all of these, so that sign-up, which anyone may
+ * call, tells no one which internal names exist (the settings page's connection test, which needs
+ * a tenant key, names the rule that refused an address).
+ */
+export class HelpdeskUnreachable extends LedgerError {
+  readonly code = "deskpro_unavailable";
+  constructor() {
+    super("No Deskpro answered at this address. Check the helpdesk's address (as in your browser's address bar) and try again. Nothing was made.");
+  }
+}
+
+/**
+ * The helpdesk's origin (scheme, host, port; lower case, no trailing dot, default port left out),
+ * the one thing a tenant is bound to. https only, unless the operator allows private networks
+ * (development hosts and tests with a stand-in on this machine).
  */
 export function helpdeskOrigin(url: string, allowHttp: boolean): string {
   const parsed = new URL(url);
@@ -41,7 +54,33 @@ export function helpdeskOrigin(url: string, allowHttp: boolean): string {
   if (parsed.username || parsed.password) {
     throw new InvalidRequest("Leave credentials out of the helpdesk's address.", [{ path: "body.helpdeskUrl", message: "no credentials" }]);
   }
-  return parsed.origin;
+  const origin = canonicalOrigin(parsed);
+  if (!origin) throw new InvalidRequest("The helpdesk's address has no host name.", [{ path: "body.helpdeskUrl", message: "needs a host name" }]);
+  return origin;
+}
+
+/**
+ * The origin a sign-up would ask, after every check that needs nothing but the address as
+ * written (scheme, credentials, a literal address that is not public). These refusals cost the
+ * caller nothing: no call leaves the ledger for them.
+ */
+export function signupOrigin(url: string, outbound: OutboundPolicy): string {
+  const origin = helpdeskOrigin(url, outbound.allowPrivateNetwork);
+  checkOutboundUrl(origin, outbound, "body.helpdeskUrl");
+  return origin;
+}
+
+/**
+ * The tenant's name, from the helpdesk's host (and port): letters, digits, '.', '_' and '-' as
+ * `TenantName` wants them, whatever the host is (an IPv6 address is all colons and brackets).
+ */
+export function helpdeskTenantName(origin: string): string {
+  const { hostname, port } = new URL(origin);
+  const name = `${hostname.replace(/^\[|\]$/g, "")}${port ? `-${port}` : ""}`
+    .replace(/[^\p{L}\p{N}._-]/gu, "-")
+    .replace(/^[^\p{L}\p{N}]+/u, "")
+    .slice(0, 80);
+  return name === "" ? "helpdesk" : name;
 }
 
 export interface SignupOptions {
@@ -51,9 +90,11 @@ export interface SignupOptions {
 }
 
 export async function signUpHelpdesk(ledger: LedgerContext, request: HelpdeskSignupRequest, options: SignupOptions): Promise<HelpdeskSignup> {
-  const origin = helpdeskOrigin(request.helpdeskUrl, options.outbound.allowPrivateNetwork);
-  // Through the ledger's one Deskpro client, so every rule for outgoing calls applies here too.
-  const client = options.clients({ baseUrl: origin, apiKey: request.deskproApiKey });
+  const origin = signupOrigin(request.helpdeskUrl, options.outbound);
+  // Through the ledger's one Deskpro client, so every rule for outgoing calls applies here too. An
+  // admin is waiting, and a retry would make a name that doesn't resolve slower to answer than one
+  // refused for resolving to an internal address: one try.
+  const client = options.clients({ baseUrl: origin, apiKey: request.deskproApiKey, retries: 0 });
   let me;
   try {
     me = await client.getMe();
@@ -61,6 +102,7 @@ export async function signUpHelpdesk(ledger: LedgerContext, request: HelpdeskSig
     if (error instanceof DeskproError && (error.status === 401 || error.status === 403)) {
       throw new NotHelpdeskAdmin(`${origin} refused the Deskpro API key (${error.status}). Check its id and code, and that it is enabled.`);
     }
+    if (error instanceof UrlNotAllowed || (error instanceof DeskproError && error.status === null)) throw new HelpdeskUnreachable();
     if (error instanceof DeskproError) throw new DeskproUnavailable(error.status);
     throw error;
   }
@@ -74,8 +116,7 @@ export async function signUpHelpdesk(ledger: LedgerContext, request: HelpdeskSig
   const now = ledger.clock();
   return signUpHelpdeskTenant(
     ledger.db,
-    // Named after the helpdesk's host; a port's colon is not allowed in names.
-    { helpdeskOrigin: origin, name: new URL(origin).host.replace(/[^\p{L}\p{N}._-]/gu, "-") },
+    { helpdeskOrigin: origin, name: helpdeskTenantName(origin) },
     async (tx, tenant) => {
       // The same key is the ledger's helpdesk connection (what `deskpro connect` does by hand).
       await putConnection(tx, tenant.tenantId, { url: origin, apiKey: request.deskproApiKey }, now, options.outbound);

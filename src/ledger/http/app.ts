@@ -15,7 +15,7 @@ import { deskproBillingRoutes } from "./routes/deskpro-billing.js";
 import { operationRoutes } from "./routes/operations.js";
 import { paymentRoutes } from "./routes/payments.js";
 import { portalTierRoutes } from "./routes/portal-tiers.js";
-import { SIGNUP_PATH, signupRoutes } from "./routes/signup.js";
+import { SIGNUP_PATH, signupRoutes, type SignupLimits } from "./routes/signup.js";
 import { ticketRoutes } from "./routes/tickets.js";
 import { walletRoutes } from "./routes/wallets.js";
 
@@ -45,8 +45,8 @@ export interface LedgerAppDeps extends LedgerOptions {
   onQueued?: () => void;
   /** Self-service sign-up from the app's settings page (LEDGER_SIGNUP, on unless "off"). */
   signup?: boolean;
-  /** Sign-ups per client address (tests lower it). */
-  signupRateLimit?: RateLimit;
+  /** Failed sign-ups allowed per client address and per helpdesk (tests lower them). */
+  signupRateLimit?: Partial<SignupLimits>;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -135,6 +135,12 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   });
 
   app.notFound(() => problemResponse("not_found", "No such endpoint."));
+  // Every answer is what its Content-Type says: no browser may sniff a page or a script out of one.
+  app.use("*", async (c, next) => {
+    c.header("x-content-type-options", "nosniff");
+    await next();
+    if (!c.res.headers.has("x-content-type-options")) c.header("x-content-type-options", "nosniff");
+  });
 
   // Everything without an API key is open to anyone: each client address gets one allowance across
   // all of it, so neither a flood nor made-up tenant ids in paths starve the others or the database.
@@ -192,7 +198,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
     signupRoutes({
       enabled: deps.signup ?? true,
       addressOf,
-      limit: deps.signupRateLimit,
+      limits: deps.signupRateLimit,
     }),
   );
   app.route("/", walletRoutes());
@@ -209,8 +215,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.openAPIRegistry.registerComponent("securitySchemes", "tenantKey", {
     type: "http",
     scheme: "bearer",
-    description:
-      "A tenant API key (from sign-up, or `npm run ledger -- tenant create`), sent as `Authorization: Bearer <key>` (the app may send a pasted key as `X-Credits-Key` instead)",
+    description: `A tenant API key (${deps.signup === false ? "" : "from sign-up, or "}\`npm run ledger -- tenant create\`), sent as \`Authorization: Bearer <key>\` (the app may send a pasted key as \`X-Credits-Key\` instead)`,
   });
   let document: ReturnType<typeof openApiDocument> | undefined;
   app.get("/v1/openapi.json", (c) => c.json((document ??= openApiDocument(app, deps.publicUrl))));
@@ -225,12 +230,15 @@ function codeOf(error: unknown): string | null {
 
 export type LedgerApp = ReturnType<typeof createLedgerApp>;
 
-/** The OpenAPI document without serving it (`npm run ledger -- openapi`): made from the routes alone, so no database is opened. */
-export function ledgerOpenApiDocument(publicUrl?: string) {
+/**
+ * The OpenAPI document without serving it (`npm run ledger -- openapi`): made from the routes alone, so no database is opened.
+ * With `signup` false (LEDGER_SIGNUP=off) it leaves sign-up out, as the served one does.
+ */
+export function ledgerOpenApiDocument(publicUrl?: string, signup = true) {
   const noDatabase = new Proxy({} as Database, {
     get: () => {
       throw new Error("the OpenAPI document needs no database");
     },
   });
-  return openApiDocument(createLedgerApp({ db: noDatabase, publicUrl, log: () => undefined }), publicUrl);
+  return openApiDocument(createLedgerApp({ db: noDatabase, publicUrl, signup, log: () => undefined }), publicUrl);
 }

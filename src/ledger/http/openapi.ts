@@ -90,10 +90,47 @@ function documentConfig(publicUrl?: string) {
   };
 }
 
-/** The OpenAPI document of an app with every route mounted. */
+/** The OpenAPI document of an app with every route mounted; what the operator switched off (sign-up) is not in it. */
 export function openApiDocument(app: OpenAPIHono<LedgerEnv>, publicUrl?: string) {
   registerContractComponents(app.openAPIRegistry);
-  return nullableReferencesAsAnyOf(app.getOpenAPI31Document(documentConfig(publicUrl)));
+  return withoutUnused(nullableReferencesAsAnyOf(app.getOpenAPI31Document(documentConfig(publicUrl))));
+}
+
+const SCHEMA_REF = "#/components/schemas/";
+
+/**
+ * Leaves out the tags no operation has and the schemas nothing refers to: every contract schema
+ * and tag is declared up front, and a route switched off (sign-up, LEDGER_SIGNUP=off) must not
+ * leave its tag and schemas behind.
+ */
+function withoutUnused<T extends { tags?: { name: string }[]; paths?: object; webhooks?: object; components?: { schemas?: Record<string, unknown> } }>(
+  document: T,
+): T {
+  const operations = [...Object.values(document.paths ?? {}), ...Object.values(document.webhooks ?? {})].flatMap((item: object) => Object.values(item)) as {
+    tags?: string[];
+  }[];
+  const usedTags = new Set(operations.flatMap((operation) => operation.tags ?? []));
+  const schemas = document.components?.schemas ?? {};
+  const used = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!isObject(node)) return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === "$ref" && typeof value === "string" && value.startsWith(SCHEMA_REF)) {
+        const name = value.slice(SCHEMA_REF.length);
+        if (!used.has(name)) {
+          used.add(name);
+          visit(schemas[name]);
+        }
+      } else visit(value);
+    }
+  };
+  visit({ ...document, components: { ...document.components, schemas: {} } });
+  return {
+    ...document,
+    tags: document.tags?.filter((tag) => usedTags.has(tag.name)),
+    components: { ...document.components, schemas: Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name))) },
+  };
 }
 
 const idOf = (schema: z.ZodType): string | undefined => {

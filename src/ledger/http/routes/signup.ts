@@ -2,28 +2,57 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HelpdeskSignup, HelpdeskSignupRequest } from "../../../contract/index.js";
-import { SignupDisabled, signUpHelpdesk } from "../../features/signup.js";
+import { HelpdeskUnreachable, NotHelpdeskAdmin, SignupDisabled, signupOrigin, signUpHelpdesk } from "../../features/signup.js";
+import { DeskproUnavailable } from "../../features/wallet-facts.js";
 import { coreOf, newRouter } from "../env.js";
 import { json, jsonBody, problem, rateLimitedProblem, unexpectedProblem } from "../openapi.js";
+import { problemResponse } from "../problems.js";
 import { TokenBuckets, type RateLimit } from "../rate-limit.js";
 
 export const SIGNUP_PATH = "/v1/signup";
+
+/** How many failed sign-ups are allowed, and how fast they are earned back. */
+export interface SignupLimits {
+  /** Per client address, across every helpdesk: spent, the address is refused before any helpdesk is asked. */
+  failuresPerAddress: RateLimit;
+  /** Per helpdesk, from every address: spent, a failure answers 429, but the helpdesk is still asked, so its admin gets through. */
+  failuresPerHelpdesk: RateLimit;
+}
+
+/**
+ * A failed sign-up costs about what a wrong API key does (30 at once, then 1 a second per
+ * address): enough that the few addresses of Deskpro's proxy, which every helpdesk on Deskpro Cloud
+ * shares, can't be emptied by someone trying a key now and then. A helpdesk's own failures are
+ * budgeted like an admin's typos: 5 at once, then 1 a minute.
+ */
+export const SIGNUP_LIMITS: SignupLimits = {
+  failuresPerAddress: { burst: 30, perSecond: 1 },
+  failuresPerHelpdesk: { burst: 5, perSecond: 1 / 60 },
+};
 
 export interface SignupRouteOptions {
   /** False when the operator turned sign-up off (LEDGER_SIGNUP=off). */
   enabled: boolean;
   /** The client's address, as the app's other rate limits read it. */
   addressOf: (c: Context) => string;
-  /** Sign-ups a client address may try in a burst, and how fast it earns them back. */
-  limit?: RateLimit;
+  /** Failed sign-ups allowed (tests lower them). */
+  limits?: Partial<SignupLimits>;
 }
 
-/** Five tries at once, then one a minute per helpdesk and client address: enough for an admin's typos, little for guessing. */
-export const SIGNUP_RATE_LIMIT = { burst: 5, perSecond: 1 / 60 };
+const retryAfter = (refused: Response) => refused.headers.get("retry-after") ?? "60";
 
 export function signupRoutes(options: SignupRouteOptions) {
   const app = newRouter();
-  const buckets = new TokenBuckets(options.limit ?? SIGNUP_RATE_LIMIT);
+  if (!options.enabled) {
+    // Off: left out of the OpenAPI document, and a call is told why (the Connect page says so).
+    app.post(SIGNUP_PATH, () => {
+      throw new SignupDisabled();
+    });
+    return app;
+  }
+  const limits = { ...SIGNUP_LIMITS, ...options.limits };
+  const byAddress = new TokenBuckets(limits.failuresPerAddress);
+  const byHelpdesk = new TokenBuckets(limits.failuresPerHelpdesk);
   app.openapi(
     createRoute({
       method: "post",
@@ -33,32 +62,61 @@ export function signupRoutes(options: SignupRouteOptions) {
       summary: "Connect a Deskpro helpdesk: make (or re-key) its tenant after proving the caller administers it",
       description: [
         "Called by the app's settings page (**Connect this helpdesk**), without a tenant key. The ledger calls the helpdesk's own `GET /api/v2/me` with the Deskpro API key given and goes on only when the key's person has `can_admin`.",
-        "The helpdesk's first sign-up makes its tenant; a later one (a reinstall, a lost key) proves admin again and replaces the tenant's keys: the answer's key is the only one that works afterwards. The tenant is found by the helpdesk's origin alone, so no sign-up reaches another helpdesk's tenant.",
-        "The Deskpro API key becomes the tenant's helpdesk connection (sealed at rest). The answer's `apiKey` is shown once. Rate limited per helpdesk and client address; 403 `signup_disabled` when the operator turned sign-up off (`LEDGER_SIGNUP=off`).",
+        "The helpdesk's first sign-up makes its tenant; a later one (a reinstall, a lost key) proves admin again and replaces the tenant's keys: the answer's key is the only one that works afterwards. The tenant is found by the helpdesk's origin alone (`https://support.example.com.` is `https://support.example.com`), so no sign-up reaches another helpdesk's tenant.",
+        "The Deskpro API key becomes the tenant's helpdesk connection (sealed at rest). The answer's `apiKey` is shown once.",
+        "Only failures count against the limits: a key the helpdesk refuses or that is not an admin's, or a helpdesk that did not answer. A client address may fail 30 times at once, then once a second; beyond that it gets 429 before any helpdesk is asked. A helpdesk may see 5 failures at once, then one a minute, from all addresses together; beyond that failures answer 429, but the helpdesk is still asked, so its admin's key always connects. Addresses refused without asking anyone (not https, credentials in the address, an address that is not public) cost nothing.",
       ].join("\n\n"),
       security: [],
       request: jsonBody(HelpdeskSignupRequest),
       responses: {
         200: json(HelpdeskSignup, "The tenant and its new key (shown once)"),
-        400: problem("Invalid request, or a helpdesk address that is not https"),
+        400: problem("Invalid request, or a helpdesk address that is not https (`invalid_request`) or not a public address (`url_not_allowed`)"),
         403: problem("`not_helpdesk_admin`: Deskpro refused the key, or it is not an admin's; `signup_disabled`: sign-up is off"),
         429: rateLimitedProblem,
-        502: problem("The helpdesk did not answer; nothing was made"),
+        502: problem(
+          "`deskpro_unavailable`: no Deskpro answered at the address (it doesn't resolve, resolves to an address the ledger may not call, or nothing answered), or it answered with an error; nothing was made",
+        ),
         503: problem("The server has no key to seal secrets with; nothing was made"),
         default: unexpectedProblem,
       },
     }),
     async (c) => {
-      if (!options.enabled) throw new SignupDisabled();
       const request = c.req.valid("json");
-      // Sign-ups come through Deskpro's admin proxy, from a few addresses that every helpdesk on
-      // Deskpro Cloud shares: each helpdesk gets its own allowance there, so one helpdesk's tries
-      // (or an attacker's guesses at one helpdesk's keys) don't hold up another's. Everything
-      // without a key is also limited per address, which caps the total.
-      const refused = buckets.take(`${options.addressOf(c)}|${new URL(request.helpdeskUrl).origin.toLowerCase()}`);
-      if (refused) return refused as never;
       const ledger = c.get("ledger");
-      return c.json(await signUpHelpdesk(coreOf(c), request, { clients: ledger.deskproClients, outbound: ledger.outbound }), 200);
+      // Refusals that need nothing but the address as written cost nothing.
+      const origin = signupOrigin(request.helpdeskUrl, ledger.outbound);
+      const address = options.addressOf(c);
+      // A try takes its tokens before the helpdesk is asked (so concurrent tries can't all slip
+      // past an allowance) and gets them back unless the helpdesk was asked and gave no proof.
+      const addressRefused = byAddress.take(address);
+      if (addressRefused) {
+        const wait = retryAfter(addressRefused);
+        return problemResponse("rate_limited", `Too many failed sign-ups from this address; retry in ${wait} s.`, {}, { "retry-after": wait }) as never;
+      }
+      // Strangers can spend a helpdesk's failures, so spending them never keeps the helpdesk from
+      // being asked: its `GET /api/v2/me` proving an admin is worth more than any allowance.
+      const helpdeskRefused = byHelpdesk.take(origin);
+      try {
+        const signup = await signUpHelpdesk(coreOf(c), request, { clients: ledger.deskproClients, outbound: ledger.outbound });
+        byAddress.giveBack(address);
+        if (!helpdeskRefused) byHelpdesk.giveBack(origin);
+        return c.json(signup, 200);
+      } catch (error) {
+        const failed = error instanceof NotHelpdeskAdmin || error instanceof HelpdeskUnreachable || error instanceof DeskproUnavailable;
+        if (!failed) {
+          byAddress.giveBack(address);
+          if (!helpdeskRefused) byHelpdesk.giveBack(origin);
+        } else if (helpdeskRefused) {
+          const wait = retryAfter(helpdeskRefused);
+          return problemResponse(
+            "rate_limited",
+            `This helpdesk has had too many failed sign-ups lately, and this one failed too (the key was not accepted, or no Deskpro answered). An admin's Deskpro API key still connects at once; try others again in ${wait} s.`,
+            {},
+            { "retry-after": wait },
+          ) as never;
+        }
+        throw error;
+      }
     },
   );
   return app;

@@ -7,7 +7,7 @@ import { timingSafeEqual, createHash } from "node:crypto";
 import type { DeskproConnection, DeskproConnectionRequest } from "../../../contract/index.js";
 import type { DeliveryContext } from "../../core/outbox.js";
 import { InvalidRequest, LedgerError } from "../../core/errors.js";
-import { checkOutboundUrl, type OutboundPolicy } from "../../core/outbound.js";
+import { canonicalOrigin, checkOutboundUrl, type OutboundPolicy } from "../../core/outbound.js";
 import { openSecret, sealSecret } from "../../core/secrets.js";
 import type { Sql } from "../../storage/db.js";
 import * as store from "../../storage/deskpro-connections.js";
@@ -27,7 +27,7 @@ export async function getConnection(sql: Sql, tenantId: string): Promise<Deskpro
   return toApi(await store.getDeskproConnection(sql, tenantId));
 }
 
-const originOf = (url: string) => new URL(url).origin;
+const originOf = (url: string) => canonicalOrigin(url) ?? url;
 
 /**
  * Saves the connection. The API key authenticates the ledger to whatever the address names, so a
@@ -80,7 +80,7 @@ export class DeskproNotConnected extends LedgerError {
   }
 }
 
-export type DeskproClientFactory = (connection: { baseUrl: string; apiKey: string; fetch?: typeof fetch }) => DeskproClient;
+export type DeskproClientFactory = (connection: { baseUrl: string; apiKey: string; fetch?: typeof fetch; retries?: number }) => DeskproClient;
 
 export const defaultClientFactory =
   (overrides: Partial<DeskproClientOptions> = {}): DeskproClientFactory =>
