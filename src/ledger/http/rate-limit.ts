@@ -45,6 +45,12 @@ export class TokenBuckets {
     this.buckets.set(client, bucket);
     return null;
   }
+
+  /** Returns a token taken for something that turned out not to count (a sign-up that succeeded). */
+  giveBack(client: string): void {
+    const bucket = this.buckets.get(client);
+    if (bucket) bucket.tokens = Math.min(this.limit.burst, bucket.tokens + 1);
+  }
 }
 
 /**
