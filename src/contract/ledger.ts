@@ -401,6 +401,7 @@ export const ErrorCode = {
   amountOutOfRange: "amount_out_of_range",
   signupDisabled: "signup_disabled",
   notHelpdeskAdmin: "not_helpdesk_admin",
+  tenantSuspended: "tenant_suspended",
   internal: "internal_error",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -201,5 +201,30 @@ export const OutboxDrainResult = z
   .meta({ id: "OutboxDrainResult" });
 export type OutboxDrainResult = z.infer<typeof OutboxDrainResult>;
 
-export const OutboxPage = z.object({ items: z.array(OutboxItem) }).meta({ id: "OutboxPage" });
+export const DeliveryBreaker = z
+  .object({
+    /** Where the deliveries go: the tenant's helpdesk, or its alert webhook endpoints. */
+    target: z.enum(["helpdesk", "webhooks"]),
+    /** `open`: deliveries to the target wait until `nextTryAt`; `half_open`: the next delivery is a trial; `closed`: working. */
+    state: z.enum(["closed", "open", "half_open"]),
+    /** Failures in a row for want of an answer (time-outs, 5xx, refused connections). */
+    failures: z.int(),
+    openedAt: IsoDateTime.nullable(),
+    nextTryAt: IsoDateTime.nullable(),
+    lastError: z.string().nullable(),
+  })
+  .meta({
+    id: "DeliveryBreaker",
+    description:
+      "A circuit breaker on the tenant's deliveries to one target: after several failures in a row for want of an answer it opens, and the target is left alone until `nextTryAt`",
+  });
+export type DeliveryBreaker = z.infer<typeof DeliveryBreaker>;
+
+export const OutboxPage = z
+  .object({
+    items: z.array(OutboxItem),
+    /** The tenant's circuit breakers that have seen failures since their last success (none: all is well). */
+    breakers: z.array(DeliveryBreaker).default([]),
+  })
+  .meta({ id: "OutboxPage" });
 export type OutboxPage = z.infer<typeof OutboxPage>;

@@ -9,6 +9,9 @@
  *   tenant list [--json]                    list tenants
  *   tenant rotate-key --tenant <id|name> [--json]
  *                                           revoke the tenant's keys and print a new one once
+ *   tenant suspend <id|name> [--json]       refuse the tenant's keys and web hooks (403) and pause its
+ *                                           background work; nothing is deleted
+ *   tenant resume <id|name> [--json]        undo a suspension
  *   deskpro connect --tenant <id|name> --url <helpdesk> [--generate-webhook-secret]
  *                                           store the tenant's Deskpro address, API key (DESKPRO_API_KEY)
  *                                           and webhook secret (DESKPRO_WEBHOOK_SECRET), sealed at rest
@@ -26,7 +29,7 @@ import { ledgerEnv, startLedgerServer } from "./node.js";
 import { openDatabase, type Database } from "./storage/db.js";
 import * as tenantRows from "./storage/tenants.js";
 import { migrate } from "./storage/migrations.js";
-import { createTenant, listTenants, rotateTenantKey } from "./core/tenants.js";
+import { createTenant, listTenants, resumeTenant, rotateTenantKey, suspendTenant } from "./core/tenants.js";
 
 const USAGE = `usage: npm run ledger -- <command>
   serve                                    run the ledger (env: PORT=8787, HOST=127.0.0.1, DATABASE_URL, LEDGER_DATA_DIR=.data/ledger)
@@ -38,6 +41,10 @@ const USAGE = `usage: npm run ledger -- <command>
   tenant list [--json]                     list tenants
   tenant rotate-key --tenant <id|name> [--json]
                                            revoke the tenant's keys and print a new one (shown once)
+  tenant suspend <id|name> [--json]        refuse the tenant's API keys and web hooks (403 tenant_suspended) and
+                                           pause its outbox and sweep; nothing is deleted. Running ledgers
+                                           notice within 10 s
+  tenant resume <id|name> [--json]         lift a suspension: keys, web hooks and background work as before
   deskpro connect --tenant <id|name> --url <https://helpdesk> [--generate-webhook-secret] [--json]
                                            store the tenant's Deskpro address, the API key from DESKPRO_API_KEY
                                            and the webhook secret from DESKPRO_WEBHOOK_SECRET (or a generated one,
@@ -136,8 +143,36 @@ async function main(argv: string[]): Promise<number> {
   if (command === "tenant" && sub === "list") {
     const tenants = await withDatabase((db) => listTenants(db));
     if (values.json)
-      console.log(JSON.stringify(tenants.map((t) => ({ tenantId: t.id, name: t.name, createdAt: t.createdAt.toISOString(), activeKeys: t.activeKeys }))));
-    else for (const t of tenants) console.log(`${t.id}\t${t.name}\t${t.createdAt.toISOString()}\t${t.activeKeys} active key(s)`);
+      console.log(
+        JSON.stringify(
+          tenants.map((t) => ({
+            tenantId: t.id,
+            name: t.name,
+            createdAt: t.createdAt.toISOString(),
+            activeKeys: t.activeKeys,
+            suspendedAt: t.suspendedAt?.toISOString() ?? null,
+          })),
+        ),
+      );
+    else
+      for (const t of tenants)
+        console.log(
+          `${t.id}\t${t.name}\t${t.createdAt.toISOString()}\t${t.activeKeys} active key(s)${t.suspendedAt ? `\tsuspended since ${t.suspendedAt.toISOString()}` : ""}`,
+        );
+    return 0;
+  }
+  if (command === "tenant" && (sub === "suspend" || sub === "resume")) {
+    const who = positionals[2] ?? values.tenant;
+    if (!who || positionals.length > 3) throw new UsageError(`tenant ${sub} needs the tenant's id or name: tenant ${sub} <id|name>`);
+    const done = await withDatabase((db) => (sub === "suspend" ? suspendTenant(db, who) : resumeTenant(db, who)));
+    const state = sub === "suspend" ? "suspended" : "active";
+    if (values.json) console.log(JSON.stringify({ tenantId: done.tenantId, name: done.name, state, changed: done.changed }));
+    else
+      console.log(
+        done.changed
+          ? `tenant ${done.tenantId} (${done.name}) ${sub === "suspend" ? "suspended: its keys and web hooks are refused and its background work pauses (running ledgers notice within 10 s)" : "resumed"}`
+          : `tenant ${done.tenantId} (${done.name}) was already ${state}`,
+      );
     return 0;
   }
   if (command === "tenant" && sub === "rotate-key") {

@@ -6,8 +6,9 @@
  */
 import type { AllocationRun, OutboxDrainResult } from "../contract/index.js";
 import type { Clock, LedgerContext } from "./core/context.js";
+import { LedgerMetrics } from "./core/metrics.js";
 import { outboundFetch, outboundPolicyFromEnv, type OutboundPolicy } from "./core/outbound.js";
-import { drainOutbox, type DrainOptions, type OutboxHandlers } from "./core/outbox.js";
+import { drainOutbox, type DrainOptions, type OutboxDelivery, type OutboxHandlers } from "./core/outbox.js";
 import { allocateAll, loadConfig } from "./core/wallets.js";
 import { alertHandlers, evaluateAlerts, queueExpiringNotices } from "./features/alerts.js";
 import { deskproBillingHandlers, queueRecentBillingReads } from "./features/deskpro-billing.js";
@@ -33,33 +34,56 @@ export interface Ledger {
   /** The fetch every call to an address a tenant gave goes through (alert webhooks, helpdesks). */
   fetch: typeof fetch;
   outboxHandlers: OutboxHandlers;
-  /** Delivers what is due in the outbox (every tenant's, or one's). */
-  drain(options?: DrainOptions): Promise<OutboxDrainResult>;
-  /** A tenant's scheduled work: every wallet's allocation for the period, then notices of credits about to expire. */
-  sweep(tenantId: string): Promise<AllocationRun>;
+  /** The handlers, the breaker each kind counts against, and the metrics that watch deliveries. */
+  outbox: OutboxDelivery;
+  /** Figures for monitoring (`GET /metrics`). */
+  metrics: LedgerMetrics;
+  /** Delivers what is due in the outbox (every tenant's, or one's), tenants side by side. */
+  drain(options?: DrainOptions): Promise<OutboxDrainResult & { rounds: number }>;
+  /**
+   * A tenant's scheduled work: every wallet's allocation for the period, then notices of credits
+   * about to expire. `shouldStop` (a time budget) ends it early; `stoppedEarly` says so, and the
+   * next run goes on.
+   */
+  sweep(tenantId: string, options?: { shouldStop?: () => boolean }): Promise<AllocationRun & { stoppedEarly: boolean }>;
 }
+
+/** What each kind of outbox row calls, for its tenant's circuit breaker: alert webhooks, or the helpdesk. */
+export const outboxTarget = (kind: string): "helpdesk" | "webhooks" => (kind === "alert.webhook" ? "webhooks" : "helpdesk");
 
 export function composeLedger(options: LedgerOptions): Ledger {
   const context: LedgerContext = { db: options.db, clock: options.clock ?? (() => new Date()), afterPost: [evaluateAlerts] };
+  const metrics = new LedgerMetrics(options.db, context.clock);
   const outbound = options.outbound ?? outboundPolicyFromEnv();
   const doFetch = outboundFetch(outbound);
+  const helpdeskFetch = metrics.timedFetch("helpdesk", doFetch);
+  const webhookFetch = metrics.timedFetch("webhooks", doFetch);
   const clients = options.deskproClients ?? defaultClientFactory();
-  const deskproClients: DeskproClientFactory = (connection) => clients({ ...connection, fetch: doFetch });
+  const deskproClients: DeskproClientFactory = (connection) => clients({ ...connection, fetch: helpdeskFetch });
   const outboxHandlers: OutboxHandlers = {
     ...deskproWriteHandlers(deskproClients),
     ...portalTierHandlers(deskproClients),
-    ...alertHandlers({ deskproClients, fetch: doFetch }),
+    ...alertHandlers({ deskproClients, fetch: webhookFetch }),
     ...deskproBillingHandlers(deskproClients),
   };
+  const outbox: OutboxDelivery = { handlers: outboxHandlers, targetOf: outboxTarget, observer: metrics };
   return {
     context,
     deskproClients,
     outbound,
-    fetch: doFetch,
+    fetch: webhookFetch,
     outboxHandlers,
-    drain: (drainOptions) => drainOutbox(context, outboxHandlers, drainOptions),
-    sweep: async (tenantId) => {
-      const run = await allocateAll(context, tenantId);
+    outbox,
+    metrics,
+    drain: (drainOptions) =>
+      drainOutbox(context, outbox, {
+        ...drainOptions,
+        onLane: drainOptions?.onLane ?? ((tenantId, seconds) => metrics.background(tenantId, "outbox", seconds)),
+      }),
+    sweep: async (tenantId, sweepOptions = {}) => {
+      const run = await allocateAll(context, tenantId, sweepOptions);
+      // Out of time: notices wait for the run that finishes the allocations.
+      if (run.stoppedEarly) return { ...run, expiringNotices: 0 };
       // Tickets whose Deskpro charges changed lately are read again: an edit or delete there is counted within the hour.
       await queueRecentBillingReads(context, tenantId);
       // Expiring credits are announced after allocation, so a rollover made this run isn't

@@ -5,6 +5,7 @@ import { outboundPolicyFromEnv } from "./core/outbound.js";
 import { startOutboxWorker } from "./core/outbox.js";
 import { createLedgerApp, jsonLogger, type Logger } from "./http/app.js";
 import type { RateLimit } from "./http/rate-limit.js";
+import { metricsTokenOf } from "./http/routes/metrics.js";
 import { startScheduler } from "./scheduler.js";
 import { isDatabaseUnavailable, openDatabase, parsePoolerSetting, POOLER_DETECTED, type Database } from "./storage/db.js";
 import { migrate } from "./storage/migrations.js";
@@ -32,6 +33,8 @@ export interface LedgerServerOptions {
   allowPrivateNetwork?: boolean;
   /** Self-service sign-up from the app's settings page (LEDGER_SIGNUP, on unless "off"). */
   signup?: boolean;
+  /** The operator's token for `GET /metrics` (LEDGER_METRICS_TOKEN); without one the endpoint is not there. */
+  metricsToken?: string;
 }
 
 export interface LedgerServer {
@@ -72,6 +75,7 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
     scheduler: env.LEDGER_SCHEDULER !== "off",
     allowPrivateNetwork: outboundPolicyFromEnv(env).allowPrivateNetwork,
     signup: env.LEDGER_SIGNUP !== "off",
+    metricsToken: metricsTokenOf(env),
   };
 }
 
@@ -113,8 +117,9 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
   const outbound = options.allowPrivateNetwork === undefined ? undefined : { allowPrivateNetwork: options.allowPrivateNetwork };
   const ledger = composeLedger({ db, clock: options.clock, outbound });
   // Write-backs and alerts leave through the outbox; this process delivers them in the background.
-  const outboxWorker = startOutboxWorker(ledger.context, ledger.outboxHandlers, {
+  const outboxWorker = startOutboxWorker(ledger.context, ledger.outbox, {
     onError: (error) => log({ time: new Date().toISOString(), level: "warn", msg: "outbox drain failed", error: (error as Error)?.name }),
+    onLane: (tenantId, seconds) => ledger.metrics.background(tenantId, "outbox", seconds),
   });
   const scheduler =
     options.scheduler === false
@@ -131,6 +136,7 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
     publicRateLimit: options.publicRateLimit,
     publicUrl: options.publicUrl,
     signup: options.signup,
+    metricsToken: options.metricsToken,
     onQueued: () => outboxWorker.poke(),
   });
   const host = options.host ?? "127.0.0.1";

@@ -1,6 +1,7 @@
 import { act, cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { checkLedgerUrl } from "../../src/app/admin/AdminPage.js";
+import { formatDateTime } from "../../src/app/format.js";
 import type { Forwarded } from "./harness.js";
 import { config, createProxy, entry, problem, renderApp, SECRET_KEY } from "./harness.js";
 
@@ -53,6 +54,13 @@ describe("admin settings page", () => {
     expect(await screen.findByText(/the ledger refused the saved key: press Connect this helpdesk above/)).toBeTruthy();
     await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith(expect.stringMatching(/refused the saved key/), undefined));
     expect(screen.getByRole("button", { name: "Verify connection" })).not.toBeDisabled();
+  });
+
+  it("says the account is suspended, rather than that the saved key was refused", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { status: 403, body: problem(403, "tenant_suspended", "This tenant is suspended by the ledger's operator.") });
+    await openAdmin({ ledger_url: "https://credits.example.com" });
+    expect(await screen.findByText(/The ledger's operator has suspended this helpdesk's account: nothing was changed/)).toBeTruthy();
+    expect(screen.queryByText(/refused the saved key/)).toBeNull();
   });
 
   it("blocks Deskpro's Save while the URL is not https", async () => {
@@ -272,6 +280,48 @@ describe("alert messages and webhooks on the settings page", () => {
     fireEvent.click(screen.getByRole("button", { name: "Send test event" }));
     expect(await screen.findByText("The endpoint answered 500.")).toBeTruthy();
     expect(proxy.requests("POST", /\/webhooks\/ops\/test$/)).toHaveLength(1);
+  });
+
+  it("shows beside the delivery log that the helpdesk's deliveries are paused by the circuit breaker, and that webhooks are failing", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("GET", /^\/v1\/integrations\/deskpro$/, { body: { url: null, apiKeySet: false, apiKeyId: null, webhookSecretSet: false, updatedAt: null } });
+    proxy.on("GET", /^\/v1\/alerts\/settings$/, { body: settings });
+    proxy.on("GET", /^\/v1\/outbox$/, {
+      body: {
+        items: [],
+        breakers: [
+          {
+            target: "helpdesk",
+            state: "open",
+            failures: 4,
+            openedAt: "2026-11-25T09:00:00.000Z",
+            nextTryAt: "2026-11-25T09:01:00.000Z",
+            lastError: "no answer within 15 s (the delivery's deadline); tried again later",
+          },
+          { target: "webhooks", state: "closed", failures: 1, openedAt: null, nextTryAt: null, lastError: "the endpoint answered 503" },
+        ],
+      },
+    });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    const helpdesk = await screen.findByTestId("breaker-helpdesk");
+    expect(helpdesk).toHaveTextContent("Deliveries to this helpdesk are paused: 4 deliveries in a row to this helpdesk failed");
+    expect(helpdesk).toHaveTextContent(`Next try ${formatDateTime("2026-11-25T09:01:00.000Z")}; nothing is lost meanwhile.`);
+    expect(helpdesk).toHaveTextContent("Last error: no answer within 15 s");
+    expect(screen.getByTestId("breaker-webhooks")).toHaveTextContent(
+      "1 delivery in a row to your webhook endpoints failed (no answer, or a server error); they are being retried.",
+    );
+  });
+
+  it("shows no breaker notice while deliveries are going through", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("GET", /^\/v1\/integrations\/deskpro$/, { body: { url: null, apiKeySet: false, apiKeyId: null, webhookSecretSet: false, updatedAt: null } });
+    proxy.on("GET", /^\/v1\/alerts\/settings$/, { body: settings });
+    proxy.on("GET", /^\/v1\/outbox$/, { body: { items: [] } });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    expect(await screen.findByText("No alerts have been sent yet.")).toBeTruthy();
+    expect(screen.queryByTestId("breaker-helpdesk")).toBeNull();
   });
 
   it("makes a new endpoint carry a signing secret, and refuses one without", async () => {

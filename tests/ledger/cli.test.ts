@@ -7,6 +7,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { forgetCachedKeys } from "../../src/ledger/core/tenants.js";
+import { createLedgerApp } from "../../src/ledger/http/app.js";
+import { openDatabase } from "../../src/ledger/storage/db.js";
 import { freePort } from "../setup/embedded-postgres.js";
 
 const dataDir = mkdtempSync(join(tmpdir(), "ledger-cli-"));
@@ -79,6 +82,41 @@ describe("npm run ledger", { timeout: 180_000 }, () => {
     }
     expect(output).toContain("shutting down");
   }, 120_000);
+
+  it("suspends and resumes a tenant by id or name: its key gets 403 while suspended and works again once resumed", async () => {
+    const created = JSON.parse(ledger("tenant", "create", "--name", "paused-co", "--json").stdout) as { tenantId: string; apiKey: string };
+    // The ledger over the same data folder, in this process, between commands (PGlite is one process at a time).
+    const ask = async () => {
+      const db = await openDatabase({ dataDir });
+      try {
+        const app = createLedgerApp({ db, log: () => undefined });
+        const response = await app.fetch(new Request("http://ledger.test/v1/wallets/org:1", { headers: { authorization: `Bearer ${created.apiKey}` } }));
+        return { status: response.status, body: (await response.json()) as { code?: string } };
+      } finally {
+        await db.close();
+        forgetCachedKeys();
+      }
+    };
+    expect((await ask()).status).toBe(200);
+
+    const suspended = ledger("tenant", "suspend", "paused-co", "--json");
+    expect(suspended.status).toBe(0);
+    expect(JSON.parse(suspended.stdout)).toEqual({ tenantId: created.tenantId, name: "paused-co", state: "suspended", changed: true });
+    expect(ledger("tenant", "suspend", created.tenantId).stdout).toMatch(/already suspended/);
+    const listed = JSON.parse(ledger("tenant", "list", "--json").stdout) as { tenantId: string; suspendedAt: string | null; activeKeys: number }[];
+    expect(listed.find((t) => t.tenantId === created.tenantId)).toMatchObject({ suspendedAt: expect.stringMatching(/^\d{4}-/), activeKeys: 1 });
+    expect(await ask()).toMatchObject({ status: 403, body: { code: "tenant_suspended" } });
+
+    const resumed = ledger("tenant", "resume", created.tenantId);
+    expect(resumed.status).toBe(0);
+    expect(resumed.stdout).toMatch(/resumed/);
+    expect(await ask()).toMatchObject({ status: 200 });
+
+    expect(ledger("tenant", "suspend").status).toBe(2);
+    const unknown = ledger("tenant", "suspend", "nobody-by-that-name");
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/No tenant/);
+  });
 
   it("stores a tenant's Deskpro connection with secrets from the environment, sealed and never printed back", () => {
     const secretsKey = Buffer.alloc(32, 7).toString("base64");

@@ -1,5 +1,5 @@
 import { useEffect, useId, useMemo, useRef, useState, type ChangeEvent } from "react";
-import { Period, type ConfigResponse, type DeskproLookups } from "../../contract/index.js";
+import { ErrorCode, Period, type ConfigResponse, type DeskproLookups } from "../../contract/index.js";
 import { describeError, LedgerHttpError, LedgerProblem } from "../api/errors.js";
 import { LedgerApi } from "../api/ledger.js";
 import { adminEndpoint } from "../api/transport.js";
@@ -21,7 +21,7 @@ const SAVED_KEY_REFUSED =
 
 /** The ledger (or Deskpro's proxy) refused the key, rather than failing in another way. */
 const isRefusedKey = (error: unknown) =>
-  (error instanceof LedgerProblem && (error.problem.status === 401 || error.problem.status === 403)) ||
+  (error instanceof LedgerProblem && (error.problem.status === 401 || error.problem.status === 403) && error.code !== ErrorCode.tenantSuspended) ||
   (error instanceof LedgerHttpError && (error.status === 401 || error.status === 403));
 
 /** Plain https, or plain http on this machine for development. No trailing slash, query or fragment. */

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useId, useState, type ChangeEvent } from "react";
-import { AlertSettingsInput, type AlertSettings, type AlertWebhookTest, type OutboxItem } from "../../contract/index.js";
+import { AlertSettingsInput, type AlertSettings, type AlertWebhookTest, type DeliveryBreaker, type OutboxItem } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
 import { ErrorNotice, FieldError, Notice, Section, StatusMessage, usePalette } from "../components/common.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
@@ -71,10 +71,14 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
   const [justSaved, setJustSaved] = useState(false);
   const [tests, setTests] = useState<Record<string, AlertWebhookTest | "sending">>({});
   const [log, setLog] = useState<OutboxItem[] | null>(null);
+  const [breakers, setBreakers] = useState<DeliveryBreaker[]>([]);
 
   const loadLog = useCallback(() => {
     api.alertDeliveries().then(
-      (page) => setLog(page.items),
+      (page) => {
+        setLog(page.items);
+        setBreakers(page.breakers);
+      },
       (e: unknown) => setError(e),
     );
   }, [api]);
@@ -267,6 +271,9 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
       </Stack>
 
       <P5 style={{ margin: "10px 0 4px", fontWeight: 600 }}>Recent deliveries</P5>
+      {breakers.map((b) => (
+        <BreakerNotice key={b.target} breaker={b} />
+      ))}
       {log === null ? (
         <P5>Loading…</P5>
       ) : log.length === 0 ? (
@@ -296,5 +303,27 @@ export function AlertSettingsForm({ api }: { api: LedgerApi }) {
       )}
       <Button intent="secondary" size="small" text="Refresh deliveries" onClick={loadLog} style={{ marginTop: 4 }} />
     </Section>
+  );
+}
+
+const TARGET_NAMES: Record<DeliveryBreaker["target"], string> = { helpdesk: "this helpdesk", webhooks: "your webhook endpoints" };
+
+/** A target that has been failing: deliveries paused until a time (open), about to be tried (half open), or still being retried. */
+function BreakerNotice({ breaker }: { breaker: DeliveryBreaker }) {
+  const where = TARGET_NAMES[breaker.target];
+  const failures = `${breaker.failures} ${breaker.failures === 1 ? "delivery" : "deliveries"} in a row to ${where} failed (no answer, or a server error)`;
+  const message =
+    breaker.state === "open"
+      ? `Deliveries to ${where} are paused: ${failures}. Next try ${breaker.nextTryAt ? formatDateTime(breaker.nextTryAt) : "soon"}; nothing is lost meanwhile.`
+      : breaker.state === "half_open"
+        ? `Deliveries to ${where} were paused: ${failures}. The next one is a trial.`
+        : `${failures}; they are being retried.`;
+  return (
+    <div data-testid={`breaker-${breaker.target}`}>
+      <Notice tone="warning">
+        {message}
+        {breaker.lastError && <div>Last error: {breaker.lastError}</div>}
+      </Notice>
+    </div>
   );
 }

@@ -64,6 +64,8 @@ export function describeError(error: unknown): string {
         return "Not enough credits in this bank.";
       case ErrorCode.unauthorized:
         return "The ledger refused the API key. An admin should check the key in the app's settings.";
+      case ErrorCode.tenantSuspended:
+        return "The ledger's operator has suspended this helpdesk's account: nothing was changed. Ask them to resume it.";
       case ErrorCode.notFound:
         return "The ledger has no record of that. It may have been removed, or the link is out of date.";
       case ErrorCode.alreadyReversed:

@@ -21,6 +21,7 @@ import { outboundPolicyFromEnv } from "../core/outbound.js";
 import { ALL_CRON_TASKS, CronTask, runCron, type CronReport } from "../cron.js";
 import { createLedgerApp, jsonLogger } from "../http/app.js";
 import { openDatabase, parsePoolerSetting, POOLER_DETECTED } from "../storage/db.js";
+import { metricsTokenOf } from "../http/routes/metrics.js";
 import { migrate } from "../storage/migrations.js";
 
 /**
@@ -65,6 +66,7 @@ function instance(): Promise<Instance> {
       publicUrl: process.env.LEDGER_PUBLIC_URL || undefined,
       remoteAddress: (c) => getConnInfo(c).remote.address,
       signup: process.env.LEDGER_SIGNUP !== "off",
+      metricsToken: metricsTokenOf(process.env),
     });
     return { ledger, http: handle(app) };
   })().catch((error: unknown) => {

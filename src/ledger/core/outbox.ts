@@ -9,8 +9,16 @@
  * it is set, a message carries a marker that is looked for before posting, a ledger write has an
  * idempotency key). A failed attempt is retried with exponential back-off; a permanent failure,
  * or the MAX_ATTEMPTS-th, marks the row failed, readable with its last error.
+ *
+ * Tenants share the deliverer, so each gets its own lane and budget: rows are claimed tenant by
+ * tenant (at most `perTenant` of one tenant at a time), several tenants' lanes run side by side
+ * and a lane that finishes claims again at once without waiting for the others, each delivery has
+ * a deadline, and a target (a tenant's helpdesk, its webhooks) that keeps failing for want of an
+ * answer trips that tenant's circuit breaker: its rows for that target wait while the breaker is
+ * open. A helpdesk that never answers therefore holds up its own tenant's lane and nobody else's.
  */
 import type { OutboxDrainResult } from "../../contract/index.js";
+import * as breakers from "../storage/breakers.js";
 import * as outbox from "../storage/outbox.js";
 import { repeatInBackground, type Repeating } from "./background.js";
 import type { LedgerContext } from "./context.js";
@@ -66,78 +74,330 @@ export function describeFailure(error: unknown): string {
 
 const isPermanent = (error: unknown) => error instanceof PermanentFailure || (isDeliveryError(error) && error.permanent);
 
+/** How a failed delivery failed, for the breaker and for monitoring. */
+export type FailureReason = "deadline" | "unavailable" | "rejected" | "other";
+
+/** What the deliverer reports as it works (the ledger's metrics listen). */
+export interface DeliveryObserver {
+  delivery(event: {
+    tenantId: string;
+    target: string;
+    outcome: "delivered" | "retrying" | "failed" | "released";
+    reason?: FailureReason;
+    seconds: number;
+  }): void;
+}
+
+/** The kinds of work, as the features registered them where the ledger was composed. */
+export interface OutboxDelivery {
+  handlers: OutboxHandlers;
+  /** The breaker a kind's deliveries count against: the place they call (a tenant's helpdesk, its webhooks). */
+  targetOf?: (kind: string) => string;
+  observer?: DeliveryObserver;
+}
+
+export interface BreakerPolicy {
+  /** Failures in a row for want of an answer (time-outs, 5xx, refused connections) that open the breaker. */
+  threshold: number;
+  /** How long it first stays open; each further failure while it is open doubles this, up to `maxCooldownMs`. */
+  cooldownMs: number;
+  maxCooldownMs: number;
+}
+
+export const DEFAULT_BREAKER: BreakerPolicy = { threshold: 3, cooldownMs: 30_000, maxCooldownMs: 15 * 60_000 };
+
 export interface DrainOptions {
   tenantId?: string | null;
+  /** Rows to try in this run, at most. */
   maxRows?: number;
-  batchSize?: number;
+  /** Rows of one tenant in flight at once (and claimed at once), at most. */
+  perTenant?: number;
+  /** Tenants delivered to side by side, at most. */
+  tenantsAtOnce?: number;
+  /** How long one delivery may take before the deliverer stops waiting for it and retries it later. */
+  callDeadlineMs?: number;
+  /** How long a claim holds its rows from other deliverers; at least what the lane can take. */
   leaseMs?: number;
+  /** Stop claiming after this time (a function's timeout): what is left waits for the next run. */
+  deadline?: Date;
+  breaker?: BreakerPolicy;
+  /** For each lane that ends: how long it took, for the tenant's background figures. */
+  onLane?: (tenantId: string, seconds: number) => void;
+  /** Where a running deliverer reports a failed claim or lane (a one-off drain throws it instead). */
+  onError?: (error: unknown) => void;
+}
+
+export const DEFAULT_PER_TENANT = 2;
+export const DEFAULT_TENANTS_AT_ONCE = 8;
+export const DEFAULT_CALL_DEADLINE_MS = 15_000;
+/**
+ * A delivery past its deadline may still be running (the deliverer stops waiting, it can't stop
+ * the call): its row is not tried again before this, so two deliveries of a row never overlap.
+ */
+const ABANDONED_HOLD_MS = 60_000;
+
+/** The deliverer gave up waiting for a delivery. */
+export class DeliveryDeadline extends Error implements DeliveryError {
+  override name = "DeliveryDeadline";
+  readonly permanent = false;
+  readonly safeToRecord = true;
+  constructor(ms: number) {
+    super(`no answer within ${Math.round(ms / 1000)} s (the delivery's deadline); tried again later`);
+  }
+}
+
+const UNAVAILABLE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "EAI_AGAIN", "UND_ERR_SOCKET"]);
+
+/** Whether the failure says the other side is not answering (rather than answering no). */
+function classify(error: unknown): FailureReason {
+  if (error instanceof DeliveryDeadline) return "deadline";
+  if (isPermanent(error)) return "rejected";
+  const e = error as { name?: unknown; code?: unknown; retryable?: unknown; cause?: { code?: unknown } } | null;
+  if (e?.retryable === true || e?.name === "TimeoutError" || e?.name === "AbortError") return "unavailable";
+  if (UNAVAILABLE_CODES.has(String(e?.code)) || UNAVAILABLE_CODES.has(String(e?.cause?.code))) return "unavailable";
+  return "other";
+}
+
+const countsAgainstBreaker = (reason: FailureReason) => reason === "deadline" || reason === "unavailable";
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeliveryDeadline(ms)), ms);
+    timer.unref?.();
+  });
+  work.catch(() => undefined); // an abandoned delivery's later failure is nobody's to handle
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** Rows that must keep their order (a ticket's priority change, note and message) share a chain. */
+function orderKeyOf(row: outbox.OutboxRow): string {
+  const ticketId = (row.payload as { ticketId?: unknown } | null)?.ticketId;
+  return typeof ticketId === "string" || typeof ticketId === "number" ? `ticket:${ticketId}` : `row:${row.id}`;
+}
+
+export interface Deliverer {
+  /** Claims for the tenants not already in flight, and starts their lanes; resolves once claimed. */
+  fill(): Promise<void>;
+  /** Resolves once no lane is running and nothing is being claimed. */
+  settled(): Promise<void>;
+  /** Stops claiming and releases rows not yet started; resolves once running deliveries ended. */
+  stop(): Promise<void>;
+  readonly result: { delivered: number; retrying: number; failed: number; claims: number };
 }
 
 /**
- * Delivers what is due, oldest first, until nothing is due or `maxRows` have been tried. Rows of
- * one batch are delivered in order, so a ticket's priority change, note and message keep theirs.
+ * A deliverer that keeps going: each tenant with due rows gets a lane of its own (at most
+ * `tenantsAtOnce` at once), and a lane that ends claims again for whoever is due.
  */
-export async function drainOutbox(ledger: LedgerContext, handlers: OutboxHandlers, options: DrainOptions = {}): Promise<OutboxDrainResult> {
-  const result = { delivered: 0, retrying: 0, failed: 0, remaining: 0 };
-  const tenantId = options.tenantId ?? null;
+export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery, options: DrainOptions = {}): Deliverer {
+  const perTenant = Math.max(1, options.perTenant ?? DEFAULT_PER_TENANT);
+  const tenantsAtOnce = Math.max(1, options.tenantsAtOnce ?? DEFAULT_TENANTS_AT_ONCE);
+  const callDeadlineMs = options.callDeadlineMs ?? DEFAULT_CALL_DEADLINE_MS;
+  // A lane's rows are delivered within perTenant deadlines (its longest chain): the lease outlasts that.
+  const leaseMs = Math.max(options.leaseMs ?? 60_000, perTenant * callDeadlineMs + 5_000);
   const maxRows = options.maxRows ?? 500;
-  const made = new Map<string, Promise<unknown>>();
+  const policy = options.breaker ?? DEFAULT_BREAKER;
+  const targetOf = delivery.targetOf ?? (() => "default");
+  const kinds = Object.keys(delivery.handlers);
+  const result = { delivered: 0, retrying: 0, failed: 0, claims: 0 };
+  const lanes = new Map<string, Promise<void>>();
   let tried = 0;
-  while (tried < maxRows) {
+  let stopped = false;
+  let filling: Promise<void> | null = null;
+  let fillAgain = false;
+  let laneError: unknown = null;
+  const report = (error: unknown) => {
+    if (options.onError) options.onError(error);
+    else laneError ??= error;
+  };
+
+  const pastDeadline = () => options.deadline !== undefined && Date.now() >= options.deadline.getTime();
+  const closing = () => stopped || pastDeadline();
+
+  async function claim(): Promise<void> {
+    const room = tenantsAtOnce - lanes.size;
+    const left = maxRows - tried;
+    if (closing() || room <= 0 || left <= 0) return;
     const now = ledger.clock();
-    const batch = await ledger.db.transaction((tx) =>
-      outbox.claimDue(tx, now, Math.min(options.batchSize ?? 25, maxRows - tried), options.leaseMs ?? 60_000, tenantId),
+    const troubled = await breakers.listTroubled(ledger.db, options.tenantId ?? null);
+    const held = troubled.filter((b) => b.nextTryAt !== null && b.nextTryAt > now);
+    const heldPairs = held.flatMap((b) => kinds.filter((kind) => targetOf(kind) === b.target).map((kind) => [b.tenantId, kind] as const));
+    const rows = await ledger.db.transaction((tx) =>
+      outbox.claimFair(tx, now, {
+        tenants: Math.min(room, Math.max(1, Math.floor(left / perTenant))),
+        perTenant: Math.min(perTenant, left),
+        leaseMs,
+        tenantId: options.tenantId ?? null,
+        busyTenants: [...lanes.keys()],
+        heldTenants: heldPairs.map(([tenant]) => tenant),
+        heldKinds: heldPairs.map(([, kind]) => kind),
+      }),
     );
-    if (batch.length === 0) break;
-    for (const row of batch) {
-      tried++;
+    if (rows.length === 0) return;
+    result.claims++;
+    tried += rows.length;
+    const byTenant = new Map<string, outbox.OutboxRow[]>();
+    for (const row of rows) byTenant.set(row.tenantId, [...(byTenant.get(row.tenantId) ?? []), row]);
+    for (const [tenantId, tenantRows] of byTenant) {
+      const failures = new Map(troubled.filter((b) => b.tenantId === tenantId).map((b) => [b.target, b.failures]));
+      const started = performance.now();
+      const lane = runLane(tenantId, tenantRows, failures)
+        .catch(report)
+        .finally(() => {
+          lanes.delete(tenantId);
+          options.onLane?.(tenantId, (performance.now() - started) / 1000);
+          // The tenant (or another) may have more due: claim again without waiting for the other lanes.
+          void fill().catch(report);
+        });
+      lanes.set(tenantId, lane);
+    }
+  }
+
+  function fill(): Promise<void> {
+    if (filling) {
+      fillAgain = true;
+      return filling;
+    }
+    filling = (async () => {
+      do {
+        fillAgain = false;
+        await claim();
+      } while (fillAgain && !closing());
+    })().finally(() => {
+      filling = null;
+    });
+    return filling;
+  }
+
+  async function runLane(tenantId: string, rows: outbox.OutboxRow[], failures: Map<string, number>): Promise<void> {
+    const made = new Map<string, Promise<unknown>>();
+    const opened = new Set<string>();
+    const chains = new Map<string, outbox.OutboxRow[]>();
+    for (const row of rows) chains.set(orderKeyOf(row), [...(chains.get(orderKeyOf(row)) ?? []), row]);
+
+    const deliverOne = async (row: outbox.OutboxRow) => {
+      const target = targetOf(row.kind);
+      if (opened.has(target) || closing()) {
+        await outbox.release(ledger.db, row.id, ledger.clock());
+        delivery.observer?.delivery({ tenantId, target, outcome: "released", seconds: 0 });
+        return;
+      }
       const context: DeliveryContext = {
         ledger,
-        tenantId: row.tenantId,
+        tenantId,
         now: ledger.clock(),
         row,
         perTenant: <T>(name: string, make: () => Promise<T>) => {
-          const key = `${row.tenantId}|${name}`;
-          let value = made.get(key) as Promise<T> | undefined;
+          let value = made.get(name) as Promise<T> | undefined;
           if (!value) {
             value = make();
-            value.catch(() => made.delete(key));
-            made.set(key, value);
+            value.catch(() => made.delete(name));
+            made.set(name, value);
           }
           return value;
         },
       };
-      const handler = handlers[row.kind];
+      const handler = delivery.handlers[row.kind];
+      const started = performance.now();
+      const seconds = () => (performance.now() - started) / 1000;
       try {
         if (!handler) throw new PermanentFailure(`no handler for ${row.kind}`);
-        await handler(row.payload, context);
+        await withDeadline(Promise.resolve().then(() => handler(row.payload, context)), callDeadlineMs);
         await outbox.markDone(ledger.db, row.id, row.generation, ledger.clock());
         result.delivered++;
+        delivery.observer?.delivery({ tenantId, target, outcome: "delivered", seconds: seconds() });
+        if ((failures.get(target) ?? 0) > 0) {
+          failures.set(target, 0);
+          await breakers.recordSuccess(ledger.db, tenantId, target, ledger.clock());
+        }
       } catch (error) {
         const message = describeFailure(error);
+        const reason = classify(error);
+        const at = ledger.clock();
         if (isPermanent(error) || row.attempts >= MAX_ATTEMPTS) {
-          await outbox.markFailed(ledger.db, row.id, row.generation, message, ledger.clock());
+          await outbox.markFailed(ledger.db, row.id, row.generation, message, at);
           result.failed++;
+          delivery.observer?.delivery({ tenantId, target, outcome: "failed", reason, seconds: seconds() });
         } else {
-          const at = ledger.clock();
-          await outbox.markRetry(ledger.db, row.id, new Date(at.getTime() + retryDelayMs(row.attempts)), message, at);
+          const delay = Math.max(retryDelayMs(row.attempts), reason === "deadline" ? ABANDONED_HOLD_MS : 0);
+          await outbox.markRetry(ledger.db, row.id, new Date(at.getTime() + delay), message, at);
           result.retrying++;
+          delivery.observer?.delivery({ tenantId, target, outcome: "retrying", reason, seconds: seconds() });
+        }
+        if (countsAgainstBreaker(reason)) {
+          const count = await breakers.recordFailure(ledger.db, tenantId, target, message, at);
+          failures.set(target, count);
+          if (count >= policy.threshold) {
+            const cooldown = Math.min(policy.cooldownMs * 2 ** (count - policy.threshold), policy.maxCooldownMs);
+            await breakers.open(ledger.db, tenantId, target, new Date(at.getTime() + cooldown), at);
+            opened.add(target);
+          }
         }
       }
+    };
+    await Promise.all(
+      [...chains.values()].map(async (chain) => {
+        for (const row of chain) await deliverOne(row);
+      }),
+    );
+  }
+
+  async function settled(): Promise<void> {
+    for (;;) {
+      if (filling) await filling;
+      if (lanes.size === 0 && !filling) break;
+      await Promise.race([...lanes.values(), ...(filling ? [filling] : [])]);
+    }
+    if (laneError !== null) {
+      const error = laneError;
+      laneError = null;
+      throw error;
     }
   }
-  result.remaining = await outbox.countDue(ledger.db, ledger.clock(), tenantId);
-  return result;
+
+  return {
+    fill,
+    settled,
+    stop: async () => {
+      stopped = true;
+      await settled().catch(() => undefined);
+    },
+    result,
+  };
 }
 
 /**
- * Drains in the background every `intervalMs` (and at once when poked) until stopped: alerts and
- * write-backs go out within about a second of their transaction.
+ * Delivers what is due until nothing more can be claimed, `maxRows` have been tried or the
+ * deadline comes: every tenant's lane side by side, each tenant's rows of one ticket in order.
  */
-export function startOutboxWorker(
+export async function drainOutbox(
   ledger: LedgerContext,
-  handlers: OutboxHandlers,
-  options: DrainOptions & { intervalMs?: number; onError?: (error: unknown) => void } = {},
-): Repeating {
-  return repeatInBackground(() => drainOutbox(ledger, handlers, options), { intervalMs: options.intervalMs ?? 500, onError: options.onError });
+  delivery: OutboxDelivery,
+  options: DrainOptions = {},
+): Promise<OutboxDrainResult & { rounds: number }> {
+  const deliverer = createDeliverer(ledger, delivery, options);
+  await deliverer.fill();
+  await deliverer.settled();
+  const { delivered, retrying, failed, claims } = deliverer.result;
+  const remaining = await outbox.countDue(ledger.db, ledger.clock(), options.tenantId ?? null);
+  return { delivered, retrying, failed, remaining, rounds: claims };
+}
+
+/**
+ * Delivers in the background until stopped: every `intervalMs` (and at once when poked) it claims
+ * for the tenants that have no lane running, so alerts and write-backs go out within about a second
+ * of their transaction, whatever another tenant's helpdesk is doing.
+ */
+export function startOutboxWorker(ledger: LedgerContext, delivery: OutboxDelivery, options: DrainOptions & { intervalMs?: number } = {}): Repeating {
+  const onError = options.onError ?? (() => undefined);
+  const deliverer = createDeliverer(ledger, delivery, { ...options, maxRows: Number.POSITIVE_INFINITY, onError });
+  const repeating = repeatInBackground(() => deliverer.fill(), { intervalMs: options.intervalMs ?? 500, onError: options.onError });
+  return {
+    poke: () => repeating.poke(),
+    stop: async () => {
+      await repeating.stop();
+      await deliverer.stop();
+    },
+  };
 }

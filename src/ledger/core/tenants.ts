@@ -83,35 +83,67 @@ export async function signUpHelpdeskTenant<T>(
 export const listTenants = (db: Database) => repo.listTenants(db);
 
 /**
+ * Suspends a tenant (an operator's decision): its API keys and web hooks are answered 403
+ * `tenant_suspended` and its background work (outbox, sweep) pauses; nothing is deleted. Other
+ * processes see it once their cached keys expire (KEY_CACHE_MS).
+ */
+export async function suspendTenant(db: Database, idOrName: string, now = new Date()): Promise<{ tenantId: string; name: string; changed: boolean }> {
+  const tenant = await repo.findTenant(db, idOrName);
+  if (!tenant) throw new Error(`No tenant with id or name "${idOrName}".`);
+  const changed = await repo.suspendTenant(db, tenant.id, now);
+  forgetCachedKeys();
+  return { tenantId: tenant.id, name: tenant.name, changed };
+}
+
+/** Lifts a suspension: keys, web hooks and background work are as they were. */
+export async function resumeTenant(db: Database, idOrName: string): Promise<{ tenantId: string; name: string; changed: boolean }> {
+  const tenant = await repo.findTenant(db, idOrName);
+  if (!tenant) throw new Error(`No tenant with id or name "${idOrName}".`);
+  const changed = await repo.resumeTenant(db, tenant.id);
+  forgetCachedKeys();
+  return { tenantId: tenant.id, name: tenant.name, changed };
+}
+
+/** Whether an operator has suspended the tenant (asked of the database each time: web hooks are few). */
+export const isTenantSuspended = (db: Database, tenantId: string): Promise<boolean> => repo.isTenantSuspended(db, tenantId);
+
+/** The tenant a key belongs to, and whether an operator has suspended it. */
+export interface AuthenticatedTenant {
+  tenantId: string;
+  suspended: boolean;
+}
+
+/**
  * Known keys are remembered for a few seconds so a busy client doesn't cost a query per request;
- * a revoked key therefore stops working within KEY_CACHE_MS everywhere. Unknown keys are never cached.
+ * a revoked key (or a suspension, which is remembered with the key) therefore takes effect within
+ * KEY_CACHE_MS everywhere. Unknown keys are never cached.
  */
 export const KEY_CACHE_MS = 10_000;
 const KEY_CACHE_LIMIT = 10_000;
-const keyCache = new Map<string, { tenantId: string; until: number }>();
+const keyCache = new Map<string, AuthenticatedTenant & { until: number }>();
 
 /** The tenant of a key this process accepted within KEY_CACHE_MS, without asking the database; else null. */
-export function recentlyAuthenticated(apiKey: string): string | null {
+export function recentlyAuthenticated(apiKey: string): AuthenticatedTenant | null {
   const cached = keyCache.get(hashApiKey(apiKey));
-  return cached && cached.until > Date.now() ? cached.tenantId : null;
+  return cached && cached.until > Date.now() ? { tenantId: cached.tenantId, suspended: cached.suspended } : null;
 }
 
-export async function authenticate(db: Database, apiKey: string): Promise<string | null> {
+export async function authenticate(db: Database, apiKey: string): Promise<AuthenticatedTenant | null> {
   const known = recentlyAuthenticated(apiKey);
   if (known) return known;
   const hash = hashApiKey(apiKey);
   const now = Date.now();
-  const tenantId = await repo.findTenantIdByKeyHash(db, hash);
-  if (tenantId) {
+  const tenant = await repo.findTenantByKeyHash(db, hash);
+  if (tenant) {
     if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
-    keyCache.set(hash, { tenantId, until: now + KEY_CACHE_MS });
+    keyCache.set(hash, { ...tenant, until: now + KEY_CACHE_MS });
   } else {
     keyCache.delete(hash);
   }
-  return tenantId;
+  return tenant;
 }
 
-/** Forget cached keys (this process rotated or revoked one). */
+/** Forget cached keys (this process rotated or revoked one, or suspended or resumed a tenant). */
 export function forgetCachedKeys(): void {
   keyCache.clear();
 }

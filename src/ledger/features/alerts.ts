@@ -310,7 +310,9 @@ async function deliverWebhook(raw: AlertPayload & { webhookId: string }, context
     deps.fetch,
   );
   await response.arrayBuffer().catch(() => undefined);
-  if (!response.ok) throw new Error(`the endpoint answered ${response.status}`);
+  // 429 and 5xx say the endpoint is not coping: they count towards the tenant's webhooks breaker.
+  if (!response.ok)
+    throw Object.assign(new Error(`the endpoint answered ${response.status}`), { retryable: response.status === 429 || response.status >= 500 });
 }
 
 /** The outbox kinds that deliver alerts. */

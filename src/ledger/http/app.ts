@@ -2,13 +2,14 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { Health } from "../../contract/index.js";
 import { composeLedger, type Ledger, type LedgerOptions } from "../compose.js";
-import { authenticate, recentlyAuthenticated } from "../core/tenants.js";
+import { authenticate, recentlyAuthenticated, type AuthenticatedTenant } from "../core/tenants.js";
 import { isDatabaseUnavailable, type Database } from "../storage/db.js";
 import { ClientAborted, jsonBodies, newRouter } from "./env.js";
 import { json, openApiDocument, rateLimitedProblem } from "./openapi.js";
-import { HttpProblem, knownProblem, problemResponse } from "./problems.js";
+import { HttpProblem, knownProblem, problemCodeOf, problemResponse, suspendedProblem } from "./problems.js";
 import { clientAddress, RecentlyRefusedKeys, TokenBuckets, type RateLimit } from "./rate-limit.js";
 import { alertRoutes, alertWebhook } from "./routes/alerts.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { configRoutes } from "./routes/config.js";
 import { deskproRoutes } from "./routes/deskpro.js";
 import { deskproBillingRoutes } from "./routes/deskpro-billing.js";
@@ -47,6 +48,8 @@ export interface LedgerAppDeps extends LedgerOptions {
   signup?: boolean;
   /** Failed sign-ups allowed per client address and per helpdesk (tests lower them). */
   signupRateLimit?: Partial<SignupLimits>;
+  /** The operator's token for `GET /metrics` (LEDGER_METRICS_TOKEN); without one the endpoint answers 404. */
+  metricsToken?: string;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -89,6 +92,14 @@ export function createLedgerApp(deps: LedgerAppDeps) {
     // answers made outside a handler's context (errors, 404s) need that.
     c.header("x-request-id", requestId);
     await next();
+    // Read before the header below may rebuild the response. A tenant is a label only once its key was checked.
+    ledger.metrics.request({
+      method: c.req.method,
+      route: c.req.routePath,
+      status: c.res.status,
+      problem: problemCodeOf(c.res),
+      tenantId: c.req.path.startsWith("/v1/") ? (c.get("tenantId") ?? null) : null,
+    });
     if (!c.res.headers.has("x-request-id")) c.header("x-request-id", requestId);
     log({
       time: new Date().toISOString(),
@@ -168,6 +179,8 @@ export function createLedgerApp(deps: LedgerAppDeps) {
     responses: { 200: json(Health, "The service is up"), 429: rateLimitedProblem },
   });
 
+  app.route("/", metricsRoutes(deps.metricsToken));
+
   app.use("/v1/*", async (c, next) => {
     if (!needsKey(c.req.path)) return next();
     // The app sends two keys through Deskpro's proxy: the one Connect stored and the one pasted by
@@ -176,19 +189,20 @@ export function createLedgerApp(deps: LedgerAppDeps) {
     const candidates = [BEARER.exec(c.req.header("authorization") ?? "")?.[1], c.req.header(PASTED_KEY_HEADER)?.trim()].filter(
       (key): key is string => key !== undefined && key.length <= 200 && !/^__\w+__$/.test(key),
     );
-    let tenantId: string | null = null;
-    for (const key of candidates) if ((tenantId = recentlyAuthenticated(key))) break;
+    let tenant: AuthenticatedTenant | null = null;
+    for (const key of candidates) if ((tenant = recentlyAuthenticated(key))) break;
     for (const key of candidates) {
-      if (tenantId) break;
+      if (tenant) break;
       if (wrongKeys.has(key)) continue;
-      if (!(tenantId = await authenticate(ledger.context.db, key))) wrongKeys.add(key);
+      if (!(tenant = await authenticate(ledger.context.db, key))) wrongKeys.add(key);
     }
-    if (!tenantId) {
+    if (!tenant) {
       const refused = failedAuth.take(addressOf(c));
       if (refused) return refused;
       throw new HttpProblem("unauthorized", "Send a valid tenant API key as 'Authorization: Bearer <key>'.");
     }
-    c.set("tenantId", tenantId);
+    c.set("tenantId", tenant.tenantId);
+    if (tenant.suspended) throw suspendedProblem();
     return next();
   });
   app.use("/v1/*", jsonBodies(maxBodyBytes));

@@ -15,6 +15,7 @@ const PROBLEMS: Record<ErrorCode, { status: number; title: string }> = {
   unauthorized: { status: 401, title: "Unauthorized" },
   signup_disabled: { status: 403, title: "Sign-up is off" },
   not_helpdesk_admin: { status: 403, title: "Not the helpdesk's admin" },
+  tenant_suspended: { status: 403, title: "Tenant suspended" },
   not_found: { status: 404, title: "Not found" },
   method_not_allowed: { status: 405, title: "Method not allowed" },
   insufficient_credits: { status: 409, title: "Insufficient credits" },
@@ -56,6 +57,10 @@ export class HttpProblem extends Error {
   }
 }
 
+/** A suspended tenant's key or web hook: refused, with nothing read or written. */
+export const suspendedProblem = () =>
+  new HttpProblem("tenant_suspended", "This tenant is suspended by the ledger's operator: nothing was read or written. Ask the operator to resume it.");
+
 export const invalidRequest = (detail: string, fields?: FieldError[]) => new HttpProblem("invalid_request", detail, fields ? { errors: fields } : {});
 
 /** The problem+json body of a code, detail and details. */
@@ -64,12 +69,19 @@ export function problemBody(code: ErrorCode, detail: string, details: Record<str
   return { type: `https://support-credits.dev/problems/${code.replaceAll("_", "-")}`, title, status, detail, code, ...details };
 }
 
+const codes = new WeakMap<Response, ErrorCode>();
+
 export function problemResponse(code: ErrorCode, detail: string, details: Record<string, unknown> = {}, headers: Record<string, string> = {}): Response {
-  return new Response(JSON.stringify(problemBody(code, detail, details)), {
+  const response = new Response(JSON.stringify(problemBody(code, detail, details)), {
     status: statusOf(code),
     headers: { "content-type": "application/problem+json", ...headers },
   });
+  codes.set(response, code);
+  return response;
 }
+
+/** The problem code a response made here answers (for the refusal counts), or null. */
+export const problemCodeOf = (response: Response): ErrorCode | null => codes.get(response) ?? null;
 
 /** The problem a known error answers, or null for an internal error (never shown to the client). */
 export function knownProblem(error: unknown): Response | null {

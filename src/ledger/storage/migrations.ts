@@ -12,6 +12,7 @@ import { partialRefundsMigration } from "./migrations/010-partial-refunds.js";
 import { helpdeskSignupMigration } from "./migrations/011-helpdesk-signup.js";
 import { leanerDebitsMigration } from "./migrations/012-leaner-debits.js";
 import { finalAnswersMigration } from "./migrations/013-final-answers.js";
+import { fairBackgroundMigration } from "./migrations/015-fair-background.js";
 import { canonicalHelpdeskOriginsMigration } from "./migrations/016-canonical-helpdesk-origins.js";
 import type { Migration } from "./migrations/migration.js";
 
@@ -37,6 +38,7 @@ export const MIGRATIONS: Migration[] = [
   helpdeskSignupMigration,
   leanerDebitsMigration,
   finalAnswersMigration,
+  fairBackgroundMigration,
   canonicalHelpdeskOriginsMigration,
 ];
 

@@ -94,25 +94,81 @@ export async function enqueueCoalesced(sql: Sql, row: NewOutboxRow): Promise<str
   return rows[0]!.id;
 }
 
+export interface FairClaim {
+  /** Tenants to claim for, at most. */
+  tenants: number;
+  /** Rows per tenant, at most. */
+  perTenant: number;
+  leaseMs: number;
+  /** Only this tenant's rows, or every tenant's (null). */
+  tenantId: string | null;
+  /** Tenants whose rows this deliverer is already delivering: not claimed for again until those are done. */
+  busyTenants: readonly string[];
+  /** (tenant, kind) pairs held back (an open circuit breaker), as two arrays of the same length. */
+  heldTenants: readonly string[];
+  heldKinds: readonly string[];
+}
+
 /**
- * Claims up to `limit` due rows for `leaseMs`: each claim counts as an attempt. Rows held by
- * another deliverer (row lock or unexpired lease) are skipped.
+ * Claims due rows tenant by tenant: the tenants whose oldest due row is oldest first, up to
+ * `perTenant` rows of each, so one tenant's backlog can't fill a claim. Suspended tenants' rows,
+ * rows held back by an open breaker and rows another deliverer holds (row lock or unexpired lease)
+ * are skipped. Each claim counts as an attempt.
  */
-export async function claimDue(sql: Sql, now: Date, limit: number, leaseMs: number, tenantId: string | null): Promise<OutboxRow[]> {
+export async function claimFair(sql: Sql, now: Date, claim: FairClaim): Promise<OutboxRow[]> {
+  const due = `o.state = 'pending' AND o.next_attempt_at <= $1 AND (o.locked_until IS NULL OR o.locked_until <= $1)
+      AND NOT EXISTS (SELECT 1 FROM unnest($6::text[], $7::text[]) AS held(tenant_id, kind) WHERE held.tenant_id = o.tenant_id AND held.kind = o.kind)`;
   const rows = await sql.query<OutboxDbRow>(
-    `UPDATE outbox SET attempts = attempts + 1, locked_until = $2, updated_at = $1
-     WHERE id IN (
-       SELECT id FROM outbox
-       WHERE state = 'pending' AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
-         AND ($4::text IS NULL OR tenant_id = $4)
-       ORDER BY next_attempt_at, created_at
+    `WITH due_tenants AS (
+       SELECT o.tenant_id, min(o.next_attempt_at) AS first_due
+       FROM outbox o
+       WHERE ${due} AND ($4::text IS NULL OR o.tenant_id = $4) AND NOT (o.tenant_id = ANY($5::text[]))
+         AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = o.tenant_id AND t.suspended_at IS NOT NULL)
+       GROUP BY o.tenant_id
+       ORDER BY first_due, o.tenant_id
        LIMIT $3
-       FOR UPDATE SKIP LOCKED
+     ), picked AS (
+       SELECT r.id FROM due_tenants d CROSS JOIN LATERAL (
+         SELECT o.id FROM outbox o
+         WHERE o.tenant_id = d.tenant_id AND ${due}
+         ORDER BY o.next_attempt_at, o.created_at
+         LIMIT $8
+         FOR UPDATE SKIP LOCKED
+       ) r
      )
+     UPDATE outbox SET attempts = attempts + 1, locked_until = $2, updated_at = $1
+     WHERE id IN (SELECT id FROM picked)
      RETURNING ${columns}`,
-    [now, new Date(now.getTime() + leaseMs), limit, tenantId],
+    [
+      now,
+      new Date(now.getTime() + claim.leaseMs),
+      claim.tenants,
+      claim.tenantId,
+      [...claim.busyTenants],
+      [...claim.heldTenants],
+      [...claim.heldKinds],
+      claim.perTenant,
+    ],
   );
   return rows.map(toRow).sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id));
+}
+
+/** Gives back a claimed row untried (its target's breaker opened meanwhile): the claim doesn't count as an attempt. */
+export async function release(sql: Sql, id: string, now: Date): Promise<void> {
+  await sql.query(`UPDATE outbox SET attempts = greatest(attempts - 1, 0), locked_until = NULL, updated_at = $2 WHERE id = $1 AND state = 'pending'`, [
+    id,
+    now,
+  ]);
+}
+
+/** Per tenant with pending rows: how many, how many are due, and when the oldest was written (for monitoring). */
+export async function pendingByTenant(sql: Sql, now: Date): Promise<Array<{ tenantId: string; pending: number; due: number; oldest: Date }>> {
+  const rows = await sql.query<{ tenant_id: string; pending: number; due: number; oldest: Date }>(
+    `SELECT tenant_id, count(*)::int AS pending, (count(*) FILTER (WHERE next_attempt_at <= $1))::int AS due, min(created_at) AS oldest
+     FROM outbox WHERE state = 'pending' GROUP BY tenant_id`,
+    [now],
+  );
+  return rows.map((r) => ({ tenantId: r.tenant_id, pending: r.pending, due: r.due, oldest: r.oldest }));
 }
 
 export async function markDone(sql: Sql, id: string, generation: number, now: Date): Promise<void> {
@@ -143,9 +199,11 @@ export async function markFailed(sql: Sql, id: string, generation: number, error
   ]);
 }
 
+/** Due rows, leaving out suspended tenants' (which wait for their tenant to be resumed). */
 export async function countDue(sql: Sql, now: Date, tenantId: string | null): Promise<number> {
   const rows = await sql.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM outbox WHERE state = 'pending' AND next_attempt_at <= $1 AND ($2::text IS NULL OR tenant_id = $2)`,
+    `SELECT count(*)::int AS n FROM outbox o WHERE state = 'pending' AND next_attempt_at <= $1 AND ($2::text IS NULL OR tenant_id = $2)
+       AND NOT EXISTS (SELECT 1 FROM tenants t WHERE t.id = o.tenant_id AND t.suspended_at IS NOT NULL)`,
     [now, tenantId],
   );
   return rows[0]?.n ?? 0;

@@ -6,6 +6,8 @@ export interface TenantRow {
   name: string;
   createdAt: Date;
   activeKeys: number;
+  /** When an operator suspended the tenant; null while it is active. */
+  suspendedAt: Date | null;
 }
 
 export async function insertTenant(sql: Sql, tenant: { id: string; name: string; now: Date; helpdeskOrigin?: string }): Promise<void> {
@@ -40,15 +42,45 @@ export async function revokeApiKeys(sql: Sql, tenantId: string, now: Date): Prom
   return rows.length;
 }
 
-export async function findTenantIdByKeyHash(sql: Sql, hash: string): Promise<string | null> {
-  const rows = await sql.query<{ tenant_id: string }>("SELECT tenant_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL", [hash]);
-  return rows[0]?.tenant_id ?? null;
+/** The tenant of an unrevoked key, and whether the tenant is suspended (one lookup for both). */
+export async function findTenantByKeyHash(sql: Sql, hash: string): Promise<{ tenantId: string; suspended: boolean } | null> {
+  const rows = await sql.query<{ tenant_id: string; suspended: boolean }>(
+    `SELECT k.tenant_id, (t.suspended_at IS NOT NULL) AS suspended
+     FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+     WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
+    [hash],
+  );
+  return rows[0] ? { tenantId: rows[0].tenant_id, suspended: rows[0].suspended } : null;
 }
 
-const tenantColumns = `t.id, t.name, t.created_at,
+/** Whether the tenant is suspended; false for a tenant that doesn't exist (its callers refuse those on their own terms). */
+export async function isTenantSuspended(sql: Sql, tenantId: string): Promise<boolean> {
+  const rows = await sql.query("SELECT 1 FROM tenants WHERE id = $1 AND suspended_at IS NOT NULL", [tenantId]);
+  return rows.length > 0;
+}
+
+/** Suspends the tenant from `at` (keeping an earlier suspension's time); false when it already was. */
+export async function suspendTenant(sql: Sql, tenantId: string, at: Date): Promise<boolean> {
+  const rows = await sql.query("UPDATE tenants SET suspended_at = $2 WHERE id = $1 AND suspended_at IS NULL RETURNING id", [tenantId, at]);
+  return rows.length > 0;
+}
+
+/** Lifts the tenant's suspension; false when it wasn't suspended. */
+export async function resumeTenant(sql: Sql, tenantId: string): Promise<boolean> {
+  const rows = await sql.query("UPDATE tenants SET suspended_at = NULL WHERE id = $1 AND suspended_at IS NOT NULL RETURNING id", [tenantId]);
+  return rows.length > 0;
+}
+
+const tenantColumns = `t.id, t.name, t.created_at, t.suspended_at,
   (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id AND k.revoked_at IS NULL)::int AS active_keys`;
-type TenantDbRow = { id: string; name: string; created_at: Date; active_keys: number };
-const toTenant = (r: TenantDbRow): TenantRow => ({ id: r.id, name: r.name, createdAt: r.created_at, activeKeys: r.active_keys });
+type TenantDbRow = { id: string; name: string; created_at: Date; suspended_at: Date | null; active_keys: number };
+const toTenant = (r: TenantDbRow): TenantRow => ({
+  id: r.id,
+  name: r.name,
+  createdAt: r.created_at,
+  activeKeys: r.active_keys,
+  suspendedAt: r.suspended_at,
+});
 
 export async function listTenants(sql: Sql): Promise<TenantRow[]> {
   return (await sql.query<TenantDbRow>(`SELECT ${tenantColumns} FROM tenants t ORDER BY t.created_at, t.id`)).map(toTenant);
@@ -59,8 +91,8 @@ export async function findTenant(sql: Sql, idOrName: string): Promise<TenantRow 
   return rows[0] ? toTenant(rows[0]) : null;
 }
 
-/** Every tenant's id, for the in-process hourly sweep. */
+/** Every active (not suspended) tenant's id, for the hourly sweep. */
 export async function listTenantIds(sql: Sql): Promise<string[]> {
-  const rows = await sql.query<{ id: string }>("SELECT id FROM tenants ORDER BY id");
+  const rows = await sql.query<{ id: string }>("SELECT id FROM tenants WHERE suspended_at IS NULL ORDER BY id");
   return rows.map((r) => r.id);
 }

@@ -3,7 +3,8 @@
  * sweep and draining the outbox, and the outbox's recent rows for the settings page's log.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { AllocationRun, OutboxDrainResult, type OutboxItem, OutboxPage } from "../../../contract/index.js";
+import { AllocationRun, type DeliveryBreaker, OutboxDrainResult, type OutboxItem, OutboxPage } from "../../../contract/index.js";
+import * as breakerStore from "../../storage/breakers.js";
 import * as outboxStore from "../../storage/outbox.js";
 import { coreOf, newRouter, tenantOf } from "../env.js";
 import { commonProblems, json, jsonBody } from "../openapi.js";
@@ -18,6 +19,15 @@ const toOutboxItem = (row: outboxStore.OutboxRow): OutboxItem => ({
   createdAt: row.createdAt.toISOString(),
   doneAt: row.doneAt?.toISOString() ?? null,
   summary: summaryOf(row.payload),
+});
+
+const toBreaker = (row: breakerStore.BreakerRow, now: Date): DeliveryBreaker => ({
+  target: row.target === "webhooks" ? "webhooks" : "helpdesk",
+  state: row.nextTryAt === null ? "closed" : row.nextTryAt > now ? "open" : "half_open",
+  failures: row.failures,
+  openedAt: row.openedAt?.toISOString() ?? null,
+  nextTryAt: row.nextTryAt?.toISOString() ?? null,
+  lastError: row.lastError,
 });
 
 /** A few safe words from a row's payload for the delivery log: ids and event names only. */
@@ -48,7 +58,10 @@ export function operationRoutes() {
       request: jsonBody(z.object({})),
       responses: { 200: json(AllocationRun, "Wallets looked at and wallets allocated"), ...commonProblems },
     }),
-    async (c) => c.json(await c.get("ledger").sweep(tenantOf(c)), 200),
+    async (c) => {
+      const { checked, allocated, expiringNotices } = await c.get("ledger").sweep(tenantOf(c));
+      return c.json({ checked, allocated, expiringNotices }, 200);
+    },
   );
 
   app.openapi(
@@ -64,8 +77,8 @@ export function operationRoutes() {
       responses: { 200: json(OutboxDrainResult, "What was delivered, retried or given up"), ...commonProblems },
     }),
     async (c) => {
-      const result = await c.get("ledger").drain({ tenantId: tenantOf(c), maxRows: c.req.valid("json").maxRows ?? 200 });
-      return c.json(result, 200);
+      const { delivered, retrying, failed, remaining } = await c.get("ledger").drain({ tenantId: tenantOf(c), maxRows: c.req.valid("json").maxRows ?? 200 });
+      return c.json({ delivered, retrying, failed, remaining }, 200);
     },
   );
 
@@ -77,7 +90,7 @@ export function operationRoutes() {
       tags: ["Operations"],
       summary: "Recent outbox rows (write-backs, jobs, alert deliveries), newest first, with attempts and last error",
       description:
-        "The delivery log: `kind` filters by prefix (`alert` for alert deliveries). Rows name the event, bank, ticket and endpoint, never message text or secrets.",
+        "The delivery log: `kind` filters by prefix (`alert` for alert deliveries). Rows name the event, bank, ticket and endpoint, never message text or secrets. `breakers` says which of the tenant's targets (its helpdesk, its webhooks) have been failing and whether their deliveries are held back.",
       request: {
         query: z.object({
           kind: z
@@ -92,8 +105,12 @@ export function operationRoutes() {
     }),
     async (c) => {
       const query = c.req.valid("query");
-      const rows = await outboxStore.listRows(coreOf(c).db, tenantOf(c), { kindPrefix: query.kind, limit: query.limit });
-      return c.json({ items: rows.map(toOutboxItem) }, 200);
+      const [rows, breakers] = await Promise.all([
+        outboxStore.listRows(coreOf(c).db, tenantOf(c), { kindPrefix: query.kind, limit: query.limit }),
+        breakerStore.listTroubled(coreOf(c).db, tenantOf(c)),
+      ]);
+      const now = coreOf(c).clock();
+      return c.json({ items: rows.map(toOutboxItem), breakers: breakers.map((b) => toBreaker(b, now)) }, 200);
     },
   );
   return app;

@@ -15,6 +15,7 @@ import {
   StripeConnectionRequest,
   StripeHookResult,
 } from "../../../contract/index.js";
+import { isTenantSuspended } from "../../core/tenants.js";
 import * as wallets from "../../core/wallets.js";
 import { bankNames } from "../../features/bank-names.js";
 import { customerLink, verifyCustomerLink } from "../../features/customer-links.js";
@@ -31,7 +32,7 @@ import * as store from "../../storage/payments.js";
 import { customerPage, errorPage } from "../customer-page.js";
 import { coreOf, idempotencyOf, newRouter, readBodyCapped, tenantOf, type LedgerEnv } from "../env.js";
 import { commonProblems, idempotencyHeader, json, jsonBody, ownerParams, problem, rateLimitedProblem, unexpectedProblem } from "../openapi.js";
-import { HttpProblem } from "../problems.js";
+import { HttpProblem, suspendedProblem } from "../problems.js";
 
 const MAX_STRIPE_BODY_BYTES = 512 * 1024;
 const TENANT_ID = /^tnt_[0-9a-z]{26}$/;
@@ -143,6 +144,7 @@ export function paymentRoutes(configuredPublicUrl?: string) {
     responses: {
       200: json(StripeHookResult, "What the ledger did with the event"),
       400: problem("Missing or wrong signature (`invalid_signature`); nothing changed"),
+      403: problem("The tenant is suspended by the ledger's operator (`tenant_suspended`); nothing changed, and Stripe delivers the event again later"),
       409: problem("A refund that arrived before its payment's event (`purchase_not_granted_yet`): Stripe delivers it again later"),
       413: problem("Body over 512 kB"),
       429: rateLimitedProblem,
@@ -152,6 +154,8 @@ export function paymentRoutes(configuredPublicUrl?: string) {
   app.post("/hooks/stripe/:tenantId", async (c) => {
     const tenantId = c.req.param("tenantId");
     if (!TENANT_ID.test(tenantId)) throw new HttpProblem("invalid_signature", "The Stripe-Signature header does not match this endpoint's signing secret.");
+    // Refused before anything is read: Stripe delivers the event again (for days) once the tenant is resumed.
+    if (await isTenantSuspended(coreOf(c).db, tenantId)) throw suspendedProblem();
     const body = await readBodyCapped(c.req.raw, MAX_STRIPE_BODY_BYTES);
     c.set("tenantId", tenantId);
     const result: StripeHookResult = await handleStripeEvent(coreOf(c), tenantId, body, c.req.header("stripe-signature"));

@@ -16,6 +16,7 @@ import {
   TierFieldCreated,
   TierFieldRequest,
 } from "../../../contract/index.js";
+import { isTenantSuspended } from "../../core/tenants.js";
 import { queueBillingRead } from "../../features/deskpro-billing.js";
 import { createTierField, portalSetup } from "../../features/portal-setup.js";
 import { checkTierLabels, getPortalTicket, loadPortalSettings, queuePortalEvent, savePortalSettings } from "../../features/portal-tiers.js";
@@ -23,7 +24,7 @@ import { webhookSecretMatches } from "../../integrations/deskpro/connection.js";
 import { readHookBody } from "../../integrations/deskpro/webhook-body.js";
 import { coreOf, newRouter, readBodyCapped, tenantOf } from "../env.js";
 import { commonProblems, json, jsonBody, problem, rateLimitedProblem, ticketParams, unexpectedProblem } from "../openapi.js";
-import { HttpProblem, invalidRequest } from "../problems.js";
+import { HttpProblem, invalidRequest, suspendedProblem } from "../problems.js";
 
 export interface PortalTierRouteOptions {
   /** Called when work was queued (the Node process drains at once instead of at its next tick). */
@@ -113,6 +114,7 @@ export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
       202: json(PortalHookAccepted, "Queued; the work follows within seconds"),
       400: problem("No ticket id, one that is not numeric, or a header and a body that disagree"),
       401: problem(`Wrong or missing ${WEBHOOK_SECRET_HEADER} header`),
+      403: problem("The tenant is suspended by the ledger's operator (`tenant_suspended`); nothing was queued"),
       404: problem("No such event"),
       413: problem("Body over 512 kB"),
       415: problem("Body neither JSON nor form-encoded"),
@@ -128,6 +130,7 @@ export function portalTierRoutes(options: PortalTierRouteOptions = {}) {
       throw new HttpProblem("unauthorized", `Send the tenant's webhook secret in the '${WEBHOOK_SECRET_HEADER}' header.`);
     }
     c.set("tenantId", tenantId);
+    if (await isTenantSuspended(coreOf(c).db, tenantId)) throw suspendedProblem();
     if (!event) throw new HttpProblem("not_found", `No such webhook; use one of ${Object.keys(HOOK_EVENTS).join(", ")}.`);
     const body = await readBodyCapped(c.req.raw, MAX_HOOK_BODY_BYTES);
     const ticketId = await ticketIdFromHook(c.req.raw.headers, c.req.header("content-type") ?? "", body);
