@@ -303,7 +303,10 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
       const seconds = () => (performance.now() - started) / 1000;
       try {
         if (!handler) throw new PermanentFailure(`no handler for ${row.kind}`);
-        await withDeadline(Promise.resolve().then(() => handler(row.payload, context)), callDeadlineMs);
+        await withDeadline(
+          Promise.resolve().then(() => handler(row.payload, context)),
+          callDeadlineMs,
+        );
         await outbox.markDone(ledger.db, row.id, row.generation, ledger.clock());
         result.delivered++;
         delivery.observer?.delivery({ tenantId, target, outcome: "delivered", seconds: seconds() });
