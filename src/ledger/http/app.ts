@@ -147,10 +147,11 @@ export function createLedgerApp(deps: LedgerAppDeps) {
 
   app.notFound(() => problemResponse("not_found", "No such endpoint."));
   // Every answer is what its Content-Type says: no browser may sniff a page or a script out of one.
+  // Set before the handler, so the handler's answer carries it; problems made outside a handler's
+  // context (errors, 404s, 429s) carry it from problemResponse.
   app.use("*", async (c, next) => {
     c.header("x-content-type-options", "nosniff");
     await next();
-    if (!c.res.headers.has("x-content-type-options")) c.header("x-content-type-options", "nosniff");
   });
 
   // Everything without an API key is open to anyone: each client address gets one allowance across

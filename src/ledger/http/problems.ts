@@ -74,7 +74,7 @@ const codes = new WeakMap<Response, ErrorCode>();
 export function problemResponse(code: ErrorCode, detail: string, details: Record<string, unknown> = {}, headers: Record<string, string> = {}): Response {
   const response = new Response(JSON.stringify(problemBody(code, detail, details)), {
     status: statusOf(code),
-    headers: { "content-type": "application/problem+json", ...headers },
+    headers: { "content-type": "application/problem+json", "x-content-type-options": "nosniff", ...headers },
   });
   codes.set(response, code);
   return response;
