@@ -284,7 +284,10 @@ describe.each(backends())("fuzzing every operation on %s", (backend) => {
     const response = await app.fetch(new Request(`http://ledger.test${path}${query}`, { method, headers, body: payload as BodyInit | undefined }));
     const text = await response.text();
     const what = `${method} ${path}${query} ${typeof payload === "string" ? payload.slice(0, 300) : "(bytes)"} → ${response.status} ${text.slice(0, 300)}`;
-    expect(response.status, what).toBeLessThan(500);
+    // Anonymous sign-up answers a helpdesk it may not call (here every name resolves to loopback)
+    // as it answers one that doesn't answer: 502, so that it maps no internal DNS (README, Security).
+    const refusedTarget = path === "/v1/signup" && response.status === 502 && text.includes('"code":"deskpro_unavailable"');
+    if (!refusedTarget) expect(response.status, what).toBeLessThan(500);
     if (response.status >= 400) {
       if (path.startsWith("/v1/") || path.startsWith("/hooks/")) {
         expect(response.headers.get("content-type"), what).toContain("application/problem+json");

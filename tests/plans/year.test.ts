@@ -48,7 +48,7 @@ describe.each(backends())("plans on %s", (backend) => {
     clock.set(at("2026-02-10")); // first touch in February: roll over, then allocate, then spend
     await time(45, "102");
     clock.set(at("2026-03-01"));
-    expect(await ledger.sweep(tenantId)).toEqual({ checked: 1, allocated: 1, expiringNotices: 0 });
+    expect(await ledger.sweep(tenantId)).toEqual({ checked: 1, allocated: 1, expiringNotices: 0, stoppedEarly: false });
     clock.set(at("2026-03-10"));
     await service.grantCredits(ctx, tenantId, owner, { amount: 500, reason: "bought by card", source: "purchase", paid: true }, key());
     await service.debitCredits(ctx, tenantId, owner, { kind: "priority", tier: "1-hour", ticketId: "103" }, key());

@@ -279,7 +279,7 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
     const deliverOne = async (row: outbox.OutboxRow) => {
       const target = targetOf(row.kind);
       if (opened.has(target) || closing()) {
-        await outbox.release(ledger.db, row.id, ledger.clock());
+        await outbox.release(ledger.db, row.tenantId, row.id, ledger.clock());
         delivery.observer?.delivery({ tenantId, target, outcome: "released", seconds: 0 });
         return;
       }
@@ -307,7 +307,7 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
           Promise.resolve().then(() => handler(row.payload, context)),
           callDeadlineMs,
         );
-        await outbox.markDone(ledger.db, row.id, row.generation, ledger.clock());
+        await outbox.markDone(ledger.db, row.tenantId, row.id, row.generation, ledger.clock());
         result.delivered++;
         delivery.observer?.delivery({ tenantId, target, outcome: "delivered", seconds: seconds() });
         if ((failures.get(target) ?? 0) > 0) {
@@ -319,12 +319,12 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
         const reason = classify(error);
         const at = ledger.clock();
         if (isPermanent(error) || row.attempts >= MAX_ATTEMPTS) {
-          await outbox.markFailed(ledger.db, row.id, row.generation, message, at);
+          await outbox.markFailed(ledger.db, row.tenantId, row.id, row.generation, message, at);
           result.failed++;
           delivery.observer?.delivery({ tenantId, target, outcome: "failed", reason, seconds: seconds() });
         } else {
           const delay = Math.max(retryDelayMs(row.attempts), reason === "deadline" ? ABANDONED_HOLD_MS : 0);
-          await outbox.markRetry(ledger.db, row.id, new Date(at.getTime() + delay), message, at);
+          await outbox.markRetry(ledger.db, row.tenantId, row.id, new Date(at.getTime() + delay), message, at);
           result.retrying++;
           delivery.observer?.delivery({ tenantId, target, outcome: "retrying", reason, seconds: seconds() });
         }

@@ -520,7 +520,7 @@ export async function reverseEntry(
     },
     also,
     decide: async ({ tx, tenantId, balance, now }): Promise<{ entry: EntryDraft }> => {
-      const existing = await entries.findReversalOf(tx, original.id);
+      const existing = await entries.findReversalOf(tx, tenantId, original.id);
       if (existing) throw new AlreadyReversed(original.id, existing);
       const base = { reason: request.reason, ticketId: original.ticketId, agent: request.agent ?? null, tier: original.tier, reversesEntryId: original.id };
       if (original.kind === "grant") {

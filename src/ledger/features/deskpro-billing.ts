@@ -493,7 +493,7 @@ async function deliverTimeLogWrite(payload: TimeLogPayload, context: DeliveryCon
   const { ledger, tenantId } = context;
   const write = await store.findWrite(ledger.db, tenantId, payload.entryId);
   if (!write || write.state !== "pending") return;
-  const refunded = (await entries.findReversalOf(ledger.db, write.entryId)) !== null;
+  const refunded = (await entries.findReversalOf(ledger.db, tenantId, write.entryId)) !== null;
   if (refunded && (await store.cancelUnattempted(ledger.db, tenantId, write.entryId, ledger.clock()))) return;
   const client = await deskproForDelivery(context, clients);
   const existing = await client.listTicketCharges(write.ticketId);

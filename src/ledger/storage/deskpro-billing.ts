@@ -125,7 +125,7 @@ type ChargeDbRow = {
   updated_at: Date;
 };
 const chargeColumns = `c.charge_id, c.part, c.ticket_id, c.state, c.units, c.counted_units, c.entry_id,
-  EXISTS (SELECT 1 FROM entries r WHERE r.reverses_entry_id = c.entry_id) AS reversed,
+  EXISTS (SELECT 1 FROM entries r WHERE r.tenant_id = c.tenant_id AND r.reverses_entry_id = c.entry_id) AS reversed,
   c.date_created, c.sync_seq, c.first_seen_at, c.updated_at`;
 const toCharge = (r: ChargeDbRow): ChargeRow => ({
   chargeId: Number(r.charge_id),

@@ -29,7 +29,7 @@ type EntryDbRow = {
 const entryColumns = `e.seq, e.id, e.owner, e.kind, e.amount, e.balance_after, e.reason, e.ticket_id, e.agent, e.minutes,
   e.tier, e.grant_id, e.reverses_entry_id, e.created_at,
   (SELECT json_agg(json_build_object('grantId', d.grant_id, 'amount', d.amount) ORDER BY d.grant_id)
-     FROM entry_draws d WHERE d.entry_id = e.id) AS draws`;
+     FROM entry_draws d WHERE d.tenant_id = e.tenant_id AND d.entry_id = e.id) AS draws`;
 const toEntry = (r: EntryDbRow): EntryRow => ({
   seq: r.seq,
   id: r.id,
@@ -91,8 +91,8 @@ export async function appendEntry(sql: Sql, write: EntryWrite): Promise<void> {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
        RETURNING id
      ), new_draws AS (
-       INSERT INTO entry_draws (entry_id, grant_id, amount)
-       SELECT $1, d.grant_id, d.amount FROM unnest($15::text[], $16::bigint[]) AS d(grant_id, amount)
+       INSERT INTO entry_draws (tenant_id, entry_id, grant_id, amount)
+       SELECT $2, $1, d.grant_id, d.amount FROM unnest($15::text[], $16::bigint[]) AS d(grant_id, amount)
      ), changed_grants AS (
        UPDATE grants g SET remaining = g.remaining + d.amount,
                            closed_at = CASE WHEN g.id = ANY($17::text[]) THEN $14 ELSE g.closed_at END
@@ -137,8 +137,8 @@ export async function findEntry(sql: Sql, tenantId: string, id: string): Promise
   return rows[0] ? toEntry(rows[0]) : null;
 }
 
-export async function findReversalOf(sql: Sql, entryId: string): Promise<string | null> {
-  const rows = await sql.query<{ id: string }>("SELECT id FROM entries WHERE reverses_entry_id = $1", [entryId]);
+export async function findReversalOf(sql: Sql, tenantId: string, entryId: string): Promise<string | null> {
+  const rows = await sql.query<{ id: string }>("SELECT id FROM entries WHERE tenant_id = $1 AND reverses_entry_id = $2", [tenantId, entryId]);
   return rows[0]?.id ?? null;
 }
 
@@ -216,7 +216,7 @@ export async function activePriorityCharge(sql: Sql, tenantId: string, ticketId:
   const rows = await sql.query<EntryDbRow>(
     `SELECT ${entryColumns} FROM entries e
      WHERE e.tenant_id = $1 AND e.ticket_id = $2 AND e.kind = 'priority'
-       AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.reverses_entry_id = e.id)
+       AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.tenant_id = e.tenant_id AND r.reverses_entry_id = e.id)
      ORDER BY e.seq DESC LIMIT 1`,
     [tenantId, ticketId],
   );

@@ -14,6 +14,7 @@ import { leanerDebitsMigration } from "./migrations/012-leaner-debits.js";
 import { finalAnswersMigration } from "./migrations/013-final-answers.js";
 import { fairBackgroundMigration } from "./migrations/015-fair-background.js";
 import { canonicalHelpdeskOriginsMigration } from "./migrations/016-canonical-helpdesk-origins.js";
+import { tenantFirstKeysMigration } from "./migrations/017-tenant-first-keys.js";
 import type { Migration } from "./migrations/migration.js";
 
 /**
@@ -40,6 +41,7 @@ export const MIGRATIONS: Migration[] = [
   finalAnswersMigration,
   fairBackgroundMigration,
   canonicalHelpdeskOriginsMigration,
+  tenantFirstKeysMigration,
 ];
 
 const MIGRATION_LOCK = 7_270_001;

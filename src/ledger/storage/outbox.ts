@@ -154,11 +154,11 @@ export async function claimFair(sql: Sql, now: Date, claim: FairClaim): Promise<
 }
 
 /** Gives back a claimed row untried (its target's breaker opened meanwhile): the claim doesn't count as an attempt. */
-export async function release(sql: Sql, id: string, now: Date): Promise<void> {
-  await sql.query(`UPDATE outbox SET attempts = greatest(attempts - 1, 0), locked_until = NULL, updated_at = $2 WHERE id = $1 AND state = 'pending'`, [
-    id,
-    now,
-  ]);
+export async function release(sql: Sql, tenantId: string, id: string, now: Date): Promise<void> {
+  await sql.query(
+    `UPDATE outbox SET attempts = greatest(attempts - 1, 0), locked_until = NULL, updated_at = $2 WHERE tenant_id = $3 AND id = $1 AND state = 'pending'`,
+    [id, now, tenantId],
+  );
 }
 
 /** Per tenant with pending rows: how many, how many are due, and when the oldest was written (for monitoring). */
@@ -171,32 +171,32 @@ export async function pendingByTenant(sql: Sql, now: Date): Promise<Array<{ tena
   return rows.map((r) => ({ tenantId: r.tenant_id, pending: r.pending, due: r.due, oldest: r.oldest }));
 }
 
-export async function markDone(sql: Sql, id: string, generation: number, now: Date): Promise<void> {
+export async function markDone(sql: Sql, tenantId: string, id: string, generation: number, now: Date): Promise<void> {
   await sql.query(
     `UPDATE outbox SET state = 'done', done_at = $3, locked_until = NULL, last_error = NULL, updated_at = $3
-     WHERE id = $1 AND generation = $2`,
-    [id, generation, now],
+     WHERE tenant_id = $4 AND id = $1 AND generation = $2`,
+    [id, generation, now, tenantId],
   );
   // A newer request arrived while this one was in flight: release it for the next run.
-  await sql.query(`UPDATE outbox SET locked_until = NULL WHERE id = $1 AND generation <> $2 AND state = 'pending'`, [id, generation]);
-}
-
-export async function markRetry(sql: Sql, id: string, nextAttemptAt: Date, error: string, now: Date): Promise<void> {
-  await sql.query(`UPDATE outbox SET next_attempt_at = $2, last_error = $3, locked_until = NULL, updated_at = $4 WHERE id = $1 AND state = 'pending'`, [
-    id,
-    nextAttemptAt,
-    error.slice(0, 500),
-    now,
-  ]);
-}
-
-export async function markFailed(sql: Sql, id: string, generation: number, error: string, now: Date): Promise<void> {
-  await sql.query(`UPDATE outbox SET state = 'failed', last_error = $3, locked_until = NULL, updated_at = $4 WHERE id = $1 AND generation = $2`, [
+  await sql.query(`UPDATE outbox SET locked_until = NULL WHERE tenant_id = $3 AND id = $1 AND generation <> $2 AND state = 'pending'`, [
     id,
     generation,
-    error.slice(0, 500),
-    now,
+    tenantId,
   ]);
+}
+
+export async function markRetry(sql: Sql, tenantId: string, id: string, nextAttemptAt: Date, error: string, now: Date): Promise<void> {
+  await sql.query(
+    `UPDATE outbox SET next_attempt_at = $2, last_error = $3, locked_until = NULL, updated_at = $4 WHERE tenant_id = $5 AND id = $1 AND state = 'pending'`,
+    [id, nextAttemptAt, error.slice(0, 500), now, tenantId],
+  );
+}
+
+export async function markFailed(sql: Sql, tenantId: string, id: string, generation: number, error: string, now: Date): Promise<void> {
+  await sql.query(
+    `UPDATE outbox SET state = 'failed', last_error = $3, locked_until = NULL, updated_at = $4 WHERE tenant_id = $5 AND id = $1 AND generation = $2`,
+    [id, generation, error.slice(0, 500), now, tenantId],
+  );
 }
 
 /** Due rows, leaving out suspended tenants' (which wait for their tenant to be resumed). */
