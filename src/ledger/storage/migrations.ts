@@ -11,6 +11,7 @@ import { deskproBillingMigration } from "./migrations/009-deskpro-billing.js";
 import { partialRefundsMigration } from "./migrations/010-partial-refunds.js";
 import { helpdeskSignupMigration } from "./migrations/011-helpdesk-signup.js";
 import { leanerDebitsMigration } from "./migrations/012-leaner-debits.js";
+import { refusedDeskproChargesMigration } from "./migrations/014-refused-deskpro-charges.js";
 import type { Migration } from "./migrations/migration.js";
 
 /**
@@ -34,6 +35,7 @@ export const MIGRATIONS: Migration[] = [
   partialRefundsMigration,
   helpdeskSignupMigration,
   leanerDebitsMigration,
+  refusedDeskproChargesMigration,
 ];
 
 const MIGRATION_LOCK = 7_270_001;
