@@ -34,13 +34,24 @@ export type DeskproBillingMode = z.infer<typeof DeskproBillingMode>;
  * - `money_not_counted`: a money amount, with no credits-per-currency rate set
  * - `before_link`: made before the link started
  * - `no_customer`: the ticket has no person to charge
+ * - `refused`: the ledger can't take it (see `refusal`); the ticket's other charges still count
  * - `logged_here`: written by the ledger from sidebar time (`entryId`), never counted back
  * - `writing`: sidebar time on its way to Deskpro (no charge id yet); `write_failed`: Deskpro refused it
  */
 export const DeskproChargeState = z
-  .enum(["charged", "unpaid", "refunded", "removed", "money_not_counted", "before_link", "no_customer", "logged_here", "writing", "write_failed"])
+  .enum(["charged", "unpaid", "refunded", "removed", "money_not_counted", "before_link", "no_customer", "refused", "logged_here", "writing", "write_failed"])
   .meta({ id: "DeskproChargeState" });
 export type DeskproChargeState = z.infer<typeof DeskproChargeState>;
+
+/**
+ * Why the ledger refused a part of a Deskpro charge:
+ * - `out_of_range`: its time or amount isn't whole seconds or an amount the ledger can read (a
+ *   fraction, a negative time, text, a number too large to be exact)
+ * - `over_write_limit`: more minutes than one entry takes (100,000)
+ * - `over_credit_limit`: it would move more credits than one entry may (1,000,000,000)
+ */
+export const DeskproChargeRefusal = z.enum(["out_of_range", "over_write_limit", "over_credit_limit"]).meta({ id: "DeskproChargeRefusal" });
+export type DeskproChargeRefusal = z.infer<typeof DeskproChargeRefusal>;
 
 export const DeskproChargeId = z.string().regex(/^[1-9][0-9]{0,17}$/, "must be a numeric Deskpro charge id");
 
@@ -60,6 +71,8 @@ export const DeskproChargeLine = z
     dateCreated: IsoDateTime.nullable(),
     /** When the ledger first saw it. */
     seenAt: IsoDateTime,
+    /** For `refused`: why, and the same in words for agents and admins; null otherwise. */
+    refusal: z.object({ reason: DeskproChargeRefusal, detail: z.string() }).nullable(),
   })
   .meta({ id: "DeskproChargeLine" });
 export type DeskproChargeLine = z.infer<typeof DeskproChargeLine>;
@@ -73,6 +86,11 @@ export const TicketDeskproBilling = z
     linked: z.boolean(),
     /** Whether this read charged, reversed or recorded anything. */
     changed: z.boolean(),
+    /**
+     * Items of Deskpro's list this read couldn't take as charges at all (no usable id). While any
+     * are listed, no charge the ledger knows is taken as deleted.
+     */
+    unreadable: z.int().min(0),
     charges: z.array(DeskproChargeLine),
   })
   .meta({ id: "TicketDeskproBilling" });
@@ -91,6 +109,8 @@ export const DeskproBillingStatus = z
     lastRead: z.object({ at: IsoDateTime, ticketId: TicketId, error: z.string().nullable() }).nullable(),
     /** Deskpro charges waiting for their bank to have credits. */
     unpaid: z.int().min(0),
+    /** Deskpro charges the ledger refused (see `DeskproChargeLine.refusal`), and the latest few of them. */
+    refused: z.object({ count: z.int().min(0), latest: z.array(DeskproChargeLine) }),
   })
   .meta({ id: "DeskproBillingStatus" });
 export type DeskproBillingStatus = z.infer<typeof DeskproBillingStatus>;

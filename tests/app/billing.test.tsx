@@ -37,6 +37,7 @@ const view = (over: Partial<TicketDeskproBilling> = {}): TicketDeskproBilling =>
       entryId: fromDeskpro.id,
       dateCreated: "2026-11-20T10:00:00.000Z",
       seenAt: "2026-11-20T10:01:00.000Z",
+      refusal: null,
     },
     {
       chargeId: "702",
@@ -48,6 +49,7 @@ const view = (over: Partial<TicketDeskproBilling> = {}): TicketDeskproBilling =>
       entryId: loggedHere.id,
       dateCreated: null,
       seenAt: "2026-11-20T10:02:00.000Z",
+      refusal: null,
     },
     {
       chargeId: "703",
@@ -59,8 +61,10 @@ const view = (over: Partial<TicketDeskproBilling> = {}): TicketDeskproBilling =>
       entryId: null,
       dateCreated: "2026-11-20T10:03:00.000Z",
       seenAt: "2026-11-20T10:03:00.000Z",
+      refusal: null,
     },
   ],
+  unreadable: 0,
   ...over,
 });
 
@@ -135,6 +139,45 @@ describe("the ticket sidebar and Deskpro's Billing tab", () => {
     expect(await screen.findByText("Deskpro's time log couldn't be read just now; refresh to try again.")).toBeTruthy();
   });
 
+  it("shows a charge the ledger refused with why, and says when items of the Billing tab couldn't be read", async () => {
+    ticketLedger();
+    const refused = {
+      chargeId: "704",
+      ticketId: "1234",
+      part: "time" as const,
+      state: "refused" as const,
+      seconds: 1_000_000_000,
+      amount: null,
+      entryId: null,
+      dateCreated: "2026-11-20T10:04:00.000Z",
+      seenAt: "2026-11-20T10:04:00.000Z",
+      refusal: {
+        reason: "over_write_limit" as const,
+        detail: "16,666,667 minutes in one charge; one entry takes at most 100,000 minutes. Split it in Deskpro.",
+      },
+    };
+    proxy.on("POST", /^\/v1\/tickets\/1234\/deskpro-billing\/read$/, { body: view({ charges: [...view().charges, refused], unreadable: 2 }) });
+    await renderApp(ticketContext());
+    const log = await screen.findByTestId("deskpro-time-log");
+    expect(log).toHaveTextContent("#701 · 00:25:20 · counted");
+    expect(log).toHaveTextContent(
+      "#704 · 277777:46:40 · refused: 16,666,667 minutes in one charge; one entry takes at most 100,000 minutes. Split it in Deskpro. Not counted; the ticket's other charges are.",
+    );
+    expect(screen.getByTestId("deskpro-time-log-unreadable")).toHaveTextContent(
+      "2 entries on the Billing tab couldn't be read as charges and were left out; no charge counted here is taken as deleted while Deskpro lists them.",
+    );
+  });
+
+  it("says so when Deskpro answered more than the ledger reads, rather than asking to refresh", async () => {
+    ticketLedger();
+    const detail = "Deskpro's answer to GET /api/v2/tickets/1234/charges?page=1 is larger than 1 MiB, the most the ledger reads there. Nothing was changed.";
+    proxy.on("POST", /deskpro-billing\/read$/, { status: 502, body: problem(502, "deskpro_over_limit", detail) });
+    await renderApp(ticketContext());
+    const said = await screen.findByTestId("deskpro-time-log-over-limit");
+    expect(said).toHaveTextContent(`Deskpro's time log for this ticket is more than the ledger reads at once, so nothing from it was counted. ${detail}`);
+    expect(screen.queryByText(/refresh to try again/)).toBeNull();
+  });
+
   it("tells the agent logged time goes to Deskpro's time log too when that way is on", async () => {
     ticketLedger();
     proxy.on("POST", /deskpro-billing\/read$/, { body: view() });
@@ -162,9 +205,11 @@ const status = (over: Partial<DeskproBillingStatus> = {}): DeskproBillingStatus 
     entryId: fromDeskpro.id,
     dateCreated: "2026-11-20T10:00:00.000Z",
     seenAt: "2026-11-20T10:01:00.000Z",
+    refusal: null,
   },
   lastRead: { at: "2026-11-20T10:01:00.000Z", ticketId: "1042", error: null },
   unpaid: 0,
+  refused: { count: 0, latest: [] },
   ...over,
 });
 
@@ -200,6 +245,34 @@ describe("the settings page's Billing & Time Log section", () => {
     const section = screen.getByRole("region", { name: "Deskpro's Billing & Time Log" });
     expect(section).toHaveTextContent("None seen yet");
     expect(section).toHaveTextContent("2 Deskpro charges wait for their banks to have credits");
+  });
+
+  it("lists the charges the ledger refused, with the ticket and why", async () => {
+    const refusedLine = {
+      ...status().lastCharge!,
+      chargeId: "711",
+      ticketId: "1043",
+      part: "money" as const,
+      state: "refused" as const,
+      seconds: null,
+      amount: "2000.00",
+      entryId: null,
+      refusal: {
+        reason: "over_credit_limit" as const,
+        detail: "2000.00 at 1,000,000 credits per 1.00 is 2,000,000,000 credits; one entry moves at most 1,000,000,000.",
+      },
+    };
+    proxy.on("GET", /^\/v1\/integrations\/deskpro\/billing$/, { body: status({ refused: { count: 3, latest: [refusedLine] } }) });
+    await openSettings();
+    expect(await screen.findByTestId("billing-refused")).toHaveTextContent(
+      "3 Deskpro charges were refused: the ledger can't take them, and each ticket's other charges still count.",
+    );
+    const list = screen.getByRole("list", { name: "Refused Deskpro charges" });
+    expect(
+      within(list)
+        .getAllByRole("listitem")
+        .map((li) => li.textContent),
+    ).toEqual(["#711 on ticket #1043 (amount): 2000.00 at 1,000,000 credits per 1.00 is 2,000,000,000 credits; one entry moves at most 1,000,000,000."]);
   });
 
   it("switches each way and sets a money rate, refusing a rate that isn't whole credits", async () => {

@@ -24,6 +24,7 @@ describe.each(backends())("Deskpro's Billing & Time Log on %s", (backend) => {
     deskpro.clock = h.clock.now;
     deskpro.dropChargeComments = false;
     deskpro.loseChargeAnswers = 0;
+    deskpro.chargePage = null;
   });
   afterEach(() => h.close());
 
@@ -301,6 +302,117 @@ describe.each(backends())("Deskpro's Billing & Time Log on %s", (backend) => {
     expect((await h.call("POST", "/v1/cron/allocate", { body: {} })).status).toBe(200);
     await settle();
     expect(await balance(t.owner)).toBe(1000);
+  });
+
+  /** The ticket's rows of Deskpro charges as stored: a read that changes nothing leaves them byte for byte. */
+  const chargeRows = async (ticketId: number) =>
+    h.db.query("SELECT * FROM deskpro_charges WHERE tenant_id = $1 AND ticket_id = $2 ORDER BY charge_id, part", [h.tenantId, String(ticketId)]);
+
+  it("takes a charge listed twice as one charge, and reading an unchanged answer again writes nothing", async () => {
+    const t = await ticketWith(1000);
+    await linked(t.ticket);
+    const charge = deskpro.addCharge(t.ticket, { seconds: 600 });
+    // Deskpro lists it a second time with another time (a page that shifted while it was read): the later listing is taken.
+    deskpro.chargePage = (page) => [...page, { ...page[0]!, charge_time: 1200 }];
+    const first = await read(t.ticket);
+    expect(first.charges).toMatchObject([{ chargeId: String(charge.id), part: "time", state: "charged", seconds: 1200 }]);
+    expect(first.charges).toHaveLength(1);
+    const entries = await ticketEntries(t.ticket);
+    expect(entries.map((e) => [e.kind, e.minutes, e.amount])).toEqual([["time", 20, -30]]);
+    const rows = await chargeRows(t.ticket);
+    for (let i = 0; i < 3; i++) expect((await read(t.ticket)).changed).toBe(false);
+    expect(await ticketEntries(t.ticket)).toEqual(entries);
+    expect(await chargeRows(t.ticket)).toEqual(rows);
+    expect(await balance(t.owner)).toBe(970);
+  });
+
+  it("refuses a charge it can't take, says why, and still counts the ticket's other charges", async () => {
+    const t = await ticketWith(1000);
+    await linked(t.ticket);
+    await h.call("PUT", "/v1/integrations/deskpro/billing", { body: { creditsPerCurrencyUnit: 1_000_000 } });
+    const fine = deskpro.addCharge(t.ticket, { seconds: 600 });
+    const outOfRange = deskpro.addCharge(t.ticket, { seconds: 2 ** 53 });
+    const tooLong = deskpro.addCharge(t.ticket, { seconds: 1e9 }); // 16,666,667 minutes in one charge
+    const tooDear = deskpro.addCharge(t.ticket, { amount: 2000 }); // 2,000,000,000 credits at this rate
+    const view = await read(t.ticket);
+    expect(view.charges.map((c) => [c.chargeId, c.part, c.state, c.refusal?.reason ?? null])).toEqual([
+      [String(fine.id), "time", "charged", null],
+      [String(outOfRange.id), "time", "refused", "out_of_range"],
+      [String(tooLong.id), "time", "refused", "over_write_limit"],
+      [String(tooDear.id), "money", "refused", "over_credit_limit"],
+    ]);
+    expect(view.charges[2]!.refusal!.detail).toMatch(/16,666,667 minutes.*100,000/);
+    expect(view.charges[3]!.refusal!.detail).toMatch(/2,000,000,000 credits.*1,000,000,000/);
+    // Only the charge it could take was counted; nothing else was written.
+    expect((await ticketEntries(t.ticket)).map((e) => [e.kind, e.minutes, e.amount])).toEqual([["time", 10, -15]]);
+    expect(await balance(t.owner)).toBe(985);
+    // The same answer again changes nothing.
+    const rows = await chargeRows(t.ticket);
+    expect((await read(t.ticket)).changed).toBe(false);
+    expect(await chargeRows(t.ticket)).toEqual(rows);
+    // The settings page lists them, with the ticket and why.
+    const refused = (await status()).refused;
+    expect(refused.count).toBe(3);
+    expect(refused.latest.map((c) => [c.chargeId, c.ticketId, c.refusal?.reason])).toEqual(
+      expect.arrayContaining([[String(tooLong.id), String(t.ticket), "over_write_limit"]]),
+    );
+    // Corrected in Deskpro, a refused charge counts: 10 + 50 minutes on the ticket bill as 60.
+    deskpro.charges.get(tooLong.id)!.charge_time = 3000;
+    expect((await read(t.ticket)).charges.find((c) => c.chargeId === String(tooLong.id))).toMatchObject({ state: "charged", refusal: null });
+    expect(await balance(t.owner)).toBe(940);
+    expect((await status()).refused.count).toBe(2);
+  });
+
+  it("reads each item of Deskpro's list on its own: an unreadable one is left out and is never taken for a deleted charge", async () => {
+    const t = await ticketWith(1000);
+    await linked(t.ticket);
+    const kept = deskpro.addCharge(t.ticket, { seconds: 600 });
+    await read(t.ticket);
+    expect(await balance(t.owner)).toBe(985);
+    const added = deskpro.addCharge(t.ticket, { seconds: 900 });
+    // The known charge comes back without a usable id, beside items that are not charges at all.
+    deskpro.chargePage = (page) => [...page.map((c) => (c.id === kept.id ? { ...c, id: "seven hundred" } : c)), null, "charge", { id: -1 }];
+    const view = await read(t.ticket);
+    expect(view.unreadable).toBe(4);
+    expect(view.charges.map((c) => [c.chargeId, c.state])).toEqual([
+      [String(kept.id), "charged"],
+      [String(added.id), "charged"],
+    ]);
+    expect(await balance(t.owner)).toBe(970);
+    // Once the list reads whole again, a charge that is really gone is reversed.
+    deskpro.chargePage = null;
+    deskpro.charges.delete(kept.id);
+    await read(t.ticket);
+    expect(await balance(t.owner)).toBe(985);
+  });
+
+  it("refuses a read whole when Deskpro answers more than the ledger reads, writing nothing and saying why", async () => {
+    const t = await ticketWith(1000);
+    await linked(t.ticket);
+    const first = deskpro.addCharge(t.ticket, { seconds: 600 });
+    await read(t.ticket);
+    expect(await balance(t.owner)).toBe(985);
+    deskpro.addCharge(t.ticket, { seconds: 900 });
+    const refusedRead = async (limit: string) => {
+      const r = await h.call("POST", `/v1/tickets/${t.ticket}/deskpro-billing/read`, { body: {} });
+      expect(r.status, r.text).toBe(502);
+      expect(r.body).toMatchObject({ code: "deskpro_over_limit", limit });
+      return r.body.detail as string;
+    };
+    // A page of 1 MiB and more (comments of 2 MB each, which Deskpro keeps to 255 characters).
+    deskpro.chargePage = (page) => page.map((c) => ({ ...c, comment: "x".repeat(2 * 1024 * 1024) }));
+    expect(await refusedRead("answer_bytes")).toMatch(/is larger than 1 MiB, the most the ledger reads there\. Nothing was changed\.$/);
+    expect((await status()).lastRead).toMatchObject({ ticketId: String(t.ticket), error: expect.stringContaining("larger than 1 MiB") });
+    // More charges than one read takes (5,000): refused, never read as a list cut short whose missing charges look deleted.
+    deskpro.chargePage = null;
+    for (let i = 0; i < 5_000; i++) deskpro.addCharge(t.ticket, { seconds: 60 });
+    expect(await refusedRead("pages")).toMatch(/more than 5,000 charges/);
+    expect(deskpro.requests.filter((r) => r.route === "listCharges" && r.ticketId === t.ticket && /page=51/.test(r.query ?? ""))).toEqual([]);
+    // Nothing was written: the first charge is still counted once, nothing else is.
+    expect(await balance(t.owner)).toBe(985);
+    expect((await ticketEntries(t.ticket)).map((e) => e.reason)).toEqual([`Deskpro time log: charge #${first.id}, 10 min`]);
+    for (const c of deskpro.chargesOn(t.ticket)) if (c.id !== first.id) deskpro.charges.delete(c.id);
+    expect((await read(t.ticket)).charges).toMatchObject([{ chargeId: String(first.id), state: "charged" }]);
   });
 
   it("refuses a ticket id that isn't numeric, and needs the tenant's key", async () => {

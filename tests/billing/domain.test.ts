@@ -7,7 +7,9 @@ import {
   minutesFromSeconds,
   parseDeskproDate,
   secondsFrom,
+  refusalText,
   timeLogComment,
+  UNREADABLE,
   wantedParts,
 } from "../../src/ledger/domain/deskpro-billing.js";
 
@@ -22,14 +24,48 @@ describe("the rules of the Billing & Time Log link", () => {
     for (const bad of ["", "yesterday", "2018-13-45T00:00:00+0000", null, 1515628800]) expect(parseDeskproDate(bad)).toBeNull();
   });
 
-  it("reads Deskpro's seconds and decimal amounts, numbers or numeric strings, and nothing else", () => {
+  it("reads Deskpro's seconds and decimal amounts, numbers or numeric strings, and tells nothing from what it can't read", () => {
     expect(secondsFrom(100)).toBe(100);
     expect(secondsFrom("100")).toBe(100);
-    expect([secondsFrom(null), secondsFrom(-5), secondsFrom("1.5"), secondsFrom("x"), secondsFrom(1.5)]).toEqual([0, 0, 0, 0, 0]);
+    expect(secondsFrom(2 ** 53 - 1)).toBe(2 ** 53 - 1);
+    // Nothing there: no time part.
+    expect([secondsFrom(null), secondsFrom(undefined), secondsFrom(""), secondsFrom(0), secondsFrom("0")]).toEqual([0, 0, 0, 0, 0]);
+    // Something the ledger can't take as whole seconds: refused, never read as "no time".
+    for (const odd of [-5, "1.5", "x", 1.5, 2 ** 53, 1e300, "9".repeat(30), true, { seconds: 5 }, [5]]) expect(secondsFrom(odd)).toBe(UNREADABLE);
     expect(centsFrom(6.5)).toBe(650);
     expect(centsFrom("6.50")).toBe(650);
     expect(centsFrom(0.1 + 0.2)).toBe(30);
-    expect([centsFrom(null), centsFrom("-3"), centsFrom("six"), centsFrom(0)]).toEqual([0, 0, 0, 0]);
+    expect([centsFrom(null), centsFrom(""), centsFrom("-3"), centsFrom(-3), centsFrom(0)]).toEqual([0, 0, 0, 0, 0]);
+    for (const odd of ["six", 1e300, "1e5", false, {}]) expect(centsFrom(odd)).toBe(UNREADABLE);
+  });
+
+  it("refuses a part it can't take, with why: unreadable, more minutes than one entry takes, more credits than one entry moves", () => {
+    const after = new Date(linkedFrom.getTime() + 1000);
+    const rules = { linkedFrom, creditsPerCurrencyUnit: 1_000_000 };
+    expect(wantedParts({ id: 1, seconds: UNREADABLE, cents: UNREADABLE, dateCreated: after }, rules)).toEqual([
+      { part: "time", units: 0, outcome: "refused", refusal: "out_of_range" },
+      { part: "money", units: 0, outcome: "refused", refusal: "out_of_range" },
+    ]);
+    // 100,000 minutes is the most one entry takes; a second more is refused.
+    expect(wantedParts({ id: 1, seconds: 6_000_000, cents: 0, dateCreated: after }, rules)).toEqual([{ part: "time", units: 6_000_000, outcome: "count" }]);
+    expect(wantedParts({ id: 1, seconds: 6_000_001, cents: 0, dateCreated: after }, rules)).toEqual([
+      { part: "time", units: 6_000_001, outcome: "refused", refusal: "over_write_limit" },
+    ]);
+    // 1,000.00 at a million credits per 1.00 is a billion credits, the most one entry moves.
+    expect(wantedParts({ id: 1, seconds: 0, cents: 100_000, dateCreated: after }, rules)).toEqual([{ part: "money", units: 100_000, outcome: "count" }]);
+    expect(wantedParts({ id: 1, seconds: 0, cents: 100_001, dateCreated: after }, rules)).toEqual([
+      { part: "money", units: 100_001, outcome: "refused", refusal: "over_credit_limit" },
+    ]);
+    // Made before the link started, it counts for nothing anyway.
+    expect(wantedParts({ id: 1, seconds: UNREADABLE, cents: 0, dateCreated: new Date(linkedFrom.getTime() - 1000) }, rules)).toEqual([
+      { part: "time", units: 0, outcome: "before_link" },
+    ]);
+    expect(refusalText("over_write_limit", "time", 1e9, null)).toBe(
+      "16,666,667 minutes in one charge; one entry takes at most 100,000 minutes. Split it in Deskpro.",
+    );
+    expect(refusalText("over_credit_limit", "money", 200_000, 1_000_000)).toBe(
+      "2000.00 at 1,000,000 credits per 1.00 is 2,000,000,000 credits; one entry moves at most 1,000,000,000.",
+    );
   });
 
   it("rounds a charge's seconds up to minutes, and money up to whole credits", () => {

@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AlertWebhookTest, OutboxPage } from "../../src/contract/index.js";
 import { composeLedger } from "../../src/ledger/compose.js";
-import { isPublicAddress, outboundPolicyFromEnv, type OutboundPolicy } from "../../src/ledger/core/outbound.js";
+import { isPublicAddress, MAX_RESPONSE_BYTES, outboundFetch, outboundPolicyFromEnv, type OutboundPolicy } from "../../src/ledger/core/outbound.js";
 import { createTenant } from "../../src/ledger/core/tenants.js";
 import { createLedgerApp } from "../../src/ledger/http/app.js";
 import { defaultClientFactory } from "../../src/ledger/integrations/deskpro/connection.js";
@@ -208,5 +208,54 @@ describe("outgoing calls", () => {
     const delivered = await allowed.call("POST", "/v1/alerts/webhooks/open/test", {});
     expect(delivered.body).toMatchObject({ delivered: true, status: 200 });
     expect(service.requests).toEqual([expect.stringMatching(/^POST \/hook \{"type":"webhook.test"/)]);
+  });
+});
+
+describe("answers to outgoing calls", () => {
+  /** An endpoint whose answer never ends: it writes as fast as it is read, and says when its connection closes. */
+  async function endlessService() {
+    let closed = false;
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/json" });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      const pump = () => {
+        while (!response.destroyed && response.write(chunk));
+        if (!response.destroyed) response.once("drain", pump);
+      };
+      response.on("close", () => (closed = true));
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, closed: () => closed };
+  }
+  const doFetch = outboundFetch({ allowPrivateNetwork: true });
+
+  it("are streamed as the caller reads them: a caller that stops at its own limit holds no more, and the connection closes", async () => {
+    const service = await endlessService();
+    try {
+      // The answer arrives as soon as its headers do; nothing is buffered ahead of the reader.
+      const response = await doFetch(service.url);
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      let read = 0;
+      while (read < 1024 * 1024) read += (await reader.read()).value!.byteLength;
+      await reader.cancel();
+      await expect.poll(service.closed, { timeout: 5_000 }).toBe(true);
+    } finally {
+      service.server.closeAllConnections();
+      await new Promise((done) => service.server.close(done));
+    }
+  });
+
+  it(`are never read past ${MAX_RESPONSE_BYTES / 1024 / 1024} MB, whoever reads them`, async () => {
+    const service = await endlessService();
+    try {
+      const response = await doFetch(service.url);
+      await expect(response.arrayBuffer()).rejects.toThrow();
+      await expect.poll(service.closed, { timeout: 5_000 }).toBe(true);
+    } finally {
+      service.server.closeAllConnections();
+      await new Promise((done) => service.server.close(done));
+    }
   });
 });

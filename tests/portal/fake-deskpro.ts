@@ -132,6 +132,8 @@ export class FakeDeskpro {
   apiAgent = 1;
   /** The next `n` charges posted through the API are made, but the answer is lost (502 instead of 201). */
   loseChargeAnswers = 0;
+  /** Rewrites each page of a ticket's charges as it is listed: plays a helpdesk's odd answers (a charge twice, values out of range, unreadable items). */
+  chargePage: ((page: FakeCharge[]) => unknown[]) | null = null;
   private nextChargeId = 700;
   private faults = new Map<RouteKey, number[]>();
   private nextMessageId = 1;
@@ -430,7 +432,7 @@ export class FakeDeskpro {
         const data = all.slice((page - 1) * count, page * count);
         this.requests.push({ route: "listCharges", ticketId: id, status: 200, query: url.search });
         return HttpResponse.json(
-          envelope(structuredClone(data), {
+          envelope(this.chargePage ? this.chargePage(structuredClone(data)) : structuredClone(data), {
             pagination: { total: all.length, count: data.length, per_page: count, current_page: page, total_pages: Math.max(1, Math.ceil(all.length / count)) },
           }),
         );

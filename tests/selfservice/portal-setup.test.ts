@@ -3,6 +3,7 @@
  * and mapped to the tiers, a webhook secret shown once, the web hook actions with every value, the
  * pickers' lists, and a checklist that turns green as the ledger sees each piece working.
  */
+import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DeskproLookups, PortalSettingsResponse, PortalSetup, TierFieldCreated } from "../../src/contract/index.js";
@@ -25,7 +26,10 @@ deskpro.personFields = [
 deskpro.organizationFields = [{ id: 31, title: "Membership level", alias: null, choices: [{ id: 311, title: "Gold" }] }];
 const server = setupServer(...deskpro.handlers());
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => deskpro.recover());
+afterEach(() => {
+  deskpro.recover();
+  server.resetHandlers();
+});
 afterAll(() => server.close());
 
 let ticketSeq = 7000;
@@ -86,6 +90,28 @@ describe.each(backends())("guided portal setup on %s", (backend) => {
     deskpro.fail("listCustomFields", 403);
     const partial = DeskproLookups.parse((await h.call("GET", "/v1/integrations/deskpro/lookups")).body);
     expect(partial.unavailable).toHaveLength(1);
+  });
+
+  it("reads each list item by item, leaving out an item that doesn't read, and names a list larger than the ledger reads", async () => {
+    const list = (data: unknown[]) => HttpResponse.json({ data, meta: { pagination: { total: data.length, total_pages: 1 } }, linked: {} });
+    server.use(
+      // One field that is not a field among good ones: the good ones stand.
+      http.get(`${DESKPRO_URL}/api/v2/ticket_custom_fields`, () =>
+        list([{ id: 41, title: "Product", choices: [{ id: 411, title: "App" }] }, { id: "forty-two", title: 7 }, null, { id: 43, title: "Region" }]),
+      ),
+      // 200 fields of 12 kB each: more than the 2 MiB a list of definitions may be.
+      http.get(`${DESKPRO_URL}/api/v2/person_custom_fields`, () =>
+        list(Array.from({ length: 200 }, (_, i) => ({ id: i + 1, title: "t".repeat(12_000), choices: [] }))),
+      ),
+    );
+    const lookups = DeskproLookups.parse((await h.call("GET", "/v1/integrations/deskpro/lookups")).body);
+    expect(lookups.ticketFields.map((f) => [f.id, f.title])).toEqual([
+      [41, "Product"],
+      [43, "Region"],
+    ]);
+    expect(lookups.personFields).toEqual([]);
+    expect(lookups.unavailable).toEqual(["personFields"]);
+    expect(lookups.organizationFields[0]).toMatchObject({ id: 31, title: "Membership level" });
   });
 
   it("gives the web hook actions with every value, a secret shown once that the hooks then need, and a checklist that turns green", async () => {

@@ -20,6 +20,7 @@ const STATE_WORDS: Partial<Record<DeskproChargeState, string>> = {
   money_not_counted: "money, not counted",
   before_link: "made before the link started",
   no_customer: "no customer to charge",
+  refused: "refused",
 };
 
 /** The rate field: empty for none, else whole credits per 1.00. */
@@ -109,6 +110,22 @@ export function DeskproBillingForm({ api }: { api: LedgerApi }) {
         </Notice>
       )}
       <Facts rows={rows} />
+      {status.refused.count > 0 && (
+        <Notice tone="warning">
+          <span data-testid="billing-refused">
+            {status.refused.count === 1 ? "1 Deskpro charge was refused" : `${status.refused.count} Deskpro charges were refused`}: the ledger can't take{" "}
+            {status.refused.count === 1 ? "it" : "them"}, and each ticket's other charges still count. Correct {status.refused.count === 1 ? "it" : "them"} on
+            the ticket's Billing tab and {status.refused.count === 1 ? "it is" : "they are"} counted at the next read.
+          </span>
+          <ul style={{ margin: "4px 0 0", paddingLeft: 16 }} aria-label="Refused Deskpro charges">
+            {status.refused.latest.map((line) => (
+              <li key={`${line.chargeId}:${line.part}`} style={{ fontSize: 11 }}>
+                #{line.chargeId} on ticket #{line.ticketId} ({line.part === "time" ? "time" : "amount"}): {line.refusal?.detail ?? STATE_WORDS[line.state]}
+              </li>
+            ))}
+          </ul>
+        </Notice>
+      )}
       {status.unpaid > 0 && (
         <Notice tone="warning">
           {status.unpaid === 1 ? "1 Deskpro charge waits for its bank" : `${status.unpaid} Deskpro charges wait for their banks`} to have credits; each is

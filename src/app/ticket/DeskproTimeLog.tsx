@@ -1,5 +1,5 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import type { DeskproChargeLine, DeskproChargeState, TicketDeskproBilling } from "../../contract/index.js";
+import { ErrorCode, type DeskproChargeLine, type DeskproChargeState, type TicketDeskproBilling } from "../../contract/index.js";
 import { LedgerProblem } from "../api/errors.js";
 import { keys, useLedgerApi } from "../api/hooks.js";
 import { usePalette } from "../components/common.js";
@@ -42,6 +42,7 @@ const STATE_WORDS: Record<DeskproChargeState, string> = {
   money_not_counted: "money, not counted",
   before_link: "made before the link started, not counted",
   no_customer: "no customer to charge",
+  refused: "refused",
   logged_here: "logged here, not counted again",
   writing: "being written to Deskpro",
   write_failed: "Deskpro refused it",
@@ -55,7 +56,16 @@ export function DeskproTimeLog({ query }: { query: ReturnType<typeof useDeskproB
   if (query.error) {
     // Not connected, or an older ledger: nothing to say here (the settings page explains).
     const quiet = query.error instanceof LedgerProblem && (query.error.problem.status === 404 || query.error.problem.status === 409);
-    return quiet ? null : <P5 style={{ color: colors.muted }}>Deskpro's time log couldn't be read just now; refresh to try again.</P5>;
+    if (quiet) return null;
+    // Deskpro answered more than the ledger reads: refreshing won't change that, so say what happened.
+    if (query.error instanceof LedgerProblem && query.error.code === ErrorCode.deskproOverLimit) {
+      return (
+        <P5 style={{ color: colors.muted }} data-testid="deskpro-time-log-over-limit">
+          Deskpro's time log for this ticket is more than the ledger reads at once, so nothing from it was counted. {query.error.problem.detail}
+        </P5>
+      );
+    }
+    return <P5 style={{ color: colors.muted }}>Deskpro's time log couldn't be read just now; refresh to try again.</P5>;
   }
   const view = query.data;
   if (!view || view.mode === "off" || !view.linked) return null;
@@ -73,10 +83,23 @@ export function DeskproTimeLog({ query }: { query: ReturnType<typeof useDeskproB
         <ul style={{ listStyle: "none", padding: 0, margin: 0 }} aria-label="Charges on Deskpro's Billing tab">
           {view.charges.map((line) => (
             <li key={`${line.chargeId ?? line.entryId}:${line.part}`} style={{ fontSize: 11, color: colors.muted, padding: "1px 0" }}>
-              {line.chargeId ? `#${line.chargeId}` : "New"} · {what(line)} · {STATE_WORDS[line.state]}
+              {line.chargeId ? `#${line.chargeId}` : "New"}
+              {what(line) !== "" && ` · ${what(line)}`} · {STATE_WORDS[line.state]}
+              {line.refusal && (
+                <>
+                  : <span style={{ color: colors.text }}>{line.refusal.detail}</span> Not counted; the ticket's other charges are.
+                </>
+              )}
             </li>
           ))}
         </ul>
+      )}
+      {view.unreadable > 0 && (
+        <P5 style={{ color: colors.muted, margin: "2px 0 0" }} data-testid="deskpro-time-log-unreadable">
+          {view.unreadable === 1 ? "1 entry" : `${view.unreadable} entries`} on the Billing tab couldn't be read as charges and{" "}
+          {view.unreadable === 1 ? "was" : "were"} left out; no charge counted here is taken as deleted while Deskpro lists{" "}
+          {view.unreadable === 1 ? "it" : "them"}.
+        </P5>
       )}
     </div>
   );

@@ -163,13 +163,18 @@ function guardedLookup(policy: OutboundPolicy): LookupFunction {
   };
 }
 
-/** Larger answers are refused: nothing the ledger calls needs more, and an endpoint can't fill its memory. */
-const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
+/**
+ * No answer is read past this, whoever reads it: the backstop under each caller's own, lower cap
+ * (a Deskpro answer is read up to 1–4 MiB, see integrations/deskpro/client.ts).
+ */
+export const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 
 /**
  * A fetch for outgoing calls under the policy. Redirects are never followed (a 3xx is answered as
- * it is), so a public address can't send the call on to an internal one.
+ * it is), so a public address can't send the call on to an internal one. The answer's body is a
+ * stream read from the socket as the caller reads it (never buffered here), so a caller that
+ * stops reading at its own cap holds no more than that; past MAX_RESPONSE_BYTES it errors.
  */
 export function outboundFetch(policy: OutboundPolicy): typeof fetch {
   const lookup = guardedLookup(policy);
@@ -183,28 +188,62 @@ export function outboundFetch(policy: OutboundPolicy): typeof fetch {
     return new Promise<Response>((resolve, reject) => {
       const fail = (error: unknown) => reject(signal.aborted ? signal.reason : error);
       const outgoing = (url.protocol === "https:" ? https : http).request(url, { method: request.method, headers, lookup, signal }, (incoming) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        incoming.on("data", (chunk: Buffer) => {
-          size += chunk.byteLength;
-          if (size > MAX_RESPONSE_BYTES) incoming.destroy(new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
-          else chunks.push(chunk);
-        });
-        incoming.on("error", fail);
-        incoming.on("end", () => {
-          try {
-            const status = incoming.statusCode ?? 0;
-            const answerHeaders = new Headers();
-            for (let i = 0; i + 1 < incoming.rawHeaders.length; i += 2) answerHeaders.append(incoming.rawHeaders[i]!, incoming.rawHeaders[i + 1]!);
-            const hasBody = !NULL_BODY_STATUSES.has(status) && request.method !== "HEAD";
-            resolve(new Response(hasBody ? Buffer.concat(chunks) : null, { status, statusText: incoming.statusMessage, headers: answerHeaders }));
-          } catch (error) {
-            reject(error);
-          }
-        });
+        try {
+          const status = incoming.statusCode ?? 0;
+          const answerHeaders = new Headers();
+          for (let i = 0; i + 1 < incoming.rawHeaders.length; i += 2) answerHeaders.append(incoming.rawHeaders[i]!, incoming.rawHeaders[i + 1]!);
+          const hasBody = !NULL_BODY_STATUSES.has(status) && request.method !== "HEAD";
+          if (!hasBody) incoming.resume(); // nothing to read: let the socket go
+          resolve(new Response(hasBody ? bodyStream(incoming, signal) : null, { status, statusText: incoming.statusMessage, headers: answerHeaders }));
+        } catch (error) {
+          incoming.destroy();
+          reject(error);
+        }
       });
       outgoing.on("error", fail);
       outgoing.end(body);
     });
   };
+}
+
+/** The answer's body as a web stream that reads the socket only as fast as it is read (back-pressure), up to MAX_RESPONSE_BYTES. */
+function bodyStream(incoming: http.IncomingMessage, signal: AbortSignal): ReadableStream<Uint8Array> {
+  let size = 0;
+  // Once the reader cancels or the stream ends, whatever the socket still emits is dropped.
+  let settled = false;
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const fail = (error: unknown) => {
+        if (settled) return;
+        settled = true;
+        controller.error(signal.aborted ? signal.reason : error);
+      };
+      incoming.pause();
+      incoming.on("data", (chunk: Buffer) => {
+        if (settled) return;
+        size += chunk.byteLength;
+        if (size > MAX_RESPONSE_BYTES) {
+          fail(new Error(`the answer is larger than ${MAX_RESPONSE_BYTES} bytes`));
+          return void incoming.destroy();
+        }
+        controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+        if ((controller.desiredSize ?? 0) <= 0) incoming.pause();
+      });
+      incoming.on("end", () => {
+        if (settled) return;
+        settled = true;
+        controller.close();
+      });
+      incoming.on("error", fail);
+      // The connection closed before the body ended (no 'error' in some Node versions).
+      incoming.on("aborted", () => fail(new Error("the answer broke off")));
+    },
+    pull() {
+      incoming.resume();
+    },
+    cancel() {
+      settled = true;
+      incoming.destroy();
+    },
+  });
 }

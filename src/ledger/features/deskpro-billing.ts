@@ -11,13 +11,26 @@
  * lock, that the row is as the read found it; reads are numbered as they start and an older read
  * never undoes a newer one. So repeated and concurrent reads count each version of a charge once.
  *
+ * Deskpro's answers are taken as they come: every page is read (within the client's limits) and
+ * kept as one small record per charge id before anything is written, so a read that fails or
+ * goes past a limit writes nothing; a charge listed twice is one charge (its later listing); a
+ * charge the ledger can't take is recorded as refused, with why, and the rest still count; and
+ * only a list read whole is taken as proof that a charge it doesn't list was deleted.
+ *
  * Bank → Deskpro: time logged in the sidebar is written to the ticket's Billing tab (an outbox row
  * in the debit's own transaction), with a marker in the comment; charges the ledger wrote are
  * never counted back, and refunding the sidebar time deletes its charge.
  */
-import type { DeskproBillingSettings, DeskproBillingStatus, DeskproChargeLine, DeskproChargeState, TicketDeskproBilling } from "../../contract/index.js";
+import type {
+  DeskproBillingSettings,
+  DeskproBillingStatus,
+  DeskproChargeLine,
+  DeskproChargeRefusal,
+  DeskproChargeState,
+  TicketDeskproBilling,
+} from "../../contract/index.js";
 import type { Idempotency, LedgerContext } from "../core/context.js";
-import { AlreadyReversed, InsufficientCredits } from "../core/errors.js";
+import { AlreadyReversed, AmountOutOfRange, InsufficientCredits } from "../core/errors.js";
 import { newId } from "../core/ids.js";
 import type { DeliveryContext, DeliveryError, OutboxHandlers } from "../core/outbox.js";
 import * as core from "../core/wallets.js";
@@ -30,6 +43,7 @@ import {
   durationText,
   minutesFromSeconds,
   parseDeskproDate,
+  refusalText,
   secondsFrom,
   timeLogComment,
   wantedParts,
@@ -40,12 +54,12 @@ import {
 import { DeskproError, type DeskproClient } from "../integrations/deskpro/client.js";
 import { clientFor, deskproForDelivery, type DeskproClientFactory } from "../integrations/deskpro/connection.js";
 import type { DeskproCharge } from "../integrations/deskpro/schemas.js";
-import { messageMarker } from "../integrations/deskpro/writes.js";
+import { MARKER_PATTERN, messageMarker } from "../integrations/deskpro/writes.js";
 import * as entries from "../storage/entries.js";
 import * as outbox from "../storage/outbox.js";
 import * as store from "../storage/deskpro-billing.js";
 import { organisationsOf } from "./portal-tiers.js";
-import { DeskproUnavailable } from "./wallet-facts.js";
+import { deskproProblem } from "./wallet-facts.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -58,30 +72,42 @@ const settingsOf = (row: store.BillingSettingsRow | null) => ({
   creditsPerCurrencyUnit: row?.creditsPerCurrencyUnit ?? null,
 });
 
-const lineOf = (row: store.ChargeRow): DeskproChargeLine => ({
-  chargeId: String(row.chargeId),
-  ticketId: row.ticketId,
-  part: row.part,
-  // Counted, then refunded by an agent in the sidebar: that version of the charge stays uncounted.
-  state: row.countedUnits !== null && row.reversed ? "refunded" : (row.state as DeskproChargeState),
-  seconds: row.part === "time" ? row.units : null,
-  amount: row.part === "money" ? amountText(row.units) : null,
-  entryId: row.entryId,
-  dateCreated: row.dateCreated?.toISOString() ?? null,
-  seenAt: row.firstSeenAt.toISOString(),
-});
+/** A stored part of a charge as the API shows it; `rate` is the money rate in force (for a refusal's words). */
+const lineOf = (row: store.ChargeRow, rate: number | null): DeskproChargeLine => {
+  const refused = row.state === "refused" && row.refusal !== null;
+  const readable = !(refused && row.refusal === "out_of_range");
+  return {
+    chargeId: String(row.chargeId),
+    ticketId: row.ticketId,
+    part: row.part,
+    // Counted, then refunded by an agent in the sidebar: that version of the charge stays uncounted.
+    state: row.countedUnits !== null && row.reversed ? "refunded" : (row.state as DeskproChargeState),
+    seconds: row.part === "time" && readable ? row.units : null,
+    amount: row.part === "money" && readable ? amountText(row.units) : null,
+    entryId: row.entryId,
+    dateCreated: row.dateCreated?.toISOString() ?? null,
+    seenAt: row.firstSeenAt.toISOString(),
+    refusal: refused ? { reason: row.refusal!, detail: refusalText(row.refusal!, row.part, row.units, rate) } : null,
+  };
+};
+
+/** How many refused charges the settings page lists. */
+const REFUSED_SHOWN = 5;
 
 export async function getBillingStatus(ledger: LedgerContext, tenantId: string): Promise<DeskproBillingStatus> {
   const row = await store.getBillingSettings(ledger.db, tenantId);
   const settings = settingsOf(row);
   const last = await store.lastSeenCharge(ledger.db, tenantId);
+  const refused = await store.refusedCharges(ledger.db, tenantId, REFUSED_SHOWN);
+  const rate = settings.creditsPerCurrencyUnit;
   return {
     settings,
     mode: billingMode(settings),
     linkedFrom: row?.linkedFrom?.toISOString() ?? null,
-    lastCharge: last ? lineOf(last) : null,
+    lastCharge: last ? lineOf(last, rate) : null,
     lastRead: row?.lastReadAt && row.lastReadTicket ? { at: row.lastReadAt.toISOString(), ticketId: row.lastReadTicket, error: row.lastReadError } : null,
     unpaid: await store.countUnpaid(ledger.db, tenantId),
+    refused: { count: refused.count, latest: refused.latest.map((r) => lineOf(r, rate)) },
   };
 }
 
@@ -119,25 +145,68 @@ interface Read {
 
 const ledgerKey = (key: string): Idempotency => ({ scope: "ledger", key, requestHash: key });
 
-const observed = (charge: DeskproCharge): ObservedCharge => ({
+/** A charge as one read keeps it: the rules' view, and the markers in its comment (sidebar time the ledger wrote). */
+interface ListedCharge extends ObservedCharge {
+  markers: string[];
+}
+
+/** A ticket's charges as one read found them: one per id, in id order. */
+interface ChargeListing {
+  charges: ListedCharge[];
+  /** Items Deskpro listed that the ledger couldn't take as charges at all (no usable id). */
+  unreadable: number;
+  /**
+   * Every item read, and as many charges as Deskpro says the ticket has (when it says): only a
+   * list read whole shows that a charge it leaves out was deleted.
+   */
+  whole: boolean;
+}
+
+const listed = (charge: DeskproCharge): ListedCharge => ({
   id: charge.id,
   seconds: secondsFrom(charge.charge_time),
   cents: centsFrom(charge.amount),
   dateCreated: parseDeskproDate(charge.date_created),
+  markers: [...(charge.comment ?? "").matchAll(MARKER_PATTERN)].slice(0, 4).map((m) => m[0]),
 });
 
 /**
- * Reads the ticket's charges from Deskpro and brings the banks in line with them. Answers whether
- * anything was posted or recorded. Deskpro errors are recorded for the settings page and thrown.
+ * Reads every page of the ticket's charges, keeping one small record per charge id (the page's
+ * own answer is let go before the next is asked for): the memory a read holds is one page and
+ * these records, at most CHARGE_READ_LIMITS' charges. A charge listed again (pages that shifted
+ * while read) is taken as its later listing.
  */
-export async function readTicketBilling(ledger: LedgerContext, tenantId: string, ticketId: string, client: DeskproClient): Promise<{ changed: boolean }> {
+async function readChargeListing(client: DeskproClient, ticketId: string): Promise<ChargeListing> {
+  const byId = new Map<number, ListedCharge>();
+  let unreadable = 0;
+  let total: number | null = null;
+  for await (const page of client.ticketChargePages(ticketId)) {
+    unreadable += page.unreadable;
+    total = page.total ?? total;
+    for (const charge of page.items) byId.set(charge.id, listed(charge));
+  }
+  const charges = [...byId.values()].sort((a, b) => a.id - b.id);
+  return { charges, unreadable, whole: unreadable === 0 && (total === null || total === charges.length) };
+}
+
+/**
+ * Reads the ticket's charges from Deskpro and brings the banks in line with them. Answers whether
+ * anything was posted or recorded, and how many listed items couldn't be read. Deskpro errors
+ * (a limit passed among them) are recorded for the settings page and thrown, with nothing written.
+ */
+export async function readTicketBilling(
+  ledger: LedgerContext,
+  tenantId: string,
+  ticketId: string,
+  client: DeskproClient,
+): Promise<{ changed: boolean; unreadable: number }> {
   const settings = settingsOf(await store.getBillingSettings(ledger.db, tenantId));
-  if (!settings.fromDeskpro && !settings.toDeskpro) return { changed: false };
+  if (!settings.fromDeskpro && !settings.toDeskpro) return { changed: false, unreadable: 0 };
   // Numbered before Deskpro is asked: a read that started later saw Deskpro later.
   const seq = await store.nextReadNumber(ledger.db);
-  let charges: DeskproCharge[];
+  let listing: ChargeListing;
   try {
-    charges = await client.listTicketCharges(ticketId);
+    listing = await readChargeListing(client, ticketId);
   } catch (error) {
     if (error instanceof DeskproError) await store.recordRead(ledger.db, tenantId, ticketId, ledger.clock(), error.message);
     throw error;
@@ -164,29 +233,30 @@ export async function readTicketBilling(ledger: LedgerContext, tenantId: string,
       })()),
   };
 
-  const { ours, inFlight } = await claimOurCharges(read, charges);
-  if (!settings.fromDeskpro) return { changed: read.changed };
+  const { ours, inFlight } = await claimOurCharges(read, listing.charges);
+  if (!settings.fromDeskpro) return { changed: read.changed, unreadable: listing.unreadable };
 
   const known = await store.chargesOnTicket(ledger.db, tenantId, ticketId);
   const seen = new Set<number>();
-  for (const charge of charges) {
+  for (const charge of listing.charges) {
     if (ours.has(charge.id)) continue;
-    const seenCharge = observed(charge);
     const knownParts = known.filter((r) => r.chargeId === charge.id);
     // Possibly sidebar time whose write hasn't recorded Deskpro's id yet: the next read decides.
-    if (knownParts.length === 0 && seenCharge.cents === 0 && inFlight.some((w) => w.seconds === seenCharge.seconds)) continue;
+    if (knownParts.length === 0 && charge.cents === 0 && inFlight.some((w) => w.seconds === charge.seconds)) continue;
     seen.add(charge.id);
-    const wanted = wantedParts(seenCharge, read);
+    const wanted = wantedParts(charge, read);
     for (const part of ["time", "money"] as const) {
       const want = wanted.find((w) => w.part === part) ?? null;
-      if (want !== null || knownParts.some((r) => r.part === part)) await applyPart(read, seenCharge, part, want, "edited");
+      if (want !== null || knownParts.some((r) => r.part === part)) await applyPart(read, charge, part, want, "edited");
     }
   }
-  // Deskpro deletes charges outright: one the ledger knew that is no longer listed was deleted.
-  for (const gone of known.filter((r) => !seen.has(r.chargeId) && !ours.has(r.chargeId))) {
-    await applyPart(read, { id: gone.chargeId, seconds: 0, cents: 0, dateCreated: gone.dateCreated }, gone.part, null, "deleted");
+  // Deskpro deletes charges outright: one the ledger knew that a whole list no longer has was deleted.
+  if (listing.whole) {
+    for (const gone of known.filter((r) => !seen.has(r.chargeId) && !ours.has(r.chargeId))) {
+      await applyPart(read, { id: gone.chargeId, seconds: 0, cents: 0, dateCreated: gone.dateCreated }, gone.part, null, "deleted");
+    }
   }
-  return { changed: read.changed };
+  return { changed: read.changed, unreadable: listing.unreadable };
 }
 
 /**
@@ -194,12 +264,12 @@ export async function readTicketBilling(ledger: LedgerContext, tenantId: string,
  * marker in their comment when the write hasn't recorded the id yet. Also answers the writes
  * that may be in Deskpro already without the ledger knowing their charge.
  */
-async function claimOurCharges(read: Read, charges: DeskproCharge[]): Promise<{ ours: Set<number>; inFlight: store.WriteRow[] }> {
+async function claimOurCharges(read: Read, charges: ListedCharge[]): Promise<{ ours: Set<number>; inFlight: store.WriteRow[] }> {
   const writes = await store.writesOnTicket(read.ledger.db, read.tenantId, read.ticketId);
   const ours = new Set(writes.flatMap((w) => (w.chargeId === null ? [] : [w.chargeId])));
   for (const charge of charges) {
     if (ours.has(charge.id)) continue;
-    const write = writes.find((w) => w.chargeId === null && (w.state === "pending" || w.state === "failed") && (charge.comment ?? "").includes(w.marker));
+    const write = writes.find((w) => w.chargeId === null && (w.state === "pending" || w.state === "failed") && charge.markers.includes(w.marker));
     if (!write) continue;
     await store.recordWritten(read.ledger.db, read.tenantId, write.entryId, charge.id, read.ledger.clock());
     write.chargeId = charge.id;
@@ -216,11 +286,11 @@ async function claimOurCharges(read: Read, charges: DeskproCharge[]): Promise<{ 
  */
 async function applyPart(read: Read, charge: ObservedCharge, part: ChargePart, wanted: WantedPart | null, why: "edited" | "deleted"): Promise<void> {
   const { ledger, tenantId } = read;
-  const note = (state: DeskproChargeState, units: number) =>
+  const note = (state: DeskproChargeState, units: number, refusal: DeskproChargeRefusal | null = null) =>
     store.noteCharge(
       ledger.db,
       tenantId,
-      { chargeId: charge.id, part, ticketId: read.ticketId, state, units, dateCreated: charge.dateCreated, syncSeq: read.seq },
+      { chargeId: charge.id, part, ticketId: read.ticketId, state, units, dateCreated: charge.dateCreated, syncSeq: read.seq, refusal },
       ledger.clock(),
     );
   for (let attempt = 0; attempt < 6; attempt++) {
@@ -238,6 +308,7 @@ async function applyPart(read: Read, charge: ObservedCharge, part: ChargePart, w
       if (row !== null) await note("removed", row.units);
       return;
     }
+    if (wanted.outcome === "refused") return void (await note("refused", wanted.units, wanted.refusal));
     if (wanted.outcome !== "count") return void (await note(wanted.outcome, wanted.units));
     // Counted, then refunded in the sidebar by an agent: this version stays refunded.
     if (counted && row.reversed && row.countedUnits === wanted.units) return;
@@ -288,6 +359,16 @@ async function chargePart(read: Read, charge: ObservedCharge, part: ChargePart, 
     return true;
   } catch (error) {
     if (error instanceof ChargeRowMoved) return false;
+    if (error instanceof AmountOutOfRange) {
+      // More credits than one entry moves (time priced with the ticket's other time): refused, and the other charges still count.
+      await store.noteCharge(
+        ledger.db,
+        tenantId,
+        { chargeId: charge.id, part, ticketId, state: "refused", units, dateCreated: charge.dateCreated, syncSeq: read.seq, refusal: "over_credit_limit" },
+        ledger.clock(),
+      );
+      return true;
+    }
     if (error instanceof InsufficientCredits) {
       // Tried again at every read of the ticket, until the bank can pay.
       await store.noteCharge(
@@ -329,9 +410,15 @@ async function reverseCounted(read: Read, row: store.ChargeRow, why: "edited" | 
 }
 
 /** The ticket's Billing tab as the ledger knows it: Deskpro's charges, and the sidebar time it wrote there. */
-async function ticketView(ledger: LedgerContext, tenantId: string, ticketId: string, changed: boolean): Promise<TicketDeskproBilling> {
+async function ticketView(
+  ledger: LedgerContext,
+  tenantId: string,
+  ticketId: string,
+  read: { changed: boolean; unreadable: number },
+): Promise<TicketDeskproBilling> {
   const row = await store.getBillingSettings(ledger.db, tenantId);
-  const fromDeskpro = (await store.chargesOnTicket(ledger.db, tenantId, ticketId)).map(lineOf);
+  const rate = settingsOf(row).creditsPerCurrencyUnit;
+  const fromDeskpro = (await store.chargesOnTicket(ledger.db, tenantId, ticketId)).map((r) => lineOf(r, rate));
   const written = (await store.writesOnTicket(ledger.db, tenantId, ticketId)).flatMap((w): DeskproChargeLine[] => {
     const state: DeskproChargeState | null =
       w.state === "written" ? "logged_here" : w.state === "pending" ? "writing" : w.state === "failed" ? "write_failed" : null;
@@ -347,6 +434,7 @@ async function ticketView(ledger: LedgerContext, tenantId: string, ticketId: str
         entryId: w.entryId,
         dateCreated: null,
         seenAt: w.createdAt.toISOString(),
+        refusal: null,
       },
     ];
   });
@@ -354,7 +442,8 @@ async function ticketView(ledger: LedgerContext, tenantId: string, ticketId: str
     ticketId,
     mode: billingMode(settingsOf(row)),
     linked: row?.linkedFrom != null,
-    changed,
+    changed: read.changed,
+    unreadable: read.unreadable,
     charges: [...fromDeskpro, ...written].sort((a, b) => a.seenAt.localeCompare(b.seenAt) || Number(a.chargeId ?? Infinity) - Number(b.chargeId ?? Infinity)),
   };
 }
@@ -367,13 +456,12 @@ export async function readTicketBillingNow(
   clients: DeskproClientFactory,
 ): Promise<TicketDeskproBilling> {
   const settings = settingsOf(await store.getBillingSettings(ledger.db, tenantId));
-  if (!settings.fromDeskpro && !settings.toDeskpro) return ticketView(ledger, tenantId, ticketId, false);
+  if (!settings.fromDeskpro && !settings.toDeskpro) return ticketView(ledger, tenantId, ticketId, { changed: false, unreadable: 0 });
   const client = await clientFor(ledger.db, tenantId, clients);
   try {
-    const { changed } = await readTicketBilling(ledger, tenantId, ticketId, client);
-    return ticketView(ledger, tenantId, ticketId, changed);
+    return ticketView(ledger, tenantId, ticketId, await readTicketBilling(ledger, tenantId, ticketId, client));
   } catch (error) {
-    if (error instanceof DeskproError) throw new DeskproUnavailable(error.status);
+    if (error instanceof DeskproError) throw deskproProblem(error);
     throw error;
   }
 }
@@ -496,35 +584,33 @@ async function deliverTimeLogWrite(payload: TimeLogPayload, context: DeliveryCon
   const refunded = (await entries.findReversalOf(ledger.db, tenantId, write.entryId)) !== null;
   if (refunded && (await store.cancelUnattempted(ledger.db, tenantId, write.entryId, ledger.clock()))) return;
   const client = await deskproForDelivery(context, clients);
-  const existing = await client.listTicketCharges(write.ticketId);
-  let charge = existing.find((c) => (c.comment ?? "").includes(write.marker));
-  if (!charge && write.attempted) {
+  const existing = (await readChargeListing(client, write.ticketId)).charges;
+  let chargeId = existing.find((c) => c.markers.includes(write.marker))?.id;
+  if (chargeId === undefined && write.attempted) {
     const claimed = new Set([
       ...(await store.chargesOnTicket(ledger.db, tenantId, write.ticketId)).map((r) => r.chargeId),
       ...(await store.writesOnTicket(ledger.db, tenantId, write.ticketId)).flatMap((w) => (w.chargeId === null ? [] : [w.chargeId])),
     ]);
-    charge = existing.findLast((c) => {
-      const at = parseDeskproDate(c.date_created);
-      return (
+    chargeId = existing.findLast(
+      (c) =>
         !claimed.has(c.id) &&
-        secondsFrom(c.charge_time) === write.seconds &&
-        centsFrom(c.amount) === 0 &&
-        (at === null || at.getTime() >= write.createdAt.getTime() - CLOCK_SKEW_MS)
-      );
-    });
+        c.seconds === write.seconds &&
+        c.cents === 0 &&
+        (c.dateCreated === null || c.dateCreated.getTime() >= write.createdAt.getTime() - CLOCK_SKEW_MS),
+    )?.id;
   }
-  if (!charge) {
+  if (chargeId === undefined) {
     if (refunded) return void (await store.setWriteState(ledger.db, tenantId, write.entryId, ["pending"], "cancelled", ledger.clock()));
     if (!(await store.markAttempted(ledger.db, tenantId, write.entryId, ledger.clock()))) return; // cancelled meanwhile
     try {
-      charge = await client.createTicketCharge(write.ticketId, { chargeTime: write.seconds, comment: write.comment });
+      chargeId = (await client.createTicketCharge(write.ticketId, { chargeTime: write.seconds, comment: write.comment })).id;
     } catch (error) {
       if (error instanceof DeskproError && error.permanent)
         await store.setWriteState(ledger.db, tenantId, write.entryId, ["pending"], "failed", ledger.clock());
       throw error;
     }
   }
-  await store.recordWritten(ledger.db, tenantId, write.entryId, charge.id, ledger.clock());
+  await store.recordWritten(ledger.db, tenantId, write.entryId, chargeId, ledger.clock());
 }
 
 async function deliverTimeLogRemoval(payload: TimeLogPayload, context: DeliveryContext, clients: DeskproClientFactory): Promise<void> {

@@ -12,12 +12,12 @@ import type { LedgerContext } from "../core/context.js";
 import { LedgerError } from "../core/errors.js";
 import * as core from "../core/wallets.js";
 import { sameLabel, tierOptionLabel } from "../domain/tier-labels.js";
-import { DeskproError, type DeskproClient } from "../integrations/deskpro/client.js";
+import { DeskproError, DeskproOverLimit, type DeskproClient } from "../integrations/deskpro/client.js";
 import { clientFor, DeskproNotConnected, getConnection, putConnection, type DeskproClientFactory } from "../integrations/deskpro/connection.js";
 import type { DeskproCustomField } from "../integrations/deskpro/schemas.js";
 import * as activity from "../storage/portal-activity.js";
 import * as portalStore from "../storage/portal-tiers.js";
-import { DeskproUnavailable } from "./wallet-facts.js";
+import { deskproProblem } from "./wallet-facts.js";
 
 /** Deskpro said no to a write (the key's permissions, or an API that doesn't take it): the page offers the manual way. */
 export class DeskproRefused extends LedgerError {
@@ -35,8 +35,9 @@ type LookupName = DeskproLookups["unavailable"][number];
 
 /**
  * Everything the settings page's pickers list, read from the helpdesk. A list Deskpro refuses (a
- * key without that permission) is named in `unavailable` and the page lets the admin type an id
- * there instead; Deskpro being down fails the whole read.
+ * key without that permission), or answers beyond what the ledger reads (see ANSWER_LIMITS), is
+ * named in `unavailable` and the page lets the admin type an id there instead; an item of a list
+ * that doesn't read is left out; Deskpro being down fails the whole read.
  */
 export async function deskproLookups(ledger: LedgerContext, tenantId: string, clients: DeskproClientFactory): Promise<DeskproLookups> {
   const client = await clientFor(ledger.db, tenantId, clients);
@@ -49,7 +50,7 @@ export async function deskproLookups(ledger: LedgerContext, tenantId: string, cl
         unavailable.push(name);
         return [];
       }
-      if (error instanceof DeskproError) throw new DeskproUnavailable(error.status);
+      if (error instanceof DeskproError) throw deskproProblem(error);
       throw error;
     }
   };
@@ -66,10 +67,10 @@ export async function deskproLookups(ledger: LedgerContext, tenantId: string, cl
 }
 
 const refusedOrDown = (error: unknown, what: string): never => {
-  if (error instanceof DeskproError && error.permanent) {
+  if (error instanceof DeskproError && error.permanent && !(error instanceof DeskproOverLimit)) {
     throw new DeskproRefused(`Deskpro refused to ${what} (${error.status}). Pick an existing field and its options from the lists instead.`);
   }
-  if (error instanceof DeskproError) throw new DeskproUnavailable(error.status);
+  if (error instanceof DeskproError) throw deskproProblem(error);
   throw error;
 };
 
@@ -191,7 +192,8 @@ export async function portalSetup(ledger: LedgerContext, tenantId: string, clien
       };
     } catch (error) {
       if (!(error instanceof DeskproError)) throw error;
-      fieldFound = { ...pending, detail: `Deskpro did not give field ${settings.tierFieldId} (${error.status ?? "no answer"})` };
+      const why = error instanceof DeskproOverLimit ? error.message : (error.status ?? "no answer");
+      fieldFound = { ...pending, detail: `Deskpro did not give field ${settings.tierFieldId} (${why})` };
     }
   }
   const hook = await activity.lastHook(ledger.db, tenantId);

@@ -27,7 +27,7 @@ import * as activity from "../storage/portal-activity.js";
 import * as store from "../storage/portal-tiers.js";
 import { buyLinkFor } from "./customer-links.js";
 import { renderTemplate } from "./message-template.js";
-import { DeskproUnavailable, refreshWalletProfile, ticketSlaIds } from "./wallet-facts.js";
+import { deskproProblem, refreshWalletProfile, ticketSlaIds } from "./wallet-facts.js";
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -68,7 +68,7 @@ export async function checkTierLabels(ledger: LedgerContext, tenantId: string, c
   try {
     field = await client.getTicketCustomField(settings.tierFieldId);
   } catch (error) {
-    if (error instanceof DeskproError) throw new DeskproUnavailable(error.status);
+    if (error instanceof DeskproError) throw deskproProblem(error);
     throw error;
   }
   const options = settings.tierOptions.flatMap((option) => {

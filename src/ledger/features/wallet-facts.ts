@@ -12,7 +12,7 @@ import type { LedgerContext } from "../core/context.js";
 import * as core from "../core/wallets.js";
 import { resolvePlan } from "../domain/plans.js";
 import { LedgerError } from "../core/errors.js";
-import { DeskproError, type DeskproClient } from "../integrations/deskpro/client.js";
+import { DeskproError, DeskproOverLimit, type DeskproClient } from "../integrations/deskpro/client.js";
 import { clientFor, type DeskproClientFactory } from "../integrations/deskpro/connection.js";
 import { fieldValues, type DeskproTicket } from "../integrations/deskpro/schemas.js";
 import * as wallets from "../storage/wallets.js";
@@ -121,6 +121,19 @@ export class DeskproUnavailable extends LedgerError {
   }
 }
 
+/** The helpdesk answered more than the ledger reads, or took longer than one read may; nothing was changed. */
+export class DeskproAnswerOverLimit extends LedgerError {
+  readonly code = "deskpro_over_limit";
+  constructor(error: DeskproOverLimit) {
+    // The ledger's own words (the path asked and the limit), never what Deskpro sent.
+    super(`${error.message}. Nothing was changed.`, { limit: error.limit });
+  }
+}
+
+/** The problem a failed call to the helpdesk answers. */
+export const deskproProblem = (error: DeskproError): LedgerError =>
+  error instanceof DeskproOverLimit ? new DeskproAnswerOverLimit(error) : new DeskproUnavailable(error.status);
+
 /** Reads the wallet's facts from the tenant's helpdesk now (the sidebars ask when opened) and answers the wallet. */
 export async function refreshWalletProfileNow(
   ledger: LedgerContext,
@@ -133,7 +146,7 @@ export async function refreshWalletProfileNow(
     const result = await refreshWalletProfile(ledger, tenantId, owner, client);
     return { read: result.read, changed: result.changed, wallet: result.wallet ?? (await core.getWallet(ledger, tenantId, owner)) };
   } catch (error) {
-    if (error instanceof DeskproError) throw new DeskproUnavailable(error.status);
+    if (error instanceof DeskproError) throw deskproProblem(error);
     throw error;
   }
 }

@@ -40,6 +40,7 @@ const PROBLEMS: Record<ErrorCode, { status: number; title: string }> = {
   internal_error: { status: 500, title: "Internal error" },
   payment_provider_error: { status: 502, title: "Stripe refused" },
   deskpro_unavailable: { status: 502, title: "Deskpro unavailable" },
+  deskpro_over_limit: { status: 502, title: "Deskpro's answer over the ledger's limits" },
   service_unavailable: { status: 503, title: "Service unavailable" },
 };
 

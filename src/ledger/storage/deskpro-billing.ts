@@ -4,6 +4,9 @@
  */
 import type { Sql } from "./db.js";
 
+/** Why a part of a charge was refused (contract's DeskproChargeRefusal; the column's CHECK). */
+export type ChargeRefusal = "out_of_range" | "over_write_limit" | "over_credit_limit";
+
 // ---------------------------------------------------------------------------------------------
 // Settings
 // ---------------------------------------------------------------------------------------------
@@ -106,6 +109,8 @@ export interface ChargeRow {
   reversed: boolean;
   dateCreated: Date | null;
   syncSeq: number;
+  /** Why the part is refused (state 'refused'); null otherwise. */
+  refusal: ChargeRefusal | null;
   firstSeenAt: Date;
   updatedAt: Date;
 }
@@ -121,12 +126,13 @@ type ChargeDbRow = {
   reversed: boolean;
   date_created: Date | null;
   sync_seq: number;
+  refusal: ChargeRefusal | null;
   first_seen_at: Date;
   updated_at: Date;
 };
 const chargeColumns = `c.charge_id, c.part, c.ticket_id, c.state, c.units, c.counted_units, c.entry_id,
   EXISTS (SELECT 1 FROM entries r WHERE r.tenant_id = c.tenant_id AND r.reverses_entry_id = c.entry_id) AS reversed,
-  c.date_created, c.sync_seq, c.first_seen_at, c.updated_at`;
+  c.date_created, c.sync_seq, c.refusal, c.first_seen_at, c.updated_at`;
 const toCharge = (r: ChargeDbRow): ChargeRow => ({
   chargeId: Number(r.charge_id),
   part: r.part,
@@ -138,6 +144,7 @@ const toCharge = (r: ChargeDbRow): ChargeRow => ({
   reversed: r.reversed,
   dateCreated: r.date_created,
   syncSeq: Number(r.sync_seq),
+  refusal: r.refusal,
   firstSeenAt: r.first_seen_at,
   updatedAt: r.updated_at,
 });
@@ -209,25 +216,31 @@ export async function insertCharge(sql: Sql, tenantId: string, values: ChargeVal
 export async function updateCharge(sql: Sql, tenantId: string, values: ChargeValues, now: Date): Promise<void> {
   await sql.query(
     `UPDATE deskpro_charges SET ticket_id = $4, state = $5, units = $6, counted_units = $7, entry_id = $8, date_created = coalesce($9, date_created),
-       sync_seq = $10, updated_at = $11
+       sync_seq = $10, updated_at = $11, refusal = NULL
      WHERE tenant_id = $1 AND charge_id = $2 AND part = $3`,
     chargeParams(tenantId, values, now),
   );
 }
 
 /**
- * Records what a read found when nothing is posted (a state, Deskpro's units), unless a later read
- * has written the row; the counted entry is left as it is.
+ * Records what a read found when nothing is posted (a state, Deskpro's units, why it is refused),
+ * unless a later read has written the row; the counted entry is left as it is. What the row says
+ * already is not written again: an unchanged answer writes nothing.
  */
-export async function noteCharge(sql: Sql, tenantId: string, values: Omit<ChargeValues, "countedUnits" | "entryId">, now: Date): Promise<void> {
+export async function noteCharge(
+  sql: Sql,
+  tenantId: string,
+  values: Omit<ChargeValues, "countedUnits" | "entryId"> & { refusal?: ChargeRefusal | null },
+  now: Date,
+): Promise<void> {
   await sql.query(
-    `INSERT INTO deskpro_charges (tenant_id, charge_id, part, ticket_id, state, units, date_created, sync_seq, first_seen_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-     ON CONFLICT (tenant_id, charge_id, part) DO UPDATE SET state = EXCLUDED.state, units = EXCLUDED.units,
+    `INSERT INTO deskpro_charges (tenant_id, charge_id, part, ticket_id, state, units, date_created, sync_seq, refusal, first_seen_at, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
+     ON CONFLICT (tenant_id, charge_id, part) DO UPDATE SET state = EXCLUDED.state, units = EXCLUDED.units, refusal = EXCLUDED.refusal,
        date_created = coalesce(EXCLUDED.date_created, deskpro_charges.date_created), sync_seq = EXCLUDED.sync_seq, updated_at = EXCLUDED.updated_at
      WHERE deskpro_charges.sync_seq <= EXCLUDED.sync_seq
-       AND (deskpro_charges.state, deskpro_charges.units) IS DISTINCT FROM (EXCLUDED.state, EXCLUDED.units)`,
-    [tenantId, values.chargeId, values.part, values.ticketId, values.state, values.units, values.dateCreated, values.syncSeq, now],
+       AND (deskpro_charges.state, deskpro_charges.units, deskpro_charges.refusal) IS DISTINCT FROM (EXCLUDED.state, EXCLUDED.units, EXCLUDED.refusal)`,
+    [tenantId, values.chargeId, values.part, values.ticketId, values.state, values.units, values.dateCreated, values.syncSeq, values.refusal ?? null, now],
   );
 }
 
@@ -243,6 +256,16 @@ export async function lastSeenCharge(sql: Sql, tenantId: string): Promise<Charge
 export async function countUnpaid(sql: Sql, tenantId: string): Promise<number> {
   const rows = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM deskpro_charges WHERE tenant_id = $1 AND state = 'unpaid'", [tenantId]);
   return rows[0]?.n ?? 0;
+}
+
+/** The tenant's refused Deskpro charges: how many, and the most recently refused. */
+export async function refusedCharges(sql: Sql, tenantId: string, limit: number): Promise<{ count: number; latest: ChargeRow[] }> {
+  const count = await sql.query<{ n: number }>("SELECT count(*)::int AS n FROM deskpro_charges WHERE tenant_id = $1 AND state = 'refused'", [tenantId]);
+  const latest = await sql.query<ChargeDbRow>(
+    `SELECT ${chargeColumns} FROM deskpro_charges c WHERE c.tenant_id = $1 AND c.state = 'refused' ORDER BY c.updated_at DESC, c.charge_id DESC LIMIT $2`,
+    [tenantId, limit],
+  );
+  return { count: count[0]?.n ?? 0, latest: latest.map(toCharge) };
 }
 
 /** Tickets whose Deskpro charges changed since `since`, most recent first: the sweep reads them again. */

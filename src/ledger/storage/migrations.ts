@@ -12,6 +12,7 @@ import { partialRefundsMigration } from "./migrations/010-partial-refunds.js";
 import { helpdeskSignupMigration } from "./migrations/011-helpdesk-signup.js";
 import { leanerDebitsMigration } from "./migrations/012-leaner-debits.js";
 import { finalAnswersMigration } from "./migrations/013-final-answers.js";
+import { refusedDeskproChargesMigration } from "./migrations/014-refused-deskpro-charges.js";
 import { fairBackgroundMigration } from "./migrations/015-fair-background.js";
 import { canonicalHelpdeskOriginsMigration } from "./migrations/016-canonical-helpdesk-origins.js";
 import { tenantFirstKeysMigration } from "./migrations/017-tenant-first-keys.js";
@@ -39,6 +40,7 @@ export const MIGRATIONS: Migration[] = [
   helpdeskSignupMigration,
   leanerDebitsMigration,
   finalAnswersMigration,
+  refusedDeskproChargesMigration,
   fairBackgroundMigration,
   canonicalHelpdeskOriginsMigration,
   tenantFirstKeysMigration,

@@ -15,7 +15,7 @@ export function deskproBillingRoutes() {
       tags: ["Deskpro"],
       summary: "The link with Deskpro's Billing & Time Log: which ways it runs and the last Deskpro charge seen",
       description:
-        "The settings, the mode in use, when the link started (`linkedFrom`: null until a ticket's Billing tab has been read; charges made before it are never counted), the Deskpro charge seen most recently, the last read and how many charges wait for credits.",
+        "The settings, the mode in use, when the link started (`linkedFrom`: null until a ticket's Billing tab has been read; charges made before it are never counted), the Deskpro charge seen most recently, the last read, how many charges wait for credits, and the charges the ledger refused (how many, and the latest with why).",
       responses: { 200: json(DeskproBillingStatus, "The link's settings and state"), ...commonProblems },
     }),
     async (c) => c.json(await getBillingStatus(coreOf(c), tenantOf(c)), 200),
@@ -44,13 +44,13 @@ export function deskproBillingRoutes() {
       tags: ["Tickets"],
       summary: "Read the ticket's Billing tab from Deskpro now and count what changed; the ticket sidebar calls this when opened or refreshed",
       description:
-        "Reads the ticket's charges through Deskpro's REST API and brings the banks in line, each version of a charge once however often or concurrently this runs: a new time charge is a time debit on the ticket's paying bank, an edited one a reversal and a new debit, a deleted one a reversal. Charges the ledger wrote from sidebar time are never counted. Answers every charge the ledger knows on the ticket and what it did with each. 409 `deskpro_not_connected` without a connection; 502 `deskpro_unavailable` when Deskpro fails (nothing changes).",
+        "Reads the ticket's charges through Deskpro's REST API and brings the banks in line, each version of a charge once however often or concurrently this runs: a new time charge is a time debit on the ticket's paying bank, an edited one a reversal and a new debit, a deleted one a reversal. Charges the ledger wrote from sidebar time are never counted. A charge listed twice is one charge; one the ledger can't take (a time it can't read, over 100,000 minutes or 1,000,000,000 credits in one entry) is `refused` with why, and the others still count; items of the list that can't be read at all are counted in `unreadable`. Answers every charge the ledger knows on the ticket and what it did with each. 409 `deskpro_not_connected` without a connection; 502 `deskpro_unavailable` when Deskpro fails, and 502 `deskpro_over_limit` when it answers more than one read takes (a page over 1 MiB, more than 5,000 charges, more than 30 s): nothing changes.",
       request: { params: ticketParams, ...jsonBody(z.object({})) },
       responses: {
         200: json(TicketDeskproBilling, "The ticket's Deskpro charges and what the ledger did with each"),
         ...commonProblems,
         409: problem("The ledger has no Deskpro connection"),
-        502: problem("Deskpro did not answer or refused; nothing was changed"),
+        502: problem("Deskpro did not answer, refused, or answered more than the ledger reads; nothing was changed"),
       },
     }),
     async (c) => c.json(await readTicketBillingNow(coreOf(c), tenantOf(c), c.req.valid("param").ticketId, c.get("ledger").deskproClients), 200),

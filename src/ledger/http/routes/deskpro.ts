@@ -17,7 +17,7 @@ export function deskproRoutes() {
       tags: ["Deskpro"],
       summary: "Read the wallet's facts (custom fields, SLAs) from Deskpro now, for the plan rules; the sidebars call this when opened",
       description:
-        "Reads the organisation's or person's custom fields and SLAs from Deskpro, stores them when they changed and applies the plan rules. Nothing is read when no plan rule reads this kind of bank (`read: false`). 409 `deskpro_not_connected` without a connection; 502 `deskpro_unavailable` when Deskpro fails, and nothing changes.",
+        "Reads the organisation's or person's custom fields and SLAs from Deskpro, stores them when they changed and applies the plan rules. Nothing is read when no plan rule reads this kind of bank (`read: false`). 409 `deskpro_not_connected` without a connection; 502 `deskpro_unavailable` when Deskpro fails, or `deskpro_over_limit` when it answers more than the ledger reads, and nothing changes.",
       request: { params: ownerParams, ...jsonBody(z.object({})) },
       responses: {
         200: json(WalletProfileRefresh, "Whether Deskpro was read, whether the facts changed, and the wallet on the plan they give"),
@@ -68,7 +68,7 @@ export function deskproRoutes() {
       tags: ["Deskpro"],
       summary: "Deskpro's ticket, person and organisation fields with their options, SLAs and priorities, for the settings page's pickers",
       description:
-        "Read from the helpdesk now, through the tenant's connection. A list Deskpro refuses (the API key lacks the permission) is empty and named in `unavailable`. 409 `deskpro_not_connected` without a connection; 502 `deskpro_unavailable` when Deskpro fails.",
+        "Read from the helpdesk now, through the tenant's connection. A list Deskpro refuses (the API key lacks the permission) or answers beyond what the ledger reads (over 2 MiB) is empty and named in `unavailable`; an item of a list that can't be read is left out. 409 `deskpro_not_connected` without a connection; 502 `deskpro_unavailable` when Deskpro fails.",
       responses: {
         200: json(DeskproLookups, "What the pickers list"),
         ...commonProblems,

@@ -67,33 +67,20 @@ export type DeskproOrganization = z.infer<typeof DeskproOrganization>;
 /**
  * A charge on a ticket's Billing & Time Log (`/tickets/{id}/charges`): `charge_time` in seconds,
  * `amount` a decimal in the helpdesk's billing currency, `comment` the billing comment field.
- * Numbers may come as numeric strings; either may be missing or null.
+ * Only the id must read: the time and amount are kept as sent, for the link's rules to take or
+ * refuse (domain/deskpro-billing.ts), and a field of the wrong kind reads as missing, so one odd
+ * field never hides the charge. Fields the ledger doesn't use are dropped.
  */
-export const DeskproCharge = z.looseObject({
+export const DeskproCharge = z.object({
   id: z.int().min(1),
-  ticket: Ref.optional(),
-  person: Ref.optional().default(null),
-  agent: Ref.optional().default(null),
-  organization: Ref.optional().default(null),
-  amount: z.union([z.number(), z.string()]).nullish(),
-  charge_time: z.union([z.number(), z.string()]).nullish(),
-  date_created: z.string().nullish(),
-  comment: z.string().nullish(),
+  amount: z.unknown(),
+  charge_time: z.unknown(),
+  date_created: z.string().max(100).nullish().catch(undefined),
+  comment: z.string().nullish().catch(undefined),
 });
 export type DeskproCharge = z.infer<typeof DeskproCharge>;
 
-/** A page of a ticket's charges: newer helpdesks say how many pages there are under `meta.pagination` (older ones may send `[]`). */
-export const DeskproChargePage = z.object({
-  data: z.array(DeskproCharge),
-  meta: z
-    .looseObject({ pagination: z.looseObject({ total_pages: z.number().optional() }).optional() })
-    .or(z.array(z.unknown()))
-    .optional()
-    .transform((meta) => (Array.isArray(meta) ? undefined : meta)),
-});
-
 export const one = <T extends z.ZodType>(schema: T) => z.object({ data: schema });
-export const many = <T extends z.ZodType>(schema: T) => z.object({ data: z.array(schema) });
 
 /** A ticket-SLA link from /tickets/{id}/ticket_slas: `sla` is the SLA's id. */
 export const DeskproTicketSla = z.looseObject({ id: z.int().min(1), sla: Ref, sla_status: z.string().nullish() });

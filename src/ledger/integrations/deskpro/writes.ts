@@ -27,6 +27,9 @@ export async function enqueuePriority(sql: Sql, tenantId: string, dedupeKey: str
   return outbox.enqueue(sql, { id: newId("obx", now), tenantId, kind: "deskpro.set_priority", dedupeKey, payload, now });
 }
 
+/** A marker as messageMarker makes it, wherever it appears in a text. */
+export const MARKER_PATTERN = /SC-[0-9A-Z]{14}/g;
+
 /** A marker derived from the dedupe key: the same cause always gets the same marker. */
 export function messageMarker(dedupeKey: string): string {
   let hash = 0x811c9dc5;
