@@ -7,83 +7,21 @@
  * nothing, the process stays up, and another tenant's helpdesk is read and charged meanwhile.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createTenant } from "../../src/ledger/core/tenants.js";
 import { openDatabase } from "../../src/ledger/storage/db.js";
 import { migrate } from "../../src/ledger/storage/migrations.js";
-import { startLedgerProcess, type LedgerProcess } from "../helpers/ledger-process.js";
+import { residentMb, startLedgerProcess, type LedgerProcess } from "../helpers/ledger-process.js";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/ledger.js";
+import { deskproDate, endless, json, listenStandIn, page, record, trickle, type StandIn } from "../helpers/stand-in-helpdesk.js";
 
 const HEAP_MB = 96;
 const API_KEY = "3:hostile-test-key";
 
-/** A date as Deskpro writes it. */
-const deskproDate = (at: Date) => `${at.toISOString().slice(0, 19)}+0000`;
-
 /** Ticket ids of the stand-in helpdesk, each answering its charges in its own bad way. */
 const TICKET = { endless: 11, bigPages: 12, tinyValues: 13, manyPages: 14, trickle: 15 } as const;
 
-interface StandIn {
-  url: string;
-  server: Server;
-  /** Charges requests seen, by ticket. */
-  chargeReads: Map<number, number>;
-  close(): Promise<void>;
-}
-
-function listen(handle: (request: IncomingMessage, response: ServerResponse, url: URL) => void): Promise<StandIn> {
-  const chargeReads = new Map<number, number>();
-  const server = createServer((request, response) => {
-    const url = new URL(request.url ?? "/", "http://stand-in");
-    if (request.headers.authorization !== `key ${API_KEY}`) return void response.writeHead(401).end();
-    const charges = /^\/api\/v2\/tickets\/(\d+)\/charges$/.exec(url.pathname);
-    if (charges) chargeReads.set(Number(charges[1]), (chargeReads.get(Number(charges[1])) ?? 0) + 1);
-    handle(request, response, url);
-  });
-  // A trickling answer holds its socket: let close() end those at once.
-  const sockets = new Set<Socket>();
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  return new Promise((resolve) =>
-    server.listen(0, "127.0.0.1", () =>
-      resolve({
-        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        server,
-        chargeReads,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const socket of sockets) socket.destroy();
-            server.close(() => done());
-          }),
-      }),
-    ),
-  );
-}
-
-const json = (response: ServerResponse, body: unknown) => response.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
-const page = (data: unknown[], pageNo: number, totalPages: number) => ({
-  data,
-  meta: { pagination: { total: totalPages * 100, count: data.length, per_page: 100, current_page: pageNo, total_pages: totalPages } },
-  linked: {},
-});
-
-/** Writes `chunk` over and over, as fast as the reader takes it, until the reader goes away. */
-function endless(response: ServerResponse, head: string, chunk: string): void {
-  response.writeHead(200, { "content-type": "application/json" });
-  response.write(head);
-  const block = Buffer.from(chunk.repeat(Math.ceil(65_536 / chunk.length)));
-  const pump = () => {
-    while (!response.destroyed && response.write(block));
-    if (!response.destroyed) response.once("drain", pump);
-  };
-  response.on("close", () => response.removeAllListeners("drain"));
-  pump();
-}
+const listen = (handle: Parameters<typeof listenStandIn>[1]) => listenStandIn(API_KEY, handle);
 
 /** A charge with a comment of `size` characters (Deskpro keeps 255; a stand-in may send anything). */
 const charge = (id: number, size: number) => ({
@@ -102,7 +40,7 @@ const charge = (id: number, size: number) => ({
 const hostile = () =>
   listen((_request, response, url) => {
     const ticket = /^\/api\/v2\/tickets\/(\d+)$/.exec(url.pathname);
-    if (ticket) return json(response, { data: { id: Number(ticket[1]), status: "awaiting_agent", person: 1, organization: 1 }, meta: {}, linked: {} });
+    if (ticket) return json(response, record({ id: Number(ticket[1]), status: "awaiting_agent", person: 1, organization: 1 }));
     const charges = /^\/api\/v2\/tickets\/(\d+)\/charges$/.exec(url.pathname);
     if (!charges) return void response.writeHead(404).end();
     const pageNo = Number(url.searchParams.get("page") ?? 1);
@@ -123,13 +61,9 @@ const hostile = () =>
         const data = Array.from({ length: 100 }, (_, i) => charge(pageNo * 1000 + i, 4_500));
         return json(response, page(data, pageNo, 1000));
       }
-      case TICKET.trickle: {
+      case TICKET.trickle:
         // A byte a second: every answer times out, and the read's budget runs out.
-        response.writeHead(200, { "content-type": "application/json" });
-        const timer = setInterval(() => response.write(" "), 1000);
-        response.on("close", () => clearInterval(timer));
-        return void response.write("{");
-      }
+        return trickle(response);
       default:
         return json(response, page([], 1, 1));
     }
@@ -139,7 +73,7 @@ const hostile = () =>
 function fair(state: { charged: boolean }) {
   return listen((_request, response, url) => {
     if (url.pathname === "/api/v2/tickets/21") {
-      return json(response, { data: { id: 21, status: "awaiting_agent", person: 2001, organization: 3001 }, meta: {}, linked: {} });
+      return json(response, record({ id: 21, status: "awaiting_agent", person: 2001, organization: 3001 }));
     }
     if (url.pathname === "/api/v2/tickets/21/charges") {
       const data = state.charged ? [{ ...charge(901, 20), date_created: deskproDate(new Date(Date.now() + 3_600_000)) }] : [];
@@ -171,8 +105,7 @@ const call = async (key: string, method: string, path: string, body?: unknown) =
 const readBilling = (key: string, ticket: number) => call(key, "POST", `/v1/tickets/${ticket}/deskpro-billing/read`, {});
 
 /** The ledger's resident memory now (VmRSS) or at its peak so far (VmHWM), in MB: reported, never asserted. */
-const rssMb = (field: "VmRSS" | "VmHWM") =>
-  Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${ledger.child.pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
+const rssMb = (field: "VmRSS" | "VmHWM") => residentMb(ledger.child.pid, field);
 
 beforeAll(async () => {
   database = await createScratchDatabase("hostile");

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { freePort } from "../setup/embedded-postgres.js";
 
 export interface LedgerProcess {
@@ -61,3 +62,7 @@ export async function startLedgerProcess(env: Record<string, string>, options: {
     },
   };
 }
+
+/** A process's resident memory now (VmRSS) or at its peak so far (VmHWM), in MB (Linux): for reports, never asserted. */
+export const residentMb = (pid: number | undefined, field: "VmRSS" | "VmHWM"): number =>
+  Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;

@@ -24,10 +24,12 @@ import { openDatabase, type Database } from "../../src/ledger/storage/db.js";
 import { migrate } from "../../src/ledger/storage/migrations.js";
 import * as outbox from "../../src/ledger/storage/outbox.js";
 import { backendName, backends, createScratchDatabase, type Backend, type ScratchDatabase } from "../helpers/ledger.js";
+import { hang, listenStandIn } from "../helpers/stand-in-helpdesk.js";
 
 process.env.LEDGER_SECRETS_KEY ??= randomBytes(32).toString("base64");
 
 const LOOPBACK = { allowPrivateNetwork: true };
+const DESKPRO_KEY = "3:Qw7Er9Ty2Ui4Op6A";
 
 /** What the stand-ins saw, in the order they saw it. */
 class Timeline {
@@ -52,24 +54,26 @@ async function listen(server: Server): Promise<string> {
 
 /** A helpdesk that accepts every connection and reads every request, and never answers. */
 async function hangingHelpdesk(timeline: Timeline, name: string): Promise<StandIn> {
-  const standIn: StandIn = { url: "", requests: 0, paths: [], close: async () => undefined };
-  const server = createServer((request: IncomingMessage) => {
-    standIn.requests++;
-    standIn.paths.push(request.url ?? "");
-    timeline.hanging++;
-    timeline.events.push(`${name}:request`);
-    request.socket.once("close", () => {
+  const paths: string[] = [];
+  const standIn = await listenStandIn(DESKPRO_KEY, hang, {
+    onRequest: (request) => {
+      paths.push(request.url ?? "");
+      timeline.hanging++;
+      timeline.events.push(`${name}:request`);
+    },
+    onAbandoned: () => {
       timeline.hanging--;
       timeline.events.push(`${name}:closed`);
-    });
-    request.resume(); // read it all, answer nothing
+    },
   });
-  standIn.url = await listen(server);
-  standIn.close = async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+  return {
+    url: standIn.url,
+    get requests() {
+      return standIn.requests();
+    },
+    paths,
+    close: standIn.close,
   };
-  return standIn;
 }
 
 /**
@@ -102,7 +106,7 @@ async function quietHelpdesk(timeline: Timeline, name: string, firstWait?: () =>
 
 async function tenantWithHelpdesk(db: Database, url: string): Promise<{ tenantId: string; apiKey: string }> {
   const tenant = await createTenant(db, { name: `fair-${randomUUID()}` });
-  await putConnection(db, tenant.tenantId, { url, apiKey: "3:Qw7Er9Ty2Ui4Op6A" }, new Date(), LOOPBACK);
+  await putConnection(db, tenant.tenantId, { url, apiKey: DESKPRO_KEY }, new Date(), LOOPBACK);
   return tenant;
 }
 

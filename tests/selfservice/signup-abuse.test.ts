@@ -26,13 +26,20 @@ process.env.LEDGER_SECRETS_KEY ??= randomBytes(32).toString("base64");
 const ADMIN_KEY = "7:RightAdminKey12345";
 const WRONG_KEY = "7:WrongGuess0000000";
 
-/** A Deskpro stand-in on loopback: `GET /api/v2/me` answers an admin for ADMIN_KEY, 401 otherwise. Counts what each host was asked. */
+/**
+ * A Deskpro stand-in on loopback: `GET /api/v2/me` answers an admin for ADMIN_KEY, 401 otherwise;
+ * under a name starting with "huge", an answer past the ledger's limits. Counts what each host was asked.
+ */
 async function standInHelpdesk(host: "127.0.0.1" | "::1") {
   const asked = new Map<string, number>();
   const server: Server = createServer((request, response) => {
     const name = (request.headers.host ?? "").replace(/:\d+$/, "");
     asked.set(name, (asked.get(name) ?? 0) + 1);
     if (request.url !== "/api/v2/me") return void response.writeHead(404).end();
+    if (name.startsWith("huge")) {
+      // More than the 1 MiB the ledger reads of a record, whatever the key.
+      return void response.writeHead(200, { "content-type": "application/json" }).end(`{"data":{"person":{"name":"${"x".repeat(1_100_000)}"}}}`);
+    }
     if (request.headers.authorization !== `key ${ADMIN_KEY}`) {
       return void response.writeHead(401, { "content-type": "application/json" }).end('{"status":401,"message":"Invalid API Key."}');
     }
@@ -226,6 +233,28 @@ describe("sign-up against strangers", () => {
     const lookupsAnswer = await tenant.call("GET", "/v1/integrations/deskpro/lookups", apiKey);
     expect(lookupsAnswer.status).toBe(400);
     expect(lookupsAnswer.body).toMatchObject({ code: "url_not_allowed", rule: "public_address_required" });
+  });
+
+  it("answers a helpdesk whose answer is over the ledger's limits as everywhere else (deskpro_over_limit), counted as a failure, and still one answer for refused and unreachable names", async () => {
+    const { signUp } = ledgerApp({ allowPrivateNetwork: false, signupRateLimit: { failuresPerAddress: { burst: 3, perSecond: 0.001 } } });
+    const from = "192.0.2.71";
+    // The stand-in speaks plain http on loopback, which only a ledger allowing private networks calls.
+    const loopback = ledgerApp({ signupRateLimit: { failuresPerAddress: { burst: 2, perSecond: 0.001 } } });
+    const over = await loopback.signUp(from, `http://huge.helpdesk.test:${helpdesk.port}`, ADMIN_KEY);
+    expect(over.status).toBe(502);
+    expect(over.body).toMatchObject({ code: "deskpro_over_limit", limit: "answer_bytes" });
+    expect(over.body.detail).toMatch(/GET \/api\/v2\/me is larger than 1 MiB.*Nothing was changed\.$/);
+    expect(helpdesk.asked("huge.helpdesk.test")).toBe(1);
+    // A failure like any other: the address's allowance is spent by it.
+    expect((await loopback.signUp(from, `http://huge.helpdesk.test:${helpdesk.port}`, ADMIN_KEY)).status).toBe(502);
+    expect((await loopback.signUp(from, `http://huge.helpdesk.test:${helpdesk.port}`, ADMIN_KEY)).status).toBe(429);
+    expect(helpdesk.asked("huge.helpdesk.test")).toBe(2);
+    // The rule that no answer tells a refused name from an unreachable one is unchanged.
+    const internal = await signUp(from, "https://internal.example.test", ADMIN_KEY);
+    const nowhere = await signUp(from, "https://nowhere.example.test", ADMIN_KEY);
+    expect(internal.status).toBe(502);
+    expect(internal.body.code).toBe("deskpro_unavailable");
+    expect(nowhere).toEqual(internal);
   });
 
   it("takes a helpdesk's address with a trailing dot as the same helpdesk: one tenant, one allowance", async () => {

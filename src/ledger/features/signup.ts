@@ -11,9 +11,9 @@ import type { LedgerContext } from "../core/context.js";
 import { InvalidRequest, LedgerError } from "../core/errors.js";
 import { canonicalOrigin, checkOutboundUrl, UrlNotAllowed, type OutboundPolicy } from "../core/outbound.js";
 import { signUpHelpdeskTenant } from "../core/tenants.js";
-import { DeskproError } from "../integrations/deskpro/client.js";
+import { DeskproError, DeskproOverLimit } from "../integrations/deskpro/client.js";
 import { putConnection, type DeskproClientFactory } from "../integrations/deskpro/connection.js";
-import { DeskproUnavailable } from "./wallet-facts.js";
+import { deskproProblem } from "./wallet-facts.js";
 
 /** The operator turned self-service sign-up off (LEDGER_SIGNUP=off): tenants are made with the CLI. */
 export class SignupDisabled extends LedgerError {
@@ -102,8 +102,13 @@ export async function signUpHelpdesk(ledger: LedgerContext, request: HelpdeskSig
     if (error instanceof DeskproError && (error.status === 401 || error.status === 403)) {
       throw new NotHelpdeskAdmin(`${origin} refused the Deskpro API key (${error.status}). Check its id and code, and that it is enabled.`);
     }
-    if (error instanceof UrlNotAllowed || (error instanceof DeskproError && error.status === null)) throw new HelpdeskUnreachable();
-    if (error instanceof DeskproError) throw new DeskproUnavailable(error.status);
+    // Refused and unreachable get one answer. An over-limit answer (no status either) came from an
+    // address the ledger may call and did reach, so saying so maps nothing internal: it gets the
+    // answer it gets everywhere else (deskpro_over_limit).
+    if (error instanceof UrlNotAllowed || (error instanceof DeskproError && error.status === null && !(error instanceof DeskproOverLimit))) {
+      throw new HelpdeskUnreachable();
+    }
+    if (error instanceof DeskproError) throw deskproProblem(error);
     throw error;
   }
   const person = me.person ?? null;

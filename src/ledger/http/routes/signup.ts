@@ -3,7 +3,7 @@ import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HelpdeskSignup, HelpdeskSignupRequest } from "../../../contract/index.js";
 import { HelpdeskUnreachable, NotHelpdeskAdmin, SignupDisabled, signupOrigin, signUpHelpdesk } from "../../features/signup.js";
-import { DeskproUnavailable } from "../../features/wallet-facts.js";
+import { DeskproAnswerOverLimit, DeskproUnavailable } from "../../features/wallet-facts.js";
 import { coreOf, newRouter } from "../env.js";
 import { json, jsonBody, problem, rateLimitedProblem, unexpectedProblem } from "../openapi.js";
 import { problemResponse } from "../problems.js";
@@ -64,7 +64,7 @@ export function signupRoutes(options: SignupRouteOptions) {
         "Called by the app's settings page (**Connect this helpdesk**), without a tenant key. The ledger calls the helpdesk's own `GET /api/v2/me` with the Deskpro API key given and goes on only when the key's person has `can_admin`.",
         "The helpdesk's first sign-up makes its tenant; a later one (a reinstall, a lost key) proves admin again and replaces the tenant's keys: the answer's key is the only one that works afterwards. The tenant is found by the helpdesk's origin alone (`https://support.example.com.` is `https://support.example.com`), so no sign-up reaches another helpdesk's tenant.",
         "The Deskpro API key becomes the tenant's helpdesk connection (sealed at rest). The answer's `apiKey` is shown once.",
-        "Only failures count against the limits: a key the helpdesk refuses or that is not an admin's, or a helpdesk that did not answer. A client address may fail 30 times at once, then once a second; beyond that it gets 429 before any helpdesk is asked. A helpdesk may see 5 failures at once, then one a minute, from all addresses together; beyond that failures answer 429, but the helpdesk is still asked, so its admin's key always connects. Addresses refused without asking anyone (not https, credentials in the address, an address that is not public) cost nothing.",
+        "Only failures count against the limits: a key the helpdesk refuses or that is not an admin's, or a helpdesk that did not answer or answered more than the ledger reads. A client address may fail 30 times at once, then once a second; beyond that it gets 429 before any helpdesk is asked. A helpdesk may see 5 failures at once, then one a minute, from all addresses together; beyond that failures answer 429, but the helpdesk is still asked, so its admin's key always connects. Addresses refused without asking anyone (not https, credentials in the address, an address that is not public) cost nothing.",
       ].join("\n\n"),
       security: [],
       request: jsonBody(HelpdeskSignupRequest),
@@ -74,7 +74,7 @@ export function signupRoutes(options: SignupRouteOptions) {
         403: problem("`not_helpdesk_admin`: Deskpro refused the key, or it is not an admin's; `signup_disabled`: sign-up is off"),
         429: rateLimitedProblem,
         502: problem(
-          "`deskpro_unavailable`: no Deskpro answered at the address (it doesn't resolve, resolves to an address the ledger may not call, or nothing answered), or it answered with an error; nothing was made",
+          "`deskpro_unavailable`: no Deskpro answered at the address (it doesn't resolve, resolves to an address the ledger may not call, or nothing answered), or it answered with an error; `deskpro_over_limit`: it answered more than the ledger reads (with `limit`); nothing was made",
         ),
         503: problem("The server has no key to seal secrets with; nothing was made"),
         default: unexpectedProblem,
@@ -102,7 +102,11 @@ export function signupRoutes(options: SignupRouteOptions) {
         if (!helpdeskRefused) byHelpdesk.giveBack(origin);
         return c.json(signup, 200);
       } catch (error) {
-        const failed = error instanceof NotHelpdeskAdmin || error instanceof HelpdeskUnreachable || error instanceof DeskproUnavailable;
+        const failed =
+          error instanceof NotHelpdeskAdmin ||
+          error instanceof HelpdeskUnreachable ||
+          error instanceof DeskproUnavailable ||
+          error instanceof DeskproAnswerOverLimit;
         if (!failed) {
           byAddress.giveBack(address);
           if (!helpdeskRefused) byHelpdesk.giveBack(origin);
