@@ -8,6 +8,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import Stripe from "stripe";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CheckoutSession, CustomerLink, EntryPage, PurchasePage, StripeConnection, StripeHookResult, Wallet } from "../../src/contract/index.js";
+import { stripeApiAddress } from "../../src/ledger/features/payments.js";
 import type { Database } from "../../src/ledger/storage/db.js";
 import { backends, createTestLedger, DAY, openTestDatabase, type TestLedger } from "../helpers/ledger.js";
 
@@ -496,6 +497,24 @@ describe.each(backends())("card purchases on %s", (backend) => {
     });
   });
 
+  it("sends every Stripe call to LEDGER_STRIPE_API_URL when the operator sets one, and lets the buy buttons go there", async () => {
+    const standIn = await createTestLedger(backend, { db, app: { stripeApi: stripeApiAddress(STAND_IN, { allowPrivateNetwork: true }) } });
+    try {
+      await standIn.call("PUT", "/v1/config", { body: { packs: [{ id: "pack-500", label: "500 credits", credits: 500, price: 25_000, currency: "usd" }] } });
+      await standIn.call("PUT", "/v1/integrations/stripe", { body: { secretKey: SECRET_KEY, webhookSecret: WEBHOOK_SECRET } });
+      const response = await standIn.call("POST", "/v1/checkout-sessions", { body: { owner: "org:42", packId: "pack-500" } });
+      expect(response.status).toBe(201);
+      expect(CheckoutSession.parse(response.body).url.startsWith(`${STAND_IN}/c/pay/`)).toBe(true);
+      const link = CustomerLink.parse((await standIn.call("POST", "/v1/wallets/org:42/customer-links", { body: {} })).body);
+      const page = await standIn.fetch(new Request(link.url.replace(/^https?:\/\/[^/]+/, "http://ledger.test")));
+      expect(page.headers.get("content-security-policy")).toContain(`form-action 'self' https://checkout.stripe.com ${STAND_IN};`);
+    } finally {
+      await standIn.close();
+    }
+    // This ledger has no such setting: its calls went to Stripe.
+    expect((await checkout()).url).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+  });
+
   describe("the customer page", () => {
     const mint = async (owner = "org:42") => {
       const response = await ledger.call("POST", `/v1/wallets/${owner}/customer-links`, { body: {} });
@@ -561,5 +580,24 @@ describe.each(backends())("card purchases on %s", (backend) => {
       });
       expect(nonsense.status).toBe(400);
     });
+  });
+});
+
+describe("LEDGER_STRIPE_API_URL", () => {
+  const publicOnly = { allowPrivateNetwork: false };
+  const privateAllowed = { allowPrivateNetwork: true };
+  it("takes a public https server, with or without a port", () => {
+    expect(stripeApiAddress("https://stripe.example.com", publicOnly)).toEqual({ protocol: "https", host: "stripe.example.com", port: 443 });
+    expect(stripeApiAddress("https://stripe.example.com:8443/", publicOnly)).toEqual({ protocol: "https", host: "stripe.example.com", port: 8443 });
+  });
+  it("takes plain http and private addresses only when LEDGER_ALLOW_PRIVATE_NETWORK=true", () => {
+    expect(() => stripeApiAddress("http://stripe.example.com", publicOnly)).toThrow(/LEDGER_STRIPE_API_URL must use https/);
+    expect(() => stripeApiAddress("https://127.0.0.1:12111", publicOnly)).toThrow(/LEDGER_STRIPE_API_URL must be a public internet address/);
+    expect(stripeApiAddress(STAND_IN, privateAllowed)).toEqual({ protocol: "http", host: "127.0.0.1", port: 12111 });
+    expect(stripeApiAddress("http://[::1]:12111", privateAllowed)).toEqual({ protocol: "http", host: "::1", port: 12111 });
+  });
+  it("refuses a path, a query, credentials or something that isn't a URL", () => {
+    for (const bad of ["https://stripe.example.com/v1", "https://stripe.example.com/?x=1", "https://user:pw@stripe.example.com", "stripe.example.com"])
+      expect(() => stripeApiAddress(bad, publicOnly), bad).toThrow(/LEDGER_STRIPE_API_URL/);
   });
 });
