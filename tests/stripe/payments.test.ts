@@ -9,6 +9,7 @@ import Stripe from "stripe";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CheckoutSession, CustomerLink, EntryPage, PurchasePage, StripeConnection, StripeHookResult, Wallet } from "../../src/contract/index.js";
 import { stripeApiAddress } from "../../src/ledger/features/payments.js";
+import { ledgerEnv, startLedgerServer } from "../../src/ledger/node.js";
 import type { Database } from "../../src/ledger/storage/db.js";
 import { backends, createTestLedger, DAY, openTestDatabase, type TestLedger } from "../helpers/ledger.js";
 
@@ -595,6 +596,13 @@ describe("LEDGER_STRIPE_API_URL", () => {
     expect(() => stripeApiAddress("https://127.0.0.1:12111", publicOnly)).toThrow(/LEDGER_STRIPE_API_URL must be a public internet address/);
     expect(stripeApiAddress(STAND_IN, privateAllowed)).toEqual({ protocol: "http", host: "127.0.0.1", port: 12111 });
     expect(stripeApiAddress("http://[::1]:12111", privateAllowed)).toEqual({ protocol: "http", host: "::1", port: 12111 });
+  });
+  it("is read from the environment, and a refused one stops the server at start", async () => {
+    expect(ledgerEnv({ LEDGER_STRIPE_API_URL: " https://stripe.example.com " }).stripeApiUrl).toBe("https://stripe.example.com");
+    expect(ledgerEnv({}).stripeApiUrl).toBeUndefined();
+    await expect(startLedgerServer({ stripeApiUrl: "http://stripe.example.com", allowPrivateNetwork: false, log: () => undefined })).rejects.toThrow(
+      /LEDGER_STRIPE_API_URL must use https/,
+    );
   });
   it("refuses a path, a query, credentials or something that isn't a URL", () => {
     for (const bad of ["https://stripe.example.com/v1", "https://stripe.example.com/?x=1", "https://user:pw@stripe.example.com", "stripe.example.com"])
