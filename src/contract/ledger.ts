@@ -397,7 +397,6 @@ export const ErrorCode = {
   deskproNotConnected: "deskpro_not_connected",
   deskproUnavailable: "deskpro_unavailable",
   deskproOverLimit: "deskpro_over_limit",
-  purchaseNotGrantedYet: "purchase_not_granted_yet",
   urlNotAllowed: "url_not_allowed",
   amountOutOfRange: "amount_out_of_range",
   signupDisabled: "signup_disabled",

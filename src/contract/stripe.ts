@@ -95,7 +95,8 @@ export const StripeHookResult = z
     received: z.literal(true),
     eventId: z.string(),
     type: z.string(),
-    outcome: z.enum(["granted", "already_granted", "reversed", "already_reversed", "not_paid_yet", "ignored"]),
+    /** `refund_recorded`: a refund that came before its payment's event, taken back when the pack is granted. */
+    outcome: z.enum(["granted", "already_granted", "reversed", "already_reversed", "not_paid_yet", "refund_recorded", "ignored"]),
     detail: z.string().optional(),
   })
   .meta({ id: "StripeHookResult" });

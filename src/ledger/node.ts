@@ -3,6 +3,7 @@ import { composeLedger } from "./compose.js";
 import type { Clock } from "./core/context.js";
 import { outboundPolicyFromEnv } from "./core/outbound.js";
 import { startOutboxWorker } from "./core/outbox.js";
+import { stripeApiAddress } from "./features/payments.js";
 import { createLedgerApp, jsonLogger, type Logger } from "./http/app.js";
 import type { RateLimit } from "./http/rate-limit.js";
 import { metricsTokenOf } from "./http/routes/metrics.js";
@@ -31,6 +32,8 @@ export interface LedgerServerOptions {
   scheduler?: boolean;
   /** Let outgoing calls reach plain http and private addresses (development only); default: LEDGER_ALLOW_PRIVATE_NETWORK. */
   allowPrivateNetwork?: boolean;
+  /** Another address for Stripe's API (LEDGER_STRIPE_API_URL): a local simulation of Stripe or a test double. */
+  stripeApiUrl?: string;
   /** Self-service sign-up from the app's settings page (LEDGER_SIGNUP, on unless "off"). */
   signup?: boolean;
   /** The operator's token for `GET /metrics` (LEDGER_METRICS_TOKEN); without one the endpoint is not there. */
@@ -74,6 +77,7 @@ export function ledgerEnv(env: NodeJS.ProcessEnv = process.env) {
     publicUrl: env.LEDGER_PUBLIC_URL || undefined,
     scheduler: env.LEDGER_SCHEDULER !== "off",
     allowPrivateNetwork: outboundPolicyFromEnv(env).allowPrivateNetwork,
+    stripeApiUrl: env.LEDGER_STRIPE_API_URL?.trim() || undefined,
     signup: env.LEDGER_SIGNUP !== "off",
     metricsToken: metricsTokenOf(env),
   };
@@ -106,6 +110,9 @@ const codeOf = (error: unknown) => {
 /** Opens the database, applies migrations and serves the ledger's fetch handler on Node. */
 export async function startLedgerServer(options: LedgerServerOptions = {}): Promise<LedgerServer> {
   const log = options.log ?? jsonLogger;
+  // A wrong Stripe address stops the start, before anything is opened.
+  const allowPrivateNetwork = options.allowPrivateNetwork ?? outboundPolicyFromEnv().allowPrivateNetwork;
+  const stripeApi = options.stripeApiUrl ? stripeApiAddress(options.stripeApiUrl, { allowPrivateNetwork }) : undefined;
   const db = await openDatabase({
     databaseUrl: options.databaseUrl,
     dataDir: options.databaseUrl ? undefined : options.dataDir,
@@ -135,6 +142,7 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
     trustedProxies: options.trustedProxies,
     publicRateLimit: options.publicRateLimit,
     publicUrl: options.publicUrl,
+    stripeApi,
     signup: options.signup,
     metricsToken: options.metricsToken,
     onQueued: () => outboxWorker.poke(),

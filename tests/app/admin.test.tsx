@@ -32,6 +32,23 @@ describe("admin settings page", () => {
     expect((await screen.findAllByLabelText("Price (credits)")).length).toBe(3);
   });
 
+  it("says what each pack's price comes to in its own currency's unit (whole yen, thousandths of a dinar)", async () => {
+    const packs = [
+      { id: "pack-yen", label: "500 credits", credits: 500, price: 5_000, currency: "jpy" },
+      { id: "pack-usd", label: "500 credits", credits: 500, price: 25_000, currency: "usd" },
+      { id: "pack-kwd", label: "500 credits", credits: 500, price: 25_000, currency: "kwd" },
+    ];
+    proxy.on("GET", /^\/v1\/config$/, { body: { ...config, config: { ...config.config, packs } } });
+    await openAdmin({ ledger_url: "https://credits.example.com" });
+    expect(await screen.findByText("Customers pay ¥5,000")).toBeTruthy();
+    expect(screen.getByText("Customers pay $250.00")).toBeTruthy();
+    expect(screen.getByText(/^Customers pay KWD\s25\.000$/)).toBeTruthy();
+    // The line is read with the field.
+    const field = screen.getAllByLabelText("Price (smallest unit)")[0]!;
+    const described = (field.getAttribute("aria-describedby") ?? "").split(" ").map((id) => document.getElementById(id)?.textContent ?? "");
+    expect(described).toContain("Customers pay ¥5,000");
+  });
+
   it("after a reload (the saved key is not sent back) verifies at once with the saved key through the admin proxy, and works", async () => {
     proxy.on("GET", /^\/v1\/config$/, { body: config });
     const app = await openAdmin({ ledger_url: "https://credits.example.com" });

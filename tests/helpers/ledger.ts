@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { inject } from "vitest";
-import { createLedgerApp, type Logger } from "../../src/ledger/http/app.js";
+import { createLedgerApp, type LedgerAppDeps, type Logger } from "../../src/ledger/http/app.js";
 import { openDatabase, type Database } from "../../src/ledger/storage/db.js";
 import { migrate } from "../../src/ledger/storage/migrations.js";
 import { createTenant } from "../../src/ledger/core/tenants.js";
@@ -137,11 +137,14 @@ export interface TestLedger {
   close(): Promise<void>;
 }
 
-export async function createTestLedger(backend: Backend, options: { db?: Database; log?: Logger } = {}): Promise<TestLedger> {
+export async function createTestLedger(
+  backend: Backend,
+  options: { db?: Database; log?: Logger; app?: Pick<LedgerAppDeps, "stripeApi" | "publicUrl"> } = {},
+): Promise<TestLedger> {
   const db = options.db ?? (await openTestDatabase(backend));
   const clock = new TestClock();
   const logs: Record<string, unknown>[] = [];
-  const app = createLedgerApp({ db, clock: clock.now, log: options.log ?? ((line) => logs.push(line)) });
+  const app = createLedgerApp({ ...options.app, db, clock: clock.now, log: options.log ?? ((line) => logs.push(line)) });
   const newTenant = (name = `tenant-${randomUUID()}`) => createTenant(db, { name });
   const { tenantId, apiKey } = await newTenant();
   const fetch = async (request: Request) => app.fetch(request);

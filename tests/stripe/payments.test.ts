@@ -8,6 +8,8 @@ import { randomBytes, randomUUID } from "node:crypto";
 import Stripe from "stripe";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CheckoutSession, CustomerLink, EntryPage, PurchasePage, StripeConnection, StripeHookResult, Wallet } from "../../src/contract/index.js";
+import { stripeApiAddress } from "../../src/ledger/features/payments.js";
+import { ledgerEnv, startLedgerServer } from "../../src/ledger/node.js";
 import type { Database } from "../../src/ledger/storage/db.js";
 import { backends, createTestLedger, DAY, openTestDatabase, type TestLedger } from "../helpers/ledger.js";
 
@@ -18,24 +20,51 @@ const WEBHOOK_SECRET = "whsec_testsecretAbCdEfGhIjKlMn";
 const signer = new Stripe(SECRET_KEY);
 
 const created: { body: URLSearchParams; idempotencyKey: string | null }[] = [];
-const server = setupServer(
-  http.post("https://api.stripe.com/v1/checkout/sessions", async ({ request }) => {
-    const body = new URLSearchParams(await request.text());
-    created.push({ body, idempotencyKey: request.headers.get("idempotency-key") });
+/**
+ * Stripe's Checkout Sessions endpoint as its idempotency works (https://docs.stripe.com/api/idempotent_requests):
+ * a key is at most 255 characters; the first answer for a key is saved and a retry with the same
+ * parameters gets it again; a retry with other parameters is refused with `idempotency_error`.
+ */
+const stripeKeys = new Map<string, { params: string; session: Record<string, unknown> }>();
+/** How many of the next answers to lose on the way back (Stripe did the work; the ledger never hears). */
+let answersToLose = 0;
+const stripeError = (type: string, message: string) => HttpResponse.json({ error: { type, message } }, { status: 400 });
+const checkoutSessions = (origin: string) =>
+  http.post(`${origin}/v1/checkout/sessions`, async ({ request }) => {
+    const text = await request.text();
+    const body = new URLSearchParams(text);
+    const idempotencyKey = request.headers.get("idempotency-key");
+    created.push({ body, idempotencyKey });
+    if (idempotencyKey && idempotencyKey.length > 255)
+      return stripeError("invalid_request_error", "Keys for idempotent requests can only be 255 characters long.");
+    const saved = idempotencyKey ? stripeKeys.get(idempotencyKey) : undefined;
+    if (saved && saved.params !== text)
+      return stripeError("idempotency_error", "Keys for idempotent requests can only be used with the same parameters they were first used with.");
     const id = `cs_test_${randomBytes(12).toString("hex")}`;
-    return HttpResponse.json({
+    const session = saved?.session ?? {
       id,
       object: "checkout.session",
       mode: "payment",
-      url: `https://checkout.stripe.com/c/pay/${id}`,
+      url: `${origin.replace("api.", "checkout.")}/c/pay/${id}`,
       payment_status: "unpaid",
       status: "open",
-    });
-  }),
-);
+    };
+    if (idempotencyKey && !saved) stripeKeys.set(idempotencyKey, { params: text, session });
+    if (answersToLose > 0) {
+      answersToLose--;
+      return HttpResponse.error();
+    }
+    return HttpResponse.json(session);
+  });
+/** Where an operator's stand-in for Stripe listens in the test of LEDGER_STRIPE_API_URL (loopback; msw answers). */
+const STAND_IN = "http://127.0.0.1:12111";
+const server = setupServer(checkoutSessions("https://api.stripe.com"), checkoutSessions(STAND_IN));
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
 afterAll(() => server.close());
-afterEach(() => server.resetHandlers());
+afterEach(() => {
+  server.resetHandlers();
+  answersToLose = 0;
+});
 
 describe.each(backends())("card purchases on %s", (backend) => {
   let ledger: TestLedger;
@@ -120,7 +149,7 @@ describe.each(backends())("card purchases on %s", (backend) => {
     expect(sent.body.get("metadata[owner]")).toBe("org:42");
     expect(sent.body.get("metadata[pack_id]")).toBe("pack-500");
     expect(sent.body.get("line_items[0][price_data][unit_amount]")).toBe("25000");
-    expect(sent.idempotencyKey).toMatch(/^checkout:/);
+    expect(sent.idempotencyKey).toMatch(/^checkout_[0-9a-f]{64}$/);
     expect(sent.body.get("success_url")).toMatch(/\/pay\/[^/]+\?checkout=success$/);
     const unknown = await ledger.call("POST", "/v1/checkout-sessions", { body: { owner: "org:42", packId: "pack-9" } });
     expect(unknown.status).toBe(422);
@@ -303,6 +332,190 @@ describe.each(backends())("card purchases on %s", (backend) => {
     expect((await voids()).reduce((sum, e) => sum + e.amount, 0)).toBe(-400);
   });
 
+  describe("retried checkouts", () => {
+    const post = (body: unknown, idempotencyKey: string) => ledger.call("POST", "/v1/checkout-sessions", { body, idempotencyKey });
+
+    it("gives a retry whose first answer was lost the same session: the return links are signed at the first attempt", async () => {
+      const key = randomUUID();
+      answersToLose = 3; // Stripe made the session; the answer, and the package's own retries of it, never came back.
+      const lost = await post({ owner: "org:42", packId: "pack-500" }, key);
+      expect(lost.status).toBe(502);
+      ledger.clock.advance(60_000); // The client retries a minute later.
+      const retried = await post({ owner: "org:42", packId: "pack-500" }, key);
+      expect(retried.status).toBe(201);
+      const session = CheckoutSession.parse(retried.body);
+      // Stripe was asked the same thing every time, under the same key, and made one session.
+      const asked = created.map((c) => c.body.toString());
+      expect(new Set(asked).size).toBe(1);
+      expect(new Set(created.map((c) => c.idempotencyKey)).size).toBe(1);
+      expect([...stripeKeys.values()].filter((k) => k.session.id === session.id)).toHaveLength(1);
+      // A third attempt replays the ledger's answer byte for byte, without asking Stripe.
+      const before = created.length;
+      const replay = await post({ owner: "org:42", packId: "pack-500" }, key);
+      expect([replay.status, replay.headers.get("idempotent-replayed"), replay.text]).toEqual([201, "true", retried.text]);
+      expect(created.length).toBe(before);
+    });
+
+    it("refuses the key for another pack, another bank or another route with 409 idempotency_key_reused, and asks Stripe nothing", async () => {
+      expect(
+        (
+          await ledger.call("PUT", "/v1/config", {
+            body: {
+              packs: [
+                { id: "pack-500", label: "500 credits", credits: 500, price: 25_000, currency: "usd" },
+                { id: "pack-1000", label: "1000 credits", credits: 1000, price: 45_000, currency: "usd" },
+              ],
+            },
+          })
+        ).status,
+      ).toBe(200);
+      const key = randomUUID();
+      expect((await post({ owner: "org:42", packId: "pack-500" }, key)).status).toBe(201);
+      const asked = created.length;
+      for (const other of [
+        { owner: "org:42", packId: "pack-1000" },
+        { owner: "org:43", packId: "pack-500" },
+      ]) {
+        const reused = await post(other, key);
+        expect(reused.status).toBe(409);
+        expect(reused.body).toMatchObject({ code: "idempotency_key_reused" });
+      }
+      const grant = await ledger.call("POST", "/v1/wallets/org:42/grants", { body: { amount: 5, reason: "goodwill" }, idempotencyKey: key });
+      expect([grant.status, (grant.body as { code?: string }).code]).toEqual([409, "idempotency_key_reused"]);
+      expect(created.length).toBe(asked);
+      // And a key a grant used first is refused for a checkout.
+      const grantKey = randomUUID();
+      expect((await ledger.call("POST", "/v1/wallets/org:42/grants", { body: { amount: 5, reason: "goodwill" }, idempotencyKey: grantKey })).status).toBe(201);
+      expect((await post({ owner: "org:42", packId: "pack-500" }, grantKey)).status).toBe(409);
+      expect(created.length).toBe(asked);
+    });
+
+    it("takes the longest key the ledger allows (255 characters): Stripe gets a fixed-length digest of it", async () => {
+      const key = "k".repeat(254) + "1";
+      const first = await post({ owner: "org:42", packId: "pack-500" }, key);
+      expect(first.status).toBe(201);
+      expect(created.at(-1)!.idempotencyKey!.length).toBeLessThanOrEqual(255);
+      // Another key of the same length gets another digest, so another session.
+      const second = await post({ owner: "org:42", packId: "pack-500" }, "k".repeat(254) + "2");
+      expect(second.status).toBe(201);
+      expect(created.at(-1)!.idempotencyKey).not.toBe(created.at(-2)!.idempotencyKey);
+      expect(CheckoutSession.parse(second.body).id).not.toBe(CheckoutSession.parse(first.body).id);
+    });
+
+    it("makes one session when two attempts with one key arrive together", async () => {
+      const key = randomUUID();
+      const [a, b] = await Promise.all([post({ owner: "org:42", packId: "pack-500" }, key), post({ owner: "org:42", packId: "pack-500" }, key)]);
+      expect([a.status, b.status]).toEqual([201, 201]);
+      expect(CheckoutSession.parse(a.body).id).toBe(CheckoutSession.parse(b.body).id);
+    });
+  });
+
+  describe("a refund that overtakes its payment's event", () => {
+    /** Stripe's charge: the payment intent's metadata, which the ledger set at checkout, copied onto it. */
+    const chargeRefunded = (session: CheckoutSession, cents: number, metadata: Record<string, string> | null = { tenant_id: ledger.tenantId }) =>
+      event("charge.refunded", {
+        id: `ch_${session.id}`,
+        object: "charge",
+        payment_intent: `pi_${session.id}`,
+        amount: 25_000,
+        amount_refunded: cents,
+        currency: "usd",
+        refunded: cents === 25_000,
+        metadata: metadata ?? {},
+      });
+
+    it("is kept, and the payment's event then leaves only what was paid for", async () => {
+      const session = await checkout(); // 500 credits for $250.00
+      const early = await deliver(chargeRefunded(session, 5_000)); // $50 back while completed is still being retried
+      expect(early.status).toBe(200);
+      expect(StripeHookResult.parse(early.body)).toMatchObject({ outcome: "refund_recorded", detail: expect.stringContaining("$50.00") });
+      expect(await balance("org:42")).toBe(0);
+      const granted = StripeHookResult.parse((await deliver(completed(session))).body);
+      expect(granted).toMatchObject({ outcome: "granted", detail: expect.stringContaining("100 credits taken back") });
+      expect(await balance("org:42")).toBe(400);
+      expect(await purchase()).toMatchObject({ state: "paid", amountRefunded: 5_000, creditsReversed: 100 });
+      // Redeliveries of either change nothing.
+      expect(StripeHookResult.parse((await deliver(chargeRefunded(session, 5_000))).body).outcome).toBe("already_reversed");
+      expect(StripeHookResult.parse((await deliver(completed(session))).body).outcome).toBe("already_granted");
+      expect(await balance("org:42")).toBe(400);
+      expect((await voids()).map((e) => e.amount)).toEqual([-100]);
+      // A later refund takes only what its new total adds.
+      expect(StripeHookResult.parse((await deliver(chargeRefunded(session, 15_000))).body).outcome).toBe("reversed");
+      expect(await balance("org:42")).toBe(200);
+    });
+
+    it("leaves nothing of a pack refunded in full before its payment's event", async () => {
+      const session = await checkout();
+      expect(StripeHookResult.parse((await deliver(chargeRefunded(session, 5_000))).body).outcome).toBe("refund_recorded");
+      expect(StripeHookResult.parse((await deliver(chargeRefunded(session, 25_000))).body).outcome).toBe("refund_recorded");
+      expect(StripeHookResult.parse((await deliver(chargeRefunded(session, 5_000))).body).outcome).toBe("refund_recorded"); // an older total, late
+      await deliver(completed(session));
+      expect(await balance("org:42")).toBe(0);
+      expect(await purchase()).toMatchObject({ state: "refunded", amountRefunded: 25_000, creditsReversed: 500 });
+    });
+
+    it("takes the refund once when it and the payment's event arrive together", async () => {
+      const session = await checkout();
+      const results = await Promise.all([deliver(chargeRefunded(session, 5_000)), deliver(completed(session)), deliver(chargeRefunded(session, 5_000))]);
+      expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+      expect(await balance("org:42")).toBe(400);
+      expect((await voids()).reduce((sum, e) => sum + e.amount, 0)).toBe(-100);
+    });
+
+    it("ignores a refund of a charge the ledger didn't make (no tenant in its metadata, or another tenant's)", async () => {
+      const session = await checkout();
+      expect(StripeHookResult.parse((await deliver(chargeRefunded(session, 5_000, null))).body).outcome).toBe("ignored");
+      expect(StripeHookResult.parse((await deliver(chargeRefunded(session, 5_000, { tenant_id: "tnt_someoneelse" }))).body).outcome).toBe("ignored");
+      await deliver(completed(session));
+      expect(await balance("org:42")).toBe(500);
+    });
+  });
+
+  describe("currencies whose minor unit isn't a hundredth", () => {
+    it("shows and records a 5,000 JPY pack as ¥5,000 and a 25.000 KWD pack as KWD 25.000", async () => {
+      expect(
+        (
+          await ledger.call("PUT", "/v1/config", {
+            body: {
+              packs: [
+                { id: "pack-yen", label: "500 credits", credits: 500, price: 5_000, currency: "jpy" },
+                { id: "pack-kwd", label: "500 credits", credits: 500, price: 25_000, currency: "kwd" },
+              ],
+            },
+          })
+        ).status,
+      ).toBe(200);
+      const yen = CheckoutSession.parse((await ledger.call("POST", "/v1/checkout-sessions", { body: { owner: "org:42", packId: "pack-yen" } })).body);
+      expect(created.at(-1)!.body.get("line_items[0][price_data][unit_amount]")).toBe("5000");
+      await deliver(completed(yen));
+      const [grant] = (await entries("org:42")).filter((e) => e.kind === "grant");
+      expect(grant!.reason).toContain("for ¥5,000 by card");
+      const link = CustomerLink.parse((await ledger.call("POST", "/v1/wallets/org:42/customer-links", { body: {} })).body);
+      const page = await (await ledger.fetch(new Request(link.url.replace(/^https?:\/\/[^/]+/, "http://ledger.test")))).text();
+      expect(page).toContain("¥5,000");
+      expect(page).not.toContain("¥50<");
+      expect(page).toMatch(/KWD\s25\.000/); // Intl puts a no-break space after the code
+    });
+  });
+
+  it("sends every Stripe call to LEDGER_STRIPE_API_URL when the operator sets one, and lets the buy buttons go there", async () => {
+    const standIn = await createTestLedger(backend, { db, app: { stripeApi: stripeApiAddress(STAND_IN, { allowPrivateNetwork: true }) } });
+    try {
+      await standIn.call("PUT", "/v1/config", { body: { packs: [{ id: "pack-500", label: "500 credits", credits: 500, price: 25_000, currency: "usd" }] } });
+      await standIn.call("PUT", "/v1/integrations/stripe", { body: { secretKey: SECRET_KEY, webhookSecret: WEBHOOK_SECRET } });
+      const response = await standIn.call("POST", "/v1/checkout-sessions", { body: { owner: "org:42", packId: "pack-500" } });
+      expect(response.status).toBe(201);
+      expect(CheckoutSession.parse(response.body).url.startsWith(`${STAND_IN}/c/pay/`)).toBe(true);
+      const link = CustomerLink.parse((await standIn.call("POST", "/v1/wallets/org:42/customer-links", { body: {} })).body);
+      const page = await standIn.fetch(new Request(link.url.replace(/^https?:\/\/[^/]+/, "http://ledger.test")));
+      expect(page.headers.get("content-security-policy")).toContain(`form-action 'self' https://checkout.stripe.com ${STAND_IN};`);
+    } finally {
+      await standIn.close();
+    }
+    // This ledger has no such setting: its calls went to Stripe.
+    expect((await checkout()).url).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+  });
+
   describe("the customer page", () => {
     const mint = async (owner = "org:42") => {
       const response = await ledger.call("POST", `/v1/wallets/${owner}/customer-links`, { body: {} });
@@ -368,5 +581,31 @@ describe.each(backends())("card purchases on %s", (backend) => {
       });
       expect(nonsense.status).toBe(400);
     });
+  });
+});
+
+describe("LEDGER_STRIPE_API_URL", () => {
+  const publicOnly = { allowPrivateNetwork: false };
+  const privateAllowed = { allowPrivateNetwork: true };
+  it("takes a public https server, with or without a port", () => {
+    expect(stripeApiAddress("https://stripe.example.com", publicOnly)).toEqual({ protocol: "https", host: "stripe.example.com", port: 443 });
+    expect(stripeApiAddress("https://stripe.example.com:8443/", publicOnly)).toEqual({ protocol: "https", host: "stripe.example.com", port: 8443 });
+  });
+  it("takes plain http and private addresses only when LEDGER_ALLOW_PRIVATE_NETWORK=true", () => {
+    expect(() => stripeApiAddress("http://stripe.example.com", publicOnly)).toThrow(/LEDGER_STRIPE_API_URL must use https/);
+    expect(() => stripeApiAddress("https://127.0.0.1:12111", publicOnly)).toThrow(/LEDGER_STRIPE_API_URL must be a public internet address/);
+    expect(stripeApiAddress(STAND_IN, privateAllowed)).toEqual({ protocol: "http", host: "127.0.0.1", port: 12111 });
+    expect(stripeApiAddress("http://[::1]:12111", privateAllowed)).toEqual({ protocol: "http", host: "::1", port: 12111 });
+  });
+  it("is read from the environment, and a refused one stops the server at start", async () => {
+    expect(ledgerEnv({ LEDGER_STRIPE_API_URL: " https://stripe.example.com " }).stripeApiUrl).toBe("https://stripe.example.com");
+    expect(ledgerEnv({}).stripeApiUrl).toBeUndefined();
+    await expect(startLedgerServer({ stripeApiUrl: "http://stripe.example.com", allowPrivateNetwork: false, log: () => undefined })).rejects.toThrow(
+      /LEDGER_STRIPE_API_URL must use https/,
+    );
+  });
+  it("refuses a path, a query, credentials or something that isn't a URL", () => {
+    for (const bad of ["https://stripe.example.com/v1", "https://stripe.example.com/?x=1", "https://user:pw@stripe.example.com", "stripe.example.com"])
+      expect(() => stripeApiAddress(bad, publicOnly), bad).toThrow(/LEDGER_STRIPE_API_URL/);
   });
 });

@@ -7,6 +7,7 @@ import { ErrorNotice, FieldError, Notice, Section, Select, StatusMessage, usePal
 import { useFocusReturn } from "../components/focus.js";
 import { useDeskpro } from "../deskpro/DeskproProvider.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
+import { formatMoney } from "../../ledger/domain/currency.js";
 import { formatDateTime } from "../format.js";
 import { AlertSettingsForm } from "./AlertSettingsForm.js";
 import { BulkGrant } from "./BulkGrant.js";
@@ -224,6 +225,7 @@ function Field({
   error,
   inputMode,
   placeholder,
+  hint,
 }: {
   label: string;
   value: string;
@@ -231,9 +233,12 @@ function Field({
   error?: string;
   inputMode?: "numeric" | "text";
   placeholder?: string;
+  /** A line under the field, read with it (what the value means). */
+  hint?: string;
 }) {
   const id = useId();
   const errorId = useId();
+  const hintId = useId();
   return (
     <div style={{ minWidth: 0 }}>
       <label htmlFor={id} style={{ fontSize: 11, display: "block" }}>
@@ -247,11 +252,23 @@ function Field({
         onChange={(e: ChangeEvent<HTMLInputElement>) => onChange(e.target.value)}
         error={!!error}
         aria-invalid={!!error}
-        aria-describedby={errorId}
+        aria-describedby={hint ? `${hintId} ${errorId}` : errorId}
       />
+      {hint ? (
+        <P5 id={hintId} style={{ margin: "2px 0 0" }}>
+          {hint}
+        </P5>
+      ) : null}
       <FieldError id={errorId} message={error} />
     </div>
   );
+}
+
+/** What a pack's price in the currency's smallest unit comes to ("¥5,000", "$250.00"), while it is a whole number and a code. */
+function priceHint(price: string, currency: string): string | undefined {
+  const code = currency.trim().toLowerCase();
+  if (!/^\d{1,9}$/.test(price.trim()) || !/^[a-z]{3}$/.test(code)) return undefined;
+  return `Customers pay ${formatMoney(Number(price.trim()), code)}`;
 }
 
 const grid = { display: "grid", gridTemplateColumns: "repeat(auto-fill, minmax(130px, 1fr))", gap: 8, alignItems: "start" } as const;
@@ -530,11 +547,12 @@ function ConfigEditor({
               error={e(`packs.${i}.credits`)}
             />
             <Field
-              label="Price (in cents)"
+              label="Price (smallest unit)"
               inputMode="numeric"
               value={p.price}
               onChange={(v) => update("packs", patch(draft.packs, i, { price: v }))}
               error={e(`packs.${i}.price`)}
+              hint={priceHint(p.price, p.currency)}
             />
             <Field
               label="Currency"

@@ -19,6 +19,7 @@ import { z } from "zod";
 import { composeLedger, type Ledger } from "../compose.js";
 import { outboundPolicyFromEnv } from "../core/outbound.js";
 import { ALL_CRON_TASKS, CronTask, runCron, type CronReport } from "../cron.js";
+import { stripeApiAddress } from "../features/payments.js";
 import { createLedgerApp, jsonLogger } from "../http/app.js";
 import { openDatabase, parsePoolerSetting, POOLER_DETECTED } from "../storage/db.js";
 import { metricsTokenOf } from "../http/routes/metrics.js";
@@ -58,12 +59,15 @@ function instance(): Promise<Instance> {
       onPoolerDetected: () => jsonLogger({ time: new Date().toISOString(), level: "info", msg: POOLER_DETECTED }),
     });
     if (process.env.LEDGER_MIGRATE_ON_START !== "false") await migrate(db);
-    const ledger = composeLedger({ db, outbound: outboundPolicyFromEnv(process.env) });
+    const outbound = outboundPolicyFromEnv(process.env);
+    const stripeApiUrl = process.env.LEDGER_STRIPE_API_URL?.trim();
+    const ledger = composeLedger({ db, outbound });
     // Rate limits key on the caller's address as API Gateway saw it.
     const app = createLedgerApp({
       db,
       ledger,
       publicUrl: process.env.LEDGER_PUBLIC_URL || undefined,
+      ...(stripeApiUrl ? { stripeApi: stripeApiAddress(stripeApiUrl, outbound) } : {}),
       remoteAddress: (c) => getConnInfo(c).remote.address,
       signup: process.env.LEDGER_SIGNUP !== "off",
       metricsToken: metricsTokenOf(process.env),

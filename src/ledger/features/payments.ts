@@ -5,6 +5,7 @@
  * purchase row is locked and updated in the grant's own transaction. A refund takes back the
  * refunded share of the pack from that grant, as far as it remains.
  */
+import { createHash } from "node:crypto";
 import Stripe from "stripe";
 import {
   type CheckoutSession,
@@ -15,11 +16,15 @@ import {
   type StripeConnectionRequest,
   type StripeHookResult,
 } from "../../contract/index.js";
-import type { LedgerContext } from "../core/context.js";
-import { LedgerError, NothingToReverse } from "../core/errors.js";
+import type { Idempotency, LedgerContext, WriteOutcome } from "../core/context.js";
+import { IdempotencyKeyReused, LedgerError, NothingToReverse } from "../core/errors.js";
+import { checkOutboundUrl, type OutboundPolicy } from "../core/outbound.js";
+import { replayOf } from "../core/posting.js";
 import { openSecret, sealSecret } from "../core/secrets.js";
 import * as core from "../core/wallets.js";
+import { formatMoney } from "../domain/currency.js";
 import type { Sql } from "../storage/db.js";
+import * as idempotencyKeys from "../storage/idempotency.js";
 import * as store from "../storage/payments.js";
 import { customerLink } from "./customer-links.js";
 
@@ -48,17 +53,36 @@ export class InvalidSignature extends LedgerError {
   }
 }
 
-/** A refund overtook the payment's own event: answered non-2xx so that Stripe delivers it again later. */
-export class PurchaseNotGrantedYet extends LedgerError {
-  readonly code = "purchase_not_granted_yet";
-  constructor() {
-    super("The purchase has not been granted yet; Stripe will retry this event.");
-  }
+/** Where the `stripe` package sends API calls, when not to Stripe's own https://api.stripe.com. */
+export interface StripeApiAddress {
+  protocol: "http" | "https";
+  host: string;
+  port: number;
 }
 
 export interface PaymentsOptions {
   /** The ledger's public address, for links and Stripe's return URLs. */
   publicUrl: string;
+  /** Another Stripe API address (LEDGER_STRIPE_API_URL): a local simulation or a test double. */
+  stripeApi?: StripeApiAddress;
+}
+
+/**
+ * LEDGER_STRIPE_API_URL as the `stripe` package's host, port and protocol. Like every outgoing
+ * address it must be https and public unless the operator allows private networks; it names a
+ * server only (the package adds the `/v1/…` paths itself).
+ */
+export function stripeApiAddress(url: string, policy: OutboundPolicy): StripeApiAddress {
+  let parsed: URL;
+  try {
+    parsed = checkOutboundUrl(url, policy);
+  } catch (error) {
+    throw new Error(`LEDGER_STRIPE_API_URL ${(error as Error).message.replace(/^The URL /, "")}`, { cause: error });
+  }
+  if ((parsed.pathname !== "/" && parsed.pathname !== "") || parsed.search || parsed.hash)
+    throw new Error("LEDGER_STRIPE_API_URL must be a server's address only, such as https://stripe.example.com (no path, query or fragment).");
+  const protocol = parsed.protocol === "http:" ? "http" : "https";
+  return { protocol, host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port: parsed.port ? Number(parsed.port) : protocol === "http" ? 80 : 443 };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -93,33 +117,37 @@ export async function putStripeConnection(
   return getStripeConnection(ctx.db, tenantId, options);
 }
 
-async function stripeFor(sql: Sql, tenantId: string): Promise<Stripe> {
+async function stripeFor(sql: Sql, tenantId: string, api: StripeApiAddress | undefined): Promise<Stripe> {
   const row = await store.getStripeConnection(sql, tenantId);
   if (!row?.secretKeyCiphertext) throw new PaymentsNotConnected();
-  return stripeClient(tenantId, row.secretKeyCiphertext);
+  return stripeClient(tenantId, row.secretKeyCiphertext, api);
 }
 
-function stripeClient(tenantId: string, secretKeyCiphertext: string): Stripe {
+function stripeClient(tenantId: string, secretKeyCiphertext: string, api?: StripeApiAddress): Stripe {
   // Stripe's fetch client: the same code on Node and serverless hosts; retries are Stripe's own,
   // with its idempotency keys.
   return new Stripe(openSecret(secretKeyCiphertext, binding(tenantId, "secretKey")), {
     httpClient: Stripe.createFetchHttpClient(),
     maxNetworkRetries: 2,
     timeout: 15_000,
+    ...(api ? { protocol: api.protocol, host: api.host, port: api.port } : {}),
   });
 }
+
+/**
+ * The idempotency key Stripe gets for a checkout: a digest of the tenant and the ledger's key, so
+ * it is the same on every retry, can't meet another tenant's on a shared Stripe account, and is 73
+ * characters whatever the ledger's key (Stripe takes keys up to 255).
+ */
+export const stripeCheckoutKey = (tenantId: string, key: Pick<Idempotency, "scope" | "key">): string =>
+  `checkout_${createHash("sha256").update(`${tenantId}\n${key.scope}\n${key.key}`).digest("hex")}`;
 
 // ---------------------------------------------------------------------------------------------
 // Links and checkout
 // ---------------------------------------------------------------------------------------------
 
-export function formatPrice(amount: number, currency: string): string {
-  try {
-    return new Intl.NumberFormat("en", { style: "currency", currency: currency.toUpperCase() }).format(amount / 100);
-  } catch {
-    return `${(amount / 100).toFixed(2)} ${currency.toUpperCase()}`;
-  }
-}
+/** An amount in the currency's minor unit, as people read it (see domain/currency.ts). */
+export const formatPrice = formatMoney;
 
 async function findPack(ctx: LedgerContext, tenantId: string, packId: string): Promise<CreditPack> {
   const { config } = await core.loadConfig(ctx.db, tenantId);
@@ -129,20 +157,27 @@ async function findPack(ctx: LedgerContext, tenantId: string, packId: string): P
 }
 
 /**
- * Creates a Checkout Session for one pack and one bank. `idempotencyKey` goes to Stripe, so a
- * retried request gets the same session back instead of a second one.
+ * Creates a Checkout Session for one pack and one bank, once per idempotency key. The first
+ * attempt's moment is recorded before Stripe is called: every retry signs its return links at that
+ * moment and sends Stripe the same key, so Stripe answers with the same session (Stripe compares a
+ * retry's parameters with the first request's and refuses any difference). The answer is recorded
+ * against the key like any other write's, so a retry replays it and the key used for another
+ * request (another pack, another bank, another route) is refused with `idempotency_key_reused`.
  */
 export async function createCheckoutSession(
   ctx: LedgerContext,
   tenantId: string,
   request: CheckoutSessionRequest,
-  idempotencyKey: string,
+  idempotency: Idempotency,
   options: PaymentsOptions & { returnUrl?: string },
-): Promise<CheckoutSession> {
+): Promise<WriteOutcome<CheckoutSession>> {
+  const answered = await idempotencyKeys.keyAnswer(ctx.db, tenantId, idempotency);
+  if (answered) return replayOf<CheckoutSession>(answered, idempotency);
   const pack = await findPack(ctx, tenantId, request.packId);
-  const stripe = await stripeFor(ctx.db, tenantId);
-  const now = ctx.clock();
-  const back = options.returnUrl ?? customerLink(tenantId, request.owner, now, 30, options).url;
+  const stripe = await stripeFor(ctx.db, tenantId, options.stripeApi);
+  const started = await store.startCheckoutRequest(ctx.db, tenantId, idempotency, idempotency.requestHash, ctx.clock());
+  if (started.requestHash !== idempotency.requestHash) throw new IdempotencyKeyReused();
+  const back = options.returnUrl ?? customerLink(tenantId, request.owner, started.startedAt, 30, options).url;
   let session: Stripe.Checkout.Session;
   try {
     session = await stripe.checkout.sessions.create(
@@ -155,24 +190,45 @@ export async function createCheckoutSession(
         success_url: `${back}?checkout=success`,
         cancel_url: `${back}?checkout=cancelled`,
       },
-      { idempotencyKey: `checkout:${tenantId}:${idempotencyKey}` },
+      { idempotencyKey: stripeCheckoutKey(tenantId, idempotency) },
     );
   } catch (error) {
     // Stripe's message can name the account; say what failed, not what Stripe said.
+    if (error instanceof Stripe.errors.StripeIdempotencyError)
+      throw new PaymentProviderError(
+        "Stripe refused this Idempotency-Key's retry because what it would buy changed since the first attempt (the pack was edited); use a new key.",
+      );
     const status = (error as { statusCode?: number })?.statusCode;
     throw new PaymentProviderError(`Stripe did not create the checkout session${status ? ` (HTTP ${status})` : ""}; check the tenant's Stripe keys.`);
   }
   if (!session.url) throw new PaymentProviderError("Stripe returned a session without a URL.");
-  await store.insertPurchase(ctx.db, tenantId, {
-    sessionId: session.id,
+  const body: CheckoutSession = {
+    id: session.id,
+    url: session.url,
     owner: request.owner,
     packId: pack.id,
     credits: pack.credits,
     amount: pack.price,
     currency: pack.currency,
-    now,
+  };
+  const text = JSON.stringify(body);
+  return ctx.db.transaction(async (tx) => {
+    const now = ctx.clock();
+    await store.insertPurchase(tx, tenantId, {
+      sessionId: session.id,
+      owner: request.owner,
+      packId: pack.id,
+      credits: pack.credits,
+      amount: pack.price,
+      currency: pack.currency,
+      now,
+    });
+    // Two attempts at once both get the session from Stripe; the second to get here replays the first's answer.
+    const claim = await idempotencyKeys.claimIdempotencyKey(tx, tenantId, idempotency, idempotency.requestHash, now);
+    if (claim.state !== "claimed") return replayOf<CheckoutSession>(claim, idempotency);
+    await idempotencyKeys.completeIdempotencyKey(tx, tenantId, idempotency, 201, text);
+    return { status: 201, body, text, replayed: false };
   });
-  return { id: session.id, url: session.url, owner: request.owner, packId: pack.id, credits: pack.credits, amount: pack.price, currency: pack.currency };
 }
 
 export const toApiPurchase = (p: store.PurchaseRow): Purchase => ({
@@ -234,7 +290,7 @@ export async function handleStripeEvent(ctx: LedgerContext, tenantId: string, ra
       const charge = event.data.object;
       const paymentIntent = idOf(charge.payment_intent);
       if (!paymentIntent) return result("ignored", "the charge has no payment intent");
-      return refund(ctx, tenantId, paymentIntent, charge, result);
+      return refundCharge(ctx, tenantId, paymentIntent, charge, result);
     }
     default:
       return result("ignored");
@@ -263,12 +319,61 @@ async function fulfil(
         await store.markPurchasePaid(tx, tenantId, session.id, { paymentIntentId: idOf(session.payment_intent), grantEntryId: written.entry.id, now });
     },
   );
-  return outcome.replayed ? result("already_granted") : result("granted", `${purchase.credits} credits granted to ${purchase.owner}`);
+  const granted = outcome.replayed ? result("already_granted") : result("granted", `${purchase.credits} credits granted to ${purchase.owner}`);
+  // A refund that came before this event (or while it was being handled) is taken back now. The
+  // purchase was marked paid before this look, and a refund notes itself before looking for the
+  // purchase, so one of the two always sees the other; taking a refund's share twice is impossible.
+  const paymentIntentId = idOf(session.payment_intent);
+  const early = paymentIntentId ? await store.findEarlyRefund(ctx.db, tenantId, paymentIntentId) : null;
+  if (!early) return granted;
+  const paid = await store.findPurchaseByPaymentIntent(ctx.db, tenantId, early.paymentIntentId);
+  if (!paid?.grantEntryId || early.amountRefunded <= paid.amountRefunded) return granted;
+  const taken = await refund(ctx, tenantId, paid, { amount: early.chargeAmount, amountRefunded: early.amountRefunded, currency: early.currency }, result);
+  return {
+    ...granted,
+    detail: [granted.detail, `a refund reported before this payment's event: ${taken.detail ?? "nothing more to take back"}`].filter(Boolean).join("; "),
+  };
 }
 
 /** The credits a refunded amount is worth: the same share of the pack, rounded down (exact integers). */
 const creditsWorth = (purchase: store.PurchaseRow, refunded: number, charged: number): number =>
   Number((BigInt(purchase.credits) * BigInt(Math.min(refunded, charged))) / BigInt(charged));
+
+/**
+ * `charge.refunded` for a charge of a purchase. Stripe doesn't deliver events in order, and retries
+ * only those it got no 2xx for, so the refund can arrive while the payment's own event is still
+ * being retried: the purchase isn't known by this payment intent yet (the intent is learnt from
+ * the session when it is paid). The charge's metadata, copied from the payment intent the ledger
+ * described at checkout, says it is one of this tenant's purchases; its refund is then kept and
+ * taken back when the payment's event grants the pack. Charges the ledger didn't make are ignored.
+ */
+async function refundCharge(
+  ctx: LedgerContext,
+  tenantId: string,
+  paymentIntentId: string,
+  charge: Stripe.Charge,
+  result: (outcome: StripeHookResult["outcome"], detail?: string) => StripeHookResult,
+): Promise<StripeHookResult> {
+  if (charge.amount <= 0) return result("ignored", "the charge has no amount");
+  const refunded = { amount: charge.amount, amountRefunded: charge.amount_refunded, currency: charge.currency };
+  const purchase = await store.findPurchaseByPaymentIntent(ctx.db, tenantId, paymentIntentId);
+  if (purchase?.grantEntryId) return refund(ctx, tenantId, purchase, refunded, result);
+  if (charge.metadata?.tenant_id !== tenantId) return result("ignored", "no purchase paid with this payment intent");
+  await store.recordEarlyRefund(ctx.db, tenantId, {
+    paymentIntentId,
+    chargeAmount: charge.amount,
+    amountRefunded: Math.min(charge.amount_refunded, charge.amount),
+    currency: charge.currency,
+    now: ctx.clock(),
+  });
+  // The payment's event may have granted the pack since the look above, and missed this refund.
+  const granted = await store.findPurchaseByPaymentIntent(ctx.db, tenantId, paymentIntentId);
+  if (granted?.grantEntryId) return refund(ctx, tenantId, granted, refunded, result);
+  return result(
+    "refund_recorded",
+    `${formatPrice(Math.min(charge.amount_refunded, charge.amount), charge.currency)} refunded before the payment's own event arrived; its share of the pack is taken back when the pack is granted.`,
+  );
+}
 
 /**
  * A refund takes back the refunded share of the pack. Stripe's `amount_refunded` is the charge's
@@ -279,15 +384,13 @@ const creditsWorth = (purchase: store.PurchaseRow, refunded: number, charged: nu
 async function refund(
   ctx: LedgerContext,
   tenantId: string,
-  paymentIntentId: string,
-  charge: Stripe.Charge,
+  purchase: store.PurchaseRow,
+  charge: { amount: number; amountRefunded: number; currency: string },
   result: (outcome: StripeHookResult["outcome"], detail?: string) => StripeHookResult,
 ): Promise<StripeHookResult> {
-  const purchase = await store.findPurchaseByPaymentIntent(ctx.db, tenantId, paymentIntentId);
-  if (!purchase) return result("ignored", "no purchase paid with this payment intent");
-  if (purchase.state === "open" || !purchase.grantEntryId) throw new PurchaseNotGrantedYet();
-  if (charge.amount <= 0) return result("ignored", "the charge has no amount");
-  const total = Math.min(charge.amount_refunded, charge.amount);
+  const grantEntryId = purchase.grantEntryId;
+  if (!grantEntryId) return result("ignored", "the purchase has not been granted");
+  const total = Math.min(charge.amountRefunded, charge.amount);
   const full = total >= charge.amount;
   const money = (amount: number) => formatPrice(amount, charge.currency);
   const refundedWords = full
@@ -299,7 +402,7 @@ async function refund(
     const outcome = await core.takeBackGrantCredits(
       ctx,
       tenantId,
-      purchase.grantEntryId,
+      grantEntryId,
       async (tx, remaining) => {
         const before = (await store.lockPurchase(tx, tenantId, purchase.sessionId))!.amountRefunded;
         owed = total > before ? creditsWorth(purchase, total, charge.amount) - creditsWorth(purchase, before, charge.amount) : 0;

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { Health } from "../../contract/index.js";
 import { composeLedger, type Ledger, type LedgerOptions } from "../compose.js";
+import type { StripeApiAddress } from "../features/payments.js";
 import { authenticate, recentlyAuthenticated, type AuthenticatedTenant } from "../core/tenants.js";
 import { isDatabaseUnavailable, type Database } from "../storage/db.js";
 import { ClientAborted, jsonBodies, newRouter } from "./env.js";
@@ -42,6 +43,8 @@ export interface LedgerAppDeps extends LedgerOptions {
   remoteAddress?: (c: Context) => string | undefined;
   /** The ledger's public address for customer links and Stripe's return URLs; default: the request's origin. */
   publicUrl?: string;
+  /** Another address for Stripe's API (LEDGER_STRIPE_API_URL, read with `stripeApiAddress`); default: Stripe's own. */
+  stripeApi?: StripeApiAddress;
   /** Called when work was queued (the Node process drains at once instead of at its next tick). */
   onQueued?: () => void;
   /** Self-service sign-up from the app's settings page (LEDGER_SIGNUP, on unless "off"). */
@@ -223,7 +226,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.route("/", deskproRoutes());
   app.route("/", deskproBillingRoutes());
   app.route("/", portalTierRoutes({ onQueued: deps.onQueued, publicUrl: deps.publicUrl }));
-  app.route("/", paymentRoutes(deps.publicUrl));
+  app.route("/", paymentRoutes(deps.publicUrl, deps.stripeApi));
   app.route("/", alertRoutes());
   app.openAPIRegistry.registerWebhook(alertWebhook);
 

@@ -26,7 +26,6 @@ const PROBLEMS: Record<ErrorCode, { status: number; title: string }> = {
   tier_already_charged: { status: 409, title: "Tier already charged" },
   payments_not_connected: { status: 409, title: "Card payments not set up" },
   deskpro_not_connected: { status: 409, title: "Deskpro not connected" },
-  purchase_not_granted_yet: { status: 409, title: "Not granted yet" },
   version_conflict: { status: 412, title: "Configuration changed" },
   payload_too_large: { status: 413, title: "Payload too large" },
   unsupported_media_type: { status: 415, title: "Unsupported media type" },

@@ -16,6 +16,7 @@ import { refusedDeskproChargesMigration } from "./migrations/014-refused-deskpro
 import { fairBackgroundMigration } from "./migrations/015-fair-background.js";
 import { canonicalHelpdeskOriginsMigration } from "./migrations/016-canonical-helpdesk-origins.js";
 import { tenantFirstKeysMigration } from "./migrations/017-tenant-first-keys.js";
+import { stripeOrderingMigration } from "./migrations/018-stripe-ordering.js";
 import type { Migration } from "./migrations/migration.js";
 
 /**
@@ -44,6 +45,7 @@ export const MIGRATIONS: Migration[] = [
   fairBackgroundMigration,
   canonicalHelpdeskOriginsMigration,
   tenantFirstKeysMigration,
+  stripeOrderingMigration,
 ];
 
 const MIGRATION_LOCK = 7_270_001;

@@ -176,3 +176,57 @@ export async function listPurchases(sql: Sql, tenantId: string, owner: string, l
   );
   return rows.map(toPurchase);
 }
+
+/**
+ * Notes the first time a checkout's idempotency key is seen, with the request it named; a later
+ * attempt gets that first record back (its moment and request), whatever it sent itself.
+ */
+export async function startCheckoutRequest(
+  sql: Sql,
+  tenantId: string,
+  key: { scope: "client" | "ledger"; key: string },
+  requestHash: string,
+  now: Date,
+): Promise<{ requestHash: string; startedAt: Date }> {
+  await sql.query(
+    `INSERT INTO stripe_checkout_requests (tenant_id, scope, key, request_hash, started_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (tenant_id, scope, key) DO NOTHING`,
+    [tenantId, key.scope, key.key, requestHash, now],
+  );
+  const rows = await sql.query<{ request_hash: string; started_at: Date }>(
+    "SELECT request_hash, started_at FROM stripe_checkout_requests WHERE tenant_id = $1 AND scope = $2 AND key = $3",
+    [tenantId, key.scope, key.key],
+  );
+  const row = rows[0];
+  if (!row) throw new Error("a checkout request was not recorded");
+  return { requestHash: row.request_hash, startedAt: row.started_at };
+}
+
+export interface EarlyRefundRow {
+  paymentIntentId: string;
+  /** The charge's amount, in the currency's minor unit. */
+  chargeAmount: number;
+  /** The highest running total of the charge's refunds reported so far. */
+  amountRefunded: number;
+  currency: string;
+}
+
+/** Keeps a refund's running total for a payment intent no purchase is known by yet (the highest total wins). */
+export async function recordEarlyRefund(sql: Sql, tenantId: string, refund: EarlyRefundRow & { now: Date }): Promise<void> {
+  await sql.query(
+    `INSERT INTO stripe_early_refunds AS r (tenant_id, payment_intent_id, charge_amount, amount_refunded, currency, received_at)
+     VALUES ($1, $2, $3, $4, $5, $6)
+     ON CONFLICT (tenant_id, payment_intent_id) DO UPDATE SET
+       amount_refunded = greatest(r.amount_refunded, EXCLUDED.amount_refunded), received_at = EXCLUDED.received_at`,
+    [tenantId, refund.paymentIntentId, refund.chargeAmount, refund.amountRefunded, refund.currency, refund.now],
+  );
+}
+
+export async function findEarlyRefund(sql: Sql, tenantId: string, paymentIntentId: string): Promise<EarlyRefundRow | null> {
+  const rows = await sql.query<{ charge_amount: string | number; amount_refunded: string | number; currency: string }>(
+    "SELECT charge_amount, amount_refunded, currency FROM stripe_early_refunds WHERE tenant_id = $1 AND payment_intent_id = $2",
+    [tenantId, paymentIntentId],
+  );
+  const row = rows[0];
+  return row ? { paymentIntentId, chargeAmount: Number(row.charge_amount), amountRefunded: Number(row.amount_refunded), currency: row.currency } : null;
+}

@@ -27,19 +27,28 @@ import {
   putStripeConnection,
   UnknownPack,
   type PaymentsOptions,
+  type StripeApiAddress,
 } from "../../features/payments.js";
 import * as store from "../../storage/payments.js";
 import { customerPage, errorPage } from "../customer-page.js";
-import { coreOf, idempotencyOf, newRouter, readBodyCapped, tenantOf, type LedgerEnv } from "../env.js";
+import { coreOf, idempotencyOf, newRouter, readBodyCapped, respond, tenantOf, type LedgerEnv } from "../env.js";
 import { commonProblems, idempotencyHeader, json, jsonBody, ownerParams, problem, rateLimitedProblem, unexpectedProblem } from "../openapi.js";
 import { HttpProblem, suspendedProblem } from "../problems.js";
 
 const MAX_STRIPE_BODY_BYTES = 512 * 1024;
+
+const originOf = (api: StripeApiAddress) =>
+  `${api.protocol}://${api.host.includes(":") ? `[${api.host}]` : api.host}${api.port === (api.protocol === "http" ? 80 : 443) ? "" : `:${api.port}`}`;
 const TENANT_ID = /^tnt_[0-9a-z]{26}$/;
 
-export function paymentRoutes(configuredPublicUrl?: string) {
+export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeApiAddress) {
   const app = newRouter();
-  const options = (c: Context<LedgerEnv>): PaymentsOptions => ({ publicUrl: (configuredPublicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, "") });
+  const options = (c: Context<LedgerEnv>): PaymentsOptions => ({
+    publicUrl: (configuredPublicUrl ?? new URL(c.req.url).origin).replace(/\/+$/, ""),
+    ...(stripeApi ? { stripeApi } : {}),
+  });
+  // A Stripe stand-in at another address also serves its own Checkout pages: the buy buttons may go there.
+  const checkoutOrigins = ["https://checkout.stripe.com", ...(stripeApi ? [originOf(stripeApi)] : [])].join(" ");
 
   app.openapi(
     createRoute({
@@ -81,17 +90,17 @@ export function paymentRoutes(configuredPublicUrl?: string) {
       tags: ["Payments"],
       summary: "Start a card purchase of a credit pack for a bank: a Stripe Checkout Session and its URL",
       description:
-        "Send the customer to `url`. The credits are granted when Stripe reports the payment (`receiveStripeWebhook`), not now. The `Idempotency-Key` is passed to Stripe, so a retry returns the same session. 409 `payments_not_connected`; 422 `unknown_pack`; 502 `payment_provider_error` when Stripe refuses.",
+        "Send the customer to `url`. The credits are granted when Stripe reports the payment (`receiveStripeWebhook`), not now. A retry with the same `Idempotency-Key` returns the same session (Stripe gets a key derived from it, and the same return links); the key used for another request gets 409 `idempotency_key_reused`. 409 `payments_not_connected`; 422 `unknown_pack`; 502 `payment_provider_error` when Stripe refuses.",
       request: { headers: idempotencyHeader, ...jsonBody(CheckoutSessionRequest) },
       responses: {
         201: json(CheckoutSession, "The session; send the customer to `url`"),
         ...commonProblems,
-        409: problem("Card payments are not set up"),
+        409: problem("Card payments are not set up, or the Idempotency-Key was used for another request"),
         422: problem("Unknown pack"),
         502: problem("Stripe refused"),
       },
     }),
-    async (c) => c.json(await createCheckoutSession(coreOf(c), tenantOf(c), c.req.valid("json"), idempotencyOf(c).key, options(c)), 201),
+    async (c) => respond(c, await createCheckoutSession(coreOf(c), tenantOf(c), c.req.valid("json"), idempotencyOf(c), options(c))),
   );
 
   app.openapi(
@@ -145,7 +154,6 @@ export function paymentRoutes(configuredPublicUrl?: string) {
       200: json(StripeHookResult, "What the ledger did with the event"),
       400: problem("Missing or wrong signature (`invalid_signature`); nothing changed"),
       403: problem("The tenant is suspended by the ledger's operator (`tenant_suspended`); nothing changed, and Stripe delivers the event again later"),
-      409: problem("A refund that arrived before its payment's event (`purchase_not_granted_yet`): Stripe delivers it again later"),
       413: problem("Body over 512 kB"),
       429: rateLimitedProblem,
       default: unexpectedProblem,
@@ -183,7 +191,7 @@ export function paymentRoutes(configuredPublicUrl?: string) {
     c.header("x-robots-tag", "noindex");
     c.header(
       "content-security-policy",
-      "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' https://checkout.stripe.com; base-uri 'none'; frame-ancestors 'none'",
+      `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${checkoutOrigins}; base-uri 'none'; frame-ancestors 'none'`,
     );
   };
 
@@ -228,8 +236,10 @@ export function paymentRoutes(configuredPublicUrl?: string) {
     const back = `${options(c).publicUrl}/pay/${c.req.param("token")}`;
     try {
       // A fresh key per press: an unpaid session simply expires, and each press should reach Stripe.
-      const session = await createCheckoutSession(coreOf(c), tenantId, { owner, packId: packId.data }, crypto.randomUUID(), { ...options(c), returnUrl: back });
-      return c.redirect(session.url, 303);
+      const request = { owner, packId: packId.data };
+      const idempotency = { scope: "ledger" as const, key: `pay-page:${crypto.randomUUID()}`, requestHash: `pay-page:${owner}:${packId.data}` };
+      const session = await createCheckoutSession(coreOf(c), tenantId, request, idempotency, { ...options(c), returnUrl: back });
+      return c.redirect(session.body.url, 303);
     } catch (error) {
       if (error instanceof UnknownPack) return c.html(errorPage("That pack is not available", error.message), 400);
       return c.html(errorPage("Payment could not start", "Card payments are not available right now. Please try again later or contact support."), 503);
