@@ -1,5 +1,5 @@
 /**
- * The single-statement debit (`ledger_post_debit`, storage/migrations/007) against the domain's
+ * The single-statement debit (`ledger_post_debit`, its source in src/ledger/storage/schema.sql) against the domain's
  * pure functions: the burn-down order it draws in and the time price it charges must be exactly
  * what `planDebit` and `priceTimeEntry` decide, on PGlite and on PostgreSQL. It must also stand
  * aside (write nothing) whenever the full posting path has work to do.
