@@ -333,26 +333,28 @@ async function chargePart(read: Read, charge: ObservedCharge, part: ChargePart, 
   // After the entry it replaces (or first): a charge edited back to an earlier time is a new debit, not a replay.
   const key = `deskpro-charge:${ticketId}:${charge.id}:${part}:${units}:after:${row?.entryId ?? "first"}`;
   try {
-    const outcome = await core.debitCredits(ledger, tenantId, payer, request, ledgerKey(key), async (tx, result, now) => {
-      const values = {
-        chargeId: charge.id,
-        part,
-        ticketId,
-        state: "charged",
-        units,
-        countedUnits: units,
-        entryId: result.entry.id,
-        dateCreated: charge.dateCreated,
-        syncSeq: read.seq,
-      };
-      const locked = await store.lockCharge(tx, tenantId, charge.id, part);
-      if (row === null) {
-        if (locked !== null || !(await store.insertCharge(tx, tenantId, values, now))) throw new ChargeRowMoved();
-      } else {
-        if (locked === null || locked.entryId !== row.entryId || locked.countedUnits !== row.countedUnits || locked.syncSeq > read.seq)
-          throw new ChargeRowMoved();
-        await store.updateCharge(tx, tenantId, values, now);
-      }
+    const outcome = await core.debitCredits(ledger, tenantId, payer, request, ledgerKey(key), {
+      alsoInTransaction: async (tx, result, now) => {
+        const values = {
+          chargeId: charge.id,
+          part,
+          ticketId,
+          state: "charged",
+          units,
+          countedUnits: units,
+          entryId: result.entry.id,
+          dateCreated: charge.dateCreated,
+          syncSeq: read.seq,
+        };
+        const locked = await store.lockCharge(tx, tenantId, charge.id, part);
+        if (row === null) {
+          if (locked !== null || !(await store.insertCharge(tx, tenantId, values, now))) throw new ChargeRowMoved();
+        } else {
+          if (locked === null || locked.entryId !== row.entryId || locked.countedUnits !== row.countedUnits || locked.syncSeq > read.seq)
+            throw new ChargeRowMoved();
+          await store.updateCharge(tx, tenantId, values, now);
+        }
+      },
     });
     if (!outcome.replayed) read.changed = true;
     return true;

@@ -329,30 +329,32 @@ async function charge(
       payer.owner,
       { kind: "priority", tier: tier.key, ticketId, reason: `${tier.label} (chosen on the portal${belowPrice ? ", at the price the form showed" : ""})` },
       idempotencyFor(`portal:${ticketId}:charge:${tier.key}:${replacedEntryId ?? "first"}`),
-      async (tx, result, now) => {
-        await saveStateIn(
-          tx,
-          job,
-          {
-            ticketId,
-            owner: payer.owner,
-            requestedTier: tier.key,
-            chargedTier: tier.key,
-            chargeEntryId: result.entry.id,
-            outcome: "charged",
-            lastFieldTier: fieldTier,
-            lastPriorityId: setPriority ?? ticket.priority,
-          },
-          now,
-        );
-        if (setPriority !== null)
-          await enqueuePriority(tx, tenantId, `portal:${ticketId}:priority:${result.entry.id}`, { ticketId, priorityId: setPriority }, now);
-        let note = renderTemplate(settings.messages.charged, messageValues(job, { tier, price, balance: result.balance }));
-        if (belowPrice)
-          note += `<p>The portal form showed ${shown} credits; the tier costs ${tier.price} now. Give the option the title shown on the app's settings page.</p>`;
-        await enqueueMessage(tx, tenantId, `portal:${ticketId}:charged-note:${result.entry.id}`, { ticketId, html: note, note: true }, now);
+      {
+        priceAtMost: price,
+        alsoInTransaction: async (tx, result, now) => {
+          await saveStateIn(
+            tx,
+            job,
+            {
+              ticketId,
+              owner: payer.owner,
+              requestedTier: tier.key,
+              chargedTier: tier.key,
+              chargeEntryId: result.entry.id,
+              outcome: "charged",
+              lastFieldTier: fieldTier,
+              lastPriorityId: setPriority ?? ticket.priority,
+            },
+            now,
+          );
+          if (setPriority !== null)
+            await enqueuePriority(tx, tenantId, `portal:${ticketId}:priority:${result.entry.id}`, { ticketId, priorityId: setPriority }, now);
+          let note = renderTemplate(settings.messages.charged, messageValues(job, { tier, price, balance: result.balance }));
+          if (belowPrice)
+            note += `<p>The portal form showed ${shown} credits; the tier costs ${tier.price} now. Give the option the title shown on the app's settings page.</p>`;
+          await enqueueMessage(tx, tenantId, `portal:${ticketId}:charged-note:${result.entry.id}`, { ticketId, html: note, note: true }, now);
+        },
       },
-      { priceAtMost: price },
     );
   } catch (error) {
     if (error instanceof TierAlreadyCharged) return; // charged by a concurrent run
