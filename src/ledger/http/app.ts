@@ -13,6 +13,7 @@ import { metricsRoutes } from "./routes/metrics.js";
 import { configRoutes } from "./routes/config.js";
 import { deskproRoutes } from "./routes/deskpro.js";
 import { deskproBillingRoutes } from "./routes/deskpro-billing.js";
+import { deskproWebhookRoutes } from "./routes/deskpro-webhooks.js";
 import { operationRoutes } from "./routes/operations.js";
 import { paymentRoutes } from "./routes/payments.js";
 import { portalTierRoutes } from "./routes/portal-tiers.js";
@@ -222,7 +223,8 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.route("/", operationRoutes());
   app.route("/", deskproRoutes());
   app.route("/", deskproBillingRoutes());
-  app.route("/", portalTierRoutes({ onQueued: deps.onQueued, publicUrl: deps.publicUrl }));
+  app.route("/", deskproWebhookRoutes({ onQueued: deps.onQueued }));
+  app.route("/", portalTierRoutes({ publicUrl: deps.publicUrl }));
   app.route("/", paymentRoutes(deps.publicUrl));
   app.route("/", alertRoutes());
   app.openAPIRegistry.registerWebhook(alertWebhook);
