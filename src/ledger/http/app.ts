@@ -1,3 +1,4 @@
+import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { Health } from "../../contract/index.js";
@@ -168,18 +169,20 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   const needsKey = (path: string) => path.startsWith("/v1/") && path !== "/v1/openapi.json" && path !== SIGNUP_PATH;
   app.use("*", async (c, next) => (needsKey(c.req.path) ? next() : (anonymous.take(addressOf(c)) ?? next())));
 
-  app.get("/healthz", (c) => c.json({ ok: true as const }));
-  app.openAPIRegistry.registerPath({
-    method: "get",
-    path: "/healthz",
-    operationId: "getHealth",
-    tags: ["Operations"],
-    summary: "Whether the service is up (for load balancers)",
-    description:
-      "Takes no key and touches no database: it answers as long as the process serves requests. Rate limited per client address like every endpoint without a key.",
-    security: [],
-    responses: { 200: json(Health, "The service is up"), 429: rateLimitedProblem },
-  });
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/healthz",
+      operationId: "getHealth",
+      tags: ["Operations"],
+      summary: "Whether the service is up (for load balancers)",
+      description:
+        "Takes no key and touches no database: it answers as long as the process serves requests. Rate limited per client address like every endpoint without a key.",
+      security: [],
+      responses: { 200: json(Health, "The service is up"), 429: rateLimitedProblem },
+    }),
+    (c) => c.json({ ok: true as const }, 200),
+  );
 
   app.route("/", metricsRoutes(deps.metricsToken));
 
