@@ -22,8 +22,6 @@ import { SIGNUP_PATH, signupRoutes, type SignupLimits } from "./routes/signup.js
 import { ticketRoutes } from "./routes/tickets.js";
 import { walletRoutes } from "./routes/wallets.js";
 
-export type { LedgerEnv } from "./env.js";
-
 export type LogLine = Record<string, unknown>;
 export type Logger = (line: LogLine) => void;
 
@@ -247,8 +245,6 @@ function codeOf(error: unknown): string | null {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : null;
 }
-
-export type LedgerApp = ReturnType<typeof createLedgerApp>;
 
 /**
  * The OpenAPI document without serving it (`npm run ledger -- openapi`): made from the routes alone, so no database is opened.
