@@ -13,7 +13,7 @@ export const Credits = z
 export const CreditsOrZero = z.int().min(0).max(MAX_CREDITS_PER_WRITE);
 
 /** Deskpro ids are positive integers; we carry them as decimal strings so they survive JSON untouched. */
-const deskproIdPattern = /^[1-9][0-9]{0,17}$/;
+export const DESKPRO_ID_PATTERN = /^[1-9][0-9]{0,17}$/;
 
 export const OWNER_PATTERN = /^(org|person):[1-9][0-9]{0,17}$/;
 
@@ -21,7 +21,7 @@ export const OWNER_PATTERN = /^(org|person):[1-9][0-9]{0,17}$/;
 export const Owner = z.string().regex(OWNER_PATTERN, "must be org:<id> or person:<id> with a numeric Deskpro id");
 export type Owner = z.infer<typeof Owner>;
 
-export const TicketId = z.string().regex(deskproIdPattern, "must be a numeric Deskpro ticket id");
+export const TicketId = z.string().regex(DESKPRO_ID_PATTERN, "must be a numeric Deskpro ticket id");
 export type TicketId = z.infer<typeof TicketId>;
 
 export const EntryId = z.string().regex(/^ent_[0-9a-z]{26}$/, "must be an entry id (ent_…)");

@@ -8,7 +8,7 @@ import type { AllocationRun, OutboxDrainResult } from "../contract/index.js";
 import type { Clock, LedgerContext } from "./core/context.js";
 import { LedgerMetrics } from "./core/metrics.js";
 import { outboundFetch, outboundPolicyFromEnv, type OutboundPolicy } from "./core/outbound.js";
-import { drainOutbox, type DrainOptions, type OutboxDelivery, type OutboxHandlers } from "./core/outbox.js";
+import { drainOutbox, outboxHandlers as byKind, type DrainOptions, type OutboxDelivery, type OutboxHandlers } from "./core/outbox.js";
 import { allocateAll, loadConfig } from "./core/wallets.js";
 import { alertHandlers, evaluateAlerts, queueExpiringNotices } from "./features/alerts.js";
 import { deskproBillingHandlers, queueRecentBillingReads } from "./features/deskpro-billing.js";
@@ -48,9 +48,6 @@ export interface Ledger {
   sweep(tenantId: string, options?: { shouldStop?: () => boolean }): Promise<AllocationRun & { stoppedEarly: boolean }>;
 }
 
-/** What each kind of outbox row calls, for its tenant's circuit breaker: alert webhooks, or the helpdesk. */
-export const outboxTarget = (kind: string): "helpdesk" | "webhooks" => (kind === "alert.webhook" ? "webhooks" : "helpdesk");
-
 export function composeLedger(options: LedgerOptions): Ledger {
   const context: LedgerContext = { db: options.db, clock: options.clock ?? (() => new Date()), afterPost: [evaluateAlerts] };
   const metrics = new LedgerMetrics(options.db, context.clock);
@@ -60,13 +57,14 @@ export function composeLedger(options: LedgerOptions): Ledger {
   const webhookFetch = metrics.timedFetch("webhooks", doFetch);
   const clients = options.deskproClients ?? defaultClientFactory();
   const deskproClients: DeskproClientFactory = (connection) => clients({ ...connection, fetch: helpdeskFetch });
-  const outboxHandlers: OutboxHandlers = {
+  // Every kind of outbox work, each declared (name, payload schema, whom it calls) beside its handler.
+  const outboxHandlers: OutboxHandlers = byKind([
     ...deskproWriteHandlers(deskproClients),
     ...portalTierHandlers(deskproClients),
     ...alertHandlers({ deskproClients, fetch: webhookFetch }),
     ...deskproBillingHandlers(deskproClients),
-  };
-  const outbox: OutboxDelivery = { handlers: outboxHandlers, targetOf: outboxTarget, observer: metrics };
+  ]);
+  const outbox: OutboxDelivery = { handlers: outboxHandlers, observer: metrics };
   return {
     context,
     deskproClients,

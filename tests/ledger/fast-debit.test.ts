@@ -1,5 +1,5 @@
 /**
- * The single-statement debit (`ledger_post_debit`, storage/migrations/007) against the domain's
+ * The single-statement debit (`ledger_post_debit`, its source in src/ledger/storage/schema.sql) against the domain's
  * pure functions: the burn-down order it draws in and the time price it charges must be exactly
  * what `planDebit` and `priceTimeEntry` decide, on PGlite and on PostgreSQL. It must also stand
  * aside (write nothing) whenever the full posting path has work to do.
@@ -354,4 +354,17 @@ describe.each(backends())("the single-statement debit on %s", (backend) => {
     },
     30_000,
   );
+});
+
+describe("which way a debit is written (debitPath)", () => {
+  const alsoInTransaction = async () => undefined;
+  it("tries one statement for a manual or time debit with nothing else to write, and takes the full path otherwise", () => {
+    expect(core.debitPath({ kind: "manual", amount: 5, reason: "work" }, {})).toBe("one statement when it can");
+    expect(core.debitPath({ kind: "time", minutes: 30, ticketId: "7" }, {})).toBe("one statement when it can");
+    expect(core.debitPath({ kind: "time", minutes: 30, ticketId: "7" }, { alsoInTransaction })).toBe("full path");
+    expect(core.debitPath({ kind: "manual", amount: 5, reason: "work" }, { alsoInTransaction })).toBe("full path");
+    expect(core.debitPath({ kind: "priority", tier: "1-hour", ticketId: "7" }, {})).toBe("full path");
+    expect(core.debitPath({ kind: "removal", amount: 5, reason: "duplicate" }, {})).toBe("full path");
+    expect(core.debitPath({ kind: "unbilled", minutes: 30, ticketId: "7" }, {})).toBe("full path");
+  });
 });

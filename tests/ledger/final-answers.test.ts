@@ -59,14 +59,16 @@ describe.each(backendsHere())("a key's answer is final, on %s", (backend) => {
     await core.grantCredits(ctx, tenantId, owner, { amount: 51, reason: "seed", source: "manual" }, key());
     // One debit first, so the wallet's single-statement facts are set (a fresh wallet takes the full path).
     await core.debitCredits(ctx, tenantId, owner, { kind: "manual", amount: 1, reason: "warm" }, key());
-    // The full path is taken when the debit must write more in its transaction (`also`).
-    const also = fullPath ? async () => undefined : undefined;
+    // The full path is taken when the debit must write more in its transaction (`debitPath`).
+    const options = fullPath ? { alsoInTransaction: async () => undefined } : {};
     // A few rounds: whether a duplicate arrives while the first holds the bank is up to the scheduler.
     for (let round = 0; round < 3; round++) {
       if (round > 0) await core.grantCredits(ctx, tenantId, owner, { amount: 50, reason: "again", source: "manual" }, key());
       const idempotency = key();
       const answers = await Promise.all(
-        Array.from({ length: 20 }, () => answerOf(core.debitCredits(ctx, tenantId, owner, { kind: "manual", amount: 50, reason: "edge" }, idempotency, also))),
+        Array.from({ length: 20 }, () =>
+          answerOf(core.debitCredits(ctx, tenantId, owner, { kind: "manual", amount: 50, reason: "edge" }, idempotency, options)),
+        ),
       );
       expect(answers.map((a) => a.status)).toEqual(Array(20).fill(201));
       expect(new Set(answers.map((a) => a.text)).size).toBe(1);
@@ -80,9 +82,9 @@ describe.each(backendsHere())("a key's answer is final, on %s", (backend) => {
     const owner = "org:2";
     await core.grantCredits(ctx, tenantId, owner, { amount: 10, reason: "seed", source: "manual" }, key());
     await core.debitCredits(ctx, tenantId, owner, { kind: "manual", amount: 1, reason: "warm" }, key());
-    for (const also of [undefined, async () => undefined]) {
+    for (const options of [{}, { alsoInTransaction: async () => undefined }]) {
       const idempotency = key();
-      const debit = () => answerOf(core.debitCredits(ctx, tenantId, owner, { kind: "manual", amount: 1000, reason: "too much" }, idempotency, also));
+      const debit = () => answerOf(core.debitCredits(ctx, tenantId, owner, { kind: "manual", amount: 1000, reason: "too much" }, idempotency, options));
       const first = await debit();
       expect(first).toMatchObject({ status: "insufficient_credits", replayed: false });
       await core.grantCredits(ctx, tenantId, owner, { amount: 100, reason: "top-up", source: "manual" }, key());
@@ -140,7 +142,9 @@ describe.each(backendsHere())("a key's answer is final, on %s", (backend) => {
     // A request that arrived 4 s earlier is written now, on each path.
     clock.advance(-4_000);
     const fastOne = await core.debitCredits(ctx, tenantId, owner, { kind: "manual", amount: 1, reason: "arrived earlier" }, key());
-    const fullOne = await core.debitCredits(ctx, tenantId, owner, { kind: "manual", amount: 1, reason: "arrived earlier" }, key(), async () => undefined);
+    const fullOne = await core.debitCredits(ctx, tenantId, owner, { kind: "manual", amount: 1, reason: "arrived earlier" }, key(), {
+      alsoInTransaction: async () => undefined,
+    });
     const grant = await core.grantCredits(ctx, tenantId, owner, { amount: 1, reason: "arrived earlier", source: "manual" }, key());
     const dates = [later, fastOne, fullOne, grant].map((w) => Date.parse(w.body.entry.createdAt));
     expect(dates.every((d, i) => i === 0 || d >= dates[i - 1]!)).toBe(true);

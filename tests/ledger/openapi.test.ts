@@ -89,6 +89,17 @@ describe("the OpenAPI document", () => {
     expect(ids).toEqual(expect.arrayContaining(["getWallet", "createGrant", "createDebit", "reverseEntry", "listEntries", "receiveAlert"]));
   });
 
+  it("says what an operation does besides its name: the reads that write, the web hook that queues a billing read", () => {
+    const byId = new Map(operationsOf(doc).map(({ method, operation }) => [operation.operationId, { method, description: operation.description ?? "" }]));
+    expect(byId.get("getWallet")).toMatchObject({ method: "get", description: expect.stringContaining("**This GET may write.**") });
+    expect(byId.get("getWallet")!.description).toMatch(/allocation[\s\S]*`expiry` entries/);
+    expect(byId.get("getTicketPayer")).toMatchObject({ method: "get", description: expect.stringContaining("this may write") });
+    // Deskpro's web hook queues more than its portal ticket's job.
+    expect(byId.get("receiveDeskproWebhook")!.description).toMatch(
+      /\*\*Besides that\*\*.*records its arrival.*queues a read of the ticket's Billing & Time Log/,
+    );
+  });
+
   it("names the contract's schemas as components and refers to them instead of repeating them", () => {
     const schemas = doc.components.schemas;
     for (const name of ["Wallet", "Entry", "WriteResult", "Problem", "LedgerConfig", "GrantRequest", "DebitRequest", "ReversalRequest", "AlertEvent"]) {

@@ -42,8 +42,6 @@ export class LedgerContractError extends Error {
   }
 }
 
-export type LedgerError = LedgerProblem | LedgerHttpError | LedgerNetworkError | LedgerContractError;
-
 /** Whether retrying the same request (same idempotency key) could succeed. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof LedgerNetworkError) return true;

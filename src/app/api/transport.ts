@@ -12,7 +12,7 @@ export const LEDGER_KEY_PLACEHOLDER = "__ledger_api_key__";
  * whichever of the two is a key it knows.
  */
 export const PASTED_KEY_PLACEHOLDER = "__ledger_api_key_pasted__";
-export const PASTED_KEY_HEADER = "X-Credits-Key";
+const PASTED_KEY_HEADER = "X-Credits-Key";
 const BOTH_KEYS = { Authorization: `Bearer ${LEDGER_KEY_PLACEHOLDER}`, [PASTED_KEY_HEADER]: PASTED_KEY_PLACEHOLDER };
 
 /** Where requests go and how they are authorised. */

@@ -3,4 +3,4 @@
 export { createClient, DeskproClient } from "@deskpro/app-sdk/esm/client/client.js";
 export { proxyFetch, adminGenericProxyFetch } from "@deskpro/app-sdk/esm/proxy/helpers.js";
 export type { Fetch } from "@deskpro/app-sdk/esm/proxy/types.js";
-export type { Context, IDeskproClient, ProxyAuthPayload, ChildMethods, CoreCallSender, AppElement } from "@deskpro/app-sdk/esm/client/types.js";
+export type { Context, IDeskproClient } from "@deskpro/app-sdk/esm/client/types.js";

@@ -2,8 +2,11 @@
  * The outbox: work that must happen outside the database (Deskpro write-backs, alert deliveries,
  * portal ticket jobs) is written as a row in the transaction of the change that calls for it, and
  * delivered afterwards by whoever drains: the Node server's worker, or a cron call on serverless
- * hosts. This module knows no kinds of work; features register a handler per kind where the
- * ledger is composed.
+ * hosts. This module knows no kinds of work. Each feature declares its kinds once (`outboxKind`:
+ * a name, the zod schema of the payload, whom it calls), enqueues with the kind itself
+ * (`enqueueJob`) and hands a handler per kind (`handle`) to where the ledger is composed: so a kind
+ * nobody declared, or a payload that isn't the kind's, doesn't compile, and a payload read back
+ * from the database is parsed with the kind's schema before its handler sees it.
  *
  * Delivery is at least once, so every handler's effect is idempotent (a priority is read before
  * it is set, a message carries a marker that is looked for before posting, a ledger write has an
@@ -17,11 +20,53 @@
  * answer trips that tenant's circuit breaker: its rows for that target wait while the breaker is
  * open. A helpdesk that never answers therefore holds up its own tenant's lane and nobody else's.
  */
+import type { z } from "zod";
 import type { OutboxDrainResult } from "../../contract/index.js";
 import * as breakers from "../storage/breakers.js";
+import type { Sql } from "../storage/db.js";
 import * as outbox from "../storage/outbox.js";
 import { repeatInBackground, type Repeating } from "./background.js";
 import type { LedgerContext } from "./context.js";
+import { newId } from "./ids.js";
+
+/** Whom a kind's deliveries call: its failures count against that circuit breaker of the tenant's. */
+export type OutboxTarget = "helpdesk" | "webhooks";
+
+/** A kind of outbox work: the name its rows carry, the schema of its payload, and whom it calls. */
+export interface OutboxKind<Name extends string = string, Payload = unknown> {
+  readonly name: Name;
+  readonly payload: z.ZodType<Payload>;
+  readonly target: OutboxTarget;
+}
+
+/** Declares a kind of outbox work, once, beside the feature that delivers it. */
+export function outboxKind<const Name extends string, Payload>(name: Name, payload: z.ZodType<Payload>, target: OutboxTarget): OutboxKind<Name, Payload> {
+  return { name, payload, target };
+}
+
+export interface NewJob<Payload> {
+  tenantId: string;
+  /** One row per key: a second enqueue with the same key is the first one (see `coalesce`). */
+  dedupeKey: string;
+  payload: Payload;
+  now: Date;
+  /**
+   * A job that coalesces: while one is pending a new request joins it (with the newer payload);
+   * once it has finished, a new request makes it due again. Otherwise a key is done once, ever.
+   */
+  coalesce?: boolean;
+}
+
+/**
+ * Writes a job of `kind` in the transaction `sql` belongs to, its payload typed by the kind.
+ * Answers the id of the row that holds the dedupe key, and whether this call added it (false: a
+ * job with that key was there already, and a job that doesn't coalesce is left as it was).
+ */
+export async function enqueueJob<Payload>(sql: Sql, kind: OutboxKind<string, Payload>, job: NewJob<NoInfer<Payload>>): Promise<{ id: string; added: boolean }> {
+  const row = { id: newId("obx", job.now), tenantId: job.tenantId, kind: kind.name, dedupeKey: job.dedupeKey, payload: job.payload, now: job.now };
+  const id = job.coalesce ? await outbox.enqueueCoalesced(sql, row) : await outbox.enqueue(sql, row);
+  return { id, added: id === row.id };
+}
 
 export interface DeliveryContext {
   ledger: LedgerContext;
@@ -35,14 +80,49 @@ export interface DeliveryContext {
   perTenant<T>(name: string, make: () => Promise<T>): Promise<T>;
 }
 
-export type OutboxHandler = (payload: unknown, context: DeliveryContext) => Promise<void>;
+/** What delivers one kind's rows, its payload already parsed (made by `handle`). */
+export interface OutboxHandler {
+  readonly kind: OutboxKind;
+  deliver(payload: unknown, context: DeliveryContext): Promise<void>;
+}
 
-/** The handler of each kind of outbox row, registered by the features. */
-export type OutboxHandlers = Readonly<Record<string, OutboxHandler>>;
+/** The handler of each kind of outbox row by the kind's name, as the features registered them. */
+export type OutboxHandlers = ReadonlyMap<string, OutboxHandler>;
 
 /** A failure that retrying cannot fix (bad data): the row is failed at once. */
 export class PermanentFailure extends Error {
   override name = "PermanentFailure";
+}
+
+/**
+ * The handler of `kind`: it gets the payload as the kind's schema parses it from the row; a row
+ * whose payload doesn't parse fails at once, saying where (no values: payloads may hold messages).
+ */
+export function handle<Name extends string, Payload>(
+  kind: OutboxKind<Name, Payload>,
+  deliver: (payload: Payload, context: DeliveryContext) => Promise<void>,
+): OutboxHandler {
+  return {
+    kind,
+    deliver: async (raw, context) => {
+      const parsed = kind.payload.safeParse(raw);
+      if (!parsed.success) {
+        const where = parsed.error.issues.map((issue) => `${issue.path.join(".") || "(the payload)"}: ${issue.code}`).join("; ");
+        throw new PermanentFailure(`the payload is not a ${kind.name} payload (${where})`);
+      }
+      await deliver(parsed.data, context);
+    },
+  };
+}
+
+/** The features' handlers by kind; a kind handled twice is a mistake in the composition. */
+export function outboxHandlers(handlers: readonly OutboxHandler[]): OutboxHandlers {
+  const byName = new Map<string, OutboxHandler>();
+  for (const handler of handlers) {
+    if (byName.has(handler.kind.name)) throw new Error(`two handlers for the outbox kind ${handler.kind.name}`);
+    byName.set(handler.kind.name, handler);
+  }
+  return byName;
 }
 
 /**
@@ -91,10 +171,11 @@ export interface DeliveryObserver {
 /** The kinds of work, as the features registered them where the ledger was composed. */
 export interface OutboxDelivery {
   handlers: OutboxHandlers;
-  /** The breaker a kind's deliveries count against: the place they call (a tenant's helpdesk, its webhooks). */
-  targetOf?: (kind: string) => string;
   observer?: DeliveryObserver;
 }
+
+/** The breaker a kind's deliveries count against: the place they call (a tenant's helpdesk, its webhooks). */
+const targetOf = (handlers: OutboxHandlers, kind: string): OutboxTarget => handlers.get(kind)?.kind.target ?? "helpdesk";
 
 export interface BreakerPolicy {
   /** Failures in a row for want of an answer (time-outs, 5xx, refused connections) that open the breaker. */
@@ -198,8 +279,7 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
   const leaseMs = Math.max(options.leaseMs ?? 60_000, perTenant * callDeadlineMs + 5_000);
   const maxRows = options.maxRows ?? 500;
   const policy = options.breaker ?? DEFAULT_BREAKER;
-  const targetOf = delivery.targetOf ?? (() => "default");
-  const kinds = Object.keys(delivery.handlers);
+  const kinds = [...delivery.handlers.keys()];
   const result = { delivered: 0, retrying: 0, failed: 0, claims: 0 };
   const lanes = new Map<string, Promise<void>>();
   let tried = 0;
@@ -222,7 +302,7 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
     const now = ledger.clock();
     const troubled = await breakers.listTroubled(ledger.db, options.tenantId ?? null);
     const held = troubled.filter((b) => b.nextTryAt !== null && b.nextTryAt > now);
-    const heldPairs = held.flatMap((b) => kinds.filter((kind) => targetOf(kind) === b.target).map((kind) => [b.tenantId, kind] as const));
+    const heldPairs = held.flatMap((b) => kinds.filter((kind) => targetOf(delivery.handlers, kind) === b.target).map((kind) => [b.tenantId, kind] as const));
     const rows = await ledger.db.transaction((tx) =>
       outbox.claimFair(tx, now, {
         tenants: Math.min(room, Math.max(1, Math.floor(left / perTenant))),
@@ -277,7 +357,7 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
     for (const row of rows) chains.set(orderKeyOf(row), [...(chains.get(orderKeyOf(row)) ?? []), row]);
 
     const deliverOne = async (row: outbox.OutboxRow) => {
-      const target = targetOf(row.kind);
+      const target = targetOf(delivery.handlers, row.kind);
       if (opened.has(target) || closing()) {
         await outbox.release(ledger.db, row.tenantId, row.id, ledger.clock());
         delivery.observer?.delivery({ tenantId, target, outcome: "released", seconds: 0 });
@@ -298,13 +378,13 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
           return value;
         },
       };
-      const handler = delivery.handlers[row.kind];
+      const handler = delivery.handlers.get(row.kind);
       const started = performance.now();
       const seconds = () => (performance.now() - started) / 1000;
       try {
         if (!handler) throw new PermanentFailure(`no handler for ${row.kind}`);
         await withDeadline(
-          Promise.resolve().then(() => handler(row.payload, context)),
+          Promise.resolve().then(() => handler.deliver(row.payload, context)),
           callDeadlineMs,
         );
         await outbox.markDone(ledger.db, row.tenantId, row.id, row.generation, ledger.clock());

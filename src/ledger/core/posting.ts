@@ -262,7 +262,7 @@ async function runAfterPostHooks(ctx: LedgerContext, journal: Journal): Promise<
 
 /**
  * What a single-statement debit may assume about the wallet until something changes (see
- * storage/migrations/007): null when the wallet's alert state doesn't match its balance, so that
+ * `ledger_post_debit` in storage/schema.sql): null when the wallet's alert state doesn't match its balance, so that
  * the next debit takes the full path and evaluates alerts.
  */
 function fastDebitFacts(state: WalletState): wallets.FastDebitFacts | null {

@@ -397,9 +397,10 @@ async function debitInOneStatement(
   ctx: LedgerContext,
   tenantId: string,
   owner: string,
-  request: Extract<DebitRequest, { kind: "manual" | "time" }>,
+  request: DebitRequest,
   idempotency: Idempotency,
 ): Promise<WriteOutcome<WriteResult> | null> {
+  if (request.kind !== "manual" && request.kind !== "time") return null;
   const config = configs.lastReadConfig(tenantId);
   if (!config) return null;
   const now = ctx.clock();
@@ -431,18 +432,46 @@ async function debitInOneStatement(
   }
 }
 
+export interface DebitOptions {
+  /**
+   * What the caller writes with the debit, in its transaction (a sidebar time's write-back to
+   * Deskpro's Billing tab, the record of a Deskpro charge, a portal ticket's state). The debit then
+   * takes the full posting path: see `debitPath`.
+   */
+  alsoInTransaction?: AlsoInTransaction;
+  /** A tier fee capped at the price the customer was shown (the portal form's option title). */
+  priceAtMost?: number;
+}
+
+/**
+ * Which way a debit is written, decided before anything is read:
+ * - "one statement when it can": a manual or time debit with nothing else to write is tried as
+ *   one statement (`ledger_post_debit`); the statement itself hands it to the full path, writing
+ *   nothing, whenever the wallet's cached facts say the full path has work (an allocation due, a
+ *   lapsed grant, an alert level crossed, the configuration changed, a ticket's first charge);
+ * - "full path": a tier fee, a removal or unbilled time (the statement writes none of these), and
+ *   any debit that comes with `alsoInTransaction`, which one statement can't run.
+ * Either way the answer is the same (tests/ledger/fast-debit.test.ts); only the round trips differ.
+ */
+export type DebitPath = "one statement when it can" | "full path";
+
+export function debitPath(request: DebitRequest, options: DebitOptions): DebitPath {
+  if (request.kind !== "manual" && request.kind !== "time") return "full path";
+  if (options.alsoInTransaction !== undefined) return "full path";
+  return "one statement when it can";
+}
+
 export async function debitCredits(
   ctx: LedgerContext,
   tenantId: string,
   owner: string,
   request: DebitRequest,
   idempotency: Idempotency,
-  also?: AlsoInTransaction,
-  /** `priceAtMost`: a tier fee capped at the price the customer was shown (the portal form's option title). */
-  options: { priceAtMost?: number } = {},
+  options: DebitOptions = {},
 ): Promise<WriteOutcome<WriteResult>> {
   const ticketId = request.kind === "removal" ? null : (request.ticketId ?? null);
-  if ((request.kind === "manual" || request.kind === "time") && also === undefined) {
+  const also = options.alsoInTransaction;
+  if (debitPath(request, options) === "one statement when it can") {
     // The statement stands aside for a ticket's first charge, which pins the ticket's payer below.
     const done = await debitInOneStatement(ctx, tenantId, owner, request, idempotency);
     if (done) return done;

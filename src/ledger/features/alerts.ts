@@ -6,13 +6,12 @@
  * ticket started to them), an agent note, and outgoing webhooks signed in the Standard Webhooks format.
  */
 import { Webhook } from "standardwebhooks";
-import type { z } from "zod";
+import { z } from "zod";
 import type { AlertSettingsInput } from "../../contract/index.js";
-import type { AlertEvent, AlertEventData, AlertSettings, LedgerConfig, WebhookTestEvent } from "../../contract/index.js";
+import { AlertEventData, type AlertEvent, type AlertSettings, type LedgerConfig, type WebhookTestEvent } from "../../contract/index.js";
 import type { AfterPostHook } from "../core/context.js";
-import { newId } from "../core/ids.js";
 import { checkOutboundUrl, type OutboundPolicy } from "../core/outbound.js";
-import type { DeliveryContext, OutboxHandlers } from "../core/outbox.js";
+import { enqueueJob, handle, outboxKind, type DeliveryContext, type OutboxHandler } from "../core/outbox.js";
 import { planOf } from "../core/posting.js";
 import { openSecret, sealSecret } from "../core/secrets.js";
 import { alertLevelsFor, alertTransitions, thresholdsInCredits } from "../domain/alerts.js";
@@ -26,7 +25,6 @@ import { deliverDeskproMessage, messageMarker, startTicketOnce } from "../integr
 import * as alertSettings from "../storage/alert-settings.js";
 import type { Database, Sql } from "../storage/db.js";
 import * as grants from "../storage/grants.js";
-import * as outbox from "../storage/outbox.js";
 import * as portalTiers from "../storage/portal-tiers.js";
 import * as wallets from "../storage/wallets.js";
 import { buyLinkFor } from "./customer-links.js";
@@ -68,6 +66,11 @@ export async function saveAlertSettings(
 /** An alert as queued and as webhooks receive it in `data`: the contract documents it. */
 type AlertPayload = AlertEventData;
 
+/** Tells the customer (a message on their ticket) and the agents (a note) about an alert. */
+export const alertDeskproJob = outboxKind("alert.deskpro", AlertEventData, "helpdesk");
+/** Posts an alert, signed, to one of the tenant's webhook endpoints. */
+export const alertWebhookJob = outboxKind("alert.webhook", AlertEventData.extend({ webhookId: z.string() }), "webhooks");
+
 /** Fires what the new balance crosses and queues its deliveries: the after-post hook of every posting. */
 export const evaluateAlerts: AfterPostHook = async (tx, posted) => {
   const { wallet, config, plan, tenantId, now } = posted;
@@ -89,16 +92,9 @@ export const evaluateAlerts: AfterPostHook = async (tx, posted) => {
       at: now.toISOString(),
     };
     const key = `alert:${wallet.owner}:${event.type}:${event.level}:${posted.entryId}`;
-    await outbox.enqueue(tx, { id: newId("obx", now), tenantId, kind: "alert.deskpro", dedupeKey: key, payload, now });
+    await enqueueJob(tx, alertDeskproJob, { tenantId, dedupeKey: key, payload, now });
     for (const hook of settings.webhooks) {
-      await outbox.enqueue(tx, {
-        id: newId("obx", now),
-        tenantId,
-        kind: "alert.webhook",
-        dedupeKey: `${key}:${hook.id}`,
-        payload: { ...payload, webhookId: hook.id },
-        now,
-      });
+      await enqueueJob(tx, alertWebhookJob, { tenantId, dedupeKey: `${key}:${hook.id}`, payload: { ...payload, webhookId: hook.id }, now });
     }
   }
 };
@@ -137,18 +133,10 @@ export async function queueExpiringNotices(sql: Database, tenantId: string, conf
       };
       const key = `alert:${grant.owner}:credits.expiring:${grant.id}`;
       await sql.transaction(async (tx: Sql) => {
-        const id = newId("obx", now);
-        if ((await outbox.enqueue(tx, { id, tenantId, kind: "alert.deskpro", dedupeKey: key, payload, now })) !== id) return; // told already
+        if (!(await enqueueJob(tx, alertDeskproJob, { tenantId, dedupeKey: key, payload, now })).added) return; // told already
         queued++;
         for (const hook of settings.webhooks) {
-          await outbox.enqueue(tx, {
-            id: newId("obx", now),
-            tenantId,
-            kind: "alert.webhook",
-            dedupeKey: `${key}:${hook.id}`,
-            payload: { ...payload, webhookId: hook.id },
-            now,
-          });
+          await enqueueJob(tx, alertWebhookJob, { tenantId, dedupeKey: `${key}:${hook.id}`, payload: { ...payload, webhookId: hook.id }, now });
         }
       });
     }
@@ -316,7 +304,7 @@ async function deliverWebhook(raw: AlertPayload & { webhookId: string }, context
 }
 
 /** The outbox kinds that deliver alerts. */
-export const alertHandlers = (deps: AlertDeliveryDeps): OutboxHandlers => ({
-  "alert.deskpro": (payload, context) => deliverToDeskpro(payload as AlertPayload, context, deps),
-  "alert.webhook": (payload, context) => deliverWebhook(payload as AlertPayload & { webhookId: string }, context, deps),
-});
+export const alertHandlers = (deps: AlertDeliveryDeps): OutboxHandler[] => [
+  handle(alertDeskproJob, (payload, context) => deliverToDeskpro(payload, context, deps)),
+  handle(alertWebhookJob, (payload, context) => deliverWebhook(payload, context, deps)),
+];

@@ -29,10 +29,10 @@ import type {
   DeskproChargeState,
   TicketDeskproBilling,
 } from "../../contract/index.js";
+import { z } from "zod";
 import type { Idempotency, LedgerContext } from "../core/context.js";
 import { AlreadyReversed, AmountOutOfRange, InsufficientCredits } from "../core/errors.js";
-import { newId } from "../core/ids.js";
-import type { DeliveryContext, DeliveryError, OutboxHandlers } from "../core/outbox.js";
+import { enqueueJob, handle, outboxKind, type DeliveryContext, type DeliveryError, type OutboxHandler } from "../core/outbox.js";
 import * as core from "../core/wallets.js";
 import type { AlsoInTransaction } from "../core/wallets.js";
 import {
@@ -56,7 +56,6 @@ import { clientFor, deskproForDelivery, type DeskproClientFactory } from "../int
 import type { DeskproCharge } from "../integrations/deskpro/schemas.js";
 import { MARKER_PATTERN, messageMarker } from "../integrations/deskpro/writes.js";
 import * as entries from "../storage/entries.js";
-import * as outbox from "../storage/outbox.js";
 import * as store from "../storage/deskpro-billing.js";
 import { organisationsOf } from "./portal-tiers.js";
 import { deskproProblem } from "./wallet-facts.js";
@@ -334,26 +333,28 @@ async function chargePart(read: Read, charge: ObservedCharge, part: ChargePart, 
   // After the entry it replaces (or first): a charge edited back to an earlier time is a new debit, not a replay.
   const key = `deskpro-charge:${ticketId}:${charge.id}:${part}:${units}:after:${row?.entryId ?? "first"}`;
   try {
-    const outcome = await core.debitCredits(ledger, tenantId, payer, request, ledgerKey(key), async (tx, result, now) => {
-      const values = {
-        chargeId: charge.id,
-        part,
-        ticketId,
-        state: "charged",
-        units,
-        countedUnits: units,
-        entryId: result.entry.id,
-        dateCreated: charge.dateCreated,
-        syncSeq: read.seq,
-      };
-      const locked = await store.lockCharge(tx, tenantId, charge.id, part);
-      if (row === null) {
-        if (locked !== null || !(await store.insertCharge(tx, tenantId, values, now))) throw new ChargeRowMoved();
-      } else {
-        if (locked === null || locked.entryId !== row.entryId || locked.countedUnits !== row.countedUnits || locked.syncSeq > read.seq)
-          throw new ChargeRowMoved();
-        await store.updateCharge(tx, tenantId, values, now);
-      }
+    const outcome = await core.debitCredits(ledger, tenantId, payer, request, ledgerKey(key), {
+      alsoInTransaction: async (tx, result, now) => {
+        const values = {
+          chargeId: charge.id,
+          part,
+          ticketId,
+          state: "charged",
+          units,
+          countedUnits: units,
+          entryId: result.entry.id,
+          dateCreated: charge.dateCreated,
+          syncSeq: read.seq,
+        };
+        const locked = await store.lockCharge(tx, tenantId, charge.id, part);
+        if (row === null) {
+          if (locked !== null || !(await store.insertCharge(tx, tenantId, values, now))) throw new ChargeRowMoved();
+        } else {
+          if (locked === null || locked.entryId !== row.entryId || locked.countedUnits !== row.countedUnits || locked.syncSeq > read.seq)
+            throw new ChargeRowMoved();
+          await store.updateCharge(tx, tenantId, values, now);
+        }
+      },
     });
     if (!outcome.replayed) read.changed = true;
     return true;
@@ -466,9 +467,10 @@ export async function readTicketBillingNow(
   }
 }
 
-export interface BillingReadPayload {
-  ticketId: string;
-}
+const BillingReadPayload = z.object({ ticketId: z.string() });
+
+/** Reads a ticket's Billing tab and counts what changed there; one per ticket, coalesced. */
+export const billingReadJob = outboxKind("deskpro.billing_read", BillingReadPayload, "helpdesk");
 
 /** A web hook named the ticket: read its Billing tab soon (one job per ticket, however many hooks). */
 export async function queueBillingRead(ledger: LedgerContext, tenantId: string, ticketId: string): Promise<string | null> {
@@ -476,14 +478,8 @@ export async function queueBillingRead(ledger: LedgerContext, tenantId: string, 
   // Before the first read of a Billing tab the link hasn't started; off, nothing is counted.
   if (!settings?.fromDeskpro || settings.linkedFrom === null) return null;
   const now = ledger.clock();
-  return outbox.enqueueCoalesced(ledger.db, {
-    id: newId("obx", now),
-    tenantId,
-    kind: "deskpro.billing_read",
-    dedupeKey: `deskpro-billing:read:${ticketId}`,
-    payload: { ticketId } satisfies BillingReadPayload,
-    now,
-  });
+  return (await enqueueJob(ledger.db, billingReadJob, { tenantId, dedupeKey: `deskpro-billing:read:${ticketId}`, payload: { ticketId }, now, coalesce: true }))
+    .id;
 }
 
 /** How far back the sweep looks for tickets whose charges may still change. */
@@ -526,12 +522,10 @@ export async function timeLogWriteFor(ledger: LedgerContext, tenantId: string): 
       { entryId: entry.id, ticketId: entry.ticketId, seconds: entry.minutes * 60, comment: timeLogComment(text, marker), marker },
       now,
     );
-    await outbox.enqueue(tx, {
-      id: newId("obx", now),
+    await enqueueJob(tx, timeLogWriteJob, {
       tenantId,
-      kind: "deskpro.time_log_write",
       dedupeKey: `deskpro-billing:write:${entry.id}`,
-      payload: { entryId: entry.id, ticketId: entry.ticketId } satisfies TimeLogPayload,
+      payload: { entryId: entry.id, ticketId: entry.ticketId },
       now,
     });
   };
@@ -544,20 +538,21 @@ export const timeLogRemovalFor =
     if (entry.reversesEntryId === null) return;
     const write = await store.findWrite(tx, tenantId, entry.reversesEntryId);
     if (!write || write.state === "cancelled" || write.state === "removed") return;
-    await outbox.enqueue(tx, {
-      id: newId("obx", now),
+    await enqueueJob(tx, timeLogRemoveJob, {
       tenantId,
-      kind: "deskpro.time_log_remove",
       dedupeKey: `deskpro-billing:remove:${write.entryId}`,
-      payload: { entryId: write.entryId, ticketId: write.ticketId } satisfies TimeLogPayload,
+      payload: { entryId: write.entryId, ticketId: write.ticketId },
       now,
     });
   };
 
-export interface TimeLogPayload {
-  entryId: string;
-  ticketId: string;
-}
+const TimeLogPayload = z.object({ entryId: z.string(), ticketId: z.string() });
+type TimeLogPayload = z.infer<typeof TimeLogPayload>;
+
+/** Writes a sidebar time debit to the ticket's Billing tab as a charge. */
+export const timeLogWriteJob = outboxKind("deskpro.time_log_write", TimeLogPayload, "helpdesk");
+/** Removes from the Billing tab the charge of a time debit that was refunded. */
+export const timeLogRemoveJob = outboxKind("deskpro.time_log_remove", TimeLogPayload, "helpdesk");
 
 /** The removal waits for the write to finish (or be given up): retried later. */
 class WaitingForWrite extends Error implements DeliveryError {
@@ -632,9 +627,11 @@ async function deliverTimeLogRemoval(payload: TimeLogPayload, context: DeliveryC
 }
 
 /** The outbox kinds of the Billing & Time Log link. */
-export const deskproBillingHandlers = (clients: DeskproClientFactory): OutboxHandlers => ({
-  "deskpro.billing_read": async (payload, context) =>
-    void (await readTicketBilling(context.ledger, context.tenantId, (payload as BillingReadPayload).ticketId, await deskproForDelivery(context, clients))),
-  "deskpro.time_log_write": (payload, context) => deliverTimeLogWrite(payload as TimeLogPayload, context, clients),
-  "deskpro.time_log_remove": (payload, context) => deliverTimeLogRemoval(payload as TimeLogPayload, context, clients),
-});
+export const deskproBillingHandlers = (clients: DeskproClientFactory): OutboxHandler[] => [
+  handle(
+    billingReadJob,
+    async (payload, context) => void (await readTicketBilling(context.ledger, context.tenantId, payload.ticketId, await deskproForDelivery(context, clients))),
+  ),
+  handle(timeLogWriteJob, (payload, context) => deliverTimeLogWrite(payload, context, clients)),
+  handle(timeLogRemoveJob, (payload, context) => deliverTimeLogRemoval(payload, context, clients)),
+];

@@ -5,11 +5,11 @@
  * the portal ticket's state and the write-backs (priority, agent note, customer message) in one
  * transaction. Every step is idempotent, so a redelivered webhook or a retried job changes nothing twice.
  */
+import { z } from "zod";
 import type { LedgerConfig, PortalEvent, PortalSettings, PortalTicket, PortalTierLabels, Tier, WriteResult } from "../../contract/index.js";
 import type { Idempotency, LedgerContext } from "../core/context.js";
 import { AlreadyReversed, InsufficientCredits, InvalidRequest, NotFound, TierAlreadyCharged, TierNotOffered } from "../core/errors.js";
-import { newId } from "../core/ids.js";
-import type { DeliveryContext, OutboxHandlers } from "../core/outbox.js";
+import { enqueueJob, handle, outboxKind, type DeliveryContext, type OutboxHandler } from "../core/outbox.js";
 import * as core from "../core/wallets.js";
 import { payingOrganisation } from "../domain/payer.js";
 import { decidePortalChange, fallbackTier, tierFromFieldValues } from "../domain/portal.js";
@@ -86,10 +86,11 @@ export async function checkTierLabels(ledger: LedgerContext, tenantId: string, c
 // Webhooks in: queue a job and answer
 // ---------------------------------------------------------------------------------------------
 
-export interface PortalJobPayload {
-  job: "reconcile" | "sla";
-  ticketId: string;
-}
+const PortalJobPayload = z.object({ job: z.enum(["reconcile", "sla"]), ticketId: z.string() });
+export type PortalJobPayload = z.infer<typeof PortalJobPayload>;
+
+/** Reads a portal ticket from Deskpro and charges, refunds or writes back what changed; one per ticket, coalesced. */
+export const portalJob = outboxKind("portal.job", PortalJobPayload, "helpdesk");
 
 /**
  * Queues the work a Deskpro webhook asks for. Created and updated tickets share one job per
@@ -100,14 +101,7 @@ export async function queuePortalEvent(ledger: LedgerContext, tenantId: string, 
   const now = ledger.clock();
   // For the settings page's setup checklist: a trigger has reached the ledger from a real ticket.
   await activity.recordHook(ledger.db, tenantId, { at: now, event, ticketId });
-  return outbox.enqueueCoalesced(ledger.db, {
-    id: newId("obx", now),
-    tenantId,
-    kind: "portal.job",
-    dedupeKey: `portal:${job}:${ticketId}`,
-    payload: { job, ticketId } satisfies PortalJobPayload,
-    now,
-  });
+  return (await enqueueJob(ledger.db, portalJob, { tenantId, dedupeKey: `portal:${job}:${ticketId}`, payload: { job, ticketId }, now, coalesce: true })).id;
 }
 
 async function processPortalJob(payload: PortalJobPayload, context: DeliveryContext, deskpro: () => Promise<DeskproClient>): Promise<void> {
@@ -116,9 +110,9 @@ async function processPortalJob(payload: PortalJobPayload, context: DeliveryCont
 }
 
 /** The outbox kind that runs a portal ticket's job. */
-export const portalTierHandlers = (deskproClients: DeskproClientFactory): OutboxHandlers => ({
-  "portal.job": (payload, context) => processPortalJob(payload as PortalJobPayload, context, () => deskproForDelivery(context, deskproClients)),
-});
+export const portalTierHandlers = (deskproClients: DeskproClientFactory): OutboxHandler[] => [
+  handle(portalJob, (payload, context) => processPortalJob(payload, context, () => deskproForDelivery(context, deskproClients))),
+];
 
 // ---------------------------------------------------------------------------------------------
 // The ticket's state → charges, refunds and write-backs
@@ -335,30 +329,32 @@ async function charge(
       payer.owner,
       { kind: "priority", tier: tier.key, ticketId, reason: `${tier.label} (chosen on the portal${belowPrice ? ", at the price the form showed" : ""})` },
       idempotencyFor(`portal:${ticketId}:charge:${tier.key}:${replacedEntryId ?? "first"}`),
-      async (tx, result, now) => {
-        await saveStateIn(
-          tx,
-          job,
-          {
-            ticketId,
-            owner: payer.owner,
-            requestedTier: tier.key,
-            chargedTier: tier.key,
-            chargeEntryId: result.entry.id,
-            outcome: "charged",
-            lastFieldTier: fieldTier,
-            lastPriorityId: setPriority ?? ticket.priority,
-          },
-          now,
-        );
-        if (setPriority !== null)
-          await enqueuePriority(tx, tenantId, `portal:${ticketId}:priority:${result.entry.id}`, { ticketId, priorityId: setPriority }, now);
-        let note = renderTemplate(settings.messages.charged, messageValues(job, { tier, price, balance: result.balance }));
-        if (belowPrice)
-          note += `<p>The portal form showed ${shown} credits; the tier costs ${tier.price} now. Give the option the title shown on the app's settings page.</p>`;
-        await enqueueMessage(tx, tenantId, `portal:${ticketId}:charged-note:${result.entry.id}`, { ticketId, html: note, note: true }, now);
+      {
+        priceAtMost: price,
+        alsoInTransaction: async (tx, result, now) => {
+          await saveStateIn(
+            tx,
+            job,
+            {
+              ticketId,
+              owner: payer.owner,
+              requestedTier: tier.key,
+              chargedTier: tier.key,
+              chargeEntryId: result.entry.id,
+              outcome: "charged",
+              lastFieldTier: fieldTier,
+              lastPriorityId: setPriority ?? ticket.priority,
+            },
+            now,
+          );
+          if (setPriority !== null)
+            await enqueuePriority(tx, tenantId, `portal:${ticketId}:priority:${result.entry.id}`, { ticketId, priorityId: setPriority }, now);
+          let note = renderTemplate(settings.messages.charged, messageValues(job, { tier, price, balance: result.balance }));
+          if (belowPrice)
+            note += `<p>The portal form showed ${shown} credits; the tier costs ${tier.price} now. Give the option the title shown on the app's settings page.</p>`;
+          await enqueueMessage(tx, tenantId, `portal:${ticketId}:charged-note:${result.entry.id}`, { ticketId, html: note, note: true }, now);
+        },
       },
-      { priceAtMost: price },
     );
   } catch (error) {
     if (error instanceof TierAlreadyCharged) return; // charged by a concurrent run

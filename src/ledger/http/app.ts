@@ -1,3 +1,4 @@
+import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { Health } from "../../contract/index.js";
@@ -14,14 +15,13 @@ import { metricsRoutes } from "./routes/metrics.js";
 import { configRoutes } from "./routes/config.js";
 import { deskproRoutes } from "./routes/deskpro.js";
 import { deskproBillingRoutes } from "./routes/deskpro-billing.js";
+import { deskproWebhookRoutes } from "./routes/deskpro-webhooks.js";
 import { operationRoutes } from "./routes/operations.js";
 import { paymentRoutes } from "./routes/payments.js";
 import { portalTierRoutes } from "./routes/portal-tiers.js";
 import { SIGNUP_PATH, signupRoutes, type SignupLimits } from "./routes/signup.js";
 import { ticketRoutes } from "./routes/tickets.js";
 import { walletRoutes } from "./routes/wallets.js";
-
-export type { LedgerEnv } from "./env.js";
 
 export type LogLine = Record<string, unknown>;
 export type Logger = (line: LogLine) => void;
@@ -170,18 +170,20 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   const needsKey = (path: string) => path.startsWith("/v1/") && path !== "/v1/openapi.json" && path !== SIGNUP_PATH;
   app.use("*", async (c, next) => (needsKey(c.req.path) ? next() : (anonymous.take(addressOf(c)) ?? next())));
 
-  app.get("/healthz", (c) => c.json({ ok: true as const }));
-  app.openAPIRegistry.registerPath({
-    method: "get",
-    path: "/healthz",
-    operationId: "getHealth",
-    tags: ["Operations"],
-    summary: "Whether the service is up (for load balancers)",
-    description:
-      "Takes no key and touches no database: it answers as long as the process serves requests. Rate limited per client address like every endpoint without a key.",
-    security: [],
-    responses: { 200: json(Health, "The service is up"), 429: rateLimitedProblem },
-  });
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/healthz",
+      operationId: "getHealth",
+      tags: ["Operations"],
+      summary: "Whether the service is up (for load balancers)",
+      description:
+        "Takes no key and touches no database: it answers as long as the process serves requests. Rate limited per client address like every endpoint without a key.",
+      security: [],
+      responses: { 200: json(Health, "The service is up"), 429: rateLimitedProblem },
+    }),
+    (c) => c.json({ ok: true as const }, 200),
+  );
 
   app.route("/", metricsRoutes(deps.metricsToken));
 
@@ -225,7 +227,8 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.route("/", operationRoutes());
   app.route("/", deskproRoutes());
   app.route("/", deskproBillingRoutes());
-  app.route("/", portalTierRoutes({ onQueued: deps.onQueued, publicUrl: deps.publicUrl }));
+  app.route("/", deskproWebhookRoutes({ onQueued: deps.onQueued }));
+  app.route("/", portalTierRoutes({ publicUrl: deps.publicUrl }));
   app.route("/", paymentRoutes(deps.publicUrl, deps.stripeApi));
   app.route("/", alertRoutes());
   app.openAPIRegistry.registerWebhook(alertWebhook);
@@ -245,8 +248,6 @@ function codeOf(error: unknown): string | null {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : null;
 }
-
-export type LedgerApp = ReturnType<typeof createLedgerApp>;
 
 /**
  * The OpenAPI document without serving it (`npm run ledger -- openapi`): made from the routes alone, so no database is opened.

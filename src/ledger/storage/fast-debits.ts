@@ -1,6 +1,6 @@
 /**
- * The single-statement debit (`ledger_post_debit`, migrations 007, 012 and 013): lock, price, burn
- * down, write, and record the key's answer in one round trip, when the wallet's cached facts allow
+ * The single-statement debit (`ledger_post_debit`; its current source is in storage/schema.sql): lock,
+ * price, burn down, write, and record the key's answer in one round trip, when the wallet's cached facts allow
  * it. It answers "posted" with the answer's JSON text, "replay" with a key's answer (or refusal),
  * "full_path_needed" or "insufficient" (the wallet can't pay; the figures as JSON), these two
  * having written nothing. It raises LR001 when a concurrent request with the same key finished

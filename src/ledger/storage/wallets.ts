@@ -128,7 +128,7 @@ export async function setAlertLevels(sql: Sql, tenantId: string, owner: string, 
 
 /**
  * What the full posting path worked out about a wallet, so that a debit can be one statement
- * (`ledger_post_debit`, migration 007) until something changes: valid for configuration `version`.
+ * (`ledger_post_debit`, storage/schema.sql) until something changes: valid for configuration `version`.
  */
 export interface FastDebitFacts {
   version: number;

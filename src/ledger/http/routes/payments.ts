@@ -133,6 +133,12 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
   );
 
   // Stripe's webhook: authenticated by its signature over the raw body, not by an API key.
+  // Documented with registerPath and served by app.post, unlike the routes declared with
+  // app.openapi: declared there, its required Stripe-Signature header would be checked before the
+  // handler runs, answering a missing one `invalid_request` before the body is read, where every
+  // signature problem is `invalid_signature`, found with the body in hand (and a client that
+  // gives up mid-body is logged as such). Deskpro's web hook can be declared (deskpro-webhooks.ts):
+  // its ticket-id header is optional.
   app.openAPIRegistry.registerPath({
     method: "post",
     path: "/hooks/stripe/{tenantId}",

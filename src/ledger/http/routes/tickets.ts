@@ -29,7 +29,7 @@ export function ticketRoutes() {
       tags: ["Tickets"],
       summary: "Which wallet pays for a ticket, and why: the one it is pinned to (at its first charge, or by an agent), else the payer rule's",
       description:
-        "Once a ticket has been charged it is pinned to the wallet that paid (`pin`), until an agent changes it. Before that, the payer rule decides: the person's own wallet when it has a plan of its own or credits, else the ticket's organisation's, else the person's primary organisation's (`reason`, `organisationFrom`); `rule` says whom the rule would pick now. Pass the ticket's person, its organisation and the person's primary organisation as Deskpro shows them.",
+        "Once a ticket has been charged it is pinned to the wallet that paid (`pin`), until an agent changes it. Before that, the payer rule decides: the person's own wallet when it has a plan of its own or credits, else the ticket's organisation's, else the person's primary organisation's (`reason`, `organisationFrom`); `rule` says whom the rule would pick now. Pass the ticket's person, its organisation and the person's primary organisation as Deskpro shows them. Like `GET /v1/wallets/{owner}`, this may write: the wallets it reads are brought up to date first (a due allocation, `expiry` entries for lapsed grants).",
       request: {
         params: ticketParams,
         query: TicketPayerQuery,

@@ -46,10 +46,11 @@ export function walletRoutes() {
       tags: ["Wallets"],
       summary: "A wallet's balance, plan, spendable grants and low-balance state",
       description:
-        "Reading a bank brings it up to date first: its plan's allocation for the current period if it has not had it, and `expiry` entries for grants that lapsed. An owner nothing was ever written for answers balance 0 on its plan, so there is no 404.",
+        "**This GET may write.** Reading a bank brings it up to date first, so that what it shows is what can be spent: when its plan's allocation for the current period is due it is written (`grant` entries of source `allocation`, with what rolls over), and grants that lapsed get their `expiry` entries, in one transaction through the posting path, exactly as the hourly sweep would have written them; alerts those entries cross are queued as after any posting. Written once: reading again, or two reads at once, write nothing more. An owner nothing was ever written for answers balance 0 on its plan, so there is no 404.",
       request: { params: ownerParams },
       responses: { 200: json(Wallet, "The wallet (a new owner has balance 0)"), ...commonProblems },
     }),
+    // Settles the bank before reading it (getWallet): the description says so.
     async (c) => c.json(await wallets.getWallet(coreOf(c), tenantOf(c), c.req.valid("param").owner), 200),
   );
 
@@ -91,8 +92,9 @@ export function walletRoutes() {
       const idempotency = idempotencyOf(c);
       const request = c.req.valid("json");
       // Sidebar time also goes to the ticket's Billing tab in Deskpro, when that link is on.
-      const also = request.kind === "time" ? await timeLogWriteFor(coreOf(c), tenantOf(c)) : undefined;
-      return respond(c, await wallets.debitCredits(coreOf(c), tenantOf(c), c.req.valid("param").owner, request, idempotency, also));
+      // (With it, the debit takes the full posting path rather than one statement: `debitPath`.)
+      const alsoInTransaction = request.kind === "time" ? await timeLogWriteFor(coreOf(c), tenantOf(c)) : undefined;
+      return respond(c, await wallets.debitCredits(coreOf(c), tenantOf(c), c.req.valid("param").owner, request, idempotency, { alsoInTransaction }));
     },
   );
 

@@ -2,29 +2,32 @@
  * Write-backs to Deskpro as outbox rows: enqueued inside the ledger transaction that calls for
  * them, delivered later with idempotent effects (check before write).
  */
-import { newId } from "../../core/ids.js";
-import type { OutboxHandlers } from "../../core/outbox.js";
+import { z } from "zod";
+import { enqueueJob, handle, outboxKind, type OutboxHandler } from "../../core/outbox.js";
 import type { Sql } from "../../storage/db.js";
-import * as outbox from "../../storage/outbox.js";
 import type { DeskproClient } from "./client.js";
 import { deskproForDelivery, type DeskproClientFactory } from "./connection.js";
 
-export interface PriorityPayload {
-  ticketId: string;
-  priorityId: number;
-}
+const PriorityPayload = z.object({ ticketId: z.string(), priorityId: z.int() });
+export type PriorityPayload = z.infer<typeof PriorityPayload>;
 
-export interface MessagePayload {
-  ticketId: string;
-  html: string;
+const MessagePayload = z.object({
+  ticketId: z.string(),
+  html: z.string(),
   /** An internal note for agents rather than a reply the customer sees. */
-  note: boolean;
+  note: z.boolean(),
   /** Put in the message and looked for before posting, so a redelivery doesn't post twice. */
-  marker: string;
-}
+  marker: z.string(),
+});
+export type MessagePayload = z.infer<typeof MessagePayload>;
+
+/** Sets a ticket's priority (unless it has it already). */
+export const setPriorityJob = outboxKind("deskpro.set_priority", PriorityPayload, "helpdesk");
+/** Posts a note or a reply on a ticket, once (its marker is looked for first). */
+export const messageJob = outboxKind("deskpro.message", MessagePayload, "helpdesk");
 
 export async function enqueuePriority(sql: Sql, tenantId: string, dedupeKey: string, payload: PriorityPayload, now: Date): Promise<string> {
-  return outbox.enqueue(sql, { id: newId("obx", now), tenantId, kind: "deskpro.set_priority", dedupeKey, payload, now });
+  return (await enqueueJob(sql, setPriorityJob, { tenantId, dedupeKey, payload, now })).id;
 }
 
 /** A marker as messageMarker makes it, wherever it appears in a text. */
@@ -46,8 +49,7 @@ export async function enqueueMessage(
   message: { ticketId: string; html: string; note: boolean },
   now: Date,
 ): Promise<string> {
-  const payload: MessagePayload = { ...message, marker: messageMarker(`${tenantId}|${dedupeKey}`) };
-  return outbox.enqueue(sql, { id: newId("obx", now), tenantId, kind: "deskpro.message", dedupeKey, payload, now });
+  return (await enqueueJob(sql, messageJob, { tenantId, dedupeKey, payload: { ...message, marker: messageMarker(`${tenantId}|${dedupeKey}`) }, now })).id;
 }
 
 /** The message as posted: its text and, last, the marker as a small reference line. */
@@ -85,7 +87,7 @@ export async function startTicketOnce(client: DeskproClient, ticket: { personId:
 }
 
 /** The outbox kinds that write back to Deskpro. */
-export const deskproWriteHandlers = (clients: DeskproClientFactory): OutboxHandlers => ({
-  "deskpro.set_priority": async (payload, context) => deliverPriority(payload as PriorityPayload, await deskproForDelivery(context, clients)),
-  "deskpro.message": async (payload, context) => deliverDeskproMessage(payload as MessagePayload, await deskproForDelivery(context, clients)),
-});
+export const deskproWriteHandlers = (clients: DeskproClientFactory): OutboxHandler[] => [
+  handle(setPriorityJob, async (payload, context) => deliverPriority(payload, await deskproForDelivery(context, clients))),
+  handle(messageJob, async (payload, context) => deliverDeskproMessage(payload, await deskproForDelivery(context, clients))),
+];
