@@ -87,7 +87,7 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
             {ruleWhy({ reason: rule.reason, organisationFrom: payer.data.organisationFrom }, target).toLowerCase()}
           </P5>
         )}
-        <WalletSummary wallet={wallet} />
+        <WalletSummary wallet={wallet} screen={{ screen: "ticket", bankName: bankName(owner, target) }} />
         <Stack gap={6} wrap="wrap" style={{ marginTop: 4 }}>
           <SendBuyLink owner={owner} onTicket />
         </Stack>
