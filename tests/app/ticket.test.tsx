@@ -89,7 +89,7 @@ describe("ticket sidebar", () => {
   it("lists this ticket's charges and their total", async () => {
     await renderApp(ticketContext());
     const list = await screen.findByRole("list", { name: "Charges on this ticket" });
-    expect(within(list).getByText("Time · 15 min")).toBeTruthy();
+    expect(within(list).getByText("Time worked · 15 min")).toBeTruthy();
     expect(screen.getByTestId("ticket-total")).toHaveTextContent("15 credits · 15 min logged");
   });
 
@@ -349,7 +349,7 @@ describe("ticket sidebar", () => {
   it("refunds an entry only with a reason", async () => {
     proxy.on("POST", /^\/v1\/entries\/ent_[0-9a-z]+\/reversal$/, { status: 201, body: { entry: entry({ kind: "refund", amount: 15 }), balance: 1255 } });
     await renderApp(ticketContext());
-    fireEvent.click(await screen.findByRole("button", { name: /^Refund Time · 15 min/ }));
+    fireEvent.click(await screen.findByRole("button", { name: /^Refund Time worked · 15 min/ }));
     fireEvent.click(screen.getByRole("button", { name: "Refund 15 credits" }));
     expect(await screen.findByText("Say why you are refunding this.")).toBeTruthy();
     expect(proxy.requests("POST", /reversal$/)).toHaveLength(0);
@@ -361,13 +361,13 @@ describe("ticket sidebar", () => {
     expect(req?.rawHeaders["Idempotency-Key"]).toBeTruthy();
   });
 
-  it("charges a tier fee after showing its price", async () => {
+  it("charges a response tier after showing its price", async () => {
     proxy.on("POST", /\/debits$/, { status: 201, body: { entry: entry({ kind: "priority", amount: -150, tier: "4-hour", minutes: null }), balance: 1090 } });
     await renderApp(ticketContext());
-    const select = await screen.findByLabelText("Response tier");
+    const select = await screen.findByRole("combobox", { name: "Response tier" });
     expect(within(select).queryByText(/Standard response/)).toBeNull();
     fireEvent.change(select, { target: { value: "4-hour" } });
-    fireEvent.click(screen.getByRole("button", { name: "Charge tier fee" }));
+    fireEvent.click(screen.getByRole("button", { name: "Charge response tier" }));
     expect(await screen.findByText("Charged 150 credits. Balance now 1,090.")).toBeTruthy();
     const [req] = proxy.requests("POST", /\/debits$/);
     expect(req?.body).toEqual({ kind: "priority", ticketId: "1234", tier: "4-hour", agent: "Grace Hopper" });

@@ -110,7 +110,7 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
           toDeskpro={timeLog.data?.linked === true && (timeLog.data.mode === "both_ways" || timeLog.data.mode === "to_deskpro")}
         />
       </Section>
-      <Section title="Tier fee">
+      <Section title="Response tier">
         <ChargeTier wallet={wallet} ticketId={target.ticketId} agent={target.agent} alreadyCharged={chargedTier} />
       </Section>
     </main>
