@@ -84,15 +84,15 @@ describe("the customer page's words", () => {
       entry({ kind: "unbilled", amount: 0 }),
       entry({ kind: "void", amount: -50, ticketId: null }),
     ]);
-    expect(html).toContain("<td>5 December 2026</td><td>Response tier · ticket #1042</td>");
+    expect(html).toContain("<td>5 Dec 2026</td><td>Response tier · ticket #1042</td>");
     expect(html).toContain("<td>Unbilled time · ticket #1042</td>");
     expect(html).toContain("<td>Credits taken back</td>");
-    expect(html).toContain("expires 1 January 2027");
-    expect(html).not.toMatch(/Time worked, not charged|\b5 Dec 2026/);
+    expect(html).toContain("expires 1 Jan 2027");
+    expect(html).not.toMatch(/Time worked, not charged|December/);
   });
 
   it("formats customers' dates one way, in the ledger's day (UTC)", () => {
-    expect(formatCustomerDate("2026-12-05T23:30:00.000Z")).toBe("5 December 2026");
-    expect(formatCustomerDate(new Date("2027-01-01T00:00:00.000Z"))).toBe("1 January 2027");
+    expect(formatCustomerDate("2026-12-05T23:30:00.000Z")).toBe("5 Dec 2026");
+    expect(formatCustomerDate(new Date("2027-01-01T00:00:00.000Z"))).toBe("1 Jan 2027");
   });
 });
