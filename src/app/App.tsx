@@ -50,8 +50,18 @@ function Sidebar() {
   return (
     <LedgerApiContext.Provider value={api}>
       {target.kind === "ticket" && <TicketSidebar key={target.ticketId} target={target} />}
-      {target.kind === "user" && <BankSidebar key={target.personId} owner={`person:${target.personId}`} name={target.personName} agent={target.agent} />}
-      {target.kind === "organisation" && <BankSidebar key={target.orgId} owner={`org:${target.orgId}`} name={target.orgName} agent={target.agent} />}
+      {target.kind === "user" && (
+        <BankSidebar
+          key={target.personId}
+          owner={`person:${target.personId}`}
+          name={target.personName}
+          agent={target.agent}
+          screen={{ screen: "person", personName: target.personName, organisation: target.personOrg }}
+        />
+      )}
+      {target.kind === "organisation" && (
+        <BankSidebar key={target.orgId} owner={`org:${target.orgId}`} name={target.orgName} agent={target.agent} screen={{ screen: "organisation" }} />
+      )}
       {target.kind === "unsupported" && <Notice tone="info">{target.reason}</Notice>}
     </LedgerApiContext.Provider>
   );

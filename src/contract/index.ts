@@ -13,3 +13,4 @@ export * from "./stripe.js";
 export * from "./alerts.js";
 export * from "./deskpro-billing.js";
 export * from "./setup.js";
+export * from "./words.js";

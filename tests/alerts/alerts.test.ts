@@ -291,7 +291,8 @@ describe("alerts through the ledger (PGlite)", () => {
     h.clock.advance(60 * 60_000);
     expect(AllocationRun.parse((await h.call("POST", "/v1/cron/allocate", { body: {} })).body).expiringNotices).toBe(0);
     await settle();
-    const date = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(new Date(soon));
+    // Customers' one date style (docs/app.md, "Words"): "6 Jan 2026".
+    const date = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(new Date(soon));
     expect(deskpro.messagesOn(ticket, "reply").map((m) => m.message)).toEqual([
       expect.stringContaining(`Hello Ada, 200 of your support credits expire unused on ${date}. Your balance is 400 credits. Top up or use them here: <a`),
     ]);

@@ -89,7 +89,7 @@ describe("ticket sidebar", () => {
   it("lists this ticket's charges and their total", async () => {
     await renderApp(ticketContext());
     const list = await screen.findByRole("list", { name: "Charges on this ticket" });
-    expect(within(list).getByText("Time · 15 min")).toBeTruthy();
+    expect(within(list).getByText("Time worked · 15 min")).toBeTruthy();
     expect(screen.getByTestId("ticket-total")).toHaveTextContent("15 credits · 15 min logged");
   });
 
@@ -285,6 +285,55 @@ describe("ticket sidebar", () => {
     expect((screen.getByLabelText("Minutes worked") as HTMLInputElement).value).toBe("28");
   });
 
+  it("after 'Use this time' and a reload, opens on Manual with those minutes and doesn't offer the time again; logging them clears the timer", async () => {
+    const paused = JSON.stringify({ startedAt: null, elapsedMs: 27 * 60_000 + 5_000 });
+    const first = await renderApp(ticketContext(), { userState: { timer_ticket_1234: paused } });
+    // A timer holding time: the sidebar opens on it.
+    fireEvent.click(await screen.findByRole("button", { name: "Use this time" }));
+    expect((screen.getByLabelText("Minutes worked") as HTMLInputElement).value).toBe("28");
+    await waitFor(() => expect(JSON.parse(first.userState.get("timer_ticket_1234") as string)).toMatchObject({ startedAt: null, movedMinutes: 28 }));
+    const saved = first.userState.get("timer_ticket_1234") as string;
+
+    // The sidebar reloads before the time is logged.
+    cleanup();
+    const second = await renderApp(ticketContext(), { userState: { timer_ticket_1234: saved } });
+    await waitFor(() => expect((screen.getByLabelText("Minutes worked") as HTMLInputElement).value).toBe("28"));
+    fireEvent.click(screen.getByRole("button", { name: "Timer" }));
+    expect(screen.getByTestId("timer-moved")).toHaveTextContent("28 min moved to Manual, not logged yet.");
+    expect(screen.getByRole("button", { name: "Use this time" })).toBeDisabled();
+    expect(screen.queryByRole("button", { name: "Resume" })).toBeNull();
+
+    proxy.on("POST", /\/debits$/, { status: 201, body: { entry: entry({ kind: "time", amount: -30, minutes: 28 }), balance: 1210 } });
+    fireEvent.click(screen.getByRole("button", { name: "Manual" }));
+    await waitFor(() => expect(screen.getByTestId("time-preview")).toHaveTextContent("30 credits"));
+    fireEvent.click(screen.getByRole("button", { name: "Log 28 min" }));
+    expect(await screen.findByText(/^Logged 28 min/)).toBeTruthy();
+    await waitFor(() => expect(second.userState.has("timer_ticket_1234")).toBe(false));
+    expect(proxy.requests("POST", /\/debits$/)).toHaveLength(1);
+
+    // Reloaded once more: nothing is offered again.
+    cleanup();
+    await renderApp(ticketContext(), { userState: Object.fromEntries(second.userState) });
+    await waitFor(() => expect(screen.getByLabelText("Minutes worked")).toBeTruthy());
+    expect((screen.getByLabelText("Minutes worked") as HTMLInputElement).value).toBe("");
+    fireEvent.click(screen.getByRole("button", { name: "Timer" }));
+    expect(screen.getByRole("button", { name: "Use this time" })).toBeDisabled();
+  });
+
+  it("'Back to the timer' returns moved time to the timer and empties Manual", async () => {
+    const moved = JSON.stringify({ startedAt: null, elapsedMs: 10 * 60_000, movedMinutes: 10 });
+    const app = await renderApp(ticketContext(), { userState: { timer_ticket_1234: moved } });
+    await waitFor(() => expect((screen.getByLabelText("Minutes worked") as HTMLInputElement).value).toBe("10"));
+    fireEvent.click(screen.getByRole("button", { name: "Timer" }));
+    fireEvent.click(screen.getByRole("button", { name: "Back to the timer" }));
+    await waitFor(() =>
+      expect(JSON.parse(app.userState.get("timer_ticket_1234") as string)).toEqual({ startedAt: null, elapsedMs: 600_000, movedMinutes: null }),
+    );
+    expect(screen.getByRole("button", { name: "Use this time" })).not.toBeDisabled();
+    fireEvent.click(screen.getByRole("button", { name: "Manual" }));
+    expect((screen.getByLabelText("Minutes worked") as HTMLInputElement).value).toBe("");
+  });
+
   it("starting the timer saves it to user state", async () => {
     const app = await renderApp(ticketContext());
     await screen.findByTestId("payer");
@@ -300,7 +349,7 @@ describe("ticket sidebar", () => {
   it("refunds an entry only with a reason", async () => {
     proxy.on("POST", /^\/v1\/entries\/ent_[0-9a-z]+\/reversal$/, { status: 201, body: { entry: entry({ kind: "refund", amount: 15 }), balance: 1255 } });
     await renderApp(ticketContext());
-    fireEvent.click(await screen.findByRole("button", { name: /^Refund Time · 15 min/ }));
+    fireEvent.click(await screen.findByRole("button", { name: /^Refund Time worked · 15 min/ }));
     fireEvent.click(screen.getByRole("button", { name: "Refund 15 credits" }));
     expect(await screen.findByText("Say why you are refunding this.")).toBeTruthy();
     expect(proxy.requests("POST", /reversal$/)).toHaveLength(0);
@@ -312,13 +361,13 @@ describe("ticket sidebar", () => {
     expect(req?.rawHeaders["Idempotency-Key"]).toBeTruthy();
   });
 
-  it("charges a tier fee after showing its price", async () => {
+  it("charges a response tier after showing its price", async () => {
     proxy.on("POST", /\/debits$/, { status: 201, body: { entry: entry({ kind: "priority", amount: -150, tier: "4-hour", minutes: null }), balance: 1090 } });
     await renderApp(ticketContext());
-    const select = await screen.findByLabelText("Response tier");
+    const select = await screen.findByRole("combobox", { name: "Response tier" });
     expect(within(select).queryByText(/Standard response/)).toBeNull();
     fireEvent.change(select, { target: { value: "4-hour" } });
-    fireEvent.click(screen.getByRole("button", { name: "Charge tier fee" }));
+    fireEvent.click(screen.getByRole("button", { name: "Charge response tier" }));
     expect(await screen.findByText("Charged 150 credits. Balance now 1,090.")).toBeTruthy();
     const [req] = proxy.requests("POST", /\/debits$/);
     expect(req?.body).toEqual({ kind: "priority", ticketId: "1234", tier: "4-hour", agent: "Grace Hopper" });

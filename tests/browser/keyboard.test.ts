@@ -111,12 +111,12 @@ describe.skipIf(chromiumMissing)("the main jobs with the keyboard alone (Chromiu
 
     // Back up to the new charge's Refund… button; its form opens with focus in the reason.
     const credits = (-logged!.amount).toLocaleString("en-US");
-    await tabTo(f, `Refund Time · 20 min, ${credits} credits`, { back: true });
+    await tabTo(f, `Refund Time worked · 20 min, ${credits} credits`, { back: true });
     await page.keyboard.press("Enter");
     await expect.poll(async () => (await focusIn(f))?.name).toBe("Reason for the refund");
     // Escape closes the form and returns to the button; Enter opens it again.
     await page.keyboard.press("Escape");
-    await expect.poll(async () => (await focusIn(f))?.name).toBe(`Refund Time · 20 min, ${credits} credits`);
+    await expect.poll(async () => (await focusIn(f))?.name).toBe(`Refund Time worked · 20 min, ${credits} credits`);
     await page.keyboard.press("Enter");
     await expect.poll(async () => (await focusIn(f))?.name).toBe("Reason for the refund");
     await page.keyboard.press("Enter");

@@ -106,6 +106,16 @@ describe.skipIf(chromiumMissing)("at the sidebar's width (Chromium)", () => {
     await f.getByRole("button", { name: "Timer", exact: true }).click();
     await f.getByRole("button", { name: "Start", exact: true }).waitFor();
     await check(f, "ticket-sidebar-timer");
+    // Time moved to Manual and not logged yet: the timer says so instead of offering it again.
+    await f.getByRole("button", { name: "Start", exact: true }).click();
+    await f.getByRole("button", { name: "Pause", exact: true }).click();
+    await f.getByRole("button", { name: "Use this time", exact: true }).click();
+    await f.getByRole("button", { name: "Timer", exact: true }).click();
+    await f.getByTestId("timer-moved").waitFor();
+    await check(f, "ticket-sidebar-timer-moved");
+    await page.locator("#sidebar").screenshot({ path: join(ARTIFACTS, "ticket-sidebar-timer-moved.png") });
+    await f.getByRole("button", { name: "Discard", exact: true }).click();
+    await f.getByRole("button", { name: "Start", exact: true }).waitFor();
   });
 
   it("a ticket whose bank runs short: unbilled time, a refund form and the charges", async () => {

@@ -294,8 +294,10 @@ describe.each(backends())("ledger HTTP API on %s", (backend) => {
     expect(csv.status).toBe(200);
     expect(csv.headers.get("content-type")).toContain("text/csv");
     const lines = csv.text.trim().split("\r\n");
-    expect(lines[0]).toBe("id,createdAt,kind,amount,balanceAfter,ticketId,minutes,tier,reason,agent,reversesEntryId");
+    // The columns importers read keep their names and codes; the kind in words is appended last.
+    expect(lines[0]).toBe("id,createdAt,kind,amount,balanceAfter,ticketId,minutes,tier,reason,agent,reversesEntryId,kindName");
     expect(lines).toHaveLength(8);
+    for (const line of lines.slice(1)) expect(line).toMatch(/,grant,.*,Credits added$/);
     expect(csv.text).toContain(`"'=HYPERLINK(""x""), ""quoted"""`);
     const page = await ledger.call("GET", `/v1/wallets/${owner}/entries?limit=2`, { headers: { accept: "text/csv" } });
     expect(page.text.trim().split("\r\n")).toHaveLength(3);

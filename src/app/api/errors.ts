@@ -77,7 +77,7 @@ export function describeError(error: unknown): string {
       case ErrorCode.tierNotOffered:
         return "That response tier isn't offered on this bank's plan.";
       case ErrorCode.tierAlreadyCharged:
-        return "This ticket has already been charged a tier fee.";
+        return "This ticket has already been charged a response tier.";
       case ErrorCode.unknownPlan:
         return "That plan no longer exists. Reload to see the current plans.";
       case ErrorCode.versionConflict:

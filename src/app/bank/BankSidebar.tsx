@@ -9,9 +9,10 @@ import { BurnDown } from "./BurnDown.js";
 import { Grants } from "./Grants.js";
 import { Statement } from "./Statement.js";
 import { embeddingOrigin } from "../deskpro/links.js";
+import type { BankScreen } from "./sentences.js";
 
 /** A person's or an organisation's own bank. */
-export function BankSidebar({ owner, name, agent }: { owner: string; name: string; agent: string | null }) {
+export function BankSidebar({ owner, name, agent, screen }: { owner: string; name: string; agent: string | null; screen: BankScreen }) {
   const wallet = useWallet(owner);
   useFactsRefresh([owner]);
   useSidebarChrome(wallet.data);
@@ -20,7 +21,7 @@ export function BankSidebar({ owner, name, agent }: { owner: string; name: strin
   return (
     <main>
       <Section title={`${name}'s bank`}>
-        <WalletSummary wallet={wallet.data} />
+        <WalletSummary wallet={wallet.data} screen={screen} />
         <SendBuyLink owner={owner} onTicket={false} />
       </Section>
       <Section title="Last 90 days">

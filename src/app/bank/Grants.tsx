@@ -1,16 +1,7 @@
-import type { WalletGrant } from "../../contract/index.js";
+import { grantWords, type WalletGrant } from "../../contract/index.js";
 import { Tag, usePalette } from "../components/common.js";
 import { P5, Stack } from "../deskpro/ui.js";
 import { formatCredits, formatDate, formatDaysFromNow } from "../format.js";
-
-const SOURCE_WORDS: Record<WalletGrant["source"], string> = {
-  allocation: "Plan allocation",
-  rollover: "Rolled over",
-  purchase: "Bought",
-  manual: "Added by an agent",
-  promo: "Promotion",
-  refund: "Refund",
-};
 
 const SOON_DAYS = 14;
 
@@ -41,10 +32,7 @@ export function Grants({ grants, now = new Date() }: { grants: readonly WalletGr
               </span>
               <Tag tone={soon ? "warning" : "neutral"}>{g.expiresAt ? `Expires ${formatDaysFromNow(g.expiresAt, now)}` : "No expiry"}</Tag>
             </Stack>
-            <span style={{ color: colors.muted, fontSize: 11, display: "block" }}>
-              {SOURCE_WORDS[g.source]}
-              {g.paid ? " · paid" : ""}
-            </span>
+            <span style={{ color: colors.muted, fontSize: 11, display: "block" }}>{grantWords(g)}</span>
             {words && (
               <span style={{ color: colors.muted, fontSize: 11, display: "block" }} data-testid="grant-expiry">
                 {words}

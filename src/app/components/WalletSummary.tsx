@@ -1,6 +1,7 @@
 import { useEffect } from "react";
 import type { WalletView } from "../api/ledger.js";
 import { periodWord } from "../bank/insights.js";
+import { bankSentence, bankStateOf, isUnfunded as isUnfundedState, personPaysOwnTickets, type BankScreen } from "../bank/sentences.js";
 import { useDeskpro } from "../deskpro/DeskproProvider.js";
 import { formatCredits, formatDate } from "../format.js";
 import { BalanceMeter, Facts, Notice } from "./common.js";
@@ -11,7 +12,11 @@ function capacityOf(wallet: WalletView): number {
   return Math.max(wallet.plan?.creditsPerPeriod ?? 0, granted);
 }
 
-export function WalletSummary({ wallet }: { wallet: WalletView }) {
+export function WalletSummary({ wallet, screen }: { wallet: WalletView; screen: BankScreen }) {
+  const state = bankStateOf(wallet);
+  const sentence = bankSentence(state, screen);
+  // A person whose tickets go to a known organisation's bank: their own bank running low is no warning.
+  const anotherBankPays = screen.screen === "person" && screen.organisation !== null && screen.organisation !== "unknown" && !personPaysOwnTickets(state);
   const nextTopUp = wallet.nextTopUpAt ? new Date(wallet.nextTopUpAt) : null;
   const rows: Array<[string, string]> = [];
   if (wallet.plan) {
@@ -35,9 +40,13 @@ export function WalletSummary({ wallet }: { wallet: WalletView }) {
         threshold={wallet.lowBalance.threshold}
         capacity={capacityOf(wallet)}
       />
-      <LowBalanceBanner wallet={wallet} />
+      {!anotherBankPays && <LowBalanceBanner wallet={wallet} />}
       <Facts rows={rows} />
-      {isUnfunded(wallet) && <Notice tone="info">This bank has no credits and no plan yet. Tickets are handled as usual, with no charges.</Notice>}
+      {sentence && (
+        <div data-testid="bank-sentence">
+          <Notice tone="info">{sentence}</Notice>
+        </div>
+      )}
     </div>
   );
 }
@@ -57,7 +66,7 @@ function nextExpiry(wallet: WalletView): string | null {
 
 /** A bank that never had credits or a plan works as the helpdesk does today: nothing to warn about. */
 function isUnfunded(wallet: WalletView): boolean {
-  return wallet.balance === 0 && wallet.grants.length === 0 && !wallet.plan;
+  return isUnfundedState(bankStateOf(wallet));
 }
 
 /** Says in words what the meter's colour says, so nobody misses a bank about to run dry. */

@@ -1,19 +1,9 @@
-import type { Entry } from "../../contract/index.js";
+import { ENTRY_KIND_WORDS, type Entry } from "../../contract/index.js";
 import { formatMinutes } from "../format.js";
 
-export const KIND_WORDS: Record<Entry["kind"], string> = {
-  grant: "Credits added",
-  manual: "Manual charge",
-  time: "Time",
-  priority: "Tier fee",
-  removal: "Credits removed",
-  unbilled: "Unbilled time",
-  refund: "Refund",
-  void: "Credits voided",
-  expiry: "Credits expired",
-};
+export const KIND_WORDS = ENTRY_KIND_WORDS;
 
-/** "Time · 27 min", "Tier fee · 1-hour", "Refund". */
+/** "Time worked · 27 min", "Response tier · 1-hour", "Refund". */
 export function describeEntry(entry: Entry): string {
   const base = KIND_WORDS[entry.kind];
   if ((entry.kind === "time" || entry.kind === "unbilled") && entry.minutes !== null) return `${base} · ${formatMinutes(entry.minutes)}`;

@@ -69,7 +69,14 @@ export type AppTarget =
       /** What Deskpro's context lists on the ticket's Billing tab, in short; null when it lists nothing. */
       billing: string | null;
     }
-  | { kind: "user"; personId: string; personName: string; agent: string | null }
+  | {
+      kind: "user";
+      personId: string;
+      personName: string;
+      /** The person's primary organisation; "unknown" when the context lists no memberships (Deskpro's user context doesn't). */
+      personOrg: Org | null | "unknown";
+      agent: string | null;
+    }
   | { kind: "organisation"; orgId: string; orgName: string; agent: string | null }
   | { kind: "unsupported"; reason: string };
 
@@ -112,7 +119,15 @@ export function targetFromContext(context: { type: string; data?: unknown } | nu
     case "user": {
       const parsed = UserData.safeParse(context.data);
       if (!parsed.success) return { kind: "unsupported", reason: "Deskpro did not say which person this is." };
-      return { kind: "user", personId: parsed.data.user.id, personName: personName(parsed.data.user), agent: agentName(parsed.data.currentAgent) };
+      const { user } = parsed.data;
+      const listsMemberships = user.primaryOrgMember !== undefined || user.orgMembers !== undefined;
+      return {
+        kind: "user",
+        personId: user.id,
+        personName: personName(user),
+        personOrg: listsMemberships ? primaryOrg(user) : "unknown",
+        agent: agentName(parsed.data.currentAgent),
+      };
     }
     case "organisation": {
       const parsed = OrganisationData.safeParse(context.data);

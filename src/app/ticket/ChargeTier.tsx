@@ -38,7 +38,7 @@ export function ChargeTier({
 
   if (config.isPending) return <Loading label="Loading tiers…" />;
   if (config.error) return <ErrorNotice error={config.error} onRetry={() => void config.refetch()} />;
-  if (alreadyCharged) return <P5>This ticket has been charged the {alreadyCharged} fee. Refund it above to charge a different tier.</P5>;
+  if (alreadyCharged) return <P5>This ticket has been charged the {alreadyCharged} response tier. Refund it above to charge a different tier.</P5>;
   if (!selected) return <P5>No paid tiers are offered to this bank.</P5>;
 
   const current = quote.data && !quote.isPlaceholderData ? quote.data : null;
@@ -77,7 +77,7 @@ export function ChargeTier({
       <StatusMessage message={done} />
       <Button
         type="submit"
-        text="Charge tier fee"
+        text="Charge response tier"
         loading={charge.isPending}
         disabled={charge.isPending || current?.insufficient === true}
         style={{ marginTop: 6 }}

@@ -1,4 +1,4 @@
-import { useId, useRef, useState, type ChangeEvent } from "react";
+import { useEffect, useId, useRef, useState, type ChangeEvent } from "react";
 import { MAX_MINUTES_PER_WRITE, type QuoteRequest } from "../../contract/index.js";
 import { useLedgerWrite, useQuote } from "../api/hooks.js";
 import { ErrorNotice, FieldError, Notice, StatusMessage, usePalette } from "../components/common.js";
@@ -38,6 +38,18 @@ export function LogTime({ owner, ticketId, agent, toDeskpro = false }: { owner: 
   const minutesId = useId();
   const minutesErrorId = useId();
   const noteId = useId();
+
+  // Once the saved timer is read, open where the agent left it: on Manual with the minutes "Use this
+  // time" moved there (not logged yet), on Timer while it holds time, else on Manual.
+  const restored = useRef(false);
+  useEffect(() => {
+    if (!timer.loaded || restored.current) return;
+    restored.current = true;
+    if (timer.movedMinutes !== null) {
+      setMinutesText((typed) => (typed === "" ? String(timer.movedMinutes) : typed));
+      setFromTimer(true);
+    } else if (timer.hasTime) setMode("timer");
+  }, [timer.loaded, timer.movedMinutes, timer.hasTime]);
 
   const { minutes, error: minutesError } = parseMinutes(minutesText);
   const debouncedMinutes = useDebounced(minutes, 300);
@@ -103,7 +115,8 @@ export function LogTime({ owner, ticketId, agent, toDeskpro = false }: { owner: 
 
   const useTimerTime = () => {
     const timed = Math.max(1, Math.ceil(timer.elapsedMs / 60_000));
-    if (timer.running) void timer.pause();
+    // Saved with the timer, so a reload opens on Manual with these minutes instead of offering them again.
+    void timer.moveToManual(timed);
     setMinutesText(String(timed));
     setFromTimer(true);
     setMode("manual");
@@ -113,7 +126,20 @@ export function LogTime({ owner, ticketId, agent, toDeskpro = false }: { owner: 
 
   const discard = async () => {
     await timer.reset();
+    if (fromTimer) {
+      setMinutesText("");
+      setFromTimer(false);
+    }
     // "Discard" turns off with nothing left to discard: focus goes to Start.
+    startRef.current?.focus();
+  };
+
+  const takeBack = async () => {
+    await timer.takeBack();
+    if (fromTimer) {
+      setMinutesText("");
+      setFromTimer(false);
+    }
     startRef.current?.focus();
   };
 
@@ -133,14 +159,21 @@ export function LogTime({ owner, ticketId, agent, toDeskpro = false }: { owner: 
           <div aria-live="off" data-testid="timer" style={{ fontSize: 22, fontVariantNumeric: "tabular-nums", color: colors.text }}>
             {timer.loaded ? formatElapsed(timer.elapsedMs) : "--:--:--"}
           </div>
+          {timer.movedMinutes !== null && (
+            <p data-testid="timer-moved" style={{ margin: "4px 0 0", color: colors.text }}>
+              {formatMinutes(timer.movedMinutes)} moved to Manual, not logged yet.
+            </p>
+          )}
           <Stack gap={6} style={{ marginTop: 6 }} wrap="wrap">
-            {timer.running ? (
+            {timer.movedMinutes !== null ? (
+              <Button ref={startRef} size="small" text="Back to the timer" onClick={() => void takeBack()} />
+            ) : timer.running ? (
               <Button ref={startRef} size="small" text="Pause" onClick={() => void timer.pause()} />
             ) : (
               <Button ref={startRef} size="small" text={timer.hasTime ? "Resume" : "Start"} onClick={() => void timer.start()} disabled={!timer.loaded} />
             )}
             <Button size="small" intent="secondary" text="Use this time" onClick={useTimerTime} disabled={!timer.hasTime} />
-            <Button size="small" intent="minimal" text="Discard" onClick={() => void discard()} disabled={!timer.hasTime} />
+            <Button size="small" intent="minimal" text="Discard" onClick={() => void discard()} disabled={!timer.hasTime && timer.movedMinutes === null} />
           </Stack>
           {timer.saveError && <Notice tone="warning">{timer.saveError}</Notice>}
         </div>

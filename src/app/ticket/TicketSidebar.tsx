@@ -87,7 +87,7 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
             {ruleWhy({ reason: rule.reason, organisationFrom: payer.data.organisationFrom }, target).toLowerCase()}
           </P5>
         )}
-        <WalletSummary wallet={wallet} />
+        <WalletSummary wallet={wallet} screen={{ screen: "ticket", bankName: bankName(owner, target) }} />
         <Stack gap={6} wrap="wrap" style={{ marginTop: 4 }}>
           <SendBuyLink owner={owner} onTicket />
         </Stack>
@@ -110,7 +110,7 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
           toDeskpro={timeLog.data?.linked === true && (timeLog.data.mode === "both_ways" || timeLog.data.mode === "to_deskpro")}
         />
       </Section>
-      <Section title="Tier fee">
+      <Section title="Response tier">
         <ChargeTier wallet={wallet} ticketId={target.ticketId} agent={target.agent} alreadyCharged={chargedTier} />
       </Section>
     </main>

@@ -11,6 +11,12 @@ export const TimerState = z.object({
   startedAt: z.iso.datetime({ offset: true }).nullable(),
   /** Time banked from earlier stretches. */
   elapsedMs: z.number().int().min(0),
+  /**
+   * Minutes that "Use this time" moved into Manual and that are not logged yet: after a reload the
+   * sidebar opens on Manual with them, and the timer doesn't offer the same time again. Logging them
+   * clears the timer. Absent in timers saved before this existed.
+   */
+  movedMinutes: z.number().int().positive().nullable().default(null),
 });
 export type TimerState = z.infer<typeof TimerState>;
 
@@ -71,14 +77,21 @@ export function useTicketTimer(ticketId: string) {
     [client, name],
   );
 
+  const movedMinutes = state?.movedMinutes ?? null;
   return {
     loaded,
     running,
     elapsedMs: elapsedOf(state, now),
-    hasTime: state !== null && elapsedOf(state, now) > 0,
+    /** Time on the timer that hasn't been moved to Manual. */
+    hasTime: state !== null && movedMinutes === null && elapsedOf(state, now) > 0,
+    movedMinutes,
     saveError,
-    start: () => persist({ startedAt: new Date().toISOString(), elapsedMs: state?.elapsedMs ?? 0 }),
-    pause: () => persist({ startedAt: null, elapsedMs: elapsedOf(state, Date.now()) }),
+    start: () => persist({ startedAt: new Date().toISOString(), elapsedMs: state?.elapsedMs ?? 0, movedMinutes: null }),
+    pause: () => persist({ startedAt: null, elapsedMs: elapsedOf(state, Date.now()), movedMinutes }),
+    /** Stops the timer and records that its time, rounded up to `minutes`, now waits in Manual. */
+    moveToManual: (minutes: number) => persist({ startedAt: null, elapsedMs: elapsedOf(state, Date.now()), movedMinutes: minutes }),
+    /** Gives the moved time back to the timer, to run on or use later. */
+    takeBack: () => persist(state && { ...state, movedMinutes: null }),
     reset: () => persist(null),
   };
 }

@@ -4,6 +4,7 @@
  * Add Charge; earlier charges can be edited or deleted. Charges are made as the agent through the
  * host, which keeps them where the REST stand-in serves them (`/api/v2/tickets/{id}/charges`).
  */
+import { agentDateTime } from "./message-html.js";
 
 export interface BillingCharge {
   id: number;
@@ -21,7 +22,7 @@ const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt
 const pad = (n: number) => String(n).padStart(2, "0");
 /** "0:25:20": hours, minutes and seconds. */
 export const clock = (seconds: number) => `${Math.floor(seconds / 3600)}:${pad(Math.floor((seconds % 3600) / 60))}:${pad(seconds % 60)}`;
-const whenOf = (deskproDate: string) => new Date(deskproDate.replace(/([+-]\d{2})(\d{2})$/, "$1:$2")).toLocaleString();
+const whenOf = (deskproDate: string) => agentDateTime.format(new Date(deskproDate.replace(/([+-]\d{2})(\d{2})$/, "$1:$2")));
 
 /** Whole minutes typed by the agent, or null. */
 const minutesIn = (text: string) => (/^\s*\d{1,6}\s*$/.test(text) && Number(text) > 0 ? Number(text) : null);

@@ -7,6 +7,7 @@
  */
 import { connectToChild } from "penpal";
 import { billingTab, type BillingCharge } from "./billing-tab.js";
+import { agentDateTime, escapeHtml, messageHtml } from "./message-html.js";
 
 interface ViewInfo {
   key: string;
@@ -60,7 +61,6 @@ function toast(text: string, kind: "success" | "error" = "success", durationMs =
 
 /** Messages are HTML; the host shows their text only, so nothing in them can run here. */
 const textOf = (html: string) => new DOMParser().parseFromString(html.replace(/<\/p>/g, "</p> "), "text/html").body.textContent?.trim() ?? "";
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 let session: Session;
 let current: ViewInfo;
@@ -194,10 +194,25 @@ function appendToReplyBox(text: string) {
   box.value = box.value ? `${box.value}\n${text}` : text;
 }
 
+/**
+ * Counts the app's mounts: a view opened while the previous one is still connecting (a click within
+ * a second of loading) makes the earlier mount stop quietly instead of talking to a destroyed iframe.
+ */
+let mountGeneration = 0;
+
+/** Closes the app's iframe connection; any mount still under way gives up. */
+function dropApp() {
+  mountGeneration++;
+  connection?.destroy();
+  connection = null;
+  child = null;
+}
+
 /** Opens the app in a fresh iframe for the current view and says hello as Deskpro does. */
 async function mountApp(slot: HTMLElement) {
-  connection?.destroy();
-  child = null;
+  dropApp();
+  const generation = mountGeneration;
+  const superseded = () => generation !== mountGeneration;
   $("#app-badge").hidden = true;
   $("#app-refresh").hidden = true;
   $("#app-title").textContent = "Support Credits";
@@ -213,13 +228,25 @@ async function mountApp(slot: HTMLElement) {
   // One app instance at a time, as in Deskpro: the previous view's iframe goes.
   document.querySelectorAll("iframe.app").forEach((old) => old.remove());
   slot.replaceChildren(frame);
-  child = await conn.promise;
-  if (current.type === "admin") {
-    await child._onAdminSettingsChange({ ...adminDraft });
+  const view = current;
+  let mounted: Child;
+  try {
+    mounted = await conn.promise;
+  } catch (error) {
+    // penpal rejects a connection destroyed before its handshake: another view took its place.
+    if (superseded()) return;
+    throw error;
+  }
+  if (superseded()) return;
+  child = mounted;
+  if (view.type === "admin") {
+    await mounted._onAdminSettingsChange({ ...adminDraft });
   } else {
-    const context = await api<unknown>("GET", `/context?view=${encodeURIComponent(current.key)}`);
-    await child._onReady(context);
-    await child._onShow(context);
+    const context = await api<unknown>("GET", `/context?view=${encodeURIComponent(view.key)}`);
+    if (superseded()) return;
+    await mounted._onReady(context);
+    if (superseded()) return;
+    await mounted._onShow(context);
   }
 }
 
@@ -235,7 +262,7 @@ async function renderTicket(ticketId: number) {
       (m) =>
         `<li class="${m.is_agent_note ? "note" : ""}" data-testid="${m.is_agent_note ? "note" : "message"}"><div class="meta">${escapeHtml(m.author)} · ${
           m.is_agent_note ? "internal note" : "message"
-        } · ${new Date(m.date_created).toLocaleString()}</div>${escapeHtml(textOf(m.message))}</li>`,
+        } · ${agentDateTime.format(new Date(m.date_created))}</div>${messageHtml(textOf(m.message))}</li>`,
     )
     .join("");
 }
@@ -285,9 +312,7 @@ async function show(view: ViewInfo) {
   $(".layout").classList.toggle("admin", view.type === "admin" || view.type === "portal" || view.type === "helpdesk-admin");
 
   if (view.type === "helpdesk-admin") {
-    connection?.destroy();
-    connection = null;
-    child = null;
+    dropApp();
     document.querySelectorAll("iframe.app").forEach((old) => old.remove());
     const admin = await api<{ apiKey: string; triggers: Record<string, { url: string; secret: string } | undefined> }>("GET", "/helpdesk-admin");
     const events = [
@@ -330,9 +355,7 @@ async function show(view: ViewInfo) {
   }
 
   if (view.type === "portal") {
-    connection?.destroy();
-    connection = null;
-    child = null;
+    dropApp();
     document.querySelectorAll("iframe.app").forEach((old) => old.remove());
     const portal = await api<{
       field: { id: number; title: string; choices: Array<{ id: number; title: string }> } | null;

@@ -9,7 +9,16 @@
  * Lock order everywhere: idempotency key, then wallet, then ticket. One order means no deadlocks.
  * No SQL here (storage/) and no HTTP (http/).
  */
-import { ErrorCode, type Entry, type EntryKind, type GrantSource, type LedgerConfig, type Plan, type WriteResult } from "../../contract/index.js";
+import {
+  ErrorCode,
+  formatCustomerDate,
+  type Entry,
+  type EntryKind,
+  type GrantSource,
+  type LedgerConfig,
+  type Plan,
+  type WriteResult,
+} from "../../contract/index.js";
 import { alertBand, alertLevelsFor, alertTransitions, thresholdsInCredits } from "../domain/alerts.js";
 import { lapsedGrants, type Draw, type GrantState } from "../domain/burndown.js";
 import { allocationDue, allocationExpiry, nextAllocationAt, nextPeriodStart, resolvePlan, rolloverCap } from "../domain/plans.js";
@@ -161,7 +170,7 @@ async function append(journal: Journal, draft: EntryDraft, completeKey?: Idempot
 }
 
 /** Dates inside entry reasons read as words ("30 November 2026"), never ISO. */
-const dayInWords = (at: Date) => at.toLocaleDateString("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+const dayInWords = formatCustomerDate;
 const monthName = (at: Date) => at.toLocaleDateString("en-GB", { month: "long", year: "numeric", timeZone: "UTC" });
 
 /**

@@ -7,7 +7,7 @@
  */
 import { Webhook } from "standardwebhooks";
 import { z } from "zod";
-import type { AlertSettingsInput } from "../../contract/index.js";
+import { formatCustomerDate, type AlertSettingsInput } from "../../contract/index.js";
 import { AlertEventData, type AlertEvent, type AlertSettings, type LedgerConfig, type WebhookTestEvent } from "../../contract/index.js";
 import type { AfterPostHook } from "../core/context.js";
 import { checkOutboundUrl, type OutboundPolicy } from "../core/outbound.js";
@@ -147,8 +147,6 @@ export async function queueExpiringNotices(sql: Database, tenantId: string, conf
 /** What a customer message says when there is no buy link to give. */
 const REPLY_TO_BUY = "Reply to this message if you would like to buy more credits.";
 
-const longDate = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
-
 /** Where an alert is told: the ticket, and its requester when the ticket was read to find it. */
 interface AlertTicket {
   id: string;
@@ -195,7 +193,7 @@ async function deliverToDeskpro(payload: AlertPayload, context: DeliveryContext,
     if (error instanceof DeskproNotConnected) return; // no helpdesk to tell: the sidebar still shows it
     throw error;
   }
-  const date = payload.expiresAt ? longDate.format(new Date(payload.expiresAt)) : "";
+  const date = payload.expiresAt ? formatCustomerDate(payload.expiresAt) : "";
   const words = {
     "balance.low": "running low",
     "balance.depleted": "empty",

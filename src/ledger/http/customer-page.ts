@@ -2,13 +2,13 @@
  * The customer's balance page: plain server-rendered HTML with inline CSS, no script, readable on
  * a phone and by a screen reader. Every value from the ledger is escaped.
  */
-import type { CreditPack, Entry, Purchase, Wallet } from "../../contract/index.js";
+import { ENTRY_KIND_WORDS, formatCustomerDate, grantWords, type CreditPack, type Entry, type Purchase, type Wallet } from "../../contract/index.js";
 import type { BankNames } from "../features/bank-names.js";
 import { formatPrice } from "../features/payments.js";
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const n = (value: number) => value.toLocaleString("en");
-const day = (iso: string) => new Date(iso).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+const day = formatCustomerDate;
 
 const STYLE = `
   :root { color-scheme: light dark; --fg: #1c2b36; --muted: #5b6b78; --line: #d5dbe0; --ok: #2e7d32; --low: #b26a00; --empty: #b3261e; --bg: #fff; --accent: #1f6feb; --on-accent: #fff; }
@@ -54,18 +54,6 @@ export interface CustomerPageData {
   expiresAt: string;
 }
 
-const KIND_WORDS: Record<string, string> = {
-  grant: "Credits added",
-  manual: "Charge",
-  time: "Time worked",
-  priority: "Response tier",
-  removal: "Credits removed",
-  unbilled: "Time worked, not charged",
-  refund: "Refund",
-  void: "Credits removed",
-  expiry: "Credits expired",
-};
-
 /** What came back of a purchase: nothing, all of it, or part (with what was refunded and taken back). */
 const refundNote = (p: Purchase): string =>
   p.state === "refunded"
@@ -88,15 +76,12 @@ export function customerPage(data: CustomerPageData): string {
           ? `rolls over on ${day(g.expiresAt)}`
           : `${n(g.atExpiry.lost)} expire ${day(g.expiresAt)}, ${n(g.atExpiry.rollsOver)} roll over`;
   const grants = wallet.grants
-    .map(
-      (g) =>
-        `<tr><td>${escape(g.paid ? "Bought" : g.source === "allocation" ? "Plan" : "Granted")}</td><td class="num">${n(g.remaining)} of ${n(g.amount)}</td><td>${escape(expiry(g))}</td></tr>`,
-    )
+    .map((g) => `<tr><td>${escape(grantWords(g))}</td><td class="num">${n(g.remaining)} of ${n(g.amount)}</td><td>${escape(expiry(g))}</td></tr>`)
     .join("");
   const usage = data.entries
     .map(
       (e) =>
-        `<tr><td>${day(e.createdAt)}</td><td>${escape(KIND_WORDS[e.kind] ?? e.kind)}${e.ticketId ? ` · ticket #${escape(e.ticketId)}` : ""}</td><td class="num">${e.amount > 0 ? "+" : "−"}${n(Math.abs(e.amount))}</td></tr>`,
+        `<tr><td>${day(e.createdAt)}</td><td>${escape(ENTRY_KIND_WORDS[e.kind])}${e.ticketId ? ` · ticket #${escape(e.ticketId)}` : ""}</td><td class="num">${e.amount > 0 ? "+" : "−"}${n(Math.abs(e.amount))}</td></tr>`,
     )
     .join("");
   const purchases = data.purchases

@@ -5,6 +5,7 @@ import {
   AlertLevelsRequest,
   AssignPlanRequest,
   DebitRequest,
+  ENTRY_KIND_WORDS,
   type Entry,
   EntryPage,
   GrantRequest,
@@ -26,6 +27,11 @@ import { coreOf, idempotencyOf, newRouter, respond, tenantOf } from "../env.js";
 import { commonProblems, entryParams, idempotencyHeader, json, jsonBody, ownerParams, problem, writeProblems } from "../openapi.js";
 
 const CSV_COLUMNS = ["id", "createdAt", "kind", "amount", "balanceAfter", "ticketId", "minutes", "tier", "reason", "agent", "reversesEntryId"] as const;
+/**
+ * The columns above keep their names and codes (`kind` is `priority`, `time`…), as importers read
+ * them; `kindName` is appended last with the word every screen uses ("Response tier").
+ */
+const CSV_HEADER = [...CSV_COLUMNS, "kindName"].join(",");
 
 /** CSV cell: quoted when needed; text that a spreadsheet would run as a formula is defused. */
 function csvCell(value: unknown, isText: boolean): string {
@@ -34,7 +40,8 @@ function csvCell(value: unknown, isText: boolean): string {
   if (isText && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
-const csvRow = (entry: Entry) => `${CSV_COLUMNS.map((column) => csvCell(entry[column], column === "reason" || column === "agent")).join(",")}\r\n`;
+const csvRow = (entry: Entry) =>
+  `${[...CSV_COLUMNS.map((column) => csvCell(entry[column], column === "reason" || column === "agent")), csvCell(ENTRY_KIND_WORDS[entry.kind], true)].join(",")}\r\n`;
 
 export function walletRoutes() {
   const app = newRouter();
@@ -210,7 +217,7 @@ export function walletRoutes() {
       }
       c.header("content-type", "text/csv; charset=utf-8");
       c.header("content-disposition", `attachment; filename="statement-${owner.replace(":", "-")}.csv"`);
-      const header = `${CSV_COLUMNS.join(",")}\r\n`;
+      const header = `${CSV_HEADER}\r\n`;
       if (c.req.query("limit") !== undefined || query.cursor !== undefined) {
         const page = await wallets.getStatement(coreOf(c), tenantOf(c), owner, query.limit, query.cursor, filter);
         if (page.nextCursor) c.header("x-next-cursor", page.nextCursor);
