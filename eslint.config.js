@@ -35,6 +35,26 @@ export default tseslint.config(
     },
   },
   {
+    // The app reads the ledger only through the named hooks of src/app/api/hooks.ts, so a screen's
+    // data is found by name in one place (writes go through its useLedgerWrite too).
+    files: ["src/app/**/*.{ts,tsx}"],
+    ignores: ["src/app/api/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [
+            {
+              name: "@tanstack/react-query",
+              importNames: ["useQuery", "useQueries", "useInfiniteQuery", "useSuspenseQuery"],
+              message: "Read the ledger through a named hook in src/app/api/hooks.ts.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Tests may use `any` to poke at answers the contract doesn't type.
     files: ["tests/**/*.{ts,tsx}", "bench/**/*.ts"],
     rules: { "@typescript-eslint/no-explicit-any": "off" },

@@ -1,10 +1,10 @@
-import { QueryClient, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import { QueryClient, useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useRef } from "react";
-import type { QuoteRequest } from "../../contract/index.js";
+import type { Entry, PlanQuoteRequest, QuoteRequest } from "../../contract/index.js";
 import { useFocusReturn } from "../components/focus.js";
 import { isRetryable, LedgerProblem } from "./errors.js";
 import { useActionKey } from "./idempotency.js";
-import type { LedgerApi } from "./ledger.js";
+import type { LedgerApi, StatementFilter } from "./ledger.js";
 
 export const LedgerApiContext = createContext<LedgerApi | null>(null);
 
@@ -37,6 +37,8 @@ export const keys = {
   history: (owner: string) => ["history", owner] as const,
   quote: (owner: string, request: QuoteRequest) => ["quote", owner, request] as const,
   config: () => ["config"] as const,
+  portalTicket: (ticketId: string) => ["portal-ticket", ticketId] as const,
+  planQuote: (owner: string, request: PlanQuoteRequest) => ["plan-quote", owner, request.plan, request.firstPeriod] as const,
   /** A read of the ticket's Billing tab; a new `billing` (what Deskpro's context lists) reads it again. */
   deskproBilling: (ticketId: string, billing: string | null) => ["deskpro-billing", ticketId, billing] as const,
 };
@@ -128,4 +130,89 @@ export function useLedgerWrite<TBody, TResult>(run: (api: LedgerApi, body: TBody
     [mutate, actionKey, rememberFocus],
   );
   return { ...mutation, submit };
+}
+
+// Reads. The app reads the ledger only through these named hooks (ESLint refuses React Query's
+// read hooks anywhere else in src/app), so what a screen asks for is found here by name.
+
+/** Which bank pays for a ticket, and why. */
+export function useTicketPayer(ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }) {
+  const api = useLedgerApi();
+  return useQuery({
+    queryKey: keys.payer(ticketId, personId, orgs.ticketOrg, orgs.personOrg),
+    queryFn: () => api.payer(ticketId, personId, orgs),
+  });
+}
+
+/** What one ticket cost, across banks. */
+export function useTicketEntries(ticketId: string) {
+  const api = useLedgerApi();
+  return useQuery({ queryKey: keys.ticketEntries(ticketId), queryFn: () => api.ticketEntries(ticketId) });
+}
+
+/** What the ledger saw and did on a portal ticket (null for a ticket that wasn't one). */
+export function usePortalTicket(ticketId: string) {
+  const api = useLedgerApi();
+  return useQuery({ queryKey: keys.portalTicket(ticketId), queryFn: () => api.portalTicket(ticketId) });
+}
+
+/** What putting a bank on a plan would do; asked only while `enabled` (another plan is picked). */
+export function usePlanQuote(owner: string, request: PlanQuoteRequest, enabled: boolean) {
+  const api = useLedgerApi();
+  return useQuery({ queryKey: keys.planQuote(owner, request), queryFn: () => api.planQuote(owner, request), enabled });
+}
+
+/** A bank's statement, a page at a time, newest first. */
+export function useStatement(owner: string, filter: StatementFilter, pageSize: number) {
+  const api = useLedgerApi();
+  return useInfiniteQuery({
+    queryKey: [...keys.statement(owner), filter] as const,
+    queryFn: ({ pageParam }) => api.statement(owner, { limit: pageSize, cursor: pageParam }, filter),
+    initialPageParam: null as string | null,
+    getNextPageParam: (last) => last.nextCursor,
+  });
+}
+
+/** A bank's entries since `since` (ms), for its burn-down: at most `maxPages` pages of `pageSize`, newest first. */
+export function useRecentEntries(owner: string, since: number, pageSize: number, maxPages: number) {
+  const api = useLedgerApi();
+  return useQuery({
+    queryKey: keys.history(owner),
+    queryFn: async () => {
+      const entries: Entry[] = [];
+      let cursor: string | null = null;
+      for (let page = 0; page < maxPages; page++) {
+        const result = await api.statement(owner, { limit: pageSize, cursor });
+        entries.push(...result.entries);
+        const oldest = result.entries[result.entries.length - 1];
+        if (!result.nextCursor || !oldest || Date.parse(oldest.createdAt) < since) break;
+        cursor = result.nextCursor;
+      }
+      return entries;
+    },
+    staleTime: 60_000,
+  });
+}
+
+/** Queries that show what a read of the Billing tab may have changed. */
+const MOVED_BY_A_READ = new Set(["ticket-entries", "payer", "wallet", "statement", "history"]);
+
+/**
+ * Asks the ledger to read the ticket's Billing & Time Log in Deskpro when the sidebar opens, when
+ * the agent refreshes it, and when Deskpro's context lists different charges; what the read
+ * charged or reversed shows at once. Deskpro tells apps nothing else about its billing.
+ */
+export function useDeskproBilling(ticketId: string, billing: string | null) {
+  const api = useLedgerApi();
+  const queryClient = useQueryClient();
+  return useQuery({
+    queryKey: keys.deskproBilling(ticketId, billing),
+    queryFn: async () => {
+      const view = await api.readTicketBilling(ticketId);
+      if (view.changed) await queryClient.invalidateQueries({ predicate: (q) => MOVED_BY_A_READ.has(String(q.queryKey[0])) });
+      return view;
+    },
+    retry: false,
+    staleTime: 10_000,
+  });
 }

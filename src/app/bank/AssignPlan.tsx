@@ -1,7 +1,6 @@
-import { useQuery } from "@tanstack/react-query";
 import { useId, useState } from "react";
 import type { FirstPeriod, PlanQuote } from "../../contract/index.js";
-import { useConfig, useLedgerApi, useLedgerWrite } from "../api/hooks.js";
+import { useConfig, useLedgerWrite, usePlanQuote } from "../api/hooks.js";
 import type { WalletView } from "../api/ledger.js";
 import { ErrorNotice, Loading, Select, StatusMessage, usePalette } from "../components/common.js";
 import { Button, P5 } from "../deskpro/ui.js";
@@ -21,7 +20,6 @@ export function planOutlookWords(quote: PlanQuote): string {
 
 /** Put the bank on a plan by hand, or back on the plan rules, seeing first what that will do. */
 export function AssignPlan({ wallet, agent }: { wallet: WalletView; agent: string | null }) {
-  const api = useLedgerApi();
   const colors = usePalette();
   const config = useConfig();
   const current = wallet.planSource === "wallet" && wallet.plan ? wallet.plan.key : DEFAULT;
@@ -31,11 +29,7 @@ export function AssignPlan({ wallet, agent }: { wallet: WalletView; agent: strin
   const id = useId();
   const periodName = useId();
   const plan = choice === DEFAULT ? null : choice;
-  const quote = useQuery({
-    queryKey: ["plan-quote", wallet.owner, plan, firstPeriod] as const,
-    queryFn: () => api.planQuote(wallet.owner, { plan, firstPeriod }),
-    enabled: choice !== current,
-  });
+  const quote = usePlanQuote(wallet.owner, { plan, firstPeriod }, choice !== current);
   const assign = useLedgerWrite((api, body: { plan: string | null; firstPeriod: FirstPeriod; agent?: string }, key) => api.assignPlan(wallet.owner, body, key));
 
   if (config.isPending) return <Loading label="Loading plans…" />;

@@ -1,7 +1,4 @@
-import { useQuery } from "@tanstack/react-query";
-import type { Entry } from "../../contract/index.js";
-import { keys, useLedgerApi } from "../api/hooks.js";
-import type { LedgerApi } from "../api/ledger.js";
+import { useRecentEntries } from "../api/hooks.js";
 import { ErrorNotice, Loading, usePalette } from "../components/common.js";
 import { P5 } from "../deskpro/ui.js";
 import { formatCredits, formatDate, plural } from "../format.js";
@@ -12,19 +9,6 @@ const DAYS = 90;
 const PAGE = 500;
 /** A bank with more entries than this in 90 days gets the most recent ones only. */
 const MAX_PAGES = 10;
-
-async function recentEntries(api: LedgerApi, owner: string, since: number): Promise<Entry[]> {
-  const entries: Entry[] = [];
-  let cursor: string | null = null;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const result = await api.statement(owner, { limit: PAGE, cursor });
-    entries.push(...result.entries);
-    const oldest = result.entries[result.entries.length - 1];
-    if (!result.nextCursor || !oldest || Date.parse(oldest.createdAt) < since) break;
-    cursor = result.nextCursor;
-  }
-  return entries;
-}
 
 /** The forecast in words: support used (never removals or expiries), and whether the bank lasts until its next top-up. */
 export function forecastWords(outlook: Forecast): string {
@@ -43,13 +27,8 @@ export function forecastWords(outlook: Forecast): string {
 }
 
 export function BurnDown({ owner, balance, nextTopUpAt, now = new Date() }: { owner: string; balance: number; nextTopUpAt: string | null; now?: Date }) {
-  const api = useLedgerApi();
   const colors = usePalette();
-  const history = useQuery({
-    queryKey: keys.history(owner),
-    queryFn: () => recentEntries(api, owner, now.getTime() - DAYS * 86_400_000),
-    staleTime: 60_000,
-  });
+  const history = useRecentEntries(owner, now.getTime() - DAYS * 86_400_000, PAGE, MAX_PAGES);
   if (history.isPending) return <Loading label="Loading recent activity…" />;
   if (history.error) return <ErrorNotice error={history.error} onRetry={() => void history.refetch()} />;
   const points = balanceSeries(history.data, balance, now, DAYS);

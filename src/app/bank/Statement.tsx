@@ -1,7 +1,7 @@
-import { useInfiniteQuery, useMutation } from "@tanstack/react-query";
+import { useMutation } from "@tanstack/react-query";
 import { useId, useState, type ChangeEvent } from "react";
 import { EntryKind, type Entry } from "../../contract/index.js";
-import { keys, useLedgerApi } from "../api/hooks.js";
+import { useLedgerApi, useStatement } from "../api/hooks.js";
 import type { StatementFilter } from "../api/ledger.js";
 import { ErrorNotice, Loading, Select, usePalette } from "../components/common.js";
 import { describeEntry, KIND_WORDS } from "../components/entries.js";
@@ -86,12 +86,7 @@ function Filters({ value, onChange }: { value: StatementFilter; onChange: (f: St
 export function Statement({ owner, helpdesk }: { owner: string; helpdesk: string | null }) {
   const api = useLedgerApi();
   const [filter, setFilter] = useState<StatementFilter>({});
-  const statement = useInfiniteQuery({
-    queryKey: [...keys.statement(owner), filter] as const,
-    queryFn: ({ pageParam }) => api.statement(owner, { limit: STATEMENT_PAGE_SIZE, cursor: pageParam }, filter),
-    initialPageParam: null as string | null,
-    getNextPageParam: (last) => last.nextCursor,
-  });
+  const statement = useStatement(owner, filter, STATEMENT_PAGE_SIZE);
   const csv = useMutation({
     mutationFn: async () => download(await api.statementCsv(owner, filter), `statement-${owner.replace(":", "-")}.csv`),
   });

@@ -1,33 +1,9 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { ErrorCode, type DeskproChargeLine, type DeskproChargeState, type TicketDeskproBilling } from "../../contract/index.js";
 import { LedgerProblem } from "../api/errors.js";
-import { keys, useLedgerApi } from "../api/hooks.js";
+import type { useDeskproBilling } from "../api/hooks.js";
 import { usePalette } from "../components/common.js";
 import { P5 } from "../deskpro/ui.js";
 import { formatElapsed } from "../format.js";
-
-/** Queries that show what a read of the Billing tab may have changed. */
-const MOVED_BY_A_READ = new Set(["ticket-entries", "payer", "wallet", "statement", "history"]);
-
-/**
- * Asks the ledger to read the ticket's Billing & Time Log in Deskpro when the sidebar opens, when
- * the agent refreshes it, and when Deskpro's context lists different charges; what the read
- * charged or reversed shows at once. Deskpro tells apps nothing else about its billing.
- */
-export function useDeskproBilling(ticketId: string, billing: string | null) {
-  const api = useLedgerApi();
-  const queryClient = useQueryClient();
-  return useQuery({
-    queryKey: keys.deskproBilling(ticketId, billing),
-    queryFn: async () => {
-      const view = await api.readTicketBilling(ticketId);
-      if (view.changed) await queryClient.invalidateQueries({ predicate: (q) => MOVED_BY_A_READ.has(String(q.queryKey[0])) });
-      return view;
-    },
-    retry: false,
-    staleTime: 10_000,
-  });
-}
 
 /** The debits a read of the Billing tab posted for Deskpro's charges, by entry: how the ticket's charges are labelled. */
 export function deskproEntries(view: TicketDeskproBilling | undefined): Map<string, DeskproChargeLine> {

@@ -1,7 +1,6 @@
-import { useQuery } from "@tanstack/react-query";
 import { useEffect, useId, useRef, useState, type ChangeEvent } from "react";
 import type { PortalTicket, Tier } from "../../contract/index.js";
-import { keys, useConfig, useFactsRefresh, useLedgerApi, useLedgerWrite } from "../api/hooks.js";
+import { useConfig, useDeskproBilling, useFactsRefresh, useLedgerWrite, usePortalTicket, useTicketEntries, useTicketPayer } from "../api/hooks.js";
 import type { TicketPayerView } from "../api/ledger.js";
 import { ErrorNotice, FieldError, Loading, Notice, Section, Select, StatusMessage } from "../components/common.js";
 import { focusFirstInvalid } from "../components/focus.js";
@@ -11,7 +10,7 @@ import type { AppTarget } from "../deskpro/context.js";
 import { Button, Input, P5, Stack } from "../deskpro/ui.js";
 import { formatCredits, formatDate } from "../format.js";
 import { ChargeTier } from "./ChargeTier.js";
-import { deskproEntries, DeskproTimeLog, useDeskproBilling } from "./DeskproTimeLog.js";
+import { deskproEntries, DeskproTimeLog } from "./DeskproTimeLog.js";
 import { LogTime } from "./LogTime.js";
 import { TicketCharges } from "./TicketCharges.js";
 
@@ -55,14 +54,10 @@ function payerWhy(payer: TicketPayerView, target: TicketTarget): string {
 }
 
 export function TicketSidebar({ target }: { target: TicketTarget }) {
-  const api = useLedgerApi();
   const orgs = { ticketOrg: target.ticketOrg?.id ?? null, personOrg: target.personOrg?.id ?? null };
-  const payer = useQuery({
-    queryKey: keys.payer(target.ticketId, target.personId, orgs.ticketOrg, orgs.personOrg),
-    queryFn: () => api.payer(target.ticketId, target.personId, orgs),
-  });
-  const charges = useQuery({ queryKey: keys.ticketEntries(target.ticketId), queryFn: () => api.ticketEntries(target.ticketId) });
-  const portal = useQuery({ queryKey: ["portal-ticket", target.ticketId] as const, queryFn: () => api.portalTicket(target.ticketId) });
+  const payer = useTicketPayer(target.ticketId, target.personId, orgs);
+  const charges = useTicketEntries(target.ticketId);
+  const portal = usePortalTicket(target.ticketId);
   const timeLog = useDeskproBilling(target.ticketId, target.billing);
   const org = payingOrg(target);
   useFactsRefresh([`person:${target.personId}`, ...(org ? [`org:${org.id}`] : [])]);
