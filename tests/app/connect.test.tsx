@@ -23,9 +23,11 @@ const signup = {
   adminName: "Ada Admin",
 };
 
-async function openConnect(settings: Record<string, unknown>) {
-  const app = await renderApp({ type: "admin_settings", settings: {} }, { hash: "#/connect" });
+/** The Connect page, its parent storing the key as Deskpro does: the whole form comes back with it. */
+async function openConnect(settings: Record<string, unknown>, options: { withoutParentMethods?: string[] } = {}) {
+  const app = await renderApp({ type: "admin_settings", settings: {} }, { hash: "#/connect", ...options });
   act(() => app.changeAdminSettings(settings));
+  app.parent._setAdminSetting.mockImplementation((value: string) => app.changeAdminSettings({ ...settings, ledger_api_key: value }));
   return app;
 }
 
@@ -58,6 +60,26 @@ describe("Connect this helpdesk", () => {
     expect(await screen.findByText(/paste it into “Ledger API key \(self-hosted, or when asked to paste it\)”/)).toBeTruthy();
     expect(screen.getByTestId("pasted-key")).toHaveTextContent("sck_new-key");
     expect(screen.getByRole("button", { name: "Copy Ledger API key" })).toBeTruthy();
+  });
+
+  it("shows the key to paste when the parent has no _setAdminSetting (SDK 6 then does nothing) or never sends the key back", async () => {
+    proxy.on("GET", /^\/v1\/integrations\/deskpro$/, { status: 401, body: problem(401, "unauthorized", "no key") });
+    proxy.on("POST", /^\/v1\/signup$/, { body: signup });
+    const app = await openConnect({ ledger_url: "https://credits.example.com" }, { withoutParentMethods: ["_setAdminSetting"] });
+    fireEvent.change(screen.getByLabelText("Deskpro API key"), { target: { value: "12:AbCdEfGh1234" } });
+    fireEvent.click(screen.getByRole("button", { name: "Connect this helpdesk" }));
+    expect(await screen.findByTestId("pasted-key", {}, { timeout: 5_000 })).toHaveTextContent("sck_new-key");
+    expect(screen.queryByText(/Press Save at the bottom/)).toBeNull();
+    expect(app.parent._setAdminSetting).not.toHaveBeenCalled();
+    cleanup();
+
+    // A parent that takes the value but never sends the form back with it: not stored either.
+    const silent = await openConnect({ ledger_url: "https://credits.example.com" });
+    silent.parent._setAdminSetting.mockImplementation(() => undefined);
+    fireEvent.change(screen.getByLabelText("Deskpro API key"), { target: { value: "12:AbCdEfGh1234" } });
+    fireEvent.click(screen.getByRole("button", { name: "Connect this helpdesk" }));
+    expect(await screen.findByTestId("pasted-key", {}, { timeout: 5_000 })).toHaveTextContent("sck_new-key");
+    expect(silent.parent._setAdminSetting).toHaveBeenCalledWith("sck_new-key");
   });
 
   it("says why it didn't connect: a key that isn't an admin's, sign-up turned off", async () => {

@@ -112,7 +112,7 @@ export function problem(status: number, code: string, detail: string, extra: Rec
  * The real SDK client, connected to a fake parent window instead of penpal: every parent method
  * the app calls is a spy, and `deliver` sends a context the way Deskpro does.
  */
-export function createDeskpro(options: { userState?: Record<string, string> } = {}) {
+export function createDeskpro(options: { userState?: Record<string, string>; withoutParentMethods?: string[] } = {}) {
   const userState = new Map<string, string>(Object.entries(options.userState ?? {}));
   const parent = {
     _getProxyAuth: vi.fn(async () => ({ proxyUrl: PROXY_URL, token: PROXY_TOKEN, appInstanceId: "7" })),
@@ -135,7 +135,9 @@ export function createDeskpro(options: { userState?: Record<string, string> } = 
   let child: Record<string, (...args: unknown[]) => void> = {};
   const connect = ({ methods }: { methods: Record<string, (...args: unknown[]) => void> }) => {
     child = methods;
-    return { promise: Promise.resolve(parent) };
+    // A parent that lacks a method (an older or other Deskpro): the SDK falls back to its own default.
+    const offered = Object.fromEntries(Object.entries(parent).filter(([name]) => !options.withoutParentMethods?.includes(name)));
+    return { promise: Promise.resolve(offered) };
   };
   // The SDK's own client class, with penpal's connectToParent swapped for the fake parent.
   const client = new DeskproClient(connect as unknown as ConstructorParameters<typeof DeskproClient>[0], {});
@@ -156,7 +158,7 @@ export function testQueryClient() {
   return new QueryClient({ defaultOptions: { queries: { retry: false, staleTime: 0 }, mutations: { retry: false } } });
 }
 
-export async function renderApp(context: Context | null, options: { userState?: Record<string, string>; hash?: string } = {}) {
+export async function renderApp(context: Context | null, options: { userState?: Record<string, string>; hash?: string; withoutParentMethods?: string[] } = {}) {
   window.location.hash = options.hash ?? "";
   const deskpro = createDeskpro(options);
   const view = render(<App client={deskpro.client} queryClient={testQueryClient()} />);

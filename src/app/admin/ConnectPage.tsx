@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useState, type ChangeEvent } from "react";
+import { useEffect, useId, useMemo, useRef, useState, type ChangeEvent } from "react";
 import { DeskproApiKey, type HelpdeskSignup } from "../../contract/index.js";
 import { describeError, LedgerProblem } from "../api/errors.js";
 import { LedgerApi } from "../api/ledger.js";
@@ -19,6 +19,13 @@ type Outcome =
   /** Deskpro has no way for this page to store the key: it is shown once, to paste by hand. */
   | { state: "paste"; signup: HelpdeskSignup }
   | { state: "failed"; error: unknown };
+
+/**
+ * How long the page waits for Deskpro to send the form back with the stored key. SDK 6's
+ * `setAdminSetting` is a no-op when the parent doesn't provide `_setAdminSetting`, so only the
+ * form coming back (`onAdminSettingsChange`) proves the key was stored.
+ */
+export const STORE_CONFIRM_MS = 2_000;
 
 const text = (value: unknown) => (typeof value === "string" ? value : "");
 
@@ -41,6 +48,25 @@ export default function ConnectPage() {
   // Whether the saved settings already connect this helpdesk (checked once the page opens).
   const [saved, setSaved] = useState<{ url: string | null } | "none" | null>(null);
 
+  // The key waiting to be seen in the form Deskpro sends back, and what to do when it is.
+  const awaitingStore = useRef<{ key: string; stored: () => void } | null>(null);
+  useEffect(() => {
+    if (awaitingStore.current && connectedKey === awaitingStore.current.key) awaitingStore.current.stored();
+  }, [connectedKey]);
+  const storeKey = (key: string): Promise<boolean> =>
+    new Promise((resolve) => {
+      const settle = (stored: boolean) => {
+        clearTimeout(timer);
+        awaitingStore.current = null;
+        resolve(stored);
+      };
+      const timer = setTimeout(() => settle(false), STORE_CONFIRM_MS);
+      awaitingStore.current = { key, stored: () => settle(true) };
+      Promise.resolve()
+        .then(() => client.setAdminSetting(key))
+        .catch(() => settle(false));
+    });
+
   const keyed = useMemo(() => new LedgerApi(adminEndpoint(client, ledgerUrl, connectedKey || pastedKey)), [client, ledgerUrl, connectedKey, pastedKey]);
   useEffect(() => {
     if (!ready || !ledgerUrl) return;
@@ -61,13 +87,8 @@ export default function ConnectPage() {
     try {
       const signup = await new LedgerApi(adminEndpoint(client, ledgerUrl, null)).signUp({ helpdeskUrl: helpdeskUrl.trim(), deskproApiKey: deskproKey.trim() });
       setDeskproKey("");
-      try {
-        if (typeof client.setAdminSetting !== "function") throw new Error("no setAdminSetting");
-        await client.setAdminSetting(signup.apiKey);
-        setOutcome({ state: "stored", signup });
-      } catch {
-        setOutcome({ state: "paste", signup });
-      }
+      const stored = typeof client.setAdminSetting === "function" && (await storeKey(signup.apiKey));
+      setOutcome(stored ? { state: "stored", signup } : { state: "paste", signup });
     } catch (error) {
       setOutcome({ state: "failed", error });
     }
@@ -78,8 +99,8 @@ export default function ConnectPage() {
     <main style={{ paddingTop: 4 }}>
       {connectedAlready && (
         <Notice tone="success">
-          Connected{saved !== null && saved !== "none" && saved.url ? ` to ${saved.url}` : ""}. Connect again only to replace the key (the old one stops
-          working).
+          Connected{saved !== null && saved !== "none" && saved.url ? ` to ${saved.url}` : ""}. Connect again only to replace the key (the old one keeps working
+          for a day, then stops).
         </Notice>
       )}
       <P5 style={{ margin: "0 0 6px" }}>
@@ -115,7 +136,7 @@ export default function ConnectPage() {
       <div aria-live="polite">
         {outcome.state === "stored" && (
           <Notice tone="success">
-            {outcome.signup.created ? "Connected" : "Connected again (the previous key no longer works)"}
+            {outcome.signup.created ? "Connected" : "Connected again (the previous key stops working in a day)"}
             {outcome.signup.adminName ? ` as ${outcome.signup.adminName}` : ""}. Press Save at the bottom of these settings to keep the key.
           </Notice>
         )}

@@ -51,10 +51,19 @@ export async function rotateTenantKey(db: Database, idOrName: string, now = new 
 }
 
 /**
+ * How long a helpdesk's keys keep working after a sign-up issued it a new one. Deskpro stores the
+ * new key only when the admin presses Save in its settings form, which the ledger never sees (and
+ * SDK 6 can't even tell the page whether it stored it): revoking at once would leave a helpdesk
+ * whose admin didn't save with no working key. A key that leaked is revoked at once with
+ * `tenant rotate-key`.
+ */
+export const SIGNUP_KEY_GRACE_MS = 24 * 60 * 60 * 1000;
+
+/**
  * The tenant of a helpdesk, made on its first sign-up. A sign-up for a helpdesk that already has
- * one (the admin reinstalled the app, or lost the key) replaces its keys rather than handing an
- * old one out: keys are stored as hashes only, and a key that may have leaked stops working. The
- * caller has proven it administers the helpdesk before calling this, and `work` runs in the same
+ * one (the admin reinstalled the app, or lost the key) issues a new key rather than handing an
+ * old one out (keys are stored as hashes only); the old keys stop working SIGNUP_KEY_GRACE_MS
+ * later, once Deskpro has had every chance to store the new one. The caller has proven it administers the helpdesk before calling this, and `work` runs in the same
  * transaction (the helpdesk connection is saved with the key, or neither is).
  */
 export async function signUpHelpdeskTenant<T>(
@@ -67,8 +76,7 @@ export async function signUpHelpdeskTenant<T>(
     await repo.lockHelpdesk(tx, input.helpdeskOrigin);
     const existing = await repo.findTenantIdByHelpdesk(tx, input.helpdeskOrigin);
     if (existing) {
-      await repo.revokeApiKeys(tx, existing, now);
-      forgetCachedKeys();
+      await repo.revokeApiKeys(tx, existing, new Date(now.getTime() + SIGNUP_KEY_GRACE_MS));
       return work(tx, { tenantId: existing, apiKey: await issueKey(tx, existing, now), created: false });
     }
     const tenantId = newId("tnt", now);
@@ -133,7 +141,7 @@ export async function authenticate(db: Database, apiKey: string): Promise<Authen
   if (known) return known;
   const hash = hashApiKey(apiKey);
   const now = Date.now();
-  const tenant = await repo.findTenantByKeyHash(db, hash);
+  const tenant = await repo.findTenantByKeyHash(db, hash, new Date(now));
   if (tenant) {
     if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.clear();
     keyCache.set(hash, { ...tenant, until: now + KEY_CACHE_MS });

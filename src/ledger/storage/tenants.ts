@@ -37,18 +37,22 @@ export async function insertApiKey(sql: Sql, key: { hash: string; tenantId: stri
   await sql.query("INSERT INTO api_keys (key_hash, tenant_id, key_prefix, created_at) VALUES ($1, $2, $3, $4)", [key.hash, key.tenantId, key.prefix, key.now]);
 }
 
-export async function revokeApiKeys(sql: Sql, tenantId: string, now: Date): Promise<number> {
-  const rows = await sql.query("UPDATE api_keys SET revoked_at = $2 WHERE tenant_id = $1 AND revoked_at IS NULL RETURNING key_hash", [tenantId, now]);
+/** Revokes the tenant's keys from `at` (now, or later: keys keep working until then; one ending sooner keeps its end). */
+export async function revokeApiKeys(sql: Sql, tenantId: string, at: Date): Promise<number> {
+  const rows = await sql.query("UPDATE api_keys SET revoked_at = $2 WHERE tenant_id = $1 AND (revoked_at IS NULL OR revoked_at > $2) RETURNING key_hash", [
+    tenantId,
+    at,
+  ]);
   return rows.length;
 }
 
-/** The tenant of an unrevoked key, and whether the tenant is suspended (one lookup for both). */
-export async function findTenantByKeyHash(sql: Sql, hash: string): Promise<{ tenantId: string; suspended: boolean } | null> {
+/** The tenant of a key not revoked at `now`, and whether the tenant is suspended (one lookup for both). */
+export async function findTenantByKeyHash(sql: Sql, hash: string, now: Date): Promise<{ tenantId: string; suspended: boolean } | null> {
   const rows = await sql.query<{ tenant_id: string; suspended: boolean }>(
     `SELECT k.tenant_id, (t.suspended_at IS NOT NULL) AS suspended
      FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
-     WHERE k.key_hash = $1 AND k.revoked_at IS NULL`,
-    [hash],
+     WHERE k.key_hash = $1 AND (k.revoked_at IS NULL OR k.revoked_at > $2)`,
+    [hash, now],
   );
   return rows[0] ? { tenantId: rows[0].tenant_id, suspended: rows[0].suspended } : null;
 }
@@ -72,7 +76,7 @@ export async function resumeTenant(sql: Sql, tenantId: string): Promise<boolean>
 }
 
 const tenantColumns = `t.id, t.name, t.created_at, t.suspended_at,
-  (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id AND k.revoked_at IS NULL)::int AS active_keys`;
+  (SELECT count(*) FROM api_keys k WHERE k.tenant_id = t.id AND (k.revoked_at IS NULL OR k.revoked_at > now()))::int AS active_keys`;
 type TenantDbRow = { id: string; name: string; created_at: Date; suspended_at: Date | null; active_keys: number };
 const toTenant = (r: TenantDbRow): TenantRow => ({
   id: r.id,
