@@ -123,6 +123,8 @@ export class FakeDeskpro {
   requests: { route: RouteKey; ticketId?: number; body?: unknown; status: number; query?: string }[] = [];
   /** Leave `detail` out of choice fields (older helpdesks): the ledger then reads the field's choices. */
   omitFieldDetail = false;
+  /** Answer a field's create 201 with only its `Location` (the field comes back only with `?follow_location=1`). */
+  createFieldWithoutBody = false;
   charges = new Map<number, FakeCharge>();
   /** Charges get their date from this clock (tests set the ledger's). */
   clock: () => Date = () => new Date();
@@ -520,6 +522,9 @@ export class FakeDeskpro {
         };
         this.customFields.set(id, field);
         this.requests.push({ route: "postCustomField", body, status: 201 });
+        if (this.createFieldWithoutBody && new URL(request.url).searchParams.get("follow_location") !== "1") {
+          return new HttpResponse(null, { status: 201, headers: { location: `/api/v2/ticket_custom_fields/${id}` } });
+        }
         return HttpResponse.json(envelope({ ...field, field_type: "ticket_field", is_enabled: true }), {
           status: 201,
           headers: { location: `/api/v2/ticket_custom_fields/${id}` },

@@ -25,8 +25,11 @@ deskpro.personFields = [
 ];
 deskpro.organizationFields = [{ id: 31, title: "Membership level", alias: null, choices: [{ id: 311, title: "Gold" }] }];
 const server = setupServer(...deskpro.handlers());
+// Fields a test made are gone before the next one: the ledger finds a field by its title.
+const fieldsAtStart = new Set(deskpro.customFields.keys());
 beforeAll(() => server.listen({ onUnhandledRequest: "error" }));
 afterEach(() => {
+  for (const id of deskpro.customFields.keys()) if (!fieldsAtStart.has(id)) deskpro.customFields.delete(id);
   deskpro.recover();
   server.resetHandlers();
 });
@@ -60,6 +63,28 @@ describe.each(backends())("guided portal setup on %s", (backend) => {
     expect(again.fieldId).toBe(created.fieldId);
     expect(deskpro.count("postCustomField")).toBe(before + 1);
     expect((await setup()).checklist.fieldFound).toMatchObject({ done: true, detail: "Response time: 2 of 2 paid tiers have an option" });
+  });
+
+  it("finds the field by its title when Deskpro answers the create with no body, and a second press makes no second field", async () => {
+    deskpro.createFieldWithoutBody = true;
+    try {
+      const before = deskpro.count("postCustomField");
+      const answer = await h.call("POST", "/v1/portal/tier-field", { body: {} });
+      expect(answer.status).toBe(200);
+      const created = TierFieldCreated.parse(answer.body);
+      const field = deskpro.customFields.get(created.fieldId)!;
+      expect(field.title).toBe("Response time");
+      expect(created.options.map((o) => o.optionId)).toEqual(field.choices.map((c) => c.id));
+      // The settings forgot the field (another helpdesk's import, a reset): the title still finds it.
+      const { settings } = PortalSettingsResponse.parse((await h.call("GET", "/v1/portal/settings")).body);
+      expect((await h.call("PUT", "/v1/portal/settings", { body: { ...settings, tierFieldId: null, tierOptions: [] } })).status).toBe(200);
+      const again = TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body);
+      expect(again.fieldId).toBe(created.fieldId);
+      expect(deskpro.count("postCustomField")).toBe(before + 1);
+      expect([...deskpro.customFields.values()].filter((f) => f.title === "Response time")).toHaveLength(1);
+    } finally {
+      deskpro.createFieldWithoutBody = false;
+    }
   });
 
   it("says so when Deskpro refuses to create the field, and saves nothing", async () => {

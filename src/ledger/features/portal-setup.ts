@@ -84,8 +84,9 @@ function optionsForTiers(field: DeskproCustomField, tiers: Array<{ key: string; 
 
 /**
  * Makes the portal's tier field in Deskpro, one option per tier titled with its price, and saves
- * which option picks which tier. A tier field the settings already name and Deskpro still has is
- * answered as it is, so pressing the button twice makes one field.
+ * which option picks which tier. A tier field the settings already name and Deskpro still has, or
+ * else a ticket field Deskpro has with the title asked for, is answered as it is, so pressing the
+ * button twice makes one field, even when the first press lost Deskpro's answer.
  */
 export async function createTierField(
   ledger: LedgerContext,
@@ -98,23 +99,54 @@ export async function createTierField(
   const { settings } = await portalStore.getPortalSettings(ledger.db, tenantId);
   let field: DeskproCustomField | null = null;
   if (settings.tierFieldId !== null) field = await existingField(client, settings.tierFieldId);
+  field ??= await fieldTitled(client, request.title, config.tiers);
   if (field === null) {
+    let made: DeskproCustomField | null = null;
     try {
-      field = await client.createChoiceTicketField({ title: request.title, choices: config.tiers.map(tierOptionLabel) });
+      made = await client.createChoiceTicketField({ title: request.title, choices: config.tiers.map(tierOptionLabel) });
       // An answer without the options (an older helpdesk): read the field back.
-      if (field.choices.length === 0) field = await client.getTicketCustomField(field.id);
+      if (made !== null && made.choices.length === 0) made = await client.getTicketCustomField(made.id);
     } catch (error) {
       refusedOrDown(error, "create the field");
     }
+    // Answered 201 with no body (Deskpro sends the field only with ?follow_location=1): find it by its title.
+    field = made ?? (await fieldTitled(client, request.title, config.tiers));
+    if (field === null) {
+      throw new DeskproRefused(`Deskpro accepted the field "${request.title}" but does not list it. Reload the lists and pick it, or press again.`);
+    }
   }
-  const options = optionsForTiers(field!, config.tiers);
+  const options = optionsForTiers(field, config.tiers);
   await portalStore.putPortalSettings(
     ledger.db,
     tenantId,
-    { ...settings, tierFieldId: field!.id, tierOptions: options.map((o) => ({ tier: o.tier, optionId: o.optionId, title: null })) },
+    { ...settings, tierFieldId: field.id, tierOptions: options.map((o) => ({ tier: o.tier, optionId: o.optionId, title: null })) },
     ledger.clock(),
   );
-  return { fieldId: field!.id, options };
+  return { fieldId: field.id, options };
+}
+
+/**
+ * The ticket field titled so (case and spaces aside), of several the one whose options show the
+ * most tiers, then the oldest; null when Deskpro has none.
+ */
+async function fieldTitled(
+  client: DeskproClient,
+  title: string,
+  tiers: Array<{ key: string; label: string; price: number }>,
+): Promise<DeskproCustomField | null> {
+  let fields: DeskproCustomField[];
+  try {
+    fields = await client.listCustomFields("ticket");
+  } catch (error) {
+    return refusedOrDown(error, "list the ticket fields");
+  }
+  const wanted = title.trim().replace(/\s+/g, " ").toLowerCase();
+  const titled = fields
+    .filter((f) => (f.title ?? "").trim().replace(/\s+/g, " ").toLowerCase() === wanted)
+    .sort((a, b) => optionsForTiers(b, tiers).length - optionsForTiers(a, tiers).length || a.id - b.id);
+  const found = titled[0];
+  if (!found) return null;
+  return found.choices.length > 0 ? found : client.getTicketCustomField(found.id);
 }
 
 async function existingField(client: DeskproClient, fieldId: number): Promise<DeskproCustomField | null> {

@@ -239,6 +239,16 @@ export function createDeskproClient(options: DeskproClientOptions) {
       throw new DeskproError(200, path, `Deskpro answered ${method} ${path} with no body`, false);
     }
     if (schema === null) return undefined;
+    return parseAnswer(method, path, schema, text);
+  }
+
+  /** A create's answer: Deskpro may answer 201 with only a `Location` (no body unless `?follow_location=1`): null then. */
+  async function create<T extends z.ZodType>(path: string, schema: T, body: unknown): Promise<z.infer<T> | null> {
+    const text = await answerText("POST", path, body, {});
+    return text === null || text.trim() === "" ? null : parseAnswer("POST", path, schema, text);
+  }
+
+  function parseAnswer<T extends z.ZodType>(method: Method, path: string, schema: T, text: string): z.infer<T> {
     const parsed = schema.safeParse(parseJson(method, path, text));
     if (!parsed.success) {
       const where = parsed.error.issues[0]?.path.join(".") || "(root)";
@@ -498,9 +508,9 @@ export function createDeskproClient(options: DeskproClientOptions) {
      * A choice ticket field with one option per title, in that order, as Deskpro's own API tests
      * create one (`handler_class` Choice, `choices_structure` rows marked `@is_new`).
      */
-    createChoiceTicketField: async (field: { title: string; choices: string[] }) =>
+    createChoiceTicketField: async (field: { title: string; choices: string[] }): Promise<DeskproCustomField | null> =>
       (
-        await call("POST", "/api/v2/ticket_custom_fields", one(DeskproCustomField), {
+        await create("/api/v2/ticket_custom_fields", one(DeskproCustomField), {
           title: field.title,
           is_enabled: true,
           handler_class: "Application\\DeskPRO\\CustomFields\\Handler\\Choice",
@@ -514,7 +524,7 @@ export function createDeskproClient(options: DeskproClientOptions) {
             depth: 0,
           })),
         })
-      ).data,
+      )?.data ?? null,
     listSlas: async () => (await listPage("/api/v2/slas?count=200", DeskproTitled, 200, { bytes: ANSWER_LIMITS.listBytes })).items,
     listTicketPriorities: async () => (await listPage("/api/v2/ticket_priorities?count=200", DeskproTitled, 200, { bytes: ANSWER_LIMITS.listBytes })).items,
   };
