@@ -94,6 +94,17 @@ describe("the rules of the Billing & Time Log link", () => {
     expect(wantedParts({ id: 1, seconds: 60, cents: 0, dateCreated: null }, rules)).toEqual([{ part: "time", units: 60, outcome: "count" }]);
   });
 
+  it("counts a charge made in the same second as the link started: Deskpro dates to the second, the link's start has milliseconds", () => {
+    const startedMidSecond = new Date("2026-01-01T10:00:00.730Z");
+    const rules = { linkedFrom: startedMidSecond, creditsPerCurrencyUnit: null };
+    // Made at 10:00:00.900, Deskpro says 10:00:00.
+    const sameSecond = parseDeskproDate("2026-01-01T10:00:00+0000");
+    expect(wantedParts({ id: 1, seconds: 120, cents: 0, dateCreated: sameSecond }, rules)).toEqual([{ part: "time", units: 120, outcome: "count" }]);
+    expect(wantedParts({ id: 1, seconds: 120, cents: 0, dateCreated: parseDeskproDate("2026-01-01T09:59:59+0000") }, rules)).toEqual([
+      { part: "time", units: 120, outcome: "before_link" },
+    ]);
+  });
+
   it("says durations, modes and the comment it writes, the marker always kept within Deskpro's 255 characters", () => {
     expect([durationText(1520), durationText(3930), durationText(45), durationText(0)]).toEqual(["25 min 20 s", "1 h 5 min 30 s", "45 s", "0 s"]);
     expect(billingMode({ fromDeskpro: true, toDeskpro: true })).toBe("both_ways");

@@ -26,7 +26,7 @@ export type WantedPart =
   | { part: ChargePart; units: number; outcome: "refused"; refusal: DeskproChargeRefusal };
 
 export interface LinkRules {
-  /** When the link started; charges made before are never counted. */
+  /** When the link started; charges made before its second are never counted. */
   linkedFrom: Date;
   /** Credits per 1.00 of the billing currency; null leaves money alone. */
   creditsPerCurrencyUnit: number | null;
@@ -41,7 +41,10 @@ export interface LinkRules {
  * that limit is found when it is charged.
  */
 export function wantedParts(charge: ObservedCharge, rules: LinkRules): WantedPart[] {
-  const beforeLink = charge.dateCreated !== null && charge.dateCreated.getTime() < rules.linkedFrom.getTime();
+  // Deskpro dates a charge to the second; the link's start has milliseconds. A charge made in the
+  // second the link started reads as that second's start, so the start is compared in whole seconds.
+  const linkSecond = Math.floor(rules.linkedFrom.getTime() / 1000) * 1000;
+  const beforeLink = charge.dateCreated !== null && charge.dateCreated.getTime() < linkSecond;
   const parts: WantedPart[] = [];
   const refused = (part: ChargePart, units: number, refusal: DeskproChargeRefusal): WantedPart =>
     beforeLink ? { part, units, outcome: "before_link" } : { part, units, outcome: "refused", refusal };
