@@ -481,6 +481,9 @@ export class FakeDeskpro {
         this.requests.push({ route: "deleteCharge", ticketId: id, status: 200 });
         return new HttpResponse(null, { status: 200 });
       }),
+      // Public: where the API is. This helpdesk is at its origin's root; under any other path is no API.
+      http.get(`${base}/helpdesk/discover`, () => HttpResponse.json(envelope({ is_deskpro: true, helpdesk_url: `${DESKPRO_URL}/`, base_api_url: `${base}/` }))),
+      http.get(`${DESKPRO_URL}/*/api/v2/helpdesk/discover`, () => HttpResponse.json({ status: 404, code: "not_found", message: "Not found" }, { status: 404 })),
       http.get(`${base}/me`, ({ request }) => {
         if (!auth(request)) return unauthorized();
         const fault = this.fault("getMe");

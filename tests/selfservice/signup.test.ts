@@ -223,6 +223,46 @@ describe.each(backends())("sign-up on %s", (backend) => {
     expect(answer.body.helpdeskUrl).toBe("https://ported.example.test:8443");
   });
 
+  it("signs up a helpdesk served under a sub-path at the API base Deskpro's helpdesk/discover names", async () => {
+    const host = "https://shared.example.test";
+    const asked: string[] = [];
+    server.use(
+      http.get(`${host}/support/api/v2/helpdesk/discover`, () =>
+        HttpResponse.json({ data: { is_deskpro: true, helpdesk_url: `${host}/support/`, base_api_url: `${host}/support/api/v2/` }, meta: {}, linked: {} }),
+      ),
+      http.get(`${host}/support/api/v2/me`, ({ request }) => {
+        asked.push(request.headers.get("authorization") ?? "");
+        return HttpResponse.json({ data: { person: { id: 1, name: "Sam Sub", can_admin: true } }, meta: {}, linked: {} });
+      }),
+      // Anything else there (the agent interface's own paths, the origin's root) is not the API.
+      http.get(`${host}/*`, () => HttpResponse.json({ status: 404, code: "not_found", message: "Not found" }, { status: 404 })),
+    );
+    const app = ledgerApp();
+    // The address as the admin's browser shows it, inside the agent interface.
+    const answer = await signUp(app, `${host}/support/app`, "4:SubPathHelpdeskKey1");
+    expect(answer.status).toBe(200);
+    expect(asked).toEqual(["key 4:SubPathHelpdeskKey1"]);
+    const signup = HelpdeskSignup.parse(answer.body);
+    expect(signup.helpdeskUrl).toBe(`${host}/support`);
+    // The ledger's connection calls the API there; the tenant is still the origin's.
+    expect((await get(app, "/v1/integrations/deskpro", signup.apiKey)).body).toMatchObject({ url: `${host}/support` });
+    expect(HelpdeskSignup.parse((await signUp(app, `${host}/support/`, "4:SubPathHelpdeskKey1")).body).tenantId).toBe(signup.tenantId);
+  });
+
+  it("keeps to the origin when helpdesk/discover names an API on another origin", async () => {
+    const host = "https://split.example.test";
+    server.use(
+      http.get(`${host}/desk/api/v2/helpdesk/discover`, () =>
+        HttpResponse.json({ data: { is_deskpro: true, base_api_url: "https://elsewhere.example.test/api/v2/" }, meta: {}, linked: {} }),
+      ),
+      http.get(`${host}/api/v2/me`, () => HttpResponse.json({ data: { person: { id: 1, name: "Root Admin", can_admin: true } }, meta: {}, linked: {} })),
+      http.get("https://elsewhere.example.test/*", () => HttpResponse.json({ data: { person: { id: 1, can_admin: true } } })),
+    );
+    const answer = await signUp(ledgerApp(), `${host}/desk`, "5:SplitHelpdeskKey123");
+    expect(answer.status).toBe(200);
+    expect(answer.body.helpdeskUrl).toBe(host);
+  });
+
   it("answers 502 when the helpdesk can't be reached, and 400 for a plain-http helpdesk", async () => {
     const app = ledgerApp({ allowPrivateNetwork: false });
     deskpro.fail("getMe", 503);

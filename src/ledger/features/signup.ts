@@ -1,7 +1,8 @@
 /**
  * Self-service sign-up: a helpdesk admin connects their Deskpro to this ledger from the app's
  * settings page. The ledger asks the helpdesk itself who the given Deskpro API key belongs to
- * (`GET /api/v2/me`) and goes on only if that person is an admin there; it then makes (or, for a
+ * (`GET /api/v2/me`, under the path Deskpro's `helpdesk/discover` names when the helpdesk is
+ * served under one) and goes on only if that person is an admin there; it then makes (or, for a
  * helpdesk it knows, re-keys) the helpdesk's one tenant and keeps the Deskpro key as the tenant's
  * helpdesk connection, in one transaction. The tenant is found by the helpdesk's origin and by
  * nothing the caller can choose, so no sign-up can reach another helpdesk's tenant.
@@ -83,6 +84,32 @@ export function helpdeskTenantName(origin: string): string {
   return name === "" ? "helpdesk" : name;
 }
 
+/** The most sub-paths of the address given that are asked where the helpdesk's API is. */
+const DISCOVER_TRIES = 3;
+
+/**
+ * Where the helpdesk answers its API: the origin itself, unless the address given has a path and
+ * Deskpro's public `helpdesk/discover`, asked under that path (then under each shorter one), names
+ * a `base_api_url` on the same origin (a helpdesk served under a sub-path, `/support/api/v2/`).
+ * Anything else (no answer, another origin, not Deskpro's shape) leaves the origin, as before.
+ */
+export async function helpdeskBase(origin: string, helpdeskUrl: string, deskproApiKey: string, options: SignupOptions): Promise<string> {
+  const segments = new URL(helpdeskUrl).pathname.split("/").filter((s) => s !== "");
+  for (let depth = segments.length; depth > 0 && segments.length - depth < DISCOVER_TRIES; depth--) {
+    const candidate = `${origin}/${segments.slice(0, depth).join("/")}`;
+    try {
+      const found = await options.clients({ baseUrl: candidate, apiKey: deskproApiKey, retries: 0 }).discover();
+      const api = found.base_api_url ? new URL(found.base_api_url) : null;
+      if (api && canonicalOrigin(api) === origin && /\/api\/v2\/?$/.test(api.pathname)) {
+        return `${origin}${api.pathname.replace(/\/api\/v2\/?$/, "")}`;
+      }
+    } catch {
+      // Not the helpdesk's API here (a page of the agent interface, a 404): try a shorter path.
+    }
+  }
+  return origin;
+}
+
 export interface SignupOptions {
   clients: DeskproClientFactory;
   /** Where outgoing calls may go: http:// and private helpdesks only with LEDGER_ALLOW_PRIVATE_NETWORK=true. */
@@ -94,7 +121,8 @@ export async function signUpHelpdesk(ledger: LedgerContext, request: HelpdeskSig
   // Through the ledger's one Deskpro client, so every rule for outgoing calls applies here too. An
   // admin is waiting, and a retry would make a name that doesn't resolve slower to answer than one
   // refused for resolving to an internal address: one try.
-  const client = options.clients({ baseUrl: origin, apiKey: request.deskproApiKey, retries: 0 });
+  const base = await helpdeskBase(origin, request.helpdeskUrl, request.deskproApiKey, options);
+  const client = options.clients({ baseUrl: base, apiKey: request.deskproApiKey, retries: 0 });
   let me;
   try {
     me = await client.getMe();
@@ -124,8 +152,8 @@ export async function signUpHelpdesk(ledger: LedgerContext, request: HelpdeskSig
     { helpdeskOrigin: origin, name: helpdeskTenantName(origin) },
     async (tx, tenant) => {
       // The same key is the ledger's helpdesk connection (what `deskpro connect` does by hand).
-      await putConnection(tx, tenant.tenantId, { url: origin, apiKey: request.deskproApiKey }, now, options.outbound);
-      return { tenantId: tenant.tenantId, apiKey: tenant.apiKey, helpdeskUrl: origin, created: tenant.created, adminName };
+      await putConnection(tx, tenant.tenantId, { url: base, apiKey: request.deskproApiKey }, now, options.outbound);
+      return { tenantId: tenant.tenantId, apiKey: tenant.apiKey, helpdeskUrl: base, created: tenant.created, adminName };
     },
     now,
   );

@@ -19,6 +19,7 @@ import { UrlNotAllowed } from "../../core/outbound.js";
 import {
   DeskproCharge,
   DeskproCustomField,
+  DeskproDiscover,
   DeskproMe,
   DeskproMessage,
   DeskproOrganization,
@@ -502,6 +503,8 @@ export function createDeskproClient(options: DeskproClientOptions) {
     },
     /** Who the API key acts as, with `person.can_admin`. */
     getMe: async () => (await call("GET", "/api/v2/me", one(DeskproMe))).data,
+    /** Where the helpdesk's API is (`base_api_url`), asked of `baseUrl`; public in Deskpro. */
+    discover: async () => (await call("GET", "/api/v2/helpdesk/discover", one(DeskproDiscover))).data,
     listCustomFields: async (kind: "ticket" | "person" | "organization") =>
       (await listPage(`/api/v2/${kind}_custom_fields?count=200`, DeskproCustomField, 200, { bytes: ANSWER_LIMITS.listBytes })).items,
     /**

@@ -171,6 +171,13 @@ export const DeskproMe = z.looseObject({
 });
 export type DeskproMe = z.infer<typeof DeskproMe>;
 
+/** `GET /api/v2/helpdesk/discover` (public): where the helpdesk's API is, `base_api_url` ending in `/api/v2/`. */
+export const DeskproDiscover = z.looseObject({
+  is_deskpro: z.boolean().nullish(),
+  helpdesk_url: z.string().nullish(),
+  base_api_url: z.string().nullish(),
+});
+
 /** An SLA definition or a ticket priority: an id and a title. */
 export const DeskproTitled = z.looseObject({ id: z.int().min(1), title: z.string().nullish() });
 export type DeskproTitled = z.infer<typeof DeskproTitled>;
