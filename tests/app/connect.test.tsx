@@ -44,6 +44,8 @@ describe("Connect this helpdesk", () => {
     expect(sent).toMatchObject({ proxy: "admin", body: { helpdeskUrl: "https://acme.deskpro.test", deskproApiKey: "12:AbCdEfGh1234" } });
     expect(sent!.rawHeaders.Authorization).toBeUndefined();
     expect(app.parent._setAdminSetting).toHaveBeenCalledWith("sck_new-key");
+    // Whose name customers see, said where the key is chosen and again once connected.
+    expect(screen.getByText(/Customers will see messages from Ada Admin\./)).toBeTruthy();
     // The key is never shown on the page when Deskpro stored it.
     expect(document.body.textContent).not.toContain("sck_new-key");
   });
@@ -80,6 +82,15 @@ describe("Connect this helpdesk", () => {
     fireEvent.click(screen.getByRole("button", { name: "Connect this helpdesk" }));
     expect(await screen.findByTestId("pasted-key", {}, { timeout: 5_000 })).toHaveTextContent("sck_new-key");
     expect(silent.parent._setAdminSetting).toHaveBeenCalledWith("sck_new-key");
+  });
+
+  it("recommends a dedicated agent for the connection: whose name customers see, whose time the Billing reports count", async () => {
+    proxy.on("GET", /^\/v1\/integrations\/deskpro$/, { status: 401, body: problem(401, "unauthorized", "no key") });
+    await openConnect({ ledger_url: "https://credits.example.com" });
+    const help = await screen.findByTestId("connection-identity");
+    expect(help.textContent).toMatch(/dedicated admin agent, such as “Support Credits”/);
+    expect(help.textContent).toMatch(/messages to customers \(low balance, a declined tier\) are posted under that agent's name/);
+    expect(help.textContent).toMatch(/Billing tab counts as that agent's in Deskpro's per-agent reports/);
   });
 
   it("says why it didn't connect: a key that isn't an admin's, sign-up turned off", async () => {

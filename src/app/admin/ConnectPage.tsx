@@ -107,6 +107,10 @@ export default function ConnectPage() {
         Make an API key in Deskpro (Admin → Apps &amp; Integrations → API Keys) bound to an admin, paste it here and connect: the ledger checks with this
         helpdesk that the key is an admin's, and uses it to write priorities and notes back.
       </P5>
+      <P5 style={{ margin: "0 0 6px" }} data-testid="connection-identity">
+        Bind the key to a dedicated admin agent, such as “Support Credits”: messages to customers (low balance, a declined tier) are posted under that agent's
+        name, and time the sidebar writes to the Billing tab counts as that agent's in Deskpro's per-agent reports, not as yours.
+      </P5>
       <label htmlFor={ids.helpdesk} style={{ fontSize: 11, display: "block" }}>
         This helpdesk's address
       </label>
@@ -138,6 +142,7 @@ export default function ConnectPage() {
           <Notice tone="success">
             {outcome.signup.created ? "Connected" : "Connected again (the previous key stops working in a day)"}
             {outcome.signup.adminName ? ` as ${outcome.signup.adminName}` : ""}. Press Save at the bottom of these settings to keep the key.
+            {outcome.signup.adminName ? ` Customers will see messages from ${outcome.signup.adminName}.` : ""}
           </Notice>
         )}
         {outcome.state === "paste" && (
