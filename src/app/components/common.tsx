@@ -1,6 +1,6 @@
-import { forwardRef, useId, type CSSProperties, type ReactNode, type Ref } from "react";
+import { createContext, forwardRef, useContext, useId, type CSSProperties, type ReactNode, type Ref } from "react";
 import type { LowBalanceState } from "../../contract/index.js";
-import { describeError } from "../api/errors.js";
+import { describeError, type SetupState } from "../api/errors.js";
 import { Button, H2, P5, Spinner, Stack, useTheme } from "../deskpro/ui.js";
 import { formatCredits } from "../format.js";
 import { palette } from "../theme.js";
@@ -32,14 +32,21 @@ export function Loading({ label = "Loading…" }: { label?: string }) {
   );
 }
 
+/**
+ * Whether an admin has saved a verified configuration (the sidebars read it from the app's public
+ * settings): a refused key before that means "not set up yet", not "refused".
+ */
+export const SetupContext = createContext<SetupState>({ connected: true });
+
 /** An error in plain words, with a way to try again when that could help. */
 export function ErrorNotice({ error, onRetry, context }: { error: unknown; onRetry?: () => void; context?: string }) {
   const colors = usePalette();
+  const setup = useContext(SetupContext);
   return (
     <div role="alert" style={{ borderLeft: `3px solid ${colors.depleted}`, padding: "6px 8px", margin: "6px 0", color: colors.text }}>
       <P5 style={{ margin: 0 }}>
         {context ? `${context} ` : ""}
-        {describeError(error)}
+        {describeError(error, setup)}
       </P5>
       {onRetry && <Button intent="secondary" size="small" text="Try again" onClick={onRetry} style={{ marginTop: 6 }} />}
     </div>
