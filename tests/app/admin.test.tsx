@@ -101,9 +101,17 @@ describe("admin settings page", () => {
     fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
     const prices = await screen.findAllByLabelText("Price (credits)");
     fireEvent.change(prices[2] as HTMLElement, { target: { value: "2.5" } });
-    expect(await screen.findByText("Use a whole number, e.g. 60.")).toBeTruthy();
     await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith("Tier 3: Use a whole number, e.g. 60.", undefined));
-    expect(screen.getByRole("button", { name: "Save configuration" })).toBeDisabled();
+    // The field's message waits until the admin leaves the field.
+    expect(screen.queryByText("Use a whole number, e.g. 60.")).toBeNull();
+    fireEvent.blur(prices[2] as HTMLElement);
+    expect(await screen.findByText("Use a whole number, e.g. 60.")).toBeTruthy();
+    expect(prices[2]!.getAttribute("aria-invalid")).toBe("true");
+    // Save with something wrong sends nothing and points at the field.
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    expect(await screen.findByText("Fix the fields marked above to save.")).toBeTruthy();
+    await waitFor(() => expect(document.activeElement).toBe(prices[2]));
+    expect(proxy.requests("PUT", /^\/v1\/config$/)).toHaveLength(0);
 
     fireEvent.change(prices[2] as HTMLElement, { target: { value: "300" } });
     await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith("Save or discard the credits configuration first.", undefined));
@@ -115,12 +123,31 @@ describe("admin settings page", () => {
     await waitFor(() => expect(app.parent._setAdminSetting).toHaveBeenLastCalledWith(JSON.stringify({ configVersion: 4 })));
   });
 
+  it("opens a new plan without messages: a field's shows once the admin leaves it, all of them once Save is pressed", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Add plan" }));
+    const plan = screen.getAllByRole("group").find((g) => g.querySelector("legend")?.textContent === `Plan ${config.config.plans.length + 1}`)!;
+    expect(plan).toBeTruthy();
+    expect(plan.textContent).not.toMatch(/Required|Must not be empty/);
+    expect(plan.querySelectorAll('[aria-invalid="true"]')).toHaveLength(0);
+    const [first, second] = [...plan.querySelectorAll("input")];
+    fireEvent.blur(first!);
+    await waitFor(() => expect(first!.getAttribute("aria-invalid")).toBe("true"));
+    expect(second!.getAttribute("aria-invalid")).toBe("false");
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    await waitFor(() => expect(second!.getAttribute("aria-invalid")).toBe("true"));
+    expect(proxy.requests("PUT", /^\/v1\/config$/)).toHaveLength(0);
+  });
+
   it("catches a plan offering a tier that does not exist", async () => {
     proxy.on("GET", /^\/v1\/config$/, { body: config });
     await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
     fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
     const offered = await screen.findAllByLabelText("Tiers offered (keys, comma-separated)");
     fireEvent.change(offered[1] as HTMLElement, { target: { value: "4-hour, 2-hour" } });
+    fireEvent.blur(offered[1] as HTMLElement);
     expect(await screen.findByText('No tier has the key "2-hour"')).toBeTruthy();
   });
 });
@@ -177,11 +204,15 @@ describe("plan rules on the settings page", () => {
     fireEvent.click(screen.getByRole("button", { name: "Add rule" }));
     fireEvent.change(screen.getByLabelText("Field id or alias"), { target: { value: "membership" } });
     fireEvent.change(screen.getByLabelText("Value"), { target: { value: "Gold" } });
-    // No plan chosen yet: the rule is invalid and nothing can be saved.
-    await waitFor(() => expect(screen.getByRole("button", { name: "Save configuration" })).toBeDisabled());
+    // No plan chosen yet: the rule is invalid; Save sends nothing and says what is missing.
     const planSelects = screen.getAllByLabelText("Plan");
-    fireEvent.change(planSelects[planSelects.length - 1] as HTMLElement, { target: { value: config.config.plans[0]!.key } });
-    await waitFor(() => expect(screen.getByRole("button", { name: "Save configuration" })).not.toBeDisabled());
+    const rulePlan = planSelects[planSelects.length - 1] as HTMLElement;
+    expect(rulePlan.getAttribute("aria-invalid")).toBeNull();
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    await waitFor(() => expect(rulePlan!.getAttribute("aria-invalid")).toBe("true"));
+    expect(proxy.requests("PUT", /^\/v1\/config$/)).toHaveLength(0);
+    fireEvent.change(rulePlan, { target: { value: config.config.plans[0]!.key } });
+    await waitFor(() => expect(rulePlan.getAttribute("aria-invalid")).toBeNull());
     fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
     expect(await screen.findByText("Configuration saved (version 4).")).toBeTruthy();
     const [put] = proxy.requests("PUT", /^\/v1\/config$/);

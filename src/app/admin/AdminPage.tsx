@@ -1,4 +1,4 @@
-import { useEffect, useId, useMemo, useRef, useState, type ChangeEvent } from "react";
+import { createContext, useContext, useEffect, useId, useMemo, useRef, useState, type ChangeEvent } from "react";
 import { ErrorCode, Period, type ConfigResponse, type DeskproLookups } from "../../contract/index.js";
 import { describeError, LedgerHttpError, LedgerProblem } from "../api/errors.js";
 import { LedgerApi } from "../api/ledger.js";
@@ -42,6 +42,18 @@ export function checkLedgerUrl(raw: string): string | null {
   return null;
 }
 
+/**
+ * Whether every field's message shows: after Save was pressed with something wrong. Before that a
+ * field's message shows once the admin has left the field, so a new row doesn't open in red.
+ */
+const RevealErrors = createContext(false);
+
+function useShownError(error: string | undefined): [string | undefined, () => void] {
+  const [left, setLeft] = useState(false);
+  const reveal = useContext(RevealErrors);
+  return [left || reveal ? error : undefined, () => setLeft(true)];
+}
+
 type Connection = { state: "idle" } | { state: "checking" } | { state: "ok"; response: ConfigResponse } | { state: "failed"; message: string };
 
 export default function AdminPage() {
@@ -61,6 +73,7 @@ export default function AdminPage() {
   const [saved, setSaved] = useState<ConfigResponse | null>(null);
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<unknown>(null);
+  const [revealErrors, setRevealErrors] = useState(false);
   // Deskpro's fields, options, SLAs and priorities for the pickers; null until read (or if unreadable: ids are typed then).
   const [lookups, setLookups] = useState<DeskproLookups | null>(null);
   useEffect(() => {
@@ -128,7 +141,13 @@ export default function AdminPage() {
   }, [client, ready, invalidMessage, saved?.version]);
 
   const save = async () => {
-    if (!draft || !saved || !checked?.valid || saving) return;
+    if (!draft || !saved || saving) return;
+    if (!checked?.valid) {
+      // Every message shows now, and the first field to fix takes focus.
+      setRevealErrors(true);
+      setTimeout(() => document.querySelector<HTMLElement>('main [aria-invalid="true"]')?.focus(), 0);
+      return;
+    }
     rememberFocus();
     setSaving(true);
     setSaveError(null);
@@ -173,15 +192,17 @@ export default function AdminPage() {
       {connection.state === "ok" && <DeskproConnectionForm api={api} />}
       {connection.state === "ok" && <DeskproBillingForm api={api} />}
       {draft && checked && (
-        <ConfigEditor
-          draft={draft}
-          lookups={lookups}
-          errors={checked.errors}
-          onChange={(next) => {
-            setDraft(next);
-            setOutcome(null);
-          }}
-        />
+        <RevealErrors.Provider value={revealErrors}>
+          <ConfigEditor
+            draft={draft}
+            lookups={lookups}
+            errors={checked.errors}
+            onChange={(next) => {
+              setDraft(next);
+              setOutcome(null);
+            }}
+          />
+        </RevealErrors.Provider>
       )}
       {draft && (
         <Section title="Save">
@@ -196,9 +217,9 @@ export default function AdminPage() {
                   : `Changes discarded: the saved configuration (version ${saved?.version}) is shown.`
             }
           />
-          {checked && !checked.valid && <P5 style={{ color: colors.depletedText }}>Fix the fields marked above to save.</P5>}
+          {checked && !checked.valid && revealErrors && <P5 style={{ color: colors.depletedText }}>Fix the fields marked above to save.</P5>}
           <Stack gap={6}>
-            <Button text="Save configuration" onClick={() => void save()} loading={saving} disabled={!checked?.valid || !dirty || saving} />
+            <Button text="Save configuration" onClick={() => void save()} loading={saving} disabled={!dirty || saving} />
             <Button
               intent="secondary"
               text="Discard changes"
@@ -206,6 +227,7 @@ export default function AdminPage() {
               onClick={() => {
                 if (!saved) return;
                 setDraft(draftFromConfig(saved.config));
+                setRevealErrors(false);
                 setOutcome("discarded");
               }}
             />
@@ -239,8 +261,9 @@ function Field({
   const id = useId();
   const errorId = useId();
   const hintId = useId();
+  const [shown, left] = useShownError(error);
   return (
-    <div style={{ minWidth: 0 }}>
+    <div style={{ minWidth: 0 }} onBlur={left}>
       <label htmlFor={id} style={{ fontSize: 11, display: "block" }}>
         {label}
       </label>
@@ -250,8 +273,8 @@ function Field({
         inputMode={inputMode ?? "text"}
         placeholder={placeholder}
         onChange={(e: ChangeEvent<HTMLInputElement>) => onChange(e.target.value)}
-        error={!!error}
-        aria-invalid={!!error}
+        error={!!shown}
+        aria-invalid={!!shown}
         aria-describedby={hint ? `${hintId} ${errorId}` : errorId}
       />
       {hint ? (
@@ -259,7 +282,7 @@ function Field({
           {hint}
         </P5>
       ) : null}
-      <FieldError id={errorId} message={error} />
+      <FieldError id={errorId} message={shown} />
     </div>
   );
 }
@@ -482,8 +505,8 @@ function ConfigEditor({
               { value: "", label: "No plan (no credits, as today)" },
               ...draft.plans.filter((p) => p.key.trim()).map((p) => ({ value: p.key.trim(), label: p.name || p.key })),
             ]}
+            error={e("defaultPlan")}
           />
-          <FieldError id="default-plan-error" message={e("defaultPlan")} />
         </div>
       </Section>
 
@@ -516,8 +539,8 @@ function ConfigEditor({
                 { value: "", label: "Choose a plan" },
                 ...draft.plans.filter((p) => p.key.trim()).map((p) => ({ value: p.key.trim(), label: p.name || p.key })),
               ]}
+              error={e(`planRules.${i}.plan`)}
             />
-            <FieldError id={`rule-${i}-plan-error`} message={e(`planRules.${i}.plan`)} />
           </Row>
         ))}
         <Button
@@ -646,19 +669,24 @@ function LabelledSelect({
   value,
   onChange,
   options,
+  error,
 }: {
   label: string;
   value: string;
   onChange: (v: string) => void;
   options: Array<{ value: string; label: string }>;
+  error?: string;
 }) {
   const id = useId();
+  const errorId = useId();
+  const [shown, left] = useShownError(error);
   return (
-    <div>
+    <div onBlur={left}>
       <label htmlFor={id} style={{ fontSize: 11, display: "block" }}>
         {label}
       </label>
-      <Select id={id} value={value} onChange={onChange} options={options} />
+      <Select id={id} value={value} onChange={onChange} options={options} invalid={!!shown} describedBy={errorId} />
+      {error !== undefined && <FieldError id={errorId} message={shown} />}
     </div>
   );
 }

@@ -150,6 +150,8 @@ export function Select({
   options,
   disabled,
   "aria-label": ariaLabel,
+  invalid,
+  describedBy,
 }: {
   id?: string;
   value: string;
@@ -157,6 +159,8 @@ export function Select({
   options: Array<{ value: string; label: string }>;
   disabled?: boolean;
   "aria-label"?: string;
+  invalid?: boolean;
+  describedBy?: string;
 }) {
   const colors = usePalette();
   return (
@@ -165,12 +169,14 @@ export function Select({
       value={value}
       disabled={disabled}
       aria-label={ariaLabel}
+      aria-invalid={invalid || undefined}
+      aria-describedby={describedBy}
       onChange={(e) => onChange(e.target.value)}
       style={{
         width: "100%",
         padding: "5px 6px",
         borderRadius: 3,
-        border: `1px solid ${colors.border}`,
+        border: `1px solid ${invalid ? colors.depleted : colors.border}`,
         background: colors.background,
         color: colors.text,
         fontSize: 12,
