@@ -1,4 +1,4 @@
-import { act, cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
+import { act, cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { checkLedgerUrl } from "../../src/app/admin/AdminPage.js";
 import { formatDateTime } from "../../src/app/format.js";
@@ -24,7 +24,7 @@ describe("admin settings page", () => {
     proxy.on("GET", /^\/v1\/config$/, { body: config });
     await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
     fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
-    expect(await screen.findByText(/Connected. Configuration version 3/)).toBeTruthy();
+    expect(await screen.findByText(/^Connected\. Settings last saved/)).toBeTruthy();
     const [req] = proxy.forwarded;
     expect(req?.proxy).toBe("admin");
     expect(req?.rawUrl).toBe("https://credits.example.com/v1/config");
@@ -52,7 +52,7 @@ describe("admin settings page", () => {
   it("after a reload (the saved key is not sent back) verifies at once with the saved key through the admin proxy, and works", async () => {
     proxy.on("GET", /^\/v1\/config$/, { body: config });
     const app = await openAdmin({ ledger_url: "https://credits.example.com" });
-    expect(await screen.findByText(/Connected. Configuration version 3/)).toBeTruthy();
+    expect(await screen.findByText(/^Connected\. Settings last saved/)).toBeTruthy();
     const [req] = proxy.forwarded;
     expect(req).toMatchObject({ proxy: "admin", rawUrl: "https://credits.example.com/v1/config" });
     expect(req?.rawHeaders.Authorization).toBe("Bearer __ledger_api_key__");
@@ -116,7 +116,7 @@ describe("admin settings page", () => {
     fireEvent.change(prices[2] as HTMLElement, { target: { value: "300" } });
     await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith("Save or discard the credits configuration first.", undefined));
     fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
-    expect(await screen.findByText("Configuration saved (version 4).")).toBeTruthy();
+    expect(await screen.findByText("Saved.")).toBeTruthy();
     const [put] = proxy.requests("PUT", /^\/v1\/config$/);
     expect(put?.rawHeaders["If-Match"]).toBe('"3"');
     expect((put?.body as typeof config.config).tiers[2]?.price).toBe(300);
@@ -141,14 +141,33 @@ describe("admin settings page", () => {
     expect(proxy.requests("PUT", /^\/v1\/config$/)).toHaveLength(0);
   });
 
-  it("catches a plan offering a tier that does not exist", async () => {
+  it("picks a plan's tiers from the tiers' names, and lists a name no tier has any more to untick", async () => {
     proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("PUT", /^\/v1\/config$/, (req: Forwarded) => ({ body: { ...config, config: req.body, version: 4 } }));
     await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
     fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
-    const offered = await screen.findAllByLabelText("Tiers offered (keys, comma-separated)");
-    fireEvent.change(offered[1] as HTMLElement, { target: { value: "4-hour, 2-hour" } });
-    fireEvent.blur(offered[1] as HTMLElement);
-    expect(await screen.findByText('No tier has the key "2-hour"')).toBeTruthy();
+    await screen.findAllByText(/^Tiers offered/);
+    expect(screen.queryByLabelText(/keys, comma-separated/)).toBeNull();
+    const groups = () => screen.getAllByRole("group").filter((g) => /^Tiers offered/.test(g.querySelector(":scope > legend")?.textContent ?? ""));
+    // Gold offers every tier: all ticked. Untick the 1-hour tier.
+    const goldBoxes = within(groups()[0]!).getAllByRole("checkbox") as HTMLInputElement[];
+    expect(goldBoxes.map((b) => b.checked)).toEqual([true, true, true]);
+    fireEvent.click(within(groups()[0]!).getByLabelText("1-hour response"));
+    // Silver offers the 4-hour tier; its short name changes: the old name is listed, ticked, and Save says why it can't save.
+    const shortNames = screen.getAllByLabelText("Short name (used in reports)");
+    fireEvent.change(shortNames[1] as HTMLElement, { target: { value: "four-hour" } });
+    const goneBox = within(groups()[1]!).getByLabelText("4-hour (no tier has this name now)") as HTMLInputElement;
+    expect(goneBox.checked).toBe(true);
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    expect(await screen.findAllByText(/No tier has the key "4-hour"/)).not.toHaveLength(0);
+    expect(proxy.requests("PUT", /^\/v1\/config$/)).toHaveLength(0);
+    fireEvent.click(within(groups()[1]!).getByLabelText("4-hour response"));
+    fireEvent.click(within(groups()[1]!).getByLabelText("4-hour (no tier has this name now)"));
+    fireEvent.click(within(groups()[0]!).getByLabelText("4-hour (no tier has this name now)"));
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    expect(await screen.findByText("Saved.")).toBeTruthy();
+    const [put] = proxy.requests("PUT", /^\/v1\/config$/);
+    expect((put?.body as typeof config.config).plans.map((p) => p.tiers)).toEqual([["standard"], ["four-hour"]]);
   });
 });
 
@@ -214,7 +233,7 @@ describe("plan rules on the settings page", () => {
     fireEvent.change(rulePlan, { target: { value: config.config.plans[0]!.key } });
     await waitFor(() => expect(rulePlan.getAttribute("aria-invalid")).toBeNull());
     fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
-    expect(await screen.findByText("Configuration saved (version 4).")).toBeTruthy();
+    expect(await screen.findByText("Saved.")).toBeTruthy();
     const [put] = proxy.requests("PUT", /^\/v1\/config$/);
     expect((put?.body as { planRules: unknown[] }).planRules).toEqual([
       { type: "sla", slaId: "9", plan: config.config.plans[0]!.key, slaTitle: null },

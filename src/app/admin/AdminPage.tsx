@@ -180,8 +180,10 @@ export default function AdminPage() {
         <div aria-live="polite">
           {connection.state === "ok" && (
             <Notice tone="success">
-              Connected. Configuration version {connection.response.version}
-              {connection.response.updatedAt ? `, last saved ${formatDateTime(connection.response.updatedAt)}` : ""}.
+              Connected.{" "}
+              {connection.response.updatedAt
+                ? `Settings last saved ${formatDateTime(connection.response.updatedAt)}.`
+                : "No settings saved yet: the defaults below apply."}
             </Notice>
           )}
           {connection.state === "failed" && <Notice tone="warning">{connection.message}</Notice>}
@@ -209,13 +211,7 @@ export default function AdminPage() {
           {saveError !== null && <ErrorNotice error={saveError} context="The configuration was not saved." />}
           <StatusMessage
             focusRef={outcomeRef}
-            message={
-              dirty || !outcome
-                ? null
-                : outcome === "saved"
-                  ? `Configuration saved (version ${saved?.version}).`
-                  : `Changes discarded: the saved configuration (version ${saved?.version}) is shown.`
-            }
+            message={dirty || !outcome ? null : outcome === "saved" ? "Saved." : "Changes discarded: the saved settings are shown."}
           />
           {checked && !checked.valid && revealErrors && <P5 style={{ color: colors.depletedText }}>Fix the fields marked above to save.</P5>}
           <Stack gap={6}>
@@ -349,7 +345,7 @@ function ConfigEditor({
         {draft.tiers.map((t, i) => (
           <Row key={i} label={`Tier ${i + 1}`} onRemove={() => update("tiers", without(draft.tiers, i))}>
             <Field
-              label="Key"
+              label="Short name (used in reports)"
               value={t.key}
               onChange={(v) => update("tiers", patch(draft.tiers, i, { key: v }))}
               error={e(`tiers.${i}.key`)}
@@ -411,7 +407,7 @@ function ConfigEditor({
         {draft.plans.map((p, i) => (
           <Row key={i} label={`Plan ${i + 1}`} onRemove={() => update("plans", without(draft.plans, i))}>
             <Field
-              label="Key"
+              label="Short name (used in reports)"
               value={p.key}
               onChange={(v) => update("plans", patch(draft.plans, i, { key: v }))}
               error={e(`plans.${i}.key`)}
@@ -465,12 +461,11 @@ function ConfigEditor({
               onChange={(v) => update("plans", patch(draft.plans, i, { overdraftLimit: v }))}
               error={e(`plans.${i}.overdraftLimit`)}
             />
-            <Field
-              label="Tiers offered (keys, comma-separated)"
+            <TiersOffered
+              tiers={draft.tiers}
               value={p.tiers}
               onChange={(v) => update("plans", patch(draft.plans, i, { tiers: v }))}
               error={Object.entries(errors).find(([k]) => k.startsWith(`plans.${i}.tiers`))?.[1]}
-              placeholder="all tiers"
             />
           </Row>
         ))}
@@ -661,6 +656,51 @@ function ConfigEditor({
         </div>
       </Section>
     </>
+  );
+}
+
+/**
+ * The tiers a plan offers, ticked from the tiers above. All ticked is saved as "every tier" (so a
+ * tier added later is offered too); the last ticked box can't be unticked. A name no tier has any
+ * more (a tier removed or renamed) is listed, ticked, to untick.
+ */
+function TiersOffered({ tiers, value, onChange, error }: { tiers: ConfigDraft["tiers"]; value: string; onChange: (v: string) => void; error?: string }) {
+  const errorId = useId();
+  const [shown, left] = useShownError(error);
+  const names = tiers.map((t) => t.key.trim()).filter(Boolean);
+  const picked = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const all = picked.length === 0;
+  const gone = picked.filter((k) => !names.includes(k));
+  const isTicked = (k: string) => all || picked.includes(k);
+  const toggle = (k: string) => {
+    const current = all ? names : picked;
+    const next = current.includes(k) ? current.filter((x) => x !== k) : [...current, k];
+    onChange(names.every((n) => next.includes(n)) && next.every((n) => names.includes(n)) ? "" : next.join(", "));
+  };
+  const ticked = [...names, ...gone].filter(isTicked);
+  return (
+    <fieldset onBlur={left} aria-describedby={errorId} style={{ border: "none", padding: 0, margin: 0, minWidth: 0, gridColumn: "1 / -1" }}>
+      <legend style={{ fontSize: 11, padding: 0 }}>Tiers offered{all ? " (all, also ones added later)" : ""}</legend>
+      {[...names, ...gone].map((k) => {
+        const tier = tiers.find((t) => t.key.trim() === k);
+        return (
+          <label key={k} style={{ display: "block", fontSize: 12 }}>
+            <input
+              type="checkbox"
+              checked={isTicked(k)}
+              disabled={isTicked(k) && ticked.length === 1}
+              aria-invalid={gone.includes(k) && !!shown}
+              onChange={() => toggle(k)}
+            />{" "}
+            {tier ? tier.label || k : `${k} (no tier has this name now)`}
+          </label>
+        );
+      })}
+      <FieldError id={errorId} message={shown} />
+    </fieldset>
   );
 }
 
