@@ -171,6 +171,40 @@ describe("admin settings page", () => {
   });
 });
 
+describe("the portal setup guide", () => {
+  const check = { done: false, detail: null, at: null, ticketId: null };
+  const setup = {
+    tenantId: "tnt_1",
+    webhookSecretSet: true,
+    actions: [],
+    checklist: { connected: { ...check, done: true }, fieldFound: { ...check, done: true }, webhookReceived: { ...check, done: true }, priorityWritten: check },
+  };
+
+  it("names the paid tiers that set no Deskpro priority beside 'A priority written back', and says where to pick one", async () => {
+    proxy.on("GET", /^\/v1\//, { status: 404, body: problem(404, "not_found", "not in this test") });
+    const tiers = config.config.tiers.map((t) => (t.key === "1-hour" ? { ...t, deskproPriorityId: null } : t));
+    proxy.on("GET", /^\/v1\/config$/, { body: { ...config, config: { ...config.config, tiers } } });
+    proxy.on("GET", /^\/v1\/portal\/setup$/, { body: setup });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    const hint = await screen.findByTestId("priority-hint");
+    expect(hint.textContent).toBe(
+      "1-hour response sets no Deskpro priority, so nothing is written back for it: pick a priority under Response tiers and save.",
+    );
+    expect(screen.getByTestId("check-priorityWritten").contains(hint)).toBe(true);
+  });
+
+  it("gives no such hint when every paid tier sets a priority", async () => {
+    proxy.on("GET", /^\/v1\//, { status: 404, body: problem(404, "not_found", "not in this test") });
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("GET", /^\/v1\/portal\/setup$/, { body: setup });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    await screen.findByTestId("check-priorityWritten");
+    expect(screen.queryByTestId("priority-hint")).toBeNull();
+  });
+});
+
 describe("the portal form's option titles", () => {
   const labels = (price: number, deskproTitle: string) => ({
     fieldId: 7,

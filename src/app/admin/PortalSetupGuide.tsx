@@ -72,6 +72,12 @@ export function PortalSetupGuide({ api, config, lookups }: { api: LedgerApi; con
   if (error !== null && setup === null) return <ErrorNotice error={error} onRetry={load} context="The portal setup could not be read." />;
   if (setup === null) return <Loading label="Reading the portal setup…" />;
   const check = (key: keyof PortalSetup["checklist"]) => setup.checklist[key];
+  // A paid tier that sets no priority changes nothing agents see, and the last check can't turn green.
+  const paidWithoutPriority = config.tiers.filter((t) => t.price > 0 && t.deskproPriorityId === null);
+  const priorityHint =
+    paidWithoutPriority.length === 0
+      ? null
+      : `${paidWithoutPriority.map((t) => t.label).join(", ")} ${paidWithoutPriority.length === 1 ? "sets" : "set"} no Deskpro priority, so nothing is written back for ${paidWithoutPriority.length === 1 ? "it" : "them"}: pick a priority under Response tiers and save.`;
 
   return (
     <Section title="Paid tiers on the portal: setup">
@@ -88,6 +94,11 @@ export function PortalSetupGuide({ api, config, lookups }: { api: LedgerApi; con
               {(item.detail || item.at || item.ticketId) && (
                 <div style={{ color: colors.muted, fontSize: 11, marginLeft: 16 }}>
                   {[item.detail, item.ticketId ? `ticket ${item.ticketId}` : null, item.at ? formatDateTime(item.at) : null].filter(Boolean).join(" · ")}
+                </div>
+              )}
+              {key === "priorityWritten" && !item.done && priorityHint && (
+                <div data-testid="priority-hint" style={{ color: colors.depletedText, fontSize: 11, marginLeft: 16 }}>
+                  {priorityHint}
                 </div>
               )}
             </li>
