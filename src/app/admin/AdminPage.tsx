@@ -725,7 +725,7 @@ function LabelledSelect({
       <label htmlFor={id} style={{ fontSize: 11, display: "block" }}>
         {label}
       </label>
-      <Select id={id} value={value} onChange={onChange} options={options} invalid={!!shown} describedBy={errorId} />
+      <Select id={id} value={value} onChange={onChange} options={options} invalid={!!shown} describedBy={error !== undefined ? errorId : undefined} />
       {error !== undefined && <FieldError id={errorId} message={shown} />}
     </div>
   );
