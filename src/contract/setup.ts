@@ -116,6 +116,8 @@ export const SetupCheck = z.object({
 export const PortalSetup = z
   .object({
     tenantId: z.string(),
+    /** The portal's tier field once one is set (made or picked); the guide's first step then finds new options in it. */
+    tierFieldId: z.int().nullable().default(null),
     webhookSecretSet: z.boolean(),
     actions: z.array(WebhookAction),
     checklist: z.object({

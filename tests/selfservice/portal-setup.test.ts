@@ -62,6 +62,38 @@ describe.each(backends())("guided portal setup on %s", (backend) => {
     expect((await setup()).checklist.fieldFound).toMatchObject({ done: true, detail: "Response time: 2 of 2 paid tiers have an option" });
   });
 
+  it("after a tier is added, names the tier with no option and the title it needs, lists it in the option titles, and finds the option once made", async () => {
+    const created = TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body);
+    const withTwoHour = {
+      tiers: [...TEST_CONFIG.tiers, { key: "2-hour", label: "2-hour response", responseMinutes: 120, price: 200, deskproPriorityId: null }],
+    };
+    expect((await h.call("PUT", "/v1/config", { body: withTwoHour })).status).toBe(200);
+
+    const pending = await setup();
+    expect(pending.tierFieldId).toBe(created.fieldId);
+    expect(pending.checklist.fieldFound).toMatchObject({
+      done: false,
+      detail:
+        "Response time: no option yet for 2-hour response (add one titled “2-hour response — 200 credits”). Add it in Admin → Tickets → Fields, then press Find the new options.",
+    });
+    const labels = (await h.call("GET", "/v1/portal/tier-labels")).body as {
+      allMatch: boolean;
+      options: Array<{ tier: string; optionId: number | null; matches: boolean }>;
+    };
+    expect(labels.allMatch).toBe(false);
+    expect(labels.options.find((o) => o.tier === "2-hour")).toMatchObject({ optionId: null, matches: false });
+
+    // The admin adds the option in Deskpro with the title named; the same button finds it, and makes no second field.
+    const field = deskpro.customFields.get(created.fieldId)!;
+    field.choices.push({ id: 9_901, title: "2-hour response — 200 credits" });
+    const before = deskpro.count("postCustomField");
+    const again = TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body);
+    expect(again.fieldId).toBe(created.fieldId);
+    expect(deskpro.count("postCustomField")).toBe(before);
+    expect((await setup()).checklist.fieldFound).toMatchObject({ done: true, detail: "Response time: 3 of 3 paid tiers have an option" });
+    expect(((await h.call("GET", "/v1/portal/tier-labels")).body as { allMatch: boolean }).allMatch).toBe(true);
+  });
+
   it("says so when Deskpro refuses to create the field, and saves nothing", async () => {
     deskpro.fail("postCustomField", 403);
     const answer = await h.call("POST", "/v1/portal/tier-field", { body: { title: "Response time" } });
@@ -146,7 +178,7 @@ describe.each(backends())("guided portal setup on %s", (backend) => {
     expect((await h.hook("ticket-created", ticketId, { secret: "not-the-secret-at-all-000000" })).status).toBe(401);
     expect((await h.hook("ticket-created", ticketId, { secret })).status).toBe(202);
     const seen = await setup();
-    expect(seen.checklist.webhookReceived).toMatchObject({ done: true, ticketId: String(ticketId), detail: "ticket.created" });
+    expect(seen.checklist.webhookReceived).toMatchObject({ done: true, ticketId: String(ticketId), detail: "Ticket created" });
     expect(seen.checklist.priorityWritten.done).toBe(false);
     await h.drain();
     const written = await setup();

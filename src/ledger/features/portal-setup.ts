@@ -170,6 +170,9 @@ export function webhookActions(ledgerBase: string, tenantId: string): WebhookAct
   ];
 }
 
+/** A web hook's event as an admin says it. */
+const HOOK_WORDS: Record<string, string> = { "ticket.created": "Ticket created", "ticket.updated": "Ticket updated", "sla.failed": "SLA failed" };
+
 /** The setup page's state: the web hook actions and what the ledger has seen working. */
 export async function portalSetup(ledger: LedgerContext, tenantId: string, clients: DeskproClientFactory, ledgerBase: string): Promise<PortalSetup> {
   const connection = await getConnection(ledger.db, tenantId);
@@ -184,9 +187,15 @@ export async function portalSetup(ledger: LedgerContext, tenantId: string, clien
       const field = await (await clientFor(ledger.db, tenantId, clients)).getTicketCustomField(settings.tierFieldId);
       const paid = config.tiers.filter((t) => t.price > 0);
       const mapped = paid.filter((t) => settings.tierOptions.some((o) => o.tier === t.key && field.choices.some((c) => c.id === o.optionId)));
+      const title = field.title ?? `Field ${field.id}`;
+      const missing = paid.filter((t) => !mapped.includes(t));
       fieldFound = {
-        done: mapped.length === paid.length,
-        detail: `${field.title ?? `Field ${field.id}`}: ${mapped.length} of ${paid.length} paid tiers have an option`,
+        done: missing.length === 0,
+        // The next step, named: which tier has no option, and the title its option needs.
+        detail:
+          missing.length === 0
+            ? `${title}: ${mapped.length} of ${paid.length} paid tiers have an option`
+            : `${title}: no option yet for ${missing.map((t) => `${t.label} (add one titled “${tierOptionLabel(t)}”)`).join(", ")}. Add ${missing.length === 1 ? "it" : "them"} in Admin → Tickets → Fields, then press Find the new options.`,
         at: null,
         ticketId: null,
       };
@@ -200,13 +209,14 @@ export async function portalSetup(ledger: LedgerContext, tenantId: string, clien
   const priority = await activity.lastPriorityWritten(ledger.db, tenantId);
   return {
     tenantId,
+    tierFieldId: settings.tierFieldId,
     webhookSecretSet: connection.webhookSecretSet,
     actions: webhookActions(ledgerBase, tenantId),
     checklist: {
       connected: { done: connected, detail: connection.url, at: connection.updatedAt, ticketId: null },
       fieldFound,
       webhookReceived: hook
-        ? { done: true, detail: hook.event, at: hook.at.toISOString(), ticketId: hook.ticketId }
+        ? { done: true, detail: HOOK_WORDS[hook.event] ?? hook.event, at: hook.at.toISOString(), ticketId: hook.ticketId }
         : { ...pending, detail: "No web hook yet: submit a ticket on the portal" },
       priorityWritten: priority
         ? { done: true, detail: null, at: priority.at.toISOString(), ticketId: priority.ticketId }
