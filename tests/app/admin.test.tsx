@@ -194,6 +194,69 @@ describe("the portal setup guide", () => {
     expect(screen.getByTestId("check-priorityWritten").contains(hint)).toBe(true);
   });
 
+  it("reads the option titles again once the field is made (no reload), and after a tier is added names the next step and finds the new option", async () => {
+    proxy.on("GET", /^\/v1\//, { status: 404, body: problem(404, "not_found", "not in this test") });
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    let state: "none" | "missing" | "done" = "none";
+    const missing =
+      "Response time: no option yet for 1-hour response (add one titled “1-hour response — 250 credits”). Add it in Admin → Tickets → Fields, then press Find the new options.";
+    proxy.on("GET", /^\/v1\/portal\/setup$/, () => ({
+      body: {
+        ...setup,
+        tierFieldId: state === "none" ? null : 7,
+        checklist: {
+          ...setup.checklist,
+          fieldFound:
+            state === "done"
+              ? { ...check, done: true, detail: "Response time: 2 of 2 paid tiers have an option" }
+              : state === "missing"
+                ? { ...check, detail: missing }
+                : check,
+        },
+      },
+    }));
+    const option = (tier: string, optionId: number | null) => ({
+      tier,
+      optionId,
+      label: `${tier} label`,
+      deskproTitle: optionId ? `${tier} label` : null,
+      matches: optionId !== null,
+    });
+    proxy.on("GET", /^\/v1\/portal\/tier-labels$/, () => ({
+      body:
+        state === "none"
+          ? { fieldId: null, fieldTitle: null, options: [], allMatch: true }
+          : {
+              fieldId: 7,
+              fieldTitle: "Response time",
+              options: [option("4-hour", 71), option("1-hour", state === "done" ? 72 : null)],
+              allMatch: state === "done",
+            },
+    }));
+    proxy.on("POST", /^\/v1\/portal\/tier-field$/, () => {
+      state = state === "none" ? "missing" : "done";
+      return { status: 201, body: { fieldId: 7, options: [] } };
+    });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    expect(await screen.findByText(/The portal flow is off/)).toBeTruthy();
+
+    // The field is made: the option titles are read again at once, and say an option is missing.
+    fireEvent.click(await screen.findByRole("button", { name: "Create the Response time field in Deskpro" }));
+    await waitFor(() => expect(screen.queryByText(/The portal flow is off/)).toBeNull());
+    expect(await screen.findByText(/Some options show another price/)).toBeTruthy();
+    expect(screen.queryByText(/Every option of/)).toBeNull();
+    expect(screen.getByTestId("label-1-hour").textContent).toMatch(/No option yet \(1-hour\)/);
+    // The guide names the next step instead of offering to create a field that exists.
+    expect((await screen.findByTestId("field-next-step")).textContent).toBe(missing);
+    expect(screen.queryByRole("button", { name: "Create the Response time field in Deskpro" })).toBeNull();
+
+    // The option made in Deskpro is found by the same step; everything reads done.
+    fireEvent.click(screen.getByRole("button", { name: "Find the new options" }));
+    await waitFor(() => expect(screen.getByTestId("check-fieldFound").getAttribute("data-done")).toBe("true"));
+    expect(await screen.findByText(/Every option of “Response time” shows its tier's current price/)).toBeTruthy();
+  });
+
   it("gives no such hint when every paid tier sets a priority", async () => {
     proxy.on("GET", /^\/v1\//, { status: 404, body: problem(404, "not_found", "not in this test") });
     proxy.on("GET", /^\/v1\/config$/, { body: config });

@@ -74,6 +74,8 @@ export default function AdminPage() {
   const [saving, setSaving] = useState(false);
   const [saveError, setSaveError] = useState<unknown>(null);
   const [revealErrors, setRevealErrors] = useState(false);
+  // The portal tier field as the setup guide last saw it: the option titles are read again when it changes.
+  const [portalFieldStamp, setPortalFieldStamp] = useState("");
   // Deskpro's fields, options, SLAs and priorities for the pickers; null until read (or if unreadable: ids are typed then).
   const [lookups, setLookups] = useState<DeskproLookups | null>(null);
   useEffect(() => {
@@ -189,8 +191,8 @@ export default function AdminPage() {
           {connection.state === "failed" && <Notice tone="warning">{connection.message}</Notice>}
         </div>
       </Section>
-      {connection.state === "ok" && saved && <PortalSetupGuide api={api} config={saved.config} lookups={lookups} />}
-      {connection.state === "ok" && saved && <PortalLabels api={api} configVersion={saved.version} />}
+      {connection.state === "ok" && saved && <PortalSetupGuide api={api} config={saved.config} lookups={lookups} onFieldChanged={setPortalFieldStamp} />}
+      {connection.state === "ok" && saved && <PortalLabels api={api} configVersion={saved.version} fieldStamp={portalFieldStamp} />}
       {connection.state === "ok" && <DeskproConnectionForm api={api} />}
       {connection.state === "ok" && <DeskproBillingForm api={api} />}
       {draft && checked && (

@@ -9,7 +9,7 @@ import { Button, P5 } from "../deskpro/ui.js";
  * can't change there. This lists the title each tier's option must carry for its current price,
  * what Deskpro has, and warns until they match (until then customers pay the lower of the two).
  */
-export function PortalLabels({ api, configVersion }: { api: LedgerApi; configVersion: number }) {
+export function PortalLabels({ api, configVersion, fieldStamp }: { api: LedgerApi; configVersion: number; fieldStamp: string }) {
   const colors = usePalette();
   const [labels, setLabels] = useState<PortalTierLabels | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -29,8 +29,9 @@ export function PortalLabels({ api, configVersion }: { api: LedgerApi; configVer
       },
     );
   };
-  // Read again after every saved configuration: a new price calls for a new title.
-  useEffect(load, [api, configVersion]);
+  // Read again after every saved configuration (a new price calls for a new title) and whenever
+  // the setup guide sees the tier field or its options change (made, or an option added).
+  useEffect(load, [api, configVersion, fieldStamp]);
 
   return (
     <Section title="Portal form: option titles">
@@ -57,7 +58,7 @@ export function PortalLabels({ api, configVersion }: { api: LedgerApi; configVer
                 <div>
                   {/* its own line: an inline label and a wrapping title would share (and overlap in) one line box */}
                   <span style={{ display: "block", color: colors.muted }}>
-                    Option {o.optionId ?? "?"} ({o.tier}):
+                    {o.optionId === null ? `No option yet (${o.tier}):` : `Option ${o.optionId} (${o.tier}):`}
                   </span>
                   <code style={{ userSelect: "all", color: colors.text }}>{o.label}</code> {o.matches ? "✓" : ""}
                 </div>

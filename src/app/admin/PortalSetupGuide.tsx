@@ -19,7 +19,18 @@ const CHECKS: Array<[keyof PortalSetup["checklist"], string]> = [
  * three web hook actions with every value to copy and the secret made here, shown once, (3) a
  * checklist that turns green as the ledger sees each piece work.
  */
-export function PortalSetupGuide({ api, config, lookups }: { api: LedgerApi; config: LedgerConfig; lookups: DeskproLookups | null }) {
+export function PortalSetupGuide({
+  api,
+  config,
+  lookups,
+  onFieldChanged,
+}: {
+  api: LedgerApi;
+  config: LedgerConfig;
+  lookups: DeskproLookups | null;
+  /** Told when the tier field or its options change, so the option titles are read again (no reload needed). */
+  onFieldChanged?: (stamp: string) => void;
+}) {
   const colors = usePalette();
   const [setup, setSetup] = useState<PortalSetup | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -37,6 +48,10 @@ export function PortalSetupGuide({ api, config, lookups }: { api: LedgerApi; con
     );
   }, [api]);
   useEffect(load, [load]);
+  const fieldStamp = setup === null ? null : `${setup.tierFieldId}:${setup.checklist.fieldFound.done}:${setup.checklist.fieldFound.detail}`;
+  useEffect(() => {
+    if (fieldStamp !== null) onFieldChanged?.(fieldStamp);
+  }, [fieldStamp, onFieldChanged]);
   // While something is still to be seen (a web hook, a priority), look again every few seconds.
   const allDone = setup !== null && CHECKS.every(([key]) => setup.checklist[key].done);
   useEffect(() => {
@@ -49,6 +64,7 @@ export function PortalSetupGuide({ api, config, lookups }: { api: LedgerApi; con
     setBusy("field");
     setFieldError(null);
     try {
+      // With a field set, the same call finds options added to it since (by the titles named), and makes no second field.
       await api.createTierField("Response time");
       load();
     } catch (e) {
@@ -109,6 +125,15 @@ export function PortalSetupGuide({ api, config, lookups }: { api: LedgerApi; con
       <h3 style={{ fontSize: 12, margin: "8px 0 4px" }}>1. The tier field on the portal form</h3>
       {check("fieldFound").done ? (
         <P5 style={{ margin: 0 }}>Done. Put the field on the portal's new-ticket form (Admin → Tickets → Ticket layouts) if it isn't yet.</P5>
+      ) : setup.tierFieldId !== null ? (
+        <>
+          <P5 style={{ margin: "0 0 6px" }} data-testid="field-next-step">
+            {check("fieldFound").detail ?? "The field is set, but Deskpro didn't give it: check it still exists in Admin → Tickets → Fields."}
+          </P5>
+          <Button text="Find the new options" loading={busy === "field"} disabled={busy !== null} onClick={() => void createField()} />
+          {fieldError !== null && <ErrorNotice error={fieldError} context="The options were not found." />}
+          <MapExistingField api={api} config={config} lookups={lookups} onSaved={load} />
+        </>
       ) : (
         <>
           <P5 style={{ margin: "0 0 6px" }}>
