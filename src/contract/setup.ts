@@ -84,6 +84,8 @@ export const TierFieldCreated = z
     fieldId: z.int(),
     /** Which option picks which tier, as saved in the portal settings. */
     options: z.array(z.object({ tier: Slug, optionId: z.int(), title: z.string() })),
+    /** Paid tiers that set no priority were given one from Deskpro's list (the configuration's version changed). */
+    prioritiesSet: z.array(z.object({ tier: Slug, priorityId: z.int(), title: z.string() })).default([]),
   })
   .meta({ id: "TierFieldCreated" });
 export type TierFieldCreated = z.infer<typeof TierFieldCreated>;

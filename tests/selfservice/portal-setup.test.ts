@@ -94,6 +94,34 @@ describe.each(backends())("guided portal setup on %s", (backend) => {
     expect(((await h.call("GET", "/v1/portal/tier-labels")).body as { allMatch: boolean }).allMatch).toBe(true);
   });
 
+  it("gives paid tiers that set no priority one from Deskpro's list when it makes the field (fastest tier, most urgent), keeping one an admin chose", async () => {
+    const tiers = TEST_CONFIG.tiers.map((t) => (t.key === "standard" ? t : { ...t, deskproPriorityId: null }));
+    expect((await h.call("PUT", "/v1/config", { body: { tiers } })).status).toBe(200);
+    const created = TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body);
+    // The fake helpdesk lists P1…P4, P4 the most urgent.
+    expect(created.prioritiesSet).toEqual([
+      { tier: "4-hour", priorityId: 3, title: "P3" },
+      { tier: "1-hour", priorityId: 4, title: "P4" },
+    ]);
+    const saved = (await h.call("GET", "/v1/config")).body as { config: { tiers: Array<{ key: string; deskproPriorityId: number | null }> } };
+    expect(saved.config.tiers.map((t) => [t.key, t.deskproPriorityId])).toEqual([
+      ["standard", TEST_CONFIG.tiers[0]!.deskproPriorityId],
+      ["4-hour", 3],
+      ["1-hour", 4],
+    ]);
+    // Pressed again, nothing is changed: every paid tier sets one now.
+    expect(TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body).prioritiesSet).toEqual([]);
+  });
+
+  it("keeps a priority an admin chose for a paid tier when it gives the others one", async () => {
+    const tiers = TEST_CONFIG.tiers.map((t) => (t.key === "4-hour" ? { ...t, deskproPriorityId: null } : t));
+    expect((await h.call("PUT", "/v1/config", { body: { tiers } })).status).toBe(200);
+    const created = TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body);
+    expect(created.prioritiesSet.map((p) => p.tier)).toEqual(["4-hour"]);
+    const saved = (await h.call("GET", "/v1/config")).body as { config: { tiers: Array<{ key: string; deskproPriorityId: number | null }> } };
+    expect(saved.config.tiers.find((t) => t.key === "1-hour")?.deskproPriorityId).toBe(TEST_CONFIG.tiers[2]!.deskproPriorityId);
+  });
+
   it("says so when Deskpro refuses to create the field, and saves nothing", async () => {
     deskpro.fail("postCustomField", 403);
     const answer = await h.call("POST", "/v1/portal/tier-field", { body: { title: "Response time" } });

@@ -7,9 +7,9 @@
  */
 import type { OutboundPolicy } from "../core/outbound.js";
 import { randomBytes } from "node:crypto";
-import type { DeskproFieldSummary, DeskproLookups, PortalSetup, TierFieldCreated, WebhookAction } from "../../contract/index.js";
+import type { DeskproFieldSummary, DeskproLookups, LedgerConfig, PortalSetup, TierFieldCreated, WebhookAction } from "../../contract/index.js";
 import type { LedgerContext } from "../core/context.js";
-import { LedgerError } from "../core/errors.js";
+import { LedgerError, VersionConflict } from "../core/errors.js";
 import * as core from "../core/wallets.js";
 import { sameLabel, tierOptionLabel } from "../domain/tier-labels.js";
 import { DeskproError, DeskproOverLimit, type DeskproClient } from "../integrations/deskpro/client.js";
@@ -94,7 +94,8 @@ export async function createTierField(
   request: { title: string },
 ): Promise<TierFieldCreated> {
   const client = await clientFor(ledger.db, tenantId, clients);
-  const { config } = await core.loadConfig(ledger.db, tenantId);
+  const loaded = await core.loadConfig(ledger.db, tenantId);
+  const { config } = loaded;
   const { settings } = await portalStore.getPortalSettings(ledger.db, tenantId);
   let field: DeskproCustomField | null = null;
   if (settings.tierFieldId !== null) field = await existingField(client, settings.tierFieldId);
@@ -107,6 +108,7 @@ export async function createTierField(
       refusedOrDown(error, "create the field");
     }
   }
+  const prioritiesSet = await givePaidTiersPriorities(ledger, tenantId, client, loaded.config, loaded.version);
   const options = optionsForTiers(field!, config.tiers);
   await portalStore.putPortalSettings(
     ledger.db,
@@ -114,7 +116,52 @@ export async function createTierField(
     { ...settings, tierFieldId: field!.id, tierOptions: options.map((o) => ({ tier: o.tier, optionId: o.optionId, title: null })) },
     ledger.clock(),
   );
-  return { fieldId: field!.id, options };
+  return { fieldId: field!.id, options, prioritiesSet };
+}
+
+/**
+ * A paid tier that sets no priority changes nothing agents see. Paid tiers without one get one
+ * from Deskpro's list: the fastest tier the most urgent priority, the next the one below, and so
+ * on (Deskpro ranks priorities by their `priority` number, higher is more urgent). An admin's
+ * choice is never replaced; a list Deskpro won't give, or a configuration saved meanwhile, leaves
+ * things as they are (the guide then says which tiers set none).
+ */
+async function givePaidTiersPriorities(
+  ledger: LedgerContext,
+  tenantId: string,
+  client: DeskproClient,
+  config: LedgerConfig,
+  version: number | null,
+): Promise<TierFieldCreated["prioritiesSet"]> {
+  const paid = config.tiers.filter((t) => t.price > 0).sort((a, b) => (a.responseMinutes ?? Infinity) - (b.responseMinutes ?? Infinity));
+  if (paid.every((t) => t.deskproPriorityId !== null)) return [];
+  let listed: Array<{ id: number; title: string; rank: number }>;
+  try {
+    listed = (await client.listTicketPriorities()).map((p) => {
+      const rank = (p as { priority?: unknown }).priority;
+      return { id: p.id, title: p.title?.trim() || `Priority ${p.id}`, rank: typeof rank === "number" ? rank : 0 };
+    });
+  } catch (error) {
+    if (error instanceof DeskproError) return [];
+    throw error;
+  }
+  if (listed.length === 0) return [];
+  const byUrgency = [...listed].sort((a, b) => b.rank - a.rank);
+  const chosen = new Map(paid.map((t, i) => [t.key, byUrgency[Math.min(i, byUrgency.length - 1)]!]));
+  const given: TierFieldCreated["prioritiesSet"] = [];
+  const tiers = config.tiers.map((t) => {
+    const pick = t.price > 0 && t.deskproPriorityId === null ? chosen.get(t.key) : undefined;
+    if (!pick) return t;
+    given.push({ tier: t.key, priorityId: pick.id, title: pick.title });
+    return { ...t, deskproPriorityId: pick.id };
+  });
+  try {
+    await core.putConfig(ledger, tenantId, { ...config, tiers }, version);
+  } catch (error) {
+    if (error instanceof VersionConflict) return [];
+    throw error;
+  }
+  return given;
 }
 
 async function existingField(client: DeskproClient, fieldId: number): Promise<DeskproCustomField | null> {
