@@ -257,6 +257,41 @@ describe("the portal setup guide", () => {
     expect(await screen.findByText(/Every option of “Response time” shows its tier's current price/)).toBeTruthy();
   });
 
+  it("says which priorities making the field gave the paid tiers, and shows them in Response tiers at once", async () => {
+    proxy.on("GET", /^\/v1\//, { status: 404, body: problem(404, "not_found", "not in this test") });
+    const without = { ...config, version: 3, config: { ...config.config, tiers: config.config.tiers.map((t) => ({ ...t, deskproPriorityId: null })) } };
+    let current = without;
+    proxy.on("GET", /^\/v1\/config$/, () => ({ body: current }));
+    proxy.on("GET", /^\/v1\/portal\/setup$/, { body: { ...setup, checklist: { ...setup.checklist, fieldFound: check } } });
+    proxy.on("GET", /^\/v1\/portal\/tier-labels$/, { body: { fieldId: null, fieldTitle: null, options: [], allMatch: true } });
+    proxy.on("POST", /^\/v1\/portal\/tier-field$/, () => {
+      const given = { "4-hour": 3, "1-hour": 4 } as Record<string, number>;
+      current = {
+        ...without,
+        version: 4,
+        config: { ...without.config, tiers: without.config.tiers.map((t) => ({ ...t, deskproPriorityId: given[t.key] ?? null })) },
+      };
+      return {
+        status: 201,
+        body: {
+          fieldId: 7,
+          options: [],
+          prioritiesSet: [
+            { tier: "4-hour", priorityId: 3, title: "High" },
+            { tier: "1-hour", priorityId: 4, title: "Urgent" },
+          ],
+        },
+      };
+    });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    expect(await screen.findByTestId("priority-hint")).toBeTruthy();
+    fireEvent.click(await screen.findByRole("button", { name: "Create the Response time field in Deskpro" }));
+    expect(await screen.findByText(/Paid tiers now set a Deskpro priority: 4-hour response → High, 1-hour response → Urgent\./)).toBeTruthy();
+    await waitFor(() => expect((screen.getAllByLabelText("Deskpro priority id") as HTMLInputElement[]).map((i) => i.value)).toEqual(["", "3", "4"]));
+    await waitFor(() => expect(screen.queryByTestId("priority-hint")).toBeNull());
+  });
+
   it("gives no such hint when every paid tier sets a priority", async () => {
     proxy.on("GET", /^\/v1\//, { status: 404, body: problem(404, "not_found", "not in this test") });
     proxy.on("GET", /^\/v1\/config$/, { body: config });

@@ -142,6 +142,17 @@ export default function AdminPage() {
     else client.setAdminSetting(JSON.stringify({ configVersion: saved?.version ?? null }));
   }, [client, ready, invalidMessage, saved?.version]);
 
+  // The guide saved the configuration (priorities given to paid tiers): read it again, keeping edits in progress.
+  const reloadConfig = async () => {
+    try {
+      const response = await api.config();
+      setSaved(response);
+      if (!dirty) setDraft(draftFromConfig(response.config));
+    } catch (error) {
+      setSaveError(error);
+    }
+  };
+
   const save = async () => {
     if (!draft || !saved || saving) return;
     if (!checked?.valid) {
@@ -191,7 +202,9 @@ export default function AdminPage() {
           {connection.state === "failed" && <Notice tone="warning">{connection.message}</Notice>}
         </div>
       </Section>
-      {connection.state === "ok" && saved && <PortalSetupGuide api={api} config={saved.config} lookups={lookups} onFieldChanged={setPortalFieldStamp} />}
+      {connection.state === "ok" && saved && (
+        <PortalSetupGuide api={api} config={saved.config} lookups={lookups} onFieldChanged={setPortalFieldStamp} onConfigChanged={() => void reloadConfig()} />
+      )}
       {connection.state === "ok" && saved && <PortalLabels api={api} configVersion={saved.version} fieldStamp={portalFieldStamp} />}
       {connection.state === "ok" && <DeskproConnectionForm api={api} />}
       {connection.state === "ok" && <DeskproBillingForm api={api} />}

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import type { DeskproLookups, LedgerConfig, PortalSetup } from "../../contract/index.js";
+import type { DeskproLookups, LedgerConfig, PortalSetup, TierFieldCreated } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
 import { ErrorNotice, Loading, Notice, Section, Select, usePalette } from "../components/common.js";
 import { Button, P5 } from "../deskpro/ui.js";
@@ -24,12 +24,15 @@ export function PortalSetupGuide({
   config,
   lookups,
   onFieldChanged,
+  onConfigChanged,
 }: {
   api: LedgerApi;
   config: LedgerConfig;
   lookups: DeskproLookups | null;
   /** Told when the tier field or its options change, so the option titles are read again (no reload needed). */
   onFieldChanged?: (stamp: string) => void;
+  /** Told when making the field saved the configuration too (paid tiers given priorities). */
+  onConfigChanged?: () => void;
 }) {
   const colors = usePalette();
   const [setup, setSetup] = useState<PortalSetup | null>(null);
@@ -37,6 +40,7 @@ export function PortalSetupGuide({
   const [busy, setBusy] = useState<"field" | "secret" | "mapping" | null>(null);
   const [fieldError, setFieldError] = useState<unknown>(null);
   const [secret, setSecret] = useState<string | null>(null);
+  const [prioritiesSet, setPrioritiesSet] = useState<TierFieldCreated["prioritiesSet"]>([]);
 
   const load = useCallback(() => {
     api.portalSetup().then(
@@ -65,7 +69,11 @@ export function PortalSetupGuide({
     setFieldError(null);
     try {
       // With a field set, the same call finds options added to it since (by the titles named), and makes no second field.
-      await api.createTierField("Response time");
+      const created = await api.createTierField("Response time");
+      if (created.prioritiesSet.length > 0) {
+        setPrioritiesSet(created.prioritiesSet);
+        onConfigChanged?.();
+      }
       load();
     } catch (e) {
       setFieldError(e);
@@ -150,6 +158,13 @@ export function PortalSetupGuide({
         </>
       )}
 
+      {prioritiesSet.length > 0 && (
+        <Notice tone="success">
+          Paid tiers now set a Deskpro priority:{" "}
+          {prioritiesSet.map((p) => `${config.tiers.find((t) => t.key === p.tier)?.label ?? p.tier} → ${p.title}`).join(", ")}. Change them under Response
+          tiers.
+        </Notice>
+      )}
       <h3 style={{ fontSize: 12, margin: "10px 0 4px" }}>2. The web hooks that tell the ledger</h3>
       <P5 style={{ margin: "0 0 6px" }}>
         Deskpro's API can't create triggers, so add each below by hand with a <em>Call web hook</em> action: method POST, the URL and the two custom headers.
