@@ -260,7 +260,7 @@ describe("the portal setup guide", () => {
   it("says which priorities making the field gave the paid tiers, and shows them in Response tiers at once", async () => {
     proxy.on("GET", /^\/v1\//, { status: 404, body: problem(404, "not_found", "not in this test") });
     const without = { ...config, version: 3, config: { ...config.config, tiers: config.config.tiers.map((t) => ({ ...t, deskproPriorityId: null })) } };
-    let current = without;
+    let current: unknown = without;
     proxy.on("GET", /^\/v1\/config$/, () => ({ body: current }));
     proxy.on("GET", /^\/v1\/portal\/setup$/, { body: { ...setup, checklist: { ...setup.checklist, fieldFound: check } } });
     proxy.on("GET", /^\/v1\/portal\/tier-labels$/, { body: { fieldId: null, fieldTitle: null, options: [], allMatch: true } });

@@ -75,7 +75,7 @@ export default function AdminPage() {
   const [saveError, setSaveError] = useState<unknown>(null);
   const [revealErrors, setRevealErrors] = useState(false);
   // The portal tier field as the setup guide last saw it: the option titles are read again when it changes.
-  const [portalFieldStamp, setPortalFieldStamp] = useState("");
+  const [portalFieldStamp, setPortalFieldStamp] = useState<string | null>(null);
   // Deskpro's fields, options, SLAs and priorities for the pickers; null until read (or if unreadable: ids are typed then).
   const [lookups, setLookups] = useState<DeskproLookups | null>(null);
   useEffect(() => {
