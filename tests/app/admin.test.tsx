@@ -123,6 +123,23 @@ describe("admin settings page", () => {
     await waitFor(() => expect(app.parent._setAdminSetting).toHaveBeenLastCalledWith(JSON.stringify({ configVersion: 4 })));
   });
 
+  it("jumps to each part of the page by name, moving focus there", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    const nav = await screen.findByRole("navigation", { name: "Jump to" });
+    const parts = within(nav)
+      .getAllByRole("button")
+      .map((b) => b.textContent);
+    expect(parts).toEqual(["Connection", "Portal tiers", "Plans and rules", "Time log", "Card payments", "Alerts", "Bulk grants"]);
+    await screen.findAllByText(/^Tiers offered/);
+    fireEvent.click(within(nav).getByRole("button", { name: "Plans and rules" }));
+    expect(document.activeElement?.id).toBe("settings-plans");
+    expect(document.activeElement?.textContent).toMatch(/^Plans/);
+    fireEvent.click(within(nav).getByRole("button", { name: "Card payments" }));
+    expect(document.activeElement?.textContent).toMatch(/^Credit packs/);
+  });
+
   it("opens a new plan without messages: a field's shows once the admin leaves it, all of them once Save is pressed", async () => {
     proxy.on("GET", /^\/v1\/config$/, { body: config });
     await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
