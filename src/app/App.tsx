@@ -4,7 +4,7 @@ import { LedgerApiContext } from "./api/hooks.js";
 import { LedgerApi } from "./api/ledger.js";
 import { sidebarEndpoint } from "./api/transport.js";
 import { BankSidebar } from "./bank/BankSidebar.js";
-import { Loading, Notice } from "./components/common.js";
+import { Loading, Notice, SetupContext } from "./components/common.js";
 import { targetFromContext } from "./deskpro/context.js";
 import { DeskproProvider, useDeskpro, useElementEvents } from "./deskpro/DeskproProvider.js";
 import type { IDeskproClient } from "./deskpro/sdk.js";
@@ -32,6 +32,10 @@ function Sidebar() {
   const queryClient = useQueryClient();
   const api = useMemo(() => new LedgerApi(sidebarEndpoint(client)), [client]);
   const target = targetFromContext(context);
+  // The settings page stores the verified configuration's version in its own (public) setting when
+  // the admin saves; until then nothing is set up, and a refused key says so rather than "refused".
+  const configured = context?.settings?.credits_configuration;
+  const setup = useMemo(() => ({ connected: typeof configured === "string" && configured.trim() !== "" }), [configured]);
 
   useEffect(() => {
     if (!ready) return;
@@ -49,20 +53,22 @@ function Sidebar() {
   if (!target) return <Loading label="Waiting for Deskpro…" />;
   return (
     <LedgerApiContext.Provider value={api}>
-      {target.kind === "ticket" && <TicketSidebar key={target.ticketId} target={target} />}
-      {target.kind === "user" && (
-        <BankSidebar
-          key={target.personId}
-          owner={`person:${target.personId}`}
-          name={target.personName}
-          agent={target.agent}
-          screen={{ screen: "person", personName: target.personName, organisation: target.personOrg }}
-        />
-      )}
-      {target.kind === "organisation" && (
-        <BankSidebar key={target.orgId} owner={`org:${target.orgId}`} name={target.orgName} agent={target.agent} screen={{ screen: "organisation" }} />
-      )}
-      {target.kind === "unsupported" && <Notice tone="info">{target.reason}</Notice>}
+      <SetupContext.Provider value={setup}>
+        {target.kind === "ticket" && <TicketSidebar key={target.ticketId} target={target} />}
+        {target.kind === "user" && (
+          <BankSidebar
+            key={target.personId}
+            owner={`person:${target.personId}`}
+            name={target.personName}
+            agent={target.agent}
+            screen={{ screen: "person", personName: target.personName, organisation: target.personOrg }}
+          />
+        )}
+        {target.kind === "organisation" && (
+          <BankSidebar key={target.orgId} owner={`org:${target.orgId}`} name={target.orgName} agent={target.agent} screen={{ screen: "organisation" }} />
+        )}
+        {target.kind === "unsupported" && <Notice tone="info">{target.reason}</Notice>}
+      </SetupContext.Provider>
     </LedgerApiContext.Provider>
   );
 }

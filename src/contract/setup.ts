@@ -84,6 +84,8 @@ export const TierFieldCreated = z
     fieldId: z.int(),
     /** Which option picks which tier, as saved in the portal settings. */
     options: z.array(z.object({ tier: Slug, optionId: z.int(), title: z.string() })),
+    /** Paid tiers that set no priority were given one from Deskpro's list (the configuration's version changed). */
+    prioritiesSet: z.array(z.object({ tier: Slug, priorityId: z.int(), title: z.string() })).default([]),
   })
   .meta({ id: "TierFieldCreated" });
 export type TierFieldCreated = z.infer<typeof TierFieldCreated>;
@@ -116,6 +118,8 @@ export const SetupCheck = z.object({
 export const PortalSetup = z
   .object({
     tenantId: z.string(),
+    /** The portal's tier field once one is set (made or picked); the guide's first step then finds new options in it. */
+    tierFieldId: z.int().nullable().default(null),
     webhookSecretSet: z.boolean(),
     actions: z.array(WebhookAction),
     checklist: z.object({

@@ -128,6 +128,8 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
       await seedDemo({ url: ledger.url, apiKey: tenant.apiKey, setTime: (at) => (pinnedTime = at) });
       store.state.tenant = { id: tenant.tenantId, apiKey: tenant.apiKey };
       store.state.settings.ledger_api_key = tenant.apiKey;
+      // As the settings page's Save leaves it: the sidebars read "set up" from this public setting.
+      store.state.settings.credits_configuration = JSON.stringify({ configVersion: null });
       seeded = true;
     }
     // The app is built for the ledger that is running now, so its address is the installed one.

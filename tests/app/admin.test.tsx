@@ -1,4 +1,4 @@
-import { act, cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
+import { act, cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { checkLedgerUrl } from "../../src/app/admin/AdminPage.js";
 import { formatDateTime } from "../../src/app/format.js";
@@ -24,7 +24,7 @@ describe("admin settings page", () => {
     proxy.on("GET", /^\/v1\/config$/, { body: config });
     await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
     fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
-    expect(await screen.findByText(/Connected. Configuration version 3/)).toBeTruthy();
+    expect(await screen.findByText(/^Connected\. Settings last saved/)).toBeTruthy();
     const [req] = proxy.forwarded;
     expect(req?.proxy).toBe("admin");
     expect(req?.rawUrl).toBe("https://credits.example.com/v1/config");
@@ -52,7 +52,7 @@ describe("admin settings page", () => {
   it("after a reload (the saved key is not sent back) verifies at once with the saved key through the admin proxy, and works", async () => {
     proxy.on("GET", /^\/v1\/config$/, { body: config });
     const app = await openAdmin({ ledger_url: "https://credits.example.com" });
-    expect(await screen.findByText(/Connected. Configuration version 3/)).toBeTruthy();
+    expect(await screen.findByText(/^Connected\. Settings last saved/)).toBeTruthy();
     const [req] = proxy.forwarded;
     expect(req).toMatchObject({ proxy: "admin", rawUrl: "https://credits.example.com/v1/config" });
     expect(req?.rawHeaders.Authorization).toBe("Bearer __ledger_api_key__");
@@ -101,27 +101,222 @@ describe("admin settings page", () => {
     fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
     const prices = await screen.findAllByLabelText("Price (credits)");
     fireEvent.change(prices[2] as HTMLElement, { target: { value: "2.5" } });
-    expect(await screen.findByText("Use a whole number, e.g. 60.")).toBeTruthy();
     await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith("Tier 3: Use a whole number, e.g. 60.", undefined));
-    expect(screen.getByRole("button", { name: "Save configuration" })).toBeDisabled();
+    // The field's message waits until the admin leaves the field.
+    expect(screen.queryByText("Use a whole number, e.g. 60.")).toBeNull();
+    fireEvent.blur(prices[2] as HTMLElement);
+    expect(await screen.findByText("Use a whole number, e.g. 60.")).toBeTruthy();
+    expect(prices[2]!.getAttribute("aria-invalid")).toBe("true");
+    // Save with something wrong sends nothing and points at the field.
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    expect(await screen.findByText("Fix the fields marked above to save.")).toBeTruthy();
+    await waitFor(() => expect(document.activeElement).toBe(prices[2]));
+    expect(proxy.requests("PUT", /^\/v1\/config$/)).toHaveLength(0);
 
     fireEvent.change(prices[2] as HTMLElement, { target: { value: "300" } });
     await waitFor(() => expect(app.parent._setAdminSettingInvalid).toHaveBeenLastCalledWith("Save or discard the credits configuration first.", undefined));
     fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
-    expect(await screen.findByText("Configuration saved (version 4).")).toBeTruthy();
+    expect(await screen.findByText("Saved.")).toBeTruthy();
     const [put] = proxy.requests("PUT", /^\/v1\/config$/);
     expect(put?.rawHeaders["If-Match"]).toBe('"3"');
     expect((put?.body as typeof config.config).tiers[2]?.price).toBe(300);
     await waitFor(() => expect(app.parent._setAdminSetting).toHaveBeenLastCalledWith(JSON.stringify({ configVersion: 4 })));
   });
 
-  it("catches a plan offering a tier that does not exist", async () => {
+  it("jumps to each part of the page by name, moving focus there", async () => {
     proxy.on("GET", /^\/v1\/config$/, { body: config });
     await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
     fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
-    const offered = await screen.findAllByLabelText("Tiers offered (keys, comma-separated)");
-    fireEvent.change(offered[1] as HTMLElement, { target: { value: "4-hour, 2-hour" } });
-    expect(await screen.findByText('No tier has the key "2-hour"')).toBeTruthy();
+    const nav = await screen.findByRole("navigation", { name: "Jump to" });
+    const parts = within(nav)
+      .getAllByRole("button")
+      .map((b) => b.textContent);
+    expect(parts).toEqual(["Connection", "Portal tiers", "Plans and rules", "Time log", "Card payments", "Alerts", "Bulk grants"]);
+    await screen.findAllByText(/^Tiers offered/);
+    fireEvent.click(within(nav).getByRole("button", { name: "Plans and rules" }));
+    expect(document.activeElement?.id).toBe("settings-plans");
+    expect(document.activeElement?.textContent).toMatch(/^Plans/);
+    fireEvent.click(within(nav).getByRole("button", { name: "Card payments" }));
+    expect(document.activeElement?.textContent).toMatch(/^Credit packs/);
+  });
+
+  it("opens a new plan without messages: a field's shows once the admin leaves it, all of them once Save is pressed", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Add plan" }));
+    const plan = screen.getAllByRole("group").find((g) => g.querySelector("legend")?.textContent === `Plan ${config.config.plans.length + 1}`)!;
+    expect(plan).toBeTruthy();
+    expect(plan.textContent).not.toMatch(/Required|Must not be empty/);
+    expect(plan.querySelectorAll('[aria-invalid="true"]')).toHaveLength(0);
+    const [first, second] = [...plan.querySelectorAll("input")];
+    fireEvent.blur(first!);
+    await waitFor(() => expect(first!.getAttribute("aria-invalid")).toBe("true"));
+    expect(second!.getAttribute("aria-invalid")).toBe("false");
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    await waitFor(() => expect(second!.getAttribute("aria-invalid")).toBe("true"));
+    expect(proxy.requests("PUT", /^\/v1\/config$/)).toHaveLength(0);
+  });
+
+  it("picks a plan's tiers from the tiers' names, and lists a name no tier has any more to untick", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("PUT", /^\/v1\/config$/, (req: Forwarded) => ({ body: { ...config, config: req.body, version: 4 } }));
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    await screen.findAllByText(/^Tiers offered/);
+    expect(screen.queryByLabelText(/keys, comma-separated/)).toBeNull();
+    const groups = () => screen.getAllByRole("group").filter((g) => /^Tiers offered/.test(g.querySelector(":scope > legend")?.textContent ?? ""));
+    // Gold offers every tier: all ticked. Untick the 1-hour tier.
+    const goldBoxes = within(groups()[0]!).getAllByRole("checkbox") as HTMLInputElement[];
+    expect(goldBoxes.map((b) => b.checked)).toEqual([true, true, true]);
+    fireEvent.click(within(groups()[0]!).getByLabelText("1-hour response"));
+    // Silver offers the 4-hour tier; its short name changes: the old name is listed, ticked, and Save says why it can't save.
+    const shortNames = screen.getAllByLabelText("Short name (used in reports)");
+    fireEvent.change(shortNames[1] as HTMLElement, { target: { value: "four-hour" } });
+    const goneBox = within(groups()[1]!).getByLabelText("4-hour (no tier has this name now)") as HTMLInputElement;
+    expect(goneBox.checked).toBe(true);
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    expect(await screen.findAllByText(/No tier has the key "4-hour"/)).not.toHaveLength(0);
+    expect(proxy.requests("PUT", /^\/v1\/config$/)).toHaveLength(0);
+    fireEvent.click(within(groups()[1]!).getByLabelText("4-hour response"));
+    fireEvent.click(within(groups()[1]!).getByLabelText("4-hour (no tier has this name now)"));
+    fireEvent.click(within(groups()[0]!).getByLabelText("4-hour (no tier has this name now)"));
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    expect(await screen.findByText("Saved.")).toBeTruthy();
+    const [put] = proxy.requests("PUT", /^\/v1\/config$/);
+    expect((put?.body as typeof config.config).plans.map((p) => p.tiers)).toEqual([["standard"], ["four-hour"]]);
+  });
+});
+
+describe("the portal setup guide", () => {
+  const check = { done: false, detail: null, at: null, ticketId: null };
+  const setup = {
+    tenantId: "tnt_1",
+    webhookSecretSet: true,
+    actions: [],
+    checklist: { connected: { ...check, done: true }, fieldFound: { ...check, done: true }, webhookReceived: { ...check, done: true }, priorityWritten: check },
+  };
+
+  it("names the paid tiers that set no Deskpro priority beside 'A priority written back', and says where to pick one", async () => {
+    proxy.on("GET", /^\/v1\//, { status: 404, body: problem(404, "not_found", "not in this test") });
+    const tiers = config.config.tiers.map((t) => (t.key === "1-hour" ? { ...t, deskproPriorityId: null } : t));
+    proxy.on("GET", /^\/v1\/config$/, { body: { ...config, config: { ...config.config, tiers } } });
+    proxy.on("GET", /^\/v1\/portal\/setup$/, { body: setup });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    const hint = await screen.findByTestId("priority-hint");
+    expect(hint.textContent).toBe(
+      "1-hour response sets no Deskpro priority, so nothing is written back for it: pick a priority under Response tiers and save.",
+    );
+    expect(screen.getByTestId("check-priorityWritten").contains(hint)).toBe(true);
+  });
+
+  it("reads the option titles again once the field is made (no reload), and after a tier is added names the next step and finds the new option", async () => {
+    proxy.on("GET", /^\/v1\//, { status: 404, body: problem(404, "not_found", "not in this test") });
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    let state: "none" | "missing" | "done" = "none";
+    const missing =
+      "Response time: no option yet for 1-hour response (add one titled “1-hour response — 250 credits”). Add it in Admin → Tickets → Fields, then press Find the new options.";
+    proxy.on("GET", /^\/v1\/portal\/setup$/, () => ({
+      body: {
+        ...setup,
+        tierFieldId: state === "none" ? null : 7,
+        checklist: {
+          ...setup.checklist,
+          fieldFound:
+            state === "done"
+              ? { ...check, done: true, detail: "Response time: 2 of 2 paid tiers have an option" }
+              : state === "missing"
+                ? { ...check, detail: missing }
+                : check,
+        },
+      },
+    }));
+    const option = (tier: string, optionId: number | null) => ({
+      tier,
+      optionId,
+      label: `${tier} label`,
+      deskproTitle: optionId ? `${tier} label` : null,
+      matches: optionId !== null,
+    });
+    proxy.on("GET", /^\/v1\/portal\/tier-labels$/, () => ({
+      body:
+        state === "none"
+          ? { fieldId: null, fieldTitle: null, options: [], allMatch: true }
+          : {
+              fieldId: 7,
+              fieldTitle: "Response time",
+              options: [option("4-hour", 71), option("1-hour", state === "done" ? 72 : null)],
+              allMatch: state === "done",
+            },
+    }));
+    proxy.on("POST", /^\/v1\/portal\/tier-field$/, () => {
+      state = state === "none" ? "missing" : "done";
+      return { status: 201, body: { fieldId: 7, options: [] } };
+    });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    expect(await screen.findByText(/The portal flow is off/)).toBeTruthy();
+
+    // The field is made: the option titles are read again at once, and say an option is missing.
+    fireEvent.click(await screen.findByRole("button", { name: "Create the Response time field in Deskpro" }));
+    await waitFor(() => expect(screen.queryByText(/The portal flow is off/)).toBeNull());
+    expect(await screen.findByText(/Some options show another price/)).toBeTruthy();
+    expect(screen.queryByText(/Every option of/)).toBeNull();
+    expect(screen.getByTestId("label-1-hour").textContent).toMatch(/No option yet \(1-hour\)/);
+    // The guide names the next step instead of offering to create a field that exists.
+    expect((await screen.findByTestId("field-next-step")).textContent).toBe(missing);
+    expect(screen.queryByRole("button", { name: "Create the Response time field in Deskpro" })).toBeNull();
+
+    // The option made in Deskpro is found by the same step; everything reads done.
+    fireEvent.click(screen.getByRole("button", { name: "Find the new options" }));
+    await waitFor(() => expect(screen.getByTestId("check-fieldFound").getAttribute("data-done")).toBe("true"));
+    expect(await screen.findByText(/Every option of “Response time” shows its tier's current price/)).toBeTruthy();
+  });
+
+  it("says which priorities making the field gave the paid tiers, and shows them in Response tiers at once", async () => {
+    proxy.on("GET", /^\/v1\//, { status: 404, body: problem(404, "not_found", "not in this test") });
+    const without = { ...config, version: 3, config: { ...config.config, tiers: config.config.tiers.map((t) => ({ ...t, deskproPriorityId: null })) } };
+    let current: unknown = without;
+    proxy.on("GET", /^\/v1\/config$/, () => ({ body: current }));
+    proxy.on("GET", /^\/v1\/portal\/setup$/, { body: { ...setup, checklist: { ...setup.checklist, fieldFound: check } } });
+    proxy.on("GET", /^\/v1\/portal\/tier-labels$/, { body: { fieldId: null, fieldTitle: null, options: [], allMatch: true } });
+    proxy.on("POST", /^\/v1\/portal\/tier-field$/, () => {
+      const given = { "4-hour": 3, "1-hour": 4 } as Record<string, number>;
+      current = {
+        ...without,
+        version: 4,
+        config: { ...without.config, tiers: without.config.tiers.map((t) => ({ ...t, deskproPriorityId: given[t.key] ?? null })) },
+      };
+      return {
+        status: 201,
+        body: {
+          fieldId: 7,
+          options: [],
+          prioritiesSet: [
+            { tier: "4-hour", priorityId: 3, title: "High" },
+            { tier: "1-hour", priorityId: 4, title: "Urgent" },
+          ],
+        },
+      };
+    });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    expect(await screen.findByTestId("priority-hint")).toBeTruthy();
+    fireEvent.click(await screen.findByRole("button", { name: "Create the Response time field in Deskpro" }));
+    expect(await screen.findByText(/Paid tiers now set a Deskpro priority: 4-hour response → High, 1-hour response → Urgent\./)).toBeTruthy();
+    await waitFor(() => expect((screen.getAllByLabelText("Deskpro priority id") as HTMLInputElement[]).map((i) => i.value)).toEqual(["", "3", "4"]));
+    await waitFor(() => expect(screen.queryByTestId("priority-hint")).toBeNull());
+  });
+
+  it("gives no such hint when every paid tier sets a priority", async () => {
+    proxy.on("GET", /^\/v1\//, { status: 404, body: problem(404, "not_found", "not in this test") });
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("GET", /^\/v1\/portal\/setup$/, { body: setup });
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    await screen.findByTestId("check-priorityWritten");
+    expect(screen.queryByTestId("priority-hint")).toBeNull();
   });
 });
 
@@ -177,13 +372,17 @@ describe("plan rules on the settings page", () => {
     fireEvent.click(screen.getByRole("button", { name: "Add rule" }));
     fireEvent.change(screen.getByLabelText("Field id or alias"), { target: { value: "membership" } });
     fireEvent.change(screen.getByLabelText("Value"), { target: { value: "Gold" } });
-    // No plan chosen yet: the rule is invalid and nothing can be saved.
-    await waitFor(() => expect(screen.getByRole("button", { name: "Save configuration" })).toBeDisabled());
+    // No plan chosen yet: the rule is invalid; Save sends nothing and says what is missing.
     const planSelects = screen.getAllByLabelText("Plan");
-    fireEvent.change(planSelects[planSelects.length - 1] as HTMLElement, { target: { value: config.config.plans[0]!.key } });
-    await waitFor(() => expect(screen.getByRole("button", { name: "Save configuration" })).not.toBeDisabled());
+    const rulePlan = planSelects[planSelects.length - 1] as HTMLElement;
+    expect(rulePlan.getAttribute("aria-invalid")).toBeNull();
     fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
-    expect(await screen.findByText("Configuration saved (version 4).")).toBeTruthy();
+    await waitFor(() => expect(rulePlan!.getAttribute("aria-invalid")).toBe("true"));
+    expect(proxy.requests("PUT", /^\/v1\/config$/)).toHaveLength(0);
+    fireEvent.change(rulePlan, { target: { value: config.config.plans[0]!.key } });
+    await waitFor(() => expect(rulePlan.getAttribute("aria-invalid")).toBeNull());
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    expect(await screen.findByText("Saved.")).toBeTruthy();
     const [put] = proxy.requests("PUT", /^\/v1\/config$/);
     expect((put?.body as { planRules: unknown[] }).planRules).toEqual([
       { type: "sla", slaId: "9", plan: config.config.plans[0]!.key, slaTitle: null },

@@ -171,6 +171,9 @@ export async function renderApp(context: Context | null, options: { userState?: 
 }
 // --- Deskpro context shapes (as Deskpro sends them to sidebar apps) ---
 
+/** The public settings of an install whose admin has connected and saved (the settings page's own setting holds the version). */
+export const SET_UP = { ledger_url: "https://credits.example.com", credits_configuration: JSON.stringify({ configVersion: 3 }) };
+
 /**
  * A ticket sidebar's context: the ticket's own organisation (`ticket.organization`) and its primary
  * user's primary organisation, as Deskpro's SDK types describe them. `orgId` is the person's
@@ -182,7 +185,7 @@ export const ticketContext = (over: { orgId?: string | null; ticketOrg?: { id: s
   const membership = personOrg && { position: "CTO", isManager: "1", organization: personOrg };
   return {
     type: "ticket",
-    settings: { ledger_url: "https://credits.example.com" },
+    settings: SET_UP,
     data: {
       ticket: {
         id: "1234",
@@ -209,7 +212,7 @@ export const ticketContext = (over: { orgId?: string | null; ticketOrg?: { id: s
 
 export const userContext = (): Context => ({
   type: "user",
-  settings: {},
+  settings: SET_UP,
   data: {
     user: {
       id: "77",
@@ -227,7 +230,7 @@ export const userContext = (): Context => ({
 
 export const organisationContext = (): Context => ({
   type: "organisation",
-  settings: {},
+  settings: SET_UP,
   data: { organisation: { id: "42", name: "Analytical Engines Ltd" }, currentAgent: { id: "5", name: "Grace Hopper" } },
 });
 

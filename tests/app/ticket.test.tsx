@@ -1,7 +1,7 @@
 import { act, cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Forwarded } from "./harness.js";
-import { config, createProxy, entry, problem, renderApp, ticketContext, wallet } from "./harness.js";
+import { config, createProxy, entry, organisationContext, problem, renderApp, ticketContext, userContext, wallet } from "./harness.js";
 
 const proxy = createProxy();
 beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
@@ -162,6 +162,21 @@ describe("ticket sidebar", () => {
     standardLedger();
     fireEvent.click(screen.getByRole("button", { name: "Try again" }));
     expect(await screen.findByTestId("payer")).toBeTruthy();
+  });
+
+  it("says the app isn't connected yet, and what the admin does, when nothing was ever set up: on every sidebar", async () => {
+    proxy.reset();
+    // A fresh install: no key was ever stored, so the proxy sends none and the ledger answers 401.
+    proxy.on("GET", /\/v1\//, { status: 401, body: problem(401, "unauthorized", "no key") });
+    const notSetUp = { ledger_url: "https://credits.example.com" };
+    for (const context of [ticketContext(), userContext(), organisationContext()]) {
+      await renderApp({ ...context, settings: notSetUp });
+      expect(
+        await screen.findByText(/Support Credits isn't connected yet\. An admin opens .*Support Credits, presses Connect this helpdesk, then Save\./),
+      ).toBeTruthy();
+      expect(screen.queryByText(/refused/)).toBeNull();
+      cleanup();
+    }
   });
 
   it("previews logged time with the ledger's price and the per-ticket rounding", async () => {

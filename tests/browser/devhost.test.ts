@@ -223,7 +223,7 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
     await open("Admin: app settings");
     expect(await page.getByLabel("Ledger API key").inputValue()).toBe("");
     await app()
-      .getByText(/Connected\. Configuration version/)
+      .getByText(/^Connected\./)
       .waitFor();
     await app()
       .getByText(/Every option of “Response time” shows its tier's current price/)

@@ -98,20 +98,17 @@ describe.skipIf(chromiumMissing)("from a fresh install to the first paid ticket 
         throw new Error(`${String(e)}\n${await connect.locator("body").textContent()}`);
       });
     let config = await frameOf("iframe.app");
-    await config.getByText(/^Connected\. Configuration version/).waitFor({ timeout: 15_000 });
+    await config.getByText(/^Connected\./).waitFor({ timeout: 15_000 });
     await page.getByRole("button", { name: "Save settings" }).click();
     await page.getByText("Settings saved").waitFor();
 
-    // 2. Tiers' priorities picked from Deskpro's list; saved.
-    const priorities = config.getByLabel("Deskpro priority");
-    await priorities.nth(1).selectOption({ label: "High" });
-    await priorities.nth(2).selectOption({ label: "Urgent" });
-    await config.getByRole("button", { name: "Save configuration" }).click();
-    await config.getByText(/^Configuration saved/).waitFor();
-
-    // 3. The tier field, made in Deskpro; the webhook secret, shown once.
+    // 2. The tier field, made in Deskpro; it gives the paid tiers Deskpro's priorities (fastest tier, most
+    // urgent), shown at once in Response tiers; the webhook secret, shown once.
     await config.getByRole("button", { name: "Create the Response time field in Deskpro" }).click();
     await expect.poll(() => config.getByTestId("check-fieldFound").getAttribute("data-done")).toBe("true");
+    await config.getByText(/Paid tiers now set a Deskpro priority: 4-hour response → High, 1-hour response → Urgent\./).waitFor();
+    const priorities = config.getByLabel("Deskpro priority");
+    await expect.poll(async () => [await priorities.nth(1).inputValue(), await priorities.nth(2).inputValue()]).toEqual(["3", "4"]);
     await config.getByRole("button", { name: "Make the webhook secret" }).click();
     const secret = (await config.getByTestId("webhook-secret").textContent())!.trim();
     const urls = Object.fromEntries(
@@ -124,7 +121,7 @@ describe.skipIf(chromiumMissing)("from a fresh install to the first paid ticket 
     await shoot("portal-setup", "iframe.app", "Paid tiers on the portal: setup");
     await expectAccessible(config);
 
-    // 4. In the helpdesk: the web hook actions, with the values copied from the settings page.
+    // 3. In the helpdesk: the web hook actions, with the values copied from the settings page.
     await view("Admin: API keys and triggers");
     for (const [event, url] of Object.entries(urls)) {
       await page.locator(`input[name="${event}.url"]`).fill(url);
@@ -133,7 +130,7 @@ describe.skipIf(chromiumMissing)("from a fresh install to the first paid ticket 
     await page.getByRole("button", { name: "Save triggers" }).click();
     await page.getByText("Triggers saved").waitFor();
 
-    // 5. The customer's organisation gets credits from its sidebar.
+    // 4. The customer's organisation gets credits from its sidebar.
     await view("Analytical Engines Ltd");
     const org = await frameOf("iframe.app");
     await org.getByLabel("Credits", { exact: true }).fill("500");
@@ -141,7 +138,7 @@ describe.skipIf(chromiumMissing)("from a fresh install to the first paid ticket 
     await org.getByRole("button", { name: "Add credits" }).click();
     await org.getByText(/Added 500 credits\. Balance now 500/).waitFor();
 
-    // 6. The customer picks the paid tier on the portal.
+    // 5. The customer picks the paid tier on the portal.
     await view("Portal: new ticket");
     await page.locator('select[name="person"]').selectOption({ label: "Ada Lovelace" });
     await page.getByLabel(/1-hour response — 250 credits/).check();
@@ -150,7 +147,7 @@ describe.skipIf(chromiumMissing)("from a fresh install to the first paid ticket 
     await expect.poll(() => page.getByTestId("ticket-priority").textContent(), { timeout: 20_000 }).toBe("Urgent");
     await expect.poll(() => page.getByTestId("note").first().textContent()).toContain("250 credits charged, balance 250");
 
-    // 7. The checklist is green, with the last web hook's ticket.
+    // 6. The checklist is green, with the last web hook's ticket.
     await view("Admin: app settings");
     config = await frameOf("iframe.app");
     for (const check of ["connected", "fieldFound", "webhookReceived", "priorityWritten"]) {

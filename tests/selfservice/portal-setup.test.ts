@@ -87,6 +87,66 @@ describe.each(backends())("guided portal setup on %s", (backend) => {
     }
   });
 
+  it("after a tier is added, names the tier with no option and the title it needs, lists it in the option titles, and finds the option once made", async () => {
+    const created = TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body);
+    const withTwoHour = {
+      tiers: [...TEST_CONFIG.tiers, { key: "2-hour", label: "2-hour response", responseMinutes: 120, price: 200, deskproPriorityId: null }],
+    };
+    expect((await h.call("PUT", "/v1/config", { body: withTwoHour })).status).toBe(200);
+
+    const pending = await setup();
+    expect(pending.tierFieldId).toBe(created.fieldId);
+    expect(pending.checklist.fieldFound).toMatchObject({
+      done: false,
+      detail:
+        "Response time: no option yet for 2-hour response (add one titled “2-hour response — 200 credits”). Add it in Admin → Tickets → Fields, then press Find the new options.",
+    });
+    const labels = (await h.call("GET", "/v1/portal/tier-labels")).body as {
+      allMatch: boolean;
+      options: Array<{ tier: string; optionId: number | null; matches: boolean }>;
+    };
+    expect(labels.allMatch).toBe(false);
+    expect(labels.options.find((o) => o.tier === "2-hour")).toMatchObject({ optionId: null, matches: false });
+
+    // The admin adds the option in Deskpro with the title named; the same button finds it, and makes no second field.
+    const field = deskpro.customFields.get(created.fieldId)!;
+    field.choices.push({ id: 9_901, title: "2-hour response — 200 credits" });
+    const before = deskpro.count("postCustomField");
+    const again = TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body);
+    expect(again.fieldId).toBe(created.fieldId);
+    expect(deskpro.count("postCustomField")).toBe(before);
+    expect((await setup()).checklist.fieldFound).toMatchObject({ done: true, detail: "Response time: 3 of 3 paid tiers have an option" });
+    expect(((await h.call("GET", "/v1/portal/tier-labels")).body as { allMatch: boolean }).allMatch).toBe(true);
+  });
+
+  it("gives paid tiers that set no priority one from Deskpro's list when it makes the field (fastest tier, most urgent), keeping one an admin chose", async () => {
+    const tiers = TEST_CONFIG.tiers.map((t) => (t.key === "standard" ? t : { ...t, deskproPriorityId: null }));
+    expect((await h.call("PUT", "/v1/config", { body: { tiers } })).status).toBe(200);
+    const created = TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body);
+    // The fake helpdesk lists P1…P4, P4 the most urgent.
+    expect(created.prioritiesSet).toEqual([
+      { tier: "4-hour", priorityId: 3, title: "P3" },
+      { tier: "1-hour", priorityId: 4, title: "P4" },
+    ]);
+    const saved = (await h.call("GET", "/v1/config")).body as { config: { tiers: Array<{ key: string; deskproPriorityId: number | null }> } };
+    expect(saved.config.tiers.map((t) => [t.key, t.deskproPriorityId])).toEqual([
+      ["standard", TEST_CONFIG.tiers[0]!.deskproPriorityId],
+      ["4-hour", 3],
+      ["1-hour", 4],
+    ]);
+    // Pressed again, nothing is changed: every paid tier sets one now.
+    expect(TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body).prioritiesSet).toEqual([]);
+  });
+
+  it("keeps a priority an admin chose for a paid tier when it gives the others one", async () => {
+    const tiers = TEST_CONFIG.tiers.map((t) => (t.key === "4-hour" ? { ...t, deskproPriorityId: null } : t));
+    expect((await h.call("PUT", "/v1/config", { body: { tiers } })).status).toBe(200);
+    const created = TierFieldCreated.parse((await h.call("POST", "/v1/portal/tier-field", { body: {} })).body);
+    expect(created.prioritiesSet.map((p) => p.tier)).toEqual(["4-hour"]);
+    const saved = (await h.call("GET", "/v1/config")).body as { config: { tiers: Array<{ key: string; deskproPriorityId: number | null }> } };
+    expect(saved.config.tiers.find((t) => t.key === "1-hour")?.deskproPriorityId).toBe(TEST_CONFIG.tiers[2]!.deskproPriorityId);
+  });
+
   it("says so when Deskpro refuses to create the field, and saves nothing", async () => {
     deskpro.fail("postCustomField", 403);
     const answer = await h.call("POST", "/v1/portal/tier-field", { body: { title: "Response time" } });
@@ -171,7 +231,7 @@ describe.each(backends())("guided portal setup on %s", (backend) => {
     expect((await h.hook("ticket-created", ticketId, { secret: "not-the-secret-at-all-000000" })).status).toBe(401);
     expect((await h.hook("ticket-created", ticketId, { secret })).status).toBe(202);
     const seen = await setup();
-    expect(seen.checklist.webhookReceived).toMatchObject({ done: true, ticketId: String(ticketId), detail: "ticket.created" });
+    expect(seen.checklist.webhookReceived).toMatchObject({ done: true, ticketId: String(ticketId), detail: "Ticket created" });
     expect(seen.checklist.priorityWritten.done).toBe(false);
     await h.drain();
     const written = await setup();

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { PortalTierLabels } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
 import { ErrorNotice, Loading, Notice, Section, usePalette } from "../components/common.js";
@@ -9,7 +9,7 @@ import { Button, P5 } from "../deskpro/ui.js";
  * can't change there. This lists the title each tier's option must carry for its current price,
  * what Deskpro has, and warns until they match (until then customers pay the lower of the two).
  */
-export function PortalLabels({ api, configVersion }: { api: LedgerApi; configVersion: number }) {
+export function PortalLabels({ api, configVersion, fieldStamp }: { api: LedgerApi; configVersion: number; fieldStamp: string | null }) {
   const colors = usePalette();
   const [labels, setLabels] = useState<PortalTierLabels | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -31,6 +31,15 @@ export function PortalLabels({ api, configVersion }: { api: LedgerApi; configVer
   };
   // Read again after every saved configuration: a new price calls for a new title.
   useEffect(load, [api, configVersion]);
+  // And whenever the setup guide sees the tier field or its options change (made, or an option
+  // added); its first report is what was just read.
+  const seenStamp = useRef<string | null>(null);
+  useEffect(() => {
+    const before = seenStamp.current;
+    seenStamp.current = fieldStamp;
+    if (before !== null && before !== fieldStamp) load();
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- load is redefined every render; the stamp is the trigger
+  }, [fieldStamp]);
 
   return (
     <Section title="Portal form: option titles">
@@ -57,7 +66,7 @@ export function PortalLabels({ api, configVersion }: { api: LedgerApi; configVer
                 <div>
                   {/* its own line: an inline label and a wrapping title would share (and overlap in) one line box */}
                   <span style={{ display: "block", color: colors.muted }}>
-                    Option {o.optionId ?? "?"} ({o.tier}):
+                    {o.optionId === null ? `No option yet (${o.tier}):` : `Option ${o.optionId} (${o.tier}):`}
                   </span>
                   <code style={{ userSelect: "all", color: colors.text }}>{o.label}</code> {o.matches ? "✓" : ""}
                 </div>

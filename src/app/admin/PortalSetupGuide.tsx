@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from "react";
-import type { DeskproLookups, LedgerConfig, PortalSetup } from "../../contract/index.js";
+import type { DeskproLookups, LedgerConfig, PortalSetup, TierFieldCreated } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
 import { ErrorNotice, Loading, Notice, Section, Select, usePalette } from "../components/common.js";
 import { Button, P5 } from "../deskpro/ui.js";
@@ -19,13 +19,28 @@ const CHECKS: Array<[keyof PortalSetup["checklist"], string]> = [
  * three web hook actions with every value to copy and the secret made here, shown once, (3) a
  * checklist that turns green as the ledger sees each piece work.
  */
-export function PortalSetupGuide({ api, config, lookups }: { api: LedgerApi; config: LedgerConfig; lookups: DeskproLookups | null }) {
+export function PortalSetupGuide({
+  api,
+  config,
+  lookups,
+  onFieldChanged,
+  onConfigChanged,
+}: {
+  api: LedgerApi;
+  config: LedgerConfig;
+  lookups: DeskproLookups | null;
+  /** Told when the tier field or its options change, so the option titles are read again (no reload needed). */
+  onFieldChanged?: (stamp: string) => void;
+  /** Told when making the field saved the configuration too (paid tiers given priorities). */
+  onConfigChanged?: () => void;
+}) {
   const colors = usePalette();
   const [setup, setSetup] = useState<PortalSetup | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<"field" | "secret" | "mapping" | null>(null);
   const [fieldError, setFieldError] = useState<unknown>(null);
   const [secret, setSecret] = useState<string | null>(null);
+  const [prioritiesSet, setPrioritiesSet] = useState<TierFieldCreated["prioritiesSet"]>([]);
 
   const load = useCallback(() => {
     api.portalSetup().then(
@@ -37,6 +52,10 @@ export function PortalSetupGuide({ api, config, lookups }: { api: LedgerApi; con
     );
   }, [api]);
   useEffect(load, [load]);
+  const fieldStamp = setup === null ? null : `${setup.tierFieldId}:${setup.checklist.fieldFound.done}:${setup.checklist.fieldFound.detail}`;
+  useEffect(() => {
+    if (fieldStamp !== null) onFieldChanged?.(fieldStamp);
+  }, [fieldStamp, onFieldChanged]);
   // While something is still to be seen (a web hook, a priority), look again every few seconds.
   const allDone = setup !== null && CHECKS.every(([key]) => setup.checklist[key].done);
   useEffect(() => {
@@ -49,7 +68,12 @@ export function PortalSetupGuide({ api, config, lookups }: { api: LedgerApi; con
     setBusy("field");
     setFieldError(null);
     try {
-      await api.createTierField("Response time");
+      // With a field set, the same call finds options added to it since (by the titles named), and makes no second field.
+      const created = await api.createTierField("Response time");
+      if (created.prioritiesSet.length > 0) {
+        setPrioritiesSet(created.prioritiesSet);
+        onConfigChanged?.();
+      }
       load();
     } catch (e) {
       setFieldError(e);
@@ -72,6 +96,12 @@ export function PortalSetupGuide({ api, config, lookups }: { api: LedgerApi; con
   if (error !== null && setup === null) return <ErrorNotice error={error} onRetry={load} context="The portal setup could not be read." />;
   if (setup === null) return <Loading label="Reading the portal setup…" />;
   const check = (key: keyof PortalSetup["checklist"]) => setup.checklist[key];
+  // A paid tier that sets no priority changes nothing agents see, and the last check can't turn green.
+  const paidWithoutPriority = config.tiers.filter((t) => t.price > 0 && t.deskproPriorityId === null);
+  const priorityHint =
+    paidWithoutPriority.length === 0
+      ? null
+      : `${paidWithoutPriority.map((t) => t.label).join(", ")} ${paidWithoutPriority.length === 1 ? "sets" : "set"} no Deskpro priority, so nothing is written back for ${paidWithoutPriority.length === 1 ? "it" : "them"}: pick a priority under Response tiers and save.`;
 
   return (
     <Section title="Paid tiers on the portal: setup">
@@ -90,6 +120,11 @@ export function PortalSetupGuide({ api, config, lookups }: { api: LedgerApi; con
                   {[item.detail, item.ticketId ? `ticket ${item.ticketId}` : null, item.at ? formatDateTime(item.at) : null].filter(Boolean).join(" · ")}
                 </div>
               )}
+              {key === "priorityWritten" && !item.done && priorityHint && (
+                <div data-testid="priority-hint" style={{ color: colors.depletedText, fontSize: 11, marginLeft: 16 }}>
+                  {priorityHint}
+                </div>
+              )}
             </li>
           );
         })}
@@ -98,6 +133,15 @@ export function PortalSetupGuide({ api, config, lookups }: { api: LedgerApi; con
       <h3 style={{ fontSize: 12, margin: "8px 0 4px" }}>1. The tier field on the portal form</h3>
       {check("fieldFound").done ? (
         <P5 style={{ margin: 0 }}>Done. Put the field on the portal's new-ticket form (Admin → Tickets → Ticket layouts) if it isn't yet.</P5>
+      ) : setup.tierFieldId !== null ? (
+        <>
+          <P5 style={{ margin: "0 0 6px" }} data-testid="field-next-step">
+            {check("fieldFound").detail ?? "The field is set, but Deskpro didn't give it: check it still exists in Admin → Tickets → Fields."}
+          </P5>
+          <Button text="Find the new options" loading={busy === "field"} disabled={busy !== null} onClick={() => void createField()} />
+          {fieldError !== null && <ErrorNotice error={fieldError} context="The options were not found." />}
+          <MapExistingField api={api} config={config} lookups={lookups} onSaved={load} />
+        </>
       ) : (
         <>
           <P5 style={{ margin: "0 0 6px" }}>
@@ -114,6 +158,13 @@ export function PortalSetupGuide({ api, config, lookups }: { api: LedgerApi; con
         </>
       )}
 
+      {prioritiesSet.length > 0 && (
+        <Notice tone="success">
+          Paid tiers now set a Deskpro priority:{" "}
+          {prioritiesSet.map((p) => `${config.tiers.find((t) => t.key === p.tier)?.label ?? p.tier} → ${p.title}`).join(", ")}. Change them under Response
+          tiers.
+        </Notice>
+      )}
       <h3 style={{ fontSize: 12, margin: "10px 0 4px" }}>2. The web hooks that tell the ledger</h3>
       <P5 style={{ margin: "0 0 6px" }}>
         Deskpro's API can't create triggers, so add each below by hand with a <em>Call web hook</em> action: method POST, the URL and the two custom headers.

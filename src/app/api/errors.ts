@@ -50,8 +50,20 @@ export function isRetryable(error: unknown): boolean {
   return false;
 }
 
+/**
+ * What an agent reads when the ledger refuses the key while the app was never set up (no saved
+ * configuration): nothing was refused by anyone, so say what the admin does instead.
+ */
+export const NOT_CONNECTED =
+  "Support Credits isn't connected yet. An admin opens Admin → Apps & Integrations → Apps → Support Credits, presses Connect this helpdesk, then Save.";
+
+/** What the sidebars know about the app's setup: whether an admin has saved a verified configuration. */
+export interface SetupState {
+  connected: boolean;
+}
+
 /** One sentence an agent can act on. */
-export function describeError(error: unknown): string {
+export function describeError(error: unknown, setup: SetupState = { connected: true }): string {
   if (error instanceof LedgerProblem) {
     const p = error.problem;
     switch (p.code) {
@@ -61,6 +73,7 @@ export function describeError(error: unknown): string {
         }
         return "Not enough credits in this bank.";
       case ErrorCode.unauthorized:
+        if (!setup.connected) return NOT_CONNECTED;
         return "The ledger refused the API key. An admin should check the key in the app's settings.";
       case ErrorCode.tenantSuspended:
         return "The ledger's operator has suspended this helpdesk's account: nothing was changed. Ask them to resume it.";

@@ -1,6 +1,6 @@
-import { forwardRef, useId, type CSSProperties, type ReactNode, type Ref } from "react";
+import { createContext, forwardRef, useContext, useId, type CSSProperties, type ReactNode, type Ref } from "react";
 import type { LowBalanceState } from "../../contract/index.js";
-import { describeError } from "../api/errors.js";
+import { describeError, type SetupState } from "../api/errors.js";
 import { Button, H2, P5, Spinner, Stack, useTheme } from "../deskpro/ui.js";
 import { formatCredits } from "../format.js";
 import { palette } from "../theme.js";
@@ -32,14 +32,21 @@ export function Loading({ label = "Loading…" }: { label?: string }) {
   );
 }
 
+/**
+ * Whether an admin has saved a verified configuration (the sidebars read it from the app's public
+ * settings): a refused key before that means "not set up yet", not "refused".
+ */
+export const SetupContext = createContext<SetupState>({ connected: true });
+
 /** An error in plain words, with a way to try again when that could help. */
 export function ErrorNotice({ error, onRetry, context }: { error: unknown; onRetry?: () => void; context?: string }) {
   const colors = usePalette();
+  const setup = useContext(SetupContext);
   return (
     <div role="alert" style={{ borderLeft: `3px solid ${colors.depleted}`, padding: "6px 8px", margin: "6px 0", color: colors.text }}>
       <P5 style={{ margin: 0 }}>
         {context ? `${context} ` : ""}
-        {describeError(error)}
+        {describeError(error, setup)}
       </P5>
       {onRetry && <Button intent="secondary" size="small" text="Try again" onClick={onRetry} style={{ marginTop: 6 }} />}
     </div>
@@ -143,6 +150,8 @@ export function Select({
   options,
   disabled,
   "aria-label": ariaLabel,
+  invalid,
+  describedBy,
 }: {
   id?: string;
   value: string;
@@ -150,6 +159,8 @@ export function Select({
   options: Array<{ value: string; label: string }>;
   disabled?: boolean;
   "aria-label"?: string;
+  invalid?: boolean;
+  describedBy?: string;
 }) {
   const colors = usePalette();
   return (
@@ -158,12 +169,14 @@ export function Select({
       value={value}
       disabled={disabled}
       aria-label={ariaLabel}
+      aria-invalid={invalid || undefined}
+      aria-describedby={describedBy}
       onChange={(e) => onChange(e.target.value)}
       style={{
         width: "100%",
         padding: "5px 6px",
         borderRadius: 3,
-        border: `1px solid ${colors.border}`,
+        border: `1px solid ${invalid ? colors.depleted : colors.border}`,
         background: colors.background,
         color: colors.text,
         fontSize: 12,

@@ -7,9 +7,9 @@
  */
 import type { OutboundPolicy } from "../core/outbound.js";
 import { randomBytes } from "node:crypto";
-import type { DeskproFieldSummary, DeskproLookups, PortalSetup, TierFieldCreated, WebhookAction } from "../../contract/index.js";
+import type { DeskproFieldSummary, DeskproLookups, LedgerConfig, PortalSetup, TierFieldCreated, WebhookAction } from "../../contract/index.js";
 import type { LedgerContext } from "../core/context.js";
-import { LedgerError } from "../core/errors.js";
+import { LedgerError, VersionConflict } from "../core/errors.js";
 import * as core from "../core/wallets.js";
 import { sameLabel, tierOptionLabel } from "../domain/tier-labels.js";
 import { DeskproError, DeskproOverLimit, type DeskproClient } from "../integrations/deskpro/client.js";
@@ -95,7 +95,8 @@ export async function createTierField(
   request: { title: string },
 ): Promise<TierFieldCreated> {
   const client = await clientFor(ledger.db, tenantId, clients);
-  const { config } = await core.loadConfig(ledger.db, tenantId);
+  const loaded = await core.loadConfig(ledger.db, tenantId);
+  const { config } = loaded;
   const { settings } = await portalStore.getPortalSettings(ledger.db, tenantId);
   let field: DeskproCustomField | null = null;
   if (settings.tierFieldId !== null) field = await existingField(client, settings.tierFieldId);
@@ -115,6 +116,7 @@ export async function createTierField(
       throw new DeskproRefused(`Deskpro accepted the field "${request.title}" but does not list it. Reload the lists and pick it, or press again.`);
     }
   }
+  const prioritiesSet = await givePaidTiersPriorities(ledger, tenantId, client, loaded.config, loaded.version);
   const options = optionsForTiers(field, config.tiers);
   await portalStore.putPortalSettings(
     ledger.db,
@@ -122,7 +124,7 @@ export async function createTierField(
     { ...settings, tierFieldId: field.id, tierOptions: options.map((o) => ({ tier: o.tier, optionId: o.optionId, title: null })) },
     ledger.clock(),
   );
-  return { fieldId: field.id, options };
+  return { fieldId: field.id, options, prioritiesSet };
 }
 
 /**
@@ -147,6 +149,51 @@ async function fieldTitled(
   const found = titled[0];
   if (!found) return null;
   return found.choices.length > 0 ? found : client.getTicketCustomField(found.id);
+}
+
+/**
+ * A paid tier that sets no priority changes nothing agents see. Paid tiers without one get one
+ * from Deskpro's list: the fastest tier the most urgent priority, the next the one below, and so
+ * on (Deskpro ranks priorities by their `priority` number, higher is more urgent). An admin's
+ * choice is never replaced; a list Deskpro won't give, or a configuration saved meanwhile, leaves
+ * things as they are (the guide then says which tiers set none).
+ */
+async function givePaidTiersPriorities(
+  ledger: LedgerContext,
+  tenantId: string,
+  client: DeskproClient,
+  config: LedgerConfig,
+  version: number | null,
+): Promise<TierFieldCreated["prioritiesSet"]> {
+  const paid = config.tiers.filter((t) => t.price > 0).sort((a, b) => (a.responseMinutes ?? Infinity) - (b.responseMinutes ?? Infinity));
+  if (paid.every((t) => t.deskproPriorityId !== null)) return [];
+  let listed: Array<{ id: number; title: string; rank: number }>;
+  try {
+    listed = (await client.listTicketPriorities()).map((p) => {
+      const rank = (p as { priority?: unknown }).priority;
+      return { id: p.id, title: p.title?.trim() || `Priority ${p.id}`, rank: typeof rank === "number" ? rank : 0 };
+    });
+  } catch (error) {
+    if (error instanceof DeskproError) return [];
+    throw error;
+  }
+  if (listed.length === 0) return [];
+  const byUrgency = [...listed].sort((a, b) => b.rank - a.rank);
+  const chosen = new Map(paid.map((t, i) => [t.key, byUrgency[Math.min(i, byUrgency.length - 1)]!]));
+  const given: TierFieldCreated["prioritiesSet"] = [];
+  const tiers = config.tiers.map((t) => {
+    const pick = t.price > 0 && t.deskproPriorityId === null ? chosen.get(t.key) : undefined;
+    if (!pick) return t;
+    given.push({ tier: t.key, priorityId: pick.id, title: pick.title });
+    return { ...t, deskproPriorityId: pick.id };
+  });
+  try {
+    await core.putConfig(ledger, tenantId, { ...config, tiers }, version);
+  } catch (error) {
+    if (error instanceof VersionConflict) return [];
+    throw error;
+  }
+  return given;
 }
 
 async function existingField(client: DeskproClient, fieldId: number): Promise<DeskproCustomField | null> {
@@ -202,6 +249,9 @@ export function webhookActions(ledgerBase: string, tenantId: string): WebhookAct
   ];
 }
 
+/** A web hook's event as an admin says it. */
+const HOOK_WORDS: Record<string, string> = { "ticket.created": "Ticket created", "ticket.updated": "Ticket updated", "sla.failed": "SLA failed" };
+
 /** The setup page's state: the web hook actions and what the ledger has seen working. */
 export async function portalSetup(ledger: LedgerContext, tenantId: string, clients: DeskproClientFactory, ledgerBase: string): Promise<PortalSetup> {
   const connection = await getConnection(ledger.db, tenantId);
@@ -216,9 +266,15 @@ export async function portalSetup(ledger: LedgerContext, tenantId: string, clien
       const field = await (await clientFor(ledger.db, tenantId, clients)).getTicketCustomField(settings.tierFieldId);
       const paid = config.tiers.filter((t) => t.price > 0);
       const mapped = paid.filter((t) => settings.tierOptions.some((o) => o.tier === t.key && field.choices.some((c) => c.id === o.optionId)));
+      const title = field.title ?? `Field ${field.id}`;
+      const missing = paid.filter((t) => !mapped.includes(t));
       fieldFound = {
-        done: mapped.length === paid.length,
-        detail: `${field.title ?? `Field ${field.id}`}: ${mapped.length} of ${paid.length} paid tiers have an option`,
+        done: missing.length === 0,
+        // The next step, named: which tier has no option, and the title its option needs.
+        detail:
+          missing.length === 0
+            ? `${title}: ${mapped.length} of ${paid.length} paid tiers have an option`
+            : `${title}: no option yet for ${missing.map((t) => `${t.label} (add one titled “${tierOptionLabel(t)}”)`).join(", ")}. Add ${missing.length === 1 ? "it" : "them"} in Admin → Tickets → Fields, then press Find the new options.`,
         at: null,
         ticketId: null,
       };
@@ -232,13 +288,14 @@ export async function portalSetup(ledger: LedgerContext, tenantId: string, clien
   const priority = await activity.lastPriorityWritten(ledger.db, tenantId);
   return {
     tenantId,
+    tierFieldId: settings.tierFieldId,
     webhookSecretSet: connection.webhookSecretSet,
     actions: webhookActions(ledgerBase, tenantId),
     checklist: {
       connected: { done: connected, detail: connection.url, at: connection.updatedAt, ticketId: null },
       fieldFound,
       webhookReceived: hook
-        ? { done: true, detail: hook.event, at: hook.at.toISOString(), ticketId: hook.ticketId }
+        ? { done: true, detail: HOOK_WORDS[hook.event] ?? hook.event, at: hook.at.toISOString(), ticketId: hook.ticketId }
         : { ...pending, detail: "No web hook yet: submit a ticket on the portal" },
       priorityWritten: priority
         ? { done: true, detail: null, at: priority.at.toISOString(), ticketId: priority.ticketId }

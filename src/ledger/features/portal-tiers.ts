@@ -79,7 +79,12 @@ export async function checkTierLabels(ledger: LedgerContext, tenantId: string, c
     const deskproTitle = choice?.title ?? null;
     return [{ tier: tier.key, optionId: choice?.id ?? option.optionId, label, deskproTitle, matches: deskproTitle !== null && sameLabel(deskproTitle, label) }];
   });
-  return { fieldId: field.id, fieldTitle: field.title ?? null, options, allMatch: options.every((o) => o.matches) };
+  // A tier with no option yet (added after the field was made) is listed too: the field doesn't show its price.
+  const unmapped = config.tiers
+    .filter((t) => !options.some((o) => o.tier === t.key))
+    .map((t) => ({ tier: t.key, optionId: null, label: tierOptionLabel(t), deskproTitle: null, matches: false }));
+  const all = [...options, ...unmapped];
+  return { fieldId: field.id, fieldTitle: field.title ?? null, options: all, allMatch: all.every((o) => o.matches) };
 }
 
 // ---------------------------------------------------------------------------------------------

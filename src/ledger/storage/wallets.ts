@@ -173,6 +173,16 @@ export async function findDisplayName(sql: Sql, tenantId: string, owner: string)
   return { name: rows[0]?.display_name ?? null, at: rows[0]?.display_name_at ?? null };
 }
 
+/** The names Deskpro last gave these banks (those it gave none are left out). */
+export async function displayNames(sql: Sql, tenantId: string, owners: string[]): Promise<Map<string, string>> {
+  if (owners.length === 0) return new Map();
+  const rows = await sql.query<{ owner: string; display_name: string }>(
+    "SELECT owner, display_name FROM wallets WHERE tenant_id = $1 AND owner = ANY($2::text[]) AND display_name IS NOT NULL",
+    [tenantId, owners],
+  );
+  return new Map(rows.map((r) => [r.owner, r.display_name]));
+}
+
 /** Remembers the name Deskpro gave the bank's organisation or person (a bank that has no row yet gets one). */
 export async function setDisplayName(sql: Sql, tenantId: string, owner: string, name: string, now: Date): Promise<void> {
   await sql.query(

@@ -6,10 +6,11 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { AllocationRun, type DeliveryBreaker, OutboxDrainResult, type OutboxItem, OutboxPage } from "../../../contract/index.js";
 import * as breakerStore from "../../storage/breakers.js";
 import * as outboxStore from "../../storage/outbox.js";
+import * as walletStore from "../../storage/wallets.js";
 import { coreOf, newRouter, tenantOf } from "../env.js";
 import { commonProblems, json, jsonBody } from "../openapi.js";
 
-const toOutboxItem = (row: outboxStore.OutboxRow): OutboxItem => ({
+const toOutboxItem = (row: outboxStore.OutboxRow, names: ReadonlyMap<string, string>): OutboxItem => ({
   id: row.id,
   kind: row.kind,
   state: row.state,
@@ -18,7 +19,7 @@ const toOutboxItem = (row: outboxStore.OutboxRow): OutboxItem => ({
   nextAttemptAt: row.state === "pending" ? row.nextAttemptAt.toISOString() : null,
   createdAt: row.createdAt.toISOString(),
   doneAt: row.doneAt?.toISOString() ?? null,
-  summary: summaryOf(row.payload),
+  summary: summaryOf(row.payload, names),
 });
 
 const toBreaker = (row: breakerStore.BreakerRow, now: Date): DeliveryBreaker => ({
@@ -30,14 +31,40 @@ const toBreaker = (row: breakerStore.BreakerRow, now: Date): DeliveryBreaker => 
   lastError: row.lastError,
 });
 
-/** A few safe words from a row's payload for the delivery log: ids and event names only. */
-function summaryOf(payload: unknown): string | null {
+/** Events and jobs as an admin says them. */
+const EVENT_WORDS: Record<string, string> = {
+  "balance.low": "Low balance",
+  "balance.depleted": "Out of credits",
+  "balance.recovered": "Credits back above the alert level",
+  "credits.expiring": "Credits expiring",
+  "ticket.created": "Ticket created",
+  "ticket.updated": "Ticket updated",
+  "sla.failed": "SLA failed",
+  reconcile: "Portal ticket checked",
+  sla: "SLA failed",
+};
+
+const ownerOf = (payload: unknown): string | null =>
+  payload !== null && typeof payload === "object" && typeof (payload as { owner?: unknown }).owner === "string" ? (payload as { owner: string }).owner : null;
+
+/** A bank by the name Deskpro gave it, else by its kind and number ("organisation 43"). */
+function bankWords(owner: string, names: ReadonlyMap<string, string>): string {
+  const named = names.get(owner);
+  if (named) return named;
+  const [kind, id] = owner.split(":");
+  return kind === "org" ? `organisation ${id}` : kind === "person" ? `person ${id}` : owner;
+}
+
+/** A few safe words from a row's payload for the delivery log: the event, the bank's name, the ticket, the endpoint; never message text. */
+function summaryOf(payload: unknown, names: ReadonlyMap<string, string>): string | null {
   if (payload === null || typeof payload !== "object") return null;
   const p = payload as Record<string, unknown>;
   const text = (key: string) => (typeof p[key] === "string" || typeof p[key] === "number" ? String(p[key]) : null);
+  const event = text("type") ?? text("job");
+  const owner = ownerOf(payload);
   const parts = [
-    text("type") ?? text("job"),
-    text("owner"),
+    event === null ? null : (EVENT_WORDS[event] ?? event),
+    owner === null ? null : bankWords(owner, names),
     text("ticketId") !== null ? `ticket ${text("ticketId")}` : null,
     text("webhookId") !== null ? `to ${text("webhookId")}` : null,
   ].filter((part): part is string => part !== null);
@@ -110,7 +137,9 @@ export function operationRoutes() {
         breakerStore.listTroubled(coreOf(c).db, tenantOf(c)),
       ]);
       const now = coreOf(c).clock();
-      return c.json({ items: rows.map(toOutboxItem), breakers: breakers.map((b) => toBreaker(b, now)) }, 200);
+      const owners = [...new Set(rows.map((r) => ownerOf(r.payload)).filter((o): o is string => o !== null))];
+      const names = await walletStore.displayNames(coreOf(c).db, tenantOf(c), owners);
+      return c.json({ items: rows.map((r) => toOutboxItem(r, names)), breakers: breakers.map((b) => toBreaker(b, now)) }, 200);
     },
   );
   return app;
