@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { createTenant } from "../../src/ledger/core/tenants.js";
 import { openDatabase } from "../../src/ledger/storage/db.js";
 import { migrate } from "../../src/ledger/storage/migrations.js";
-import { residentMb, startLedgerProcess, type LedgerProcess } from "../helpers/ledger-process.js";
+import { callLedger, residentMb, startLedgerProcess, type LedgerProcess } from "../helpers/ledger-process.js";
 import { createScratchDatabase, type ScratchDatabase } from "../helpers/ledger.js";
 import { deskproDate, endless, json, listenStandIn, page, record, trickle, type StandIn } from "../helpers/stand-in-helpdesk.js";
 
@@ -90,18 +90,7 @@ let good: StandIn;
 const fairState = { charged: false };
 const keys = { hostile: "", fair: "" };
 
-const call = async (key: string, method: string, path: string, body?: unknown) => {
-  const response = await fetch(`${ledger.url}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${key}`,
-      "content-type": "application/json",
-      ...(method === "POST" ? { "idempotency-key": randomUUID() } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
-};
+const call = (key: string, method: string, path: string, body?: unknown) => callLedger(ledger, key, method, path, body);
 const readBilling = (key: string, ticket: number) => call(key, "POST", `/v1/tickets/${ticket}/deskpro-billing/read`, {});
 
 /** The ledger's resident memory now (VmRSS) or at its peak so far (VmHWM), in MB: reported, never asserted. */

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { freePort } from "../setup/embedded-postgres.js";
 
@@ -66,3 +67,17 @@ export async function startLedgerProcess(env: Record<string, string>, options: {
 /** A process's resident memory now (VmRSS) or at its peak so far (VmHWM), in MB (Linux): for reports, never asserted. */
 export const residentMb = (pid: number | undefined, field: "VmRSS" | "VmHWM"): number =>
   Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN) / 1024;
+
+/** One JSON call to a ledger process with a tenant's key; a POST gets a fresh Idempotency-Key. */
+export async function callLedger(ledger: Pick<LedgerProcess, "url">, key: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${ledger.url}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      "content-type": "application/json",
+      ...(method === "POST" ? { "idempotency-key": randomUUID() } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}

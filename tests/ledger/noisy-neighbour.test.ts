@@ -20,7 +20,7 @@ import { OutboxPage } from "../../src/contract/index.js";
 import { createTenant } from "../../src/ledger/core/tenants.js";
 import { openDatabase } from "../../src/ledger/storage/db.js";
 import { migrate } from "../../src/ledger/storage/migrations.js";
-import { residentMb, startLedgerProcess, type LedgerProcess } from "../helpers/ledger-process.js";
+import { callLedger, residentMb, startLedgerProcess, type LedgerProcess } from "../helpers/ledger-process.js";
 import { backendName, backends, createScratchDatabase, type Backend, type ScratchDatabase } from "../helpers/ledger.js";
 import { deskproDate, hang, json, listenStandIn, page, record, trickle, type StandIn } from "../helpers/stand-in-helpdesk.js";
 
@@ -168,18 +168,7 @@ describe.each(backends())("noisy neighbours (%s)", (backend: Backend) => {
   let hostile: StandIn;
   let quiet: Awaited<ReturnType<typeof quietHelpdesk>>;
 
-  const call = async (key: string, method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${ledger.url}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        "content-type": "application/json",
-        ...(method === "POST" ? { "idempotency-key": randomUUID() } : {}),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, any> };
-  };
+  const call = (key: string, method: string, path: string, body?: unknown) => callLedger(ledger, key, method, path, body);
 
   beforeAll(async () => {
     prepared = await prepareDatabase(backend);
