@@ -13,4 +13,5 @@ export * from "./stripe.js";
 export * from "./alerts.js";
 export * from "./deskpro-billing.js";
 export * from "./setup.js";
+export * from "./overage.js";
 export * from "./words.js";

@@ -441,6 +441,8 @@ export interface DebitOptions {
   alsoInTransaction?: AlsoInTransaction;
   /** A tier fee capped at the price the customer was shown (the portal form's option title). */
   priceAtMost?: number;
+  /** Credits the bank may go past its plan's overdraft for this debit (a customer's approved overage). */
+  extraOverdraft?: number;
 }
 
 /**
@@ -505,7 +507,7 @@ export async function debitCredits(
       }
       const priced = await priceDebit(tx, tenantId, config, plan, request.kind === "removal" ? { kind: "manual", amount: request.amount } : request);
       if (request.kind === "priority" && options.priceAtMost !== undefined) priced.amount = Math.min(priced.amount, options.priceAtMost);
-      const decision = planDebit(open.map(toGrantState), balance, priced.amount, plan?.overdraftLimit ?? 0, now);
+      const decision = planDebit(open.map(toGrantState), balance, priced.amount, (plan?.overdraftLimit ?? 0) + (options.extraOverdraft ?? 0), now);
       if (!decision.ok) throw new InsufficientCredits(decision.balance, decision.required, decision.available);
       return {
         entry: {

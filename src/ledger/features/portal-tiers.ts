@@ -27,6 +27,7 @@ import * as activity from "../storage/portal-activity.js";
 import * as store from "../storage/portal-tiers.js";
 import { buyLinkFor } from "./customer-links.js";
 import { renderTemplate } from "./message-template.js";
+import { askBeforeOverage } from "./overage.js";
 import { deskproProblem, refreshWalletProfile, ticketSlaIds } from "./wallet-facts.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -363,7 +364,8 @@ async function charge(
     );
   } catch (error) {
     if (error instanceof TierAlreadyCharged) return; // charged by a concurrent run
-    if (error instanceof InsufficientCredits) await notCharged(job, priced, source, fieldTier, seen, payer.owner, error.balance, "insufficient_credits");
+    if (error instanceof InsufficientCredits)
+      await notCharged(job, priced, source, fieldTier, seen, payer.owner, error.balance, "insufficient_credits", error.available);
     else if (error instanceof TierNotOffered) await notCharged(job, priced, source, fieldTier, seen, payer.owner, payer.wallet.balance, "tier_not_offered");
     else throw error;
   }
@@ -383,6 +385,7 @@ async function notCharged(
   owner: string,
   balance: number,
   code: "insufficient_credits" | "tier_not_offered",
+  available: number | null = null,
 ): Promise<void> {
   const { tenantId, ticketId, ticket, settings, config, client } = job;
   const fallback = fallbackTier(config.tiers, settings.fallbackTier);
@@ -410,10 +413,13 @@ async function notCharged(
     if (priorityId !== null && priorityId !== ticket.priority)
       await enqueuePriority(tx, tenantId, `portal:${ticketId}:fallback-priority:${stamp}`, { ticketId, priorityId }, now);
     if (source === "field") {
-      const html = renderTemplate(template, messageValues(job, { tier, price, balance, name, owner }), {
+      let html = renderTemplate(template, messageValues(job, { tier, price, balance, name, owner }), {
         withoutLink: "Reply to this ticket if you would like to buy credits.",
       });
-      await enqueueMessage(tx, tenantId, `portal:${ticketId}:not-charged-message:${stamp}`, { ticketId, html, note: false }, now);
+      // The customer may approve going past the balance (asked-before-overage), when the admin allows it.
+      const dedupeKey = `portal:${ticketId}:not-charged-message:${stamp}`;
+      if (available !== null) html += (await askBeforeOverage(tx, { tenantId, ticketId, owner, tier, price, balance, available, dedupeKey, now })) ?? "";
+      await enqueueMessage(tx, tenantId, dedupeKey, { ticketId, html, note: false }, now);
     }
     const note = renderTemplate(settings.messages.notCharged, messageValues(job, { tier, price, balance, reason }));
     await enqueueMessage(tx, tenantId, `portal:${ticketId}:not-charged-note:${stamp}`, { ticketId, html: note, note: true }, now);

@@ -29,10 +29,10 @@ const STYLE = `
   .notice.low { border-color: var(--low); } .notice.empty { border-color: var(--empty); }
 `;
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string, extraStyle = ""): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex"><meta name="referrer" content="no-referrer"><title>${escape(title)}</title><style>${STYLE}</style></head>
+<meta name="robots" content="noindex"><meta name="referrer" content="no-referrer"><title>${escape(title)}</title><style>${STYLE}${extraStyle}</style></head>
 <body><main>${body}</main></body></html>`;
 }
 

@@ -25,6 +25,7 @@
 --   016 helpdesk origins without a trailing dot
 --   017 every tenant's table keyed by tenant first (distributable by tenant)
 --   018 card purchases: checkout retries and refunds that overtake their payment
+--   023 asked before overage: the per-ticket limit and the customer's choices
 
 CREATE TABLE alert_settings (
   tenant_id  text NOT NULL,
@@ -224,6 +225,39 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON public.outbox USING btree (next_attempt_at) WHERE (state = 'pending'::text);
 CREATE INDEX outbox_due_by_tenant ON public.outbox USING btree (tenant_id, next_attempt_at, created_at) WHERE (state = 'pending'::text);
 CREATE INDEX outbox_tenant ON public.outbox USING btree (tenant_id, created_at DESC);
+
+CREATE TABLE overage_offers (
+  tenant_id   text NOT NULL,
+  offer_id    text NOT NULL,
+  ticket_id   text NOT NULL,
+  dedupe_key  text NOT NULL,
+  owner       text NOT NULL,
+  tier        text NOT NULL,
+  price       integer NOT NULL,
+  balance     integer NOT NULL,
+  shortfall   integer NOT NULL,
+  asked_at    timestamp with time zone NOT NULL,
+  expires_at  timestamp with time zone NOT NULL,
+  answer      text,
+  answered_at timestamp with time zone,
+  entry_id    text,
+  CONSTRAINT overage_offers_pkey PRIMARY KEY (tenant_id, offer_id),
+  CONSTRAINT overage_offers_tenant_id_ticket_id_dedupe_key_key UNIQUE (tenant_id, ticket_id, dedupe_key),
+  CONSTRAINT overage_offers_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id),
+  CONSTRAINT overage_offers_answer_check CHECK ((answer = ANY (ARRAY['approved'::text, 'kept_free'::text, 'withdrawn'::text]))),
+  CONSTRAINT overage_offers_price_check CHECK ((price > 0)),
+  CONSTRAINT overage_offers_shortfall_check CHECK ((shortfall > 0))
+);
+CREATE INDEX overage_offers_by_ticket ON public.overage_offers USING btree (tenant_id, ticket_id, asked_at DESC);
+
+CREATE TABLE overage_settings (
+  tenant_id        text NOT NULL,
+  per_ticket_limit integer NOT NULL,
+  updated_at       timestamp with time zone NOT NULL,
+  CONSTRAINT overage_settings_pkey PRIMARY KEY (tenant_id),
+  CONSTRAINT overage_settings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id),
+  CONSTRAINT overage_settings_per_ticket_limit_check CHECK ((per_ticket_limit >= 0))
+);
 
 CREATE TABLE portal_activity (
   tenant_id        text NOT NULL,
