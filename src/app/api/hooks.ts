@@ -38,6 +38,7 @@ export const keys = {
   quote: (owner: string, request: QuoteRequest) => ["quote", owner, request] as const,
   config: () => ["config"] as const,
   portalTicket: (ticketId: string) => ["portal-ticket", ticketId] as const,
+  ticketOverage: (ticketId: string) => ["ticket-overage", ticketId] as const,
   planQuote: (owner: string, request: PlanQuoteRequest) => ["plan-quote", owner, request.plan, request.firstPeriod] as const,
   /** A read of the ticket's Billing tab; a new `billing` (what Deskpro's context lists) reads it again. */
   deskproBilling: (ticketId: string, billing: string | null) => ["deskpro-billing", ticketId, billing] as const,
@@ -154,6 +155,12 @@ export function useTicketEntries(ticketId: string) {
 export function usePortalTicket(ticketId: string) {
   const api = useLedgerApi();
   return useQuery({ queryKey: keys.portalTicket(ticketId), queryFn: () => api.portalTicket(ticketId) });
+}
+
+/** The ticket's asked-before-overage question (null: never asked). */
+export function useTicketOverage(ticketId: string) {
+  const api = useLedgerApi();
+  return useQuery({ queryKey: keys.ticketOverage(ticketId), queryFn: () => api.ticketOverage(ticketId) });
 }
 
 /** What putting a bank on a plan would do; asked only while `enabled` (another plan is picked). */

@@ -28,6 +28,7 @@ import {
   PlanQuote,
   type PlanQuoteRequest,
   PortalTicket,
+  TicketOverage,
   TicketPayerPin,
   WalletList,
   DeskproBillingStatus,
@@ -135,6 +136,12 @@ export class LedgerApi {
       if (error instanceof LedgerProblem && error.problem.status === 404) return null;
       throw error;
     }
+  }
+
+  /** The ticket's latest asked-before-overage question and the customer's answer (null: never asked). */
+  async ticketOverage(ticketId: string): Promise<TicketOverage["choice"]> {
+    const path = `/v1/portal/tickets/${encodeURIComponent(ticketId)}/overage`;
+    return (await ledgerRequest(this.endpoint, { method: "GET", path, schema: TicketOverage, what: "overage choice" })).choice;
   }
 
   /** What putting the bank on a plan would do, before it is saved. */

@@ -12,6 +12,7 @@ import { formatCredits, formatDate } from "../format.js";
 import { ChargeTier } from "./ChargeTier.js";
 import { deskproEntries, DeskproTimeLog } from "./DeskproTimeLog.js";
 import { LogTime } from "./LogTime.js";
+import { OverageChoice } from "./OverageChoice.js";
 import { TicketCharges } from "./TicketCharges.js";
 
 type TicketTarget = Extract<AppTarget, { kind: "ticket" }>;
@@ -90,6 +91,7 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
       </Section>
       <Section title="This ticket">
         {portal.data && <DeclinedTier portal={portal.data} />}
+        {portal.data && <OverageChoice ticketId={target.ticketId} />}
         {charges.isPending && <Loading label="Loading charges…" />}
         {charges.error && <ErrorNotice error={charges.error} onRetry={() => void charges.refetch()} />}
         {charges.data && (
