@@ -1,9 +1,9 @@
 /** The ticket sidebar's line for asked-before-overage: what the customer was asked and what they chose (jsdom, msw as Deskpro's proxy). */
-import { cleanup, screen, waitFor } from "@testing-library/react";
+import { act, cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { OverageChoice } from "../../src/contract/index.js";
 import { formatDate } from "../../src/app/format.js";
-import { config, createProxy, problem, renderApp, ticketContext, wallet } from "./harness.js";
+import { config, createProxy, problem, renderApp, ticketContext, wallet, type Forwarded } from "./harness.js";
 
 const proxy = createProxy();
 beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
@@ -88,5 +88,31 @@ describe("the customer's choice before overage, in the ticket sidebar", () => {
     await screen.findByTestId("payer");
     expect(screen.queryByTestId("overage-choice")).toBeNull();
     expect(proxy.forwarded.some((r) => r.url.pathname.endsWith("/overage"))).toBe(false);
+  });
+});
+
+describe("the per-ticket limit on the settings page", () => {
+  it("shows the saved limit, refuses what isn't whole credits, and saves through the admin proxy", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("GET", /^\/v1\/integrations\/deskpro$/, { body: { url: null, apiKeySet: false, apiKeyId: null, webhookSecretSet: false, updatedAt: null } });
+    proxy.on("GET", /^\/v1\/portal\/overage-settings$/, { body: { settings: { perTicketLimit: 0 }, updatedAt: null } });
+    proxy.on("PUT", /^\/v1\/portal\/overage-settings$/, (req: Forwarded) => ({ body: { settings: req.body, updatedAt: "2026-11-25T00:00:00.000Z" } }));
+    const app = await renderApp({ type: "admin_settings", settings: {} }, { hash: "#/admin" });
+    act(() => app.changeAdminSettings({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    const field = (await screen.findByLabelText(/Per-ticket limit/)) as HTMLInputElement;
+    expect(field.value).toBe("0");
+    const save = screen.getByRole("button", { name: "Save limit" });
+    expect(save).toBeDisabled();
+    fireEvent.change(field, { target: { value: "12.5" } });
+    fireEvent.blur(field); // a field's error shows once the admin leaves it
+    expect(await screen.findByText(/Use whole credits from 0 to 1,000,000/)).toBeTruthy();
+    expect(save).toBeDisabled();
+    fireEvent.change(field, { target: { value: "100" } });
+    fireEvent.click(save);
+    expect(await screen.findByText("Saved: customers may approve up to 100 credits past their balance on a ticket.")).toBeTruthy();
+    const [put] = proxy.requests("PUT", /^\/v1\/portal\/overage-settings$/);
+    expect(put?.proxy).toBe("admin");
+    expect(put?.body).toEqual({ perTicketLimit: 100 });
   });
 });

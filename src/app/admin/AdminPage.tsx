@@ -18,6 +18,7 @@ import { PortalLabels } from "./PortalLabels.js";
 import { PortalSetupGuide } from "./PortalSetupGuide.js";
 import { draftFromConfig, summarise, toConfig, type ConfigDraft } from "./draft.js";
 import { RevealErrors } from "./form-fields.js";
+import { OverageSection } from "./OverageSection.js";
 import { PlansSection } from "./PlansSection.js";
 import { ResponseTiersSection } from "./ResponseTiersSection.js";
 import { TimeLogSection } from "./TimeLogSection.js";
@@ -223,6 +224,7 @@ export default function AdminPage() {
         )}
         {connection.state === "ok" && saved && <PortalLabels api={api} configVersion={saved.version} fieldStamp={portalFieldStamp} />}
         {connection.state === "ok" && <DeskproConnectionForm api={api} />}
+        {connection.state === "ok" && <OverageSection api={api} />}
       </div>
       {connection.state === "ok" && <DeskproBillingForm api={api} />}
       {editor && (

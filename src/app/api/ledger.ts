@@ -29,6 +29,7 @@ import {
   type PlanQuoteRequest,
   PortalTicket,
   TicketOverage,
+  OverageSettingsResponse,
   TicketPayerPin,
   WalletList,
   DeskproBillingStatus,
@@ -299,6 +300,21 @@ export class LedgerApi {
   /** The link with Deskpro's Billing & Time Log: its settings, mode and the last charge seen. */
   deskproBilling(): Promise<DeskproBillingStatus> {
     return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/integrations/deskpro/billing", schema: DeskproBillingStatus, what: "time log link" });
+  }
+
+  /** Asked before overage: the per-ticket limit customers may approve past their balance. */
+  overageSettings(): Promise<OverageSettingsResponse> {
+    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/portal/overage-settings", schema: OverageSettingsResponse, what: "overage limit" });
+  }
+
+  saveOverageSettings(settings: { perTicketLimit: number }): Promise<OverageSettingsResponse> {
+    return ledgerRequest(this.endpoint, {
+      method: "PUT",
+      path: "/v1/portal/overage-settings",
+      body: settings,
+      schema: OverageSettingsResponse,
+      what: "overage limit",
+    });
   }
 
   saveDeskproBilling(request: DeskproBillingSettingsInput): Promise<DeskproBillingStatus> {
