@@ -143,12 +143,19 @@ describe("the OpenAPI document", () => {
     expect(nullableAllOf).toBeNull();
   });
 
-  it("documents every route the app serves, except the customer page, the document itself and the operator's metrics", () => {
+  it("documents every route the app serves, except the customer pages, the document itself and the operator's metrics", () => {
     const app = createLedgerApp({ db: ledger.db, log: () => undefined });
     // /metrics is the operator's (its own token), not the tenants' API: it stays out of their document.
     const served = new Set(
       app.routes
-        .filter((route) => route.method !== "ALL" && !route.path.startsWith("/pay/") && route.path !== "/v1/openapi.json" && route.path !== "/metrics")
+        .filter(
+          (route) =>
+            route.method !== "ALL" &&
+            !route.path.startsWith("/pay/") &&
+            !route.path.startsWith("/overage/") &&
+            route.path !== "/v1/openapi.json" &&
+            route.path !== "/metrics",
+        )
         .map((route) => `${route.method.toLowerCase()} ${route.path.replace(/:(\w+)/g, "{$1}")}`),
     );
     const documented = new Set(operationsOf(doc).map(({ path, method }) => `${method} ${path}`));
