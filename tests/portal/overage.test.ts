@@ -235,6 +235,7 @@ describe.each(backends())("asked before overage on %s", (backend) => {
     const r = await submit(t.path!, "approve");
     expect(r.status).toBe(422);
     expect(r.text).toContain("Nothing was charged");
+    expect(r.text).toContain(`<a href="${t.path}">Back to your choice</a>`);
     expect(await balance(t.owner)).toBe(200);
     expect(await tierCharges(t.owner)).toHaveLength(0);
     expect(await sidebar(t.ticketId)).toMatchObject({ state: "pending" });

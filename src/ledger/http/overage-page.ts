@@ -29,7 +29,7 @@ const ANSWERED: Record<OverageChoice["state"], string> = {
 
 function buyParagraph(view: Pick<OverageView, "buyLink">): string {
   return view.buyLink
-    ? `<p><a href="${escape(view.buyLink)}">Buy credits</a> on your bank's page, then come back to this page to approve.</p>`
+    ? `<p><a href="${escape(view.buyLink)}">Buy credits</a> on your bank's page, then open this link again to approve.</p>`
     : `<p>Reply to the ticket if you would like to buy credits.</p>`;
 }
 
@@ -78,7 +78,7 @@ function answeredPage(choice: OverageChoice, tierLabel: string): string {
 }
 
 /** The answer to a submitted choice: what happened, or why nothing did. */
-export function overageOutcomePage(outcome: OverageOutcome, view: OverageView | null): string {
+export function overageOutcomePage(outcome: OverageOutcome, view: OverageView | null, back?: string): string {
   switch (outcome.kind) {
     case "approved":
       return page(
@@ -107,7 +107,9 @@ export function overageOutcomePage(outcome: OverageOutcome, view: OverageView | 
     case "over_limit":
       return page(
         "Over the limit",
-        `<h1>Over the limit</h1><p role="status">Approving now would take your bank ${n(outcome.shortfall)} credits past its balance; the most allowed on one ticket is ${n(outcome.limit)}. Nothing was charged.</p>${view ? buyParagraph(view) : ""}`,
+        `<h1>Over the limit</h1><p role="status">Approving now would take your bank ${n(outcome.shortfall)} credits past its balance; the most allowed on one ticket is ${n(outcome.limit)}. Nothing was charged.</p>${view ? buyParagraph(view) : ""}${
+          back ? `<p><a href="${escape(back)}">Back to your choice</a> (you can keep the standard response there).</p>` : ""
+        }`,
       );
     case "not_found":
       return page("This link is not valid", `<h1>This link is not valid</h1><p>Check that the whole link was copied, or reply to the ticket.</p>`);

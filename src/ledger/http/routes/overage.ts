@@ -120,7 +120,7 @@ export function overageRoutes(configuredPublicUrl?: string) {
     const { tenantId, offerId } = link.claims;
     const outcome = await answerOverage(coreOf(c), tenantId, offerId, answer.data);
     const view = await viewOverage(coreOf(c), tenantId, offerId, origin(c));
-    return c.html(overageOutcomePage(outcome, view), STATUS[outcome.kind]);
+    return c.html(overageOutcomePage(outcome, view, new URL(c.req.url).pathname), STATUS[outcome.kind]);
   });
   return app;
 }
