@@ -81,6 +81,16 @@ export type PlanRule = z.infer<typeof PlanRule>;
 
 export const Currency = z.string().regex(/^[a-z]{3}$/, "use a lower-case ISO 4217 code such as usd or eur");
 
+/** A pack's price in one more currency. */
+export const PackPrice = z
+  .object({
+    currency: Currency,
+    /** In the currency's minor unit (cents; whole yen for JPY), with the same bounds as the pack's own price. */
+    price: z.int().min(50).max(100_000_000),
+  })
+  .meta({ id: "PackPrice" });
+export type PackPrice = z.infer<typeof PackPrice>;
+
 /** A pack of credits customers can buy by card. */
 export const CreditPack = z
   .object({
@@ -90,6 +100,11 @@ export const CreditPack = z
     /** Price in the currency's minor unit (cents). */
     price: z.int().min(50).max(100_000_000),
     currency: Currency.default("usd"),
+    /**
+     * The same pack priced in other currencies, each in that currency's minor unit; customers buy
+     * in the currency their page shows. Left out: the pack is sold in `currency` only.
+     */
+    prices: z.array(PackPrice).max(10).default([]),
   })
   .meta({ id: "CreditPack" });
 export type CreditPack = z.infer<typeof CreditPack>;
@@ -161,6 +176,11 @@ export const LedgerConfig = z
     for (const i of unique(config.packs, (p) => p.id)) {
       ctx.addIssue({ code: "custom", path: ["packs", i, "id"], message: "pack ids must be unique" });
     }
+    config.packs.forEach((pack, p) => {
+      for (const i of unique([{ currency: pack.currency }, ...pack.prices], (price) => price.currency)) {
+        ctx.addIssue({ code: "custom", path: ["packs", p, "prices", i - 1, "currency"], message: "the pack has a price in this currency already" });
+      }
+    });
     const tierKeys = new Set(config.tiers.map((t) => t.key));
     config.plans.forEach((plan, p) =>
       plan.tiers.forEach((tier, t) => {

@@ -15,3 +15,4 @@ export * from "./deskpro-billing.js";
 export * from "./setup.js";
 export * from "./overage.js";
 export * from "./words.js";
+export * from "./finance.js";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Currency } from "./config.js";
 import { IsoDateTime, Owner, Slug } from "./primitives.js";
 
 /**
@@ -41,7 +42,14 @@ export const StripeConnection = z
   .meta({ id: "StripeConnection" });
 export type StripeConnection = z.infer<typeof StripeConnection>;
 
-export const CheckoutSessionRequest = z.strictObject({ owner: Owner, packId: Slug }).meta({ id: "CheckoutSessionRequest" });
+export const CheckoutSessionRequest = z
+  .strictObject({
+    owner: Owner,
+    packId: Slug,
+    /** The currency to pay in: the pack's own when left out, else one of its `prices`. */
+    currency: Currency.optional(),
+  })
+  .meta({ id: "CheckoutSessionRequest" });
 export type CheckoutSessionRequest = z.infer<typeof CheckoutSessionRequest>;
 
 export const CheckoutSession = z

@@ -131,7 +131,7 @@ describe("admin settings page", () => {
     const parts = within(nav)
       .getAllByRole("button")
       .map((b) => b.textContent);
-    expect(parts).toEqual(["Connection", "Portal tiers", "Plans and rules", "Time log", "Card payments", "Alerts", "Bulk grants"]);
+    expect(parts).toEqual(["Connection", "Portal tiers", "Plans and rules", "Time log", "Card payments", "Alerts", "Bulk grants", "Finance report"]);
     await screen.findAllByText(/^Tiers offered/);
     fireEvent.click(within(nav).getByRole("button", { name: "Plans and rules" }));
     expect(document.activeElement?.id).toBe("settings-plans");

@@ -14,6 +14,7 @@ import { BulkGrant } from "./BulkGrant.js";
 import { CreditPacksSection } from "./CreditPacksSection.js";
 import { DeskproBillingForm } from "./DeskproBillingForm.js";
 import { DeskproConnectionForm } from "./DeskproConnectionForm.js";
+import { FinanceReportSection } from "./FinanceReportSection.js";
 import { PortalLabels } from "./PortalLabels.js";
 import { PortalSetupGuide } from "./PortalSetupGuide.js";
 import { draftFromConfig, summarise, toConfig, type ConfigDraft } from "./draft.js";
@@ -274,6 +275,9 @@ export default function AdminPage() {
       <div id="settings-alerts" tabIndex={-1}>
         {connection.state === "ok" && <AlertSettingsForm api={api} />}
       </div>
+      <div id="settings-finance" tabIndex={-1}>
+        {connection.state === "ok" && <FinanceReportSection api={api} />}
+      </div>
     </main>
   );
 }
@@ -287,6 +291,7 @@ const PARTS: Array<[id: string, label: string]> = [
   ["settings-card-payments", "Card payments"],
   ["settings-alerts", "Alerts"],
   ["settings-bulk-grants", "Bulk grants"],
+  ["settings-finance", "Finance report"],
 ];
 
 function JumpTo() {

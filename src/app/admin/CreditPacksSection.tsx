@@ -11,7 +11,22 @@ function priceHint(price: string, currency: string): string | undefined {
   return `Customers pay ${formatMoney(Number(price.trim()), code)}`;
 }
 
-/** Credit packs customers buy by card. */
+/** What the other prices come to ("Also €220.00 · ¥35,000"), while each is a code and a whole number. */
+function otherPricesHint(text: string): string | undefined {
+  const items = text
+    .split(/[,;\n]+/)
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const parsed = items.map((item) => /^([A-Za-z]{3})\s*[: ]\s*(\d{1,9})$/.exec(item));
+  if (items.length === 0 || parsed.some((m) => m === null)) return undefined;
+  return `Customers who choose them pay ${parsed.map((m) => formatMoney(Number(m![2]), m![1]!.toLowerCase())).join(" · ")}`;
+}
+
+/** The first problem with anything under `path` (the prices list, or one of its prices). */
+const firstError = (errors: EditorProps["errors"], path: string): string | undefined =>
+  Object.entries(errors).find(([key]) => key === path || key.startsWith(`${path}.`))?.[1];
+
+/** Credit packs customers buy by card, each in one or more currencies. */
 export function CreditPacksSection(props: EditorProps) {
   const { draft } = props;
   const { update, patch, without, e } = draftEditing(props);
@@ -49,13 +64,21 @@ export function CreditPacksSection(props: EditorProps) {
             error={e(`packs.${i}.currency`)}
             placeholder="usd"
           />
+          <Field
+            label="Prices in other currencies"
+            value={p.otherPrices}
+            onChange={(v) => update("packs", patch(draft.packs, i, { otherPrices: v }))}
+            error={firstError(props.errors, `packs.${i}.prices`)}
+            placeholder="eur 22000, gbp 19000"
+            hint={otherPricesHint(p.otherPrices)}
+          />
         </Row>
       ))}
       <Button
         intent="secondary"
         size="small"
         text="Add pack"
-        onClick={() => update("packs", [...draft.packs, { id: "", label: "", credits: "", price: "", currency: "usd" }])}
+        onClick={() => update("packs", [...draft.packs, { id: "", label: "", credits: "", price: "", currency: "usd", otherPrices: "" }])}
       />
     </Section>
   );

@@ -46,6 +46,8 @@ export interface PackDraft {
   credits: string;
   price: string;
   currency: string;
+  /** Prices in other currencies, as typed: "eur 22000, gbp 19000" (each in that currency's smallest unit). */
+  otherPrices: string;
 }
 export interface AlertDraft {
   type: "credits" | "percent";
@@ -92,7 +94,14 @@ export function draftFromConfig(config: LedgerConfig): ConfigDraft {
         : { type: r.type, field: r.fieldId, value: r.value, plan: r.plan, fieldTitle: r.fieldTitle, valueTitle: r.valueTitle },
     ),
     defaultPlan: config.defaultPlan ?? "",
-    packs: config.packs.map((p) => ({ id: p.id, label: p.label, credits: text(p.credits), price: text(p.price), currency: p.currency })),
+    packs: config.packs.map((p) => ({
+      id: p.id,
+      label: p.label,
+      credits: text(p.credits),
+      price: text(p.price),
+      currency: p.currency,
+      otherPrices: p.prices.map((x) => `${x.currency} ${x.price}`).join(", "),
+    })),
     time: {
       credits: text(config.time.credits),
       perMinutes: text(config.time.perMinutes),
@@ -108,6 +117,16 @@ export type FieldErrors = Record<string, string>;
 
 export function toConfig(draft: ConfigDraft): { config: LedgerConfigInput; errors: FieldErrors; valid: boolean } {
   const errors: FieldErrors = {};
+  const otherPrices = (value: string, path: string): Array<{ currency: string; price: number }> => {
+    const items = value
+      .split(/[,;\n]+/)
+      .map((t) => t.trim())
+      .filter(Boolean);
+    const parsed = items.map((item) => /^([A-Za-z]{3})\s*[: ]\s*(\d{1,9})$/.exec(item));
+    if (parsed.some((m) => m === null))
+      errors[path] = "Write each price as a currency code and a whole number in its smallest unit, e.g. eur 22000, jpy 35000.";
+    return parsed.flatMap((m) => (m ? [{ currency: m[1]!.toLowerCase(), price: Number(m[2]) }] : []));
+  };
   const whole = (value: string, path: string, opts: { optional?: boolean } = {}): number | null => {
     const t = value.trim();
     if (t === "") {
@@ -155,6 +174,7 @@ export function toConfig(draft: ConfigDraft): { config: LedgerConfigInput; error
       credits: whole(p.credits, `packs.${i}.credits`) ?? 0,
       price: whole(p.price, `packs.${i}.price`) ?? 0,
       currency: p.currency.trim().toLowerCase(),
+      prices: otherPrices(p.otherPrices, `packs.${i}.prices`),
     })),
     time: {
       credits: whole(draft.time.credits, "time.credits") ?? 0,

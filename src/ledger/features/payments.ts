@@ -23,6 +23,7 @@ import { replayOf } from "../core/posting.js";
 import { openSecret, sealSecret } from "../core/secrets.js";
 import * as core from "../core/wallets.js";
 import { formatMoney } from "../domain/currency.js";
+import { packPriceIn, packPrices } from "../domain/pack-prices.js";
 import type { Sql } from "../storage/db.js";
 import * as idempotencyKeys from "../storage/idempotency.js";
 import * as store from "../storage/payments.js";
@@ -174,6 +175,13 @@ export async function createCheckoutSession(
   const answered = await idempotencyKeys.keyAnswer(ctx.db, tenantId, idempotency);
   if (answered) return replayOf<CheckoutSession>(answered, idempotency);
   const pack = await findPack(ctx, tenantId, request.packId);
+  const price = packPriceIn(pack, request.currency);
+  if (!price)
+    throw new UnknownPack(
+      `Pack "${pack.id}" has no price in ${request.currency!.toUpperCase()}; it is sold in ${packPrices(pack)
+        .map((p) => p.currency.toUpperCase())
+        .join(", ")}.`,
+    );
   const stripe = await stripeFor(ctx.db, tenantId, options.stripeApi);
   const started = await store.startCheckoutRequest(ctx.db, tenantId, idempotency, idempotency.requestHash, ctx.clock());
   if (started.requestHash !== idempotency.requestHash) throw new IdempotencyKeyReused();
@@ -183,7 +191,7 @@ export async function createCheckoutSession(
     session = await stripe.checkout.sessions.create(
       {
         mode: "payment",
-        line_items: [{ quantity: 1, price_data: { currency: pack.currency, unit_amount: pack.price, product_data: { name: `${pack.label} of support` } } }],
+        line_items: [{ quantity: 1, price_data: { currency: price.currency, unit_amount: price.amount, product_data: { name: `${pack.label} of support` } } }],
         client_reference_id: request.owner,
         metadata: { tenant_id: tenantId, owner: request.owner, pack_id: pack.id, credits: String(pack.credits) },
         payment_intent_data: { metadata: { tenant_id: tenantId, owner: request.owner, pack_id: pack.id } },
@@ -208,8 +216,8 @@ export async function createCheckoutSession(
     owner: request.owner,
     packId: pack.id,
     credits: pack.credits,
-    amount: pack.price,
-    currency: pack.currency,
+    amount: price.amount,
+    currency: price.currency,
   };
   const text = JSON.stringify(body);
   return ctx.db.transaction(async (tx) => {
@@ -219,8 +227,8 @@ export async function createCheckoutSession(
       owner: request.owner,
       packId: pack.id,
       credits: pack.credits,
-      amount: pack.price,
-      currency: pack.currency,
+      amount: price.amount,
+      currency: price.currency,
       now,
     });
     // Two attempts at once both get the session from Stripe; the second to get here replays the first's answer.

@@ -13,6 +13,7 @@ import { clientAddress, RecentlyRefusedKeys, TokenBuckets, type RateLimit } from
 import { alertRoutes, alertWebhook } from "./routes/alerts.js";
 import { metricsRoutes } from "./routes/metrics.js";
 import { configRoutes } from "./routes/config.js";
+import { financeRoutes } from "./routes/finance.js";
 import { deskproRoutes } from "./routes/deskpro.js";
 import { deskproBillingRoutes } from "./routes/deskpro-billing.js";
 import { deskproWebhookRoutes } from "./routes/deskpro-webhooks.js";
@@ -233,6 +234,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.route("/", paymentRoutes(deps.publicUrl, deps.stripeApi));
   app.route("/", overageRoutes(deps.publicUrl));
   app.route("/", alertRoutes());
+  app.route("/", financeRoutes());
   app.openAPIRegistry.registerWebhook(alertWebhook);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "tenantKey", {

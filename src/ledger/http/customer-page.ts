@@ -5,6 +5,7 @@
 import { ENTRY_KIND_WORDS, formatCustomerDate, grantWords, type CreditPack, type Entry, type Purchase, type Wallet } from "../../contract/index.js";
 import type { BankNames } from "../features/bank-names.js";
 import { formatPrice } from "../features/payments.js";
+import { buyCreditsSection } from "./customer-page-packs.js";
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const n = (value: number) => value.toLocaleString("en");
@@ -47,6 +48,8 @@ export interface CustomerPageData {
   entries: Entry[];
   purchases: Purchase[];
   packs: CreditPack[];
+  /** The currency the packs are shown in (chosen on the page); the packs' first when left out. */
+  currency?: string | null;
   paymentsEnabled: boolean;
   /** The form posts here to start a checkout. */
   checkoutAction: string;
@@ -90,14 +93,6 @@ export function customerPage(data: CustomerPageData): string {
         `<tr><td>${day(p.createdAt)}</td><td>${n(p.credits)} credits${refundNote(p)}</td><td class="num">${escape(formatPrice(p.amount, p.currency))}</td></tr>`,
     )
     .join("");
-  const packs = data.packs
-    .map(
-      (p) => `<form class="pack" method="post" action="${escape(data.checkoutAction)}">
-  <input type="hidden" name="packId" value="${escape(p.id)}">
-  <div><strong>${escape(p.label)}</strong></div><div class="muted">${n(p.credits)} credits · ${escape(formatPrice(p.price, p.currency))}</div>
-  <button type="submit">Buy ${escape(p.label)}</button></form>`,
-    )
-    .join("");
   const notice =
     data.checkout === "success"
       ? `<p class="notice" role="status">Thank you — your payment went through. The credits appear here as soon as the payment is confirmed.</p>`
@@ -119,7 +114,7 @@ ${notice}
 <label for="meter" class="muted">Credits left</label>
 <meter id="meter" min="0" max="${capacity}" low="${Math.max(1, wallet.lowBalance.threshold ?? 0)}" optimum="${capacity}" value="${Math.max(0, wallet.balance)}">${n(wallet.balance)} credits</meter>
 <h2>Buy credits</h2>
-${data.paymentsEnabled && data.packs.length > 0 ? `<div class="packs">${packs}</div>` : `<p class="muted">Buying by card is not available here; reply to any of your support tickets to buy credits.</p>`}
+${buyCreditsSection(data)}
 <h2>Your credits</h2>
 ${grants ? `<table><thead><tr><th>From</th><th class="num">Left</th><th>Expiry</th></tr></thead><tbody>${grants}</tbody></table>` : `<p class="muted">No credits yet.</p>`}
 <h2>Recent usage</h2>

@@ -63,6 +63,7 @@ const TAGS = [
     description: "Self-service: a helpdesk admin connects their Deskpro from the app's settings page, proven by a Deskpro API key of an admin.",
   },
   { name: "Payments", description: "Buying credits by card with Stripe Checkout, customer balance links, and the web hook Stripe calls." },
+  { name: "Reports", description: "The finance report: credits sold, used, expired and outstanding per month and bank, as JSON or CSV." },
   { name: "Alerts", description: "Low-balance and expiring-credit alerts: message wording and signed webhook endpoints (see `webhooks`)." },
   { name: "Operations", description: "Health, and the scheduled work a serverless host runs itself: the hourly sweep and the outbox." },
 ];

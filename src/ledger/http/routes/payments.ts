@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import {
   CheckoutSession,
   CheckoutSessionRequest,
+  Currency,
   CustomerLink,
   CustomerLinkRequest,
   PurchasePage,
@@ -223,6 +224,7 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
         entries: statement.entries,
         purchases,
         packs: config.packs,
+        currency: c.req.query("currency") ?? null,
         paymentsEnabled: connection?.secretKeyCiphertext != null,
         checkoutAction: `${new URL(c.req.url).pathname}/checkout`,
         checkout: checkout === "success" || checkout === "cancelled" ? checkout : null,
@@ -238,12 +240,17 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
     const { tenantId, owner } = link.claims;
     const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
     const packId = Slug.safeParse(form.packId);
-    if (!packId.success) return c.html(errorPage("Choose a pack", "Pick one of the packs on the page."), 400);
+    const currency = Currency.optional().safeParse(form.currency || undefined);
+    if (!packId.success || !currency.success) return c.html(errorPage("Choose a pack", "Pick one of the packs on the page."), 400);
     const back = `${options(c).publicUrl}/pay/${c.req.param("token")}`;
     try {
       // A fresh key per press: an unpaid session simply expires, and each press should reach Stripe.
-      const request = { owner, packId: packId.data };
-      const idempotency = { scope: "ledger" as const, key: `pay-page:${crypto.randomUUID()}`, requestHash: `pay-page:${owner}:${packId.data}` };
+      const request = { owner, packId: packId.data, currency: currency.data };
+      const idempotency = {
+        scope: "ledger" as const,
+        key: `pay-page:${crypto.randomUUID()}`,
+        requestHash: `pay-page:${owner}:${packId.data}:${currency.data ?? ""}`,
+      };
       const session = await createCheckoutSession(coreOf(c), tenantId, request, idempotency, { ...options(c), returnUrl: back });
       return c.redirect(session.body.url, 303);
     } catch (error) {
