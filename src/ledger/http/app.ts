@@ -16,6 +16,7 @@ import { configRoutes } from "./routes/config.js";
 import { deskproRoutes } from "./routes/deskpro.js";
 import { deskproBillingRoutes } from "./routes/deskpro-billing.js";
 import { deskproWebhookRoutes } from "./routes/deskpro-webhooks.js";
+import { invoiceRoutes } from "./routes/invoices.js";
 import { operationRoutes } from "./routes/operations.js";
 import { paymentRoutes } from "./routes/payments.js";
 import { portalTierRoutes } from "./routes/portal-tiers.js";
@@ -230,6 +231,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.route("/", deskproWebhookRoutes({ onQueued: deps.onQueued }));
   app.route("/", portalTierRoutes({ publicUrl: deps.publicUrl }));
   app.route("/", paymentRoutes(deps.publicUrl, deps.stripeApi));
+  app.route("/", invoiceRoutes(deps.publicUrl, deps.stripeApi));
   app.route("/", alertRoutes());
   app.openAPIRegistry.registerWebhook(alertWebhook);
 

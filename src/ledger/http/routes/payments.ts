@@ -29,6 +29,7 @@ import {
   type PaymentsOptions,
   type StripeApiAddress,
 } from "../../features/payments.js";
+import { listInvoices } from "../../features/invoices.js";
 import * as store from "../../storage/payments.js";
 import { customerPage, errorPage } from "../customer-page.js";
 import { coreOf, idempotencyOf, newRouter, readBodyCapped, respond, tenantOf, type LedgerEnv } from "../env.js";
@@ -207,10 +208,11 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
     if (link.error) return link.error;
     const { tenantId, owner, expiresAt } = link.claims;
     const ctx = coreOf(c);
-    const [wallet, statement, purchases, { config }, connection, names] = await Promise.all([
+    const [wallet, statement, purchases, invoices, { config }, connection, names] = await Promise.all([
       wallets.getWallet(ctx, tenantId, owner),
       wallets.getStatement(ctx, tenantId, owner, 15, undefined),
       listPurchases(ctx, tenantId, owner),
+      listInvoices(ctx, tenantId, owner),
       wallets.loadConfig(ctx.db, tenantId),
       store.getStripeConnection(ctx.db, tenantId),
       bankNames(ctx, tenantId, owner, c.get("ledger").deskproClients),
@@ -222,6 +224,7 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
         wallet,
         entries: statement.entries,
         purchases,
+        invoices,
         packs: config.packs,
         paymentsEnabled: connection?.secretKeyCiphertext != null,
         checkoutAction: `${new URL(c.req.url).pathname}/checkout`,
