@@ -297,7 +297,14 @@ describe.each(backends())("invoices on %s", (backend) => {
 
   it("grants nothing for an uncollectible invoice, and grants when it is paid after all; a late uncollectible event changes nothing", async () => {
     const invoice = await issue();
-    expect(await deliver(uncollectible(invoice.stripeInvoiceId!))).toMatchObject({ outcome: "not_granted" });
+    expect(await deliver(uncollectible(invoice.stripeInvoiceId!))).toMatchObject({
+      outcome: "not_granted",
+      detail: expect.stringMatching(/^marked uncollectible/),
+    });
+    expect(await deliver(uncollectible(invoice.stripeInvoiceId!))).toMatchObject({
+      outcome: "not_granted",
+      detail: expect.stringContaining("already marked uncollectible"),
+    });
     expect(await balance()).toBe(0);
     expect((await invoices())[0]!.state).toBe("uncollectible");
     expect(await customerPage()).toContain("Uncollectible · no credits added");
@@ -398,6 +405,11 @@ describe.each(backends())("invoices on %s", (backend) => {
     stripe.faults.push(...[1, 2, 3].map(() => ({ path: /^\/v1\/invoiceitems$/, mode: "down" as const })));
     const secondKey = `invoice-${randomUUID()}`;
     expect((await ledger.call("POST", "/v1/invoices", { body: request, idempotencyKey: secondKey })).status).toBe(502);
+    // Before it is finished, the key for another pack is refused too, and Stripe is not asked.
+    const callsBeforeReuse = stripe.calls.length;
+    const reusedUnfinished = await ledger.call("POST", "/v1/invoices", { body: { ...request, packId: "pack-2000" }, idempotencyKey: secondKey });
+    expect([reusedUnfinished.status, reusedUnfinished.text]).toEqual([409, expect.stringContaining("idempotency_key_reused")]);
+    expect(stripe.calls.length).toBe(callsBeforeReuse);
     const finished = await issue(request, secondKey);
     expect([stripe.customers.size, stripe.invoices.size, stripe.items.size, stripe.sent.length]).toEqual([1, 2, 2, 2]);
     expect(stripe.invoices.get(finished.stripeInvoiceId!)!.amount_due).toBe(25_000);
