@@ -16,3 +16,4 @@ export * from "./setup.js";
 export * from "./overage.js";
 export * from "./words.js";
 export * from "./finance.js";
+export * from "./invoices.js";

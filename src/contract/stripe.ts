@@ -103,8 +103,11 @@ export const StripeHookResult = z
     received: z.literal(true),
     eventId: z.string(),
     type: z.string(),
-    /** `refund_recorded`: a refund that came before its payment's event, taken back when the pack is granted. */
-    outcome: z.enum(["granted", "already_granted", "reversed", "already_reversed", "not_paid_yet", "refund_recorded", "ignored"]),
+    /**
+     * `refund_recorded`: a refund that came before its payment's event, taken back when the pack is granted.
+     * `not_granted`: an invoice voided or marked uncollectible; nothing is granted for it.
+     */
+    outcome: z.enum(["granted", "already_granted", "reversed", "already_reversed", "not_paid_yet", "refund_recorded", "ignored", "not_granted"]),
     detail: z.string().optional(),
   })
   .meta({ id: "StripeHookResult" });

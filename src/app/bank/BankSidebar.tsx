@@ -7,6 +7,7 @@ import { AlertLevels } from "./AlertLevels.js";
 import { AssignPlan } from "./AssignPlan.js";
 import { BurnDown } from "./BurnDown.js";
 import { Grants } from "./Grants.js";
+import { InvoiceSection } from "./InvoiceSection.js";
 import { Statement } from "./Statement.js";
 import { embeddingOrigin } from "../deskpro/links.js";
 import type { BankScreen } from "./sentences.js";
@@ -33,6 +34,7 @@ export function BankSidebar({ owner, name, agent, screen }: { owner: string; nam
       <Section title="Add or remove credits">
         <AdjustCredits owner={owner} agent={agent} />
       </Section>
+      {screen.screen === "organisation" && <InvoiceSection owner={owner} name={name} agent={agent} />}
       <Section title="Membership plan">
         <AssignPlan wallet={wallet.data} agent={agent} />
       </Section>

@@ -28,6 +28,7 @@ import type { Sql } from "../storage/db.js";
 import * as idempotencyKeys from "../storage/idempotency.js";
 import * as store from "../storage/payments.js";
 import { customerLink } from "./customer-links.js";
+import { handleInvoiceEvent } from "./invoice-events.js";
 
 const binding = (tenantId: string, name: string) => `${tenantId}:stripe.${name}`;
 
@@ -118,7 +119,7 @@ export async function putStripeConnection(
   return getStripeConnection(ctx.db, tenantId, options);
 }
 
-async function stripeFor(sql: Sql, tenantId: string, api: StripeApiAddress | undefined): Promise<Stripe> {
+export async function stripeFor(sql: Sql, tenantId: string, api: StripeApiAddress | undefined): Promise<Stripe> {
   const row = await store.getStripeConnection(sql, tenantId);
   if (!row?.secretKeyCiphertext) throw new PaymentsNotConnected();
   return stripeClient(tenantId, row.secretKeyCiphertext, api);
@@ -300,6 +301,11 @@ export async function handleStripeEvent(ctx: LedgerContext, tenantId: string, ra
       if (!paymentIntent) return result("ignored", "the charge has no payment intent");
       return refundCharge(ctx, tenantId, paymentIntent, charge, result);
     }
+    case "invoice.paid":
+    case "invoice.voided":
+    case "invoice.marked_uncollectible":
+    case "invoice.finalized":
+      return handleInvoiceEvent(ctx, tenantId, event.type, event.data.object, result);
     default:
       return result("ignored");
   }

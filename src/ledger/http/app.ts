@@ -17,6 +17,7 @@ import { financeRoutes } from "./routes/finance.js";
 import { deskproRoutes } from "./routes/deskpro.js";
 import { deskproBillingRoutes } from "./routes/deskpro-billing.js";
 import { deskproWebhookRoutes } from "./routes/deskpro-webhooks.js";
+import { invoiceRoutes } from "./routes/invoices.js";
 import { operationRoutes } from "./routes/operations.js";
 import { paymentRoutes } from "./routes/payments.js";
 import { overageRoutes } from "./routes/overage.js";
@@ -233,6 +234,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.route("/", portalTierRoutes({ publicUrl: deps.publicUrl }));
   app.route("/", paymentRoutes(deps.publicUrl, deps.stripeApi));
   app.route("/", overageRoutes(deps.publicUrl));
+  app.route("/", invoiceRoutes(deps.publicUrl, deps.stripeApi));
   app.route("/", alertRoutes());
   app.route("/", financeRoutes());
   app.openAPIRegistry.registerWebhook(alertWebhook);

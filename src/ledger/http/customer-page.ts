@@ -2,10 +2,20 @@
  * The customer's balance page: plain server-rendered HTML with inline CSS, no script, readable on
  * a phone and by a screen reader. Every value from the ledger is escaped.
  */
-import { ENTRY_KIND_WORDS, formatCustomerDate, grantWords, type CreditPack, type Entry, type Purchase, type Wallet } from "../../contract/index.js";
+import {
+  ENTRY_KIND_WORDS,
+  formatCustomerDate,
+  grantWords,
+  type CreditPack,
+  type Entry,
+  type Invoice,
+  type Purchase,
+  type Wallet,
+} from "../../contract/index.js";
 import type { BankNames } from "../features/bank-names.js";
 import { formatPrice } from "../features/payments.js";
 import { buyCreditsSection } from "./customer-page-packs.js";
+import { invoicesSection } from "./customer-page-invoices.js";
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const n = (value: number) => value.toLocaleString("en");
@@ -47,6 +57,8 @@ export interface CustomerPageData {
   wallet: Wallet;
   entries: Entry[];
   purchases: Purchase[];
+  /** Invoices issued to the bank (buying by invoice); left out: none shown. */
+  invoices?: Invoice[];
   packs: CreditPack[];
   /** The currency the packs are shown in (chosen on the page); the packs' first when left out. */
   currency?: string | null;
@@ -121,6 +133,7 @@ ${grants ? `<table><thead><tr><th>From</th><th class="num">Left</th><th>Expiry</
 ${usage ? `<table><thead><tr><th>Date</th><th>What</th><th class="num">Credits</th></tr></thead><tbody>${usage}</tbody></table>` : `<p class="muted">Nothing yet.</p>`}
 <h2>Past purchases</h2>
 ${purchases ? `<table><thead><tr><th>Date</th><th>Pack</th><th class="num">Paid</th></tr></thead><tbody>${purchases}</tbody></table>` : `<p class="muted">None yet.</p>`}
+${invoicesSection(data.invoices ?? [])}
 <p class="muted" style="margin-top:2rem;font-size:.85rem">This page is a private link for ${escape(names.bank)}${names.helpdesk ? ` from ${escape(names.helpdesk)}` : ""}; it works until ${day(data.expiresAt)}.</p>`,
   );
 }

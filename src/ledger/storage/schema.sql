@@ -25,6 +25,7 @@
 --   016 helpdesk origins without a trailing dot
 --   017 every tenant's table keyed by tenant first (distributable by tenant)
 --   018 card purchases: checkout retries and refunds that overtake their payment
+--   021 credits bought by invoice: Stripe customers and invoices
 --   023 asked before overage: the per-ticket limit and the customer's choices
 
 CREATE TABLE alert_settings (
@@ -321,6 +322,16 @@ CREATE TABLE stripe_connections (
   CONSTRAINT stripe_connections_mode_check CHECK ((mode = ANY (ARRAY['test'::text, 'live'::text])))
 );
 
+CREATE TABLE stripe_customers (
+  tenant_id   text NOT NULL,
+  owner       text NOT NULL,
+  customer_id text NOT NULL,
+  email       text NOT NULL,
+  created_at  timestamp with time zone NOT NULL,
+  CONSTRAINT stripe_customers_pkey PRIMARY KEY (tenant_id, owner),
+  CONSTRAINT stripe_customers_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id)
+);
+
 CREATE TABLE stripe_early_refunds (
   tenant_id         text NOT NULL,
   payment_intent_id text NOT NULL,
@@ -333,6 +344,41 @@ CREATE TABLE stripe_early_refunds (
   CONSTRAINT stripe_early_refunds_amount_refunded_check CHECK ((amount_refunded >= 0)),
   CONSTRAINT stripe_early_refunds_charge_amount_check CHECK ((charge_amount > 0))
 );
+
+CREATE TABLE stripe_invoices (
+  tenant_id          text NOT NULL,
+  id                 text NOT NULL,
+  scope              text NOT NULL,
+  key                text NOT NULL,
+  request_hash       text NOT NULL,
+  owner              text NOT NULL,
+  pack_id            text NOT NULL,
+  credits            integer NOT NULL,
+  amount             bigint NOT NULL,
+  currency           text NOT NULL,
+  days_until_due     integer NOT NULL,
+  email              text NOT NULL,
+  agent              text,
+  state              text DEFAULT 'issuing'::text NOT NULL,
+  stripe_invoice_id  text,
+  number             text,
+  hosted_invoice_url text,
+  due_at             timestamp with time zone,
+  grant_entry_id     text,
+  created_at         timestamp with time zone NOT NULL,
+  paid_at            timestamp with time zone,
+  closed_at          timestamp with time zone,
+  CONSTRAINT stripe_invoices_pkey PRIMARY KEY (tenant_id, id),
+  CONSTRAINT stripe_invoices_tenant_id_scope_key_key UNIQUE (tenant_id, scope, key),
+  CONSTRAINT stripe_invoices_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id),
+  CONSTRAINT stripe_invoices_amount_check CHECK ((amount > 0)),
+  CONSTRAINT stripe_invoices_credits_check CHECK ((credits > 0)),
+  CONSTRAINT stripe_invoices_days_until_due_check CHECK ((days_until_due > 0)),
+  CONSTRAINT stripe_invoices_scope_check CHECK ((scope = ANY (ARRAY['client'::text, 'ledger'::text]))),
+  CONSTRAINT stripe_invoices_state_check CHECK ((state = ANY (ARRAY['issuing'::text, 'open'::text, 'paid'::text, 'void'::text, 'uncollectible'::text])))
+);
+CREATE INDEX stripe_invoices_owner ON public.stripe_invoices USING btree (tenant_id, owner, created_at DESC);
+CREATE UNIQUE INDEX stripe_invoices_stripe_id ON public.stripe_invoices USING btree (tenant_id, stripe_invoice_id) WHERE (stripe_invoice_id IS NOT NULL);
 
 CREATE TABLE stripe_purchases (
   tenant_id         text NOT NULL,

@@ -30,6 +30,7 @@ import {
   type PaymentsOptions,
   type StripeApiAddress,
 } from "../../features/payments.js";
+import { listInvoices } from "../../features/invoices.js";
 import * as store from "../../storage/payments.js";
 import { customerPage, errorPage } from "../customer-page.js";
 import { coreOf, idempotencyOf, newRouter, readBodyCapped, respond, tenantOf, type LedgerEnv } from "../env.js";
@@ -147,7 +148,7 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
     tags: ["Payments"],
     summary: "Stripe's webhook: card payments and refunds of credit packs",
     description:
-      "The endpoint to give Stripe (`webhookUrl` of getStripeConnection), subscribed to `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded`; other events are acknowledged and ignored. Authenticated by the `Stripe-Signature` header over the raw body, checked with the tenant's signing secret by Stripe's own library. A paid session grants its pack once, however often and in whatever order its events arrive; a refund takes back what remains of that grant. Bodies up to 512 kB.",
+      "The endpoint to give Stripe (`webhookUrl` of getStripeConnection), subscribed to `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded`, and for invoices (`issueInvoice`) `invoice.paid`, `invoice.voided`, `invoice.marked_uncollectible` and `invoice.finalized`; other events are acknowledged and ignored. Authenticated by the `Stripe-Signature` header over the raw body, checked with the tenant's signing secret by Stripe's own library. A paid session grants its pack once, however often and in whatever order its events arrive; a refund takes back what remains of that grant. Bodies up to 512 kB.",
     security: [],
     request: {
       params: z.object({ tenantId: z.string().regex(TENANT_ID).meta({ description: "The tenant's id (`npm run ledger -- tenant list`)" }) }),
@@ -208,10 +209,11 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
     if (link.error) return link.error;
     const { tenantId, owner, expiresAt } = link.claims;
     const ctx = coreOf(c);
-    const [wallet, statement, purchases, { config }, connection, names] = await Promise.all([
+    const [wallet, statement, purchases, invoices, { config }, connection, names] = await Promise.all([
       wallets.getWallet(ctx, tenantId, owner),
       wallets.getStatement(ctx, tenantId, owner, 15, undefined),
       listPurchases(ctx, tenantId, owner),
+      listInvoices(ctx, tenantId, owner),
       wallets.loadConfig(ctx.db, tenantId),
       store.getStripeConnection(ctx.db, tenantId),
       bankNames(ctx, tenantId, owner, c.get("ledger").deskproClients),
@@ -223,6 +225,7 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
         wallet,
         entries: statement.entries,
         purchases,
+        invoices,
         packs: config.packs,
         currency: c.req.query("currency") ?? null,
         paymentsEnabled: connection?.secretKeyCiphertext != null,
