@@ -77,16 +77,31 @@ export async function noteSessionInvoice(ctx: LedgerContext, tenantId: string, s
 }
 
 /** Purchases with their receipt and invoice addresses. */
-export async function withDocuments<P extends Omit<Purchase, "receiptUrl" | "invoiceUrl">>(sql: Sql, tenantId: string, purchases: P[]): Promise<(P & Pick<Purchase, "receiptUrl" | "invoiceUrl">)[]> {
+export async function withDocuments<P extends Omit<Purchase, "receiptUrl" | "invoiceUrl">>(
+  sql: Sql,
+  tenantId: string,
+  purchases: P[],
+): Promise<(P & Pick<Purchase, "receiptUrl" | "invoiceUrl">)[]> {
   const documents = await store.documentsOfPurchases(
     sql,
     tenantId,
     purchases.map((p) => p.sessionId),
   );
-  return purchases.map((p) => ({ ...p, receiptUrl: documents.get(p.sessionId)?.receiptUrl ?? null, invoiceUrl: documents.get(p.sessionId)?.invoiceUrl ?? null }));
+  return purchases.map((p) => ({
+    ...p,
+    receiptUrl: documents.get(p.sessionId)?.receiptUrl ?? null,
+    invoiceUrl: documents.get(p.sessionId)?.invoiceUrl ?? null,
+  }));
 }
 
-export async function recordLastEvent(sql: Sql, tenantId: string, event: { id: string; type: string }, outcome: string, detail: string | null, receivedAt: Date): Promise<void> {
+export async function recordLastEvent(
+  sql: Sql,
+  tenantId: string,
+  event: { id: string; type: string },
+  outcome: string,
+  detail: string | null,
+  receivedAt: Date,
+): Promise<void> {
   await store.recordWebhookEvent(sql, tenantId, { eventId: event.id, eventType: event.type, outcome, detail, receivedAt });
 }
 
