@@ -11,7 +11,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CustomerLink, PurchasePage, StripeConnection, StripeHookResult, Wallet } from "../../src/contract/index.js";
 import { startDevHost, type DevHost } from "../../src/devhost/devhost.js";
-import { ARTIFACTS, chromiumMissing, launchChromium, readLedger } from "./chromium.js";
+import { appFrame, ARTIFACTS, chromiumMissing, launchChromium, readLedger } from "./chromium.js";
 import { layoutProblems } from "./layout.js";
 
 const DOCS = resolve(import.meta.dirname, "../../docs/screenshots");
@@ -121,5 +121,31 @@ describe.skipIf(chromiumMissing)("buying a pack by card on the local customer pa
     );
     await page.goto(link.url);
     expect(await page.getByTestId("purchase").first().textContent()).toContain("$50.00 refunded; 100 credits taken back");
+  });
+
+  it("shows on the settings page, at 300 px, that card payments work and the last event received", async () => {
+    await page.setViewportSize({ width: 1100, height: 1400 });
+    await page.goto(host.hostUrl);
+    await page.getByRole("button", { name: "Admin: app settings", exact: true }).click();
+    let f = await appFrame(page);
+    await expect
+      .poll(
+        async () => {
+          await page.evaluate((w) => document.querySelectorAll<HTMLIFrameElement>("iframe.app").forEach((el) => (el.style.width = `${w}px`)), WIDTH);
+          f = await appFrame(page);
+          return f.evaluate(() => document.documentElement.clientWidth);
+        },
+        { timeout: 15_000 },
+      )
+      .toBe(WIDTH);
+    const status = f.getByTestId("card-payments-status");
+    await status.waitFor({ timeout: 15_000 });
+    expect(await status.textContent()).toContain("Card payments work (test mode)");
+    const section = f.locator("section", { has: f.getByRole("heading", { name: "Card payments" }) });
+    expect(await section.textContent()).toMatch(/Last event\s*charge\.refunded, .*: refund taken back/);
+    expect(await layoutProblems(f)).toEqual([]);
+    const file = join(ARTIFACTS, "card-payments-settings.png");
+    await section.screenshot({ path: file });
+    copyFileSync(file, join(DOCS, "card-payments-settings.png"));
   });
 });
