@@ -146,7 +146,7 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
     tags: ["Payments"],
     summary: "Stripe's webhook: card payments and refunds of credit packs",
     description:
-      "The endpoint to give Stripe (`webhookUrl` of getStripeConnection), subscribed to `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded`; other events are acknowledged and ignored. Authenticated by the `Stripe-Signature` header over the raw body, checked with the tenant's signing secret by Stripe's own library. A paid session grants its pack once, however often and in whatever order its events arrive; a refund takes back what remains of that grant. Bodies up to 512 kB.",
+      "The endpoint to give Stripe (`webhookUrl` of getStripeConnection), subscribed to `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded`, and for receipts `charge.succeeded`, `invoice.finalized` and `invoice.paid`; other events are acknowledged and ignored. The last signed event and its outcome show in getStripeConnection's `lastEvent`. Authenticated by the `Stripe-Signature` header over the raw body, checked with the tenant's signing secret by Stripe's own library. A paid session grants its pack once, however often and in whatever order its events arrive; a refund takes back what remains of that grant. Bodies up to 512 kB.",
     security: [],
     request: {
       params: z.object({ tenantId: z.string().regex(TENANT_ID).meta({ description: "The tenant's id (`npm run ledger -- tenant list`)" }) }),
