@@ -98,7 +98,6 @@ export interface InvoiceObject {
   livemode: false;
 }
 
-export type StripeObject = CheckoutSessionObject | ChargeObject | InvoiceObject;
 
 export interface EventObject {
   id: string;

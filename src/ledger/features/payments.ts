@@ -290,7 +290,9 @@ export async function handleStripeEvent(ctx: LedgerContext, tenantId: string, ra
     await receipts.recordLastEvent(ctx.db, tenantId, event, handled.outcome, handled.detail ?? null, receivedAt);
     return handled;
   } catch (error) {
-    await receipts.recordLastEvent(ctx.db, tenantId, event, "failed", "the ledger could not handle it; Stripe sends it again", receivedAt).catch(() => undefined);
+    await receipts
+      .recordLastEvent(ctx.db, tenantId, event, "failed", "the ledger could not handle it; Stripe sends it again", receivedAt)
+      .catch(() => undefined);
     throw error;
   }
 }
