@@ -98,7 +98,6 @@ export interface InvoiceObject {
   livemode: false;
 }
 
-
 export interface EventObject {
   id: string;
   object: "event";
