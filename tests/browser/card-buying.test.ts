@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CustomerLink, PurchasePage, StripeConnection, StripeHookResult, Wallet } from "../../src/contract/index.js";
 import { startDevHost, type DevHost } from "../../src/devhost/devhost.js";
 import { appFrame, ARTIFACTS, chromiumMissing, launchChromium, readLedger } from "./chromium.js";
+import { axeViolations } from "./axe.js";
 import { layoutProblems } from "./layout.js";
 
 const DOCS = resolve(import.meta.dirname, "../../docs/screenshots");
@@ -69,6 +70,7 @@ describe.skipIf(chromiumMissing)("buying a pack by card on the local customer pa
     await page.getByLabel("Postal code").fill("10117");
     await page.getByLabel(/VAT or tax ID/).fill("DE123456789");
     expect(await layoutProblems(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await shoot("stripe-checkout");
     await page.getByRole("button", { name: "Pay $250.00" }).click();
 
@@ -80,6 +82,7 @@ describe.skipIf(chromiumMissing)("buying a pack by card on the local customer pa
     expect(await row.getByRole("link", { name: "Receipt" }).getAttribute("href")).toMatch(new RegExp(`^${host.stripe.url}/receipts/ch_`));
     expect(await row.getByRole("link", { name: "Invoice" }).getAttribute("href")).toMatch(new RegExp(`^${host.stripe.url}/invoices/in_`));
     expect(await layoutProblems(page)).toEqual([]);
+    expect(await axeViolations(page)).toEqual([]);
     await shoot("customer-page-bought");
 
     // Every event was signed with the endpoint's secret and accepted.
