@@ -65,7 +65,7 @@ export function CardPaymentsSection({ api }: { api: LedgerApi }) {
           ["Last event", last ? `${last.type}, ${formatDateTime(last.receivedAt)}: ${OUTCOME_WORDS[last.outcome] ?? last.outcome}` : "none yet"],
         ]}
       />
-      <CopyValue label="Webhook endpoint URL for Stripe" value={connection.webhookUrl} testId="stripe-webhook-url" />
+      <CopyValue label="Address to give Stripe for its webhook" value={connection.webhookUrl} testId="stripe-webhook-url" />
       {connection.secretKeySet && (
         <label style={{ fontSize: 12, display: "flex", gap: 6, alignItems: "center", margin: "6px 0" }}>
           <input type="checkbox" checked={connection.automaticTax} disabled={saving} onChange={setAutomaticTax} />
