@@ -23,9 +23,24 @@ export const StripeConnectionRequest = z
     secretKey: StripeSecretKey.optional(),
     /** Left out: keep the stored secret. */
     webhookSecret: StripeWebhookSecret.optional(),
+    /** Stripe works out sales tax and VAT at Checkout (Stripe Tax must be set up in the account). Left out: kept. */
+    automaticTax: z.boolean().optional(),
   })
   .meta({ id: "StripeConnectionRequest" });
 export type StripeConnectionRequest = z.infer<typeof StripeConnectionRequest>;
+
+/** The last signed event Stripe delivered to the tenant's webhook. */
+export const StripeLastEvent = z
+  .object({
+    id: z.string(),
+    type: z.string(),
+    receivedAt: IsoDateTime,
+    /** A StripeHookResult outcome, or `failed` when the ledger could not handle it (Stripe sends it again). */
+    outcome: z.string(),
+    detail: z.string().nullable(),
+  })
+  .meta({ id: "StripeLastEvent" });
+export type StripeLastEvent = z.infer<typeof StripeLastEvent>;
 
 /** What the API says about the Stripe connection: never the secrets. */
 export const StripeConnection = z
@@ -38,6 +53,10 @@ export const StripeConnection = z
     /** Where to point the Stripe webhook endpoint. */
     webhookUrl: z.string(),
     updatedAt: IsoDateTime.nullable(),
+    /** Checkout asks Stripe to work out tax (`automatic_tax`). */
+    automaticTax: z.boolean(),
+    /** The last signed event the webhook received, and what the ledger did with it; null before the first. */
+    lastEvent: StripeLastEvent.nullable(),
   })
   .meta({ id: "StripeConnection" });
 export type StripeConnection = z.infer<typeof StripeConnection>;
@@ -92,6 +111,10 @@ export const Purchase = z
     creditsReversed: z.int(),
     createdAt: IsoDateTime,
     paidAt: IsoDateTime.nullable(),
+    /** The card payment's receipt (Stripe's `receipt_url`), once Stripe has reported it. */
+    receiptUrl: z.url().nullable(),
+    /** The invoice Checkout made for the purchase (its `hosted_invoice_url`), once Stripe has reported it. */
+    invoiceUrl: z.url().nullable(),
   })
   .meta({ id: "Purchase" });
 export type Purchase = z.infer<typeof Purchase>;
@@ -106,8 +129,9 @@ export const StripeHookResult = z
     /**
      * `refund_recorded`: a refund that came before its payment's event, taken back when the pack is granted.
      * `not_granted`: an invoice voided or marked uncollectible; nothing is granted for it.
+     * `document_recorded`: a receipt or invoice address kept for the purchase list.
      */
-    outcome: z.enum(["granted", "already_granted", "reversed", "already_reversed", "not_paid_yet", "refund_recorded", "ignored", "not_granted"]),
+    outcome: z.enum(["granted", "already_granted", "reversed", "already_reversed", "not_paid_yet", "refund_recorded", "document_recorded", "ignored", "not_granted"]),
     detail: z.string().optional(),
   })
   .meta({ id: "StripeHookResult" });

@@ -15,6 +15,7 @@ import { createTenant } from "../ledger/core/tenants.js";
 import { seedDemo } from "./demo.js";
 import { ManifestProxy, type PlaceholderOrder } from "./proxy.js";
 import { hostServer } from "./server.js";
+import { startStripeStandIn, type StripeStandIn } from "./stripe/server.js";
 import { openHostStore, TIER_FIELD, type HostStore } from "./store.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -25,6 +26,8 @@ export interface DevHostOptions {
   /** 0 picks a free port (tests). */
   hostPort?: number;
   ledgerPort?: number;
+  /** The local Stripe simulation's port (default: a free one; npm start uses 8789). */
+  stripePort?: number;
   /** Progress lines ("building the app…"); silent when omitted. */
   say?: (line: string) => void;
   /** When the app proxy fills in placeholders: before or after it checks the whitelist (default: before). */
@@ -44,6 +47,8 @@ export interface DevHost {
   tenantId: string | null;
   apiKey: string | null;
   ledger: LedgerServer;
+  /** The local Stripe simulation the ledger's card buying talks to (LEDGER_STRIPE_API_URL). */
+  stripe: StripeStandIn;
   /** True when this start created the demo tenant and its history. */
   seeded: boolean;
   close(): Promise<void>;
@@ -91,6 +96,20 @@ async function connectPortal(ledgerUrl: string, apiKey: string, hostUrl: string,
   });
 }
 
+/**
+ * Connects the demo tenant's card buying to the Stripe simulation, as an admin would with their
+ * Stripe account: the secret key, and a webhook endpoint at the ledger with its signing secret.
+ */
+async function connectStripe(ledgerUrl: string, apiKey: string, tenantId: string, stripe: StripeStandIn): Promise<void> {
+  const response = await fetch(`${ledgerUrl}/v1/integrations/stripe`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ secretKey: stripe.secretKey, webhookSecret: stripe.webhookSecret }),
+  });
+  if (!response.ok) throw new Error(`connecting card buying: PUT /v1/integrations/stripe answered ${response.status}: ${await response.text()}`);
+  stripe.setEndpoint(`${ledgerUrl}/hooks/stripe/${tenantId}`);
+}
+
 /** The demo helpdesk's web hook actions, as its admin set them up: each event to the demo tenant's hook with the secret. */
 function demoTriggers(ledgerUrl: string, tenantId: string, secret: string): HostStore["state"]["triggers"] {
   const to = (event: string) => ({ url: `${ledgerUrl}/hooks/deskpro/${tenantId}/${event}`, secret });
@@ -108,8 +127,11 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   // While the demo history is written the ledger's clock runs in the past.
   let pinnedTime: Date | null = null;
   const clock = () => pinnedTime ?? new Date();
+  const stripe = await startStripeStandIn({ stateFile: join(dataDir, "stripe.json"), port: options.stripePort ?? 0 });
   say("Starting the ledger on embedded PGlite…");
   const ledger = await startLedgerServer({
+    // Card buying goes to the local Stripe simulation (plain http on loopback, allowed below).
+    stripeApiUrl: stripe.url,
     dataDir: join(dataDir, "ledger"),
     port: options.ledgerPort ?? 8787,
     clock,
@@ -151,6 +173,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     const hostUrl = `http://127.0.0.1:${port}`;
     if (tenant) {
       await connectPortal(ledger.url, tenant.apiKey, hostUrl, store);
+      await connectStripe(ledger.url, tenant.apiKey, tenant.id, stripe);
       store.state.triggers = demoTriggers(ledger.url, tenant.id, store.state.webhookSecret);
       store.changed();
     }
@@ -160,17 +183,20 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
       tenantId: tenant?.id ?? null,
       apiKey: tenant?.apiKey ?? null,
       ledger,
+      stripe,
       seeded,
       close: async () => {
         await new Promise<void>((done) => (server ? server.close(() => done()) : done()));
         store.flush();
         await ledger.close();
+        await stripe.close();
       },
     };
   } catch (error) {
     (server as ServerType | null)?.close();
     store.flush();
     await ledger.close();
+    await stripe.close();
     throw error;
   }
 }

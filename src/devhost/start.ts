@@ -5,6 +5,7 @@
  *   DEVHOST_DATA_DIR  where everything is kept (default .data)
  *   DEVHOST_PORT      the host page (default 8788)
  *   LEDGER_PORT       the ledger (default 8787, which the dev manifest whitelists)
+ *   DEVHOST_STRIPE_PORT  the local Stripe simulation (default 8789)
  *   DEVHOST_FRESH=1   start as a freshly installed, unconfigured app (with an empty DEVHOST_DATA_DIR): no
  *                     demo tenant; connect and set up from the settings page
  *   DEVHOST_PROXY_ORDER  substitute-then-match (default) or match-then-substitute: when the app
@@ -27,6 +28,7 @@ try {
     dataDir,
     hostPort: port("DEVHOST_PORT", 8788),
     ledgerPort: port("LEDGER_PORT", 8787),
+    stripePort: port("DEVHOST_STRIPE_PORT", 8789),
     proxyOrder: PlaceholderOrder.parse(process.env.DEVHOST_PROXY_ORDER || "substitute-then-match"),
     fresh: process.env.DEVHOST_FRESH === "1" || process.env.DEVHOST_FRESH === "true",
     say: (line) => console.log(line),
@@ -36,11 +38,14 @@ try {
 
     Helpdesk (development host)  ${host.hostUrl}
     Ledger API                   ${host.ledgerUrl}   (OpenAPI: ${host.ledgerUrl}/v1/openapi.json)
+    Stripe (local simulation)    ${host.stripe.url}   (card buying: no card is charged)
     Demo tenant                  ${host.tenantId ?? "none yet: open Admin: app settings and press Connect this helpdesk"}
     Demo API key                 kept in ${join(dataDir, "devhost.json")} (local demo only)
     Ledger log                   ${join(dataDir, "ledger.log")}
 
   Open the helpdesk URL and pick a ticket, a person, an organisation or the admin settings page.
+  A customer's balance link (in a ticket's reply, or from the sidebar) lists the packs: Buy goes through
+  the simulated Stripe Checkout, and the credits arrive once its signed webhook reaches the ledger.
   Ctrl+C stops everything; state is kept in ${dataDir}/ (delete it to start afresh).
 `);
   let stopping = false;

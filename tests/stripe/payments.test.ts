@@ -288,7 +288,7 @@ describe.each(backends())("card purchases on %s", (backend) => {
 
     const link = CustomerLink.parse((await ledger.call("POST", "/v1/wallets/org:42/customer-links", { body: {} })).body);
     const page = await (await ledger.fetch(new Request(link.url.replace(/^https?:\/\/[^/]+/, "http://ledger.test")))).text();
-    expect(page).toContain("($50.00 refunded, 100 credits taken back)");
+    expect(page).toContain("$50.00 refunded; 100 credits taken back");
 
     // Stripe's next event says $150 refunded so far: $100 more, 200 more credits.
     expect(StripeHookResult.parse((await deliver(refundedSoFar(session, 15_000))).body).outcome).toBe("reversed");

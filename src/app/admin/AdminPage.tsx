@@ -11,6 +11,7 @@ import { formatDateTime } from "../format.js";
 import { AlertLevelsSection } from "./AlertLevelsSection.js";
 import { AlertSettingsForm } from "./AlertSettingsForm.js";
 import { BulkGrant } from "./BulkGrant.js";
+import { CardPaymentsSection } from "./CardPaymentsSection.js";
 import { CreditPacksSection } from "./CreditPacksSection.js";
 import { DeskproBillingForm } from "./DeskproBillingForm.js";
 import { DeskproConnectionForm } from "./DeskproConnectionForm.js";
@@ -228,6 +229,7 @@ export default function AdminPage() {
         {connection.state === "ok" && <OverageSection api={api} />}
       </div>
       {connection.state === "ok" && <DeskproBillingForm api={api} />}
+      {connection.state === "ok" && <CardPaymentsSection api={api} />}
       {editor && (
         <RevealErrors.Provider value={revealErrors}>
           <div id="settings-portal-tiers-editor">

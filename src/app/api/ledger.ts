@@ -14,6 +14,8 @@ import {
   type QuoteRequest,
   type ReversalRequest,
   CustomerLink,
+  StripeConnection,
+  type StripeConnectionRequest,
   DeskproConnection,
   type DeskproConnectionRequest,
   PortalTierLabels,
@@ -295,6 +297,15 @@ export class LedgerApi {
       schema: TicketDeskproBilling,
       what: "Deskpro time log",
     });
+  }
+
+  /** Card payments: whether Stripe's keys are set (never their values), automatic tax, and the last event received. */
+  stripeConnection(): Promise<StripeConnection> {
+    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/integrations/stripe", schema: StripeConnection, what: "card payments" });
+  }
+
+  saveStripeConnection(request: StripeConnectionRequest): Promise<StripeConnection> {
+    return ledgerRequest(this.endpoint, { method: "PUT", path: "/v1/integrations/stripe", body: request, schema: StripeConnection, what: "card payments" });
   }
 
   /** The link with Deskpro's Billing & Time Log: its settings, mode and the last charge seen. */

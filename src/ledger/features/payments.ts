@@ -29,6 +29,7 @@ import * as idempotencyKeys from "../storage/idempotency.js";
 import * as store from "../storage/payments.js";
 import { customerLink } from "./customer-links.js";
 import { handleInvoiceEvent } from "./invoice-events.js";
+import * as receipts from "./stripe-receipts.js";
 
 const binding = (tenantId: string, name: string) => `${tenantId}:stripe.${name}`;
 
@@ -100,6 +101,8 @@ export async function getStripeConnection(sql: Sql, tenantId: string, options: P
     webhookSecretSet: row?.webhookSecretCiphertext != null,
     webhookUrl: `${options.publicUrl}/hooks/stripe/${tenantId}`,
     updatedAt: row?.updatedAt.toISOString() ?? null,
+    automaticTax: await receipts.automaticTaxOf(sql, tenantId),
+    lastEvent: await receipts.lastEvent(sql, tenantId),
   };
 }
 
@@ -116,6 +119,7 @@ export async function putStripeConnection(
     webhookSecretCiphertext: request.webhookSecret ? sealSecret(request.webhookSecret, binding(tenantId, "webhookSecret")) : null,
     now: ctx.clock(),
   });
+  if (request.automaticTax !== undefined) await receipts.setAutomaticTax(ctx.db, tenantId, request.automaticTax);
   return getStripeConnection(ctx.db, tenantId, options);
 }
 
@@ -186,6 +190,7 @@ export async function createCheckoutSession(
   const stripe = await stripeFor(ctx.db, tenantId, options.stripeApi);
   const started = await store.startCheckoutRequest(ctx.db, tenantId, idempotency, idempotency.requestHash, ctx.clock());
   if (started.requestHash !== idempotency.requestHash) throw new IdempotencyKeyReused();
+  const automaticTax = await receipts.automaticTaxOf(ctx.db, tenantId);
   const back = options.returnUrl ?? customerLink(tenantId, request.owner, started.startedAt, 30, options).url;
   let session: Stripe.Checkout.Session;
   try {
@@ -196,6 +201,7 @@ export async function createCheckoutSession(
         client_reference_id: request.owner,
         metadata: { tenant_id: tenantId, owner: request.owner, pack_id: pack.id, credits: String(pack.credits) },
         payment_intent_data: { metadata: { tenant_id: tenantId, owner: request.owner, pack_id: pack.id } },
+        ...receipts.checkoutTaxParams(automaticTax, { tenant_id: tenantId, owner: request.owner, pack_id: pack.id }),
         success_url: `${back}?checkout=success`,
         cancel_url: `${back}?checkout=cancelled`,
       },
@@ -240,7 +246,7 @@ export async function createCheckoutSession(
   });
 }
 
-export const toApiPurchase = (p: store.PurchaseRow): Purchase => ({
+export const toApiPurchase = (p: store.PurchaseRow): Omit<Purchase, "receiptUrl" | "invoiceUrl"> => ({
   sessionId: p.sessionId,
   owner: p.owner,
   packId: p.packId,
@@ -256,7 +262,7 @@ export const toApiPurchase = (p: store.PurchaseRow): Purchase => ({
 });
 
 export async function listPurchases(ctx: LedgerContext, tenantId: string, owner: string, limit = 20): Promise<Purchase[]> {
-  return (await store.listPurchases(ctx.db, tenantId, owner, limit)).map(toApiPurchase);
+  return receipts.withDocuments(ctx.db, tenantId, (await store.listPurchases(ctx.db, tenantId, owner, limit)).map(toApiPurchase));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -286,11 +292,32 @@ export async function handleStripeEvent(ctx: LedgerContext, tenantId: string, ra
     ...(detail ? { detail } : {}),
   });
 
+  // The last signed event and its outcome, for the settings page (whether card payments work).
+  const receivedAt = ctx.clock();
+  try {
+    const handled = await actOn(ctx, tenantId, event, result);
+    await receipts.recordLastEvent(ctx.db, tenantId, event, handled.outcome, handled.detail ?? null, receivedAt);
+    return handled;
+  } catch (error) {
+    await receipts
+      .recordLastEvent(ctx.db, tenantId, event, "failed", "the ledger could not handle it; Stripe sends it again", receivedAt)
+      .catch(() => undefined);
+    throw error;
+  }
+}
+
+async function actOn(
+  ctx: LedgerContext,
+  tenantId: string,
+  event: Stripe.Event,
+  result: (outcome: StripeHookResult["outcome"], detail?: string) => StripeHookResult,
+): Promise<StripeHookResult> {
   switch (event.type) {
     case "checkout.session.completed":
     case "checkout.session.async_payment_succeeded": {
       const session = event.data.object;
       if (session.metadata?.tenant_id !== tenantId) return result("ignored", "the session belongs to another tenant or was not made by the ledger");
+      await receipts.noteSessionInvoice(ctx, tenantId, session);
       if (session.payment_status !== "paid" && session.payment_status !== "no_payment_required")
         return result("not_paid_yet", "waiting for checkout.session.async_payment_succeeded");
       return fulfil(ctx, tenantId, session, result);
@@ -299,13 +326,22 @@ export async function handleStripeEvent(ctx: LedgerContext, tenantId: string, ra
       const charge = event.data.object;
       const paymentIntent = idOf(charge.payment_intent);
       if (!paymentIntent) return result("ignored", "the charge has no payment intent");
+      await receipts.noteChargeReceipt(ctx, tenantId, charge);
       return refundCharge(ctx, tenantId, paymentIntent, charge, result);
     }
+    case "charge.succeeded":
+      return receipts.chargeSucceeded(ctx, tenantId, event.data.object, result);
     case "invoice.paid":
     case "invoice.voided":
     case "invoice.marked_uncollectible":
-    case "invoice.finalized":
-      return handleInvoiceEvent(ctx, tenantId, event.type, event.data.object, result);
+    case "invoice.finalized": {
+      // An invoice the ledger issued for a pack (buying by invoice) names its ledger id; any other
+      // of the tenant's invoices is the receipt invoice Checkout made for a card purchase.
+      const invoice = event.data.object;
+      if (invoice.metadata?.ledger_invoice_id) return handleInvoiceEvent(ctx, tenantId, event.type, invoice, result);
+      if (event.type === "invoice.paid" || event.type === "invoice.finalized") return receipts.invoiceReported(ctx, tenantId, invoice, result);
+      return result("ignored", "not an invoice the ledger issued");
+    }
     default:
       return result("ignored");
   }

@@ -13,9 +13,9 @@ import {
   type Wallet,
 } from "../../contract/index.js";
 import type { BankNames } from "../features/bank-names.js";
-import { formatPrice } from "../features/payments.js";
 import { buyCreditsSection } from "./customer-page-packs.js";
 import { invoicesSection } from "./customer-page-invoices.js";
+import { pastPurchasesSection } from "./customer-purchases.js";
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const n = (value: number) => value.toLocaleString("en");
@@ -69,14 +69,6 @@ export interface CustomerPageData {
   expiresAt: string;
 }
 
-/** What came back of a purchase: nothing, all of it, or part (with what was refunded and taken back). */
-const refundNote = (p: Purchase): string =>
-  p.state === "refunded"
-    ? " (refunded)"
-    : p.amountRefunded > 0
-      ? ` (${escape(formatPrice(p.amountRefunded, p.currency))} refunded, ${n(p.creditsReversed)} credits taken back)`
-      : "";
-
 export function customerPage(data: CustomerPageData): string {
   const { wallet } = data;
   const state = wallet.lowBalance.state;
@@ -97,12 +89,6 @@ export function customerPage(data: CustomerPageData): string {
     .map(
       (e) =>
         `<tr><td>${day(e.createdAt)}</td><td>${escape(ENTRY_KIND_WORDS[e.kind])}${e.ticketId ? ` · ticket #${escape(e.ticketId)}` : ""}</td><td class="num">${e.amount > 0 ? "+" : "−"}${n(Math.abs(e.amount))}</td></tr>`,
-    )
-    .join("");
-  const purchases = data.purchases
-    .map(
-      (p) =>
-        `<tr><td>${day(p.createdAt)}</td><td>${n(p.credits)} credits${refundNote(p)}</td><td class="num">${escape(formatPrice(p.amount, p.currency))}</td></tr>`,
     )
     .join("");
   const notice =
@@ -131,8 +117,7 @@ ${buyCreditsSection(data)}
 ${grants ? `<table><thead><tr><th>From</th><th class="num">Left</th><th>Expiry</th></tr></thead><tbody>${grants}</tbody></table>` : `<p class="muted">No credits yet.</p>`}
 <h2>Recent usage</h2>
 ${usage ? `<table><thead><tr><th>Date</th><th>What</th><th class="num">Credits</th></tr></thead><tbody>${usage}</tbody></table>` : `<p class="muted">Nothing yet.</p>`}
-<h2>Past purchases</h2>
-${purchases ? `<table><thead><tr><th>Date</th><th>Pack</th><th class="num">Paid</th></tr></thead><tbody>${purchases}</tbody></table>` : `<p class="muted">None yet.</p>`}
+${pastPurchasesSection(data.purchases)}
 ${invoicesSection(data.invoices ?? [])}
 <p class="muted" style="margin-top:2rem;font-size:.85rem">This page is a private link for ${escape(names.bank)}${names.helpdesk ? ` from ${escape(names.helpdesk)}` : ""}; it works until ${day(data.expiresAt)}.</p>`,
   );

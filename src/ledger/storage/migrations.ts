@@ -17,6 +17,7 @@ import { fairBackgroundMigration } from "./migrations/015-fair-background.js";
 import { canonicalHelpdeskOriginsMigration } from "./migrations/016-canonical-helpdesk-origins.js";
 import { tenantFirstKeysMigration } from "./migrations/017-tenant-first-keys.js";
 import { stripeOrderingMigration } from "./migrations/018-stripe-ordering.js";
+import { stripeReceiptsMigration } from "./migrations/019-stripe-receipts.js";
 import { invoicesMigration } from "./migrations/021-invoices.js";
 import { overageChoicesMigration } from "./migrations/023-overage-choices.js";
 import type { Migration } from "./migrations/migration.js";
@@ -48,6 +49,7 @@ export const MIGRATIONS: Migration[] = [
   canonicalHelpdeskOriginsMigration,
   tenantFirstKeysMigration,
   stripeOrderingMigration,
+  stripeReceiptsMigration,
   invoicesMigration,
   overageChoicesMigration,
 ];

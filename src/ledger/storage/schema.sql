@@ -25,6 +25,7 @@
 --   016 helpdesk origins without a trailing dot
 --   017 every tenant's table keyed by tenant first (distributable by tenant)
 --   018 card purchases: checkout retries and refunds that overtake their payment
+--   019 card payments: receipts, invoices, automatic tax and the last webhook event
 --   021 credits bought by invoice: Stripe customers and invoices
 --   023 asked before overage: the per-ticket limit and the customer's choices
 
@@ -317,6 +318,7 @@ CREATE TABLE stripe_connections (
   mode                      text,
   webhook_secret_ciphertext text,
   updated_at                timestamp with time zone NOT NULL,
+  automatic_tax             boolean DEFAULT false NOT NULL,
   CONSTRAINT stripe_connections_pkey PRIMARY KEY (tenant_id),
   CONSTRAINT stripe_connections_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id),
   CONSTRAINT stripe_connections_mode_check CHECK ((mode = ANY (ARRAY['test'::text, 'live'::text])))
@@ -330,6 +332,17 @@ CREATE TABLE stripe_customers (
   created_at  timestamp with time zone NOT NULL,
   CONSTRAINT stripe_customers_pkey PRIMARY KEY (tenant_id, owner),
   CONSTRAINT stripe_customers_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id)
+);
+
+CREATE TABLE stripe_documents (
+  tenant_id  text NOT NULL,
+  stripe_id  text NOT NULL,
+  kind       text NOT NULL,
+  url        text NOT NULL,
+  updated_at timestamp with time zone NOT NULL,
+  CONSTRAINT stripe_documents_pkey PRIMARY KEY (tenant_id, stripe_id),
+  CONSTRAINT stripe_documents_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id),
+  CONSTRAINT stripe_documents_kind_check CHECK ((kind = ANY (ARRAY['receipt'::text, 'invoice'::text])))
 );
 
 CREATE TABLE stripe_early_refunds (
@@ -395,6 +408,7 @@ CREATE TABLE stripe_purchases (
   created_at        timestamp with time zone NOT NULL,
   paid_at           timestamp with time zone,
   amount_refunded   bigint DEFAULT 0 NOT NULL,
+  invoice_id        text,
   CONSTRAINT stripe_purchases_pkey PRIMARY KEY (tenant_id, session_id),
   CONSTRAINT stripe_purchases_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id),
   CONSTRAINT stripe_purchases_amount_check CHECK ((amount > 0)),
@@ -404,6 +418,17 @@ CREATE TABLE stripe_purchases (
 );
 CREATE INDEX stripe_purchases_owner ON public.stripe_purchases USING btree (tenant_id, owner, created_at DESC);
 CREATE INDEX stripe_purchases_payment_intent ON public.stripe_purchases USING btree (tenant_id, payment_intent_id) WHERE (payment_intent_id IS NOT NULL);
+
+CREATE TABLE stripe_webhook_status (
+  tenant_id   text NOT NULL,
+  event_id    text NOT NULL,
+  event_type  text NOT NULL,
+  outcome     text NOT NULL,
+  detail      text,
+  received_at timestamp with time zone NOT NULL,
+  CONSTRAINT stripe_webhook_status_pkey PRIMARY KEY (tenant_id),
+  CONSTRAINT stripe_webhook_status_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id)
+);
 
 CREATE TABLE tenant_configs (
   tenant_id  text NOT NULL,

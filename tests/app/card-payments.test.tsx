@@ -1,0 +1,68 @@
+/**
+ * The settings page's Card payments section: what it says for each state of the Stripe connection
+ * (off, signing secret missing, nothing received yet, working, last event failed), and the
+ * automatic-tax switch saved through the admin proxy.
+ */
+import { act, cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { StripeConnection } from "../../src/contract/index.js";
+import { config, createProxy, renderApp } from "./harness.js";
+
+const proxy = createProxy();
+beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
+afterEach(() => {
+  cleanup();
+  proxy.reset();
+});
+afterAll(() => proxy.server.close());
+
+const connected: StripeConnection = {
+  secretKeySet: true,
+  mode: "test",
+  secretKeyLast4: "AbCd",
+  webhookSecretSet: true,
+  webhookUrl: "https://credits.example.com/hooks/stripe/tnt_01abcdefghjkmnpqrstvwxyz00",
+  updatedAt: "2026-12-01T10:00:00.000Z",
+  automaticTax: false,
+  lastEvent: { id: "evt_1", type: "checkout.session.completed", receivedAt: "2026-12-01T11:00:00.000Z", outcome: "granted", detail: "500 credits granted" },
+};
+
+async function openWith(connection: StripeConnection) {
+  proxy.on("GET", /^\/v1\/config$/, { body: config });
+  proxy.on("GET", /^\/v1\/integrations\/stripe$/, { body: connection });
+  const app = await renderApp({ type: "admin_settings", settings: {} }, { hash: "#/admin" });
+  act(() => app.changeAdminSettings({ ledger_url: "https://credits.example.com" }));
+  return (await screen.findByTestId("card-payments-status", {}, { timeout: 8000 })).textContent ?? "";
+}
+
+describe("the Card payments section", () => {
+  it("says card payments work when signed events arrive, with the last one and what the ledger did", async () => {
+    expect(await openWith(connected)).toContain("Card payments work (test mode)");
+    expect(screen.getByText(/^checkout\.session\.completed, .*: credits granted$/)).toBeTruthy();
+    expect(screen.getByText("test mode, ends …AbCd")).toBeTruthy();
+    expect(screen.getByLabelText("Address to give Stripe for its webhook").textContent).toBe(connected.webhookUrl);
+  });
+
+  it("says what is missing: no key, no signing secret, no event yet, or a failed last event", async () => {
+    expect(await openWith({ ...connected, secretKeySet: false, mode: null, secretKeyLast4: null, webhookSecretSet: false, lastEvent: null })).toMatch(
+      /^Card payments are off: no Stripe secret key/,
+    );
+    cleanup();
+    expect(await openWith({ ...connected, webhookSecretSet: false, lastEvent: null })).toMatch(/signing secret is missing/);
+    cleanup();
+    expect(await openWith({ ...connected, lastEvent: null })).toMatch(/No event from Stripe has arrived yet/);
+    cleanup();
+    expect(await openWith({ ...connected, lastEvent: { ...connected.lastEvent!, outcome: "failed" } })).toMatch(/last event from Stripe failed/);
+  });
+
+  it("turns automatic tax on through the ledger", async () => {
+    proxy.on("PUT", /^\/v1\/integrations\/stripe$/, (req) => ({ body: { ...connected, automaticTax: (req.body as { automaticTax: boolean }).automaticTax } }));
+    await openWith(connected);
+    const box = screen.getByRole("checkbox", { name: /Let Stripe work out sales tax and VAT/ }) as HTMLInputElement;
+    expect(box.checked).toBe(false);
+    fireEvent.click(box);
+    await waitFor(() => expect(box.checked).toBe(true));
+    const put = proxy.forwarded.find((f) => f.method === "PUT" && f.url.pathname === "/v1/integrations/stripe");
+    expect(put?.body).toEqual({ automaticTax: true });
+  });
+});
