@@ -190,8 +190,9 @@ describe.skipIf(chromiumMissing)("from a fresh install to the first paid ticket 
     // 7. A tier added later: the guide names it, the option it needs and where to add it.
     await click(config.getByRole("button", { name: "Add tier" }));
     const tier = config.getByRole("group", { name: "Tier 4" });
-    await type(tier.getByLabel("Short name (used in reports)"), "2-hour");
+    // The short name is made from the label (the admin may change it before saving).
     await type(tier.getByLabel("Label (shown to customers)"), "2-hour response");
+    expect(await tier.getByLabel("Short name (used in reports)").inputValue()).toBe("2-hour-response");
     await type(tier.getByLabel("Price (credits)"), "200");
     await type(tier.getByLabel("Response target (minutes)"), "120");
     await click(config.getByRole("button", { name: "Save configuration" }));
