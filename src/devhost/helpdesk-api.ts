@@ -92,13 +92,15 @@ export function editChoiceField(desk: Helpdesk, field: HelpdeskChoiceField, raw:
   const unknown = [...Object.keys(edit.titles).map(Number), ...edit.remove].find((id) => !known.has(id));
   if (unknown !== undefined) return { ok: false, message: `${field.title} has no option ${unknown}` };
   if (field.choices.length - new Set(edit.remove).size + edit.add.length < 1) return { ok: false, message: "a choice field keeps at least one option" };
-  // Option ids are unique across the helpdesk's fields, as Deskpro's are.
-  let nextId = Math.max(0, ...[...desk.customFields, ...desk.personFields, ...desk.organizationFields].flatMap((f) => f.choices.map((c) => c.id))) + 1;
+  // Option ids are unique across the helpdesk's fields and never given twice, as Deskpro's are.
+  let nextId =
+    Math.max(desk.lastChoiceId, ...[...desk.customFields, ...desk.personFields, ...desk.organizationFields].flatMap((f) => f.choices.map((c) => c.id))) + 1;
   if (edit.title !== undefined) field.title = edit.title;
   field.choices = field.choices
     .filter((c) => !edit.remove.includes(c.id))
     .map((c) => ({ id: c.id, title: edit.titles[String(c.id)] ?? c.title }))
     .concat(edit.add.map((title) => ({ id: nextId++, title })));
+  desk.lastChoiceId = nextId - 1;
   return { ok: true };
 }
 

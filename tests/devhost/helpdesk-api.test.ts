@@ -176,6 +176,11 @@ describe("the development host's Deskpro", () => {
       f.choices.map((c) => c.id),
     );
     expect([70, 71, 72, ...everyOtherId]).not.toContain(added.id);
+    // Removed and added again, an option gets an id never given before.
+    expect(editChoiceField(desk, field, { remove: [added.id], add: ["2-hour response — 200 credits"] })).toEqual({ ok: true });
+    const again = (await client.getTicketCustomField(7)).choices.at(-1)!;
+    expect(again.title).toBe("2-hour response — 200 credits");
+    expect(again.id).toBeGreaterThan(added.id);
     const listed = (await (await call("/api/v2/ticket_custom_fields")).json()) as { data: Array<{ id: number; title: string }> };
     expect(listed.data.find((f) => f.id === 7)?.title).toBe("Response speed");
     Object.assign(field, before);
