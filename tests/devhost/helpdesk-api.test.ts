@@ -176,8 +176,9 @@ describe("the development host's Deskpro", () => {
       f.choices.map((c) => c.id),
     );
     expect([70, 71, 72, ...everyOtherId]).not.toContain(added.id);
-    // Removed and added again, an option gets an id never given before.
-    expect(editChoiceField(desk, field, { remove: [added.id], add: ["2-hour response — 200 credits"] })).toEqual({ ok: true });
+    // Removed, then added again in a later edit, an option gets an id never given before.
+    expect(editChoiceField(desk, field, { remove: [added.id] })).toEqual({ ok: true });
+    expect(editChoiceField(desk, field, { add: ["2-hour response — 200 credits"] })).toEqual({ ok: true });
     const again = (await client.getTicketCustomField(7)).choices.at(-1)!;
     expect(again.title).toBe("2-hour response — 200 credits");
     expect(again.id).toBeGreaterThan(added.id);
