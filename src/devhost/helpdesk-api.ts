@@ -12,7 +12,7 @@
  */
 import { Hono } from "hono";
 import { z } from "zod";
-import type { Helpdesk, HelpdeskCharge, HelpdeskTicket, HostStore } from "./store.js";
+import type { Helpdesk, HelpdeskCharge, HelpdeskChoiceField, HelpdeskTicket, HostStore } from "./store.js";
 import { DEMO_AGENT_ID, deskproDate, fullName } from "./store.js";
 
 const Id = z.coerce.number().int().min(1);
@@ -64,6 +64,44 @@ export function addCharge(desk: Helpdesk, ticket: HelpdeskTicket, input: ChargeI
   };
   desk.charges.push(charge);
   return charge;
+}
+
+/**
+ * What a Deskpro admin does to a choice field after it was made (Admin → Tickets → Fields): rename
+ * it, retitle options, add options, remove options. Existing options keep their ids (Deskpro's
+ * `choices_structure` names an option by its id; only a new one is `@is_new`), a new option gets a
+ * new id, a removed option is gone from the field's `choices` (tickets that chose it keep the id
+ * in their value, with no title under `detail`). A field keeps at least one option.
+ */
+export const ChoiceFieldEdit = z
+  .object({
+    title: z.string().trim().min(1).max(200).optional(),
+    titles: z.record(z.string().regex(/^[0-9]+$/), z.string().trim().min(1).max(200)).default({}),
+    remove: z.array(z.int().min(1)).default([]),
+    add: z.array(z.string().trim().min(1).max(200)).max(20).default([]),
+  })
+  .strict();
+export type ChoiceFieldEdit = z.input<typeof ChoiceFieldEdit>;
+
+/** Applies an admin's edit to a field, or says what is wrong and changes nothing. */
+export function editChoiceField(desk: Helpdesk, field: HelpdeskChoiceField, raw: unknown): { ok: true } | { ok: false; message: string } {
+  const parsed = ChoiceFieldEdit.safeParse(raw);
+  if (!parsed.success) return { ok: false, message: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") };
+  const edit = parsed.data;
+  const known = new Set(field.choices.map((c) => c.id));
+  const unknown = [...Object.keys(edit.titles).map(Number), ...edit.remove].find((id) => !known.has(id));
+  if (unknown !== undefined) return { ok: false, message: `${field.title} has no option ${unknown}` };
+  if (field.choices.length - new Set(edit.remove).size + edit.add.length < 1) return { ok: false, message: "a choice field keeps at least one option" };
+  // Option ids are unique across the helpdesk's fields and never given twice, as Deskpro's are.
+  let nextId =
+    Math.max(desk.lastChoiceId, ...[...desk.customFields, ...desk.personFields, ...desk.organizationFields].flatMap((f) => f.choices.map((c) => c.id))) + 1;
+  if (edit.title !== undefined) field.title = edit.title;
+  field.choices = field.choices
+    .filter((c) => !edit.remove.includes(c.id))
+    .map((c) => ({ id: c.id, title: edit.titles[String(c.id)] ?? c.title }))
+    .concat(edit.add.map((title) => ({ id: nextId++, title })));
+  desk.lastChoiceId = nextId - 1;
+  return { ok: true };
 }
 
 /** Deskpro's status records: a custom sub-status, and the hidden Spam, Deleted and validating records. */

@@ -6,7 +6,7 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import { Hono } from "hono";
 import { z } from "zod";
 import { contextFor, type View } from "./contexts.js";
-import { addCharge, helpdeskApi, ticketData } from "./helpdesk-api.js";
+import { addCharge, editChoiceField, helpdeskApi, ticketData } from "./helpdesk-api.js";
 import { handleProxyRequest, ProxyTokens, type ManifestProxy, type PlaceholderOrder, type ProxyKind } from "./proxy.js";
 import { DEMO_AGENT_ID, fullName, type HelpdeskTicket, type HostStore } from "./store.js";
 import { webHookBody } from "./web-hook.js";
@@ -53,7 +53,6 @@ const BillingTabCharge = z
   })
   .refine((charge) => (charge.seconds === null) !== (charge.amount === null), "give either a time or an amount");
 const SettingsChange = z.record(z.string().regex(/^[a-z0-9_]+$/), z.string().max(10_000));
-const FieldTitles = z.record(z.string().regex(/^[0-9]+$/), z.string().trim().min(1).max(200));
 const ViewKey = z.string().regex(/^(ticket|user|organisation):[0-9]+$|^admin$/);
 
 function parseView(key: string): View {
@@ -229,17 +228,12 @@ export function hostServer(options: HostServerOptions): Hono {
     }),
   );
 
-  // Admin → Tickets → Fields: the helpdesk admin renames the portal field's options.
+  // Admin → Tickets → Fields: the helpdesk admin renames the portal field, retitles, adds or removes its options.
   app.put("/host/api/portal/field", async (c) => {
-    const parsed = FieldTitles.safeParse(await c.req.json().catch(() => null));
-    if (!parsed.success) return bad("titles are option id → title");
     const field = tierField();
     if (!field) return bad("no ticket field yet");
-    for (const [id, title] of Object.entries(parsed.data)) {
-      const choice = field.choices.find((o) => String(o.id) === id);
-      if (!choice) return bad(`no option ${id}`);
-      choice.title = title;
-    }
+    const edited = editChoiceField(state().helpdesk, field, await c.req.json().catch(() => null));
+    if (!edited.ok) return bad(edited.message);
     store.changed();
     return c.json({ field });
   });

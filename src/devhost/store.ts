@@ -100,6 +100,8 @@ export const Helpdesk = z.object({
   nextChargeId: z.int().default(1),
   personFields: z.array(HelpdeskChoiceField).default(() => [structuredClone(REGISTRATION_FIELD_DEFINITION)]),
   organizationFields: z.array(HelpdeskChoiceField).default(() => [structuredClone(MEMBERSHIP_FIELD_DEFINITION)]),
+  /** The last option id an admin's edit gave: like Deskpro's, an option id is never given twice, even after its option was removed. */
+  lastChoiceId: z.int().default(0),
 });
 export type Helpdesk = z.infer<typeof Helpdesk>;
 
@@ -257,6 +259,7 @@ export function demoHelpdesk(now: Date): Helpdesk {
     nextMessageId: 3,
     charges: [],
     nextChargeId: 1,
+    lastChoiceId: 0,
   };
 }
 

@@ -158,6 +158,31 @@ describe("admin settings page", () => {
     expect(proxy.requests("PUT", /^\/v1\/config$/)).toHaveLength(0);
   });
 
+  it("gives a tier added on the page its short name from its label until the admin types one, and never renames a saved tier's", async () => {
+    proxy.on("GET", /^\/v1\/config$/, { body: config });
+    proxy.on("PUT", /^\/v1\/config$/, (req: Forwarded) => ({ body: { ...config, config: req.body, version: 4 } }));
+    await openAdmin({ ledger_url: "https://credits.example.com", ledger_api_key: "typed-key" });
+    fireEvent.click(await screen.findByRole("button", { name: "Verify connection" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Add tier" }));
+    const tier = screen.getAllByRole("group").find((g) => g.querySelector("legend")?.textContent === `Tier ${config.config.tiers.length + 1}`)!;
+    const shortName = within(tier).getByLabelText("Short name (used in reports)") as HTMLInputElement;
+    fireEvent.change(within(tier).getByLabelText("Label (shown to customers)"), { target: { value: "2-hour Réponse  (VIP)" } });
+    expect(shortName.value).toBe("2-hour-reponse-vip");
+    // Typed by the admin, the short name stays as typed when the label changes again.
+    fireEvent.change(shortName, { target: { value: "two-hour" } });
+    fireEvent.change(within(tier).getByLabelText("Label (shown to customers)"), { target: { value: "2-hour response" } });
+    expect(shortName.value).toBe("two-hour");
+    // A saved tier keeps its short name whatever its label becomes.
+    const [firstLabel] = screen.getAllByLabelText("Label (shown to customers)");
+    fireEvent.change(firstLabel!, { target: { value: "Something else" } });
+    expect((screen.getAllByLabelText("Short name (used in reports)")[0] as HTMLInputElement).value).toBe(config.config.tiers[0]!.key);
+    fireEvent.change(within(tier).getByLabelText("Price (credits)"), { target: { value: "200" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save configuration" }));
+    expect(await screen.findByText("Saved.")).toBeTruthy();
+    const [put] = proxy.requests("PUT", /^\/v1\/config$/);
+    expect((put?.body as typeof config.config).tiers.map((t) => t.key)).toEqual([...config.config.tiers.map((t) => t.key), "two-hour"]);
+  });
+
   it("picks a plan's tiers from the tiers' names, and lists a name no tier has any more to untick", async () => {
     proxy.on("GET", /^\/v1\/config$/, { body: config });
     proxy.on("PUT", /^\/v1\/config$/, (req: Forwarded) => ({ body: { ...config, config: req.body, version: 4 } }));

@@ -265,7 +265,7 @@ describe.skipIf(chromiumMissing)("the app in the development host (Chromium)", (
 
     // The helpdesk admin pastes the title the settings page gave; from then on the form shows 300 and 300 is charged.
     await page.getByRole("button", { name: "Portal: new ticket", exact: true }).click();
-    await page.getByLabel("Option 72").fill("1-hour response — 300 credits");
+    await page.getByLabel("Option 72", { exact: true }).fill("1-hour response — 300 credits");
     await page.getByRole("button", { name: "Save field" }).click();
     await page.getByLabel(/1-hour response — 300 credits/).waitFor();
     expect((await submit()).amount).toBe(-300);

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contextFor } from "../../src/devhost/contexts.js";
-import { helpdeskApi } from "../../src/devhost/helpdesk-api.js";
+import { editChoiceField, helpdeskApi } from "../../src/devhost/helpdesk-api.js";
 import { openHostStore, type HostStore } from "../../src/devhost/store.js";
 import { webHookBody } from "../../src/devhost/web-hook.js";
 import { createDeskproClient } from "../../src/ledger/integrations/deskpro/client.js";
@@ -146,6 +146,45 @@ describe("the development host's Deskpro", () => {
     store.state.helpdesk.tickets[0]!.fields = { "7": { aliases: [], value: [72] } };
     expect(chosenOptionTitle(await client.getTicket(1042), 7, 72)).toBe("1-hour response — 250 credits");
     expect((await client.getTicketCustomField(7)).choices.map((c) => c.id)).toEqual([70, 71, 72]);
+  });
+
+  it("lets its admin rename the tier field, add an option and remove one, as Deskpro's field editor does, and the ledger reads the result", async () => {
+    const desk = store.state.helpdesk;
+    const field = desk.customFields.find((f) => f.id === 7)!;
+    const before = structuredClone(field);
+    // Bad edits say why and change nothing.
+    expect(editChoiceField(desk, field, { remove: [999] })).toEqual({ ok: false, message: "Response time has no option 999" });
+    expect(editChoiceField(desk, field, { remove: [70, 71, 72] })).toMatchObject({ ok: false });
+    expect(editChoiceField(desk, field, { add: [""] })).toMatchObject({ ok: false });
+    expect(field).toEqual(before);
+
+    expect(editChoiceField(desk, field, { title: "Response speed", add: ["2-hour response — 200 credits"], remove: [71], titles: { "72": "1-hour" } })).toEqual(
+      {
+        ok: true,
+      },
+    );
+    const read = await client.getTicketCustomField(7);
+    expect(read.title).toBe("Response speed");
+    const added = read.choices.find((c) => c.title === "2-hour response — 200 credits")!;
+    // Kept options keep their ids; the new one has an id no other option in the helpdesk has.
+    expect(read.choices.map((c) => [c.id, c.title])).toEqual([
+      [70, "Standard response (free)"],
+      [72, "1-hour"],
+      [added.id, "2-hour response — 200 credits"],
+    ]);
+    const everyOtherId = [...desk.personFields, ...desk.organizationFields, ...desk.customFields.filter((f) => f !== field)].flatMap((f) =>
+      f.choices.map((c) => c.id),
+    );
+    expect([70, 71, 72, ...everyOtherId]).not.toContain(added.id);
+    // Removed, then added again in a later edit, an option gets an id never given before.
+    expect(editChoiceField(desk, field, { remove: [added.id] })).toEqual({ ok: true });
+    expect(editChoiceField(desk, field, { add: ["2-hour response — 200 credits"] })).toEqual({ ok: true });
+    const again = (await client.getTicketCustomField(7)).choices.at(-1)!;
+    expect(again.title).toBe("2-hour response — 200 credits");
+    expect(again.id).toBeGreaterThan(added.id);
+    const listed = (await (await call("/api/v2/ticket_custom_fields")).json()) as { data: Array<{ id: number; title: string }> };
+    expect(listed.data.find((f) => f.id === 7)?.title).toBe("Response speed");
+    Object.assign(field, before);
   });
 
   it("posts the trigger's web hook as Deskpro's form fields, which the ledger reads", async () => {

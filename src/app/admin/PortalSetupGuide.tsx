@@ -51,7 +51,9 @@ export function PortalSetupGuide({
       (e: unknown) => setError(e),
     );
   }, [api]);
-  useEffect(load, [load]);
+  // A tier added, removed or repriced changes what the field needs: the checklist is read again at once, even when it was all green.
+  const tiersStamp = config.tiers.map((t) => `${t.key}:${t.label}:${t.price}`).join("|");
+  useEffect(load, [load, tiersStamp]);
   const fieldStamp = setup === null ? null : `${setup.tierFieldId}:${setup.checklist.fieldFound.done}:${setup.checklist.fieldFound.detail}`;
   useEffect(() => {
     if (fieldStamp !== null) onFieldChanged?.(fieldStamp);

@@ -1,6 +1,7 @@
 import { Section } from "../components/common.js";
 import { Button } from "../deskpro/ui.js";
 import { Field, LabelledSelect, Row, withCurrent } from "./form-fields.js";
+import { shortNameFrom } from "./draft.js";
 import { draftEditing, type EditorProps } from "./form-fields.js";
 
 /** Response tiers: what each costs, its response target and the Deskpro priority it sets. */
@@ -14,14 +15,14 @@ export function ResponseTiersSection(props: EditorProps) {
           <Field
             label="Short name (used in reports)"
             value={t.key}
-            onChange={(v) => update("tiers", patch(draft.tiers, i, { key: v }))}
+            onChange={(v) => update("tiers", patch(draft.tiers, i, { key: v, keyFromLabel: false }))}
             error={e(`tiers.${i}.key`)}
             placeholder="1-hour"
           />
           <Field
             label="Label (shown to customers)"
             value={t.label}
-            onChange={(v) => update("tiers", patch(draft.tiers, i, { label: v }))}
+            onChange={(v) => update("tiers", patch(draft.tiers, i, t.keyFromLabel ? { label: v, key: shortNameFrom(v) } : { label: v }))}
             error={e(`tiers.${i}.label`)}
           />
           <Field
@@ -66,7 +67,7 @@ export function ResponseTiersSection(props: EditorProps) {
         intent="secondary"
         size="small"
         text="Add tier"
-        onClick={() => update("tiers", [...draft.tiers, { key: "", label: "", responseMinutes: "", price: "0", deskproPriorityId: "" }])}
+        onClick={() => update("tiers", [...draft.tiers, { key: "", keyFromLabel: true, label: "", responseMinutes: "", price: "0", deskproPriorityId: "" }])}
       />
     </Section>
   );

@@ -7,11 +7,26 @@ import { LedgerConfig, type LedgerConfigInput, type AlertLevel, type Plan, type 
  */
 export interface TierDraft {
   key: string;
+  /** A tier added on this page takes its short name from its label until the admin types one; a saved tier's never changes. */
+  keyFromLabel?: boolean;
   label: string;
   responseMinutes: string;
   price: string;
   deskproPriorityId: string;
 }
+/** A short name made from a label: "2-hour response" → "2-hour-response" (lower case, digits, '-' and '_', at most 40). */
+export function shortNameFrom(label: string): string {
+  return label
+    .normalize("NFKD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^[-_]+/, "")
+    .slice(0, 40)
+    .replace(/-+$/, "");
+}
+
 export interface PlanDraft {
   key: string;
   name: string;

@@ -379,15 +379,34 @@ async function show(view: ViewInfo) {
         <div><button class="primary" type="submit">Submit ticket</button></div>
       </form>
       <h2>Helpdesk admin › Tickets › Fields › ${escapeHtml(portal.field.title)}</h2>
-      <p class="muted">The options' titles are plain text in Deskpro: the app's settings page says which title each tier's option needs.</p>
+      <p class="muted">What a Deskpro admin does to the field: rename it, change an option's title (plain text: the app's settings page says
+      which title each tier's option needs), add an option, remove one.</p>
       <form class="admin-form" id="field-form">
-        ${portal.field.choices.map((o) => `<label>Option ${o.id} <input name="${o.id}" value="${escapeHtml(o.title)}" /></label>`).join("")}
+        <label>Field title <input name="title" value="${escapeHtml(portal.field.title)}" autocomplete="off" /></label>
+        ${portal.field.choices
+          .map(
+            (o) => `<div class="field-option"><label>Option ${o.id} <input name="option.${o.id}" value="${escapeHtml(o.title)}" autocomplete="off" /></label>
+              <label class="inline"><input type="checkbox" name="remove.${o.id}" /> Remove option ${o.id}</label></div>`,
+          )
+          .join("")}
+        <label>New option <input name="new" autocomplete="off" /></label>
         <div><button type="submit">Save field</button></div>
       </form>`;
     $<HTMLFormElement>("#field-form").addEventListener("submit", async (event) => {
       event.preventDefault();
-      const titles = Object.fromEntries([...new FormData(event.target as HTMLFormElement)].map(([id, title]) => [id, String(title)]));
-      await api("PUT", "/portal/field", titles);
+      const form = [...new FormData(event.target as HTMLFormElement)].map(([name, value]) => [name, String(value).trim()] as const);
+      const added = form.find(([name]) => name === "new")?.[1] ?? "";
+      try {
+        await api("PUT", "/portal/field", {
+          title: form.find(([name]) => name === "title")?.[1] ?? portal.field!.title,
+          titles: Object.fromEntries(form.filter(([name]) => name.startsWith("option.")).map(([name, title]) => [name.slice("option.".length), title])),
+          remove: form.filter(([name]) => name.startsWith("remove.")).map(([name]) => Number(name.slice("remove.".length))),
+          add: added ? [added] : [],
+        });
+      } catch (error) {
+        toast((error as Error).message, "error");
+        return;
+      }
       toast("Field saved");
       await show(view);
     });
