@@ -131,7 +131,17 @@ export const StripeHookResult = z
      * `not_granted`: an invoice voided or marked uncollectible; nothing is granted for it.
      * `document_recorded`: a receipt or invoice address kept for the purchase list.
      */
-    outcome: z.enum(["granted", "already_granted", "reversed", "already_reversed", "not_paid_yet", "refund_recorded", "document_recorded", "ignored", "not_granted"]),
+    outcome: z.enum([
+      "granted",
+      "already_granted",
+      "reversed",
+      "already_reversed",
+      "not_paid_yet",
+      "refund_recorded",
+      "document_recorded",
+      "ignored",
+      "not_granted",
+    ]),
     detail: z.string().optional(),
   })
   .meta({ id: "StripeHookResult" });
