@@ -27,6 +27,7 @@ import type { Sql } from "../storage/db.js";
 import * as idempotencyKeys from "../storage/idempotency.js";
 import * as store from "../storage/payments.js";
 import { customerLink } from "./customer-links.js";
+import * as recharge from "./recharge.js";
 
 const binding = (tenantId: string, name: string) => `${tenantId}:stripe.${name}`;
 
@@ -292,6 +293,11 @@ export async function handleStripeEvent(ctx: LedgerContext, tenantId: string, ra
       if (!paymentIntent) return result("ignored", "the charge has no payment intent");
       return refundCharge(ctx, tenantId, paymentIntent, charge, result);
     }
+    case "setup_intent.succeeded":
+      return recharge.handleCardSaved(ctx, tenantId, event.data.object, result);
+    case "payment_intent.succeeded":
+    case "payment_intent.payment_failed":
+      return recharge.handleRechargeEvent(ctx, tenantId, event, result);
     default:
       return result("ignored");
   }

@@ -18,6 +18,7 @@ import { deskproBillingRoutes } from "./routes/deskpro-billing.js";
 import { deskproWebhookRoutes } from "./routes/deskpro-webhooks.js";
 import { operationRoutes } from "./routes/operations.js";
 import { paymentRoutes } from "./routes/payments.js";
+import { rechargeRoutes } from "./routes/recharge.js";
 import { portalTierRoutes } from "./routes/portal-tiers.js";
 import { SIGNUP_PATH, signupRoutes, type SignupLimits } from "./routes/signup.js";
 import { ticketRoutes } from "./routes/tickets.js";
@@ -230,6 +231,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.route("/", deskproWebhookRoutes({ onQueued: deps.onQueued }));
   app.route("/", portalTierRoutes({ publicUrl: deps.publicUrl }));
   app.route("/", paymentRoutes(deps.publicUrl, deps.stripeApi));
+  app.route("/", rechargeRoutes(deps.publicUrl, deps.stripeApi));
   app.route("/", alertRoutes());
   app.openAPIRegistry.registerWebhook(alertWebhook);
 

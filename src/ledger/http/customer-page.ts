@@ -5,6 +5,7 @@
 import { ENTRY_KIND_WORDS, formatCustomerDate, grantWords, type CreditPack, type Entry, type Purchase, type Wallet } from "../../contract/index.js";
 import type { BankNames } from "../features/bank-names.js";
 import { formatPrice } from "../features/payments.js";
+import { autoRechargeSection, type AutoRechargeSectionData } from "./customer-page-recharge.js";
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const n = (value: number) => value.toLocaleString("en");
@@ -29,7 +30,7 @@ const STYLE = `
   .notice.low { border-color: var(--low); } .notice.empty { border-color: var(--empty); }
 `;
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><meta name="referrer" content="no-referrer"><title>${escape(title)}</title><style>${STYLE}</style></head>
@@ -52,6 +53,8 @@ export interface CustomerPageData {
   checkoutAction: string;
   checkout: "success" | "cancelled" | null;
   expiresAt: string;
+  /** The auto-recharge section (customer-page-recharge.ts); left out when card payments are off. */
+  autoRecharge?: AutoRechargeSectionData | null;
 }
 
 /** What came back of a purchase: nothing, all of it, or part (with what was refunded and taken back). */
@@ -120,6 +123,7 @@ ${notice}
 <meter id="meter" min="0" max="${capacity}" low="${Math.max(1, wallet.lowBalance.threshold ?? 0)}" optimum="${capacity}" value="${Math.max(0, wallet.balance)}">${n(wallet.balance)} credits</meter>
 <h2>Buy credits</h2>
 ${data.paymentsEnabled && data.packs.length > 0 ? `<div class="packs">${packs}</div>` : `<p class="muted">Buying by card is not available here; reply to any of your support tickets to buy credits.</p>`}
+${data.paymentsEnabled && data.autoRecharge ? autoRechargeSection(data.autoRecharge) : ""}
 <h2>Your credits</h2>
 ${grants ? `<table><thead><tr><th>From</th><th class="num">Left</th><th>Expiry</th></tr></thead><tbody>${grants}</tbody></table>` : `<p class="muted">No credits yet.</p>`}
 <h2>Recent usage</h2>

@@ -17,6 +17,7 @@ import { fairBackgroundMigration } from "./migrations/015-fair-background.js";
 import { canonicalHelpdeskOriginsMigration } from "./migrations/016-canonical-helpdesk-origins.js";
 import { tenantFirstKeysMigration } from "./migrations/017-tenant-first-keys.js";
 import { stripeOrderingMigration } from "./migrations/018-stripe-ordering.js";
+import { autoRechargeMigration } from "./migrations/020-auto-recharge.js";
 import type { Migration } from "./migrations/migration.js";
 
 /**
@@ -46,6 +47,7 @@ export const MIGRATIONS: Migration[] = [
   canonicalHelpdeskOriginsMigration,
   tenantFirstKeysMigration,
   stripeOrderingMigration,
+  autoRechargeMigration,
 ];
 
 const MIGRATION_LOCK = 7_270_001;

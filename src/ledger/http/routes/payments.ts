@@ -29,6 +29,7 @@ import {
   type PaymentsOptions,
   type StripeApiAddress,
 } from "../../features/payments.js";
+import { getAutoRecharge } from "../../features/recharge.js";
 import * as store from "../../storage/payments.js";
 import { customerPage, errorPage } from "../customer-page.js";
 import { coreOf, idempotencyOf, newRouter, readBodyCapped, respond, tenantOf, type LedgerEnv } from "../env.js";
@@ -40,6 +41,9 @@ const MAX_STRIPE_BODY_BYTES = 512 * 1024;
 const originOf = (api: StripeApiAddress) =>
   `${api.protocol}://${api.host.includes(":") ? `[${api.host}]` : api.host}${api.port === (api.protocol === "http" ? 80 : 443) ? "" : `:${api.port}`}`;
 const TENANT_ID = /^tnt_[0-9a-z]{26}$/;
+/** What the auto-recharge forms and Stripe's setup page came back with. */
+const rechargeNotice = (q: Record<string, string>) =>
+  q.card === "saved" ? "card-saved" : q.card === "cancelled" ? "card-cancelled" : q.recharge === "on" ? "on" : q.recharge === "off" ? "off" : null;
 
 export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeApiAddress) {
   const app = newRouter();
@@ -207,13 +211,14 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
     if (link.error) return link.error;
     const { tenantId, owner, expiresAt } = link.claims;
     const ctx = coreOf(c);
-    const [wallet, statement, purchases, { config }, connection, names] = await Promise.all([
+    const [wallet, statement, purchases, { config }, connection, names, recharge] = await Promise.all([
       wallets.getWallet(ctx, tenantId, owner),
       wallets.getStatement(ctx, tenantId, owner, 15, undefined),
       listPurchases(ctx, tenantId, owner),
       wallets.loadConfig(ctx.db, tenantId),
       store.getStripeConnection(ctx.db, tenantId),
       bankNames(ctx, tenantId, owner, c.get("ledger").deskproClients),
+      getAutoRecharge(ctx, tenantId, owner),
     ]);
     const checkout = c.req.query("checkout");
     return c.html(
@@ -227,6 +232,7 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
         checkoutAction: `${new URL(c.req.url).pathname}/checkout`,
         checkout: checkout === "success" || checkout === "cancelled" ? checkout : null,
         expiresAt: expiresAt.toISOString(),
+        autoRecharge: { recharge, packs: config.packs, action: `${new URL(c.req.url).pathname}/auto-recharge`, notice: rechargeNotice(c.req.query()), now: ctx.clock() },
       }),
     );
   });
