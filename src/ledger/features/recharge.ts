@@ -132,7 +132,12 @@ async function chargeAttempt(payload: { attemptId: string; owner: string }, cont
   }
   const stripe = await stripeOf(ctx, tenantId, stripeApi);
   if (!stripe) {
-    await store.endAttempt(ctx.db, tenantId, attempt.id, { state: "cancelled", failureCode: "payments_not_connected", paymentIntentId: null, now: context.now });
+    await store.endAttempt(ctx.db, tenantId, attempt.id, {
+      state: "cancelled",
+      failureCode: "payments_not_connected",
+      paymentIntentId: null,
+      now: context.now,
+    });
     return;
   }
   let intent: Stripe.PaymentIntent;
@@ -193,7 +198,13 @@ async function failAttempt(
     await enqueueJob(tx, rechargeNoticeJob, {
       tenantId,
       dedupeKey: `recharge:notice:${attempt.id}`,
-      payload: { owner: attempt.owner, attemptId: attempt.id, words, authentication: code === "authentication_required", switchedOff: failures >= FAILURES_TO_SWITCH_OFF },
+      payload: {
+        owner: attempt.owner,
+        attemptId: attempt.id,
+        words,
+        authentication: code === "authentication_required",
+        switchedOff: failures >= FAILURES_TO_SWITCH_OFF,
+      },
       now,
     });
     return true;
@@ -201,7 +212,12 @@ async function failAttempt(
 }
 
 /** Grants the attempt's pack, once (the grant's key is the attempt's), and resets the failures. */
-async function grantRecharge(ctx: LedgerContext, tenantId: string, attemptId: string, paymentIntentId: string): Promise<"granted" | "already_granted" | "unknown"> {
+async function grantRecharge(
+  ctx: LedgerContext,
+  tenantId: string,
+  attemptId: string,
+  paymentIntentId: string,
+): Promise<"granted" | "already_granted" | "unknown"> {
   const attempt = await store.getAttempt(ctx.db, tenantId, attemptId);
   if (!attempt) return "unknown";
   const outcome = await core.grantCredits(
@@ -277,7 +293,13 @@ export async function handleCardSaved(ctx: LedgerContext, tenantId: string, inte
  * Starts Checkout in setup mode for the bank's Stripe customer (made once, with an idempotency key
  * of the tenant and the bank). The session's setup intent is read back when it completes.
  */
-export async function startCardSetup(ctx: LedgerContext, tenantId: string, owner: string, back: string, stripeApi: StripeApiAddress | undefined): Promise<string> {
+export async function startCardSetup(
+  ctx: LedgerContext,
+  tenantId: string,
+  owner: string,
+  back: string,
+  stripeApi: StripeApiAddress | undefined,
+): Promise<string> {
   const stripe = await stripeOf(ctx, tenantId, stripeApi);
   if (!stripe) throw new RechargeNotReady("Card payments are not set up.");
   const digest = createHash("sha256").update(`${tenantId}\n${owner}`).digest("hex");
@@ -306,7 +328,7 @@ export async function startCardSetup(ctx: LedgerContext, tenantId: string, owner
 
 /** The sentence the customer agrees to, with their choices in it: recorded word for word. */
 export function consentWords(helpdesk: string | null, pack: CreditPack, threshold: number, cap: number): string {
-  const who = helpdesk ?? "The support team";
+  const who = helpdesk ?? "the support team";
   return (
     `I agree that ${who} may charge my saved card ${formatMoney(pack.price, pack.currency)} for ${pack.credits.toLocaleString("en")} credits, without asking me each time, ` +
     `whenever my support credits fall below ${threshold.toLocaleString("en")}, and no more than ${formatMoney(cap, pack.currency)} in any calendar month, ` +
@@ -337,7 +359,13 @@ export async function agreeToAutoRecharge(
   await ctx.db.transaction(async (tx) => {
     const settings = await store.getSettings(tx, tenantId, owner, true);
     if (!settings?.paymentMethodId) throw new RechargeNotReady("Save a card first.");
-    await store.putChoices(tx, tenantId, owner, { enabled: true, packId: pack.id, threshold: form.threshold, monthlyCap: cap, capCurrency: pack.currency }, now);
+    await store.putChoices(
+      tx,
+      tenantId,
+      owner,
+      { enabled: true, packId: pack.id, threshold: form.threshold, monthlyCap: cap, capCurrency: pack.currency },
+      now,
+    );
     await store.recordConsent(tx, tenantId, {
       id: `rcc_${randomUUID().replaceAll("-", "")}`,
       owner,
@@ -434,7 +462,9 @@ async function deliverNotice(
   else {
     const personId = type === "person" ? Number(id) : (tickets[0]?.person ?? null);
     if (personId === null) return;
-    ticketId = String(await startTicketOnce(client, { personId, subject: "Auto-recharge of your support credits failed", html: customerHtml, marker: marker("customer") }));
+    ticketId = String(
+      await startTicketOnce(client, { personId, subject: "Auto-recharge of your support credits failed", html: customerHtml, marker: marker("customer") }),
+    );
   }
   await deliverDeskproMessage({ ticketId, html: noteHtml, note: true, marker: marker("note") }, client);
   await deliverDeskproMessage({ ticketId, html: customerHtml, note: false, marker: marker("customer") }, client);

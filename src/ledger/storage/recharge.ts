@@ -124,16 +124,10 @@ export interface ConsentRow {
 }
 
 export async function recordConsent(sql: Sql, tenantId: string, consent: ConsentRow): Promise<void> {
-  await sql.query("INSERT INTO recharge_consents (tenant_id, id, owner, action, given_by, words, settings, at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)", [
-    tenantId,
-    consent.id,
-    consent.owner,
-    consent.action,
-    consent.givenBy,
-    consent.words,
-    JSON.stringify(consent.settings),
-    consent.at,
-  ]);
+  await sql.query(
+    "INSERT INTO recharge_consents (tenant_id, id, owner, action, given_by, words, settings, at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)",
+    [tenantId, consent.id, consent.owner, consent.action, consent.givenBy, consent.words, JSON.stringify(consent.settings), consent.at],
+  );
 }
 
 export async function listConsents(sql: Sql, tenantId: string, owner: string, limit: number): Promise<ConsentRow[]> {
@@ -222,7 +216,11 @@ export async function usedThisMonth(sql: Sql, tenantId: string, owner: string, m
 }
 
 /** A new pending attempt, or null when the bank has one pending already (the unique index decides). */
-export async function startAttempt(sql: Sql, tenantId: string, a: Omit<AttemptRow, "state" | "paymentIntentId" | "failureCode" | "grantEntryId" | "finishedAt">): Promise<boolean> {
+export async function startAttempt(
+  sql: Sql,
+  tenantId: string,
+  a: Omit<AttemptRow, "state" | "paymentIntentId" | "failureCode" | "grantEntryId" | "finishedAt">,
+): Promise<boolean> {
   const rows = await sql.query<{ id: string }>(
     `INSERT INTO recharge_attempts (tenant_id, id, owner, pack_id, credits, amount, currency, month, state, created_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9)

@@ -119,7 +119,9 @@ export function rechargeRoutes(configuredPublicUrl?: string, stripeApi?: StripeA
     const cap = capInMinorUnits(choices.data.capUnits, pack.currency);
     if (cap < pack.price) return c.html(errorPage("Check your choices", "The monthly limit must be at least the pack's price."), 400);
     const words = consentWords(await helpdeskOf(c, tenantId, owner), pack, choices.data.threshold, cap);
-    return c.html(page("Auto-recharge", reviewBody({ ...choices.data, words, action: `${new URL(c.req.url).pathname.replace(/\/review$/, "")}`, back: link.back })));
+    return c.html(
+      page("Auto-recharge", reviewBody({ ...choices.data, words, action: `${new URL(c.req.url).pathname.replace(/\/review$/, "")}`, back: link.back })),
+    );
   });
 
   /** Agreement: the sentence shown must be the one the choices make now, else the customer reviews again. */
@@ -135,7 +137,10 @@ export function rechargeRoutes(configuredPublicUrl?: string, stripeApi?: StripeA
     const pack = config.packs.find((p) => p.id === form.data.packId);
     const shown = typeof raw.words === "string" ? raw.words : "";
     if (!pack || wordsDigest(consentWords(helpdesk, pack, form.data.threshold, capInMinorUnits(form.data.capUnits, pack.currency))) !== wordsDigest(shown))
-      return c.html(errorPage("Please review again", "The pack or its price changed since you reviewed it; go back to the page and review your choices again."), 409);
+      return c.html(
+        errorPage("Please review again", "The pack or its price changed since you reviewed it; go back to the page and review your choices again."),
+        409,
+      );
     try {
       await agreeToAutoRecharge(coreOf(c), tenantId, owner, form.data, helpdesk);
     } catch (error) {
