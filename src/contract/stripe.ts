@@ -96,7 +96,17 @@ export const StripeHookResult = z
     eventId: z.string(),
     type: z.string(),
     /** `refund_recorded`: a refund that came before its payment's event, taken back when the pack is granted. */
-    outcome: z.enum(["granted", "already_granted", "reversed", "already_reversed", "not_paid_yet", "refund_recorded", "ignored", "card_saved", "recharge_failed"]),
+    outcome: z.enum([
+      "granted",
+      "already_granted",
+      "reversed",
+      "already_reversed",
+      "not_paid_yet",
+      "refund_recorded",
+      "ignored",
+      "card_saved",
+      "recharge_failed",
+    ]),
     detail: z.string().optional(),
   })
   .meta({ id: "StripeHookResult" });

@@ -29,7 +29,7 @@ const sessions: URLSearchParams[] = [];
  * Stripe's idempotency (https://docs.stripe.com/api/idempotent_requests): the first answer for a
  * key, success or error, is given again to every retry with that key.
  */
-const saved = new Map<string, { status: number; body: unknown }>();
+const saved = new Map<string, { status: number; body: Record<string, unknown> }>();
 
 const paymentIntent = (body: URLSearchParams, status: string) => ({
   id: `pi_${randomBytes(8).toString("hex")}`,
@@ -60,7 +60,7 @@ const server = setupServer(
     const replay = idempotencyKey ? saved.get(idempotencyKey) : undefined;
     if (replay) return HttpResponse.json(replay.body, { status: replay.status });
     if (behaviour === "unavailable") return HttpResponse.json({ error: { type: "api_error", message: "try later" } }, { status: 500 });
-    let answer: { status: number; body: unknown };
+    let answer: { status: number; body: Record<string, unknown> };
     if (behaviour === "succeed" || behaviour === "processing")
       answer = { status: 200, body: paymentIntent(body, behaviour === "succeed" ? "succeeded" : "processing") };
     else {

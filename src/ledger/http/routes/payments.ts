@@ -232,7 +232,13 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
         checkoutAction: `${new URL(c.req.url).pathname}/checkout`,
         checkout: checkout === "success" || checkout === "cancelled" ? checkout : null,
         expiresAt: expiresAt.toISOString(),
-        autoRecharge: { recharge, packs: config.packs, action: `${new URL(c.req.url).pathname}/auto-recharge`, notice: rechargeNotice(c.req.query()), now: ctx.clock() },
+        autoRecharge: {
+          recharge,
+          packs: config.packs,
+          action: `${new URL(c.req.url).pathname}/auto-recharge`,
+          notice: rechargeNotice(c.req.query()),
+          now: ctx.clock(),
+        },
       }),
     );
   });

@@ -2,7 +2,7 @@
  * Auto-recharge over HTTP: what agents read (tenant API key), and the customer page's forms (a
  * signed link): save a card (Stripe Checkout in setup mode), review and agree, stop.
  */
-import { createRoute, z } from "@hono/zod-openapi";
+import { createRoute, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createHash } from "node:crypto";
 import { AutoRecharge, AutoRechargeConsentPage, AutoRechargeForm } from "../../../contract/index.js";
