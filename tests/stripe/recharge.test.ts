@@ -311,7 +311,7 @@ describe.each(backends())("auto-recharge on %s", (backend) => {
   });
 
   it("a declined card ends the attempt, is shown to agents, queues the customer's message, and waits before trying again", async () => {
-    await turnOn();
+    const { path } = await turnOn();
     behaviour = "card_declined";
     await debit(600);
     await drain();
@@ -322,6 +322,7 @@ describe.each(backends())("auto-recharge on %s", (backend) => {
     expect(after.lastFailure?.words).toBe("the card was declined (insufficient funds)");
     const outbox = (await ledger.call("GET", "/v1/outbox?kind=recharge")).body as { items: { kind: string }[] };
     expect(outbox.items.map((i) => i.kind)).toContain("recharge.notice");
+    expect((await ledger.call("GET", path)).text).toContain("The last automatic payment failed on 10 Mar 2026: the card was declined (insufficient funds).");
     // A debit within a day of the failure charges nothing; after a day the next one does.
     await debit(1);
     await drain();
@@ -332,6 +333,7 @@ describe.each(backends())("auto-recharge on %s", (backend) => {
     await drain();
     expect(intents).toHaveLength(2);
     expect(await state()).toMatchObject({ failuresInRow: 0, enabled: true });
+    expect((await ledger.call("GET", path)).text).not.toContain("The last automatic payment failed");
   });
 
   it("a card that needs its holder (authentication_required) is a failure the customer is asked to fix", async () => {
