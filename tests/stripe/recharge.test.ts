@@ -10,7 +10,8 @@ import Stripe from "stripe";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AutoRecharge, AutoRechargeConsentPage, CustomerLink, StripeHookResult, Wallet } from "../../src/contract/index.js";
 import type { Database } from "../../src/ledger/storage/db.js";
-import { backends, createTestLedger, DAY, openTestDatabase, type TestLedger } from "../helpers/ledger.js";
+import { backends, createTestLedger, DAY, openTestDatabase, type CallOptions, type CallResult, type TestLedger } from "../helpers/ledger.js";
+import { createPortalHarness, portalHelpdesk, TEST_CONFIG, type PortalHarness } from "../portal/harness.js";
 
 process.env.LEDGER_SECRETS_KEY ??= randomBytes(32).toString("base64");
 
@@ -42,7 +43,9 @@ const paymentIntent = (body: URLSearchParams, status: string) => ({
   metadata: Object.fromEntries([...body.entries()].filter(([k]) => k.startsWith("metadata[")).map(([k, v]) => [k.slice(9, -1), v])),
 });
 
+const deskpro = portalHelpdesk();
 const server = setupServer(
+  ...deskpro.handlers(),
   http.post(`${STRIPE}/v1/customers`, ({ request }) => {
     customers.push({ idempotencyKey: request.headers.get("idempotency-key") });
     return HttpResponse.json({ id: `cus_${randomBytes(6).toString("hex")}`, object: "customer" });
@@ -95,6 +98,65 @@ afterEach(() => {
 
 const unescape = (html: string) => html.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
 
+/** A ledger to talk to: its tenant and a call with that tenant's key. */
+interface Caller {
+  tenantId: string;
+  call<T = any>(method: string, path: string, options?: CallOptions): Promise<CallResult<T>>;
+}
+const form = (fields: Record<string, string | number>): CallOptions => ({
+  rawBody: new URLSearchParams(Object.entries(fields).map(([k, v]) => [k, String(v)])).toString(),
+  headers: { "content-type": "application/x-www-form-urlencoded" },
+  key: null,
+  idempotencyKey: null,
+});
+const pagePathOf = async (ledger: Caller, owner: string) =>
+  new URL(CustomerLink.parse((await ledger.call("POST", `/v1/wallets/${owner}/customer-links`, { body: { days: 7 } })).body).url).pathname;
+/** A Stripe event, signed with the endpoint's secret by Stripe's own library, delivered to the tenant's webhook. */
+async function deliverTo(ledger: Caller, type: string, object: Record<string, unknown>, tenantId = ledger.tenantId) {
+  const body = JSON.stringify({
+    id: `evt_${randomUUID().replaceAll("-", "")}`,
+    object: "event",
+    type,
+    api_version: "2025-01-01",
+    created: 1,
+    data: { object },
+  });
+  const headers = {
+    "content-type": "application/json",
+    "stripe-signature": signer.webhooks.generateTestHeaderString({ payload: body, secret: WEBHOOK_SECRET }),
+  };
+  const response = await ledger.call("POST", `/hooks/stripe/${tenantId}`, { rawBody: body, headers, key: null, idempotencyKey: null });
+  expect(response.status).toBe(200);
+  return StripeHookResult.parse(response.body);
+}
+/** Saves a card (setup-mode Checkout, then Stripe's setup_intent.succeeded) and agrees to these choices on the page. */
+async function turnOnFor(ledger: Caller, owner: string, choices: { threshold: number; capUnits: number }) {
+  const path = await pagePathOf(ledger, owner);
+  const started = await ledger.call("POST", `${path}/auto-recharge/card`, form({}));
+  expect(started.status).toBe(303);
+  expect(started.headers.get("location")).toMatch(/^https:\/\/checkout\.stripe\.com\//);
+  const session = sessions.at(-1)!;
+  expect(session.get("mode")).toBe("setup");
+  const customer = session.get("customer")!;
+  expect(customer).toMatch(/^cus_/);
+  const savedCard = await deliverTo(ledger, "setup_intent.succeeded", {
+    id: "seti_1",
+    object: "setup_intent",
+    status: "succeeded",
+    customer,
+    payment_method: "pm_card_visa",
+    metadata: { tenant_id: ledger.tenantId, owner, purpose: "auto_recharge" },
+  });
+  expect(savedCard.outcome).toBe("card_saved");
+  const review = await ledger.call("POST", `${path}/auto-recharge/review`, form({ packId: "pack-500", ...choices }));
+  expect(review.status).toBe(200);
+  const words = unescape(/data-testid="consent-words">([^<]*)</.exec(review.text)![1]!);
+  const agreed = await ledger.call("POST", `${path}/auto-recharge`, form({ packId: "pack-500", ...choices, words, givenBy: "Ada Lovelace", agree: "yes" }));
+  expect(agreed.status).toBe(303);
+  return { path, words, customer };
+}
+const PACKS = [{ id: "pack-500", label: "500 credits", credits: 500, price: 25_000, currency: "usd" }];
+
 describe.each(backends())("auto-recharge on %s", (backend) => {
   let ledger: TestLedger;
   let db: Database;
@@ -107,7 +169,7 @@ describe.each(backends())("auto-recharge on %s", (backend) => {
     ledger = await createTestLedger(backend, { db });
     ledger.clock.set("2026-03-10T12:00:00.000Z");
     const config = await ledger.call("PUT", "/v1/config", {
-      body: { packs: [{ id: "pack-500", label: "500 credits", credits: 500, price: 25_000, currency: "usd" }] },
+      body: { packs: PACKS },
     });
     expect(config.status).toBe(200);
     expect((await ledger.call("PUT", "/v1/integrations/stripe", { body: { secretKey: SECRET_KEY, webhookSecret: WEBHOOK_SECRET } })).status).toBe(200);
@@ -115,31 +177,8 @@ describe.each(backends())("auto-recharge on %s", (backend) => {
   });
   afterEach(() => ledger.close());
 
-  const form = (fields: Record<string, string | number>) => ({
-    rawBody: new URLSearchParams(Object.entries(fields).map(([k, v]) => [k, String(v)])).toString(),
-    headers: { "content-type": "application/x-www-form-urlencoded" },
-    key: null,
-    idempotencyKey: null,
-  });
-  const pagePath = async () =>
-    new URL(CustomerLink.parse((await ledger.call("POST", `/v1/wallets/${owner}/customer-links`, { body: { days: 7 } })).body).url).pathname;
-  const deliver = async (type: string, object: Record<string, unknown>, tenantId = ledger.tenantId) => {
-    const body = JSON.stringify({
-      id: `evt_${randomUUID().replaceAll("-", "")}`,
-      object: "event",
-      type,
-      api_version: "2025-01-01",
-      created: 1,
-      data: { object },
-    });
-    const headers = {
-      "content-type": "application/json",
-      "stripe-signature": signer.webhooks.generateTestHeaderString({ payload: body, secret: WEBHOOK_SECRET }),
-    };
-    const response = await ledger.call("POST", `/hooks/stripe/${tenantId}`, { rawBody: body, headers, key: null, idempotencyKey: null });
-    expect(response.status).toBe(200);
-    return StripeHookResult.parse(response.body);
-  };
+  const pagePath = () => pagePathOf(ledger, owner);
+  const deliver = (type: string, object: Record<string, unknown>, tenantId = ledger.tenantId) => deliverTo(ledger, type, object, tenantId);
   const state = async () => AutoRecharge.parse((await ledger.call("GET", `/v1/wallets/${owner}/auto-recharge`)).body);
   const balance = async () => Wallet.parse((await ledger.call("GET", `/v1/wallets/${owner}`)).body).balance;
   const debit = (amount: number) => ledger.call("POST", `/v1/wallets/${owner}/debits`, { body: { kind: "manual", amount, reason: "Support" } });
@@ -147,32 +186,7 @@ describe.each(backends())("auto-recharge on %s", (backend) => {
   const drain = async () =>
     (ledger.clock.advance(1000), await ledger.call("POST", "/v1/outbox/drain", { body: {} })).body as { delivered: number; retrying: number; failed: number };
 
-  /** Saves a card (setup-mode Checkout, then Stripe's setup_intent.succeeded) and agrees to these choices on the page. */
-  const turnOn = async (choices: { threshold: number; capUnits: number } = { threshold: 500, capUnits: 1000 }) => {
-    const path = await pagePath();
-    const started = await ledger.call("POST", `${path}/auto-recharge/card`, form({}));
-    expect(started.status).toBe(303);
-    expect(started.headers.get("location")).toMatch(/^https:\/\/checkout\.stripe\.com\//);
-    const session = sessions.at(-1)!;
-    expect(session.get("mode")).toBe("setup");
-    const customer = session.get("customer")!;
-    expect(customer).toMatch(/^cus_/);
-    const savedCard = await deliver("setup_intent.succeeded", {
-      id: "seti_1",
-      object: "setup_intent",
-      status: "succeeded",
-      customer,
-      payment_method: "pm_card_visa",
-      metadata: { tenant_id: ledger.tenantId, owner, purpose: "auto_recharge" },
-    });
-    expect(savedCard.outcome).toBe("card_saved");
-    const review = await ledger.call("POST", `${path}/auto-recharge/review`, form({ packId: "pack-500", ...choices }));
-    expect(review.status).toBe(200);
-    const words = unescape(/data-testid="consent-words">([^<]*)</.exec(review.text)![1]!);
-    const agreed = await ledger.call("POST", `${path}/auto-recharge`, form({ packId: "pack-500", ...choices, words, givenBy: "Ada Lovelace", agree: "yes" }));
-    expect(agreed.status).toBe(303);
-    return { path, words, customer };
-  };
+  const turnOn = (choices: { threshold: number; capUnits: number } = { threshold: 500, capUnits: 1000 }) => turnOnFor(ledger, owner, choices);
   const succeeded = (intent: { id: string; amount: number; currency: string; metadata: Record<string, string> }, tenantId = ledger.tenantId) =>
     deliver("payment_intent.succeeded", { ...intent, object: "payment_intent", status: "succeeded", metadata: { ...intent.metadata, tenant_id: tenantId } });
   const lastIntent = () => {
@@ -409,5 +423,38 @@ describe.each(backends())("auto-recharge on %s", (backend) => {
     await drain();
     expect(new Set(intents.map((i) => i.idempotencyKey))).toEqual(firstKeys);
     expect(await balance()).toBe(900);
+  });
+});
+
+describe("a failed automatic payment in Deskpro (PGlite)", () => {
+  let h: PortalHarness;
+  beforeEach(async () => {
+    h = await createPortalHarness("pglite");
+    expect((await h.call("PUT", "/v1/config", { body: { ...TEST_CONFIG, packs: PACKS } })).status).toBe(200);
+    expect((await h.call("PUT", "/v1/integrations/stripe", { body: { secretKey: SECRET_KEY, webhookSecret: WEBHOOK_SECRET } })).status).toBe(200);
+  });
+  afterEach(() => h.close());
+
+  it("tells the customer (a reply on their open ticket, which Deskpro emails) and the agents (a note), once", async () => {
+    const org = 5100 + Math.floor(Math.random() * 800);
+    const ticket = 8100 + Math.floor(Math.random() * 800);
+    deskpro.addTicket({ id: ticket, person: 6101, organization: org });
+    const owner = `org:${org}`;
+    expect((await h.call("POST", `/v1/wallets/${owner}/grants`, { body: { amount: 1000, reason: "Opening balance" } })).status).toBe(201);
+    await turnOnFor(h, owner, { threshold: 500, capUnits: 1000 });
+    behaviour = "card_declined";
+    expect((await h.call("POST", `/v1/wallets/${owner}/debits`, { body: { kind: "manual", amount: 600, reason: "Support" } })).status).toBe(201);
+    for (let i = 0; i < 4; i++) {
+      h.clock.advance(60_000);
+      await h.drain();
+    }
+    expect(intents).toHaveLength(1);
+    const replies = deskpro.messagesOn(ticket, "reply");
+    expect(replies).toHaveLength(1);
+    expect(replies[0]!.message).toContain("We tried to top up your support credits automatically");
+    expect(replies[0]!.message).toContain("the card was declined (insufficient funds)");
+    expect(deskpro.messagesOn(ticket, "note").map((m) => m.message)).toEqual([
+      expect.stringContaining("Auto-recharge failed: the card was declined (insufficient funds)."),
+    ]);
   });
 });

@@ -42,9 +42,10 @@ export function autoRechargeSection(data: AutoRechargeSectionData): string {
   const status = r.enabled
     ? `<p data-testid="auto-recharge-status"><strong>On:</strong> buys ${n(r.credits ?? 0)} credits for ${escape(price(r.price))} when your credits fall below ${n(r.threshold ?? 0)}; at most ${escape(price(r.monthlyCap))} a month (${escape(price(r.usedThisMonth))} so far in ${monthName(data.now)}).${r.pending ? " A payment is under way." : ""}</p>`
     : `<p data-testid="auto-recharge-status"><strong>Off.</strong>${r.switchedOffReason ? ` It ${escape(r.switchedOffReason)}.` : ""}</p>`;
-  const failure = r.lastFailure && r.failuresInRow > 0
-    ? `<p class="notice low" role="status">The last automatic payment failed on ${formatCustomerDate(r.lastFailure.at)}: ${escape(r.lastFailure.words)}.</p>`
-    : "";
+  const failure =
+    r.lastFailure && r.failuresInRow > 0
+      ? `<p class="notice low" role="status">The last automatic payment failed on ${formatCustomerDate(r.lastFailure.at)}: ${escape(r.lastFailure.words)}.</p>`
+      : "";
   const options = packs
     .map(
       (p) =>
