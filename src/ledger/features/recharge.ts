@@ -444,15 +444,16 @@ async function deliverNotice(
     if (error instanceof DeskproNotConnected) return; // no helpdesk to tell: the sidebar still shows it
     throw error;
   }
+  const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
   const link = buyLinkFor(context.tenantId, payload.owner, context.now, null);
   const what = payload.authentication
     ? "Please open your credits page and save your card again, confirming it with your bank."
     : "Please open your credits page and save another card, or buy credits there.";
   const after = payload.switchedOff ? " After three failed payments in a row auto-recharge has been switched off; you can turn it on again there." : "";
-  const customerHtml = `<p>We tried to top up your support credits automatically on ${formatCustomerDate(context.now)}, but ${payload.words}.</p><p>${what}${after}</p>${
-    link ? `<p><a href="${link}">Your support credits</a></p>` : ""
+  const customerHtml = `<p>We tried to top up your support credits automatically on ${formatCustomerDate(context.now)}, but ${escape(payload.words)}.</p><p>${what}${after}</p>${
+    link ? `<p><a href="${escape(link)}">Your support credits</a></p>` : ""
   }`;
-  const noteHtml = `<p>Auto-recharge failed: ${payload.words}.${payload.switchedOff ? " It has switched itself off after three failures in a row." : ""} The customer was asked to update their card.</p>`;
+  const noteHtml = `<p>Auto-recharge failed: ${escape(payload.words)}.${payload.switchedOff ? " It has switched itself off after three failures in a row." : ""} The customer was asked to update their card.</p>`;
   const [type, id] = payload.owner.split(":") as ["org" | "person", string];
   const tickets = await client.listTicketsOf({ type, id });
   const open = tickets.find((t) => isOpenStatus(t.status));
