@@ -411,6 +411,19 @@ describe.each(backends())("auto-recharge on %s", (backend) => {
     expect(consents.map((c) => c.action)).toEqual(["stopped", "agreed"]);
   });
 
+  it("gives an attempt up when Stripe never answered by the outbox's last retry, and a late success still grants it", async () => {
+    await turnOn();
+    behaviour = "unavailable";
+    await debit(600);
+    // Eleven deliveries have failed already: the next is the last the outbox makes.
+    await db.query("UPDATE outbox SET attempts = 11 WHERE tenant_id = $1 AND kind = 'recharge.charge'", [ledger.tenantId]);
+    expect(await drain()).toMatchObject({ failed: 1 });
+    expect(await state()).toMatchObject({ pending: false, failuresInRow: 0, enabled: true });
+    const intent = lastIntent();
+    expect((await succeeded(intent)).outcome).toBe("granted");
+    expect(await balance()).toBe(900);
+  });
+
   it("retries a charge Stripe couldn't answer with the same idempotency key", async () => {
     await turnOn();
     behaviour = "unavailable";

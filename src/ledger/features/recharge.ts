@@ -15,7 +15,7 @@ import Stripe from "stripe";
 import { z } from "zod";
 import { formatCustomerDate, Owner, type AutoRecharge, type AutoRechargeForm, type CreditPack, type StripeHookResult } from "../../contract/index.js";
 import type { AfterPostHook, LedgerContext } from "../core/context.js";
-import { enqueueJob, handle, outboxKind, type DeliveryContext, type OutboxHandler } from "../core/outbox.js";
+import { enqueueJob, handle, MAX_ATTEMPTS, outboxKind, type DeliveryContext, type OutboxHandler } from "../core/outbox.js";
 import * as core from "../core/wallets.js";
 import { formatMoney, minorUnitDigits } from "../domain/currency.js";
 import type { DeskproClientFactory } from "../integrations/deskpro/connection.js";
@@ -166,7 +166,12 @@ async function chargeAttempt(payload: { attemptId: string; owner: string }, cont
       await failAttempt(ctx, tenantId, attempt, "invalid_request", "Stripe refused the charge with the saved card; save the card again", null, context.now);
       return;
     }
-    // Stripe unreachable or busy: the outbox retries, with the same idempotency key.
+    // Stripe unreachable or busy: the outbox retries, with the same idempotency key (Stripe keeps keys
+    // for at least a day; the outbox's retries end within hours). At the last retry the attempt is
+    // given up, so that the bank isn't left with a pending attempt forever; should Stripe have
+    // charged after all, its payment_intent.succeeded still grants the pack.
+    if (context.row.attempts >= MAX_ATTEMPTS)
+      await store.endAttempt(ctx.db, tenantId, attempt.id, { state: "cancelled", failureCode: "stripe_unavailable", paymentIntentId: null, now: context.now });
     const status = (error as { statusCode?: number })?.statusCode;
     throw new RechargeProviderError(`Stripe did not answer the auto-recharge charge${status ? ` (HTTP ${status})` : ""}`);
   }
