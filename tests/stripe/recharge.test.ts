@@ -294,6 +294,26 @@ describe.each(backends())("auto-recharge on %s", (backend) => {
     expect((await state()).pending).toBe(false);
   });
 
+  it("says that a refunded auto-recharge charge is not taken back automatically, and keeps no refund of a purchase for it", async () => {
+    await turnOn();
+    await debit(600);
+    await drain();
+    const body = intents[0]!.body;
+    const refunded = await deliver("charge.refunded", {
+      id: "ch_1",
+      object: "charge",
+      amount: 25_000,
+      amount_refunded: 25_000,
+      currency: "usd",
+      payment_intent: "pi_refunded",
+      metadata: { tenant_id: ledger.tenantId, owner, recharge_attempt: body.get("metadata[recharge_attempt]") },
+    });
+    expect(refunded.outcome).toBe("ignored");
+    expect(refunded.detail).toContain("not taken back automatically");
+    expect(await db.query("SELECT 1 FROM stripe_early_refunds WHERE tenant_id = $1", [ledger.tenantId])).toHaveLength(0);
+    expect(await balance()).toBe(900);
+  });
+
   it("ignores a payment whose metadata names another tenant, or an attempt the ledger never made", async () => {
     await turnOn();
     behaviour = "processing";

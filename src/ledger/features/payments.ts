@@ -289,6 +289,7 @@ export async function handleStripeEvent(ctx: LedgerContext, tenantId: string, ra
     }
     case "charge.refunded": {
       const charge = event.data.object;
+      if (charge.metadata?.recharge_attempt) return recharge.refundNotTakenBack(result);
       const paymentIntent = idOf(charge.payment_intent);
       if (!paymentIntent) return result("ignored", "the charge has no payment intent");
       return refundCharge(ctx, tenantId, paymentIntent, charge, result);

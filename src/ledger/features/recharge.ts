@@ -274,6 +274,13 @@ export async function handleRechargeEvent(
 }
 
 /**
+ * `charge.refunded` of an auto-recharge charge (the PaymentIntent's metadata is copied onto its
+ * charge): not taken back automatically yet; said so, rather than kept as a refund of a purchase.
+ */
+export const refundNotTakenBack = (result: Result): StripeHookResult =>
+  result("ignored", "an auto-recharge charge: its refund is not taken back automatically; remove the credits from the bank's sidebar");
+
+/**
  * `setup_intent.succeeded` of a setup-mode Checkout Session the ledger started: the card the
  * customer saved for auto-recharge (the intent names its customer and payment method).
  */
