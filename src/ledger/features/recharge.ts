@@ -351,7 +351,10 @@ export function consentWords(helpdesk: string | null, pack: CreditPack, threshol
 /** The whole units a customer types for the cap, in the currency's minor unit (¥500 is 500; $500 is 50000). */
 export const capInMinorUnits = (units: number, currency: string): number => units * 10 ** minorUnitDigits(currency);
 
-export class RechargeNotReady extends Error {}
+/** The customer's choices can't be taken as they are (no saved card, a pack gone, a cap below the price). */
+export class RechargeNotReady extends LedgerError {
+  readonly code = "invalid_request";
+}
 
 /** Turns auto-recharge on (or changes it) with the customer's consent, recorded word for word. */
 export async function agreeToAutoRecharge(
