@@ -17,3 +17,4 @@ export * from "./overage.js";
 export * from "./words.js";
 export * from "./finance.js";
 export * from "./invoices.js";
+export * from "./recharge.js";

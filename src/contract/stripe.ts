@@ -141,6 +141,8 @@ export const StripeHookResult = z
       "document_recorded",
       "ignored",
       "not_granted",
+      "card_saved",
+      "recharge_failed",
     ]),
     detail: z.string().optional(),
   })

@@ -23,6 +23,7 @@ import { DeskproConnectionRequest } from "../contract/index.js";
 import { composeLedger } from "./compose.js";
 import { outboundPolicyFromEnv } from "./core/outbound.js";
 import { ALL_CRON_TASKS, CronTask, runCron } from "./cron.js";
+import { stripeApiAddress } from "./features/payments.js";
 import { putConnection } from "./integrations/deskpro/connection.js";
 import { ledgerOpenApiDocument } from "./http/app.js";
 import { ledgerEnv, startLedgerServer } from "./node.js";
@@ -121,8 +122,12 @@ async function main(argv: string[]): Promise<number> {
       if (!task.success) throw new UsageError(`cron runs "allocate" or "outbox" (both when neither is named), not "${sub}"`);
       tasks = [task.data];
     }
+    const outbound = outboundPolicyFromEnv();
+    // Auto-recharge's charges leave through the outbox: they go where the server's own calls to Stripe go.
+    const stripeApiUrl = process.env.LEDGER_STRIPE_API_URL?.trim();
+    const stripeApi = stripeApiUrl ? stripeApiAddress(stripeApiUrl, outbound) : undefined;
     const report = await withDatabase((db) =>
-      runCron(composeLedger({ db, outbound: outboundPolicyFromEnv() }), tasks, {
+      runCron(composeLedger({ db, outbound, ...(stripeApi ? { stripeApi } : {}) }), tasks, {
         onError: (error, tenantId) =>
           console.error(
             JSON.stringify({ time: new Date().toISOString(), level: "warn", msg: "scheduled allocation failed", tenantId, error: (error as Error)?.name }),

@@ -13,6 +13,7 @@ import { allocateAll, loadConfig } from "./core/wallets.js";
 import { alertHandlers, evaluateAlerts, queueExpiringNotices } from "./features/alerts.js";
 import { deskproBillingHandlers, queueRecentBillingReads } from "./features/deskpro-billing.js";
 import { portalTierHandlers } from "./features/portal-tiers.js";
+import { checkAutoRecharge, rechargeHandlers, type StripeApiAddress } from "./features/recharge.js";
 import { defaultClientFactory, type DeskproClientFactory } from "./integrations/deskpro/connection.js";
 import { deskproWriteHandlers } from "./integrations/deskpro/writes.js";
 import type { Database } from "./storage/db.js";
@@ -24,6 +25,8 @@ export interface LedgerOptions {
   deskproClients?: DeskproClientFactory;
   /** Where outgoing calls may go; by default public https addresses, unless LEDGER_ALLOW_PRIVATE_NETWORK=true. */
   outbound?: OutboundPolicy;
+  /** Another address for Stripe's API (LEDGER_STRIPE_API_URL), for the charges auto-recharge makes. */
+  stripeApi?: StripeApiAddress;
 }
 
 export interface Ledger {
@@ -49,7 +52,7 @@ export interface Ledger {
 }
 
 export function composeLedger(options: LedgerOptions): Ledger {
-  const context: LedgerContext = { db: options.db, clock: options.clock ?? (() => new Date()), afterPost: [evaluateAlerts] };
+  const context: LedgerContext = { db: options.db, clock: options.clock ?? (() => new Date()), afterPost: [evaluateAlerts, checkAutoRecharge] };
   const metrics = new LedgerMetrics(options.db, context.clock);
   const outbound = options.outbound ?? outboundPolicyFromEnv();
   const doFetch = outboundFetch(outbound);
@@ -63,6 +66,7 @@ export function composeLedger(options: LedgerOptions): Ledger {
     ...portalTierHandlers(deskproClients),
     ...alertHandlers({ deskproClients, fetch: webhookFetch }),
     ...deskproBillingHandlers(deskproClients),
+    ...rechargeHandlers({ deskproClients, ...(options.stripeApi ? { stripeApi: options.stripeApi } : {}) }),
   ]);
   const outbox: OutboxDelivery = { handlers: outboxHandlers, observer: metrics };
   return {

@@ -122,7 +122,7 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
   });
   await migrateWhenReachable(db, log);
   const outbound = options.allowPrivateNetwork === undefined ? undefined : { allowPrivateNetwork: options.allowPrivateNetwork };
-  const ledger = composeLedger({ db, clock: options.clock, outbound });
+  const ledger = composeLedger({ db, clock: options.clock, outbound, ...(stripeApi ? { stripeApi } : {}) });
   // Write-backs and alerts leave through the outbox; this process delivers them in the background.
   const outboxWorker = startOutboxWorker(ledger.context, ledger.outbox, {
     onError: (error) => log({ time: new Date().toISOString(), level: "warn", msg: "outbox drain failed", error: (error as Error)?.name }),

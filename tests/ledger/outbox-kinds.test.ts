@@ -84,6 +84,8 @@ describe("outbox kinds", () => {
       "deskpro.billing_read": "helpdesk",
       "deskpro.time_log_write": "helpdesk",
       "deskpro.time_log_remove": "helpdesk",
+      "recharge.charge": "stripe",
+      "recharge.notice": "helpdesk",
     });
   });
 });

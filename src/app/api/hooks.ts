@@ -30,6 +30,7 @@ export function createQueryClient(): QueryClient {
 /** Query keys: plain data only (never the SDK client), so they hash and compare cleanly. */
 export const keys = {
   wallet: (owner: string) => ["wallet", owner] as const,
+  autoRecharge: (owner: string) => ["auto-recharge", owner] as const,
   payer: (ticketId: string, personId: string, ticketOrg: string | null, personOrg: string | null) =>
     ["payer", ticketId, personId, ticketOrg, personOrg] as const,
   ticketEntries: (ticketId: string) => ["ticket-entries", ticketId] as const,
@@ -47,6 +48,11 @@ export const keys = {
 export function useWallet(owner: string) {
   const api = useLedgerApi();
   return useQuery({ queryKey: keys.wallet(owner), queryFn: () => api.wallet(owner) });
+}
+
+export function useAutoRecharge(owner: string) {
+  const api = useLedgerApi();
+  return useQuery({ queryKey: keys.autoRecharge(owner), queryFn: () => api.autoRecharge(owner) });
 }
 
 /**

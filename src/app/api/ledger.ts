@@ -45,6 +45,7 @@ import {
   PortalSetup,
   TierFieldCreated,
   WebhookSecretIssued,
+  AutoRecharge,
 } from "../../contract/index.js";
 import { LedgerProblem } from "./errors.js";
 import { ledgerRequest, ledgerText, type LedgerEndpoint } from "./transport.js";
@@ -71,6 +72,11 @@ export class LedgerApi {
 
   wallet(ownerId: string): Promise<WalletView> {
     return ledgerRequest(this.endpoint, { method: "GET", path: `/v1/wallets/${owner(ownerId)}`, schema: WalletView, what: "wallet" });
+  }
+
+  /** The bank's auto-recharge as the customer set it, with this month's use of the cap and the last failure. */
+  autoRecharge(ownerId: string): Promise<AutoRecharge> {
+    return ledgerRequest(this.endpoint, { method: "GET", path: `/v1/wallets/${owner(ownerId)}/auto-recharge`, schema: AutoRecharge, what: "auto-recharge" });
   }
 
   /** `orgs`: the ticket's organisation and the person's primary one; the ledger applies the payer rule. */

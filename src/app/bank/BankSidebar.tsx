@@ -5,6 +5,7 @@ import { useSidebarChrome, WalletSummary } from "../components/WalletSummary.js"
 import { AdjustCredits } from "./AdjustCredits.js";
 import { AlertLevels } from "./AlertLevels.js";
 import { AssignPlan } from "./AssignPlan.js";
+import { AutoRechargeStatus } from "./AutoRechargeStatus.js";
 import { BurnDown } from "./BurnDown.js";
 import { Grants } from "./Grants.js";
 import { InvoiceSection } from "./InvoiceSection.js";
@@ -30,6 +31,9 @@ export function BankSidebar({ owner, name, agent, screen }: { owner: string; nam
       </Section>
       <Section title="Spendable credits">
         <Grants grants={wallet.data.grants} />
+      </Section>
+      <Section title="Auto-recharge">
+        <AutoRechargeStatus owner={owner} />
       </Section>
       <Section title="Add or remove credits">
         <AdjustCredits owner={owner} agent={agent} />

@@ -61,13 +61,14 @@ function instance(): Promise<Instance> {
     if (process.env.LEDGER_MIGRATE_ON_START !== "false") await migrate(db);
     const outbound = outboundPolicyFromEnv(process.env);
     const stripeApiUrl = process.env.LEDGER_STRIPE_API_URL?.trim();
-    const ledger = composeLedger({ db, outbound });
+    const stripeApi = stripeApiUrl ? stripeApiAddress(stripeApiUrl, outbound) : undefined;
+    const ledger = composeLedger({ db, outbound, ...(stripeApi ? { stripeApi } : {}) });
     // Rate limits key on the caller's address as API Gateway saw it.
     const app = createLedgerApp({
       db,
       ledger,
       publicUrl: process.env.LEDGER_PUBLIC_URL || undefined,
-      ...(stripeApiUrl ? { stripeApi: stripeApiAddress(stripeApiUrl, outbound) } : {}),
+      ...(stripeApi ? { stripeApi } : {}),
       remoteAddress: (c) => getConnInfo(c).remote.address,
       signup: process.env.LEDGER_SIGNUP !== "off",
       metricsToken: metricsTokenOf(process.env),

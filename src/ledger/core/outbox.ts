@@ -30,7 +30,7 @@ import type { LedgerContext } from "./context.js";
 import { newId } from "./ids.js";
 
 /** Whom a kind's deliveries call: its failures count against that circuit breaker of the tenant's. */
-export type OutboxTarget = "helpdesk" | "webhooks";
+export type OutboxTarget = "helpdesk" | "webhooks" | "stripe";
 
 /** A kind of outbox work: the name its rows carry, the schema of its payload, and whom it calls. */
 export interface OutboxKind<Name extends string = string, Payload = unknown> {

@@ -30,6 +30,7 @@ import * as store from "../storage/payments.js";
 import { customerLink } from "./customer-links.js";
 import { handleInvoiceEvent } from "./invoice-events.js";
 import * as receipts from "./stripe-receipts.js";
+import * as recharge from "./recharge.js";
 
 const binding = (tenantId: string, name: string) => `${tenantId}:stripe.${name}`;
 
@@ -324,6 +325,7 @@ async function actOn(
     }
     case "charge.refunded": {
       const charge = event.data.object;
+      if (charge.metadata?.recharge_attempt) return recharge.refundNotTakenBack(result);
       const paymentIntent = idOf(charge.payment_intent);
       if (!paymentIntent) return result("ignored", "the charge has no payment intent");
       await receipts.noteChargeReceipt(ctx, tenantId, charge);
@@ -342,6 +344,11 @@ async function actOn(
       if (event.type === "invoice.paid" || event.type === "invoice.finalized") return receipts.invoiceReported(ctx, tenantId, invoice, result);
       return result("ignored", "not an invoice the ledger issued");
     }
+    case "setup_intent.succeeded":
+      return recharge.handleCardSaved(ctx, tenantId, event.data.object, result);
+    case "payment_intent.succeeded":
+    case "payment_intent.payment_failed":
+      return recharge.handleRechargeEvent(ctx, tenantId, event, result);
     default:
       return result("ignored");
   }

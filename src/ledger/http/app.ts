@@ -21,6 +21,7 @@ import { invoiceRoutes } from "./routes/invoices.js";
 import { operationRoutes } from "./routes/operations.js";
 import { paymentRoutes } from "./routes/payments.js";
 import { overageRoutes } from "./routes/overage.js";
+import { rechargeRoutes } from "./routes/recharge.js";
 import { portalTierRoutes } from "./routes/portal-tiers.js";
 import { SIGNUP_PATH, signupRoutes, type SignupLimits } from "./routes/signup.js";
 import { ticketRoutes } from "./routes/tickets.js";
@@ -235,6 +236,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   app.route("/", paymentRoutes(deps.publicUrl, deps.stripeApi));
   app.route("/", overageRoutes(deps.publicUrl));
   app.route("/", invoiceRoutes(deps.publicUrl, deps.stripeApi));
+  app.route("/", rechargeRoutes(deps.publicUrl, deps.stripeApi));
   app.route("/", alertRoutes());
   app.route("/", financeRoutes());
   app.openAPIRegistry.registerWebhook(alertWebhook);

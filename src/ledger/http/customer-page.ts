@@ -16,6 +16,7 @@ import type { BankNames } from "../features/bank-names.js";
 import { buyCreditsSection } from "./customer-page-packs.js";
 import { invoicesSection } from "./customer-page-invoices.js";
 import { pastPurchasesSection } from "./customer-purchases.js";
+import { autoRechargeSection, type AutoRechargeSectionData } from "./customer-page-recharge.js";
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const n = (value: number) => value.toLocaleString("en");
@@ -67,6 +68,8 @@ export interface CustomerPageData {
   checkoutAction: string;
   checkout: "success" | "cancelled" | null;
   expiresAt: string;
+  /** The auto-recharge section (customer-page-recharge.ts); left out when card payments are off. */
+  autoRecharge?: AutoRechargeSectionData | null;
 }
 
 export function customerPage(data: CustomerPageData): string {
@@ -113,6 +116,7 @@ ${notice}
 <meter id="meter" min="0" max="${capacity}" low="${Math.max(1, wallet.lowBalance.threshold ?? 0)}" optimum="${capacity}" value="${Math.max(0, wallet.balance)}">${n(wallet.balance)} credits</meter>
 <h2>Buy credits</h2>
 ${buyCreditsSection(data)}
+${data.paymentsEnabled && data.autoRecharge ? autoRechargeSection(data.autoRecharge) : ""}
 <h2>Your credits</h2>
 ${grants ? `<table><thead><tr><th>From</th><th class="num">Left</th><th>Expiry</th></tr></thead><tbody>${grants}</tbody></table>` : `<p class="muted">No credits yet.</p>`}
 <h2>Recent usage</h2>

@@ -18,6 +18,7 @@ import { canonicalHelpdeskOriginsMigration } from "./migrations/016-canonical-he
 import { tenantFirstKeysMigration } from "./migrations/017-tenant-first-keys.js";
 import { stripeOrderingMigration } from "./migrations/018-stripe-ordering.js";
 import { stripeReceiptsMigration } from "./migrations/019-stripe-receipts.js";
+import { autoRechargeMigration } from "./migrations/020-auto-recharge.js";
 import { invoicesMigration } from "./migrations/021-invoices.js";
 import { overageChoicesMigration } from "./migrations/023-overage-choices.js";
 import type { Migration } from "./migrations/migration.js";
@@ -50,6 +51,7 @@ export const MIGRATIONS: Migration[] = [
   tenantFirstKeysMigration,
   stripeOrderingMigration,
   stripeReceiptsMigration,
+  autoRechargeMigration,
   invoicesMigration,
   overageChoicesMigration,
 ];

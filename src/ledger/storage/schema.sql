@@ -26,6 +26,7 @@
 --   017 every tenant's table keyed by tenant first (distributable by tenant)
 --   018 card purchases: checkout retries and refunds that overtake their payment
 --   019 card payments: receipts, invoices, automatic tax and the last webhook event
+--   020 auto-recharge: saved cards, consent, off-session charges
 --   021 credits bought by invoice: Stripe customers and invoices
 --   023 asked before overage: the per-ticket limit and the customer's choices
 
@@ -293,6 +294,70 @@ CREATE TABLE portal_tickets (
   CONSTRAINT portal_tickets_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id)
 );
 
+CREATE TABLE recharge_attempts (
+  tenant_id         text NOT NULL,
+  id                text NOT NULL,
+  owner             text NOT NULL,
+  pack_id           text NOT NULL,
+  credits           integer NOT NULL,
+  amount            integer NOT NULL,
+  currency          text NOT NULL,
+  month             text NOT NULL,
+  state             text NOT NULL,
+  payment_intent_id text,
+  failure_code      text,
+  grant_entry_id    text,
+  created_at        timestamp with time zone NOT NULL,
+  finished_at       timestamp with time zone,
+  CONSTRAINT recharge_attempts_pkey PRIMARY KEY (tenant_id, id),
+  CONSTRAINT recharge_attempts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id),
+  CONSTRAINT recharge_attempts_amount_check CHECK ((amount > 0)),
+  CONSTRAINT recharge_attempts_credits_check CHECK ((credits > 0)),
+  CONSTRAINT recharge_attempts_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text, 'cancelled'::text])))
+);
+CREATE INDEX recharge_attempts_by_month ON public.recharge_attempts USING btree (tenant_id, owner, month);
+CREATE UNIQUE INDEX recharge_attempts_one_pending ON public.recharge_attempts USING btree (tenant_id, owner) WHERE (state = 'pending'::text);
+
+CREATE TABLE recharge_consents (
+  tenant_id text NOT NULL,
+  id        text NOT NULL,
+  owner     text NOT NULL,
+  action    text NOT NULL,
+  given_by  text NOT NULL,
+  words     text NOT NULL,
+  settings  jsonb NOT NULL,
+  at        timestamp with time zone NOT NULL,
+  CONSTRAINT recharge_consents_pkey PRIMARY KEY (tenant_id, id),
+  CONSTRAINT recharge_consents_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id),
+  CONSTRAINT recharge_consents_action_check CHECK ((action = ANY (ARRAY['agreed'::text, 'stopped'::text])))
+);
+CREATE INDEX recharge_consents_by_owner ON public.recharge_consents USING btree (tenant_id, owner, at);
+CREATE TRIGGER recharge_consents_append_only BEFORE DELETE OR UPDATE ON public.recharge_consents FOR EACH ROW EXECUTE FUNCTION ledger_forbid_change();
+
+CREATE TABLE recharge_settings (
+  tenant_id           text NOT NULL,
+  owner               text NOT NULL,
+  enabled             boolean DEFAULT false NOT NULL,
+  stripe_customer_id  text,
+  payment_method_id   text,
+  card_saved_at       timestamp with time zone,
+  pack_id             text,
+  threshold           integer,
+  monthly_cap         integer,
+  cap_currency        text,
+  failures_in_row     integer DEFAULT 0 NOT NULL,
+  last_failure        text,
+  last_failure_at     timestamp with time zone,
+  switched_off_reason text,
+  updated_at          timestamp with time zone NOT NULL,
+  CONSTRAINT recharge_settings_pkey PRIMARY KEY (tenant_id, owner),
+  CONSTRAINT recharge_settings_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id),
+  CONSTRAINT recharge_settings_check CHECK (((NOT enabled) OR ((payment_method_id IS NOT NULL) AND (pack_id IS NOT NULL) AND (threshold IS NOT NULL) AND (monthly_cap IS NOT NULL)))),
+  CONSTRAINT recharge_settings_failures_in_row_check CHECK ((failures_in_row >= 0)),
+  CONSTRAINT recharge_settings_monthly_cap_check CHECK ((monthly_cap > 0)),
+  CONSTRAINT recharge_settings_threshold_check CHECK ((threshold >= 0))
+);
+
 CREATE TABLE schema_migrations (
   version    integer NOT NULL,
   name       text NOT NULL,
@@ -486,6 +551,7 @@ CREATE TABLE wallets (
   CONSTRAINT wallets_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id)
 );
 CREATE INDEX wallets_allocation ON public.wallets USING btree (tenant_id, owner) WHERE ((plan_key IS NOT NULL) OR (profile IS NOT NULL));
+CREATE TRIGGER wallets_recharge_fast_floor BEFORE INSERT OR UPDATE OF fast_version, fast_alert_low ON public.wallets FOR EACH ROW EXECUTE FUNCTION recharge_fast_floor();
 
 -- Sequences
 
@@ -649,3 +715,19 @@ AS $function$
     ELSE ((((greatest(total_minutes, minimum) + increment - 1) / increment) * increment) * credits + per_minutes - 1) / per_minutes
   END
 $function$;
+
+CREATE OR REPLACE FUNCTION public.recharge_fast_floor()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+  below integer;
+BEGIN
+  IF NEW.fast_version IS NOT NULL THEN
+    SELECT s.threshold INTO below FROM recharge_settings s WHERE s.tenant_id = NEW.tenant_id AND s.owner = NEW.owner AND s.enabled;
+    IF below IS NOT NULL THEN
+      NEW.fast_alert_low := GREATEST(COALESCE(NEW.fast_alert_low, below - 1), below - 1);
+    END IF;
+  END IF;
+  RETURN NEW;
+END $function$;

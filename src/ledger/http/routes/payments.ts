@@ -31,6 +31,7 @@ import {
   type StripeApiAddress,
 } from "../../features/payments.js";
 import { listInvoices } from "../../features/invoices.js";
+import { getAutoRecharge } from "../../features/recharge.js";
 import * as store from "../../storage/payments.js";
 import { customerPage, errorPage } from "../customer-page.js";
 import { coreOf, idempotencyOf, newRouter, readBodyCapped, respond, tenantOf, type LedgerEnv } from "../env.js";
@@ -42,6 +43,9 @@ const MAX_STRIPE_BODY_BYTES = 512 * 1024;
 const originOf = (api: StripeApiAddress) =>
   `${api.protocol}://${api.host.includes(":") ? `[${api.host}]` : api.host}${api.port === (api.protocol === "http" ? 80 : 443) ? "" : `:${api.port}`}`;
 const TENANT_ID = /^tnt_[0-9a-z]{26}$/;
+/** What the auto-recharge forms and Stripe's setup page came back with. */
+const rechargeNotice = (q: Record<string, string>) =>
+  q.card === "saved" ? "card-saved" : q.card === "cancelled" ? "card-cancelled" : q.recharge === "on" ? "on" : q.recharge === "off" ? "off" : null;
 
 export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeApiAddress) {
   const app = newRouter();
@@ -148,7 +152,7 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
     tags: ["Payments"],
     summary: "Stripe's webhook: card payments and refunds of credit packs",
     description:
-      "The endpoint to give Stripe (`webhookUrl` of getStripeConnection), subscribed to `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded`, for receipts `charge.succeeded`, and for receipts and invoices (`issueInvoice`) `invoice.paid`, `invoice.voided`, `invoice.marked_uncollectible` and `invoice.finalized`; other events are acknowledged and ignored. The last signed event and its outcome show in getStripeConnection's `lastEvent`. Authenticated by the `Stripe-Signature` header over the raw body, checked with the tenant's signing secret by Stripe's own library. A paid session grants its pack once, however often and in whatever order its events arrive; a refund takes back what remains of that grant. Bodies up to 512 kB.",
+      "The endpoint to give Stripe (`webhookUrl` of getStripeConnection), subscribed to `checkout.session.completed`, `checkout.session.async_payment_succeeded` and `charge.refunded`, for receipts `charge.succeeded`, for receipts and invoices (`issueInvoice`) `invoice.paid`, `invoice.voided`, `invoice.marked_uncollectible` and `invoice.finalized`, and for auto-recharge `setup_intent.succeeded`, `payment_intent.succeeded` and `payment_intent.payment_failed`; other events are acknowledged and ignored. The last signed event and its outcome show in getStripeConnection's `lastEvent`. Authenticated by the `Stripe-Signature` header over the raw body, checked with the tenant's signing secret by Stripe's own library. A paid session grants its pack once, however often and in whatever order its events arrive; a refund takes back what remains of that grant. Bodies up to 512 kB.",
     security: [],
     request: {
       params: z.object({ tenantId: z.string().regex(TENANT_ID).meta({ description: "The tenant's id (`npm run ledger -- tenant list`)" }) }),
@@ -209,7 +213,7 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
     if (link.error) return link.error;
     const { tenantId, owner, expiresAt } = link.claims;
     const ctx = coreOf(c);
-    const [wallet, statement, purchases, invoices, { config }, connection, names] = await Promise.all([
+    const [wallet, statement, purchases, invoices, { config }, connection, names, recharge] = await Promise.all([
       wallets.getWallet(ctx, tenantId, owner),
       wallets.getStatement(ctx, tenantId, owner, 15, undefined),
       listPurchases(ctx, tenantId, owner),
@@ -217,6 +221,7 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
       wallets.loadConfig(ctx.db, tenantId),
       store.getStripeConnection(ctx.db, tenantId),
       bankNames(ctx, tenantId, owner, c.get("ledger").deskproClients),
+      getAutoRecharge(ctx, tenantId, owner),
     ]);
     const checkout = c.req.query("checkout");
     return c.html(
@@ -232,6 +237,13 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
         checkoutAction: `${new URL(c.req.url).pathname}/checkout`,
         checkout: checkout === "success" || checkout === "cancelled" ? checkout : null,
         expiresAt: expiresAt.toISOString(),
+        autoRecharge: {
+          recharge,
+          packs: config.packs,
+          action: `${new URL(c.req.url).pathname}/auto-recharge`,
+          notice: rechargeNotice(c.req.query()),
+          now: ctx.clock(),
+        },
       }),
     );
   });
