@@ -65,4 +65,37 @@ describe("the Card payments section", () => {
     const put = proxy.forwarded.find((f) => f.method === "PUT" && f.url.pathname === "/v1/integrations/stripe");
     expect(put?.body).toEqual({ automaticTax: true });
   });
+
+  it("takes the Stripe keys pasted on the page, sends them once and never shows them again; a wrong key sends nothing", async () => {
+    let stored: StripeConnection = { ...connected, secretKeySet: false, mode: null, secretKeyLast4: null, webhookSecretSet: false, lastEvent: null };
+    proxy.on("PUT", /^\/v1\/integrations\/stripe$/, (req) => {
+      const body = req.body as { secretKey?: string; webhookSecret?: string };
+      stored = {
+        ...stored,
+        ...(body.secretKey ? { secretKeySet: true, mode: "test" as const, secretKeyLast4: body.secretKey.slice(-4) } : {}),
+        ...(body.webhookSecret ? { webhookSecretSet: true } : {}),
+      };
+      return { body: stored };
+    });
+    expect(await openWith(stored)).toMatch(/^Card payments are off/);
+    const key = screen.getByLabelText(/^Secret key from Stripe's Dashboard/) as HTMLInputElement;
+    const secret = screen.getByLabelText(/^Signing secret of the webhook endpoint/) as HTMLInputElement;
+    expect(key.type).toBe("password");
+
+    fireEvent.change(key, { target: { value: "pk_test_notasecretkey123" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save Stripe keys" }));
+    expect(await screen.findByText(/use a Stripe secret key/)).toBeTruthy();
+    expect(proxy.forwarded.some((f) => f.method === "PUT")).toBe(false);
+
+    fireEvent.change(key, { target: { value: "sk_test_51AbCdEfGhIjKlMnWxYz" } });
+    fireEvent.change(secret, { target: { value: "whsec_0123456789abcdefABCDEF" } });
+    fireEvent.click(screen.getByRole("button", { name: "Save Stripe keys" }));
+    await waitFor(() => expect(screen.getByTestId("card-payments-status").textContent).toMatch(/No event from Stripe has arrived yet/));
+    const puts = proxy.forwarded.filter((f) => f.method === "PUT" && f.url.pathname === "/v1/integrations/stripe");
+    expect(puts.map((f) => f.body)).toEqual([{ secretKey: "sk_test_51AbCdEfGhIjKlMnWxYz", webhookSecret: "whsec_0123456789abcdefABCDEF" }]);
+    expect(screen.getByText("test mode, ends …WxYz")).toBeTruthy();
+    const keyAfter = screen.getByLabelText(/^New secret key/) as HTMLInputElement;
+    expect(keyAfter.value).toBe("");
+    expect(document.body.textContent).not.toContain("sk_test_51AbCdEfGhIjKlMnWxYz");
+  });
 });

@@ -5,6 +5,7 @@ import { ErrorNotice, Facts, Loading, Notice, Section } from "../components/comm
 import { P5 } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
 import { CopyValue } from "./CopyValue.js";
+import { StripeKeysForm } from "./StripeKeysForm.js";
 
 /** What the ledger did with an event, in the admin's words. */
 const OUTCOME_WORDS: Record<string, string> = {
@@ -31,8 +32,8 @@ function verdict(c: StripeConnection): { tone: "success" | "warning" | "info"; t
 }
 
 /**
- * Card payments on the settings page: whether they work, the keys' state (never the keys), the
- * webhook address to give Stripe, automatic tax, and the last event Stripe delivered.
+ * Card payments on the settings page: whether they work, the keys' state (never the keys) and a
+ * form to set them, the webhook address to give Stripe, automatic tax, and the last event Stripe delivered.
  */
 export function CardPaymentsSection({ api }: { api: LedgerApi }) {
   const [connection, setConnection] = useState<StripeConnection | null>(null);
@@ -73,9 +74,9 @@ export function CardPaymentsSection({ api }: { api: LedgerApi }) {
         </label>
       )}
       {error !== null && <ErrorNotice error={error} />}
+      <StripeKeysForm api={api} connection={connection} onSaved={setConnection} />
       <P5 style={{ fontSize: 11 }}>
-        Checkout asks for the billing address and a tax ID, and every purchase gets a Stripe invoice and receipt, listed on the customer's page. Keys are set
-        with the ledger's API (PUT /v1/integrations/stripe); see docs/stripe.md.
+        Checkout asks for the billing address and a tax ID, and every purchase gets a Stripe invoice and receipt, listed on the customer&apos;s page.
       </P5>
     </Section>
   );
