@@ -6,7 +6,7 @@
  * refunded share of the pack from that grant, as far as it remains.
  */
 import { createHash } from "node:crypto";
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import {
   type CheckoutSession,
   type CheckoutSessionRequest,
@@ -123,11 +123,16 @@ async function stripeFor(sql: Sql, tenantId: string, api: StripeApiAddress | und
   return stripeClient(tenantId, row.secretKeyCiphertext, api);
 }
 
-function stripeClient(tenantId: string, secretKeyCiphertext: string, api?: StripeApiAddress): Stripe {
+/** The `stripe` package is loaded on the first payment, not at start: a cold serverless start doesn't pay for it. */
+let stripePackage: Promise<typeof Stripe> | undefined;
+const loadStripe = () => (stripePackage ??= import("stripe").then((m) => m.default));
+
+async function stripeClient(tenantId: string, secretKeyCiphertext: string, api?: StripeApiAddress): Promise<Stripe> {
+  const StripeSdk = await loadStripe();
   // Stripe's fetch client: the same code on Node and serverless hosts; retries are Stripe's own,
   // with its idempotency keys.
-  return new Stripe(openSecret(secretKeyCiphertext, binding(tenantId, "secretKey")), {
-    httpClient: Stripe.createFetchHttpClient(),
+  return new StripeSdk(openSecret(secretKeyCiphertext, binding(tenantId, "secretKey")), {
+    httpClient: StripeSdk.createFetchHttpClient(),
     maxNetworkRetries: 2,
     timeout: 15_000,
     ...(api ? { protocol: api.protocol, host: api.host, port: api.port } : {}),
@@ -194,7 +199,7 @@ export async function createCheckoutSession(
     );
   } catch (error) {
     // Stripe's message can name the account; say what failed, not what Stripe said.
-    if (error instanceof Stripe.errors.StripeIdempotencyError)
+    if (error instanceof (await loadStripe()).errors.StripeIdempotencyError)
       throw new PaymentProviderError(
         "Stripe refused this Idempotency-Key's retry because what it would buy changed since the first attempt (the pack was edited); use a new key.",
       );
@@ -261,7 +266,7 @@ export async function handleStripeEvent(ctx: LedgerContext, tenantId: string, ra
   const badSignature = () => new InvalidSignature();
   const row = await store.getStripeConnection(ctx.db, tenantId);
   if (!row?.secretKeyCiphertext || !row.webhookSecretCiphertext || !signature) throw badSignature();
-  const stripe = stripeClient(tenantId, row.secretKeyCiphertext);
+  const stripe = await stripeClient(tenantId, row.secretKeyCiphertext);
   const webhookSecret = openSecret(row.webhookSecretCiphertext, binding(tenantId, "webhookSecret"));
   let event: Stripe.Event;
   try {
