@@ -14,3 +14,4 @@ export * from "./alerts.js";
 export * from "./deskpro-billing.js";
 export * from "./setup.js";
 export * from "./words.js";
+export * from "./sidebar.js";

@@ -20,6 +20,7 @@ import { operationRoutes } from "./routes/operations.js";
 import { paymentRoutes } from "./routes/payments.js";
 import { portalTierRoutes } from "./routes/portal-tiers.js";
 import { SIGNUP_PATH, signupRoutes, type SignupLimits } from "./routes/signup.js";
+import { sidebarRoutes } from "./routes/sidebar.js";
 import { ticketRoutes } from "./routes/tickets.js";
 import { walletRoutes } from "./routes/wallets.js";
 
@@ -223,6 +224,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   );
   app.route("/", walletRoutes());
   app.route("/", ticketRoutes());
+  app.route("/", sidebarRoutes());
   app.route("/", configRoutes());
   app.route("/", operationRoutes());
   app.route("/", deskproRoutes());
