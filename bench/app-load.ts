@@ -79,7 +79,7 @@ export async function benchAppLoad(options: { loads?: number; warmup?: number } 
     await page.goto(`${host.hostUrl}/#/ticket:1042`);
     const samples: FrameTimes[] = [];
     for (let i = 0; i < warmup + loads; i++) {
-      await page.evaluate(() => document.querySelectorAll("iframe.app").forEach((f) => Object.assign(f.contentWindow ?? {}, { __stale: true })));
+      await page.evaluate(`document.querySelectorAll("iframe.app").forEach((f) => { if (f.contentWindow) f.contentWindow.__stale = true; })`);
       await page.getByRole("button", { name: "Ticket #1042", exact: true }).click();
       const frame = page.frameLocator("iframe.app");
       const times = await readWhenShown(async () => {

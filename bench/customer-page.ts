@@ -52,7 +52,7 @@ export async function benchCustomerPage(options: { loads?: number; warmup?: numb
     if (!made.ok) throw new Error(`no customer link: ${made.status} ${await made.text()}`);
     const { url } = (await made.json()) as { url: string };
     const samples: number[] = [];
-    let body = Buffer.alloc(0);
+    let body: Buffer = Buffer.alloc(0);
     for (let i = 0; i < warmup + loads; i++) {
       const answer = await get(url);
       if (answer.status !== 200) throw new Error(`the customer page answered ${answer.status}`);

@@ -49,7 +49,7 @@ describe("ticket sidebar", () => {
     expect(screen.getByText("Dec 1, 2026")).toBeTruthy();
     expect(payer).toHaveTextContent("The ticket's organisation.");
     // The request named the ticket's person, the ticket's organisation and the person's primary one.
-    const [req] = proxy.requests("GET", /\/payer$/);
+    const [req] = proxy.requests("GET", /\/sidebar$/);
     expect(req?.url.searchParams.get("person")).toBe("77");
     expect(req?.url.searchParams.get("org")).toBe("42");
     expect(req?.url.searchParams.get("personOrg")).toBe("42");
@@ -68,7 +68,7 @@ describe("ticket sidebar", () => {
     expect(await screen.findByTestId("payer")).toHaveTextContent(
       "Difference & Co's bank — The ticket's organisation. Ada Lovelace has no plan or credits of their own.",
     );
-    const [req] = proxy.requests("GET", /\/payer$/);
+    const [req] = proxy.requests("GET", /\/sidebar$/);
     expect(req?.url.searchParams.get("org")).toBe("50");
     expect(req?.url.searchParams.get("personOrg")).toBe("42");
   });
@@ -81,7 +81,7 @@ describe("ticket sidebar", () => {
     expect(await screen.findByTestId("payer")).toHaveTextContent(
       "Analytical Engines Ltd's bank — Their primary organisation (the ticket has none). Ada Lovelace has no plan or credits of their own.",
     );
-    const [req] = proxy.requests("GET", /\/payer$/);
+    const [req] = proxy.requests("GET", /\/sidebar$/);
     expect(req?.url.searchParams.has("org")).toBe(false);
     expect(req?.url.searchParams.get("personOrg")).toBe("42");
   });

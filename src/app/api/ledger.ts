@@ -5,6 +5,7 @@ import {
   Quote,
   TicketEntries,
   TicketPayer,
+  TicketSidebar,
   Wallet,
   WriteResult,
   type AssignPlanRequestInput,
@@ -77,6 +78,17 @@ export class LedgerApi {
       query: { person: personId, org: orgs.ticketOrg ?? undefined, personOrg: orgs.personOrg ?? undefined },
       schema: TicketPayerView,
       what: "paying bank",
+    });
+  }
+
+  /** The payer (with its balance) and the ticket's charges in one request: what the ticket sidebar shows first. */
+  ticketSidebar(ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }): Promise<TicketSidebar> {
+    return ledgerRequest(this.endpoint, {
+      method: "GET",
+      path: `/v1/tickets/${encodeURIComponent(ticketId)}/sidebar`,
+      query: { person: personId, org: orgs.ticketOrg ?? undefined, personOrg: orgs.personOrg ?? undefined },
+      schema: TicketSidebar,
+      what: "ticket sidebar",
     });
   }
 

@@ -1,6 +1,6 @@
 import { useEffect, useId, useRef, useState, type ChangeEvent } from "react";
 import type { PortalTicket, Tier } from "../../contract/index.js";
-import { useConfig, useDeskproBilling, useFactsRefresh, useLedgerWrite, usePortalTicket, useTicketEntries, useTicketPayer } from "../api/hooks.js";
+import { useConfig, useDeskproBilling, useFactsRefresh, useLedgerWrite, usePortalTicket, useTicketSidebar } from "../api/hooks.js";
 import type { TicketPayerView } from "../api/ledger.js";
 import { ErrorNotice, FieldError, Loading, Notice, Section, Select, StatusMessage } from "../components/common.js";
 import { focusFirstInvalid } from "../components/focus.js";
@@ -55,31 +55,35 @@ function payerWhy(payer: TicketPayerView, target: TicketTarget): string {
 
 export function TicketSidebar({ target }: { target: TicketTarget }) {
   const orgs = { ticketOrg: target.ticketOrg?.id ?? null, personOrg: target.personOrg?.id ?? null };
-  const payer = useTicketPayer(target.ticketId, target.personId, orgs);
-  const charges = useTicketEntries(target.ticketId);
-  const portal = usePortalTicket(target.ticketId);
-  const timeLog = useDeskproBilling(target.ticketId, target.billing);
+  // The first paint waits on one request (payer, balance, the ticket's charges); what shows below
+  // it or only sometimes (a portal tier's refusal, Deskpro's time log, fresh plan facts) is asked
+  // for once that answer is in, so it doesn't queue in front of it.
+  const sidebar = useTicketSidebar(target.ticketId, target.personId, orgs);
+  const shown = sidebar.isSuccess;
+  const portal = usePortalTicket(target.ticketId, shown);
+  const timeLog = useDeskproBilling(target.ticketId, target.billing, shown);
   const org = payingOrg(target);
-  useFactsRefresh([`person:${target.personId}`, ...(org ? [`org:${org.id}`] : [])]);
-  useSidebarChrome(payer.data?.wallet);
+  useFactsRefresh([`person:${target.personId}`, ...(org ? [`org:${org.id}`] : [])], shown);
+  useSidebarChrome(sidebar.data?.payer.wallet);
 
-  if (payer.isPending) return <Loading label="Loading the paying bank…" />;
-  if (payer.error) return <ErrorNotice error={payer.error} onRetry={() => void payer.refetch()} />;
+  if (sidebar.isPending) return <Loading label="Loading the paying bank…" />;
+  if (sidebar.error) return <ErrorNotice error={sidebar.error} onRetry={() => void sidebar.refetch()} />;
 
-  const { wallet, owner, pin, rule } = payer.data;
-  const reversed = new Set(charges.data?.entries.map((e) => e.reversesEntryId) ?? []);
-  const chargedTier = charges.data?.entries.find((e) => e.kind === "priority" && !reversed.has(e.id))?.tier ?? null;
+  const { payer, charges } = sidebar.data;
+  const { wallet, owner, pin, rule } = payer;
+  const reversed = new Set(charges.entries.map((e) => e.reversesEntryId));
+  const chargedTier = charges.entries.find((e) => e.kind === "priority" && !reversed.has(e.id))?.tier ?? null;
 
   return (
     <main>
       <Section title="Paid by">
         <P5 style={{ margin: "0 0 4px" }} data-testid="payer">
-          <strong>{bankName(owner, target)}</strong> — {payerWhy(payer.data, target)}
+          <strong>{bankName(owner, target)}</strong> — {payerWhy(payer, target)}
         </P5>
         {pin && rule && rule.owner !== owner && (
           <P5 style={{ margin: "0 0 4px" }} data-testid="payer-rule">
             The payer rule would now pick {bankName(rule.owner, target)}:{" "}
-            {ruleWhy({ reason: rule.reason, organisationFrom: payer.data.organisationFrom }, target).toLowerCase()}
+            {ruleWhy({ reason: rule.reason, organisationFrom: payer.organisationFrom }, target).toLowerCase()}
           </P5>
         )}
         <WalletSummary wallet={wallet} screen={{ screen: "ticket", bankName: bankName(owner, target) }} />
@@ -90,11 +94,7 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
       </Section>
       <Section title="This ticket">
         {portal.data && <DeclinedTier portal={portal.data} />}
-        {charges.isPending && <Loading label="Loading charges…" />}
-        {charges.error && <ErrorNotice error={charges.error} onRetry={() => void charges.refetch()} />}
-        {charges.data && (
-          <TicketCharges data={charges.data} agent={target.agent} payer={owner} bankName={(o) => bankName(o, target)} deskpro={deskproEntries(timeLog.data)} />
-        )}
+        <TicketCharges data={charges} agent={target.agent} payer={owner} bankName={(o) => bankName(o, target)} deskpro={deskproEntries(timeLog.data)} />
         <DeskproTimeLog query={timeLog} />
       </Section>
       <Section title="Log time">
