@@ -3,7 +3,6 @@ import {
   ConfigResponse,
   EntryPage,
   Quote,
-  TicketEntries,
   TicketPayer,
   TicketSidebar,
   Wallet,
@@ -89,15 +88,6 @@ export class LedgerApi {
       query: { person: personId, org: orgs.ticketOrg ?? undefined, personOrg: orgs.personOrg ?? undefined },
       schema: TicketSidebar,
       what: "ticket sidebar",
-    });
-  }
-
-  ticketEntries(ticketId: string): Promise<TicketEntries> {
-    return ledgerRequest(this.endpoint, {
-      method: "GET",
-      path: `/v1/tickets/${encodeURIComponent(ticketId)}/entries`,
-      schema: TicketEntries,
-      what: "ticket charges",
     });
   }
 
