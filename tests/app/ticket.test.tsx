@@ -365,7 +365,8 @@ describe("ticket sidebar", () => {
     proxy.on("POST", /^\/v1\/entries\/ent_[0-9a-z]+\/reversal$/, { status: 201, body: { entry: entry({ kind: "refund", amount: 15 }), balance: 1255 } });
     await renderApp(ticketContext());
     fireEvent.click(await screen.findByRole("button", { name: /^Refund Time worked · 15 min/ }));
-    fireEvent.click(screen.getByRole("button", { name: "Refund 15 credits" }));
+    // The form is its own chunk, there a moment after the click.
+    fireEvent.click(await screen.findByRole("button", { name: "Refund 15 credits" }));
     expect(await screen.findByText("Say why you are refunding this.")).toBeTruthy();
     expect(proxy.requests("POST", /reversal$/)).toHaveLength(0);
     fireEvent.change(screen.getByLabelText("Reason for the refund"), { target: { value: "Logged on the wrong ticket" } });

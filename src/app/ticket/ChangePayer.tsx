@@ -2,7 +2,8 @@ import { useEffect, useId, useRef, useState, type ChangeEvent } from "react";
 import { useLedgerWrite } from "../api/hooks.js";
 import { ErrorNotice, FieldError, Select, StatusMessage } from "../components/common.js";
 import { focusFirstInvalid } from "../components/focus.js";
-import { Button, Input, Stack } from "../deskpro/ui.js";
+import { Button, Stack } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
 import { bankName, type TicketTarget } from "./bank-name.js";
 
 /** An explicit, recorded change of the bank that pays for this ticket; charges already made stay where they are. */
