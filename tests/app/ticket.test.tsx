@@ -366,7 +366,7 @@ describe("ticket sidebar", () => {
     await renderApp(ticketContext());
     fireEvent.click(await screen.findByRole("button", { name: /^Refund Time worked · 15 min/ }));
     // The form is its own chunk, there a moment after the click.
-    fireEvent.click(await screen.findByRole("button", { name: "Refund 15 credits" }));
+    fireEvent.click(await screen.findByRole("button", { name: "Refund 15 credits" }, { timeout: 8000 }));
     expect(await screen.findByText("Say why you are refunding this.")).toBeTruthy();
     expect(proxy.requests("POST", /reversal$/)).toHaveLength(0);
     fireEvent.change(screen.getByLabelText("Reason for the refund"), { target: { value: "Logged on the wrong ticket" } });

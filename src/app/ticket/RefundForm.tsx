@@ -1,31 +1,29 @@
 import { useId, useRef, useState, type ChangeEvent } from "react";
 import type { Entry } from "../../contract/index.js";
-import { useLedgerWrite } from "../api/hooks.js";
 import { ErrorNotice, FieldError } from "../components/common.js";
 import { Button, Stack } from "../deskpro/ui.js";
 import { Input } from "../deskpro/input.js";
 import { formatCredits } from "../format.js";
 
-/** The refund's form, loaded when an agent opens it: a reason, then the refund. */
+/**
+ * The refund's form, loaded when an agent opens it: a reason, then the refund. The write itself
+ * belongs to RefundControl, which outlives the form (the form goes as the refund shows), so that
+ * what happened is said and focused after it.
+ */
 export function RefundForm({
   entry,
-  agent,
+  refund,
   onClose,
-  onRefunded,
 }: {
   entry: Entry;
-  agent: string | null;
+  refund: { submit: (reason: string) => void; isPending: boolean; error: unknown };
   onClose: () => void;
-  onRefunded: (outcome: string) => void;
 }) {
   const [reason, setReason] = useState("");
   const [touched, setTouched] = useState(false);
   const reasonRef = useRef<HTMLInputElement>(null);
   const inputId = useId();
   const errorId = useId();
-  const refund = useLedgerWrite((api, body: { entryId: string; reason: string; agent?: string }, key) =>
-    api.reverse(body.entryId, { reason: body.reason, ...(body.agent ? { agent: body.agent } : {}) }, key),
-  );
   const close = onClose;
   const reasonError = reason.trim() === "" ? "Say why you are refunding this." : null;
   const send = () => {
@@ -34,10 +32,7 @@ export function RefundForm({
       reasonRef.current?.focus();
       return;
     }
-    refund.submit(
-      { entryId: entry.id, reason: reason.trim(), ...(agent ? { agent } : {}) },
-      { onSuccess: () => onRefunded(`Refunded ${formatCredits(-entry.amount)} credits to the bank.`) },
-    );
+    refund.submit(reason.trim());
   };
   return (
     <form
@@ -65,7 +60,7 @@ export function RefundForm({
         autoFocus
       />
       <FieldError id={errorId} message={touched ? reasonError : null} />
-      {refund.error && <ErrorNotice error={refund.error} />}
+      {refund.error != null && <ErrorNotice error={refund.error} />}
       <Stack gap={6} style={{ marginTop: 4 }}>
         <Button type="submit" size="small" text={`Refund ${formatCredits(-entry.amount)} credits`} loading={refund.isPending} disabled={refund.isPending} />
         <Button intent="secondary" size="small" text="Cancel" onClick={close} disabled={refund.isPending} />

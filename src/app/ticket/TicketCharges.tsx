@@ -1,5 +1,6 @@
 import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import type { DeskproChargeLine, Entry, TicketEntries } from "../../contract/index.js";
+import { useLedgerWrite } from "../api/hooks.js";
 import { Loading, StatusMessage, usePalette } from "../components/common.js";
 import { describeEntry, isDebit } from "../components/entries.js";
 import { Button, P5, Stack } from "../deskpro/ui.js";
@@ -91,6 +92,9 @@ function RefundControl({ entry, agent, refunded }: { entry: Entry; agent: string
   const openerRef = useRef<HTMLButtonElement>(null);
   const outcomeRef = useRef<HTMLDivElement>(null);
   const returnFocus = useRef(false);
+  const refund = useLedgerWrite((api, body: { entryId: string; reason: string; agent?: string }, key) =>
+    api.reverse(body.entryId, { reason: body.reason, ...(body.agent ? { agent: body.agent } : {}) }, key),
+  );
   useEffect(() => {
     if (outcome) outcomeRef.current?.focus();
   }, [outcome]);
@@ -115,12 +119,19 @@ function RefundControl({ entry, agent, refunded }: { entry: Entry; agent: string
     <Suspense fallback={<Loading />}>
       <RefundForm
         entry={entry}
-        agent={agent}
+        refund={{
+          submit: (reason) =>
+            refund.submit(
+              { entryId: entry.id, reason, ...(agent ? { agent } : {}) },
+              { onSuccess: () => setOutcome(`Refunded ${formatCredits(-entry.amount)} credits to the bank.`) },
+            ),
+          isPending: refund.isPending,
+          error: refund.error,
+        }}
         onClose={() => {
           returnFocus.current = true;
           setOpen(false);
         }}
-        onRefunded={setOutcome}
       />
     </Suspense>
   );
