@@ -85,6 +85,13 @@ export async function benchAppLoad(options: { loads?: number; warmup?: number } 
       const times = await readWhenShown(async () => {
         await frame.getByTestId("balance").first().waitFor({ timeout: 15_000 });
         return frame.locator("body").evaluate(READ_FRAME) as Promise<FrameTimes | null>;
+      }).catch(async (error: unknown) => {
+        // Say what the sidebar showed instead.
+        const shown = await frame
+          .locator("body")
+          .innerText({ timeout: 1_000 })
+          .catch(() => "(no frame)");
+        throw new Error(`load ${i + 1}: ${error instanceof Error ? error.message : String(error)}; the sidebar showed: ${shown.slice(0, 400)}`);
       });
       if (i >= warmup) samples.push(times);
     }
