@@ -79,12 +79,21 @@ export async function benchAppLoad(options: { loads?: number; warmup?: number } 
     await page.goto(`${host.hostUrl}/#/ticket:1042`);
     const samples: FrameTimes[] = [];
     for (let i = 0; i < warmup + loads; i++) {
-      await page.evaluate(`document.querySelectorAll("iframe.app").forEach((f) => { if (f.contentWindow) f.contentWindow.__stale = true; })`);
-      await page.getByRole("button", { name: "Ticket #1042", exact: true }).click();
+      let openedAt = 0;
+      const open = async () => {
+        await page.evaluate(`document.querySelectorAll("iframe.app").forEach((f) => { if (f.contentWindow) f.contentWindow.__stale = true; })`);
+        await page.getByRole("button", { name: "Ticket #1042", exact: true }).click();
+        openedAt = Date.now();
+      };
+      await open();
       const frame = page.frameLocator("iframe.app");
       const times = await readWhenShown(async () => {
         await frame.getByTestId("balance").first().waitFor({ timeout: 15_000 });
-        return frame.locator("body").evaluate(READ_FRAME) as Promise<FrameTimes | null>;
+        const read = (await frame.locator("body").evaluate(READ_FRAME)) as FrameTimes | null;
+        // Now and then the host page, still busy with the last load, opens no new sidebar for a
+        // click: the old one stays. Clicking again opens it (each load is timed from its own start).
+        if (!read && Date.now() - openedAt > 3_000) await open();
+        return read;
       }).catch(async (error: unknown) => {
         // Say what the sidebar showed instead.
         const shown = await frame
