@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 
 // The Deskpro app. Deskpro serves it from a path of its choosing, so every URL is relative
@@ -5,6 +6,8 @@ import { defineConfig } from "vite";
 export default defineConfig({
   base: "",
   publicDir: "public",
+  // The UI kit's Button imports Font Awesome for icons the app never passes (src/app/deskpro/no-icons.ts).
+  resolve: { alias: { "@fortawesome/react-fontawesome": fileURLToPath(new URL("src/app/deskpro/no-icons.ts", import.meta.url)) } },
   oxc: { jsx: { runtime: "automatic", importSource: "react" } },
   build: {
     outDir: "dist",

@@ -1,29 +1,37 @@
 /**
- * Bundles the ledger's AWS Lambda adapter (src/ledger/adapters/aws-lambda.ts) into one ES module
- * with everything it imports, and zips it for upload:
+ * Bundles the ledger's AWS Lambda adapter (src/ledger/adapters/aws-lambda.ts) into ES modules with
+ * everything they import, and zips them for upload:
  *
  *   npm run build:lambda [-- --out-dir dist]
  *
- * writes <out-dir>/lambda/index.mjs (handler `index.handler`, Node.js 20 or later), its source
- * map, and <out-dir>/ledger-lambda.zip. PGlite is left out: the function always has DATABASE_URL,
- * and the embedded database is only loaded without one.
+ * writes <out-dir>/lambda/index.mjs (handler `index.handler`, Node.js 20 or later), the chunks it
+ * loads (chunks/*.mjs), their source maps, and <out-dir>/ledger-lambda.zip. A cold start loads
+ * only index.mjs and the chunks it imports statically; what the code imports dynamically (the
+ * `stripe` package on the first payment) is a chunk of its own, loaded when first used. PGlite is
+ * left out: the function always has DATABASE_URL, and the embedded database is only loaded
+ * without one. Zod's error messages in other languages are left out too: the ledger speaks English.
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { build } from "esbuild";
+import { build, type Metafile, type Plugin } from "esbuild";
 import { zipSync } from "fflate";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 export interface LambdaBundle {
-  /** The bundle itself: the one file the function runs. */
+  /** The entry module: the file the function's handler names. */
   file: string;
+  /** Every module of the bundle, relative to the entry's folder (the entry, then its chunks). */
+  files: string[];
   zip: string;
+  /** What a cold start loads, the entry and the chunks it imports statically: size and gzip size. */
   bytes: number;
   gzipBytes: number;
+  /** Every module, including those loaded on first use. */
+  allBytes: number;
   zipBytes: number;
   /** The packages inside the bundle (from esbuild's metafile), to check what was left out. */
   packages: string[];
@@ -32,14 +40,49 @@ export interface LambdaBundle {
 /** Modules the bundle must not contain, and those that can't be bundled (native add-ons the driver loads only when asked). */
 const LEFT_OUT = ["@electric-sql/pglite", "pg-native"];
 
+/**
+ * Zod's `z` namespace re-exports every locale (about 260 kB of translated error messages), so no
+ * bundler can drop them; the ledger only ever uses the English one zod sets up itself.
+ */
+const englishOnlyZod: Plugin = {
+  name: "english-only-zod",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: "zod-locales", namespace: "english-only-zod" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "english-only-zod" }, () => ({
+      contents: 'export { default as en } from "zod/v4/locales/en.js";',
+      resolveDir: root,
+      loader: "js",
+    }));
+  },
+};
+
+/** The outputs a module imports statically, transitively: what loading it loads. */
+function staticClosure(metafile: Metafile, entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (output: string) => {
+    if (seen.has(output)) return;
+    seen.add(output);
+    for (const imported of metafile.outputs[output]?.imports ?? []) if (imported.kind === "import-statement" && !imported.external) visit(imported.path);
+  };
+  visit(entry);
+  return [...seen];
+}
+
 export async function buildLambda(outDir = join(root, "dist")): Promise<LambdaBundle> {
   const dir = join(outDir, "lambda");
+  rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const file = join(dir, "index.mjs");
   const result = await build({
     absWorkingDir: root,
-    entryPoints: ["src/ledger/adapters/aws-lambda.ts"],
-    outfile: file,
+    entryPoints: { index: "src/ledger/adapters/aws-lambda.ts" },
+    outdir: dir,
+    outExtension: { ".js": ".mjs" },
+    chunkNames: "chunks/[name]-[hash]",
+    splitting: true,
+    plugins: [englishOnlyZod],
     bundle: true,
     platform: "node",
     target: "node20",
@@ -60,17 +103,33 @@ export async function buildLambda(outDir = join(root, "dist")): Promise<LambdaBu
         .filter((name): name is string => name !== undefined),
     ),
   ].sort();
-  const code = readFileSync(file);
+  const outputs = Object.keys(result.metafile.outputs).filter((output) => output.endsWith(".mjs"));
+  const entryOutput = outputs.find((output) => resolve(root, output) === file);
+  if (!entryOutput) throw new Error("esbuild wrote no index.mjs");
+  const files = [entryOutput, ...outputs.filter((output) => output !== entryOutput)].map((output) => relative(dir, resolve(root, output)));
+  const coldStart = staticClosure(result.metafile, entryOutput).map((output) => readFileSync(resolve(root, output)));
   const zip = join(outDir, "ledger-lambda.zip");
-  writeFileSync(zip, zipSync({ "index.mjs": code, "index.mjs.map": readFileSync(`${file}.map`) }, { level: 9, mtime: new Date("2000-01-01T00:00:00Z") }));
-  return { file, zip, bytes: code.byteLength, gzipBytes: gzipSync(code).byteLength, zipBytes: statSync(zip).size, packages };
+  const zipped = Object.fromEntries(files.flatMap((name) => [name, `${name}.map`]).map((name) => [name, readFileSync(join(dir, name))]));
+  writeFileSync(zip, zipSync(zipped, { level: 9, mtime: new Date("2000-01-01T00:00:00Z") }));
+  return {
+    file,
+    files,
+    zip,
+    bytes: coldStart.reduce((sum, code) => sum + code.byteLength, 0),
+    gzipBytes: coldStart.reduce((sum, code) => sum + gzipSync(code).byteLength, 0),
+    allBytes: files.reduce((sum, name) => sum + statSync(join(dir, name)).size, 0),
+    zipBytes: statSync(zip).size,
+    packages,
+  };
 }
 
 async function main(argv: string[]): Promise<void> {
   const { values } = parseArgs({ args: argv, options: { "out-dir": { type: "string" } }, strict: true });
   const bundle = await buildLambda(values["out-dir"] ? resolve(values["out-dir"]) : undefined);
   const kB = (bytes: number) => `${(bytes / 1000).toFixed(0)} kB`;
-  console.log(`Lambda bundle: ${relative(process.cwd(), bundle.file)} — ${kB(bundle.bytes)} (${kB(bundle.gzipBytes)} gzip), handler index.handler`);
+  console.log(
+    `Lambda bundle: ${relative(process.cwd(), bundle.file)}, handler index.handler — a cold start loads ${kB(bundle.bytes)} (${kB(bundle.gzipBytes)} gzip); ${bundle.files.length} modules, ${kB(bundle.allBytes)} in all`,
+  );
   console.log(
     `Upload: ${relative(process.cwd(), bundle.zip)} — ${kB(bundle.zipBytes)} (with the source map; set NODE_OPTIONS=--enable-source-maps for readable stack traces)`,
   );

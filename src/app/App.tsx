@@ -30,7 +30,8 @@ function useHashRoute(): string {
 function Sidebar() {
   const { context, client, ready } = useDeskpro();
   const queryClient = useQueryClient();
-  const api = useMemo(() => new LedgerApi(sidebarEndpoint(client)), [client]);
+  const endpoint = useMemo(() => sidebarEndpoint(client), [client]);
+  const api = useMemo(() => new LedgerApi(endpoint), [endpoint]);
   const target = targetFromContext(context);
   // The settings page stores the verified configuration's version in its own (public) setting when
   // the admin saves; until then nothing is set up, and a refused key says so rather than "refused".
@@ -39,8 +40,9 @@ function Sidebar() {
 
   useEffect(() => {
     if (!ready) return;
+    endpoint.warmUp();
     client.registerElement("refresh", { type: "refresh_button" });
-  }, [client, ready]);
+  }, [client, ready, endpoint]);
   useElementEvents(
     useCallback(
       (id: string) => {

@@ -3,6 +3,8 @@ import { App } from "./App.js";
 import { createQueryClient } from "./api/hooks.js";
 import { createClient } from "./deskpro/sdk.js";
 
+// Start-up marks for `npm run bench -- app-load` (the SDK's handshake and Deskpro's context are timed by DeskproProvider).
+performance.mark("credits:script");
 const client = createClient({ runAfterPageLoad: false, resizeAfterEvents: false });
 const root = document.getElementById("root");
 if (root) createRoot(root).render(<App client={client} queryClient={createQueryClient()} />);

@@ -18,3 +18,4 @@ export * from "./words.js";
 export * from "./finance.js";
 export * from "./invoices.js";
 export * from "./recharge.js";
+export * from "./sidebar.js";

@@ -201,7 +201,7 @@ describe("ticket sidebar", () => {
 
   it("on a person's own empty-handed bank with no organisation, says so by name", async () => {
     ledgerWith(banks.unfunded("person:77"), { reason: "person_no_org" });
-    proxy.on("GET", /\/entries$/, { body: { entries: [entry()], nextCursor: null } });
+    proxy.on("GET", /\/wallets\/[^/]+\/entries$/, { body: { entries: [entry()], nextCursor: null } });
     await renderApp(ticketContext({ orgId: null }));
     expect(await sentence()).toBe("Ada Lovelace's own bank has no credits and no plan yet, so this ticket is handled as usual, with no charges.");
   });

@@ -43,6 +43,34 @@ type Route = (req: Forwarded) => Reply | undefined | Promise<Reply | undefined>;
 export function createProxy() {
   const forwarded: Forwarded[] = [];
   const routes: Array<{ method: string; path: RegExp; route: Route }> = [];
+  const answer = async (req: Forwarded): Promise<Reply | undefined> => {
+    for (const r of routes) {
+      if (r.method === req.method && r.path.test(req.url.pathname)) {
+        const reply = await r.route(req);
+        if (reply) return reply;
+      }
+    }
+    return undefined;
+  };
+  /**
+   * The ledger's `/sidebar` read is its `/payer` and `/entries` answers in one (tests/ledger/sidebar.test.ts
+   * holds the real one to that): unless a test fakes it itself, it is made of the fakes of those two.
+   */
+  const sidebarFromParts = async (req: Forwarded): Promise<Reply | undefined> => {
+    const ticket = /^\/v1\/tickets\/([^/]+)\/sidebar$/.exec(req.url.pathname);
+    if (req.method !== "GET" || !ticket) return undefined;
+    const part = (name: string) => {
+      const url = new URL(req.url);
+      url.pathname = `/v1/tickets/${ticket[1]}/${name}`;
+      if (name === "entries") url.search = "";
+      return answer({ ...req, url });
+    };
+    const payer = await part("payer");
+    if (!payer || (payer.status ?? 200) >= 400) return payer;
+    const charges = await part("entries");
+    if (!charges || (charges.status ?? 200) >= 400) return charges;
+    return { body: { payer: payer.body, charges: charges.body } };
+  };
   const handle =
     (proxy: "app" | "admin") =>
     async ({ request }: { request: Request }) => {
@@ -74,16 +102,12 @@ export function createProxy() {
       };
       forwarded.push(req);
       if (req.proxyAuthorization !== `Bearer ${PROXY_TOKEN}`) return HttpResponse.json({ error: "bad proxy token" }, { status: 401 });
-      for (const r of routes) {
-        if (r.method === method && r.path.test(req.url.pathname)) {
-          const reply = await r.route(req);
-          if (reply) {
-            return new HttpResponse(JSON.stringify(reply.body), {
-              status: reply.status ?? 200,
-              headers: { "Content-Type": reply.contentType ?? ((reply.status ?? 200) >= 400 ? "application/problem+json" : "application/json") },
-            });
-          }
-        }
+      const reply = (await answer(req)) ?? (await sidebarFromParts(req));
+      if (reply) {
+        return new HttpResponse(JSON.stringify(reply.body), {
+          status: reply.status ?? 200,
+          headers: { "Content-Type": reply.contentType ?? ((reply.status ?? 200) >= 400 ? "application/problem+json" : "application/json") },
+        });
       }
       return HttpResponse.json(problem(404, "not_found", `no fake route for ${method} ${req.url.pathname}`), { status: 404 });
     };

@@ -49,7 +49,7 @@ describe("ticket sidebar", () => {
     expect(screen.getByText("Dec 1, 2026")).toBeTruthy();
     expect(payer).toHaveTextContent("The ticket's organisation.");
     // The request named the ticket's person, the ticket's organisation and the person's primary one.
-    const [req] = proxy.requests("GET", /\/payer$/);
+    const [req] = proxy.requests("GET", /\/sidebar$/);
     expect(req?.url.searchParams.get("person")).toBe("77");
     expect(req?.url.searchParams.get("org")).toBe("42");
     expect(req?.url.searchParams.get("personOrg")).toBe("42");
@@ -68,7 +68,7 @@ describe("ticket sidebar", () => {
     expect(await screen.findByTestId("payer")).toHaveTextContent(
       "Difference & Co's bank — The ticket's organisation. Ada Lovelace has no plan or credits of their own.",
     );
-    const [req] = proxy.requests("GET", /\/payer$/);
+    const [req] = proxy.requests("GET", /\/sidebar$/);
     expect(req?.url.searchParams.get("org")).toBe("50");
     expect(req?.url.searchParams.get("personOrg")).toBe("42");
   });
@@ -81,7 +81,7 @@ describe("ticket sidebar", () => {
     expect(await screen.findByTestId("payer")).toHaveTextContent(
       "Analytical Engines Ltd's bank — Their primary organisation (the ticket has none). Ada Lovelace has no plan or credits of their own.",
     );
-    const [req] = proxy.requests("GET", /\/payer$/);
+    const [req] = proxy.requests("GET", /\/sidebar$/);
     expect(req?.url.searchParams.has("org")).toBe(false);
     expect(req?.url.searchParams.get("personOrg")).toBe("42");
   });
@@ -365,7 +365,8 @@ describe("ticket sidebar", () => {
     proxy.on("POST", /^\/v1\/entries\/ent_[0-9a-z]+\/reversal$/, { status: 201, body: { entry: entry({ kind: "refund", amount: 15 }), balance: 1255 } });
     await renderApp(ticketContext());
     fireEvent.click(await screen.findByRole("button", { name: /^Refund Time worked · 15 min/ }));
-    fireEvent.click(screen.getByRole("button", { name: "Refund 15 credits" }));
+    // The form is its own chunk, there a moment after the click.
+    fireEvent.click(await screen.findByRole("button", { name: "Refund 15 credits" }, { timeout: 8000 }));
     expect(await screen.findByText("Say why you are refunding this.")).toBeTruthy();
     expect(proxy.requests("POST", /reversal$/)).toHaveLength(0);
     fireEvent.change(screen.getByLabelText("Reason for the refund"), { target: { value: "Logged on the wrong ticket" } });

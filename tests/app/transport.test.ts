@@ -37,6 +37,26 @@ describe("talking to the ledger through Deskpro's app proxy (the SDK's real prox
     expect(req?.headers.Authorization).toBe(`Bearer ${SECRET_KEY}`);
   });
 
+  it("uses a proxy token asked for ahead for the first request only, and asks afresh when that one failed", async () => {
+    proxy.on("GET", /^\/v1\/wallets\/org(:|%3A)42$/, { body: wallet() });
+    const deskpro = createDeskpro();
+    await deskpro.client.run();
+    const endpoint = sidebarEndpoint(deskpro.client);
+    const api = new LedgerApi(endpoint);
+    endpoint.warmUp();
+    expect(deskpro.parent._getProxyAuth).toHaveBeenCalledTimes(1);
+    await api.wallet("org:42");
+    expect(deskpro.parent._getProxyAuth).toHaveBeenCalledTimes(1);
+    await api.wallet("org:42");
+    expect(deskpro.parent._getProxyAuth).toHaveBeenCalledTimes(2);
+
+    deskpro.parent._getProxyAuth.mockRejectedValueOnce(new Error("Deskpro was busy"));
+    endpoint.warmUp();
+    expect((await api.wallet("org:42")).balance).toBe(1240);
+    expect(deskpro.parent._getProxyAuth).toHaveBeenCalledTimes(4);
+    expect(proxy.forwarded.every((f) => f.proxyAuthorization === `Bearer ${PROXY_TOKEN}`)).toBe(true);
+  });
+
   it("forwards a write's body unchanged, with its Idempotency-Key and content type", async () => {
     proxy.on("POST", /\/debits$/, { status: 201, body: { entry: entry(), balance: 1210 } });
     const { api } = await sidebarApi();

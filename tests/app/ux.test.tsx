@@ -65,7 +65,8 @@ describe("who pays for a ticket", () => {
     );
     expect(screen.getByTestId("payer-rule")).toHaveTextContent("The payer rule would now pick Ada Lovelace's own bank: they have a plan of their own.");
 
-    fireEvent.click(screen.getByRole("button", { name: "Change who pays…" }));
+    // The form is its own chunk, there a moment after the payer.
+    fireEvent.click(await screen.findByRole("button", { name: "Change who pays…" }));
     fireEvent.click(screen.getByRole("button", { name: "Change who pays" }));
     expect(await screen.findByText("Say why this ticket should be paid by another bank.")).toBeTruthy();
     expect(proxy.requests("PUT", /\/payer$/)).toHaveLength(0);

@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { unzipSync } from "fflate";
 import type { APIGatewayProxyResult } from "hono/aws-lambda";
 import { Webhook } from "standardwebhooks";
@@ -119,12 +119,19 @@ describe.skipIf(!postgresUrl())("the Lambda bundle", () => {
     rmSync(outDir, { recursive: true, force: true });
   });
 
-  it("is one file without PGlite, zipped with its source map for upload", () => {
-    expect(bundle.packages).toEqual(expect.arrayContaining(["hono", "pg", "zod"]));
+  it("is an entry and its chunks without PGlite, zipped with their source maps for upload; Stripe's SDK is a chunk loaded on first use", () => {
+    expect(bundle.packages).toEqual(expect.arrayContaining(["hono", "pg", "zod", "stripe"]));
     expect(bundle.packages).not.toContain("@electric-sql/pglite");
     // Not even imported on loading (the runtime here has no node_modules to find it in): only when used.
-    expect(readFileSync(bundle.file, "utf8")).not.toMatch(/from\s*"@electric-sql\/pglite"/);
-    expect(Object.keys(unzipSync(readFileSync(bundle.zip))).sort()).toEqual(["index.mjs", "index.mjs.map"]);
+    for (const file of bundle.files) expect(readFileSync(join(dirname(bundle.file), file), "utf8")).not.toMatch(/from\s*"@electric-sql\/pglite"/);
+    expect(bundle.files[0]).toBe("index.mjs");
+    expect(Object.keys(unzipSync(readFileSync(bundle.zip))).sort()).toEqual(bundle.files.flatMap((file) => [file, `${file}.map`]).sort());
+    // The cold start doesn't load Stripe's SDK: it is in a chunk the entry imports only dynamically.
+    const stripeChunk = bundle.files.find((file) => readFileSync(join(dirname(bundle.file), file), "utf8").includes("api.stripe.com"));
+    expect(stripeChunk).toMatch(/^chunks\//);
+    expect(readFileSync(bundle.file, "utf8")).not.toContain("api.stripe.com");
+    // And no locale but English of zod's error messages.
+    expect(bundle.files.map((file) => readFileSync(join(dirname(bundle.file), file), "utf8")).join("")).not.toContain("Entrada inválida");
   });
 
   it("answers API Gateway events: a grant, a debit, its replay with the same key, the statement; no key, no access", async () => {

@@ -2,7 +2,8 @@ import { useCallback, useEffect, useId, useState, type ChangeEvent } from "react
 import { AlertSettingsInput, type AlertSettings, type AlertWebhookTest, type DeliveryBreaker, type OutboxItem } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
 import { ErrorNotice, FieldError, Notice, Section, StatusMessage, usePalette } from "../components/common.js";
-import { Button, Input, P5, Stack } from "../deskpro/ui.js";
+import { Button, P5, Stack } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
 import { formatDateTime } from "../format.js";
 
 interface WebhookDraft {

@@ -3,7 +3,8 @@ import { MAX_CREDITS_PER_WRITE, OWNER_PATTERN, type Plan, type WalletList } from
 import { describeError } from "../api/errors.js";
 import type { LedgerApi } from "../api/ledger.js";
 import { ErrorNotice, FieldError, Notice, Section, Select, usePalette } from "../components/common.js";
-import { Button, Input, P5, Stack } from "../deskpro/ui.js";
+import { Button, P5, Stack } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
 import { formatCredits } from "../format.js";
 
 type Target = { kind: "plan"; plan: string } | { kind: "list"; text: string };

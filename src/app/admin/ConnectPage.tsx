@@ -6,7 +6,8 @@ import { adminEndpoint } from "../api/transport.js";
 import { ErrorNotice, FieldError, Notice } from "../components/common.js";
 import { useDeskpro } from "../deskpro/DeskproProvider.js";
 import { embeddingOrigin } from "../deskpro/links.js";
-import { Button, Input, P5 } from "../deskpro/ui.js";
+import { Button, P5 } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
 import { CopyValue } from "./CopyValue.js";
 
 /** The plain setting a key is pasted into when Deskpro would not take it from this page (manifest.json). */

@@ -2,7 +2,8 @@ import { useEffect, useId, useState, type ChangeEvent } from "react";
 import type { DeskproBillingMode, DeskproBillingStatus, DeskproChargeState } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
 import { ErrorNotice, Facts, FieldError, Loading, Notice, Section } from "../components/common.js";
-import { Button, Input, P5 } from "../deskpro/ui.js";
+import { Button, P5 } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
 import { formatDateTime, formatElapsed } from "../format.js";
 
 const MODE_WORDS: Record<DeskproBillingMode, string> = {

@@ -2,7 +2,8 @@ import { useEffect, useId, useState, type ChangeEvent } from "react";
 import { DeskproConnectionRequest, type DeskproConnection } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
 import { ErrorNotice, FieldError, Notice, Section } from "../components/common.js";
-import { Button, Input, P5 } from "../deskpro/ui.js";
+import { Button, P5 } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
 
 /**
  * The portal flow's connection: where this helpdesk is, the Deskpro API key the ledger writes back

@@ -4,7 +4,8 @@ import { formatMoney } from "../../ledger/domain/currency.js";
 import type { LedgerApi } from "../api/ledger.js";
 import { ledgerRequest, ledgerText } from "../api/transport.js";
 import { ErrorNotice, FieldError, Section, usePalette } from "../components/common.js";
-import { Button, Input, P5, Stack } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
+import { Button, P5, Stack } from "../deskpro/ui.js";
 import { formatCredits } from "../format.js";
 
 /** This month and the two before it (UTC, as the report counts months). */

@@ -2,7 +2,8 @@ import { useId, useState, type ChangeEvent, type FormEvent } from "react";
 import { StripeSecretKey, StripeWebhookSecret, type StripeConnection } from "../../contract/index.js";
 import type { LedgerApi } from "../api/ledger.js";
 import { ErrorNotice, FieldError, StatusMessage } from "../components/common.js";
-import { Button, Input, P5 } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
+import { Button, P5 } from "../deskpro/ui.js";
 
 /**
  * Where the admin pastes Stripe's secret key and the webhook's signing secret. They go to the

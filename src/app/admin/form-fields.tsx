@@ -2,7 +2,8 @@
 import { createContext, useContext, useId, useState, type ChangeEvent, type ReactNode } from "react";
 import type { DeskproLookups } from "../../contract/index.js";
 import { FieldError, Select, usePalette } from "../components/common.js";
-import { Button, Input, P5 } from "../deskpro/ui.js";
+import { Button, P5 } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
 import type { ConfigDraft, FieldErrors } from "./draft.js";
 
 /**

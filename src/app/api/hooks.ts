@@ -31,9 +31,9 @@ export function createQueryClient(): QueryClient {
 export const keys = {
   wallet: (owner: string) => ["wallet", owner] as const,
   autoRecharge: (owner: string) => ["auto-recharge", owner] as const,
-  payer: (ticketId: string, personId: string, ticketOrg: string | null, personOrg: string | null) =>
-    ["payer", ticketId, personId, ticketOrg, personOrg] as const,
-  ticketEntries: (ticketId: string) => ["ticket-entries", ticketId] as const,
+  /** The ticket sidebar's first read: its payer (with the balance) and its charges. */
+  ticketSidebar: (ticketId: string, personId: string, ticketOrg: string | null, personOrg: string | null) =>
+    ["ticket-sidebar", ticketId, personId, ticketOrg, personOrg] as const,
   statement: (owner: string) => ["statement", owner] as const,
   history: (owner: string) => ["history", owner] as const,
   quote: (owner: string, request: QuoteRequest) => ["quote", owner, request] as const,
@@ -60,10 +60,10 @@ export function useAutoRecharge(owner: string) {
  * see what changed there, once per bank every ten minutes while the app is open. Only when plan
  * rules exist; a failure leaves the bank on the plan it has (the portal flow refreshes too).
  */
-export function useFactsRefresh(owners: string[]) {
+export function useFactsRefresh(owners: string[], enabled = true) {
   const api = useLedgerApi();
   const queryClient = useQueryClient();
-  const config = useConfig();
+  const config = useConfig(enabled);
   const hasRules = (config.data?.config.planRules.length ?? 0) > 0;
   useQueries({
     queries: owners.map((owner) => ({
@@ -72,7 +72,9 @@ export function useFactsRefresh(owners: string[]) {
         const result = await api.refreshProfile(owner);
         if (result.changed) {
           queryClient.setQueryData(keys.wallet(owner), result.wallet);
-          await queryClient.invalidateQueries({ predicate: (q) => q.queryKey[0] === "payer" || q.queryKey[0] === "statement" || q.queryKey[0] === "history" });
+          await queryClient.invalidateQueries({
+            predicate: (q) => q.queryKey[0] === "ticket-sidebar" || q.queryKey[0] === "statement" || q.queryKey[0] === "history",
+          });
         }
         return result;
       },
@@ -84,9 +86,10 @@ export function useFactsRefresh(owners: string[]) {
   });
 }
 
-export function useConfig() {
+/** `enabled` false holds the read back (the sidebar asks once its first answer is on screen). */
+export function useConfig(enabled = true) {
   const api = useLedgerApi();
-  return useQuery({ queryKey: keys.config(), queryFn: () => api.config(), staleTime: 60_000 });
+  return useQuery({ queryKey: keys.config(), queryFn: () => api.config(), staleTime: 60_000, enabled });
 }
 
 export function useQuote(owner: string | null, request: QuoteRequest | null) {
@@ -142,25 +145,23 @@ export function useLedgerWrite<TBody, TResult>(run: (api: LedgerApi, body: TBody
 // Reads. The app reads the ledger only through these named hooks (ESLint refuses React Query's
 // read hooks anywhere else in src/app), so what a screen asks for is found here by name.
 
-/** Which bank pays for a ticket, and why. */
-export function useTicketPayer(ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }) {
+/**
+ * What the ticket sidebar shows first, in one request: which bank pays and why (with its balance),
+ * and what the ticket cost across banks. Through Deskpro's proxy every request costs a round trip
+ * for a proxy token and one for the answer, so the first paint waits on this one only.
+ */
+export function useTicketSidebar(ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }) {
   const api = useLedgerApi();
   return useQuery({
-    queryKey: keys.payer(ticketId, personId, orgs.ticketOrg, orgs.personOrg),
-    queryFn: () => api.payer(ticketId, personId, orgs),
+    queryKey: keys.ticketSidebar(ticketId, personId, orgs.ticketOrg, orgs.personOrg),
+    queryFn: () => api.ticketSidebar(ticketId, personId, orgs),
   });
 }
 
-/** What one ticket cost, across banks. */
-export function useTicketEntries(ticketId: string) {
+/** What the ledger saw and did on a portal ticket (null for a ticket that wasn't one); asked once `enabled`. */
+export function usePortalTicket(ticketId: string, enabled = true) {
   const api = useLedgerApi();
-  return useQuery({ queryKey: keys.ticketEntries(ticketId), queryFn: () => api.ticketEntries(ticketId) });
-}
-
-/** What the ledger saw and did on a portal ticket (null for a ticket that wasn't one). */
-export function usePortalTicket(ticketId: string) {
-  const api = useLedgerApi();
-  return useQuery({ queryKey: keys.portalTicket(ticketId), queryFn: () => api.portalTicket(ticketId) });
+  return useQuery({ queryKey: keys.portalTicket(ticketId), queryFn: () => api.portalTicket(ticketId), enabled });
 }
 
 /** The ticket's asked-before-overage question (null: never asked). */
@@ -208,17 +209,18 @@ export function useRecentEntries(owner: string, since: number, pageSize: number,
 }
 
 /** Queries that show what a read of the Billing tab may have changed. */
-const MOVED_BY_A_READ = new Set(["ticket-entries", "payer", "wallet", "statement", "history"]);
+const MOVED_BY_A_READ = new Set(["ticket-sidebar", "wallet", "statement", "history"]);
 
 /**
  * Asks the ledger to read the ticket's Billing & Time Log in Deskpro when the sidebar opens, when
  * the agent refreshes it, and when Deskpro's context lists different charges; what the read
  * charged or reversed shows at once. Deskpro tells apps nothing else about its billing.
  */
-export function useDeskproBilling(ticketId: string, billing: string | null) {
+export function useDeskproBilling(ticketId: string, billing: string | null, enabled = true) {
   const api = useLedgerApi();
   const queryClient = useQueryClient();
   return useQuery({
+    enabled,
     queryKey: keys.deskproBilling(ticketId, billing),
     queryFn: async () => {
       const view = await api.readTicketBilling(ticketId);

@@ -3,8 +3,8 @@ import {
   ConfigResponse,
   EntryPage,
   Quote,
-  TicketEntries,
   TicketPayer,
+  TicketSidebar,
   Wallet,
   WriteResult,
   type AssignPlanRequestInput,
@@ -90,12 +90,14 @@ export class LedgerApi {
     });
   }
 
-  ticketEntries(ticketId: string): Promise<TicketEntries> {
+  /** The payer (with its balance) and the ticket's charges in one request: what the ticket sidebar shows first. */
+  ticketSidebar(ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }): Promise<TicketSidebar> {
     return ledgerRequest(this.endpoint, {
       method: "GET",
-      path: `/v1/tickets/${encodeURIComponent(ticketId)}/entries`,
-      schema: TicketEntries,
-      what: "ticket charges",
+      path: `/v1/tickets/${encodeURIComponent(ticketId)}/sidebar`,
+      query: { person: personId, org: orgs.ticketOrg ?? undefined, personOrg: orgs.personOrg ?? undefined },
+      schema: TicketSidebar,
+      what: "ticket sidebar",
     });
   }
 

@@ -28,13 +28,29 @@ export interface LedgerEndpoint {
  * Sidebars: the URL and the key are placeholders the proxy fills in, so the key never reaches
  * the browser (it is a backend-only setting).
  */
-export function sidebarEndpoint(client: IDeskproClient): LedgerEndpoint {
+export function sidebarEndpoint(client: IDeskproClient): LedgerEndpoint & { warmUp: () => void } {
+  // A proxy token asked for as soon as the SDK is connected, while Deskpro's context is on its way,
+  // serves the first request (a round trip off the sidebar's first paint); later ones ask afresh.
+  let early: { at: number; fetch: Promise<Fetch> } | null = null;
   return {
-    getFetch: () => proxyFetch(client),
+    getFetch: () => {
+      const warm = early;
+      early = null;
+      if (!warm || Date.now() - warm.at > EARLY_TOKEN_MS) return proxyFetch(client);
+      return warm.fetch.catch(() => proxyFetch(client));
+    },
+    warmUp: () => {
+      const fetch = proxyFetch(client);
+      fetch.catch(() => undefined);
+      early = { at: Date.now(), fetch };
+    },
     baseUrl: LEDGER_URL_PLACEHOLDER,
     keyHeaders: BOTH_KEYS,
   };
 }
+
+/** How long a token asked for ahead may wait for its request (well inside a proxy token's life). */
+const EARLY_TOKEN_MS = 5_000;
 
 /**
  * The admin settings page, through Deskpro's admin generic proxy: the URL as typed, and the key as

@@ -3,7 +3,8 @@ import { MAX_CREDITS_PER_WRITE } from "../../contract/index.js";
 import { useLedgerWrite } from "../api/hooks.js";
 import { ErrorNotice, FieldError, Select, StatusMessage } from "../components/common.js";
 import { focusFirstInvalid } from "../components/focus.js";
-import { Button, Input, Stack } from "../deskpro/ui.js";
+import { Button, Stack } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
 import { formatCredits } from "../format.js";
 
 type Direction = "add" | "remove";

@@ -3,7 +3,8 @@ import { AlertLevelsRequest, type AlertLevel } from "../../contract/index.js";
 import { useLedgerWrite } from "../api/hooks.js";
 import type { WalletView } from "../api/ledger.js";
 import { ErrorNotice, Select, StatusMessage } from "../components/common.js";
-import { Button, Input, P5, Stack } from "../deskpro/ui.js";
+import { Button, P5, Stack } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
 import { formatCredits } from "../format.js";
 
 const FROM_WORDS = { bank: "this bank's own", plan: "its plan's", helpdesk: "the helpdesk's" } as const;

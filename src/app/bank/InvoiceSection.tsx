@@ -5,7 +5,8 @@ import { useConfig, useLedgerWrite } from "../api/hooks.js";
 import { issueInvoice, useInvoices } from "../api/invoices.js";
 import { ErrorNotice, FieldError, Loading, Section, Select, StatusMessage } from "../components/common.js";
 import { focusFirstInvalid } from "../components/focus.js";
-import { Button, Input, P5, Stack } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
+import { Button, P5, Stack } from "../deskpro/ui.js";
 import { formatCredits, formatDate } from "../format.js";
 
 interface Form {

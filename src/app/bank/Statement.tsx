@@ -6,7 +6,8 @@ import type { StatementFilter } from "../api/ledger.js";
 import { ErrorNotice, Loading, Select, usePalette } from "../components/common.js";
 import { describeEntry, KIND_WORDS } from "../components/entries.js";
 import { ticketUrl } from "../deskpro/links.js";
-import { Button, Input, P5, Stack } from "../deskpro/ui.js";
+import { Button, P5, Stack } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
 import { formatCredits, formatDateTime, formatSignedCredits } from "../format.js";
 
 export const STATEMENT_PAGE_SIZE = 10;

@@ -3,7 +3,8 @@ import { MAX_MINUTES_PER_WRITE, type QuoteRequest } from "../../contract/index.j
 import { useLedgerWrite, useQuote } from "../api/hooks.js";
 import { ErrorNotice, FieldError, Notice, StatusMessage, usePalette } from "../components/common.js";
 import { useDebounced } from "../components/useDebounced.js";
-import { Button, Input, Stack } from "../deskpro/ui.js";
+import { Button, Stack } from "../deskpro/ui.js";
+import { Input } from "../deskpro/input.js";
 import { formatCredits, formatElapsed, formatMinutes } from "../format.js";
 import { useTicketTimer } from "./timer.js";
 

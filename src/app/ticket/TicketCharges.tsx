@@ -1,10 +1,12 @@
-import { useEffect, useId, useRef, useState, type ChangeEvent } from "react";
+import { lazy, Suspense, useEffect, useRef, useState } from "react";
 import type { DeskproChargeLine, Entry, TicketEntries } from "../../contract/index.js";
 import { useLedgerWrite } from "../api/hooks.js";
-import { ErrorNotice, FieldError, StatusMessage, usePalette } from "../components/common.js";
+import { Loading, StatusMessage, usePalette } from "../components/common.js";
 import { describeEntry, isDebit } from "../components/entries.js";
-import { Button, Input, P5, Stack } from "../deskpro/ui.js";
+import { Button, P5, Stack } from "../deskpro/ui.js";
 import { formatCredits, formatDateTime, formatMinutes, formatSignedCredits } from "../format.js";
+
+const RefundForm = lazy(() => import("./RefundForm.js").then((m) => ({ default: m.RefundForm })));
 
 /** Where an entry stands with Deskpro's Billing tab: counted from it, or logged here and written there. */
 function deskproTag(line: DeskproChargeLine | undefined): string | null {
@@ -80,21 +82,16 @@ export function TicketCharges({
 const isFromDeskpro = (line: DeskproChargeLine | undefined) => line !== undefined && !["logged_here", "writing", "write_failed"].includes(line.state);
 
 /**
- * "Refund…" opens a form with a reason. Focus goes where the agent can carry on: to the form's
- * field when it opens, back to "Refund…" on Cancel or Escape, and to the outcome once refunded
- * (the button and the form are gone then).
+ * "Refund…" opens a form with a reason (its own chunk, RefundForm.tsx). Focus goes where the agent
+ * can carry on: to the form's field when it opens, back to "Refund…" on Cancel or Escape, and to
+ * the outcome once refunded (the button and the form are gone then).
  */
 function RefundControl({ entry, agent, refunded }: { entry: Entry; agent: string | null; refunded: boolean }) {
   const [open, setOpen] = useState(false);
-  const [reason, setReason] = useState("");
-  const [touched, setTouched] = useState(false);
   const [outcome, setOutcome] = useState<string | null>(null);
   const openerRef = useRef<HTMLButtonElement>(null);
   const outcomeRef = useRef<HTMLDivElement>(null);
-  const reasonRef = useRef<HTMLInputElement>(null);
   const returnFocus = useRef(false);
-  const inputId = useId();
-  const errorId = useId();
   const refund = useLedgerWrite((api, body: { entryId: string; reason: string; agent?: string }, key) =>
     api.reverse(body.entryId, { reason: body.reason, ...(body.agent ? { agent: body.agent } : {}) }, key),
   );
@@ -118,53 +115,24 @@ function RefundControl({ entry, agent, refunded }: { entry: Entry; agent: string
       />
     );
   }
-  const close = () => {
-    returnFocus.current = true;
-    setOpen(false);
-  };
-  const reasonError = reason.trim() === "" ? "Say why you are refunding this." : null;
-  const send = () => {
-    setTouched(true);
-    if (reasonError) {
-      reasonRef.current?.focus();
-      return;
-    }
-    refund.submit(
-      { entryId: entry.id, reason: reason.trim(), ...(agent ? { agent } : {}) },
-      { onSuccess: () => setOutcome(`Refunded ${formatCredits(-entry.amount)} credits to the bank.`) },
-    );
-  };
   return (
-    <form
-      onSubmit={(e) => {
-        e.preventDefault();
-        send();
-      }}
-      onKeyDown={(e) => {
-        if (e.key === "Escape" && !refund.isPending) close();
-      }}
-      style={{ marginTop: 4 }}
-    >
-      <label htmlFor={inputId} style={{ fontSize: 11 }}>
-        Reason for the refund
-      </label>
-      <Input
-        ref={reasonRef}
-        id={inputId}
-        value={reason}
-        onChange={(e: ChangeEvent<HTMLInputElement>) => setReason(e.target.value)}
-        error={touched && reasonError !== null}
-        aria-invalid={touched && reasonError !== null}
-        aria-describedby={errorId}
-        aria-required="true"
-        autoFocus
+    <Suspense fallback={<Loading />}>
+      <RefundForm
+        entry={entry}
+        refund={{
+          submit: (reason) =>
+            refund.submit(
+              { entryId: entry.id, reason, ...(agent ? { agent } : {}) },
+              { onSuccess: () => setOutcome(`Refunded ${formatCredits(-entry.amount)} credits to the bank.`) },
+            ),
+          isPending: refund.isPending,
+          error: refund.error,
+        }}
+        onClose={() => {
+          returnFocus.current = true;
+          setOpen(false);
+        }}
       />
-      <FieldError id={errorId} message={touched ? reasonError : null} />
-      {refund.error && <ErrorNotice error={refund.error} />}
-      <Stack gap={6} style={{ marginTop: 4 }}>
-        <Button type="submit" size="small" text={`Refund ${formatCredits(-entry.amount)} credits`} loading={refund.isPending} disabled={refund.isPending} />
-        <Button intent="secondary" size="small" text="Cancel" onClick={close} disabled={refund.isPending} />
-      </Stack>
-    </form>
+    </Suspense>
   );
 }

@@ -23,7 +23,6 @@ import { stripeApiAddress } from "../features/payments.js";
 import { createLedgerApp, jsonLogger } from "../http/app.js";
 import { openDatabase, parsePoolerSetting, POOLER_DETECTED } from "../storage/db.js";
 import { metricsTokenOf } from "../http/routes/metrics.js";
-import { migrate } from "../storage/migrations.js";
 
 /**
  * A schedule's event: EventBridge Scheduler's or a rule's constant input naming a task, or a rule's
@@ -58,7 +57,9 @@ function instance(): Promise<Instance> {
       pooler: parsePoolerSetting(process.env.LEDGER_POOLER),
       onPoolerDetected: () => jsonLogger({ time: new Date().toISOString(), level: "info", msg: POOLER_DETECTED }),
     });
-    if (process.env.LEDGER_MIGRATE_ON_START !== "false") await migrate(db);
+    // The migrations' SQL is a chunk of its own: a function whose schema is migrated at deploy time
+    // (LEDGER_MIGRATE_ON_START=false) never loads it.
+    if (process.env.LEDGER_MIGRATE_ON_START !== "false") await (await import("../storage/migrations.js")).migrate(db);
     const outbound = outboundPolicyFromEnv(process.env);
     const stripeApiUrl = process.env.LEDGER_STRIPE_API_URL?.trim();
     const stripeApi = stripeApiUrl ? stripeApiAddress(stripeApiUrl, outbound) : undefined;

@@ -8,7 +8,6 @@
  * the credits come when Stripe reports the invoice paid (invoice-events.ts).
  */
 import { createHash } from "node:crypto";
-import Stripe from "stripe";
 import type { CreditPack, Invoice, InvoiceRequest } from "../../contract/index.js";
 import type { Idempotency, LedgerContext, WriteOutcome } from "../core/context.js";
 import { IdempotencyKeyReused } from "../core/errors.js";
@@ -16,6 +15,8 @@ import { replayOf } from "../core/posting.js";
 import * as core from "../core/wallets.js";
 import * as idempotencyKeys from "../storage/idempotency.js";
 import * as store from "../storage/invoices.js";
+import type Stripe from "stripe";
+import { isStripeError } from "../integrations/stripe/client.js";
 import { PaymentProviderError, stripeFor, UnknownPack, type PaymentsOptions } from "./payments.js";
 
 export const toApiInvoice = (row: store.InvoiceRow): Invoice => ({
@@ -60,7 +61,7 @@ async function findPack(ctx: LedgerContext, tenantId: string, packId: string): P
 
 /** What failed at Stripe, in the ledger's words: Stripe's own message can name the account. */
 function providerError(step: string, error: unknown): PaymentProviderError {
-  if (error instanceof Stripe.errors.StripeIdempotencyError)
+  if (isStripeError(error, "StripeIdempotencyError"))
     return new PaymentProviderError(
       `Stripe refused this Idempotency-Key's retry (${step}) because what it would send changed since the first attempt; use a new key.`,
     );

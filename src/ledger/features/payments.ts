@@ -6,7 +6,7 @@
  * refunded share of the pack from that grant, as far as it remains.
  */
 import { createHash } from "node:crypto";
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import {
   type CheckoutSession,
   type CheckoutSessionRequest,
@@ -23,6 +23,9 @@ import { replayOf } from "../core/posting.js";
 import { openSecret, sealSecret } from "../core/secrets.js";
 import * as core from "../core/wallets.js";
 import { formatMoney } from "../domain/currency.js";
+import { isStripeError, newStripeClient, type StripeApiAddress } from "../integrations/stripe/client.js";
+
+export type { StripeApiAddress };
 import { packPriceIn, packPrices } from "../domain/pack-prices.js";
 import type { Sql } from "../storage/db.js";
 import * as idempotencyKeys from "../storage/idempotency.js";
@@ -55,13 +58,6 @@ export class InvalidSignature extends LedgerError {
   constructor() {
     super("The Stripe-Signature header does not match this endpoint's signing secret.");
   }
-}
-
-/** Where the `stripe` package sends API calls, when not to Stripe's own https://api.stripe.com. */
-export interface StripeApiAddress {
-  protocol: "http" | "https";
-  host: string;
-  port: number;
 }
 
 export interface PaymentsOptions {
@@ -130,16 +126,8 @@ export async function stripeFor(sql: Sql, tenantId: string, api: StripeApiAddres
   return stripeClient(tenantId, row.secretKeyCiphertext, api);
 }
 
-function stripeClient(tenantId: string, secretKeyCiphertext: string, api?: StripeApiAddress): Stripe {
-  // Stripe's fetch client: the same code on Node and serverless hosts; retries are Stripe's own,
-  // with its idempotency keys.
-  return new Stripe(openSecret(secretKeyCiphertext, binding(tenantId, "secretKey")), {
-    httpClient: Stripe.createFetchHttpClient(),
-    maxNetworkRetries: 2,
-    timeout: 15_000,
-    ...(api ? { protocol: api.protocol, host: api.host, port: api.port } : {}),
-  });
-}
+const stripeClient = (tenantId: string, secretKeyCiphertext: string, api?: StripeApiAddress): Promise<Stripe> =>
+  newStripeClient(openSecret(secretKeyCiphertext, binding(tenantId, "secretKey")), api);
 
 /**
  * The idempotency key Stripe gets for a checkout: a digest of the tenant and the ledger's key, so
@@ -210,7 +198,7 @@ export async function createCheckoutSession(
     );
   } catch (error) {
     // Stripe's message can name the account; say what failed, not what Stripe said.
-    if (error instanceof Stripe.errors.StripeIdempotencyError)
+    if (isStripeError(error, "StripeIdempotencyError"))
       throw new PaymentProviderError(
         "Stripe refused this Idempotency-Key's retry because what it would buy changed since the first attempt (the pack was edited); use a new key.",
       );
@@ -277,7 +265,7 @@ export async function handleStripeEvent(ctx: LedgerContext, tenantId: string, ra
   const badSignature = () => new InvalidSignature();
   const row = await store.getStripeConnection(ctx.db, tenantId);
   if (!row?.secretKeyCiphertext || !row.webhookSecretCiphertext || !signature) throw badSignature();
-  const stripe = stripeClient(tenantId, row.secretKeyCiphertext);
+  const stripe = await stripeClient(tenantId, row.secretKeyCiphertext);
   const webhookSecret = openSecret(row.webhookSecretCiphertext, binding(tenantId, "webhookSecret"));
   let event: Stripe.Event;
   try {

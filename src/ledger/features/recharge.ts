@@ -11,7 +11,7 @@
  * waits a day before trying again, and three failures in a row switch auto-recharge off.
  */
 import { createHash, randomUUID } from "node:crypto";
-import Stripe from "stripe";
+import type Stripe from "stripe";
 import { z } from "zod";
 import { formatCustomerDate, Owner, type AutoRecharge, type AutoRechargeForm, type CreditPack, type StripeHookResult } from "../../contract/index.js";
 import type { AfterPostHook, LedgerContext } from "../core/context.js";
@@ -22,6 +22,7 @@ import type { DeskproClientFactory } from "../integrations/deskpro/connection.js
 import { deskproForDelivery, DeskproNotConnected } from "../integrations/deskpro/connection.js";
 import { isOpenStatus } from "../integrations/deskpro/statuses.js";
 import { deliverDeskproMessage, messageMarker, startTicketOnce } from "../integrations/deskpro/writes.js";
+import { isStripeError, newStripeClient, type StripeApiAddress } from "../integrations/stripe/client.js";
 import * as store from "../storage/recharge.js";
 import { buyLinkFor } from "./customer-links.js";
 import { openSecret } from "../core/secrets.js";
@@ -33,31 +34,19 @@ export const FAILURES_TO_SWITCH_OFF = 3;
 /** After a failed charge the next waits this long: a card is not hammered while its holder is told. */
 export const WAIT_AFTER_FAILURE_MS = 24 * 60 * 60 * 1000;
 
-/** Where the `stripe` package sends API calls (LEDGER_STRIPE_API_URL; see `stripeApiAddress` in payments.ts). */
-export interface StripeApiAddress {
-  protocol: "http" | "https";
-  host: string;
-  port: number;
-}
-
 /** Stripe refused or failed; the message says what failed, never what Stripe said (it can name the account). */
 export class RechargeProviderError extends LedgerError {
   readonly code = "payment_provider_error";
 }
 
 /**
- * The tenant's Stripe client, as payments.ts makes it (the same sealed key and binding). Kept here
- * because payments.ts calls this module from its webhook switch: importing it back would be a cycle.
+ * The tenant's Stripe client, as payments.ts makes it (the same sealed key and binding), or null
+ * when card payments are off. Not payments.ts's own: that module calls this one from its webhook switch.
  */
 async function stripeOf(ctx: LedgerContext, tenantId: string, api: StripeApiAddress | undefined): Promise<Stripe | null> {
   const row = await payments.getStripeConnection(ctx.db, tenantId);
   if (!row?.secretKeyCiphertext) return null;
-  return new Stripe(openSecret(row.secretKeyCiphertext, `${tenantId}:stripe.secretKey`), {
-    httpClient: Stripe.createFetchHttpClient(),
-    maxNetworkRetries: 2,
-    timeout: 15_000,
-    ...(api ? { protocol: api.protocol, host: api.host, port: api.port } : {}),
-  });
+  return newStripeClient(openSecret(row.secretKeyCiphertext, `${tenantId}:stripe.secretKey`), api);
 }
 
 const monthOf = (at: Date) => at.toISOString().slice(0, 7);
@@ -156,12 +145,12 @@ async function chargeAttempt(payload: { attemptId: string; owner: string }, cont
       { idempotencyKey: rechargeStripeKey(tenantId, attempt.id) },
     );
   } catch (error) {
-    if (error instanceof Stripe.errors.StripeCardError) {
+    if (isStripeError(error, "StripeCardError")) {
       const code = error.code ?? "card_declined";
       await failAttempt(ctx, tenantId, attempt, code, failureWords(code, error.decline_code ?? null), error.payment_intent?.id ?? null, context.now);
       return;
     }
-    if (error instanceof Stripe.errors.StripeInvalidRequestError || error instanceof Stripe.errors.StripeIdempotencyError) {
+    if (isStripeError(error, "StripeInvalidRequestError") || isStripeError(error, "StripeIdempotencyError")) {
       // The saved card is gone or unusable: a failure like a decline, without Stripe's words (they can name the account).
       await failAttempt(ctx, tenantId, attempt, "invalid_request", "Stripe refused the charge with the saved card; save the card again", null, context.now);
       return;

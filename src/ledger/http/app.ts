@@ -24,6 +24,7 @@ import { overageRoutes } from "./routes/overage.js";
 import { rechargeRoutes } from "./routes/recharge.js";
 import { portalTierRoutes } from "./routes/portal-tiers.js";
 import { SIGNUP_PATH, signupRoutes, type SignupLimits } from "./routes/signup.js";
+import { sidebarRoutes } from "./routes/sidebar.js";
 import { ticketRoutes } from "./routes/tickets.js";
 import { walletRoutes } from "./routes/wallets.js";
 
@@ -227,6 +228,7 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   );
   app.route("/", walletRoutes());
   app.route("/", ticketRoutes());
+  app.route("/", sidebarRoutes());
   app.route("/", configRoutes());
   app.route("/", operationRoutes());
   app.route("/", deskproRoutes());

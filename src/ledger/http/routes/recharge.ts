@@ -18,8 +18,8 @@ import {
   RechargeNotReady,
   startCardSetup,
   stopAutoRecharge,
-  type StripeApiAddress,
 } from "../../features/recharge.js";
+import type { StripeApiAddress } from "../../features/payments.js";
 import { errorPage, page } from "../customer-page.js";
 import { reviewBody } from "../customer-page-recharge.js";
 import { coreOf, newRouter, tenantOf, type LedgerEnv } from "../env.js";
