@@ -164,4 +164,54 @@ describe("the Stripe simulation and the ledger", () => {
     );
     await expect(client.checkout.sessions.retrieve("cs_test_missing")).rejects.toBeInstanceOf(Stripe.errors.StripeInvalidRequestError);
   });
+
+  it("connects as an admin would with a fresh install: key and signing secret copied from its Dashboard page, the endpoint given there", async () => {
+    // A ledger of its own, whose Stripe is this simulation (as npm start's).
+    const fresh = await startStripeStandIn({ port: 0 });
+    const freshLedger = await startLedgerServer({ port: 0, log: () => undefined, allowPrivateNetwork: true, stripeApiUrl: fresh.url, scheduler: false });
+    try {
+      const other = await createTenant(freshLedger.db, { name: "Fresh install" });
+      const asOther = (method: string, path: string, body?: unknown) =>
+        fetch(`${freshLedger.url}${path}`, {
+          method,
+          headers: {
+            authorization: `Bearer ${other.apiKey}`,
+            "content-type": "application/json",
+            ...(method === "POST" ? { "idempotency-key": crypto.randomUUID() } : {}),
+          },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        });
+      const copied = (html: string, testId: string) => html.match(new RegExp(`data-testid="${testId}">([^<]+)<`))?.[1];
+
+      const before = await (await fetch(`${fresh.url}/`)).text();
+      expect(copied(before, "secret-key")).toBe(fresh.secretKey);
+      expect(copied(before, "signing-secret")).toBeUndefined(); // no endpoint yet, no secret to copy
+
+      const form = (url: string) =>
+        fetch(`${fresh.url}/dashboard/webhook`, {
+          method: "POST",
+          redirect: "manual",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ url }),
+        });
+      const refused = await form("https://example.com/hooks/stripe/x");
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toContain("on this machine");
+      expect(await form(`${freshLedger.url}/hooks/stripe/${other.tenantId}`)).toMatchObject({ status: 303 });
+      const secret = copied(await (await fetch(`${fresh.url}/`)).text(), "signing-secret");
+      expect(secret).toBe(fresh.webhookSecret);
+
+      expect((await asOther("PUT", "/v1/config", { packs: [{ id: "p", label: "100 credits", credits: 100, price: 5_000, currency: "usd" }] })).status).toBe(
+        200,
+      );
+      expect((await asOther("PUT", "/v1/integrations/stripe", { secretKey: copied(before, "secret-key"), webhookSecret: secret })).status).toBe(200);
+      const session = CheckoutSession.parse(await (await asOther("POST", "/v1/checkout-sessions", { owner: "org:9", packId: "p" })).json());
+      expect((await pay(session.url)).status).toBe(303);
+      expect(fresh.deliveries.map((d) => [d.type, d.status])).toContainEqual(["checkout.session.completed", 200]);
+      expect(Wallet.parse(await (await asOther("GET", "/v1/wallets/org:9")).json()).balance).toBe(100);
+    } finally {
+      await freshLedger.close();
+      await fresh.close();
+    }
+  });
 });

@@ -99,3 +99,29 @@ export function documentPage(doc: { kind: "receipt"; charge: ChargeObject } | { 
     `<div class="card"><h1>${doc.kind === "invoice" ? "Invoice" : "Receipt"}</h1><dl>${rows.map(([k, v]) => `<dt>${escape(k)}</dt><dd>${escape(v)}</dd>`).join("")}</dl></div>${refund}`,
   );
 }
+
+/**
+ * The simulation's stand-in for Stripe's Dashboard: what an admin copies from Stripe (the secret
+ * key, the webhook endpoint's signing secret) and where they give Stripe the ledger's webhook
+ * address, so a fresh install can connect card payments from the settings page as with real Stripe.
+ */
+export function dashboardPage(d: { secretKey: string; endpointUrl: string | null; endpointSecret: string; error: string | null }): string {
+  return page(
+    "Stripe Dashboard (simulation)",
+    `<div class="card"><h1>Developers → API keys</h1>
+<p class="muted">Paste into the app's settings page, Card payments, <strong>Secret key</strong>.</p>
+<dl><dt>Secret key</dt><dd><code data-testid="secret-key">${escape(d.secretKey)}</code></dd></dl></div>
+<div class="card"><h1>Developers → Webhooks</h1>
+<form method="post" action="/dashboard/webhook">
+<label for="url">Endpoint URL (the settings page's <em>Address to give Stripe for its webhook</em>)</label>
+<input id="url" name="url" type="url" required value="${escape(d.endpointUrl ?? "")}" ${d.error ? 'aria-invalid="true" aria-describedby="url-error"' : ""}>
+${d.error ? `<p id="url-error" class="error">${escape(d.error)}</p>` : ""}
+<button type="submit">${d.endpointUrl ? "Change endpoint" : "Add endpoint"}</button></form>
+${
+  d.endpointUrl
+    ? `<dl style="margin-top:1rem"><dt>Signing secret</dt><dd><code data-testid="signing-secret">${escape(d.endpointSecret)}</code></dd></dl>
+<p class="muted">Paste it into the settings page's <strong>Signing secret</strong>. Every event is sent to this endpoint.</p>`
+    : `<p class="muted">Add the endpoint to see its signing secret.</p>`
+}</div>`,
+  );
+}

@@ -22,7 +22,7 @@ import {
   type EventObject,
   type InvoiceObject,
 } from "./objects.js";
-import { checkoutPage, documentPage, notFoundPage } from "./pages.js";
+import { checkoutPage, dashboardPage, documentPage, notFoundPage } from "./pages.js";
 
 const alnum = (length: number) =>
   randomBytes(length * 2)
@@ -251,6 +251,18 @@ export async function startStripeStandIn(options: StripeStandInOptions): Promise
   });
 
   // --- The hosted Checkout page.
+  const dashboard = (error: string | null) =>
+    dashboardPage({ secretKey: state.secretKey, endpointUrl: state.endpoint?.url ?? null, endpointSecret: state.endpointSecret, error });
+  app.get("/", (c) => c.html(dashboard(null)));
+  // The endpoint the admin gives "Stripe": only a ledger on this machine (the simulation posts to it).
+  app.post("/dashboard/webhook", async (c) => {
+    const url = z.url({ protocol: /^https?$/, hostname: /^(127\.0\.0\.1|localhost|\[::1\])$/ }).safeParse(String((await c.req.parseBody()).url ?? "").trim());
+    if (!url.success) return c.html(dashboard("Give the ledger's webhook address on this machine (http://127.0.0.1:…/hooks/stripe/…)."), 400);
+    state.endpoint = { url: url.data, secret: state.endpointSecret };
+    save();
+    return c.redirect("/", 303);
+  });
+
   app.get("/c/pay/:id", (c) => {
     const session = state.sessions[c.req.param("id")];
     if (!session) return c.html(notFoundPage(), 404);
