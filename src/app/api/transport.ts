@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { Problem } from "../../contract/index.js";
+import { Problem } from "../../contract/ledger.js";
 import { adminGenericProxyFetch, proxyFetch, type Fetch, type IDeskproClient } from "../deskpro/sdk.js";
 import { LedgerContractError, LedgerHttpError, LedgerNetworkError, LedgerProblem } from "./errors.js";
 
