@@ -32,18 +32,36 @@ function zodWithoutJsonSchema(): Plugin {
 
 // The Deskpro app. Deskpro serves it from a path of its choosing, so every URL is relative
 // (base ""); routes live in the hash. Public files (icon, descriptions) are copied to dist/.
+/**
+ * The UI kit's Icon imports its "Dazzle" icon font's table and component (a few kB) for icon names
+ * this app never passes; src/app/deskpro/no-icons.ts stands in for that one module, for the kit only.
+ */
+function kitWithoutDazzleIcons(): Plugin {
+  const noIcons = fileURLToPath(new URL("src/app/deskpro/no-icons.ts", import.meta.url));
+  return {
+    name: "kit-without-dazzle-icons",
+    enforce: "pre",
+    resolveId(source, importer) {
+      return source === "./DazzleIcon" && importer?.includes("/@deskpro/deskpro-ui/") ? noIcons : null;
+    },
+  };
+}
+
 export default defineConfig({
   base: "",
   publicDir: "public",
   // The UI kit's Button imports Font Awesome for icons the app never passes (src/app/deskpro/no-icons.ts).
   resolve: { alias: { "@fortawesome/react-fontawesome": fileURLToPath(new URL("src/app/deskpro/no-icons.ts", import.meta.url)) } },
-  plugins: [zodWithoutJsonSchema()],
+  plugins: [zodWithoutJsonSchema(), kitWithoutDazzleIcons()],
   oxc: { jsx: { runtime: "automatic", importSource: "react" } },
   build: {
     outDir: "dist",
     emptyOutDir: true,
     target: "es2022",
     sourcemap: false,
+    // No modulepreload polyfill: a browser without <link rel="modulepreload"> (Deskpro supports none that
+    // lack it) loads the same chunks when they are imported, only not ahead.
+    modulePreload: { polyfill: false },
     // Budget: 180 kB gzip of JavaScript at start; the build prints the sizes.
     chunkSizeWarningLimit: 600,
     rolldownOptions: {
