@@ -2,7 +2,7 @@ import { type z } from "zod";
 // The contract's files by name, never its index: each schema is built (and registered) when its
 // module loads, so importing the index would put every feature's schemas in the first bundle.
 import { ConfigResponse } from "../../contract/config.js";
-import { TicketDeskproBilling } from "../../contract/deskpro-billing.js";
+import type { TicketDeskproBilling } from "../../contract/deskpro-billing.js";
 import {
   EntryPage,
   PlanQuote,
@@ -22,11 +22,11 @@ import {
   type QuoteRequest,
   type ReversalRequest,
 } from "../../contract/ledger.js";
-import { TicketOverage } from "../../contract/overage.js";
-import { PortalTicket } from "../../contract/portal.js";
+import type { TicketOverage } from "../../contract/overage.js";
+import type { PortalTicket } from "../../contract/portal.js";
 import { AutoRecharge } from "../../contract/recharge.js";
 import { TicketSidebar } from "../../contract/sidebar.js";
-import { CustomerLink } from "../../contract/stripe.js";
+import type { CustomerLink } from "../../contract/stripe.js";
 import { LedgerProblem } from "./errors.js";
 import { ledgerRequest, ledgerText, type LedgerEndpoint } from "./transport.js";
 
@@ -123,7 +123,7 @@ export class LedgerApi {
       return await ledgerRequest(this.endpoint, {
         method: "GET",
         path: `/v1/portal/tickets/${encodeURIComponent(ticketId)}`,
-        schema: PortalTicket,
+        schema: () => import("./later-schemas.js").then((m) => m.PortalTicket),
         what: "portal ticket",
       });
     } catch (error) {
@@ -135,7 +135,14 @@ export class LedgerApi {
   /** The ticket's latest asked-before-overage question and the customer's answer (null: never asked). */
   async ticketOverage(ticketId: string): Promise<TicketOverage["choice"]> {
     const path = `/v1/portal/tickets/${encodeURIComponent(ticketId)}/overage`;
-    return (await ledgerRequest(this.endpoint, { method: "GET", path, schema: TicketOverage, what: "overage choice" })).choice;
+    return (
+      await ledgerRequest(this.endpoint, {
+        method: "GET",
+        path,
+        schema: () => import("./later-schemas.js").then((m) => m.TicketOverage),
+        what: "overage choice",
+      })
+    ).choice;
   }
 
   /** What putting the bank on a plan would do, before it is saved. */
@@ -203,7 +210,7 @@ export class LedgerApi {
       method: "POST",
       path: `/v1/wallets/${owner(ownerId)}/customer-links`,
       body: {},
-      schema: CustomerLink,
+      schema: () => import("./later-schemas.js").then((m) => m.CustomerLink),
       what: "buy link",
     });
   }
@@ -236,7 +243,7 @@ export class LedgerApi {
       method: "POST",
       path: `/v1/tickets/${encodeURIComponent(ticketId)}/deskpro-billing/read`,
       body: {},
-      schema: TicketDeskproBilling,
+      schema: () => import("./later-schemas.js").then((m) => m.TicketDeskproBilling),
       what: "Deskpro time log",
     });
   }
