@@ -7,6 +7,16 @@ import { importX } from "eslint-plugin-import-x";
 import reactHooks from "eslint-plugin-react-hooks";
 import tseslint from "typescript-eslint";
 
+const namedReadHooks = {
+  name: "@tanstack/react-query",
+  importNames: ["useQuery", "useQueries", "useInfiniteQuery", "useSuspenseQuery"],
+  message: "Read the ledger through a named hook in src/app/api/hooks.ts.",
+};
+const contractFileByFile = {
+  group: ["**/contract/index.js", "**/contract/index"],
+  message: "Import the contract's own file (contract/ledger.js, …): the index puts every feature's schemas in the first bundle.",
+};
+
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", ".data/**", "tests/artifacts/**", "bench/results/**", "coverage/**"] },
   js.configs.recommended,
@@ -36,23 +46,21 @@ export default tseslint.config(
   },
   {
     // The app reads the ledger only through the named hooks of src/app/api/hooks.ts, so a screen's
-    // data is found by name in one place (writes go through its useLedgerWrite too).
+    // data is found by name in one place (writes go through its useLedgerWrite too). And outside the
+    // settings page the contract is imported file by file: its index loads every feature's schemas
+    // (each built and registered as its module loads), which would all land in the first bundle.
     files: ["src/app/**/*.{ts,tsx}"],
-    ignores: ["src/app/api/**"],
-    rules: {
-      "no-restricted-imports": [
-        "error",
-        {
-          paths: [
-            {
-              name: "@tanstack/react-query",
-              importNames: ["useQuery", "useQueries", "useInfiniteQuery", "useSuspenseQuery"],
-              message: "Read the ledger through a named hook in src/app/api/hooks.ts.",
-            },
-          ],
-        },
-      ],
-    },
+    ignores: ["src/app/api/**", "src/app/admin/**"],
+    rules: { "no-restricted-imports": ["error", { paths: [namedReadHooks], patterns: [contractFileByFile] }] },
+  },
+  {
+    files: ["src/app/admin/**/*.{ts,tsx}"],
+    rules: { "no-restricted-imports": ["error", { paths: [namedReadHooks] }] },
+  },
+  {
+    files: ["src/app/api/**/*.{ts,tsx}"],
+    ignores: ["src/app/api/admin-api.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [contractFileByFile] }] },
   },
   {
     // Tests may use `any` to poke at answers the contract doesn't type.

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { ErrorCode, type ConfigResponse, type DeskproLookups } from "../../contract/index.js";
 import { describeError, LedgerHttpError, LedgerProblem } from "../api/errors.js";
-import { LedgerApi } from "../api/ledger.js";
+import { AdminLedgerApi } from "../api/admin-api.js";
 import { adminEndpoint } from "../api/transport.js";
 import { ErrorNotice, Notice, Section, StatusMessage, usePalette } from "../components/common.js";
 import { useFocusReturn } from "../components/focus.js";
@@ -62,7 +62,7 @@ export default function AdminPage() {
   const apiKey = formKey("ledger_api_key") || formKey("ledger_api_key_pasted");
   const savedKey = apiKey.trim() === "";
   const urlProblem = checkLedgerUrl(ledgerUrl);
-  const api = useMemo(() => new LedgerApi(adminEndpoint(client, ledgerUrl, apiKey)), [client, ledgerUrl, apiKey]);
+  const api = useMemo(() => new AdminLedgerApi(adminEndpoint(client, ledgerUrl, apiKey)), [client, ledgerUrl, apiKey]);
 
   const [connection, setConnection] = useState<Connection>({ state: "idle" });
   const [draft, setDraft] = useState<ConfigDraft | null>(null);

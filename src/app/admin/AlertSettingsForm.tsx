@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useState, type ChangeEvent } from "react";
 import { AlertSettingsInput, type AlertSettings, type AlertWebhookTest, type DeliveryBreaker, type OutboxItem } from "../../contract/index.js";
-import type { LedgerApi } from "../api/ledger.js";
+import type { AdminLedgerApi } from "../api/admin-api.js";
 import { ErrorNotice, FieldError, Notice, Section, StatusMessage, usePalette } from "../components/common.js";
 import { Button, P5, Stack } from "../deskpro/ui.js";
 import { Input } from "../deskpro/input.js";
@@ -62,7 +62,7 @@ const WORDING: Array<{ key: "lowMessage" | "depletedMessage" | "expiringMessage"
  * Alert wording, whether customers are messaged, outgoing webhooks with a test button, and the
  * delivery log. Webhook secrets go to the ledger (sealed there) and never come back.
  */
-export function AlertSettingsForm({ api }: { api: LedgerApi }) {
+export function AlertSettingsForm({ api }: { api: AdminLedgerApi }) {
   const colors = usePalette();
   const idBase = useId();
   const [saved, setSaved] = useState<AlertSettings | null>(null);

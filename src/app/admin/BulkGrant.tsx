@@ -1,7 +1,7 @@
 import { useId, useState, type ChangeEvent } from "react";
 import { MAX_CREDITS_PER_WRITE, OWNER_PATTERN, type Plan, type WalletList } from "../../contract/index.js";
 import { describeError } from "../api/errors.js";
-import type { LedgerApi } from "../api/ledger.js";
+import type { AdminLedgerApi } from "../api/admin-api.js";
 import { ErrorNotice, FieldError, Notice, Section, Select, usePalette } from "../components/common.js";
 import { Button, P5, Stack } from "../deskpro/ui.js";
 import { Input } from "../deskpro/input.js";
@@ -32,7 +32,7 @@ type Outcome = { owner: string; ok: true; balance: number } | { owner: string; o
  * banks first, then one write per bank, each with its own Idempotency-Key from this batch, so
  * pressing again (or retrying the failed ones) never grants a bank twice.
  */
-export function BulkGrant({ api, plans }: { api: LedgerApi; plans: readonly Plan[] }) {
+export function BulkGrant({ api, plans }: { api: AdminLedgerApi; plans: readonly Plan[] }) {
   const colors = usePalette();
   const ids = { target: useId(), plan: useId(), list: useId(), amount: useId(), amountErr: useId(), reason: useId(), reasonErr: useId() };
   const [target, setTarget] = useState<Target>({ kind: "plan", plan: plans[0]?.key ?? "" });

@@ -1,6 +1,6 @@
 import { useEffect, useState, type ChangeEvent } from "react";
 import type { StripeConnection } from "../../contract/index.js";
-import type { LedgerApi } from "../api/ledger.js";
+import type { AdminLedgerApi } from "../api/admin-api.js";
 import { ErrorNotice, Facts, Loading, Notice, Section } from "../components/common.js";
 import { P5 } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
@@ -35,7 +35,7 @@ function verdict(c: StripeConnection): { tone: "success" | "warning" | "info"; t
  * Card payments on the settings page: whether they work, the keys' state (never the keys) and a
  * form to set them, the webhook address to give Stripe, automatic tax, and the last event Stripe delivered.
  */
-export function CardPaymentsSection({ api }: { api: LedgerApi }) {
+export function CardPaymentsSection({ api }: { api: AdminLedgerApi }) {
   const [connection, setConnection] = useState<StripeConnection | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [saving, setSaving] = useState(false);

@@ -1,7 +1,7 @@
 import { useEffect, useId, useMemo, useRef, useState, type ChangeEvent } from "react";
 import { DeskproApiKey, type HelpdeskSignup } from "../../contract/index.js";
 import { describeError, LedgerProblem } from "../api/errors.js";
-import { LedgerApi } from "../api/ledger.js";
+import { AdminLedgerApi } from "../api/admin-api.js";
 import { adminEndpoint } from "../api/transport.js";
 import { ErrorNotice, FieldError, Notice } from "../components/common.js";
 import { useDeskpro } from "../deskpro/DeskproProvider.js";
@@ -68,7 +68,7 @@ export default function ConnectPage() {
         .catch(() => settle(false));
     });
 
-  const keyed = useMemo(() => new LedgerApi(adminEndpoint(client, ledgerUrl, connectedKey || pastedKey)), [client, ledgerUrl, connectedKey, pastedKey]);
+  const keyed = useMemo(() => new AdminLedgerApi(adminEndpoint(client, ledgerUrl, connectedKey || pastedKey)), [client, ledgerUrl, connectedKey, pastedKey]);
   useEffect(() => {
     if (!ready || !ledgerUrl) return;
     let live = true;
@@ -86,7 +86,10 @@ export default function ConnectPage() {
     if (!ledgerUrl || keyProblem || !deskproKey.trim() || outcome.state === "connecting") return;
     setOutcome({ state: "connecting" });
     try {
-      const signup = await new LedgerApi(adminEndpoint(client, ledgerUrl, null)).signUp({ helpdeskUrl: helpdeskUrl.trim(), deskproApiKey: deskproKey.trim() });
+      const signup = await new AdminLedgerApi(adminEndpoint(client, ledgerUrl, null)).signUp({
+        helpdeskUrl: helpdeskUrl.trim(),
+        deskproApiKey: deskproKey.trim(),
+      });
       setDeskproKey("");
       const stored = typeof client.setAdminSetting === "function" && (await storeKey(signup.apiKey));
       setOutcome(stored ? { state: "stored", signup } : { state: "paste", signup });

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type ChangeEvent } from "react";
 import type { DeskproBillingMode, DeskproBillingStatus, DeskproChargeState } from "../../contract/index.js";
-import type { LedgerApi } from "../api/ledger.js";
+import type { AdminLedgerApi } from "../api/admin-api.js";
 import { ErrorNotice, Facts, FieldError, Loading, Notice, Section } from "../components/common.js";
 import { Button, P5 } from "../deskpro/ui.js";
 import { Input } from "../deskpro/input.js";
@@ -36,7 +36,7 @@ function parseRate(text: string): { rate: number | null; error: string | null } 
  * The link with Deskpro's own Billing & Time Log: which mode is in use, the last Deskpro charge the
  * ledger saw, and a switch for each way.
  */
-export function DeskproBillingForm({ api }: { api: LedgerApi }) {
+export function DeskproBillingForm({ api }: { api: AdminLedgerApi }) {
   const rateId = useId();
   const rateErrorId = useId();
   const [status, setStatus] = useState<DeskproBillingStatus | null>(null);

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type ChangeEvent } from "react";
 import { DeskproConnectionRequest, type DeskproConnection } from "../../contract/index.js";
-import type { LedgerApi } from "../api/ledger.js";
+import type { AdminLedgerApi } from "../api/admin-api.js";
 import { ErrorNotice, FieldError, Notice, Section } from "../components/common.js";
 import { Button, P5 } from "../deskpro/ui.js";
 import { Input } from "../deskpro/input.js";
@@ -10,7 +10,7 @@ import { Input } from "../deskpro/input.js";
  * with, and the secret the triggers' webhooks send. Secrets go to the ledger (sealed there) and
  * never come back; empty fields keep what is stored.
  */
-export function DeskproConnectionForm({ api }: { api: LedgerApi }) {
+export function DeskproConnectionForm({ api }: { api: AdminLedgerApi }) {
   const ids = { url: useId(), key: useId(), secret: useId(), urlError: useId(), keyError: useId(), secretError: useId() };
   const [current, setCurrent] = useState<DeskproConnection | null>(null);
   const [url, setUrl] = useState("");

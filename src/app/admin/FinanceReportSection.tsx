@@ -1,7 +1,7 @@
 import { useId, useState, type ChangeEvent } from "react";
 import { FinanceReport, FinanceReportQuery, type FinanceSale } from "../../contract/index.js";
 import { formatMoney } from "../../ledger/domain/currency.js";
-import type { LedgerApi } from "../api/ledger.js";
+import type { AdminLedgerApi } from "../api/admin-api.js";
 import { ledgerRequest, ledgerText } from "../api/transport.js";
 import { ErrorNotice, FieldError, Section, usePalette } from "../components/common.js";
 import { Input } from "../deskpro/input.js";
@@ -36,7 +36,7 @@ const money = (sales: FinanceSale[]) =>
  * The finance report on the settings page: months' totals for every bank together, and the CSV
  * (one row per month and bank) for the accountant. docs/finance.md says how to book it.
  */
-export function FinanceReportSection({ api }: { api: LedgerApi }) {
+export function FinanceReportSection({ api }: { api: AdminLedgerApi }) {
   const colors = usePalette();
   const ids = { from: useId(), to: useId(), error: useId() };
   const [range, setRange] = useState(defaultRange);

@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import { MAX_OVERAGE_LIMIT, type OverageSettingsResponse } from "../../contract/index.js";
-import type { LedgerApi } from "../api/ledger.js";
+import type { AdminLedgerApi } from "../api/admin-api.js";
 import { ErrorNotice, Loading, Section, StatusMessage } from "../components/common.js";
 import { Button, P5 } from "../deskpro/ui.js";
 import { formatCredits } from "../format.js";
@@ -18,7 +18,7 @@ function parseLimit(text: string): { limit: number | null; error: string | undef
  * Asked before overage, on the settings page by the portal tiers: how many credits past its
  * balance a bank may go on one ticket when its customer approves a tier it can't pay for.
  */
-export function OverageSection({ api }: { api: LedgerApi }) {
+export function OverageSection({ api }: { api: AdminLedgerApi }) {
   const [saved, setSaved] = useState<OverageSettingsResponse | null>(null);
   const [text, setText] = useState("");
   const [error, setError] = useState<unknown>(null);

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import type { PortalTierLabels } from "../../contract/index.js";
-import type { LedgerApi } from "../api/ledger.js";
+import type { AdminLedgerApi } from "../api/admin-api.js";
 import { ErrorNotice, Loading, Notice, Section, usePalette } from "../components/common.js";
 import { Button, P5 } from "../deskpro/ui.js";
 
@@ -9,7 +9,7 @@ import { Button, P5 } from "../deskpro/ui.js";
  * can't change there. This lists the title each tier's option must carry for its current price,
  * what Deskpro has, and warns until they match (until then customers pay the lower of the two).
  */
-export function PortalLabels({ api, configVersion, fieldStamp }: { api: LedgerApi; configVersion: number; fieldStamp: string | null }) {
+export function PortalLabels({ api, configVersion, fieldStamp }: { api: AdminLedgerApi; configVersion: number; fieldStamp: string | null }) {
   const colors = usePalette();
   const [labels, setLabels] = useState<PortalTierLabels | null>(null);
   const [error, setError] = useState<unknown>(null);

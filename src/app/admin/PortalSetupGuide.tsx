@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from "react";
 import type { DeskproLookups, LedgerConfig, PortalSetup, TierFieldCreated } from "../../contract/index.js";
-import type { LedgerApi } from "../api/ledger.js";
+import type { AdminLedgerApi } from "../api/admin-api.js";
 import { ErrorNotice, Loading, Notice, Section, Select, usePalette } from "../components/common.js";
 import { Button, P5 } from "../deskpro/ui.js";
 import { formatDateTime } from "../format.js";
@@ -26,7 +26,7 @@ export function PortalSetupGuide({
   onFieldChanged,
   onConfigChanged,
 }: {
-  api: LedgerApi;
+  api: AdminLedgerApi;
   config: LedgerConfig;
   lookups: DeskproLookups | null;
   /** Told when the tier field or its options change, so the option titles are read again (no reload needed). */
@@ -218,7 +218,17 @@ export function PortalSetupGuide({
 }
 
 /** Where Deskpro won't create the field: pick an existing choice field and which option is which tier. */
-function MapExistingField({ api, config, lookups, onSaved }: { api: LedgerApi; config: LedgerConfig; lookups: DeskproLookups | null; onSaved: () => void }) {
+function MapExistingField({
+  api,
+  config,
+  lookups,
+  onSaved,
+}: {
+  api: AdminLedgerApi;
+  config: LedgerConfig;
+  lookups: DeskproLookups | null;
+  onSaved: () => void;
+}) {
   const fields = (lookups?.ticketFields ?? []).filter((f) => f.choices.length > 0);
   const [fieldId, setFieldId] = useState("");
   const [options, setOptions] = useState<Record<string, string>>({});

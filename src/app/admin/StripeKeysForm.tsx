@@ -1,6 +1,6 @@
 import { useId, useState, type ChangeEvent, type FormEvent } from "react";
 import { StripeSecretKey, StripeWebhookSecret, type StripeConnection } from "../../contract/index.js";
-import type { LedgerApi } from "../api/ledger.js";
+import type { AdminLedgerApi } from "../api/admin-api.js";
 import { ErrorNotice, FieldError, StatusMessage } from "../components/common.js";
 import { Input } from "../deskpro/input.js";
 import { Button, P5 } from "../deskpro/ui.js";
@@ -10,7 +10,7 @@ import { Button, P5 } from "../deskpro/ui.js";
  * ledger once and are never shown again (the ledger answers with their state only); an empty field
  * keeps what is stored, so the signing secret can be added after the key.
  */
-export function StripeKeysForm({ api, connection, onSaved }: { api: LedgerApi; connection: StripeConnection; onSaved: (c: StripeConnection) => void }) {
+export function StripeKeysForm({ api, connection, onSaved }: { api: AdminLedgerApi; connection: StripeConnection; onSaved: (c: StripeConnection) => void }) {
   const [secretKey, setSecretKey] = useState("");
   const [webhookSecret, setWebhookSecret] = useState("");
   const [errors, setErrors] = useState<{ secretKey?: string; webhookSecret?: string }>({});

@@ -1,4 +1,4 @@
-import { ErrorCode, type Problem } from "../../contract/index.js";
+import { ErrorCode, type Problem } from "../../contract/ledger.js";
 import { formatCredits } from "../format.js";
 
 /** The ledger answered with an RFC 9457 problem. */

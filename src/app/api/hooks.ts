@@ -1,6 +1,6 @@
 import { QueryClient, useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useRef } from "react";
-import type { Entry, PlanQuoteRequest, QuoteRequest } from "../../contract/index.js";
+import type { Entry, PlanQuoteRequest, QuoteRequest } from "../../contract/ledger.js";
 import { useFocusReturn } from "../components/focus.js";
 import { isRetryable, LedgerProblem } from "./errors.js";
 import { useActionKey } from "./idempotency.js";

@@ -1,5 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
-import { Invoice, InvoicePage, type InvoiceRequestInput } from "../../contract/index.js";
+import { Invoice, InvoicePage, type InvoiceRequestInput } from "../../contract/invoices.js";
 import { useLedgerApi } from "./hooks.js";
 import type { LedgerApi } from "./ledger.js";
 import { ledgerRequest } from "./transport.js";

@@ -1,52 +1,32 @@
 import { type z } from "zod";
+// The contract's files by name, never its index: each schema is built (and registered) when its
+// module loads, so importing the index would put every feature's schemas in the first bundle.
+import { ConfigResponse } from "../../contract/config.js";
+import type { TicketDeskproBilling } from "../../contract/deskpro-billing.js";
 import {
-  ConfigResponse,
   EntryPage,
+  PlanQuote,
   Quote,
   TicketPayer,
-  TicketSidebar,
+  TicketPayerPin,
   Wallet,
+  WalletProfileRefresh,
   WriteResult,
+  type AlertLevelsRequest,
   type AssignPlanRequestInput,
+  type ChangePayerRequest,
   type DebitRequestInput,
+  type EntryKind,
   type GrantRequestInput,
-  type LedgerConfigInput,
+  type PlanQuoteRequest,
   type QuoteRequest,
   type ReversalRequest,
-  CustomerLink,
-  StripeConnection,
-  type StripeConnectionRequest,
-  DeskproConnection,
-  type DeskproConnectionRequest,
-  PortalTierLabels,
-  WalletProfileRefresh,
-  AlertSettings,
-  type AlertSettingsInput,
-  AlertWebhookTest,
-  OutboxPage,
-  type AlertLevelsRequest,
-  type ChangePayerRequest,
-  type EntryKind,
-  PlanQuote,
-  type PlanQuoteRequest,
-  PortalTicket,
-  TicketOverage,
-  OverageSettingsResponse,
-  TicketPayerPin,
-  WalletList,
-  DeskproBillingStatus,
-  type DeskproBillingSettingsInput,
-  TicketDeskproBilling,
-  DeskproLookups,
-  HelpdeskSignup,
-  type HelpdeskSignupRequest,
-  PortalSettingsResponse,
-  type PortalSettingsInput,
-  PortalSetup,
-  TierFieldCreated,
-  WebhookSecretIssued,
-  AutoRecharge,
-} from "../../contract/index.js";
+} from "../../contract/ledger.js";
+import type { TicketOverage } from "../../contract/overage.js";
+import type { PortalTicket } from "../../contract/portal.js";
+import { AutoRecharge } from "../../contract/recharge.js";
+import { TicketSidebar } from "../../contract/sidebar.js";
+import type { CustomerLink } from "../../contract/stripe.js";
 import { LedgerProblem } from "./errors.js";
 import { ledgerRequest, ledgerText, type LedgerEndpoint } from "./transport.js";
 
@@ -66,7 +46,10 @@ export type TicketPayerView = z.infer<typeof TicketPayerView>;
 
 const owner = (o: string) => encodeURIComponent(o);
 
-/** Every ledger call the app makes, each answer parsed with the shared contract. */
+/**
+ * The ledger calls of the sidebars (and their forms), each answer parsed with the shared contract.
+ * The settings page's own calls are AdminLedgerApi's (admin-api.ts), loaded with that page.
+ */
 export class LedgerApi {
   constructor(readonly endpoint: LedgerEndpoint) {}
 
@@ -140,7 +123,7 @@ export class LedgerApi {
       return await ledgerRequest(this.endpoint, {
         method: "GET",
         path: `/v1/portal/tickets/${encodeURIComponent(ticketId)}`,
-        schema: PortalTicket,
+        schema: () => import("./later-schemas.js").then((m) => m.PortalTicket),
         what: "portal ticket",
       });
     } catch (error) {
@@ -152,7 +135,14 @@ export class LedgerApi {
   /** The ticket's latest asked-before-overage question and the customer's answer (null: never asked). */
   async ticketOverage(ticketId: string): Promise<TicketOverage["choice"]> {
     const path = `/v1/portal/tickets/${encodeURIComponent(ticketId)}/overage`;
-    return (await ledgerRequest(this.endpoint, { method: "GET", path, schema: TicketOverage, what: "overage choice" })).choice;
+    return (
+      await ledgerRequest(this.endpoint, {
+        method: "GET",
+        path,
+        schema: () => import("./later-schemas.js").then((m) => m.TicketOverage),
+        what: "overage choice",
+      })
+    ).choice;
   }
 
   /** What putting the bank on a plan would do, before it is saved. */
@@ -164,11 +154,6 @@ export class LedgerApi {
       schema: PlanQuote,
       what: "plan preview",
     });
-  }
-
-  /** Banks on a plan (or all of one kind), for a bulk grant's preview. */
-  wallets(filter: { plan?: string; type?: "org" | "person" }): Promise<WalletList> {
-    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/wallets", query: { ...filter, limit: 1000 }, schema: WalletList, what: "banks" });
   }
 
   quote(ownerId: string, request: QuoteRequest): Promise<Quote> {
@@ -225,7 +210,7 @@ export class LedgerApi {
       method: "POST",
       path: `/v1/wallets/${owner(ownerId)}/customer-links`,
       body: {},
-      schema: CustomerLink,
+      schema: () => import("./later-schemas.js").then((m) => m.CustomerLink),
       what: "buy link",
     });
   }
@@ -252,162 +237,18 @@ export class LedgerApi {
     });
   }
 
-  alertSettings(): Promise<AlertSettings> {
-    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/alerts/settings", schema: AlertSettings, what: "alert settings" });
-  }
-
-  saveAlertSettings(request: AlertSettingsInput): Promise<AlertSettings> {
-    return ledgerRequest(this.endpoint, { method: "PUT", path: "/v1/alerts/settings", body: request, schema: AlertSettings, what: "alert settings" });
-  }
-
-  testAlertWebhook(id: string): Promise<AlertWebhookTest> {
-    return ledgerRequest(this.endpoint, {
-      method: "POST",
-      path: `/v1/alerts/webhooks/${encodeURIComponent(id)}/test`,
-      body: {},
-      schema: AlertWebhookTest,
-      what: "webhook test",
-    });
-  }
-
-  /** The newest alert deliveries (messages, notes, webhooks) and how each went. */
-  alertDeliveries(): Promise<OutboxPage> {
-    return ledgerRequest(this.endpoint, {
-      method: "GET",
-      path: "/v1/outbox",
-      query: { kind: "alert", limit: 20 },
-      schema: OutboxPage,
-      what: "alert deliveries",
-    });
-  }
-
-  /** The portal flow's link to this helpdesk: its address and whether the key and secret are set. */
-  deskproConnection(): Promise<DeskproConnection> {
-    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/integrations/deskpro", schema: DeskproConnection, what: "Deskpro connection" });
-  }
-
-  saveDeskproConnection(request: DeskproConnectionRequest): Promise<DeskproConnection> {
-    return ledgerRequest(this.endpoint, {
-      method: "PUT",
-      path: "/v1/integrations/deskpro",
-      body: request,
-      schema: DeskproConnection,
-      what: "Deskpro connection",
-    });
-  }
-
   /** Asks the ledger to read the ticket's Billing & Time Log in Deskpro now and count what changed there. */
   readTicketBilling(ticketId: string): Promise<TicketDeskproBilling> {
     return ledgerRequest(this.endpoint, {
       method: "POST",
       path: `/v1/tickets/${encodeURIComponent(ticketId)}/deskpro-billing/read`,
       body: {},
-      schema: TicketDeskproBilling,
+      schema: () => import("./later-schemas.js").then((m) => m.TicketDeskproBilling),
       what: "Deskpro time log",
     });
   }
 
-  /** Card payments: whether Stripe's keys are set (never their values), automatic tax, and the last event received. */
-  stripeConnection(): Promise<StripeConnection> {
-    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/integrations/stripe", schema: StripeConnection, what: "card payments" });
-  }
-
-  saveStripeConnection(request: StripeConnectionRequest): Promise<StripeConnection> {
-    return ledgerRequest(this.endpoint, { method: "PUT", path: "/v1/integrations/stripe", body: request, schema: StripeConnection, what: "card payments" });
-  }
-
-  /** The link with Deskpro's Billing & Time Log: its settings, mode and the last charge seen. */
-  deskproBilling(): Promise<DeskproBillingStatus> {
-    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/integrations/deskpro/billing", schema: DeskproBillingStatus, what: "time log link" });
-  }
-
-  /** Asked before overage: the per-ticket limit customers may approve past their balance. */
-  overageSettings(): Promise<OverageSettingsResponse> {
-    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/portal/overage-settings", schema: OverageSettingsResponse, what: "overage limit" });
-  }
-
-  saveOverageSettings(settings: { perTicketLimit: number }): Promise<OverageSettingsResponse> {
-    return ledgerRequest(this.endpoint, {
-      method: "PUT",
-      path: "/v1/portal/overage-settings",
-      body: settings,
-      schema: OverageSettingsResponse,
-      what: "overage limit",
-    });
-  }
-
-  saveDeskproBilling(request: DeskproBillingSettingsInput): Promise<DeskproBillingStatus> {
-    return ledgerRequest(this.endpoint, {
-      method: "PUT",
-      path: "/v1/integrations/deskpro/billing",
-      body: request,
-      schema: DeskproBillingStatus,
-      what: "time log link",
-    });
-  }
-
-  /** Connect this helpdesk (self-service sign-up): takes no ledger key; answers the tenant's new one, once. */
-  signUp(request: HelpdeskSignupRequest): Promise<HelpdeskSignup> {
-    return ledgerRequest(this.endpoint, { method: "POST", path: "/v1/signup", body: request, schema: HelpdeskSignup, what: "sign-up" });
-  }
-
-  /** Deskpro's fields with their options, SLAs and priorities, for the settings page's pickers. */
-  deskproLookups(): Promise<DeskproLookups> {
-    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/integrations/deskpro/lookups", schema: DeskproLookups, what: "Deskpro's lists" });
-  }
-
-  /** The guided setup: the web hook actions to make in Deskpro and what has been seen working. */
-  portalSetup(): Promise<PortalSetup> {
-    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/portal/setup", schema: PortalSetup, what: "portal setup" });
-  }
-
-  createTierField(title: string): Promise<TierFieldCreated> {
-    return ledgerRequest(this.endpoint, { method: "POST", path: "/v1/portal/tier-field", body: { title }, schema: TierFieldCreated, what: "tier field" });
-  }
-
-  /** A new secret for the web hooks, answered once. */
-  issueWebhookSecret(): Promise<WebhookSecretIssued> {
-    return ledgerRequest(this.endpoint, {
-      method: "POST",
-      path: "/v1/integrations/deskpro/webhook-secret",
-      body: {},
-      schema: WebhookSecretIssued,
-      what: "webhook secret",
-    });
-  }
-
-  portalSettings(): Promise<PortalSettingsResponse> {
-    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/portal/settings", schema: PortalSettingsResponse, what: "portal settings" });
-  }
-
-  savePortalSettings(settings: PortalSettingsInput): Promise<PortalSettingsResponse> {
-    return ledgerRequest(this.endpoint, {
-      method: "PUT",
-      path: "/v1/portal/settings",
-      body: settings,
-      schema: PortalSettingsResponse,
-      what: "portal settings",
-    });
-  }
-
-  /** The portal field's option titles in Deskpro against the ones the tiers' prices call for. */
-  portalTierLabels(): Promise<PortalTierLabels> {
-    return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/portal/tier-labels", schema: PortalTierLabels, what: "portal form labels" });
-  }
-
   config(): Promise<ConfigResponse> {
     return ledgerRequest(this.endpoint, { method: "GET", path: "/v1/config", schema: ConfigResponse, what: "configuration" });
-  }
-
-  /** `version` is the one the edit started from: the ledger refuses the write if someone saved since. */
-  saveConfig(config: LedgerConfigInput, version: number): Promise<ConfigResponse> {
-    return ledgerRequest(this.endpoint, {
-      method: "PUT",
-      path: "/v1/config",
-      body: config,
-      ifMatch: `"${version}"`,
-      schema: ConfigResponse,
-      what: "configuration",
-    });
   }
 }

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { Problem } from "../../contract/index.js";
+import { Problem } from "../../contract/ledger.js";
 import { adminGenericProxyFetch, proxyFetch, type Fetch, type IDeskproClient } from "../deskpro/sdk.js";
 import { LedgerContractError, LedgerHttpError, LedgerNetworkError, LedgerProblem } from "./errors.js";
 
@@ -76,14 +76,21 @@ export interface LedgerRequest<S extends z.ZodType> {
   body?: unknown;
   idempotencyKey?: string;
   ifMatch?: string;
-  schema: S;
+  /**
+   * The answer's schema, or a loader of it: a call the sidebar's first paint doesn't wait on loads
+   * its contract file on demand, while the request is on its way, rather than in the first bundle.
+   */
+  schema: S | (() => Promise<S>);
   /** Names the answer in error messages. */
   what: string;
 }
 
 export async function ledgerRequest<S extends z.ZodType>(endpoint: LedgerEndpoint, req: LedgerRequest<S>): Promise<z.infer<S>> {
+  const schema = typeof req.schema === "function" ? req.schema() : Promise.resolve(req.schema);
+  // A failed request reports its own error; a schema that failed to load is reported when awaited.
+  schema.catch(() => undefined);
   const text = await send(endpoint, req, "application/json");
-  const parsed = req.schema.safeParse(safeJson(text));
+  const parsed = (await schema).safeParse(safeJson(text));
   if (!parsed.success) {
     throw new LedgerContractError(req.what, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   }

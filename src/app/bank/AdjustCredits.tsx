@@ -1,5 +1,5 @@
 import { useId, useState, type ChangeEvent } from "react";
-import { MAX_CREDITS_PER_WRITE } from "../../contract/index.js";
+import { MAX_CREDITS_PER_WRITE } from "../../contract/primitives.js";
 import { useLedgerWrite } from "../api/hooks.js";
 import { ErrorNotice, FieldError, Select, StatusMessage } from "../components/common.js";
 import { focusFirstInvalid } from "../components/focus.js";

@@ -1,5 +1,6 @@
 import { useEffect, useId, useState, type ChangeEvent } from "react";
-import { AlertLevelsRequest, type AlertLevel } from "../../contract/index.js";
+import type { AlertLevel } from "../../contract/config.js";
+import { AlertLevelsRequest } from "../../contract/ledger.js";
 import { useLedgerWrite } from "../api/hooks.js";
 import type { WalletView } from "../api/ledger.js";
 import { ErrorNotice, Select, StatusMessage } from "../components/common.js";

@@ -1,5 +1,5 @@
 import { useId, useState } from "react";
-import type { FirstPeriod, PlanQuote } from "../../contract/index.js";
+import type { FirstPeriod, PlanQuote } from "../../contract/ledger.js";
 import { useConfig, useLedgerWrite, usePlanQuote } from "../api/hooks.js";
 import type { WalletView } from "../api/ledger.js";
 import { ErrorNotice, Loading, Select, StatusMessage, usePalette } from "../components/common.js";

@@ -1,4 +1,4 @@
-import { AUTO_RECHARGE_WORDS, type AutoRecharge } from "../../contract/index.js";
+import { AUTO_RECHARGE_WORDS, type AutoRecharge } from "../../contract/recharge.js";
 import { formatMoney } from "../../ledger/domain/currency.js";
 import { useAutoRecharge } from "../api/hooks.js";
 import { ErrorNotice, Tag, usePalette } from "../components/common.js";

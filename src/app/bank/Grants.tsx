@@ -1,4 +1,5 @@
-import { grantWords, type WalletGrant } from "../../contract/index.js";
+import type { WalletGrant } from "../../contract/ledger.js";
+import { grantWords } from "../../contract/words.js";
 import { Tag, usePalette } from "../components/common.js";
 import { P5, Stack } from "../deskpro/ui.js";
 import { formatCredits, formatDate, formatDaysFromNow } from "../format.js";

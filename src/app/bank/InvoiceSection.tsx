@@ -1,5 +1,5 @@
 import { useId, useState, type ChangeEvent } from "react";
-import { INVOICE_STATE_WORDS, MAX_DAYS_UNTIL_DUE, type Invoice } from "../../contract/index.js";
+import { INVOICE_STATE_WORDS, MAX_DAYS_UNTIL_DUE, type Invoice } from "../../contract/invoices.js";
 import { formatMoney } from "../../ledger/domain/currency.js";
 import { useConfig, useLedgerWrite } from "../api/hooks.js";
 import { issueInvoice, useInvoices } from "../api/invoices.js";

@@ -1,6 +1,6 @@
 import { useMutation } from "@tanstack/react-query";
 import { useId, useState, type ChangeEvent } from "react";
-import { EntryKind, type Entry } from "../../contract/index.js";
+import { EntryKind, type Entry } from "../../contract/ledger.js";
 import { useLedgerApi, useStatement } from "../api/hooks.js";
 import type { StatementFilter } from "../api/ledger.js";
 import { ErrorNotice, Loading, Select, usePalette } from "../components/common.js";

@@ -1,4 +1,5 @@
-import { CONSUMPTION_KINDS, type Entry, type Plan } from "../../contract/index.js";
+import type { Plan } from "../../contract/config.js";
+import { CONSUMPTION_KINDS, type Entry } from "../../contract/ledger.js";
 
 const DAY_MS = 86_400_000;
 

@@ -1,5 +1,5 @@
 import { createContext, forwardRef, useContext, useId, type CSSProperties, type ReactNode, type Ref } from "react";
-import type { LowBalanceState } from "../../contract/index.js";
+import type { LowBalanceState } from "../../contract/ledger.js";
 import { describeError, type SetupState } from "../api/errors.js";
 import { Button, H2, P5, Spinner, Stack, useTheme } from "../deskpro/ui.js";
 import { formatCredits } from "../format.js";

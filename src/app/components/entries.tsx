@@ -1,4 +1,5 @@
-import { ENTRY_KIND_WORDS, type Entry } from "../../contract/index.js";
+import type { Entry } from "../../contract/ledger.js";
+import { ENTRY_KIND_WORDS } from "../../contract/words.js";
 import { formatMinutes } from "../format.js";
 
 export const KIND_WORDS = ENTRY_KIND_WORDS;

@@ -1,5 +1,5 @@
 import { useId, useState } from "react";
-import type { Tier } from "../../contract/index.js";
+import type { Tier } from "../../contract/config.js";
 import { useConfig, useLedgerWrite, useQuote } from "../api/hooks.js";
 import type { WalletView } from "../api/ledger.js";
 import { ErrorNotice, Loading, Notice, Select, StatusMessage, usePalette } from "../components/common.js";

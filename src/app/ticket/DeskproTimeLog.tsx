@@ -1,4 +1,5 @@
-import { ErrorCode, type DeskproChargeLine, type DeskproChargeState, type TicketDeskproBilling } from "../../contract/index.js";
+import type { DeskproChargeLine, DeskproChargeState, TicketDeskproBilling } from "../../contract/deskpro-billing.js";
+import { ErrorCode } from "../../contract/ledger.js";
 import { LedgerProblem } from "../api/errors.js";
 import type { useDeskproBilling } from "../api/hooks.js";
 import { usePalette } from "../components/common.js";

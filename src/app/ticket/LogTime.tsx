@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState, type ChangeEvent } from "react";
-import { MAX_MINUTES_PER_WRITE, type QuoteRequest } from "../../contract/index.js";
+import { MAX_MINUTES_PER_WRITE, type QuoteRequest } from "../../contract/ledger.js";
 import { useLedgerWrite, useQuote } from "../api/hooks.js";
 import { ErrorNotice, FieldError, Notice, StatusMessage, usePalette } from "../components/common.js";
 import { useDebounced } from "../components/useDebounced.js";

@@ -1,4 +1,5 @@
-import type { OverageChoice as Choice, Tier } from "../../contract/index.js";
+import type { Tier } from "../../contract/config.js";
+import type { OverageChoice as Choice } from "../../contract/overage.js";
 import { useConfig, useTicketOverage } from "../api/hooks.js";
 import { P5 } from "../deskpro/ui.js";
 import { formatCredits, formatDate } from "../format.js";

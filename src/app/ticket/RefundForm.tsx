@@ -1,5 +1,5 @@
 import { useId, useRef, useState, type ChangeEvent } from "react";
-import type { Entry } from "../../contract/index.js";
+import type { Entry } from "../../contract/ledger.js";
 import { ErrorNotice, FieldError } from "../components/common.js";
 import { Button, Stack } from "../deskpro/ui.js";
 import { Input } from "../deskpro/input.js";

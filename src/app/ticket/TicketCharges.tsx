@@ -1,5 +1,6 @@
 import { lazy, Suspense, useEffect, useRef, useState } from "react";
-import type { DeskproChargeLine, Entry, TicketEntries } from "../../contract/index.js";
+import type { DeskproChargeLine } from "../../contract/deskpro-billing.js";
+import type { Entry, TicketEntries } from "../../contract/ledger.js";
 import { useLedgerWrite } from "../api/hooks.js";
 import { Loading, StatusMessage, usePalette } from "../components/common.js";
 import { describeEntry, isDebit } from "../components/entries.js";

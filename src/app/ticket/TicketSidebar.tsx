@@ -1,5 +1,6 @@
 import { lazy, Suspense, useEffect } from "react";
-import type { PortalTicket, Tier } from "../../contract/index.js";
+import type { Tier } from "../../contract/config.js";
+import type { PortalTicket } from "../../contract/portal.js";
 import { useConfig, useDeskproBilling, useFactsRefresh, usePortalTicket, useTicketSidebar } from "../api/hooks.js";
 import type { TicketPayerView } from "../api/ledger.js";
 import { ErrorNotice, Loading, Notice, Section } from "../components/common.js";
