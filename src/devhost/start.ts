@@ -38,7 +38,7 @@ try {
 
     Helpdesk (development host)  ${host.hostUrl}
     Ledger API                   ${host.ledgerUrl}   (OpenAPI: ${host.ledgerUrl}/v1/openapi.json)
-    Stripe (local simulation)    ${host.stripe.url}   (card buying: no card is charged)
+    Stripe (local simulation)    ${host.stripe.url}   (card buying: no card is charged; its Dashboard page has the keys)
     Demo tenant                  ${host.tenantId ?? "none yet: open Admin: app settings and press Connect this helpdesk"}
     Demo API key                 kept in ${join(dataDir, "devhost.json")} (local demo only)
     Ledger log                   ${join(dataDir, "ledger.log")}
@@ -46,6 +46,8 @@ try {
   Open the helpdesk URL and pick a ticket, a person, an organisation or the admin settings page.
   A customer's balance link (in a ticket's reply, or from the sidebar) lists the packs: Buy goes through
   the simulated Stripe Checkout, and the credits arrive once its signed webhook reaches the ledger.
+  In a fresh install, connect card payments as with real Stripe: the simulation's page gives the secret
+  key and, once the settings page's webhook address is added there, the signing secret to paste in.
   Ctrl+C stops everything; state is kept in ${dataDir}/ (delete it to start afresh).
 `);
   let stopping = false;
