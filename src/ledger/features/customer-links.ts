@@ -3,37 +3,26 @@
  * the expiry, and carries an HMAC over them under a key derived from the server's secrets key:
  * nobody can guess one, point it at another wallet or stretch its life without the signature failing.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { Owner, type CustomerLink } from "../../contract/index.js";
-import { derivedKey } from "../core/secrets.js";
+import { signToken, verifyToken } from "../core/signed-tokens.js";
 
 const Claims = z.strictObject({ t: z.string().regex(/^tnt_[0-9a-z]{26}$/), o: Owner, e: z.int().positive() });
 export type LinkClaims = { tenantId: string; owner: string; expiresAt: Date };
 
-const sign = (payload: string) => createHmac("sha256", derivedKey("customer-link")).update(payload).digest("base64url");
+const PURPOSE = "customer-link";
 
 export function customerLinkToken(claims: LinkClaims): string {
-  const payload = Buffer.from(JSON.stringify({ t: claims.tenantId, o: claims.owner, e: Math.floor(claims.expiresAt.getTime() / 1000) })).toString("base64url");
-  return `${payload}.${sign(payload)}`;
+  return signToken(PURPOSE, { t: claims.tenantId, o: claims.owner, e: Math.floor(claims.expiresAt.getTime() / 1000) });
 }
 
 export type LinkCheck = { ok: true; claims: LinkClaims } | { ok: false; reason: "invalid" | "expired" };
 
 export function verifyCustomerLink(token: string, now: Date): LinkCheck {
-  const [payload, signature, extra] = token.split(".");
-  if (!payload || !signature || extra !== undefined || token.length > 600) return { ok: false, reason: "invalid" };
-  const expected = Buffer.from(sign(payload));
-  const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: "invalid" };
-  let parsed: z.infer<typeof Claims>;
-  try {
-    parsed = Claims.parse(JSON.parse(Buffer.from(payload, "base64url").toString("utf8")));
-  } catch {
-    return { ok: false, reason: "invalid" };
-  }
-  if (parsed.e * 1000 <= now.getTime()) return { ok: false, reason: "expired" };
-  return { ok: true, claims: { tenantId: parsed.t, owner: parsed.o, expiresAt: new Date(parsed.e * 1000) } };
+  const check = verifyToken(PURPOSE, token, Claims, now);
+  if (!check.ok) return check;
+  const { t, o, e } = check.claims;
+  return { ok: true, claims: { tenantId: t, owner: o, expiresAt: new Date(e * 1000) } };
 }
 
 /** A link to the wallet's customer page at the ledger's public address, valid for `days`. */

@@ -6,12 +6,12 @@
  * one answer are stored with the ticket; an approval is charged in the same transaction that
  * writes the answer, so it happens once however often, or however concurrently, it is submitted.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import type { OverageAnswer, OverageChoice, OverageSettings, Tier } from "../../contract/index.js";
 import type { LedgerContext } from "../core/context.js";
 import { InsufficientCredits, TierAlreadyCharged } from "../core/errors.js";
-import { derivedKey } from "../core/secrets.js";
+import { signToken, verifyToken } from "../core/signed-tokens.js";
 import * as core from "../core/wallets.js";
 import { findTier } from "../domain/pricing.js";
 import { enqueueMessage, enqueuePriority } from "../integrations/deskpro/writes.js";
@@ -55,31 +55,19 @@ export interface OverageClaims {
   expiresAt: Date;
 }
 
-const sign = (payload: string) => createHmac("sha256", derivedKey("overage-link")).update(payload).digest("base64url");
+const PURPOSE = "overage-link";
 
 export function overageToken(claims: OverageClaims): string {
-  const payload = Buffer.from(JSON.stringify({ t: claims.tenantId, q: claims.offerId, e: Math.floor(claims.expiresAt.getTime() / 1000) })).toString(
-    "base64url",
-  );
-  return `${payload}.${sign(payload)}`;
+  return signToken(PURPOSE, { t: claims.tenantId, q: claims.offerId, e: Math.floor(claims.expiresAt.getTime() / 1000) });
 }
 
 export type OverageLinkCheck = { ok: true; claims: OverageClaims } | { ok: false; reason: "invalid" | "expired" };
 
 export function verifyOverageLink(token: string, now: Date): OverageLinkCheck {
-  const [payload, signature, extra] = token.split(".");
-  if (!payload || !signature || extra !== undefined || token.length > 600) return { ok: false, reason: "invalid" };
-  const expected = Buffer.from(sign(payload));
-  const given = Buffer.from(signature);
-  if (expected.length !== given.length || !timingSafeEqual(expected, given)) return { ok: false, reason: "invalid" };
-  let parsed: z.infer<typeof Claims>;
-  try {
-    parsed = Claims.parse(JSON.parse(Buffer.from(payload, "base64url").toString("utf8")));
-  } catch {
-    return { ok: false, reason: "invalid" };
-  }
-  if (parsed.e * 1000 <= now.getTime()) return { ok: false, reason: "expired" };
-  return { ok: true, claims: { tenantId: parsed.t, offerId: parsed.q, expiresAt: new Date(parsed.e * 1000) } };
+  const check = verifyToken(PURPOSE, token, Claims, now);
+  if (!check.ok) return check;
+  const { t, q, e } = check.claims;
+  return { ok: true, claims: { tenantId: t, offerId: q, expiresAt: new Date(e * 1000) } };
 }
 
 const ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz";
