@@ -58,6 +58,44 @@ const englishOnlyZod: Plugin = {
   },
 };
 
+/**
+ * pg picks its socket at load by asking whether it runs on Cloudflare Workers: on Node 20, which has
+ * no `navigator`, it builds a `Response` to find out, and that loads Node's whole fetch
+ * implementation (undici) during the import. A Lambda function is never a Worker: the bundle gets
+ * pg's Node sockets directly. (Node 22 has `navigator` and never asks; the first HTTP event loads
+ * undici either way, for the Request it is handed as.)
+ */
+const nodeSocketsForPg: Plugin = {
+  name: "node-sockets-for-pg",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, () => ({
+      contents:
+        'const net = require("net"), tls = require("tls"); module.exports = { getStream: () => new net.Socket(), getSecureStream: (options) => tls.connect(options) };',
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * prom-client's entry loads all of it: summaries (with their t-digest), the push gateway, the
+ * process's default metrics (with OpenTelemetry's API) and cluster aggregation, none of which the
+ * ledger uses. The bundle takes only the registry and the three kinds of metric LedgerMetrics makes
+ * (core/metrics.ts); `GET /metrics` answers the same.
+ */
+const usedPromClient: Plugin = {
+  name: "used-prom-client",
+  setup(b) {
+    b.onResolve({ filter: /^prom-client$/ }, () => ({ path: "prom-client", namespace: "used-prom-client" }));
+    b.onLoad({ filter: /.*/, namespace: "used-prom-client" }, () => ({
+      contents: ["Registry", "Counter", "Gauge", "Histogram"]
+        .map((name) => `export { default as ${name} } from "prom-client/lib/${name.toLowerCase()}.js";`)
+        .join("\n"),
+      resolveDir: root,
+      loader: "js",
+    }));
+  },
+};
+
 /** The outputs a module imports statically, transitively: what loading it loads. */
 function staticClosure(metafile: Metafile, entry: string): string[] {
   const seen = new Set<string>();
@@ -82,7 +120,7 @@ export async function buildLambda(outDir = join(root, "dist")): Promise<LambdaBu
     outExtension: { ".js": ".mjs" },
     chunkNames: "chunks/[name]-[hash]",
     splitting: true,
-    plugins: [englishOnlyZod],
+    plugins: [englishOnlyZod, nodeSocketsForPg, usedPromClient],
     bundle: true,
     platform: "node",
     target: "node20",

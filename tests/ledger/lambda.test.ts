@@ -75,6 +75,7 @@ describe.skipIf(!postgresUrl())("the Lambda bundle", () => {
   let receiverUrl: string;
   const received: { body: string; headers: Record<string, string> }[] = [];
   const webhookSecret = `whsec_${randomBytes(24).toString("base64")}`;
+  const metricsToken = randomBytes(24).toString("hex");
 
   const call = async (method: string, path: string, options: { body?: unknown; key?: string | null; idempotencyKey?: string; sourceIp?: string } = {}) => {
     const headers: Record<string, string> = {};
@@ -109,6 +110,7 @@ describe.skipIf(!postgresUrl())("the Lambda bundle", () => {
       LEDGER_SECRETS_KEY: randomBytes(32).toString("base64"),
       // The alert webhook's receiver is this test, on loopback over plain http.
       LEDGER_ALLOW_PRIVATE_NETWORK: "true",
+      LEDGER_METRICS_TOKEN: metricsToken,
     });
   });
   afterAll(async () => {
@@ -122,6 +124,9 @@ describe.skipIf(!postgresUrl())("the Lambda bundle", () => {
   it("is an entry and its chunks without PGlite, zipped with their source maps for upload; Stripe's SDK is a chunk loaded on first use", () => {
     expect(bundle.packages).toEqual(expect.arrayContaining(["hono", "pg", "zod", "stripe"]));
     expect(bundle.packages).not.toContain("@electric-sql/pglite");
+    // Only the parts of prom-client /metrics uses (not its default process metrics, which pull in OpenTelemetry's API, nor summaries).
+    expect(bundle.packages).not.toEqual(expect.arrayContaining(["@opentelemetry/api"]));
+    expect(bundle.packages).not.toContain("tdigest");
     // Not even imported on loading (the runtime here has no node_modules to find it in): only when used.
     for (const file of bundle.files) expect(readFileSync(join(dirname(bundle.file), file), "utf8")).not.toMatch(/from\s*"@electric-sql\/pglite"/);
     expect(bundle.files[0]).toBe("index.mjs");
@@ -156,6 +161,17 @@ describe.skipIf(!postgresUrl())("the Lambda bundle", () => {
     ]);
     expect((await call("GET", "/v1/wallets/org:77", { key: null })).statusCode).toBe(401);
     expect((await call("GET", "/v1/wallets/org:77", { key: "sck_not-a-key" })).statusCode).toBe(401);
+  });
+
+  it("serves the operator's /metrics from the bundle's own prom-client: counters of this instance, gauges from the database", async () => {
+    expect((await call("GET", "/healthz", { key: null })).statusCode).toBe(200);
+    expect((await call("GET", "/metrics", { key: null })).statusCode).toBe(401);
+    const scraped = await call("GET", "/metrics", { key: metricsToken });
+    expect(scraped.statusCode).toBe(200);
+    expect(scraped.headers?.["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(scraped.body).toMatch(/^ledger_http_requests_total\{method="GET",route="\/healthz",status="200"\} [1-9]/m);
+    expect(scraped.body).toMatch(/^# TYPE ledger_outbound_call_duration_seconds histogram$/m);
+    expect(scraped.body).toContain("# TYPE ledger_outbox_pending gauge");
   });
 
   it("gives each client address API Gateway saw its own allowance on the endpoints without a key", async () => {
