@@ -50,11 +50,19 @@ const englishOnlyZod: Plugin = {
     b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
       /[\\/]zod[\\/]/.test(args.importer) ? { path: "zod-locales", namespace: "english-only-zod" } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: "english-only-zod" }, () => ({
+    b.onLoad({ filter: /^from-json-schema$/, namespace: "english-only-zod" }, () => ({
+      contents: 'export function fromJSONSchema() { throw new Error("z.fromJSONSchema is not in the Lambda bundle"); }',
+      loader: "js",
+    }));
+    b.onLoad({ filter: /^zod-locales$/, namespace: "english-only-zod" }, () => ({
       contents: 'export { default as en } from "zod/v4/locales/en.js";',
       resolveDir: root,
       loader: "js",
     }));
+    // Likewise `z.fromJSONSchema` (schemas made from JSON Schema at run time): the ledger's schemas are all written in zod.
+    b.onResolve({ filter: /^\.\/from-json-schema\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: "from-json-schema", namespace: "english-only-zod" } : undefined,
+    );
   },
 };
 
