@@ -4,11 +4,13 @@
  * payload 2.0) events and EventBridge schedules, on a database of its own reached through
  * PgBouncer in transaction mode (directly when there is no PgBouncer here).
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { unzipSync } from "fflate";
 import type { APIGatewayProxyResult } from "hono/aws-lambda";
 import { Webhook } from "standardwebhooks";
@@ -137,6 +139,18 @@ describe.skipIf(!postgresUrl())("the Lambda bundle", () => {
     expect(readFileSync(bundle.file, "utf8")).not.toContain("api.stripe.com");
     // And no locale but English of zod's error messages.
     expect(bundle.files.map((file) => readFileSync(join(dirname(bundle.file), file), "utf8")).join("")).not.toContain("Entrada inválida");
+  });
+
+  it("loads neither Node's fetch implementation nor prom-client's default metrics on import: pg is handed its Node sockets", () => {
+    const loaded = spawnSync(
+      process.execPath,
+      ["--input-type=module", "-e", "await import(process.argv[1]); console.log(JSON.stringify(process.moduleLoadList))", pathToFileURL(bundle.file).href],
+      { encoding: "utf8", cwd: outDir, env: { PATH: process.env.PATH ?? "", TZ: "UTC" } },
+    );
+    expect(loaded.status).toBe(0);
+    const modules = JSON.parse(loaded.stdout) as string[];
+    expect(modules).toContain("NativeModule net");
+    expect(modules.filter((name) => /undici|perf_hooks|cluster/.test(name))).toEqual([]);
   });
 
   it("answers API Gateway events: a grant, a debit, its replay with the same key, the statement; no key, no access", async () => {
