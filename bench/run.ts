@@ -60,7 +60,7 @@ async function main() {
     const cold = await benchLambdaCold();
     report.lambdaCold = cold;
     console.log(
-      `Lambda: import in a fresh process, median ${cold.importMedianMs} ms over ${cold.importSamplesMs.length} (aim ≤ 80); a cold start loads ${kB(cold.coldGzipBytes)} gzip (${kB(cold.coldBytes)} raw; aim ≤ 150 kB gzip) of ${kB(cold.allBytes)} in ${cold.modules} modules\n`,
+      `Lambda: import in a fresh process, median ${cold.importMedianMs} ms over ${cold.importSamplesMs.length} (aim ≤ 80), then the first event (GET /healthz) ${cold.firstEventMedianMs} ms; a cold start loads ${kB(cold.coldGzipBytes)} gzip (${kB(cold.coldBytes)} raw; aim ≤ 150 kB gzip) of ${kB(cold.allBytes)} in ${cold.modules} modules\n`,
     );
     felt.push({
       what: "the Lambda bundle: import (cold init) / size (gzip)",

@@ -50,8 +50,54 @@ const englishOnlyZod: Plugin = {
     b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
       /[\\/]zod[\\/]/.test(args.importer) ? { path: "zod-locales", namespace: "english-only-zod" } : undefined,
     );
-    b.onLoad({ filter: /.*/, namespace: "english-only-zod" }, () => ({
+    b.onLoad({ filter: /^from-json-schema$/, namespace: "english-only-zod" }, () => ({
+      contents: 'export function fromJSONSchema() { throw new Error("z.fromJSONSchema is not in the Lambda bundle"); }',
+      loader: "js",
+    }));
+    b.onLoad({ filter: /^zod-locales$/, namespace: "english-only-zod" }, () => ({
       contents: 'export { default as en } from "zod/v4/locales/en.js";',
+      resolveDir: root,
+      loader: "js",
+    }));
+    // Likewise `z.fromJSONSchema` (schemas made from JSON Schema at run time): the ledger's schemas are all written in zod.
+    b.onResolve({ filter: /^\.\/from-json-schema\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: "from-json-schema", namespace: "english-only-zod" } : undefined,
+    );
+  },
+};
+
+/**
+ * pg picks its socket at load by asking whether it runs on Cloudflare Workers: on Node 20, which has
+ * no `navigator`, it builds a `Response` to find out, and that loads Node's whole fetch
+ * implementation (undici) during the import. A Lambda function is never a Worker: the bundle gets
+ * pg's Node sockets directly. (Node 22 has `navigator` and never asks; the first HTTP event loads
+ * undici either way, for the Request it is handed as.)
+ */
+const nodeSocketsForPg: Plugin = {
+  name: "node-sockets-for-pg",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]pg[\\/]lib[\\/]stream\.js$/ }, () => ({
+      contents:
+        'const net = require("net"), tls = require("tls"); module.exports = { getStream: () => new net.Socket(), getSecureStream: (options) => tls.connect(options) };',
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * prom-client's entry loads all of it: summaries (with their t-digest), the push gateway, the
+ * process's default metrics (with OpenTelemetry's API) and cluster aggregation, none of which the
+ * ledger uses. The bundle takes only the registry and the three kinds of metric LedgerMetrics makes
+ * (core/metrics.ts); `GET /metrics` answers the same.
+ */
+const usedPromClient: Plugin = {
+  name: "used-prom-client",
+  setup(b) {
+    b.onResolve({ filter: /^prom-client$/ }, () => ({ path: "prom-client", namespace: "used-prom-client" }));
+    b.onLoad({ filter: /.*/, namespace: "used-prom-client" }, () => ({
+      contents: ["Registry", "Counter", "Gauge", "Histogram"]
+        .map((name) => `export { default as ${name} } from "prom-client/lib/${name.toLowerCase()}.js";`)
+        .join("\n"),
       resolveDir: root,
       loader: "js",
     }));
@@ -82,7 +128,7 @@ export async function buildLambda(outDir = join(root, "dist")): Promise<LambdaBu
     outExtension: { ".js": ".mjs" },
     chunkNames: "chunks/[name]-[hash]",
     splitting: true,
-    plugins: [englishOnlyZod],
+    plugins: [englishOnlyZod, nodeSocketsForPg, usedPromClient],
     bundle: true,
     platform: "node",
     target: "node20",

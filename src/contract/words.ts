@@ -32,11 +32,15 @@ export const GRANT_SOURCE_WORDS: Record<WalletGrant["source"], string> = {
 export const grantWords = (grant: Pick<WalletGrant, "source" | "paid">): string =>
   `${GRANT_SOURCE_WORDS[grant.source]}${grant.paid && grant.source !== "purchase" ? " · paid" : ""}`;
 
-const customerDay = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+/** Made on first use: a DateTimeFormat loads ICU's calendar data, a few ms a process start needn't spend. */
+let customerDay: Intl.DateTimeFormat | undefined;
 
 /**
  * The one date style customers read (the customer page, messages to them, entry reasons): "5 Dec
  * 2026", in UTC, the ledger's day; short enough for the customer page's tables on a phone. Agents and admins read dates in their own locale in the app
  * (`formatDate` in src/app/format.ts).
  */
-export const formatCustomerDate = (at: string | Date): string => customerDay.format(typeof at === "string" ? new Date(at) : at);
+export const formatCustomerDate = (at: string | Date): string =>
+  (customerDay ??= new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })).format(
+    typeof at === "string" ? new Date(at) : at,
+  );

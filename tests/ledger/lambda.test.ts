@@ -4,11 +4,13 @@
  * payload 2.0) events and EventBridge schedules, on a database of its own reached through
  * PgBouncer in transaction mode (directly when there is no PgBouncer here).
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { unzipSync } from "fflate";
 import type { APIGatewayProxyResult } from "hono/aws-lambda";
 import { Webhook } from "standardwebhooks";
@@ -75,6 +77,7 @@ describe.skipIf(!postgresUrl())("the Lambda bundle", () => {
   let receiverUrl: string;
   const received: { body: string; headers: Record<string, string> }[] = [];
   const webhookSecret = `whsec_${randomBytes(24).toString("base64")}`;
+  const metricsToken = randomBytes(24).toString("hex");
 
   const call = async (method: string, path: string, options: { body?: unknown; key?: string | null; idempotencyKey?: string; sourceIp?: string } = {}) => {
     const headers: Record<string, string> = {};
@@ -109,6 +112,7 @@ describe.skipIf(!postgresUrl())("the Lambda bundle", () => {
       LEDGER_SECRETS_KEY: randomBytes(32).toString("base64"),
       // The alert webhook's receiver is this test, on loopback over plain http.
       LEDGER_ALLOW_PRIVATE_NETWORK: "true",
+      LEDGER_METRICS_TOKEN: metricsToken,
     });
   });
   afterAll(async () => {
@@ -122,6 +126,9 @@ describe.skipIf(!postgresUrl())("the Lambda bundle", () => {
   it("is an entry and its chunks without PGlite, zipped with their source maps for upload; Stripe's SDK is a chunk loaded on first use", () => {
     expect(bundle.packages).toEqual(expect.arrayContaining(["hono", "pg", "zod", "stripe"]));
     expect(bundle.packages).not.toContain("@electric-sql/pglite");
+    // Only the parts of prom-client /metrics uses (not its default process metrics, which pull in OpenTelemetry's API, nor summaries).
+    expect(bundle.packages).not.toEqual(expect.arrayContaining(["@opentelemetry/api"]));
+    expect(bundle.packages).not.toContain("tdigest");
     // Not even imported on loading (the runtime here has no node_modules to find it in): only when used.
     for (const file of bundle.files) expect(readFileSync(join(dirname(bundle.file), file), "utf8")).not.toMatch(/from\s*"@electric-sql\/pglite"/);
     expect(bundle.files[0]).toBe("index.mjs");
@@ -132,6 +139,18 @@ describe.skipIf(!postgresUrl())("the Lambda bundle", () => {
     expect(readFileSync(bundle.file, "utf8")).not.toContain("api.stripe.com");
     // And no locale but English of zod's error messages.
     expect(bundle.files.map((file) => readFileSync(join(dirname(bundle.file), file), "utf8")).join("")).not.toContain("Entrada inválida");
+  });
+
+  it("loads neither Node's fetch implementation nor prom-client's default metrics on import: pg is handed its Node sockets", () => {
+    const loaded = spawnSync(
+      process.execPath,
+      ["--input-type=module", "-e", "await import(process.argv[1]); console.log(JSON.stringify(process.moduleLoadList))", pathToFileURL(bundle.file).href],
+      { encoding: "utf8", cwd: outDir, env: { PATH: process.env.PATH ?? "", TZ: "UTC" } },
+    );
+    expect(loaded.status).toBe(0);
+    const modules = JSON.parse(loaded.stdout) as string[];
+    expect(modules).toContain("NativeModule net");
+    expect(modules.filter((name) => /undici|perf_hooks|cluster/.test(name))).toEqual([]);
   });
 
   it("answers API Gateway events: a grant, a debit, its replay with the same key, the statement; no key, no access", async () => {
@@ -156,6 +175,17 @@ describe.skipIf(!postgresUrl())("the Lambda bundle", () => {
     ]);
     expect((await call("GET", "/v1/wallets/org:77", { key: null })).statusCode).toBe(401);
     expect((await call("GET", "/v1/wallets/org:77", { key: "sck_not-a-key" })).statusCode).toBe(401);
+  });
+
+  it("serves the operator's /metrics from the bundle's own prom-client: counters of this instance, gauges from the database", async () => {
+    expect((await call("GET", "/healthz", { key: null })).statusCode).toBe(200);
+    expect((await call("GET", "/metrics", { key: null })).statusCode).toBe(401);
+    const scraped = await call("GET", "/metrics", { key: metricsToken });
+    expect(scraped.statusCode).toBe(200);
+    expect(scraped.headers?.["content-type"]).toMatch(/^text\/plain; version=0\.0\.4/);
+    expect(scraped.body).toMatch(/^ledger_http_requests_total\{method="GET",route="\/healthz",status="200"\} [1-9]/m);
+    expect(scraped.body).toMatch(/^# TYPE ledger_outbound_call_duration_seconds histogram$/m);
+    expect(scraped.body).toContain("# TYPE ledger_outbox_pending gauge");
   });
 
   it("gives each client address API Gateway saw its own allowance on the endpoints without a key", async () => {

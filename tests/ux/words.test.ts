@@ -3,7 +3,7 @@
  * docs/app.md, "Words"), and customers read one date style.
  */
 import { describe, expect, it } from "vitest";
-import { formatCustomerDate, type Entry, type Wallet, type WalletGrant } from "../../src/contract/index.js";
+import { Credits, formatCustomerDate, type Entry, type Wallet, type WalletGrant } from "../../src/contract/index.js";
 import { customerPage } from "../../src/ledger/http/customer-page.js";
 
 const grant = (over: Partial<WalletGrant>): WalletGrant => ({
@@ -94,5 +94,11 @@ describe("the customer page's words", () => {
   it("formats customers' dates one way, in the ledger's day (UTC)", () => {
     expect(formatCustomerDate("2026-12-05T23:30:00.000Z")).toBe("5 Dec 2026");
     expect(formatCustomerDate(new Date("2027-01-01T00:00:00.000Z"))).toBe("1 Jan 2027");
+  });
+
+  it("says the largest write in grouped digits", () => {
+    const tooMany = Credits.safeParse(1_000_000_001);
+    expect(tooMany.success).toBe(false);
+    expect(tooMany.error?.issues[0]?.message).toBe("must be at most 1,000,000,000 credits");
   });
 });

@@ -6,11 +6,14 @@
  */
 import type { Tier } from "../../contract/index.js";
 
-const credits = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+/** Made on first use: a NumberFormat loads ICU's number data (about 10 ms), which a cold start needn't spend. */
+let credits: Intl.NumberFormat | undefined;
 
 /** "1-hour response — 250 credits", or "Standard response (free)" for a free tier. */
 export function tierOptionLabel(tier: Pick<Tier, "label" | "price">): string {
-  return tier.price === 0 ? `${tier.label} (free)` : `${tier.label} — ${credits.format(tier.price)} ${tier.price === 1 ? "credit" : "credits"}`;
+  return tier.price === 0
+    ? `${tier.label} (free)`
+    : `${tier.label} — ${(credits ??= new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 })).format(tier.price)} ${tier.price === 1 ? "credit" : "credits"}`;
 }
 
 /**
