@@ -1,17 +1,11 @@
-import { act, cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import { checkLedgerUrl } from "../../src/app/admin/AdminPage.js";
 import { formatDateTime } from "../../src/app/format.js";
 import type { Forwarded } from "./harness.js";
-import { config, createProxy, entry, problem, renderApp, SECRET_KEY } from "./harness.js";
+import { config, entry, problem, renderApp, SECRET_KEY, proxyForThisFile } from "./harness.js";
 
-const proxy = createProxy();
-beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  cleanup();
-  proxy.reset();
-});
-afterAll(() => proxy.server.close());
+const proxy = proxyForThisFile();
 
 async function openAdmin(settings: Record<string, unknown>) {
   const app = await renderApp({ type: "admin_settings", settings: {} }, { hash: "#/admin" });

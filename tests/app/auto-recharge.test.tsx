@@ -1,15 +1,9 @@
-import { cleanup, screen, within } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import type { AutoRecharge } from "../../src/contract/index.js";
-import { config, createProxy, organisationContext, renderApp, wallet } from "./harness.js";
+import { config, organisationContext, renderApp, proxyForThisFile, wallet } from "./harness.js";
 
-const proxy = createProxy();
-beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  cleanup();
-  proxy.reset();
-});
-afterAll(() => proxy.server.close());
+const proxy = proxyForThisFile();
 
 const recharge = (over: Partial<AutoRecharge> = {}): AutoRecharge => ({
   owner: "org:42",

@@ -1,17 +1,11 @@
-import { cleanup, screen } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import type { Wallet } from "../../src/contract/index.js";
 import { bankSentence, bankStateOf, type BankState } from "../../src/app/bank/sentences.js";
 import type { Context } from "../../src/app/deskpro/sdk.js";
-import { config, createProxy, entry, grant, organisationContext, renderApp, ticketContext, userContext, wallet } from "./harness.js";
+import { config, entry, grant, organisationContext, renderApp, ticketContext, proxyForThisFile, userContext, wallet } from "./harness.js";
 
-const proxy = createProxy();
-beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  cleanup();
-  proxy.reset();
-});
-afterAll(() => proxy.server.close());
+const proxy = proxyForThisFile();
 
 const NO_LOW_BALANCE: Wallet["lowBalance"] = { threshold: null, state: "ok", levels: [], levelsFrom: "helpdesk" };
 const EMPTY_STATE: Wallet["lowBalance"] = { threshold: 100, state: "depleted", levels: [], levelsFrom: "helpdesk" };

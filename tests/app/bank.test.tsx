@@ -1,16 +1,10 @@
-import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { Forwarded } from "./harness.js";
-import { config, createProxy, entry, grant, organisationContext, renderApp, userContext, wallet } from "./harness.js";
+import { config, entry, grant, organisationContext, renderApp, proxyForThisFile, userContext, wallet } from "./harness.js";
 import { balanceSeries, forecast } from "../../src/app/bank/insights.js";
 
-const proxy = createProxy();
-beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  cleanup();
-  proxy.reset();
-});
-afterAll(() => proxy.server.close());
+const proxy = proxyForThisFile();
 
 const DAY = 86_400_000;
 const daysAgo = (n: number) => new Date(Date.now() - n * DAY).toISOString();

@@ -4,19 +4,13 @@
  * Deskpro charge seen and switches each way.
  */
 import { act, cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { DeskproBillingStatus, TicketDeskproBilling } from "../../src/contract/index.js";
 import type { Context } from "../../src/app/deskpro/sdk.js";
 import type { Forwarded } from "./harness.js";
-import { config, createProxy, entry, problem, renderApp, ticketContext, wallet } from "./harness.js";
+import { config, entry, problem, renderApp, ticketContext, proxyForThisFile, wallet } from "./harness.js";
 
-const proxy = createProxy();
-beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  cleanup();
-  proxy.reset();
-});
-afterAll(() => proxy.server.close());
+const proxy = proxyForThisFile();
 
 const fromDeskpro = entry({ kind: "time", amount: -30, minutes: 26, reason: "Deskpro time log: charge #701, 25 min 20 s", agent: null });
 const loggedHere = entry({ kind: "time", amount: -15, minutes: 10, reason: null });

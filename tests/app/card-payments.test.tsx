@@ -4,17 +4,11 @@
  * automatic-tax switch saved through the admin proxy.
  */
 import { act, cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { StripeConnection } from "../../src/contract/index.js";
-import { config, createProxy, renderApp } from "./harness.js";
+import { config, renderApp, proxyForThisFile } from "./harness.js";
 
-const proxy = createProxy();
-beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  cleanup();
-  proxy.reset();
-});
-afterAll(() => proxy.server.close());
+const proxy = proxyForThisFile();
 
 const connected: StripeConnection = {
   secretKeySet: true,

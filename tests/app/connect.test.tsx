@@ -3,17 +3,11 @@
  * SDK client and msw playing Deskpro's admin proxy.
  */
 import { act, cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { DeskproLookups } from "../../src/contract/index.js";
-import { config, createProxy, problem, renderApp, type Forwarded } from "./harness.js";
+import { config, problem, renderApp, type Forwarded, proxyForThisFile } from "./harness.js";
 
-const proxy = createProxy();
-beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  cleanup();
-  proxy.reset();
-});
-afterAll(() => proxy.server.close());
+const proxy = proxyForThisFile();
 
 const signup = {
   tenantId: "tnt_0000000000abcdefghjkmnpqrs",

@@ -1,15 +1,9 @@
-import { act, cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { act, fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
 import type { FinanceReport } from "../../src/contract/index.js";
-import { config, createProxy, renderApp } from "./harness.js";
+import { config, renderApp, proxyForThisFile } from "./harness.js";
 
-const proxy = createProxy();
-beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  cleanup();
-  proxy.reset();
-});
-afterAll(() => proxy.server.close());
+const proxy = proxyForThisFile();
 
 const sale = (currency: string, credits: number, amountMinor: number, amountMajor: string) => ({ currency, credits, amountMinor, amountMajor });
 const REPORT: FinanceReport = {

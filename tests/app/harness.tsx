@@ -1,10 +1,10 @@
 import { QueryClient } from "@tanstack/react-query";
-import { act, render } from "@testing-library/react";
+import { act, cleanup, render } from "@testing-library/react";
 import { http, HttpResponse } from "msw";
 import { setupServer } from "msw/node";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { expect, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, expect, vi } from "vitest";
 import type { Entry, Wallet, WalletGrant } from "../../src/contract/index.js";
 import { App } from "../../src/app/App.js";
 import { DeskproClient, type Context } from "../../src/app/deskpro/sdk.js";
@@ -40,6 +40,21 @@ type Route = (req: Forwarded) => Reply | undefined | Promise<Reply | undefined>;
  * Plays Deskpro's app proxy: checks the proxy token, substitutes the saved settings' placeholders,
  * refuses sidebar URLs the manifest does not whitelist, and hands the request to the fake ledger routes.
  */
+/**
+ * The stand-in proxy for a test file: listening for the file's tests (any request it has no
+ * answer for fails the test), emptied and the screen cleaned after each.
+ */
+export function proxyForThisFile(): ReturnType<typeof createProxy> {
+  const proxy = createProxy();
+  beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
+  afterEach(() => {
+    cleanup();
+    proxy.reset();
+  });
+  afterAll(() => proxy.server.close());
+  return proxy;
+}
+
 export function createProxy() {
   const forwarded: Forwarded[] = [];
   const routes: Array<{ method: string; path: RegExp; route: Route }> = [];

@@ -2,19 +2,13 @@
  * The organisation sidebar's invoices: the list with what became of each, and the form that sends
  * one for a credit pack on net terms, through Deskpro's proxy with an Idempotency-Key.
  */
-import { cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { Invoice } from "../../src/contract/index.js";
 import type { Forwarded } from "./harness.js";
-import { config, createProxy, organisationContext, problem, renderApp, userContext, wallet } from "./harness.js";
+import { config, organisationContext, problem, renderApp, proxyForThisFile, userContext, wallet } from "./harness.js";
 
-const proxy = createProxy();
-beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  cleanup();
-  proxy.reset();
-});
-afterAll(() => proxy.server.close());
+const proxy = proxyForThisFile();
 
 const packs = [
   { id: "pack-500", label: "500 credits", credits: 500, price: 25_000, currency: "usd" },

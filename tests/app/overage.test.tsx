@@ -1,17 +1,11 @@
 /** The ticket sidebar's line for asked-before-overage: what the customer was asked and what they chose (jsdom, msw as Deskpro's proxy). */
 import { act, cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { OverageChoice } from "../../src/contract/index.js";
 import { formatDate } from "../../src/app/format.js";
-import { config, createProxy, problem, renderApp, ticketContext, wallet, type Forwarded } from "./harness.js";
+import { config, problem, renderApp, ticketContext, type Forwarded, proxyForThisFile, wallet } from "./harness.js";
 
-const proxy = createProxy();
-beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  cleanup();
-  proxy.reset();
-});
-afterAll(() => proxy.server.close());
+const proxy = proxyForThisFile();
 
 const asked: OverageChoice = {
   ticketId: "1234",

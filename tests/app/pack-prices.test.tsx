@@ -1,15 +1,9 @@
-import { act, cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { act, fireEvent, screen, waitFor } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
 import type { Forwarded } from "./harness.js";
-import { config, createProxy, renderApp } from "./harness.js";
+import { config, renderApp, proxyForThisFile } from "./harness.js";
 
-const proxy = createProxy();
-beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  cleanup();
-  proxy.reset();
-});
-afterAll(() => proxy.server.close());
+const proxy = proxyForThisFile();
 
 const pack = { id: "pack-500", label: "500 credits", credits: 500, price: 25_000, currency: "usd", prices: [{ currency: "eur", price: 22_000 }] };
 

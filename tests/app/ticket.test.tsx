@@ -1,15 +1,9 @@
 import { act, cleanup, fireEvent, screen, waitFor, within } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { Forwarded } from "./harness.js";
-import { config, createProxy, entry, organisationContext, problem, renderApp, ticketContext, userContext, wallet } from "./harness.js";
+import { config, entry, organisationContext, problem, renderApp, ticketContext, proxyForThisFile, userContext, wallet } from "./harness.js";
 
-const proxy = createProxy();
-beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  cleanup();
-  proxy.reset();
-});
-afterAll(() => proxy.server.close());
+const proxy = proxyForThisFile();
 
 function standardLedger(over: { wallet?: ReturnType<typeof wallet>; reason?: string } = {}) {
   const payerWallet = over.wallet ?? wallet();

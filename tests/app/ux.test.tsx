@@ -1,6 +1,6 @@
 /** What agents see in the sidebars: numbers they can trust and words that read well (jsdom, the real SDK, msw as Deskpro's proxy). */
-import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
 import { forecastWords } from "../../src/app/bank/BurnDown.js";
 import { expiryWords } from "../../src/app/bank/Grants.js";
 import { forecast } from "../../src/app/bank/insights.js";
@@ -9,15 +9,9 @@ import { helpdeskFromPermalink, ticketUrl } from "../../src/app/deskpro/links.js
 import { lightTheme, ThemeProvider } from "../../src/app/deskpro/ui.js";
 import { formatMinutes } from "../../src/app/format.js";
 import type { Forwarded } from "./harness.js";
-import { config, createProxy, entry, grant, problem, renderApp, ticketContext, userContext, wallet } from "./harness.js";
+import { config, entry, grant, problem, renderApp, ticketContext, proxyForThisFile, userContext, wallet } from "./harness.js";
 
-const proxy = createProxy();
-beforeAll(() => proxy.server.listen({ onUnhandledRequest: "error" }));
-afterEach(() => {
-  cleanup();
-  proxy.reset();
-});
-afterAll(() => proxy.server.close());
+const proxy = proxyForThisFile();
 
 const DAY = 86_400_000;
 const now = new Date("2026-11-20T12:00:00Z");
