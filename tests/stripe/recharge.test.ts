@@ -8,7 +8,7 @@ import { setupServer } from "msw/node";
 import { randomBytes, randomUUID } from "node:crypto";
 import Stripe from "stripe";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AutoRecharge, AutoRechargeConsentPage, CustomerLink, StripeHookResult, Wallet } from "../../src/contract/index.js";
+import { AutoRecharge, AutoRechargeConsentPage, CustomerLink, EntryPage, StripeHookResult, Wallet } from "../../src/contract/index.js";
 import type { Database } from "../../src/ledger/storage/db.js";
 import { backends, createTestLedger, DAY, openTestDatabase, type CallOptions, type CallResult, type TestLedger } from "../helpers/ledger.js";
 import { createPortalHarness, portalHelpdesk, TEST_CONFIG, type PortalHarness } from "../portal/harness.js";
@@ -294,24 +294,125 @@ describe.each(backends())("auto-recharge on %s", (backend) => {
     expect((await state()).pending).toBe(false);
   });
 
-  it("says that a refunded auto-recharge charge is not taken back automatically, and keeps no refund of a purchase for it", async () => {
+  /** Stripe's charge.refunded for an auto-recharge charge: `amount_refunded` is the charge's refunds so far, not this refund's. */
+  const refundedSoFar = (intent: ReturnType<typeof lastIntent>, cents: number, metadata: Record<string, string> = {}) =>
+    deliver("charge.refunded", {
+      id: `ch_${intent.id}`,
+      object: "charge",
+      amount: intent.amount,
+      amount_refunded: cents,
+      currency: intent.currency,
+      payment_intent: intent.id,
+      refunded: cents === intent.amount,
+      metadata: { ...intent.metadata, tenant_id: ledger.tenantId, ...metadata },
+    });
+  const attemptRefunds = async () =>
+    (
+      await db.query<{ amount_refunded: number; credits_reversed: number }>(
+        "SELECT amount_refunded, credits_reversed FROM recharge_attempts WHERE tenant_id = $1 AND state = 'succeeded'",
+        [ledger.tenantId],
+      )
+    ).map((r) => ({ amountRefunded: Number(r.amount_refunded), creditsReversed: Number(r.credits_reversed) }));
+  const voids = async () =>
+    (
+      EntryPage.parse((await ledger.call("GET", `/v1/wallets/${owner}/entries?limit=100`)).body).entries as { kind: string; amount: number; reason: string }[]
+    ).filter((e) => e.kind === "void");
+  /** Turns on, crosses the threshold, and has Stripe say the charge succeeded: 500 credits granted for $250 (balance 900). */
+  const grantedCharge = async () => {
     await turnOn();
+    behaviour = "processing";
     await debit(600);
     await drain();
-    const body = intents[0]!.body;
-    const refunded = await deliver("charge.refunded", {
-      id: "ch_1",
-      object: "charge",
-      amount: 25_000,
-      amount_refunded: 25_000,
-      currency: "usd",
-      payment_intent: "pi_refunded",
-      metadata: { tenant_id: ledger.tenantId, owner, recharge_attempt: body.get("metadata[recharge_attempt]") },
-    });
-    expect(refunded.outcome).toBe("ignored");
-    expect(refunded.detail).toContain("not taken back automatically");
-    expect(await db.query("SELECT 1 FROM stripe_early_refunds WHERE tenant_id = $1", [ledger.tenantId])).toHaveLength(0);
+    const intent = lastIntent();
+    expect((await succeeded(intent)).outcome).toBe("granted");
     expect(await balance()).toBe(900);
+    return intent;
+  };
+
+  it("takes back a partial refund's share of an auto-recharge pack once, and a later full refund only the rest", async () => {
+    const intent = await grantedCharge();
+    const first = await refundedSoFar(intent, 5_000); // $50 of $250: 100 of the 500 credits
+    expect(first).toMatchObject({ outcome: "reversed", detail: "$50.00 refunded so far: 100 credits taken back." });
+    expect(await balance()).toBe(800);
+    expect(await attemptRefunds()).toEqual([{ amountRefunded: 5_000, creditsReversed: 100 }]);
+    // Stripe sends the same event again: nothing more.
+    expect((await refundedSoFar(intent, 5_000)).outcome).toBe("already_reversed");
+    expect(await balance()).toBe(800);
+    // Refunded in full: the rest of the pack, 400 credits.
+    const full = await refundedSoFar(intent, 25_000);
+    expect(full).toMatchObject({ outcome: "reversed", detail: "$250.00 refunded so far: 400 credits taken back." });
+    expect(await balance()).toBe(400);
+    expect(await attemptRefunds()).toEqual([{ amountRefunded: 25_000, creditsReversed: 500 }]);
+    const taken = await voids();
+    expect(taken.map((e) => e.amount)).toEqual(expect.arrayContaining([-100, -400]));
+    expect(taken).toHaveLength(2);
+    expect(taken.find((e) => e.amount === -400)!.reason).toContain("Auto-recharge card payment refunded in full ($250.00)");
+    for (const cents of [5_000, 25_000]) expect((await refundedSoFar(intent, cents)).outcome).toBe("already_reversed");
+    expect(await balance()).toBe(400);
+    // Not kept as a refund of a purchase, nor as one waiting for its grant.
+    expect(await db.query("SELECT 1 FROM stripe_early_refunds WHERE tenant_id = $1", [ledger.tenantId])).toHaveLength(0);
+  });
+
+  it("takes what remains when the pack's credits were already spent, and says so", async () => {
+    const intent = await grantedCharge();
+    // 700 spent: the opening 400 first (the older grant), then 300 of the pack; 200 of it remain.
+    expect((await debit(700)).status).toBe(201);
+    expect(await balance()).toBe(200);
+    const full = await refundedSoFar(intent, 25_000);
+    expect(full.outcome).toBe("reversed");
+    expect(full.detail).toBe("$250.00 refunded so far, worth 500 more credits, but only 200 remained of the 500 bought: 200 credits taken back.");
+    expect(await balance()).toBe(0);
+    expect(await attemptRefunds()).toEqual([{ amountRefunded: 25_000, creditsReversed: 200 }]);
+    expect((await refundedSoFar(intent, 25_000)).outcome).toBe("already_reversed");
+    expect(await balance()).toBe(0);
+  });
+
+  it("keeps a refund that arrives before the charge's grant, and takes it back when the grant is written", async () => {
+    await turnOn();
+    behaviour = "processing";
+    await debit(600);
+    await drain();
+    // The PaymentIntent Stripe answered "processing" with: the attempt knows it by this id.
+    const intent = { ...lastIntent(), id: String(saved.get(intents.at(-1)!.idempotencyKey!)!.body.id) };
+    const early = await refundedSoFar(intent, 10_000); // $100 of $250: 200 credits, once granted
+    expect(early.outcome).toBe("refund_recorded");
+    expect(await balance()).toBe(400);
+    const granted = await succeeded(intent);
+    expect(granted.outcome).toBe("granted");
+    expect(granted.detail).toContain("a refund reported before this payment's event: $100.00 refunded so far: 200 credits taken back.");
+    expect(await balance()).toBe(700);
+    expect(await attemptRefunds()).toEqual([{ amountRefunded: 10_000, creditsReversed: 200 }]);
+    // Stripe's retries of either event take nothing more.
+    expect((await succeeded(intent)).outcome).toBe("already_granted");
+    expect((await refundedSoFar(intent, 10_000)).outcome).toBe("already_reversed");
+    expect(await balance()).toBe(700);
+    expect(await voids()).toHaveLength(1);
+  });
+
+  it("takes a refund's share once when Stripe delivers the same refund several times at once", async () => {
+    const intent = await grantedCharge();
+    const outcomes = await Promise.all([
+      refundedSoFar(intent, 5_000),
+      refundedSoFar(intent, 5_000),
+      refundedSoFar(intent, 5_000),
+      refundedSoFar(intent, 5_000),
+    ]);
+    expect(outcomes.filter((o) => o.outcome === "reversed")).toHaveLength(1);
+    expect(outcomes.filter((o) => o.outcome === "already_reversed")).toHaveLength(3);
+    expect(await balance()).toBe(800);
+    expect(await voids()).toHaveLength(1);
+    expect(await attemptRefunds()).toEqual([{ amountRefunded: 5_000, creditsReversed: 100 }]);
+  });
+
+  it("ignores a refund whose metadata names another tenant, another bank or an attempt the ledger never made", async () => {
+    const intent = await grantedCharge();
+    const other = await ledger.newTenant();
+    expect((await refundedSoFar(intent, 25_000, { tenant_id: other.tenantId })).outcome).toBe("ignored");
+    expect((await refundedSoFar(intent, 25_000, { owner: "org:78" })).outcome).toBe("ignored");
+    expect((await refundedSoFar(intent, 25_000, { recharge_attempt: "rca_made_up" })).outcome).toBe("ignored");
+    expect((await refundedSoFar({ ...intent, id: "pi_someone_else" }, 25_000)).outcome).toBe("ignored");
+    expect(await balance()).toBe(900);
+    expect(await db.query("SELECT 1 FROM stripe_early_refunds WHERE tenant_id = $1", [ledger.tenantId])).toHaveLength(0);
   });
 
   it("ignores a payment whose metadata names another tenant, or an attempt the ledger never made", async () => {

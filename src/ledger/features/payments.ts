@@ -17,7 +17,7 @@ import {
   type StripeHookResult,
 } from "../../contract/index.js";
 import type { Idempotency, LedgerContext, WriteOutcome } from "../core/context.js";
-import { IdempotencyKeyReused, LedgerError, NothingToReverse } from "../core/errors.js";
+import { IdempotencyKeyReused, LedgerError } from "../core/errors.js";
 import { checkOutboundUrl, type OutboundPolicy } from "../core/outbound.js";
 import { replayOf } from "../core/posting.js";
 import { openSecret, sealSecret } from "../core/secrets.js";
@@ -34,6 +34,7 @@ import { customerLink } from "./customer-links.js";
 import { handleInvoiceEvent } from "./invoice-events.js";
 import * as receipts from "./stripe-receipts.js";
 import * as recharge from "./recharge.js";
+import { takeBackRefundedShare, type RefundablePack } from "./refunds.js";
 
 const binding = (tenantId: string, name: string) => `${tenantId}:stripe.${name}`;
 
@@ -313,9 +314,9 @@ async function actOn(
     }
     case "charge.refunded": {
       const charge = event.data.object;
-      if (charge.metadata?.recharge_attempt) return recharge.refundNotTakenBack(result);
       const paymentIntent = idOf(charge.payment_intent);
       if (!paymentIntent) return result("ignored", "the charge has no payment intent");
+      if (charge.metadata?.recharge_attempt) return recharge.handleRechargeRefund(ctx, tenantId, paymentIntent, charge, result);
       await receipts.noteChargeReceipt(ctx, tenantId, charge);
       return refundCharge(ctx, tenantId, paymentIntent, charge, result);
     }
@@ -380,10 +381,6 @@ async function fulfil(
   };
 }
 
-/** The credits a refunded amount is worth: the same share of the pack, rounded down (exact integers). */
-const creditsWorth = (purchase: store.PurchaseRow, refunded: number, charged: number): number =>
-  Number((BigInt(purchase.credits) * BigInt(Math.min(refunded, charged))) / BigInt(charged));
-
 /**
  * `charge.refunded` for a charge of a purchase. Stripe doesn't deliver events in order, and retries
  * only those it got no 2xx for, so the refund can arrive while the payment's own event is still
@@ -420,69 +417,21 @@ async function refundCharge(
   );
 }
 
-/**
- * A refund takes back the refunded share of the pack. Stripe's `amount_refunded` is the charge's
- * running total, so each event takes back only what its total adds to the one already acted on,
- * and never more than remains of the pack's grant. The share is worked out with the wallet locked
- * and the purchase row locked under it, so events arriving together take each share once.
- */
-async function refund(
+/** A Checkout purchase as a refundable pack: its row in `stripe_purchases`, keyed by its session. */
+const purchasePack = (tenantId: string, purchase: store.PurchaseRow): RefundablePack => ({
+  keyPrefix: `stripe:refund:${purchase.sessionId}`,
+  grantEntryId: purchase.grantEntryId,
+  credits: purchase.credits,
+  amountRefunded: purchase.amountRefunded,
+  paymentWords: "Card payment",
+  lockRefunded: async (tx) => (await store.lockPurchase(tx, tenantId, purchase.sessionId))!.amountRefunded,
+  record: (sql, refund) => store.recordRefund(sql, tenantId, purchase.sessionId, refund),
+});
+
+const refund = (
   ctx: LedgerContext,
   tenantId: string,
   purchase: store.PurchaseRow,
   charge: { amount: number; amountRefunded: number; currency: string },
   result: (outcome: StripeHookResult["outcome"], detail?: string) => StripeHookResult,
-): Promise<StripeHookResult> {
-  const grantEntryId = purchase.grantEntryId;
-  if (!grantEntryId) return result("ignored", "the purchase has not been granted");
-  const total = Math.min(charge.amountRefunded, charge.amount);
-  const full = total >= charge.amount;
-  const money = (amount: number) => formatPrice(amount, charge.currency);
-  const refundedWords = full
-    ? `Card payment refunded in full (${money(total)})`
-    : `Card payment partly refunded (${money(total)} of ${money(charge.amount)} so far)`;
-  if (total <= purchase.amountRefunded) return result("already_reversed");
-  let owed = 0;
-  try {
-    const outcome = await core.takeBackGrantCredits(
-      ctx,
-      tenantId,
-      grantEntryId,
-      async (tx, remaining) => {
-        const before = (await store.lockPurchase(tx, tenantId, purchase.sessionId))!.amountRefunded;
-        owed = total > before ? creditsWorth(purchase, total, charge.amount) - creditsWorth(purchase, before, charge.amount) : 0;
-        const taken = Math.min(owed, remaining);
-        const bought = purchase.credits.toLocaleString("en");
-        return {
-          credits: taken,
-          reason:
-            taken < owed
-              ? `${refundedWords}: ${owed.toLocaleString("en")} credits due back but only ${taken.toLocaleString("en")} remained of the ${bought} bought; ${taken.toLocaleString("en")} taken back`
-              : `${refundedWords}: ${taken.toLocaleString("en")} of the ${bought} credits bought taken back`,
-        };
-      },
-      { scope: "ledger", key: `stripe:refund:${purchase.sessionId}:${total}`, requestHash: `stripe:refund:${purchase.sessionId}:${total}` },
-      async (tx, written) => {
-        await store.recordRefund(tx, tenantId, purchase.sessionId, { amountRefunded: total, creditsTaken: -written.entry.amount, refunded: full });
-      },
-    );
-    if (outcome.replayed) return result("already_reversed");
-    const taken = -outcome.body.entry.amount;
-    const detail =
-      taken < owed
-        ? `${money(total)} refunded so far, worth ${owed} more credits, but only ${taken} remained of the ${purchase.credits} bought: ${taken} credits taken back.`
-        : `${money(total)} refunded so far: ${taken} credits taken back.`;
-    return result("reversed", detail);
-  } catch (error) {
-    if (!(error instanceof NothingToReverse)) throw error;
-    // Nothing left to take (or already taken by an event that got here first): the money is still recorded.
-    const recorded = await store.recordRefund(ctx.db, tenantId, purchase.sessionId, { amountRefunded: total, creditsTaken: 0, refunded: full });
-    if (!recorded) return result("already_reversed");
-    return result(
-      "reversed",
-      owed === 0
-        ? `${money(total)} refunded so far, worth less than a credit more: nothing was taken back.`
-        : `${money(total)} refunded so far, but none of the ${purchase.credits} credits bought remained: nothing was taken back.`,
-    );
-  }
-}
+): Promise<StripeHookResult> => takeBackRefundedShare(ctx, tenantId, purchasePack(tenantId, purchase), charge, result);

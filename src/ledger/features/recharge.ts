@@ -28,6 +28,7 @@ import { buyLinkFor } from "./customer-links.js";
 import { openSecret } from "../core/secrets.js";
 import { LedgerError } from "../core/errors.js";
 import * as payments from "../storage/payments.js";
+import { takeBackRefundedShare, type RefundablePack } from "./refunds.js";
 
 /** Failures in a row that switch auto-recharge off. */
 export const FAILURES_TO_SWITCH_OFF = 3;
@@ -211,9 +212,9 @@ async function grantRecharge(
   tenantId: string,
   attemptId: string,
   paymentIntentId: string,
-): Promise<"granted" | "already_granted" | "unknown"> {
+): Promise<{ outcome: "granted" | "already_granted" | "unknown"; earlyRefund: string | null }> {
   const attempt = await store.getAttempt(ctx.db, tenantId, attemptId);
-  if (!attempt) return "unknown";
+  if (!attempt) return { outcome: "unknown", earlyRefund: null };
   const outcome = await core.grantCredits(
     ctx,
     tenantId,
@@ -230,7 +231,11 @@ async function grantRecharge(
       await store.resetFailures(tx, tenantId, attempt.owner);
     },
   );
-  return outcome.replayed ? "already_granted" : "granted";
+  // A refund that came before the grant (kept by handleRechargeRefund) is taken back now. The attempt
+  // was marked granted before this look, and a refund notes itself before looking at the attempt, so
+  // one of the two always sees the other; the share is taken once whichever does.
+  const earlyRefund = await takeBackEarlyRefund(ctx, tenantId, attemptId, paymentIntentId);
+  return { outcome: outcome.replayed ? "already_granted" : "granted", earlyRefund };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,7 +259,10 @@ export async function handleRechargeEvent(
   if (intent.amount !== attempt.amount || intent.currency !== attempt.currency) return result("ignored", "the payment's amount is not the attempt's");
   if (event.type === "payment_intent.succeeded") {
     const granted = await grantRecharge(ctx, tenantId, attemptId, intent.id);
-    return granted === "granted" ? result("granted", `${attempt.credits} credits granted to ${attempt.owner} by auto-recharge`) : result("already_granted");
+    const refunded = granted.earlyRefund ? `a refund reported before this payment's event: ${granted.earlyRefund}` : undefined;
+    return granted.outcome === "granted"
+      ? result("granted", [`${attempt.credits} credits granted to ${attempt.owner} by auto-recharge`, refunded].filter(Boolean).join("; "))
+      : result("already_granted", refunded);
   }
   const error = intent.last_payment_error;
   const code = error?.code ?? "card_declined";
@@ -262,12 +270,70 @@ export async function handleRechargeEvent(
   return result(failed ? "recharge_failed" : "ignored", failed ? `auto-recharge charge failed: ${code}` : "the attempt had ended already");
 }
 
+/** An attempt as a refundable pack: its row in `recharge_attempts`, keyed by the attempt. */
+const attemptPack = (tenantId: string, attempt: store.AttemptRow): RefundablePack => ({
+  keyPrefix: `stripe:recharge-refund:${attempt.id}`,
+  grantEntryId: attempt.grantEntryId,
+  credits: attempt.credits,
+  amountRefunded: attempt.amountRefunded,
+  paymentWords: "Auto-recharge card payment",
+  lockRefunded: async (tx) => (await store.getAttempt(tx, tenantId, attempt.id, true))!.amountRefunded,
+  record: (sql, refund) => store.recordAttemptRefund(sql, tenantId, attempt.id, refund),
+});
+
 /**
  * `charge.refunded` of an auto-recharge charge (the PaymentIntent's metadata is copied onto its
- * charge): not taken back automatically yet; said so, rather than kept as a refund of a purchase.
+ * charge): its refunded share of the pack is taken back, as for a purchase through Checkout. A
+ * refund that comes before the attempt's grant (Stripe's answer or its payment_intent.succeeded
+ * still on the way) is kept, keyed by the payment intent, and taken back when the pack is granted.
  */
-export const refundNotTakenBack = (result: Result): StripeHookResult =>
-  result("ignored", "an auto-recharge charge: its refund is not taken back automatically; remove the credits from the bank's sidebar");
+export async function handleRechargeRefund(
+  ctx: LedgerContext,
+  tenantId: string,
+  paymentIntentId: string,
+  charge: Stripe.Charge,
+  result: Result,
+): Promise<StripeHookResult> {
+  const attemptId = charge.metadata?.recharge_attempt;
+  if (charge.metadata?.tenant_id !== tenantId || !attemptId) return result("ignored", "not an auto-recharge charge of this tenant");
+  const attempt = await store.getAttempt(ctx.db, tenantId, attemptId);
+  if (!attempt || attempt.owner !== charge.metadata.owner) return result("ignored", "no auto-recharge attempt with this id was made by the ledger");
+  if (charge.amount !== attempt.amount || charge.currency !== attempt.currency) return result("ignored", "the charge's amount is not the attempt's");
+  if (attempt.paymentIntentId !== null && attempt.paymentIntentId !== paymentIntentId)
+    return result("ignored", "the charge's payment intent is not the attempt's");
+  const refunded = { amount: charge.amount, amountRefunded: charge.amount_refunded, currency: charge.currency };
+  if (attempt.grantEntryId) return takeBackRefundedShare(ctx, tenantId, attemptPack(tenantId, attempt), refunded, result);
+  // Noted before looking again; the grant marks the attempt before it looks for refunds: one of the two sees the other.
+  await payments.recordEarlyRefund(ctx.db, tenantId, {
+    paymentIntentId,
+    chargeAmount: charge.amount,
+    amountRefunded: Math.min(charge.amount_refunded, charge.amount),
+    currency: charge.currency,
+    now: ctx.clock(),
+  });
+  const granted = await store.getAttempt(ctx.db, tenantId, attemptId);
+  if (granted?.grantEntryId && granted.paymentIntentId === paymentIntentId)
+    return takeBackRefundedShare(ctx, tenantId, attemptPack(tenantId, granted), refunded, result);
+  return result(
+    "refund_recorded",
+    `${formatMoney(Math.min(charge.amount_refunded, charge.amount), charge.currency)} of an auto-recharge charge refunded before its payment was confirmed; its share of the pack is taken back when the pack is granted.`,
+  );
+}
+
+/** After an attempt's grant: a refund kept because it came first is taken back now; says what it took (null when none). */
+async function takeBackEarlyRefund(ctx: LedgerContext, tenantId: string, attemptId: string, paymentIntentId: string): Promise<string | null> {
+  const early = await payments.findEarlyRefund(ctx.db, tenantId, paymentIntentId);
+  if (!early) return null;
+  const attempt = await store.getAttempt(ctx.db, tenantId, attemptId);
+  if (!attempt?.grantEntryId || attempt.paymentIntentId !== paymentIntentId || early.amountRefunded <= attempt.amountRefunded) return null;
+  return takeBackRefundedShare(
+    ctx,
+    tenantId,
+    attemptPack(tenantId, attempt),
+    { amount: early.chargeAmount, amountRefunded: early.amountRefunded, currency: early.currency },
+    (_outcome, detail) => detail ?? "nothing more to take back",
+  );
+}
 
 /**
  * `setup_intent.succeeded` of a setup-mode Checkout Session the ledger started: the card the

@@ -21,6 +21,7 @@ import { stripeReceiptsMigration } from "./migrations/019-stripe-receipts.js";
 import { autoRechargeMigration } from "./migrations/020-auto-recharge.js";
 import { invoicesMigration } from "./migrations/021-invoices.js";
 import { overageChoicesMigration } from "./migrations/023-overage-choices.js";
+import { rechargeRefundsMigration } from "./migrations/024-recharge-refunds.js";
 import type { Migration } from "./migrations/migration.js";
 
 /**
@@ -54,6 +55,7 @@ export const MIGRATIONS: Migration[] = [
   autoRechargeMigration,
   invoicesMigration,
   overageChoicesMigration,
+  rechargeRefundsMigration,
 ];
 
 const MIGRATION_LOCK = 7_270_001;

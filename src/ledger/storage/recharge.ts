@@ -152,6 +152,10 @@ export interface AttemptRow {
   paymentIntentId: string | null;
   failureCode: string | null;
   grantEntryId: string | null;
+  /** Stripe's refunded total for the charge acted on so far, in the currency's minor unit. */
+  amountRefunded: number;
+  /** The credits the charge's refunds took back. */
+  creditsReversed: number;
   createdAt: Date;
   finishedAt: Date | null;
 }
@@ -168,11 +172,14 @@ interface AttemptDbRow {
   payment_intent_id: string | null;
   failure_code: string | null;
   grant_entry_id: string | null;
+  amount_refunded: number;
+  credits_reversed: number;
   created_at: Date;
   finished_at: Date | null;
 }
 
-const attemptColumns = "id, owner, pack_id, credits, amount, currency, month, state, payment_intent_id, failure_code, grant_entry_id, created_at, finished_at";
+const attemptColumns =
+  "id, owner, pack_id, credits, amount, currency, month, state, payment_intent_id, failure_code, grant_entry_id, amount_refunded, credits_reversed, created_at, finished_at";
 const toAttempt = (r: AttemptDbRow): AttemptRow => ({
   id: r.id,
   owner: r.owner,
@@ -185,6 +192,8 @@ const toAttempt = (r: AttemptDbRow): AttemptRow => ({
   paymentIntentId: r.payment_intent_id,
   failureCode: r.failure_code,
   grantEntryId: r.grant_entry_id,
+  amountRefunded: Number(r.amount_refunded),
+  creditsReversed: Number(r.credits_reversed),
   createdAt: r.created_at,
   finishedAt: r.finished_at,
 });
@@ -219,7 +228,7 @@ export async function usedThisMonth(sql: Sql, tenantId: string, owner: string, m
 export async function startAttempt(
   sql: Sql,
   tenantId: string,
-  a: Omit<AttemptRow, "state" | "paymentIntentId" | "failureCode" | "grantEntryId" | "finishedAt">,
+  a: Omit<AttemptRow, "state" | "paymentIntentId" | "failureCode" | "grantEntryId" | "amountRefunded" | "creditsReversed" | "finishedAt">,
 ): Promise<boolean> {
   const rows = await sql.query<{ id: string }>(
     `INSERT INTO recharge_attempts (tenant_id, id, owner, pack_id, credits, amount, currency, month, state, created_at)
@@ -280,4 +289,17 @@ export async function countFailure(
 
 export async function resetFailures(sql: Sql, tenantId: string, owner: string): Promise<void> {
   await sql.query("UPDATE recharge_settings SET failures_in_row = 0 WHERE tenant_id = $1 AND owner = $2", [tenantId, owner]);
+}
+
+/**
+ * Records a refund's running total for an attempt's charge and the credits it took back. A total no
+ * higher than the one recorded changes nothing; says whether it was higher.
+ */
+export async function recordAttemptRefund(sql: Sql, tenantId: string, id: string, refund: { amountRefunded: number; creditsTaken: number }): Promise<boolean> {
+  const rows = await sql.query(
+    `UPDATE recharge_attempts SET amount_refunded = $3, credits_reversed = credits_reversed + $4
+     WHERE tenant_id = $1 AND id = $2 AND amount_refunded < $3 RETURNING id`,
+    [tenantId, id, refund.amountRefunded, refund.creditsTaken],
+  );
+  return rows.length > 0;
 }

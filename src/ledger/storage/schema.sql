@@ -29,6 +29,7 @@
 --   020 auto-recharge: saved cards, consent, off-session charges
 --   021 credits bought by invoice: Stripe customers and invoices
 --   023 asked before overage: the per-ticket limit and the customer's choices
+--   024 auto-recharge refunds: the refunded total and credits taken back per attempt
 
 CREATE TABLE alert_settings (
   tenant_id  text NOT NULL,
@@ -309,13 +310,18 @@ CREATE TABLE recharge_attempts (
   grant_entry_id    text,
   created_at        timestamp with time zone NOT NULL,
   finished_at       timestamp with time zone,
+  amount_refunded   integer DEFAULT 0 NOT NULL,
+  credits_reversed  integer DEFAULT 0 NOT NULL,
   CONSTRAINT recharge_attempts_pkey PRIMARY KEY (tenant_id, id),
   CONSTRAINT recharge_attempts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants(id),
   CONSTRAINT recharge_attempts_amount_check CHECK ((amount > 0)),
+  CONSTRAINT recharge_attempts_amount_refunded_check CHECK ((amount_refunded >= 0)),
   CONSTRAINT recharge_attempts_credits_check CHECK ((credits > 0)),
+  CONSTRAINT recharge_attempts_credits_reversed_check CHECK ((credits_reversed >= 0)),
   CONSTRAINT recharge_attempts_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text, 'cancelled'::text])))
 );
 CREATE INDEX recharge_attempts_by_month ON public.recharge_attempts USING btree (tenant_id, owner, month);
+CREATE INDEX recharge_attempts_by_payment_intent ON public.recharge_attempts USING btree (tenant_id, payment_intent_id);
 CREATE UNIQUE INDEX recharge_attempts_one_pending ON public.recharge_attempts USING btree (tenant_id, owner) WHERE (state = 'pending'::text);
 
 CREATE TABLE recharge_consents (
