@@ -389,7 +389,7 @@ describe.each(backends())("auto-recharge on %s", (backend) => {
     expect(await voids()).toHaveLength(1);
   });
 
-  it("takes a refund's share once when Stripe delivers the same refund several times at once", async () => {
+  it("takes a refund's share once when Stripe delivers the same refund several times at once, and racing totals only what each adds", async () => {
     const intent = await grantedCharge();
     const outcomes = await Promise.all([
       refundedSoFar(intent, 5_000),
@@ -402,6 +402,10 @@ describe.each(backends())("auto-recharge on %s", (backend) => {
     expect(await balance()).toBe(800);
     expect(await voids()).toHaveLength(1);
     expect(await attemptRefunds()).toEqual([{ amountRefunded: 5_000, creditsReversed: 100 }]);
+    // Two later totals racing ($150 and $200 so far), each twice: together they take 300 more, whichever is first.
+    await Promise.all([refundedSoFar(intent, 15_000), refundedSoFar(intent, 20_000), refundedSoFar(intent, 15_000), refundedSoFar(intent, 20_000)]);
+    expect(await balance()).toBe(500);
+    expect(await attemptRefunds()).toEqual([{ amountRefunded: 20_000, creditsReversed: 400 }]);
   });
 
   it("ignores a refund whose metadata names another tenant, another bank or an attempt the ledger never made", async () => {

@@ -321,7 +321,6 @@ CREATE TABLE recharge_attempts (
   CONSTRAINT recharge_attempts_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text, 'cancelled'::text])))
 );
 CREATE INDEX recharge_attempts_by_month ON public.recharge_attempts USING btree (tenant_id, owner, month);
-CREATE INDEX recharge_attempts_by_payment_intent ON public.recharge_attempts USING btree (tenant_id, payment_intent_id);
 CREATE UNIQUE INDEX recharge_attempts_one_pending ON public.recharge_attempts USING btree (tenant_id, owner) WHERE (state = 'pending'::text);
 
 CREATE TABLE recharge_consents (

@@ -3,7 +3,6 @@ import type { Migration } from "./migration.js";
 /**
  * Refunds of auto-recharge charges: like a card purchase's row, an attempt records Stripe's running
  * refunded total (the share of the pack already acted on) and the credits its refunds took back.
- * The index finds an attempt by its payment intent, as refunds kept before the grant are.
  */
 export const rechargeRefundsMigration: Migration = {
   version: 24,
@@ -12,6 +11,5 @@ export const rechargeRefundsMigration: Migration = {
 ALTER TABLE recharge_attempts
   ADD COLUMN amount_refunded integer NOT NULL DEFAULT 0 CHECK (amount_refunded >= 0),
   ADD COLUMN credits_reversed integer NOT NULL DEFAULT 0 CHECK (credits_reversed >= 0);
-CREATE INDEX recharge_attempts_by_payment_intent ON recharge_attempts (tenant_id, payment_intent_id);
 `,
 };
