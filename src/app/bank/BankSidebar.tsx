@@ -31,9 +31,11 @@ const OnDemand = ({ children }: { children: ReactNode }) => <Suspense fallback={
 export function BankSidebar({ owner, name, agent, screen }: { owner: string; name: string; agent: string | null; screen: BankScreen }) {
   const wallet = useWallet(owner);
   useFactsRefresh([owner]);
+  const organisation = screen.screen === "organisation";
   useEffect(() => {
-    for (const load of Object.values(loadParts)) void load();
-  }, []);
+    // Invoices are sent to organisations only: a person's bank doesn't fetch that form.
+    for (const [part, load] of Object.entries(loadParts)) if (part !== "invoices" || organisation) void load();
+  }, [organisation]);
   useSidebarChrome(wallet.data);
   if (wallet.isPending) return <Loading label="Loading the bank…" />;
   if (wallet.error) return <ErrorNotice error={wallet.error} onRetry={() => void wallet.refetch()} />;
@@ -59,7 +61,7 @@ export function BankSidebar({ owner, name, agent, screen }: { owner: string; nam
           <AdjustCredits owner={owner} agent={agent} />
         </OnDemand>
       </Section>
-      {screen.screen === "organisation" && (
+      {organisation && (
         <OnDemand>
           <InvoiceSection owner={owner} name={name} agent={agent} />
         </OnDemand>

@@ -24,8 +24,6 @@ import { openSecret, sealSecret } from "../core/secrets.js";
 import * as core from "../core/wallets.js";
 import { formatMoney } from "../domain/currency.js";
 import { isStripeError, newStripeClient, type StripeApiAddress } from "../integrations/stripe/client.js";
-
-export type { StripeApiAddress };
 import { packPriceIn, packPrices } from "../domain/pack-prices.js";
 import type { Sql } from "../storage/db.js";
 import * as idempotencyKeys from "../storage/idempotency.js";
@@ -35,6 +33,8 @@ import { handleInvoiceEvent } from "./invoice-events.js";
 import * as receipts from "./stripe-receipts.js";
 import * as recharge from "./recharge.js";
 import { takeBackRefundedShare, type RefundablePack } from "./refunds.js";
+
+export type { StripeApiAddress };
 
 const binding = (tenantId: string, name: string) => `${tenantId}:stripe.${name}`;
 
