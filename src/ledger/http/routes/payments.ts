@@ -19,7 +19,7 @@ import {
 import { isTenantSuspended } from "../../core/tenants.js";
 import * as wallets from "../../core/wallets.js";
 import { bankNames } from "../../features/bank-names.js";
-import { customerLink, verifyCustomerLink } from "../../features/customer-links.js";
+import { customerLink } from "../../features/customer-links.js";
 import {
   createCheckoutSession,
   getStripeConnection,
@@ -33,6 +33,7 @@ import {
 import { listInvoices } from "../../features/invoices.js";
 import { getAutoRecharge } from "../../features/recharge.js";
 import * as store from "../../storage/payments.js";
+import { balanceLinkOf } from "../balance-link.js";
 import { customerPage, errorPage } from "../customer-page.js";
 import { coreOf, idempotencyOf, newRouter, readBodyCapped, respond, tenantOf, type LedgerEnv } from "../env.js";
 import { commonProblems, idempotencyHeader, json, jsonBody, ownerParams, problem, rateLimitedProblem, unexpectedProblem } from "../openapi.js";
@@ -183,21 +184,7 @@ export function paymentRoutes(configuredPublicUrl?: string, stripeApi?: StripeAp
   });
 
   // The customer page, reached through a signed link; its buy buttons post back here.
-  const linkFrom = (c: Context<LedgerEnv>) => {
-    const check = verifyCustomerLink(c.req.param("token") ?? "", coreOf(c).clock());
-    if (!check.ok) {
-      return {
-        error: c.html(
-          check.reason === "expired"
-            ? errorPage("This link has expired", "For your security, balance links work for a limited time. Ask your support team for a new one.")
-            : errorPage("This link is not valid", "Check that the whole link was copied, or ask your support team for a new one."),
-          check.reason === "expired" ? 410 : 404,
-        ),
-      };
-    }
-    c.set("tenantId", check.claims.tenantId);
-    return { claims: check.claims };
-  };
+  const linkFrom = balanceLinkOf;
   const noStore = (c: Context<LedgerEnv>) => {
     c.header("cache-control", "no-store");
     c.header("x-robots-tag", "noindex");

@@ -8,7 +8,6 @@ import { createHash } from "node:crypto";
 import { AutoRecharge, AutoRechargeConsentPage, AutoRechargeForm } from "../../../contract/index.js";
 import * as wallets from "../../core/wallets.js";
 import { bankNames } from "../../features/bank-names.js";
-import { verifyCustomerLink } from "../../features/customer-links.js";
 import {
   agreeToAutoRecharge,
   capInMinorUnits,
@@ -20,6 +19,7 @@ import {
   stopAutoRecharge,
 } from "../../features/recharge.js";
 import type { StripeApiAddress } from "../../features/payments.js";
+import { balanceLinkOf } from "../balance-link.js";
 import { errorPage, page } from "../customer-page.js";
 import { reviewBody } from "../customer-page-recharge.js";
 import { coreOf, newRouter, tenantOf, type LedgerEnv } from "../env.js";
@@ -73,18 +73,9 @@ export function rechargeRoutes(configuredPublicUrl?: string, stripeApi?: StripeA
       "content-security-policy",
       `default-src 'none'; style-src 'unsafe-inline'; form-action 'self' ${checkoutOrigins}; base-uri 'none'; frame-ancestors 'none'`,
     );
-    const check = verifyCustomerLink(c.req.param("token") ?? "", coreOf(c).clock());
-    if (!check.ok)
-      return {
-        error: c.html(
-          check.reason === "expired"
-            ? errorPage("This link has expired", "For your security, balance links work for a limited time. Ask your support team for a new one.")
-            : errorPage("This link is not valid", "Check that the whole link was copied, or ask your support team for a new one."),
-          check.reason === "expired" ? 410 : 404,
-        ),
-      };
-    c.set("tenantId", check.claims.tenantId);
-    return { claims: check.claims, back: `${publicUrl(c)}/pay/${c.req.param("token")}` };
+    const link = balanceLinkOf(c);
+    if (link.error) return { error: link.error };
+    return { claims: link.claims, back: `${publicUrl(c)}/pay/${c.req.param("token")}`, error: undefined };
   };
   const formOf = async (c: Context<LedgerEnv>) => (await c.req.parseBody().catch(() => ({}))) as Record<string, unknown>;
   const firstIssue = (error: z.ZodError) => {
