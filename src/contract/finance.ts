@@ -39,6 +39,27 @@ export const FinanceSale = z
   .meta({ id: "FinanceSale" });
 export type FinanceSale = z.infer<typeof FinanceSale>;
 
+/** The columns of a row and of a month's totals: credits, and the money of what was sold. */
+const financeColumns = {
+  /** Credits owed in service at the start of the month (the journal up to then). */
+  opening: z.int(),
+  /** Credits bought (card purchases), and per currency what was paid for them. */
+  sold: z.int(),
+  sales: z.array(FinanceSale),
+  /** Credits given without payment: plan allocations, manual and promotional grants. */
+  grantedFree: z.int(),
+  /** Credits spent on support (time, response tiers, manual charges), net of refunds of those charges. */
+  used: z.int(),
+  /** Credits lost at expiry, net of credits a plan rolled over into the next period. */
+  expired: z.int(),
+  /** Credits taken back from grants: card refunds and grants voided by an agent. */
+  refunded: z.int(),
+  /** Credits an agent removed from the bank (not support used), net of reversals. */
+  removed: z.int(),
+  /** Credits owed in service at the month's end: the sum of the bank's journal up to then. */
+  outstanding: z.int(),
+};
+
 /** One bank in one month. Credits are integers; what comes in and goes out adds up to the outstanding change. */
 export const FinanceRow = z
   .object({
@@ -49,23 +70,7 @@ export const FinanceRow = z
     bank: Owner,
     /** The bank's name as Deskpro last told the ledger, if it did. */
     bankName: z.string().nullable(),
-    /** Credits owed in service at the start of the month (the journal up to then). */
-    opening: z.int(),
-    /** Credits bought (card purchases), and per currency what was paid for them. */
-    sold: z.int(),
-    sales: z.array(FinanceSale),
-    /** Credits given without payment: plan allocations, manual and promotional grants. */
-    grantedFree: z.int(),
-    /** Credits spent on support (time, response tiers, manual charges), net of refunds of those charges. */
-    used: z.int(),
-    /** Credits lost at expiry, net of credits a plan rolled over into the next period. */
-    expired: z.int(),
-    /** Credits taken back from grants: card refunds and grants voided by an agent. */
-    refunded: z.int(),
-    /** Credits an agent removed from the bank (not support used), net of reversals. */
-    removed: z.int(),
-    /** Credits owed in service at the month's end: the sum of the bank's journal up to then. */
-    outstanding: z.int(),
+    ...financeColumns,
   })
   .meta({ id: "FinanceRow" });
 export type FinanceRow = z.infer<typeof FinanceRow>;
@@ -73,15 +78,7 @@ export type FinanceRow = z.infer<typeof FinanceRow>;
 export const FinanceTotals = z
   .object({
     month: ReportMonth,
-    opening: z.int(),
-    sold: z.int(),
-    sales: z.array(FinanceSale),
-    grantedFree: z.int(),
-    used: z.int(),
-    expired: z.int(),
-    refunded: z.int(),
-    removed: z.int(),
-    outstanding: z.int(),
+    ...financeColumns,
   })
   .meta({ id: "FinanceTotals" });
 export type FinanceTotals = z.infer<typeof FinanceTotals>;

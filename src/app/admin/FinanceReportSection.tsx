@@ -7,23 +7,12 @@ import { ErrorNotice, FieldError, Section, usePalette } from "../components/comm
 import { Input } from "../deskpro/input.js";
 import { Button, P5, Stack } from "../deskpro/ui.js";
 import { formatCredits } from "../format.js";
+import { downloadCsv } from "../components/download.js";
 
 /** This month and the two before it (UTC, as the report counts months). */
 function defaultRange(now = new Date()): { from: string; to: string } {
   const month = (d: Date) => d.toISOString().slice(0, 7);
   return { from: month(new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 2, 1))), to: month(now) };
-}
-
-/** Starts a download of `text` as a file: the settings page can't link to the ledger (every call goes through Deskpro's proxy). */
-function download(text: string, filename: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 const money = (sales: FinanceSale[]) =>
@@ -69,7 +58,7 @@ export function FinanceReportSection({ api }: { api: AdminLedgerApi }) {
     setError(null);
     try {
       const text = await ledgerText(api.endpoint, { method: "GET", path: "/v1/reports/finance", query, accept: "text/csv", what: "finance report" });
-      download(text, `finance-${range.from}-to-${range.to}.csv`);
+      downloadCsv(text, `finance-${range.from}-to-${range.to}.csv`);
     } catch (e) {
       setError(e);
     } finally {

@@ -9,20 +9,9 @@ import { ticketUrl } from "../deskpro/links.js";
 import { Button, P5, Stack } from "../deskpro/ui.js";
 import { Input } from "../deskpro/input.js";
 import { formatCredits, formatDateTime, formatSignedCredits } from "../format.js";
+import { downloadCsv } from "../components/download.js";
 
 export const STATEMENT_PAGE_SIZE = 10;
-
-/** Starts a download of `text` as a file: the sidebar can't link to the ledger (every call goes through Deskpro's proxy). */
-function download(text: string, filename: string) {
-  const url = URL.createObjectURL(new Blob([text], { type: "text/csv;charset=utf-8" }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 function Filters({ value, onChange }: { value: StatementFilter; onChange: (f: StatementFilter) => void }) {
   const ids = { from: useId(), to: useId(), ticket: useId(), kind: useId() };
@@ -89,7 +78,7 @@ export function Statement({ owner, helpdesk }: { owner: string; helpdesk: string
   const [filter, setFilter] = useState<StatementFilter>({});
   const statement = useStatement(owner, filter, STATEMENT_PAGE_SIZE);
   const csv = useMutation({
-    mutationFn: async () => download(await api.statementCsv(owner, filter), `statement-${owner.replace(":", "-")}.csv`),
+    mutationFn: async () => downloadCsv(await api.statementCsv(owner, filter), `statement-${owner.replace(":", "-")}.csv`),
   });
   const entries = statement.data?.pages.flatMap((p) => p.entries) ?? [];
   const filtered = Object.values(filter).some((v) => v !== undefined);

@@ -80,19 +80,7 @@ export async function startInvoice(
   sql: Sql,
   tenantId: string,
   key: { scope: "client" | "ledger"; key: string },
-  invoice: {
-    id: string;
-    requestHash: string;
-    owner: string;
-    packId: string;
-    credits: number;
-    amount: number;
-    currency: string;
-    daysUntilDue: number;
-    email: string;
-    agent: string | null;
-    now: Date;
-  },
+  invoice: Pick<InvoiceRow, "id" | "requestHash" | "owner" | "packId" | "credits" | "amount" | "currency" | "daysUntilDue" | "email" | "agent"> & { now: Date },
 ): Promise<InvoiceRow> {
   await sql.query(
     `INSERT INTO stripe_invoices (tenant_id, id, scope, key, request_hash, owner, pack_id, credits, amount, currency, days_until_due, email, agent, created_at)
