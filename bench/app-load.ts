@@ -8,11 +8,14 @@
  *   iframe start → script run (HTML and JavaScript fetched, parsed, run) → SDK ready (the
  *   handshake with Deskpro) → context (Deskpro's first context) → ledger answered (the proxied
  *   requests that ended before the balance showed) → balance visible (React's render).
+ *
+ * Each load starts once the previous one's later reads are answered: an agent opens one sidebar
+ * at a time.
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
+import { chromium, type FrameLocator } from "playwright-core";
 import { startDevHost } from "../src/devhost/devhost.js";
 
 /** Milliseconds since the iframe's navigation started, per step: medians over the loads. */
@@ -103,6 +106,7 @@ export async function benchAppLoad(options: { loads?: number; warmup?: number } 
         throw new Error(`load ${i + 1}: ${error instanceof Error ? error.message : String(error)}; the sidebar showed: ${shown.slice(0, 400)}`);
       });
       if (i >= warmup) samples.push(times);
+      await settled(frame);
     }
     const balance = samples.map((s) => s.balance);
     const sorted = [...balance].sort((a, b) => a - b);
@@ -127,6 +131,22 @@ export async function benchAppLoad(options: { loads?: number; warmup?: number } 
     await browser.close();
     await host.close();
     rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Waits for the sidebar's later reads to be answered (no new request finished for 300 ms) before
+ * the next load: one Node process runs the host, its proxy and the ledger on PGlite, so a load
+ * started while the previous one's reads are still being served would wait behind them.
+ */
+async function settled(frame: FrameLocator): Promise<void> {
+  const until = Date.now() + 5_000;
+  let count = -1;
+  while (Date.now() < until) {
+    const now = (await frame.locator("body").evaluate("performance.getEntriesByType('resource').length")) as number;
+    if (now === count) return;
+    count = now;
+    await new Promise((resolve) => setTimeout(resolve, 300));
   }
 }
 

@@ -1,12 +1,12 @@
 import { QueryClientProvider, useQueryClient, type QueryClient } from "@tanstack/react-query";
-import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
-import { LedgerApiContext } from "./api/hooks.js";
+import { lazy, Suspense, useCallback, useDeferredValue, useEffect, useMemo, useState } from "react";
+import { LedgerApiContext, ticketSidebarQuery } from "./api/hooks.js";
 import { LedgerApi } from "./api/ledger.js";
 import { sidebarEndpoint } from "./api/transport.js";
 import { BankSidebar } from "./bank/BankSidebar.js";
 import { Loading, Notice, SetupContext } from "./components/common.js";
 import { targetFromContext } from "./deskpro/context.js";
-import { DeskproProvider, useDeskpro, useElementEvents } from "./deskpro/DeskproProvider.js";
+import { connectDeskpro, DeskproProvider, useDeskpro, useElementEvents } from "./deskpro/DeskproProvider.js";
 import type { IDeskproClient } from "./deskpro/sdk.js";
 import { ThemeProvider } from "./deskpro/ui.js";
 import { appLightTheme, darkTheme, palette, usePrefersDark } from "./theme.js";
@@ -27,22 +27,60 @@ function useHashRoute(): string {
   return hash;
 }
 
+/** The sidebars' ledger client, one per Deskpro client: `startApp` and the sidebar it renders share it. */
+const sidebarLedgers = new WeakMap<IDeskproClient, { api: LedgerApi; endpoint: ReturnType<typeof sidebarEndpoint> }>();
+function sidebarLedger(client: IDeskproClient) {
+  let ledger = sidebarLedgers.get(client);
+  if (!ledger) {
+    const endpoint = sidebarEndpoint(client);
+    sidebarLedgers.set(client, (ledger = { api: new LedgerApi(endpoint), endpoint }));
+  }
+  return ledger;
+}
+
+const isSidebarRoute = (hash: string) => !hash.startsWith("#/admin") && !hash.startsWith("#/connect");
+
+/**
+ * What runs before React's first render: the handshake with Deskpro starts at once, and in a
+ * sidebar a proxy token is asked for as soon as the SDK is connected and the ticket sidebar's one
+ * read as soon as Deskpro's first context names the ticket, so neither waits for React to render
+ * the component that shows the answer (it finds the read under way).
+ */
+export function startApp(client: IDeskproClient, queryClient: QueryClient): void {
+  const deskpro = connectDeskpro(client);
+  if (!isSidebarRoute(window.location.hash)) return;
+  const { api, endpoint } = sidebarLedger(client);
+  let warmed = false;
+  const stop = deskpro.subscribe(() => {
+    const { ready, context } = deskpro.getSnapshot();
+    if (ready && !warmed) {
+      warmed = true;
+      endpoint.warmUp();
+    }
+    if (!context) return;
+    stop();
+    const target = targetFromContext(context);
+    if (target?.kind !== "ticket") return;
+    const orgs = { ticketOrg: target.ticketOrg?.id ?? null, personOrg: target.personOrg?.id ?? null };
+    void queryClient.prefetchQuery(ticketSidebarQuery(api, target.ticketId, target.personId, orgs));
+  });
+}
+
 function Sidebar() {
   const { context, client, ready } = useDeskpro();
   const queryClient = useQueryClient();
-  const endpoint = useMemo(() => sidebarEndpoint(client), [client]);
-  const api = useMemo(() => new LedgerApi(endpoint), [endpoint]);
-  const target = targetFromContext(context);
+  const { api } = sidebarLedger(client);
+  // A new context renders the sidebar as a transition, which yields to the browser between parts:
+  // the first read's proxy token, arriving meanwhile, sends that read without waiting for the render.
+  const target = useDeferredValue(useMemo(() => targetFromContext(context), [context]));
   // The settings page stores the verified configuration's version in its own (public) setting when
   // the admin saves; until then nothing is set up, and a refused key says so rather than "refused".
   const configured = context?.settings?.credits_configuration;
   const setup = useMemo(() => ({ connected: typeof configured === "string" && configured.trim() !== "" }), [configured]);
 
   useEffect(() => {
-    if (!ready) return;
-    endpoint.warmUp();
-    client.registerElement("refresh", { type: "refresh_button" });
-  }, [client, ready, endpoint]);
+    if (ready) client.registerElement("refresh", { type: "refresh_button" });
+  }, [client, ready]);
   useElementEvents(
     useCallback(
       (id: string) => {

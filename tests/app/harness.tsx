@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { afterAll, afterEach, beforeAll, expect, vi } from "vitest";
 import type { Entry, Wallet, WalletGrant } from "../../src/contract/index.js";
-import { App } from "../../src/app/App.js";
+import { App, startApp } from "../../src/app/App.js";
 import { DeskproClient, type Context } from "../../src/app/deskpro/sdk.js";
 
 export const PROXY_URL = "https://acme.deskpro.test/api/v2/apps/proxy";
@@ -200,7 +200,10 @@ export function testQueryClient() {
 export async function renderApp(context: Context | null, options: { userState?: Record<string, string>; hash?: string; withoutParentMethods?: string[] } = {}) {
   window.location.hash = options.hash ?? "";
   const deskpro = createDeskpro(options);
-  const view = render(<App client={deskpro.client} queryClient={testQueryClient()} />);
+  const queryClient = testQueryClient();
+  // As main.tsx starts the app: the handshake, and the ticket sidebar's first read once a context names a ticket.
+  startApp(deskpro.client, queryClient);
+  const view = render(<App client={deskpro.client} queryClient={queryClient} />);
   // Let the SDK finish its handshake with the fake parent, then send the context.
   await act(async () => {
     await Promise.resolve();

@@ -151,11 +151,15 @@ export function useLedgerWrite<TBody, TResult>(run: (api: LedgerApi, body: TBody
  * for a proxy token and one for the answer, so the first paint waits on this one only.
  */
 export function useTicketSidebar(ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }) {
-  const api = useLedgerApi();
-  return useQuery({
+  return useQuery(ticketSidebarQuery(useLedgerApi(), ticketId, personId, orgs));
+}
+
+/** The query behind `useTicketSidebar`, also asked ahead of the sidebar's render (App.tsx's `startApp`). */
+export function ticketSidebarQuery(api: LedgerApi, ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }) {
+  return {
     queryKey: keys.ticketSidebar(ticketId, personId, orgs.ticketOrg, orgs.personOrg),
     queryFn: () => api.ticketSidebar(ticketId, personId, orgs),
-  });
+  };
 }
 
 /** What the ledger saw and did on a portal ticket (null for a ticket that wasn't one); asked once `enabled`. */

@@ -17,8 +17,11 @@ const BOTH_KEYS = { Authorization: `Bearer ${LEDGER_KEY_PLACEHOLDER}`, [PASTED_K
 
 /** Where requests go and how they are authorised. */
 export interface LedgerEndpoint {
-  /** A fetch that tunnels through Deskpro's app proxy; fetched again per request (proxy tokens expire). */
-  getFetch: () => Promise<Fetch>;
+  /**
+   * A fetch that tunnels through Deskpro's app proxy; fetched again per request (proxy tokens
+   * expire). A token already in hand is given at once, so the request leaves in the same turn.
+   */
+  getFetch: () => Fetch | Promise<Fetch>;
   baseUrl: string;
   /** The key headers (`Authorization`, and `X-Credits-Key` for a pasted key); none only for the sign-up. */
   keyHeaders: Record<string, string>;
@@ -31,18 +34,19 @@ export interface LedgerEndpoint {
 export function sidebarEndpoint(client: IDeskproClient): LedgerEndpoint & { warmUp: () => void } {
   // A proxy token asked for as soon as the SDK is connected, while Deskpro's context is on its way,
   // serves the first request (a round trip off the sidebar's first paint); later ones ask afresh.
-  let early: { at: number; fetch: Promise<Fetch> } | null = null;
+  let early: { at: number; fetch: Promise<Fetch>; got?: Fetch } | null = null;
   return {
     getFetch: () => {
       const warm = early;
       early = null;
       if (!warm || Date.now() - warm.at > EARLY_TOKEN_MS) return proxyFetch(client);
-      return warm.fetch.catch(() => proxyFetch(client));
+      return warm.got ?? warm.fetch.catch(() => proxyFetch(client));
     },
     warmUp: () => {
       const fetch = proxyFetch(client);
-      fetch.catch(() => undefined);
-      early = { at: Date.now(), fetch };
+      const warm: NonNullable<typeof early> = { at: Date.now(), fetch };
+      fetch.then((got) => (warm.got = got)).catch(() => undefined);
+      early = warm;
     },
     baseUrl: LEDGER_URL_PLACEHOLDER,
     keyHeaders: BOTH_KEYS,
@@ -116,7 +120,9 @@ async function send(endpoint: LedgerEndpoint, req: Omit<LedgerRequest<z.ZodType>
 
   let response: Response;
   try {
-    const fetchViaProxy = await endpoint.getFetch();
+    // Not awaited when it needn't be: the ticket sidebar's first read then leaves before React renders (App.tsx's startApp).
+    const fetchOrToken = endpoint.getFetch();
+    const fetchViaProxy = typeof fetchOrToken === "function" ? fetchOrToken : await fetchOrToken;
     response = await fetchViaProxy(url, {
       method: req.method,
       headers,

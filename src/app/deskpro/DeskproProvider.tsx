@@ -61,6 +61,14 @@ class DeskproStore {
 }
 
 const stores = new WeakMap<IDeskproClient, DeskproStore>();
+/**
+ * The store for this client, made (and the handshake with Deskpro started) on first call.
+ * main.tsx calls it before React's first render, so the handshake and React's work overlap.
+ */
+export function connectDeskpro(client: IDeskproClient): Pick<DeskproStore, "subscribe" | "getSnapshot"> {
+  return storeFor(client);
+}
+
 function storeFor(client: IDeskproClient): DeskproStore {
   let store = stores.get(client);
   if (!store) {

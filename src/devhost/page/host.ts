@@ -229,6 +229,10 @@ async function mountApp(slot: HTMLElement) {
   document.querySelectorAll("iframe.app").forEach((old) => old.remove());
   slot.replaceChildren(frame);
   const view = current;
+  // Deskpro has the ticket, person or organisation in hand when it opens an app beside it; the host
+  // asks its server for the context while the iframe loads, not after the handshake.
+  const context = view.type === "admin" ? null : api<unknown>("GET", `/context?view=${encodeURIComponent(view.key)}`);
+  context?.catch(() => undefined);
   let mounted: Child;
   try {
     mounted = await conn.promise;
@@ -241,12 +245,12 @@ async function mountApp(slot: HTMLElement) {
   child = mounted;
   if (view.type === "admin") {
     await mounted._onAdminSettingsChange({ ...adminDraft });
-  } else {
-    const context = await api<unknown>("GET", `/context?view=${encodeURIComponent(view.key)}`);
+  } else if (context) {
+    const shown = await context;
     if (superseded()) return;
-    await mounted._onReady(context);
+    await mounted._onReady(shown);
     if (superseded()) return;
-    await mounted._onShow(context);
+    await mounted._onShow(shown);
   }
 }
 
