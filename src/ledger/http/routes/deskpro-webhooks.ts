@@ -13,7 +13,8 @@ import { queueBillingRead } from "../../features/deskpro-billing.js";
 import { queuePortalEvent } from "../../features/portal-tiers.js";
 import { webhookSecretMatches } from "../../integrations/deskpro/connection.js";
 import { readHookBody } from "../../integrations/deskpro/webhook-body.js";
-import { coreOf, newRouter, readBodyCapped, type LedgerEnv } from "../env.js";
+import { readBodyCapped } from "../bodies.js";
+import { coreOf, newRouter, type LedgerEnv } from "../env.js";
 import { json, problem, rateLimitedProblem, unexpectedProblem } from "../openapi.js";
 import { HttpProblem, invalidRequest, suspendedProblem } from "../problems.js";
 

@@ -35,7 +35,8 @@ import { getAutoRecharge } from "../../features/recharge.js";
 import * as store from "../../storage/payments.js";
 import { balanceLinkOf } from "../balance-link.js";
 import { customerPage, errorPage } from "../customer-page.js";
-import { coreOf, idempotencyOf, newRouter, readBodyCapped, respond, tenantOf, type LedgerEnv } from "../env.js";
+import { readBodyCapped } from "../bodies.js";
+import { coreOf, idempotencyOf, newRouter, respond, tenantOf, type LedgerEnv } from "../env.js";
 import { commonProblems, idempotencyHeader, json, jsonBody, ownerParams, problem, rateLimitedProblem, unexpectedProblem } from "../openapi.js";
 import { HttpProblem, suspendedProblem } from "../problems.js";
 
