@@ -19,7 +19,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
-import { DeskproConnectionRequest } from "../contract/index.js";
+import { DeskproConnectionRequest } from "../contract/portal.js";
 import { composeLedger } from "./compose.js";
 import { outboundPolicyFromEnv } from "./core/outbound.js";
 import { ALL_CRON_TASKS, CronTask, runCron } from "./cron.js";

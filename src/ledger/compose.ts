@@ -8,7 +8,8 @@
  * module: a cold serverless start that answers a request which needs none of them doesn't load
  * them, nor the contract's schemas they bring.
  */
-import type { AllocationRun, OutboxDrainResult } from "../contract/index.js";
+import type { AllocationRun } from "../contract/ledger.js";
+import type { OutboxDrainResult } from "../contract/portal.js";
 import type { Clock, LedgerContext } from "./core/context.js";
 import { LedgerMetrics } from "./core/metrics.js";
 import { outboundFetch, outboundPolicyFromEnv, type OutboundPolicy } from "./core/outbound.js";

@@ -21,7 +21,7 @@
  * open. A helpdesk that never answers therefore holds up its own tenant's lane and nobody else's.
  */
 import type { z } from "zod";
-import type { OutboxDrainResult } from "../../contract/index.js";
+import type { OutboxDrainResult } from "../../contract/portal.js";
 import * as breakers from "../storage/breakers.js";
 import type { Sql } from "../storage/db.js";
 import * as outbox from "../storage/outbox.js";

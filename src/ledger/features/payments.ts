@@ -7,15 +7,8 @@
  */
 import { createHash } from "node:crypto";
 import type Stripe from "stripe";
-import {
-  type CheckoutSession,
-  type CheckoutSessionRequest,
-  type CreditPack,
-  type Purchase,
-  type StripeConnection,
-  type StripeConnectionRequest,
-  type StripeHookResult,
-} from "../../contract/index.js";
+import type { CreditPack } from "../../contract/config.js";
+import type { CheckoutSession, CheckoutSessionRequest, Purchase, StripeConnection, StripeConnectionRequest, StripeHookResult } from "../../contract/stripe.js";
 import type { Idempotency, LedgerContext, WriteOutcome } from "../core/context.js";
 import { IdempotencyKeyReused, LedgerError } from "../core/errors.js";
 import { replayOf } from "../core/posting.js";

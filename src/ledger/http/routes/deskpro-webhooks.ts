@@ -7,7 +7,8 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { DESKPRO_ID_PATTERN, type PortalEvent, PortalHookAccepted, TicketId } from "../../../contract/index.js";
+import { type PortalEvent, PortalHookAccepted } from "../../../contract/portal.js";
+import { DESKPRO_ID_PATTERN, TicketId } from "../../../contract/primitives.js";
 import { isTenantSuspended } from "../../core/tenants.js";
 import { queueBillingRead } from "../../features/deskpro-billing.js";
 import { queuePortalEvent } from "../../features/portal-tiers.js";

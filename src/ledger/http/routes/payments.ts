@@ -4,18 +4,18 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { Currency } from "../../../contract/config.js";
+import { Slug } from "../../../contract/primitives.js";
 import {
   CheckoutSession,
   CheckoutSessionRequest,
-  Currency,
   CustomerLink,
   CustomerLinkRequest,
   PurchasePage,
-  Slug,
   StripeConnection,
   StripeConnectionRequest,
   StripeHookResult,
-} from "../../../contract/index.js";
+} from "../../../contract/stripe.js";
 import { isTenantSuspended } from "../../core/tenants.js";
 import * as wallets from "../../core/wallets.js";
 import { bankNames } from "../../features/bank-names.js";

@@ -1,7 +1,7 @@
 /** Self-service sign-up from the app's settings page: the one /v1 route that takes no tenant key. */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { HelpdeskSignup, HelpdeskSignupRequest } from "../../../contract/index.js";
+import { HelpdeskSignup, HelpdeskSignupRequest } from "../../../contract/setup.js";
 import { HelpdeskUnreachable, NotHelpdeskAdmin, SignupDisabled, signupOrigin, signUpHelpdesk } from "../../features/signup.js";
 import { DeskproAnswerOverLimit, DeskproUnavailable } from "../../features/wallet-facts.js";
 import { coreOf, newRouter } from "../env.js";
