@@ -123,6 +123,9 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
   await migrateWhenReachable(db, log);
   const outbound = options.allowPrivateNetwork === undefined ? undefined : { allowPrivateNetwork: options.allowPrivateNetwork };
   const ledger = composeLedger({ db, clock: options.clock, outbound, ...(stripeApi ? { stripeApi } : {}) });
+  // A long-running process loads the outbox's handlers now (a serverless one waits for its first
+  // delivery): a kind handled twice stops the start, and the first delivery doesn't wait for them.
+  await ledger.outboxHandlers();
   // Write-backs and alerts leave through the outbox; this process delivers them in the background.
   const outboxWorker = startOutboxWorker(ledger.context, ledger.outbox, {
     onError: (error) => log({ time: new Date().toISOString(), level: "warn", msg: "outbox drain failed", error: (error as Error)?.name }),
