@@ -4,7 +4,7 @@
  * fall behind what the ledger serves. tests/ledger/api-table.test.ts runs the check.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { ledgerOpenApiDocument } from "../src/ledger/http/app.js";
+import { ledgerOpenApiDocument } from "../src/ledger/http/document.js";
 
 export const BEGIN = "<!-- api-table: made by `npm run api-table` from the OpenAPI document; do not edit by hand -->";
 export const END = "<!-- /api-table -->";
@@ -51,7 +51,7 @@ export function withTable(readme: string, table: string): string {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const readme = readFileSync("README.md", "utf8");
-  const expected = withTable(readme, apiTable(ledgerOpenApiDocument() as unknown as Parameters<typeof apiTable>[0]));
+  const expected = withTable(readme, apiTable((await ledgerOpenApiDocument()) as unknown as Parameters<typeof apiTable>[0]));
   if (process.argv.includes("--check")) {
     if (expected !== readme) {
       console.error("README.md's API table differs from the OpenAPI document: run `npm run api-table`.");

@@ -9,7 +9,8 @@
  * only index.mjs and the chunks it imports statically; what the code imports dynamically (the
  * `stripe` package on the first payment) is a chunk of its own, loaded when first used. PGlite is
  * left out: the function always has DATABASE_URL, and the embedded database is only loaded
- * without one. Zod's error messages in other languages are left out too: the ledger speaks English.
+ * without one. Zod's error messages in other languages are left out too (the ledger speaks English),
+ * and so are `z.fromJSONSchema` and `z.compile`, which it never calls.
  */
 import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -35,6 +36,8 @@ export interface LambdaBundle {
   zipBytes: number;
   /** The packages inside the bundle (from esbuild's metafile), to check what was left out. */
   packages: string[];
+  /** The source files and package modules a cold start loads (from the metafile), to check what waits for first use. */
+  coldInputs: string[];
 }
 
 /** Modules the bundle must not contain, and those that can't be bundled (native add-ons the driver loads only when asked). */
@@ -63,6 +66,20 @@ const englishOnlyZod: Plugin = {
     b.onResolve({ filter: /^\.\/from-json-schema\.js$/ }, (args) =>
       /[\\/]zod[\\/]/.test(args.importer) ? { path: "from-json-schema", namespace: "english-only-zod" } : undefined,
     );
+    // And `z.compile` (schemas compiled to JavaScript ahead of parsing, about 29 kB): the ledger never
+    // calls it, and zod's parser doesn't import it (it knows the compiler's sentinels by Symbol.for).
+    b.onResolve({ filter: /^\.\/compile\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/]core[\\/]index\.js$/.test(args.importer) ? { path: "compile", namespace: "english-only-zod" } : undefined,
+    );
+    b.onLoad({ filter: /^compile$/, namespace: "english-only-zod" }, () => ({
+      contents: [
+        'export const INVALID = Symbol.for("zod.compile.invalid");',
+        "export class ZodCompileAsyncError extends Error {}",
+        "export class ZodCompileUnsupportedError extends Error {}",
+        ...["compile", "compileFn", "withParser"].map((name) => `export function ${name}() { throw new Error("z.${name} is not in the Lambda bundle"); }`),
+      ].join("\n"),
+      loader: "js",
+    }));
   },
 };
 
@@ -153,7 +170,9 @@ export async function buildLambda(outDir = join(root, "dist")): Promise<LambdaBu
   const entryOutput = outputs.find((output) => resolve(root, output) === file);
   if (!entryOutput) throw new Error("esbuild wrote no index.mjs");
   const files = [entryOutput, ...outputs.filter((output) => output !== entryOutput)].map((output) => relative(dir, resolve(root, output)));
-  const coldStart = staticClosure(result.metafile, entryOutput).map((output) => readFileSync(resolve(root, output)));
+  const coldOutputs = staticClosure(result.metafile, entryOutput);
+  const coldStart = coldOutputs.map((output) => readFileSync(resolve(root, output)));
+  const coldInputs = [...new Set(coldOutputs.flatMap((output) => Object.keys(result.metafile.outputs[output]?.inputs ?? {})))].sort();
   const zip = join(outDir, "ledger-lambda.zip");
   const zipped = Object.fromEntries(files.flatMap((name) => [name, `${name}.map`]).map((name) => [name, readFileSync(join(dir, name))]));
   writeFileSync(zip, zipSync(zipped, { level: 9, mtime: new Date("2000-01-01T00:00:00Z") }));
@@ -166,6 +185,7 @@ export async function buildLambda(outDir = join(root, "dist")): Promise<LambdaBu
     allBytes: files.reduce((sum, name) => sum + statSync(join(dir, name)).size, 0),
     zipBytes: statSync(zip).size,
     packages,
+    coldInputs,
   };
 }
 

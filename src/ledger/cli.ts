@@ -19,13 +19,13 @@
  */
 import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
-import { DeskproConnectionRequest } from "../contract/index.js";
+import { DeskproConnectionRequest } from "../contract/portal.js";
 import { composeLedger } from "./compose.js";
 import { outboundPolicyFromEnv } from "./core/outbound.js";
 import { ALL_CRON_TASKS, CronTask, runCron } from "./cron.js";
-import { stripeApiAddress } from "./features/payments.js";
+import { stripeApiAddress } from "./integrations/stripe/client.js";
 import { putConnection } from "./integrations/deskpro/connection.js";
-import { ledgerOpenApiDocument } from "./http/app.js";
+import { ledgerOpenApiDocument } from "./http/document.js";
 import { ledgerEnv, startLedgerServer } from "./node.js";
 import { openDatabase, type Database } from "./storage/db.js";
 import * as tenantRows from "./storage/tenants.js";
@@ -102,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "openapi") {
     const env = ledgerEnv();
-    console.log(JSON.stringify(ledgerOpenApiDocument(env.publicUrl, env.signup), null, 2));
+    console.log(JSON.stringify(await ledgerOpenApiDocument(env.publicUrl, env.signup), null, 2));
     return 0;
   }
   if (command === "migrate") {

@@ -14,7 +14,7 @@
  * and outbox rows are claimed with a lease.
  */
 import { z } from "zod";
-import type { OutboxDrainResult } from "../contract/index.js";
+import type { OutboxDrainResult } from "../contract/portal.js";
 import type { Ledger } from "./compose.js";
 import type { DrainOptions } from "./core/outbox.js";
 import * as tenants from "./storage/tenants.js";

@@ -3,10 +3,10 @@ import { composeLedger } from "./compose.js";
 import type { Clock } from "./core/context.js";
 import { outboundPolicyFromEnv } from "./core/outbound.js";
 import { startOutboxWorker } from "./core/outbox.js";
-import { stripeApiAddress } from "./features/payments.js";
+import { stripeApiAddress } from "./integrations/stripe/client.js";
 import { createLedgerApp, jsonLogger, type Logger } from "./http/app.js";
 import type { RateLimit } from "./http/rate-limit.js";
-import { metricsTokenOf } from "./http/routes/metrics.js";
+import { metricsTokenOf } from "./http/metrics-token.js";
 import { startScheduler } from "./scheduler.js";
 import { isDatabaseUnavailable, openDatabase, parsePoolerSetting, POOLER_DETECTED, type Database } from "./storage/db.js";
 import { migrate } from "./storage/migrations.js";
@@ -123,6 +123,9 @@ export async function startLedgerServer(options: LedgerServerOptions = {}): Prom
   await migrateWhenReachable(db, log);
   const outbound = options.allowPrivateNetwork === undefined ? undefined : { allowPrivateNetwork: options.allowPrivateNetwork };
   const ledger = composeLedger({ db, clock: options.clock, outbound, ...(stripeApi ? { stripeApi } : {}) });
+  // A long-running process loads the outbox's handlers now (a serverless one waits for its first
+  // delivery): a kind handled twice stops the start, and the first delivery doesn't wait for them.
+  await ledger.outboxHandlers();
   // Write-backs and alerts leave through the outbox; this process delivers them in the background.
   const outboxWorker = startOutboxWorker(ledger.context, ledger.outbox, {
     onError: (error) => log({ time: new Date().toISOString(), level: "warn", msg: "outbox drain failed", error: (error as Error)?.name }),

@@ -141,6 +141,29 @@ describe.skipIf(!postgresUrl())("the Lambda bundle", () => {
     expect(bundle.files.map((file) => readFileSync(join(dirname(bundle.file), file), "utf8")).join("")).not.toContain("Entrada inválida");
   });
 
+  it("loads on import no route group, no feature, not the OpenAPI library and not every contract schema: each comes with the first event that needs it", () => {
+    const waiting =
+      /^src\/ledger\/features\/|^src\/ledger\/http\/(?:document\.ts|openapi\.ts|routes\/(?!signup-limits\.ts))|^src\/contract\/index\.ts|zod-to-openapi|@hono\/zod-openapi|zod\/v4\/core\/compile\.js/;
+    expect(bundle.coldInputs.filter((input) => waiting.test(input))).toEqual([]);
+    // They are in the bundle, in chunks loaded on first use (the events below use them).
+    expect(bundle.coldInputs).toEqual(expect.arrayContaining(["src/ledger/http/app.ts", "src/ledger/http/route-groups.ts", "src/ledger/compose.ts"]));
+    const chunks = bundle.files.filter((file) => file.startsWith("chunks/")).map((file) => readFileSync(join(dirname(bundle.file), file), "utf8"));
+    expect(chunks.some((code) => code.includes("getWallet"))).toBe(true);
+  });
+
+  it("serves the whole OpenAPI document, built on its first request from every route group, byte for byte as the ledger prints it", async () => {
+    const served = await call("GET", "/v1/openapi.json", { key: null });
+    expect(served.statusCode).toBe(200);
+    // Printed by the CLI in a process of its own: in this one the contract was loaded before the
+    // OpenAPI library (the imports above), which orders the document's components otherwise.
+    const printed = spawnSync(process.execPath, ["--import", "tsx", "src/ledger/cli.ts", "openapi"], {
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", TZ: "UTC" },
+    });
+    expect(printed.status).toBe(0);
+    expect(served.body).toBe(JSON.stringify(JSON.parse(printed.stdout)));
+  });
+
   it("loads neither Node's fetch implementation nor prom-client's default metrics on import: pg is handed its Node sockets", () => {
     const loaded = spawnSync(
       process.execPath,

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { composeLedger } from "../../src/ledger/compose.js";
 import { createTenant, suspendTenant } from "../../src/ledger/core/tenants.js";
 import { createLedgerApp } from "../../src/ledger/http/app.js";
-import { metricsTokenOf } from "../../src/ledger/http/routes/metrics.js";
+import { metricsTokenOf } from "../../src/ledger/http/metrics-token.js";
 import { putConnection } from "../../src/ledger/integrations/deskpro/connection.js";
 import { enqueuePriority } from "../../src/ledger/integrations/deskpro/writes.js";
 import * as breakers from "../../src/ledger/storage/breakers.js";

@@ -5,7 +5,8 @@
  */
 import { createConfig, lintFromString, type NormalizedProblem } from "@redocly/openapi-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLedgerApp, ledgerOpenApiDocument } from "../../src/ledger/http/app.js";
+import { createLedgerApp } from "../../src/ledger/http/app.js";
+import { ledgerOpenApiDocument } from "../../src/ledger/http/document.js";
 import { createTestLedger, type TestLedger } from "../helpers/ledger.js";
 
 type Operation = { operationId?: string; tags?: string[]; description?: string; requestBody?: any; responses: Record<string, any> };
@@ -178,7 +179,7 @@ describe("the OpenAPI document", () => {
     expect(doc.paths["/v1/signup"]?.post?.operationId).toBe("signUpHelpdesk");
     expect(doc.tags.map((t) => t.name)).toContain("Sign-up");
     const served = await createLedgerApp({ db: ledger.db, signup: false, log: () => undefined }).fetch(new Request("http://ledger.test/v1/openapi.json"));
-    const printed = ledgerOpenApiDocument(undefined, false) as unknown as Document;
+    const printed = (await ledgerOpenApiDocument(undefined, false)) as unknown as Document;
     for (const off of [(await served.json()) as Document, printed]) {
       expect(off.paths).not.toHaveProperty(["/v1/signup"]);
       expect(off.tags.map((t) => t.name)).not.toContain("Sign-up");
@@ -194,9 +195,9 @@ describe("the OpenAPI document", () => {
     }
   });
 
-  it("names its server: the host it was read from, or the configured public address", () => {
+  it("names its server: the host it was read from, or the configured public address", async () => {
     expect(doc.servers).toEqual([{ url: "/", description: expect.any(String) }]);
-    const configured = ledgerOpenApiDocument("https://credits.example.com/") as unknown as Document;
+    const configured = (await ledgerOpenApiDocument("https://credits.example.com/")) as unknown as Document;
     expect(configured.servers).toEqual([{ url: "https://credits.example.com", description: expect.any(String) }]);
     expect(Object.keys(configured.paths).sort()).toEqual(Object.keys(doc.paths).sort());
   });

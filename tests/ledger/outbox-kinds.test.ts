@@ -61,7 +61,7 @@ describe("outbox kinds", () => {
     const bad = await outbox.enqueue(db, { id: "obx_bad", tenantId, kind: "test.echo", dedupeKey: "bad", payload: { n: "7" }, now });
     const unknown = await outbox.enqueue(db, { id: "obx_unknown", tenantId, kind: "test.ecko", dedupeKey: "unknown", payload: { n: 7 }, now });
 
-    const result = await drainOutbox({ db, clock: () => new Date(), afterPost: [] }, { handlers }, { tenantId });
+    const result = await drainOutbox({ db, clock: () => new Date(), afterPost: [] }, { handlers: async () => handlers }, { tenantId });
     expect(result).toMatchObject({ delivered: 1, failed: 2, retrying: 0 });
     expect(seen).toEqual([{ n: 7 }]);
     expect(await outbox.findRow(db, tenantId, good.id)).toMatchObject({ state: "done" });
@@ -69,11 +69,11 @@ describe("outbox kinds", () => {
     expect(await outbox.findRow(db, tenantId, unknown)).toMatchObject({ state: "failed", lastError: "no handler for test.ecko" });
   });
 
-  it("refuses a kind handled twice, and the ledger handles every kind its features declare, each against its breaker", () => {
+  it("refuses a kind handled twice, and the ledger handles every kind its features declare, each against its breaker", async () => {
     expect(() => outboxHandlers([handle(echoJob, async () => undefined), handle(echoJob, async () => undefined)])).toThrow(
       "two handlers for the outbox kind test.echo",
     );
-    const { outboxHandlers: composed } = composeLedger({ db });
+    const composed = await composeLedger({ db }).outboxHandlers();
     const targets = Object.fromEntries([...composed.values()].map((h) => [h.kind.name, h.kind.target]));
     expect(targets).toEqual({
       "deskpro.set_priority": "helpdesk",

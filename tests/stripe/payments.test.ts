@@ -8,7 +8,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import Stripe from "stripe";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CheckoutSession, CustomerLink, EntryPage, PurchasePage, StripeConnection, StripeHookResult, Wallet } from "../../src/contract/index.js";
-import { stripeApiAddress } from "../../src/ledger/features/payments.js";
+import { stripeApiAddress } from "../../src/ledger/integrations/stripe/client.js";
 import { ledgerEnv, startLedgerServer } from "../../src/ledger/node.js";
 import type { Database } from "../../src/ledger/storage/db.js";
 import { backends, createTestLedger, DAY, openTestDatabase, type TestLedger } from "../helpers/ledger.js";

@@ -19,10 +19,10 @@ import { z } from "zod";
 import { composeLedger, type Ledger } from "../compose.js";
 import { outboundPolicyFromEnv } from "../core/outbound.js";
 import { ALL_CRON_TASKS, CronTask, runCron, type CronReport } from "../cron.js";
-import { stripeApiAddress } from "../features/payments.js";
+import { stripeApiAddress } from "../integrations/stripe/client.js";
 import { createLedgerApp, jsonLogger } from "../http/app.js";
 import { openDatabase, parsePoolerSetting, POOLER_DETECTED } from "../storage/db.js";
-import { metricsTokenOf } from "../http/routes/metrics.js";
+import { metricsTokenOf } from "../http/metrics-token.js";
 
 /**
  * A schedule's event: EventBridge Scheduler's or a rule's constant input naming a task, or a rule's

@@ -2,7 +2,7 @@
  * What every use case of the ledger runs with: the database, the business clock, and the hooks
  * the features registered where the ledger was composed (see `compose.ts`).
  */
-import type { LedgerConfig, Plan } from "../../contract/index.js";
+import type { LedgerConfig, Plan } from "../../contract/config.js";
 import type { Database, Sql } from "../storage/db.js";
 import type { LockedWallet } from "../storage/wallets.js";
 

@@ -4,7 +4,7 @@
  * `http/problems.ts` is the one place that turns them into statuses and problem+json.
  * Anything else thrown is an internal error and is never shown to a client.
  */
-import type { ErrorCode } from "../../contract/index.js";
+import type { ErrorCode } from "../../contract/ledger.js";
 
 export interface FieldError {
   path: string;

@@ -21,7 +21,7 @@
  * open. A helpdesk that never answers therefore holds up its own tenant's lane and nobody else's.
  */
 import type { z } from "zod";
-import type { OutboxDrainResult } from "../../contract/index.js";
+import type { OutboxDrainResult } from "../../contract/portal.js";
 import * as breakers from "../storage/breakers.js";
 import type { Sql } from "../storage/db.js";
 import * as outbox from "../storage/outbox.js";
@@ -170,12 +170,21 @@ export interface DeliveryObserver {
 
 /** The kinds of work, as the features registered them where the ledger was composed. */
 export interface OutboxDelivery {
-  handlers: OutboxHandlers;
+  /**
+   * The handlers, asked for when first needed: a row to deliver, or a breaker held (which kinds it
+   * holds). The features that deliver are loaded then, not by a process (a Lambda function's cold
+   * start) that has nothing to deliver yet.
+   */
+  handlers: () => Promise<OutboxHandlers>;
   observer?: DeliveryObserver;
 }
 
 /** The breaker a kind's deliveries count against: the place they call (a tenant's helpdesk, its webhooks). */
 const targetOf = (handlers: OutboxHandlers, kind: string): OutboxTarget => handlers.get(kind)?.kind.target ?? "helpdesk";
+
+/** The (tenant, kind) pairs whose rows wait while these breakers are open. */
+const heldKinds = (handlers: OutboxHandlers, held: readonly { tenantId: string; target: string }[]) =>
+  held.flatMap((b) => [...handlers.keys()].filter((kind) => targetOf(handlers, kind) === b.target).map((kind) => [b.tenantId, kind] as const));
 
 export interface BreakerPolicy {
   /** Failures in a row for want of an answer (time-outs, 5xx, refused connections) that open the breaker. */
@@ -279,7 +288,8 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
   const leaseMs = Math.max(options.leaseMs ?? 60_000, perTenant * callDeadlineMs + 5_000);
   const maxRows = options.maxRows ?? 500;
   const policy = options.breaker ?? DEFAULT_BREAKER;
-  const kinds = [...delivery.handlers.keys()];
+  let handlers: OutboxHandlers | undefined;
+  const loadHandlers = async () => (handlers ??= await delivery.handlers());
   const result = { delivered: 0, retrying: 0, failed: 0, claims: 0 };
   const lanes = new Map<string, Promise<void>>();
   let tried = 0;
@@ -302,7 +312,7 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
     const now = ledger.clock();
     const troubled = await breakers.listTroubled(ledger.db, options.tenantId ?? null);
     const held = troubled.filter((b) => b.nextTryAt !== null && b.nextTryAt > now);
-    const heldPairs = held.flatMap((b) => kinds.filter((kind) => targetOf(delivery.handlers, kind) === b.target).map((kind) => [b.tenantId, kind] as const));
+    const heldPairs = held.length === 0 ? [] : heldKinds(await loadHandlers(), held);
     const rows = await ledger.db.transaction((tx) =>
       outbox.claimFair(tx, now, {
         tenants: Math.min(room, Math.max(1, Math.floor(left / perTenant))),
@@ -315,6 +325,7 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
       }),
     );
     if (rows.length === 0) return;
+    const table = await loadHandlers();
     result.claims++;
     tried += rows.length;
     const byTenant = new Map<string, outbox.OutboxRow[]>();
@@ -322,7 +333,7 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
     for (const [tenantId, tenantRows] of byTenant) {
       const failures = new Map(troubled.filter((b) => b.tenantId === tenantId).map((b) => [b.target, b.failures]));
       const started = performance.now();
-      const lane = runLane(tenantId, tenantRows, failures)
+      const lane = runLane(table, tenantId, tenantRows, failures)
         .catch(report)
         .finally(() => {
           lanes.delete(tenantId);
@@ -350,14 +361,14 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
     return filling;
   }
 
-  async function runLane(tenantId: string, rows: outbox.OutboxRow[], failures: Map<string, number>): Promise<void> {
+  async function runLane(handlers: OutboxHandlers, tenantId: string, rows: outbox.OutboxRow[], failures: Map<string, number>): Promise<void> {
     const made = new Map<string, Promise<unknown>>();
     const opened = new Set<string>();
     const chains = new Map<string, outbox.OutboxRow[]>();
     for (const row of rows) chains.set(orderKeyOf(row), [...(chains.get(orderKeyOf(row)) ?? []), row]);
 
     const deliverOne = async (row: outbox.OutboxRow) => {
-      const target = targetOf(delivery.handlers, row.kind);
+      const target = targetOf(handlers, row.kind);
       if (opened.has(target) || closing()) {
         await outbox.release(ledger.db, row.tenantId, row.id, ledger.clock());
         delivery.observer?.delivery({ tenantId, target, outcome: "released", seconds: 0 });
@@ -378,7 +389,7 @@ export function createDeliverer(ledger: LedgerContext, delivery: OutboxDelivery,
           return value;
         },
       };
-      const handler = delivery.handlers.get(row.kind);
+      const handler = handlers.get(row.kind);
       const started = performance.now();
       const seconds = () => (performance.now() - started) / 1000;
       try {

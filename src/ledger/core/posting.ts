@@ -9,16 +9,9 @@
  * Lock order everywhere: idempotency key, then wallet, then ticket. One order means no deadlocks.
  * No SQL here (storage/) and no HTTP (http/).
  */
-import {
-  ErrorCode,
-  formatCustomerDate,
-  type Entry,
-  type EntryKind,
-  type GrantSource,
-  type LedgerConfig,
-  type Plan,
-  type WriteResult,
-} from "../../contract/index.js";
+import type { LedgerConfig, Plan } from "../../contract/config.js";
+import { ErrorCode, type Entry, type EntryKind, type GrantSource, type WriteResult } from "../../contract/ledger.js";
+import { formatCustomerDate } from "../../contract/words.js";
 import { alertBand, alertLevelsFor, alertTransitions, thresholdsInCredits } from "../domain/alerts.js";
 import { lapsedGrants, type Draw, type GrantState } from "../domain/burndown.js";
 import { allocationDue, allocationExpiry, nextAllocationAt, nextPeriodStart, resolvePlan, rolloverCap } from "../domain/plans.js";

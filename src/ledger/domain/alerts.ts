@@ -1,4 +1,6 @@
-import type { AlertEventType, AlertLevel, LowBalanceState, Plan } from "../../contract/index.js";
+import type { AlertEventType } from "../../contract/alerts.js";
+import type { AlertLevel, Plan } from "../../contract/config.js";
+import type { LowBalanceState } from "../../contract/ledger.js";
 
 export type AlertLevelsFrom = "bank" | "plan" | "helpdesk";
 

@@ -3,7 +3,9 @@
  * Deskpro charge should count for (or why the ledger refuses it), how its time and money become
  * minutes and credits, and how a date in Deskpro's format is read.
  */
-import { MAX_CREDITS_PER_WRITE, MAX_MINUTES_PER_WRITE, type DeskproBillingMode, type DeskproChargeRefusal } from "../../contract/index.js";
+import type { DeskproBillingMode, DeskproChargeRefusal } from "../../contract/deskpro-billing.js";
+import { MAX_MINUTES_PER_WRITE } from "../../contract/ledger.js";
+import { MAX_CREDITS_PER_WRITE } from "../../contract/primitives.js";
 
 /** A time or amount Deskpro sent that the ledger can't read as whole seconds or hundredths. */
 export const UNREADABLE = "unreadable";

@@ -8,7 +8,8 @@
  * and `outstanding` is the sum of the bank's journal up to the month's end (the journal is the
  * truth; the columns explain it).
  */
-import type { EntryKind, FinanceReport, FinanceRow, FinanceSale, FinanceTotals } from "../../contract/index.js";
+import type { FinanceReport, FinanceRow, FinanceSale, FinanceTotals } from "../../contract/finance.js";
+import type { EntryKind } from "../../contract/ledger.js";
 import { minorUnitDigits } from "./currency.js";
 
 export type FinanceColumn = "sold" | "grantedFree" | "used" | "expired" | "refunded" | "removed";

@@ -2,7 +2,7 @@
  * A credit pack's prices: its own (`price` in `currency`) and one per further currency. Which
  * currency a customer's page shows, and what a pack costs there.
  */
-import type { CreditPack } from "../../contract/index.js";
+import type { CreditPack } from "../../contract/config.js";
 
 export interface PackPriceIn {
   currency: string;

@@ -6,7 +6,7 @@
  * that paid its first charge keeps paying until an agent changes it, so the payer never moves under
  * a ticket because a bank elsewhere got a plan or credits.
  */
-import type { PayerReason } from "../../contract/index.js";
+import type { PayerReason } from "../../contract/ledger.js";
 
 /** Where the paying organisation came from: the ticket, or the person's primary membership. */
 export type OrganisationSource = "ticket" | "person";

@@ -2,7 +2,8 @@
  * Plans without I/O: which plan a bank is on, the calendar periods plans allocate in (UTC), how
  * long an allocation lasts and how much of it may roll over.
  */
-import type { WalletProfile, LedgerConfig, Period, Plan, PlanRule } from "../../contract/index.js";
+import type { LedgerConfig, Period, Plan, PlanRule } from "../../contract/config.js";
+import type { WalletProfile } from "../../contract/ledger.js";
 
 /** The start of the period that contains `at`: Monday of the week, the 1st of the month, quarter or year. */
 export function periodStart(period: Period, at: Date): Date {

@@ -2,7 +2,7 @@
  * What a portal ticket's latest state asks for, judged against what the ledger last saw on it:
  * a changed tier field wins, then a priority an agent changed, else nothing changed.
  */
-import type { Tier } from "../../contract/index.js";
+import type { Tier } from "../../contract/config.js";
 
 export interface SeenState {
   lastFieldTier: string | null;

@@ -1,4 +1,4 @@
-import type { LedgerConfig, Plan, Tier, TimeRate } from "../../contract/index.js";
+import type { LedgerConfig, Plan, Tier, TimeRate } from "../../contract/config.js";
 
 /**
  * Minutes the customer is billed for when a ticket has `totalMinutes` logged: at least the minimum,

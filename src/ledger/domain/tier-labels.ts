@@ -4,7 +4,7 @@
  * ledger for admins to paste (and for creating the field through Deskpro's API later), read back
  * to learn what price a customer was shown.
  */
-import type { Tier } from "../../contract/index.js";
+import type { Tier } from "../../contract/config.js";
 
 /** Made on first use: a NumberFormat loads ICU's number data (about 10 ms), which a cold start needn't spend. */
 let credits: Intl.NumberFormat | undefined;

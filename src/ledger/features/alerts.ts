@@ -7,8 +7,10 @@
  */
 import { Webhook } from "standardwebhooks";
 import { z } from "zod";
-import { formatCustomerDate, type AlertSettingsInput } from "../../contract/index.js";
-import { AlertEventData, type AlertEvent, type AlertSettings, type LedgerConfig, type WebhookTestEvent } from "../../contract/index.js";
+import type { AlertSettingsInput } from "../../contract/alerts.js";
+import { formatCustomerDate } from "../../contract/words.js";
+import { AlertEventData, type AlertEvent, type AlertSettings, type WebhookTestEvent } from "../../contract/alerts.js";
+import type { LedgerConfig } from "../../contract/config.js";
 import type { AfterPostHook } from "../core/context.js";
 import { checkOutboundUrl, type OutboundPolicy } from "../core/outbound.js";
 import { enqueueJob, handle, outboxKind, type DeliveryContext, type OutboxHandler } from "../core/outbox.js";

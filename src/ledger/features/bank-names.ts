@@ -4,7 +4,7 @@
  * and the helpdesk's address. Without a connection (or when Deskpro can't answer) the page says
  * "your organisation" or "your account", never an id.
  */
-import { parseOwner } from "../../contract/index.js";
+import { parseOwner } from "../../contract/primitives.js";
 import type { LedgerContext } from "../core/context.js";
 import type { DeskproClientFactory } from "../integrations/deskpro/connection.js";
 import { clientFor } from "../integrations/deskpro/connection.js";

@@ -4,7 +4,8 @@
  * nobody can guess one, point it at another wallet or stretch its life without the signature failing.
  */
 import { z } from "zod";
-import { Owner, type CustomerLink } from "../../contract/index.js";
+import { Owner } from "../../contract/primitives.js";
+import type { CustomerLink } from "../../contract/stripe.js";
 import { signToken, verifyToken } from "../core/signed-tokens.js";
 
 const Claims = z.strictObject({ t: z.string().regex(/^tnt_[0-9a-z]{26}$/), o: Owner, e: z.int().positive() });

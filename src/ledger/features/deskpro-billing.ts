@@ -28,7 +28,7 @@ import type {
   DeskproChargeRefusal,
   DeskproChargeState,
   TicketDeskproBilling,
-} from "../../contract/index.js";
+} from "../../contract/deskpro-billing.js";
 import { z } from "zod";
 import type { Idempotency, LedgerContext } from "../core/context.js";
 import { AlreadyReversed, AmountOutOfRange, InsufficientCredits } from "../core/errors.js";

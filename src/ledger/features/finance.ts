@@ -3,7 +3,7 @@
  * the columns an accountant books (domain/finance.ts). It reads in one repeatable-read
  * transaction, so the openings, the months' movements and the money are one moment's journal.
  */
-import type { FinanceReport, FinanceReportQuery } from "../../contract/index.js";
+import type { FinanceReport, FinanceReportQuery } from "../../contract/finance.js";
 import type { LedgerContext } from "../core/context.js";
 import { buildFinanceReport, monthBounds } from "../domain/finance.js";
 import * as store from "../storage/finance.js";

@@ -8,7 +8,7 @@
  * events: a late event never takes an invoice back from paid, nor out of void.
  */
 import type Stripe from "stripe";
-import type { StripeHookResult } from "../../contract/index.js";
+import type { StripeHookResult } from "../../contract/stripe.js";
 import type { LedgerContext } from "../core/context.js";
 import * as core from "../core/wallets.js";
 import { formatMoney } from "../domain/currency.js";

@@ -8,7 +8,8 @@
  * the credits come when Stripe reports the invoice paid (invoice-events.ts).
  */
 import { createHash } from "node:crypto";
-import type { CreditPack, Invoice, InvoiceRequest } from "../../contract/index.js";
+import type { CreditPack } from "../../contract/config.js";
+import type { Invoice, InvoiceRequest } from "../../contract/invoices.js";
 import type { Idempotency, LedgerContext, WriteOutcome } from "../core/context.js";
 import { IdempotencyKeyReused } from "../core/errors.js";
 import { replayOf } from "../core/posting.js";

@@ -8,7 +8,8 @@
  */
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import type { OverageAnswer, OverageChoice, OverageSettings, Tier } from "../../contract/index.js";
+import type { Tier } from "../../contract/config.js";
+import type { OverageAnswer, OverageChoice, OverageSettings } from "../../contract/overage.js";
 import type { LedgerContext } from "../core/context.js";
 import { InsufficientCredits, TierAlreadyCharged } from "../core/errors.js";
 import { signToken, verifyToken } from "../core/signed-tokens.js";

@@ -7,18 +7,10 @@
  */
 import { createHash } from "node:crypto";
 import type Stripe from "stripe";
-import {
-  type CheckoutSession,
-  type CheckoutSessionRequest,
-  type CreditPack,
-  type Purchase,
-  type StripeConnection,
-  type StripeConnectionRequest,
-  type StripeHookResult,
-} from "../../contract/index.js";
+import type { CreditPack } from "../../contract/config.js";
+import type { CheckoutSession, CheckoutSessionRequest, Purchase, StripeConnection, StripeConnectionRequest, StripeHookResult } from "../../contract/stripe.js";
 import type { Idempotency, LedgerContext, WriteOutcome } from "../core/context.js";
 import { IdempotencyKeyReused, LedgerError } from "../core/errors.js";
-import { checkOutboundUrl, type OutboundPolicy } from "../core/outbound.js";
 import { replayOf } from "../core/posting.js";
 import { openSecret, sealSecret } from "../core/secrets.js";
 import * as core from "../core/wallets.js";
@@ -66,24 +58,6 @@ export interface PaymentsOptions {
   publicUrl: string;
   /** Another Stripe API address (LEDGER_STRIPE_API_URL): a local simulation or a test double. */
   stripeApi?: StripeApiAddress;
-}
-
-/**
- * LEDGER_STRIPE_API_URL as the `stripe` package's host, port and protocol. Like every outgoing
- * address it must be https and public unless the operator allows private networks; it names a
- * server only (the package adds the `/v1/…` paths itself).
- */
-export function stripeApiAddress(url: string, policy: OutboundPolicy): StripeApiAddress {
-  let parsed: URL;
-  try {
-    parsed = checkOutboundUrl(url, policy);
-  } catch (error) {
-    throw new Error(`LEDGER_STRIPE_API_URL ${(error as Error).message.replace(/^The URL /, "")}`, { cause: error });
-  }
-  if ((parsed.pathname !== "/" && parsed.pathname !== "") || parsed.search || parsed.hash)
-    throw new Error("LEDGER_STRIPE_API_URL must be a server's address only, such as https://stripe.example.com (no path, query or fragment).");
-  const protocol = parsed.protocol === "http:" ? "http" : "https";
-  return { protocol, host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port: parsed.port ? Number(parsed.port) : protocol === "http" ? 80 : 443 };
 }
 
 // ---------------------------------------------------------------------------------------------

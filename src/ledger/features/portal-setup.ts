@@ -7,7 +7,8 @@
  */
 import type { OutboundPolicy } from "../core/outbound.js";
 import { randomBytes } from "node:crypto";
-import type { DeskproFieldSummary, DeskproLookups, LedgerConfig, PortalSetup, TierFieldCreated, WebhookAction } from "../../contract/index.js";
+import type { LedgerConfig } from "../../contract/config.js";
+import type { DeskproFieldSummary, DeskproLookups, PortalSetup, TierFieldCreated, WebhookAction } from "../../contract/setup.js";
 import type { LedgerContext } from "../core/context.js";
 import { LedgerError, VersionConflict } from "../core/errors.js";
 import * as core from "../core/wallets.js";

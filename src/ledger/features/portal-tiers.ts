@@ -6,7 +6,9 @@
  * transaction. Every step is idempotent, so a redelivered webhook or a retried job changes nothing twice.
  */
 import { z } from "zod";
-import type { LedgerConfig, PortalEvent, PortalSettings, PortalTicket, PortalTierLabels, Tier, WriteResult } from "../../contract/index.js";
+import type { LedgerConfig, Tier } from "../../contract/config.js";
+import type { WriteResult } from "../../contract/ledger.js";
+import type { PortalEvent, PortalSettings, PortalTicket, PortalTierLabels } from "../../contract/portal.js";
 import type { Idempotency, LedgerContext } from "../core/context.js";
 import { AlreadyReversed, InsufficientCredits, InvalidRequest, NotFound, TierAlreadyCharged, TierNotOffered } from "../core/errors.js";
 import { enqueueJob, handle, outboxKind, type DeliveryContext, type OutboxHandler } from "../core/outbox.js";

@@ -13,7 +13,11 @@
 import { createHash, randomUUID } from "node:crypto";
 import type Stripe from "stripe";
 import { z } from "zod";
-import { formatCustomerDate, Owner, type AutoRecharge, type AutoRechargeForm, type CreditPack, type StripeHookResult } from "../../contract/index.js";
+import type { CreditPack } from "../../contract/config.js";
+import { Owner } from "../../contract/primitives.js";
+import type { AutoRecharge, AutoRechargeForm } from "../../contract/recharge.js";
+import type { StripeHookResult } from "../../contract/stripe.js";
+import { formatCustomerDate } from "../../contract/words.js";
 import type { AfterPostHook, LedgerContext } from "../core/context.js";
 import { enqueueJob, handle, MAX_ATTEMPTS, outboxKind, type DeliveryContext, type OutboxHandler } from "../core/outbox.js";
 import * as core from "../core/wallets.js";

@@ -3,7 +3,7 @@
  * purchase through Checkout and an auto-recharge charge. Each kind says where its grant, its
  * credits and its refunded total live; the taking is the same.
  */
-import type { StripeHookResult } from "../../contract/index.js";
+import type { StripeHookResult } from "../../contract/stripe.js";
 import type { LedgerContext } from "../core/context.js";
 import { NothingToReverse } from "../core/errors.js";
 import * as core from "../core/wallets.js";

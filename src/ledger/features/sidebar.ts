@@ -2,7 +2,7 @@
  * The ticket sidebar's first answer: who pays for the ticket (and that bank's balance) and what the
  * ticket has cost, read together so the sidebar's first paint waits on one request.
  */
-import type { TicketSidebar } from "../../contract/index.js";
+import type { TicketSidebar } from "../../contract/sidebar.js";
 import type { LedgerContext } from "../core/context.js";
 import { getTicketEntries, getTicketPayer } from "../core/wallets.js";
 

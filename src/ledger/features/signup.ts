@@ -7,7 +7,7 @@
  * helpdesk connection, in one transaction. The tenant is found by the helpdesk's origin and by
  * nothing the caller can choose, so no sign-up can reach another helpdesk's tenant.
  */
-import type { HelpdeskSignup, HelpdeskSignupRequest } from "../../contract/index.js";
+import type { HelpdeskSignup, HelpdeskSignupRequest } from "../../contract/setup.js";
 import type { LedgerContext } from "../core/context.js";
 import { InvalidRequest, LedgerError } from "../core/errors.js";
 import { canonicalOrigin, checkOutboundUrl, UrlNotAllowed, type OutboundPolicy } from "../core/outbound.js";

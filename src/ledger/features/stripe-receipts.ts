@@ -4,7 +4,7 @@
  * the last event the webhook received, which tells an admin whether card payments work.
  */
 import type Stripe from "stripe";
-import type { Purchase, StripeHookResult, StripeLastEvent } from "../../contract/index.js";
+import type { Purchase, StripeHookResult, StripeLastEvent } from "../../contract/stripe.js";
 import type { LedgerContext } from "../core/context.js";
 import type { Sql } from "../storage/db.js";
 import * as store from "../storage/stripe-receipts.js";

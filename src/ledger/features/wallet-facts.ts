@@ -7,7 +7,8 @@
  * (`POST /v1/wallets/{owner}/profile/refresh`); integrations may also send them with
  * `PUT /v1/wallets/{owner}/profile`.
  */
-import { WalletProfile, type LedgerConfig, type Wallet, type WalletProfileRefresh } from "../../contract/index.js";
+import type { LedgerConfig } from "../../contract/config.js";
+import { WalletProfile, type Wallet, type WalletProfileRefresh } from "../../contract/ledger.js";
 import type { LedgerContext } from "../core/context.js";
 import * as core from "../core/wallets.js";
 import { resolvePlan } from "../domain/plans.js";

@@ -1,32 +1,15 @@
-import { createRoute } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { Health } from "../../contract/index.js";
 import { composeLedger, type Ledger, type LedgerOptions } from "../compose.js";
 import type { StripeApiAddress } from "../features/payments.js";
 import { authenticate, recentlyAuthenticated, type AuthenticatedTenant } from "../core/tenants.js";
-import { isDatabaseUnavailable, type Database } from "../storage/db.js";
-import { ClientAborted, jsonBodies, newRouter } from "./env.js";
-import { json, openApiDocument, rateLimitedProblem } from "./openapi.js";
+import { isDatabaseUnavailable } from "../storage/db.js";
+import { ClientAborted, jsonBodies } from "./bodies.js";
+import type { LedgerEnv } from "./env.js";
 import { HttpProblem, knownProblem, problemCodeOf, problemResponse, suspendedProblem } from "./problems.js";
 import { clientAddress, RecentlyRefusedKeys, TokenBuckets, type RateLimit } from "./rate-limit.js";
-import { alertRoutes, alertWebhook } from "./routes/alerts.js";
-import { metricsRoutes } from "./routes/metrics.js";
-import { configRoutes } from "./routes/config.js";
-import { financeRoutes } from "./routes/finance.js";
-import { deskproRoutes } from "./routes/deskpro.js";
-import { deskproBillingRoutes } from "./routes/deskpro-billing.js";
-import { deskproWebhookRoutes } from "./routes/deskpro-webhooks.js";
-import { invoiceRoutes } from "./routes/invoices.js";
-import { operationRoutes } from "./routes/operations.js";
-import { paymentRoutes } from "./routes/payments.js";
-import { overageRoutes } from "./routes/overage.js";
-import { rechargeRoutes } from "./routes/recharge.js";
-import { portalTierRoutes } from "./routes/portal-tiers.js";
-import { SIGNUP_PATH, signupRoutes, type SignupLimits } from "./routes/signup.js";
-import { sidebarRoutes } from "./routes/sidebar.js";
-import { ticketRoutes } from "./routes/tickets.js";
-import { walletRoutes } from "./routes/wallets.js";
+import { mountRouteGroups } from "./route-groups.js";
+import { SIGNUP_PATH, type SignupLimits } from "./routes/signup-limits.js";
 
 export type LogLine = Record<string, unknown>;
 export type Logger = (line: LogLine) => void;
@@ -88,7 +71,9 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   const log = deps.log ?? jsonLogger;
   const ledger = deps.ledger ?? composeLedger(deps);
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const app = newRouter();
+  // Routes are mounted group by group, each loaded on its first call (route-groups.ts): the app
+  // itself is a plain Hono router, the OpenAPI library comes with the groups.
+  const app = new Hono<LedgerEnv>();
 
   app.use("*", async (c, next) => {
     const started = performance.now();
@@ -175,23 +160,6 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   const needsKey = (path: string) => path.startsWith("/v1/") && path !== "/v1/openapi.json" && path !== SIGNUP_PATH;
   app.use("*", async (c, next) => (needsKey(c.req.path) ? next() : (anonymous.take(addressOf(c)) ?? next())));
 
-  app.openapi(
-    createRoute({
-      method: "get",
-      path: "/healthz",
-      operationId: "getHealth",
-      tags: ["Operations"],
-      summary: "Whether the service is up (for load balancers)",
-      description:
-        "Takes no key and touches no database: it answers as long as the process serves requests. Rate limited per client address like every endpoint without a key.",
-      security: [],
-      responses: { 200: json(Health, "The service is up"), 429: rateLimitedProblem },
-    }),
-    (c) => c.json({ ok: true as const }, 200),
-  );
-
-  app.route("/", metricsRoutes(deps.metricsToken));
-
   app.use("/v1/*", async (c, next) => {
     if (!needsKey(c.req.path)) return next();
     // The app sends two keys through Deskpro's proxy: the one Connect stored and the one pasted by
@@ -218,38 +186,26 @@ export function createLedgerApp(deps: LedgerAppDeps) {
   });
   app.use("/v1/*", jsonBodies(maxBodyBytes));
 
-  app.route(
-    "/",
-    signupRoutes({
-      enabled: deps.signup ?? true,
-      addressOf,
-      limits: deps.signupRateLimit,
-    }),
-  );
-  app.route("/", walletRoutes());
-  app.route("/", ticketRoutes());
-  app.route("/", sidebarRoutes());
-  app.route("/", configRoutes());
-  app.route("/", operationRoutes());
-  app.route("/", deskproRoutes());
-  app.route("/", deskproBillingRoutes());
-  app.route("/", deskproWebhookRoutes({ onQueued: deps.onQueued }));
-  app.route("/", portalTierRoutes({ publicUrl: deps.publicUrl }));
-  app.route("/", paymentRoutes(deps.publicUrl, deps.stripeApi));
-  app.route("/", overageRoutes(deps.publicUrl));
-  app.route("/", invoiceRoutes(deps.publicUrl, deps.stripeApi));
-  app.route("/", rechargeRoutes(deps.publicUrl, deps.stripeApi));
-  app.route("/", alertRoutes());
-  app.route("/", financeRoutes());
-  app.openAPIRegistry.registerWebhook(alertWebhook);
-
-  app.openAPIRegistry.registerComponent("securitySchemes", "tenantKey", {
-    type: "http",
-    scheme: "bearer",
-    description: `A tenant API key (${deps.signup === false ? "" : "from sign-up, or "}\`npm run ledger -- tenant create\`), sent as \`Authorization: Bearer <key>\` (the app may send a pasted key as \`X-Credits-Key\` instead)`,
+  mountRouteGroups(app, {
+    publicUrl: deps.publicUrl,
+    stripeApi: deps.stripeApi,
+    onQueued: deps.onQueued,
+    signup: deps.signup ?? true,
+    signupLimits: deps.signupRateLimit,
+    addressOf,
+    metricsToken: deps.metricsToken,
   });
-  let document: ReturnType<typeof openApiDocument> | undefined;
-  app.get("/v1/openapi.json", (c) => c.json((document ??= openApiDocument(app, deps.publicUrl))));
+  // Built on its first request from the groups themselves (document.ts), then kept.
+  let document: Promise<object> | undefined;
+  app.get("/v1/openapi.json", async (c) => {
+    document ??= import("./document.js")
+      .then(({ ledgerOpenApiDocument }) => ledgerOpenApiDocument(deps.publicUrl, deps.signup ?? true))
+      .catch((error: unknown) => {
+        document = undefined;
+        throw error;
+      });
+    return c.json(await document);
+  });
 
   return app;
 }
@@ -257,17 +213,4 @@ export function createLedgerApp(deps: LedgerAppDeps) {
 function codeOf(error: unknown): string | null {
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === "string" ? code : null;
-}
-
-/**
- * The OpenAPI document without serving it (`npm run ledger -- openapi`): made from the routes alone, so no database is opened.
- * With `signup` false (LEDGER_SIGNUP=off) it leaves sign-up out, as the served one does.
- */
-export function ledgerOpenApiDocument(publicUrl?: string, signup = true) {
-  const noDatabase = new Proxy({} as Database, {
-    get: () => {
-      throw new Error("the OpenAPI document needs no database");
-    },
-  });
-  return openApiDocument(createLedgerApp({ db: noDatabase, publicUrl, signup, log: () => undefined }), publicUrl);
 }

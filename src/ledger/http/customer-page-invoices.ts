@@ -2,7 +2,8 @@
  * The customer page's invoices: each one's amount, what it buys, its state and due date, and
  * Stripe's page to pay it while it awaits payment. Every value is escaped.
  */
-import { formatCustomerDate, INVOICE_STATE_WORDS, type Invoice } from "../../contract/index.js";
+import { INVOICE_STATE_WORDS, type Invoice } from "../../contract/invoices.js";
+import { formatCustomerDate } from "../../contract/words.js";
 import { formatMoney } from "../domain/currency.js";
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

@@ -3,7 +3,7 @@
  * currencies the packs are sold in (plain links to the same page: it has no script), and a form per pack
  * that starts a checkout in that currency.
  */
-import type { CreditPack } from "../../contract/index.js";
+import type { CreditPack } from "../../contract/config.js";
 import { formatMoney } from "../domain/currency.js";
 import { currenciesOf, packPriceIn } from "../domain/pack-prices.js";
 

@@ -2,7 +2,9 @@
  * The customer page's auto-recharge section, and the page where the customer reviews the exact
  * sentence they agree to. Plain HTML and forms, no script, like the rest of the customer page.
  */
-import { AUTO_RECHARGE_WORDS, formatCustomerDate, type AutoRecharge, type CreditPack } from "../../contract/index.js";
+import type { CreditPack } from "../../contract/config.js";
+import { AUTO_RECHARGE_WORDS, type AutoRecharge } from "../../contract/recharge.js";
+import { formatCustomerDate } from "../../contract/words.js";
 import { formatMoney, minorUnitDigits } from "../domain/currency.js";
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

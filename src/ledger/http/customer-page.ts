@@ -2,16 +2,11 @@
  * The customer's balance page: plain server-rendered HTML with inline CSS, no script, readable on
  * a phone and by a screen reader. Every value from the ledger is escaped.
  */
-import {
-  ENTRY_KIND_WORDS,
-  formatCustomerDate,
-  grantWords,
-  type CreditPack,
-  type Entry,
-  type Invoice,
-  type Purchase,
-  type Wallet,
-} from "../../contract/index.js";
+import type { CreditPack } from "../../contract/config.js";
+import type { Invoice } from "../../contract/invoices.js";
+import type { Entry, Wallet } from "../../contract/ledger.js";
+import type { Purchase } from "../../contract/stripe.js";
+import { ENTRY_KIND_WORDS, formatCustomerDate, grantWords } from "../../contract/words.js";
 import type { BankNames } from "../features/bank-names.js";
 import { buyCreditsSection } from "./customer-page-packs.js";
 import { invoicesSection } from "./customer-page-invoices.js";

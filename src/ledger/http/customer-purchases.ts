@@ -3,7 +3,8 @@
  * invoice (Stripe's pages, once Stripe has reported them), and what a refund gave back and took
  * back. Every value is escaped; only web addresses the ledger checked become links.
  */
-import { formatCustomerDate, type Purchase } from "../../contract/index.js";
+import type { Purchase } from "../../contract/stripe.js";
+import { formatCustomerDate } from "../../contract/words.js";
 import { formatPrice } from "../features/payments.js";
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

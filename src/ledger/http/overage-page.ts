@@ -4,7 +4,8 @@
  * standard response. Plain server-rendered HTML (the customer page's style), no script; one form
  * whose two buttons are the two answers, and a link to the bank's page for buying.
  */
-import { formatCustomerDate, type OverageChoice } from "../../contract/index.js";
+import type { OverageChoice } from "../../contract/overage.js";
+import { formatCustomerDate } from "../../contract/words.js";
 import type { OverageOutcome, OverageView } from "../features/overage.js";
 import { page } from "./customer-page.js";
 

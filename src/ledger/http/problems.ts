@@ -4,7 +4,7 @@
  * Business errors arrive as the core's and features' typed `LedgerError`s; errors of HTTP itself
  * (a missing key, a body too large) are raised here as `HttpProblem`s.
  */
-import type { ErrorCode } from "../../contract/index.js";
+import type { ErrorCode } from "../../contract/ledger.js";
 import { LedgerError, ReplayedRefusal, type FieldError } from "../core/errors.js";
 
 const PROBLEMS: Record<ErrorCode, { status: number; title: string }> = {

@@ -1,6 +1,6 @@
 /** SQL for each tenant's alert settings: wording and webhook endpoints with their sealed signing secrets. */
 import { z } from "zod";
-import { AlertSettingsInput } from "../../contract/index.js";
+import { AlertSettingsInput } from "../../contract/alerts.js";
 import type { Sql } from "./db.js";
 
 /** The settings as stored: an endpoint keeps its sealed secret, never the secret itself. */

@@ -3,7 +3,7 @@
  * JSON is parsed with the contract's schema here, once per tenant and version: parsing applies
  * defaults added since it was saved, so every reader sees a complete configuration.
  */
-import { DEFAULT_CONFIG, LedgerConfig } from "../../contract/index.js";
+import { DEFAULT_CONFIG, LedgerConfig } from "../../contract/config.js";
 import type { Sql } from "./db.js";
 
 export interface LoadedConfig {

@@ -3,7 +3,7 @@
  * everything that must change with it in one statement (draws, grants, the wallet's cached
  * balance, the idempotency record).
  */
-import type { EntryKind } from "../../contract/index.js";
+import type { EntryKind } from "../../contract/ledger.js";
 import type { Sql } from "./db.js";
 
 /** A journal entry as stored: what was written, its place in the journal and its draws. */

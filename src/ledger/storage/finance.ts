@@ -3,7 +3,7 @@
  * movement, the journal before the range summed by bank, and the money card purchases paid.
  * Reads only; the arithmetic is domain/finance.ts's.
  */
-import type { EntryKind } from "../../contract/index.js";
+import type { EntryKind } from "../../contract/ledger.js";
 import type { JournalGroup, SaleGroup } from "../domain/finance.js";
 import type { Sql } from "./db.js";
 

@@ -1,5 +1,5 @@
 /** SQL for grants: blocks of credits with a source, paid flag and expiry, drawn on by debits. */
-import type { GrantSource } from "../../contract/index.js";
+import type { GrantSource } from "../../contract/ledger.js";
 import type { Sql } from "./db.js";
 
 export interface GrantRow {

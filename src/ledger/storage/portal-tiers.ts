@@ -2,7 +2,7 @@
  * SQL for paid tiers on Deskpro's portal: the settings (the tier field and its options' tiers,
  * parsed with the contract's schema here) and what the ledger saw and did on each portal ticket.
  */
-import { PortalSettings } from "../../contract/index.js";
+import { PortalSettings } from "../../contract/portal.js";
 import type { Sql } from "./db.js";
 
 export async function getPortalSettings(sql: Sql, tenantId: string): Promise<{ settings: PortalSettings; updatedAt: Date | null }> {

@@ -3,7 +3,8 @@
  * state. JSON columns are parsed with the contract's schemas here and nowhere else.
  */
 import { z } from "zod";
-import { AlertLevel, WalletProfile } from "../../contract/index.js";
+import { AlertLevel } from "../../contract/config.js";
+import { WalletProfile } from "../../contract/ledger.js";
 import { configFromColumns, type LoadedConfig } from "./configs.js";
 import type { Sql } from "./db.js";
 

@@ -2,7 +2,7 @@
  * The allocation run: every bank given what its plan owes for the current period.
  * Part of the wallets use cases (`../wallets.ts` exports them all); no SQL, no HTTP.
  */
-import type { AllocationRun } from "../../../contract/index.js";
+import type { AllocationRun } from "../../../contract/ledger.js";
 import { allocationDue } from "../../domain/plans.js";
 import { findPlan } from "../../domain/pricing.js";
 import * as configs from "../../storage/configs.js";

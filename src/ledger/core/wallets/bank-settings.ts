@@ -2,7 +2,8 @@
  * A bank's own settings: what Deskpro knows about it (for the plan rules) and its low-balance levels.
  * Part of the wallets use cases (`../wallets.ts` exports them all); no SQL, no HTTP.
  */
-import type { AlertLevel, Wallet, WalletProfile } from "../../../contract/index.js";
+import type { AlertLevel } from "../../../contract/config.js";
+import type { Wallet, WalletProfile } from "../../../contract/ledger.js";
 import { alertLevelsFor, alertTransitions, thresholdsInCredits } from "../../domain/alerts.js";
 import * as walletRows from "../../storage/wallets.js";
 import type { LedgerContext } from "../context.js";

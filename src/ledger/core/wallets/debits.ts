@@ -2,7 +2,7 @@
  * Credits out: debits, in one statement when they can be, else through the full posting path.
  * Part of the wallets use cases (`../wallets.ts` exports them all); no SQL, no HTTP.
  */
-import type { DebitRequest, WriteResult } from "../../../contract/index.js";
+import type { DebitRequest, WriteResult } from "../../../contract/ledger.js";
 import { planDebit } from "../../domain/burndown.js";
 import { pinAfterCharge } from "../../domain/payer.js";
 import * as configs from "../../storage/configs.js";

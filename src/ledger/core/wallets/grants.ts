@@ -2,7 +2,7 @@
  * Credits in: grants, and taking back what is left of one.
  * Part of the wallets use cases (`../wallets.ts` exports them all); no SQL, no HTTP.
  */
-import type { GrantRequest, GrantSource, WriteResult } from "../../../contract/index.js";
+import type { GrantRequest, GrantSource, WriteResult } from "../../../contract/ledger.js";
 import { splitIncomingCredit } from "../../domain/burndown.js";
 import type { Sql } from "../../storage/db.js";
 import * as entries from "../../storage/entries.js";

@@ -2,7 +2,7 @@
  * Who pays for a ticket: the rule's answer, a pin an agent set, and changing it.
  * Part of the wallets use cases (`../wallets.ts` exports them all); no SQL, no HTTP.
  */
-import type { ChangePayerRequest, PayerReason, TicketPayer, TicketPayerPin, Wallet } from "../../../contract/index.js";
+import type { ChangePayerRequest, PayerReason, TicketPayer, TicketPayerPin, Wallet } from "../../../contract/ledger.js";
 import { choosePayer, payingOwner } from "../../domain/payer.js";
 import * as ticketPayers from "../../storage/ticket-payers.js";
 import type { Idempotency, LedgerContext, WriteOutcome } from "../context.js";

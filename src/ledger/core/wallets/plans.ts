@@ -2,7 +2,8 @@
  * Plans on banks: assigning one, quoting the change, and saving the configuration.
  * Part of the wallets use cases (`../wallets.ts` exports them all); no SQL, no HTTP.
  */
-import type { AssignPlanRequestInput, LedgerConfig, Plan, PlanQuote, PlanQuoteRequest, Wallet } from "../../../contract/index.js";
+import type { LedgerConfig, Plan } from "../../../contract/config.js";
+import type { AssignPlanRequestInput, PlanQuote, PlanQuoteRequest, Wallet } from "../../../contract/ledger.js";
 import { allocationDue, allocationExpiry, periodStart, planAssignmentOutlook } from "../../domain/plans.js";
 import { findPlan } from "../../domain/pricing.js";
 import * as configs from "../../storage/configs.js";

@@ -2,8 +2,9 @@
  * What a debit would cost (time, a tier, a manual amount) before it is made.
  * Part of the wallets use cases (`../wallets.ts` exports them all); no SQL, no HTTP.
  */
-import type { LedgerConfig, Plan, Quote, QuoteRequest } from "../../../contract/index.js";
-import { MAX_CREDITS_PER_WRITE } from "../../../contract/index.js";
+import type { LedgerConfig, Plan } from "../../../contract/config.js";
+import type { Quote, QuoteRequest } from "../../../contract/ledger.js";
+import { MAX_CREDITS_PER_WRITE } from "../../../contract/primitives.js";
 import { findTier, priceTimeEntry, tierOffered } from "../../domain/pricing.js";
 import * as configs from "../../storage/configs.js";
 import type { Sql } from "../../storage/db.js";

@@ -2,7 +2,8 @@
  * A bank's state and the list of banks: reads that settle what a plan owes and what has lapsed first.
  * Part of the wallets use cases (`../wallets.ts` exports them all); no SQL, no HTTP.
  */
-import type { LedgerConfig, Wallet, WalletList } from "../../../contract/index.js";
+import type { LedgerConfig } from "../../../contract/config.js";
+import type { Wallet, WalletList } from "../../../contract/ledger.js";
 import { alertLevelsFor, lowBalanceState, thresholdsInCredits } from "../../domain/alerts.js";
 import { burnDownOrder, isSpendable } from "../../domain/burndown.js";
 import { allocationDue, atExpiry, nextPeriodStart, periodStart } from "../../domain/plans.js";

@@ -2,7 +2,7 @@
  * Reversing an entry: a refund of a debit, with its draws put back.
  * Part of the wallets use cases (`../wallets.ts` exports them all); no SQL, no HTTP.
  */
-import type { ReversalRequest, WriteResult } from "../../../contract/index.js";
+import type { ReversalRequest, WriteResult } from "../../../contract/ledger.js";
 import { planRefund } from "../../domain/burndown.js";
 import * as entries from "../../storage/entries.js";
 import * as grants from "../../storage/grants.js";

@@ -2,7 +2,7 @@
  * A bank's statement, page by page with its filters, and a ticket's entries.
  * Part of the wallets use cases (`../wallets.ts` exports them all); no SQL, no HTTP.
  */
-import type { Entry, EntryKind, TicketEntries } from "../../../contract/index.js";
+import type { Entry, EntryKind, TicketEntries } from "../../../contract/ledger.js";
 import * as entries from "../../storage/entries.js";
 import type { LedgerContext } from "../context.js";
 import { InvalidRequest } from "../errors.js";

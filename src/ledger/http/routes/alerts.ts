@@ -1,6 +1,7 @@
 /** Alert settings (wording, webhook endpoints) and a test send; deliveries are read at GET /v1/outbox?kind=alert. */
 import { createRoute, type OpenAPIHono, z } from "@hono/zod-openapi";
-import { AlertEvent, AlertSettings, AlertSettingsInput, AlertWebhookTest, Slug, WebhookTestEvent } from "../../../contract/index.js";
+import { AlertEvent, AlertSettings, AlertSettingsInput, AlertWebhookTest, WebhookTestEvent } from "../../../contract/alerts.js";
+import { Slug } from "../../../contract/primitives.js";
 import { newId } from "../../core/ids.js";
 import { UrlNotAllowed } from "../../core/outbound.js";
 import { alertSettingsView, loadAlertSettings, saveAlertSettings, sendAlertWebhook } from "../../features/alerts.js";

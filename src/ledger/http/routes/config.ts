@@ -1,6 +1,6 @@
 /** The tenant's configuration: tiers, plans, credit packs, time rate and alert levels. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { ConfigResponse, LedgerConfig } from "../../../contract/index.js";
+import { ConfigResponse, LedgerConfig } from "../../../contract/config.js";
 import * as wallets from "../../core/wallets.js";
 import { coreOf, newRouter, tenantOf } from "../env.js";
 import { invalidRequest } from "../problems.js";

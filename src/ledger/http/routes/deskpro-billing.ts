@@ -1,6 +1,6 @@
 /** Deskpro's Billing & Time Log, linked with the banks: the link's settings, and reading a ticket's Billing tab. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { DeskproBillingSettings, DeskproBillingStatus, TicketDeskproBilling } from "../../../contract/index.js";
+import { DeskproBillingSettings, DeskproBillingStatus, TicketDeskproBilling } from "../../../contract/deskpro-billing.js";
 import { getBillingStatus, readTicketBillingNow, saveBillingSettings } from "../../features/deskpro-billing.js";
 import { coreOf, newRouter, tenantOf } from "../env.js";
 import { commonProblems, json, jsonBody, problem, ticketParams } from "../openapi.js";

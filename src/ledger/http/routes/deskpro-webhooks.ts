@@ -7,13 +7,15 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
-import { DESKPRO_ID_PATTERN, type PortalEvent, PortalHookAccepted, TicketId } from "../../../contract/index.js";
+import { type PortalEvent, PortalHookAccepted } from "../../../contract/portal.js";
+import { DESKPRO_ID_PATTERN, TicketId } from "../../../contract/primitives.js";
 import { isTenantSuspended } from "../../core/tenants.js";
 import { queueBillingRead } from "../../features/deskpro-billing.js";
 import { queuePortalEvent } from "../../features/portal-tiers.js";
 import { webhookSecretMatches } from "../../integrations/deskpro/connection.js";
 import { readHookBody } from "../../integrations/deskpro/webhook-body.js";
-import { coreOf, newRouter, readBodyCapped, type LedgerEnv } from "../env.js";
+import { readBodyCapped } from "../bodies.js";
+import { coreOf, newRouter, type LedgerEnv } from "../env.js";
 import { json, problem, rateLimitedProblem, unexpectedProblem } from "../openapi.js";
 import { HttpProblem, invalidRequest, suspendedProblem } from "../problems.js";
 

@@ -1,6 +1,8 @@
 /** The tenant's helpdesk: its connection, and reading a wallet's facts from it for the plan rules. */
 import { createRoute, z } from "@hono/zod-openapi";
-import { DeskproConnection, DeskproConnectionRequest, DeskproLookups, WalletProfileRefresh, WebhookSecretIssued } from "../../../contract/index.js";
+import { WalletProfileRefresh } from "../../../contract/ledger.js";
+import { DeskproConnection, DeskproConnectionRequest } from "../../../contract/portal.js";
+import { DeskproLookups, WebhookSecretIssued } from "../../../contract/setup.js";
 import { deskproLookups, issueWebhookSecret } from "../../features/portal-setup.js";
 import { refreshWalletProfileNow } from "../../features/wallet-facts.js";
 import { getConnection, putConnection } from "../../integrations/deskpro/connection.js";

@@ -1,6 +1,6 @@
 /** The finance report, as JSON or as CSV for an accountant's import (tenant API key). */
 import { createRoute, z } from "@hono/zod-openapi";
-import { FinanceReport, FinanceReportQuery } from "../../../contract/index.js";
+import { FinanceReport, FinanceReportQuery } from "../../../contract/finance.js";
 import { financeCsv } from "../../domain/finance.js";
 import { financeReport } from "../../features/finance.js";
 import { coreOf, newRouter, tenantOf } from "../env.js";

@@ -5,7 +5,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { Invoice, InvoicePage, InvoiceRequest } from "../../../contract/index.js";
+import { Invoice, InvoicePage, InvoiceRequest } from "../../../contract/invoices.js";
 import { issueInvoice, listInvoices } from "../../features/invoices.js";
 import type { PaymentsOptions, StripeApiAddress } from "../../features/payments.js";
 import { coreOf, idempotencyOf, newRouter, respond, tenantOf, type LedgerEnv } from "../env.js";

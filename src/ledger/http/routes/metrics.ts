@@ -8,14 +8,6 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { newRouter } from "../env.js";
 import { HttpProblem } from "../problems.js";
 
-/** LEDGER_METRICS_TOKEN: long enough not to be guessed, and sendable in a header. */
-export function metricsTokenOf(env: NodeJS.ProcessEnv): string | undefined {
-  const value = env.LEDGER_METRICS_TOKEN?.trim();
-  if (!value) return undefined;
-  if (!/^[\x21-\x7e]{16,200}$/.test(value)) throw new Error("LEDGER_METRICS_TOKEN must be 16 to 200 visible ASCII characters (e.g. openssl rand -hex 32).");
-  return value;
-}
-
 const digest = (text: string) => createHash("sha256").update(text).digest();
 
 export function metricsRoutes(token: string | undefined) {

@@ -3,7 +3,8 @@
  * sweep and draining the outbox, and the outbox's recent rows for the settings page's log.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import { AllocationRun, type DeliveryBreaker, OutboxDrainResult, type OutboxItem, OutboxPage } from "../../../contract/index.js";
+import { AllocationRun } from "../../../contract/ledger.js";
+import { type DeliveryBreaker, OutboxDrainResult, type OutboxItem, OutboxPage } from "../../../contract/portal.js";
 import * as breakerStore from "../../storage/breakers.js";
 import * as outboxStore from "../../storage/outbox.js";
 import * as walletStore from "../../storage/wallets.js";

@@ -4,7 +4,7 @@
  */
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { OverageAnswer, OverageSettings, OverageSettingsResponse, TicketOverage } from "../../../contract/index.js";
+import { OverageAnswer, OverageSettings, OverageSettingsResponse, TicketOverage } from "../../../contract/overage.js";
 import {
   answerOverage,
   loadOverageSettings,

@@ -4,18 +4,18 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { Currency } from "../../../contract/config.js";
+import { Slug } from "../../../contract/primitives.js";
 import {
   CheckoutSession,
   CheckoutSessionRequest,
-  Currency,
   CustomerLink,
   CustomerLinkRequest,
   PurchasePage,
-  Slug,
   StripeConnection,
   StripeConnectionRequest,
   StripeHookResult,
-} from "../../../contract/index.js";
+} from "../../../contract/stripe.js";
 import { isTenantSuspended } from "../../core/tenants.js";
 import * as wallets from "../../core/wallets.js";
 import { bankNames } from "../../features/bank-names.js";
@@ -35,7 +35,8 @@ import { getAutoRecharge } from "../../features/recharge.js";
 import * as store from "../../storage/payments.js";
 import { balanceLinkOf } from "../balance-link.js";
 import { customerPage, errorPage } from "../customer-page.js";
-import { coreOf, idempotencyOf, newRouter, readBodyCapped, respond, tenantOf, type LedgerEnv } from "../env.js";
+import { readBodyCapped } from "../bodies.js";
+import { coreOf, idempotencyOf, newRouter, respond, tenantOf, type LedgerEnv } from "../env.js";
 import { commonProblems, idempotencyHeader, json, jsonBody, ownerParams, problem, rateLimitedProblem, unexpectedProblem } from "../openapi.js";
 import { HttpProblem, suspendedProblem } from "../problems.js";
 

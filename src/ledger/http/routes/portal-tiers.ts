@@ -3,15 +3,8 @@
  * ledger did on each portal ticket. The web hooks Deskpro's triggers call are in deskpro-webhooks.ts.
  */
 import { createRoute } from "@hono/zod-openapi";
-import {
-  PortalSettings,
-  PortalSettingsResponse,
-  PortalTicket,
-  PortalSetup,
-  PortalTierLabels,
-  TierFieldCreated,
-  TierFieldRequest,
-} from "../../../contract/index.js";
+import { PortalSettings, PortalSettingsResponse, PortalTicket, PortalTierLabels } from "../../../contract/portal.js";
+import { PortalSetup, TierFieldCreated, TierFieldRequest } from "../../../contract/setup.js";
 import { createTierField, portalSetup } from "../../features/portal-setup.js";
 import { checkTierLabels, getPortalTicket, loadPortalSettings, savePortalSettings } from "../../features/portal-tiers.js";
 import { coreOf, newRouter, tenantOf } from "../env.js";

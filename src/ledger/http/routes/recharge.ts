@@ -5,7 +5,7 @@
 import { createRoute, type z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createHash } from "node:crypto";
-import { AutoRecharge, AutoRechargeConsentPage, AutoRechargeForm } from "../../../contract/index.js";
+import { AutoRecharge, AutoRechargeConsentPage, AutoRechargeForm } from "../../../contract/recharge.js";
 import * as wallets from "../../core/wallets.js";
 import { bankNames } from "../../features/bank-names.js";
 import {

@@ -1,6 +1,7 @@
 /** The ticket sidebar's first read: payer, balance and the ticket's charges in one answer. */
 import { createRoute } from "@hono/zod-openapi";
-import { TicketPayerQuery, TicketSidebar } from "../../../contract/index.js";
+import { TicketPayerQuery } from "../../../contract/ledger.js";
+import { TicketSidebar } from "../../../contract/sidebar.js";
 import { getTicketSidebar } from "../../features/sidebar.js";
 import { coreOf, newRouter, tenantOf } from "../env.js";
 import { commonProblems, json, ticketParams } from "../openapi.js";

@@ -1,6 +1,6 @@
 /** What tickets cost and which wallet pays for them. */
 import { createRoute } from "@hono/zod-openapi";
-import { ChangePayerRequest, TicketEntries, TicketPayer, TicketPayerPin, TicketPayerQuery } from "../../../contract/index.js";
+import { ChangePayerRequest, TicketEntries, TicketPayer, TicketPayerPin, TicketPayerQuery } from "../../../contract/ledger.js";
 import * as wallets from "../../core/wallets.js";
 import { coreOf, idempotencyOf, newRouter, respond, tenantOf } from "../env.js";
 import { commonProblems, idempotencyHeader, json, jsonBody, ticketParams, writeProblems } from "../openapi.js";

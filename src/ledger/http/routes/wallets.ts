@@ -5,7 +5,6 @@ import {
   AlertLevelsRequest,
   AssignPlanRequest,
   DebitRequest,
-  ENTRY_KIND_WORDS,
   type Entry,
   EntryPage,
   GrantRequest,
@@ -20,7 +19,8 @@ import {
   WalletListQuery,
   WalletProfile,
   WriteResult,
-} from "../../../contract/index.js";
+} from "../../../contract/ledger.js";
+import { ENTRY_KIND_WORDS } from "../../../contract/words.js";
 import * as wallets from "../../core/wallets.js";
 import { timeLogRemovalFor, timeLogWriteFor } from "../../features/deskpro-billing.js";
 import { coreOf, idempotencyOf, newRouter, respond, tenantOf } from "../env.js";

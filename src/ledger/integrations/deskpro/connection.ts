@@ -4,7 +4,7 @@
  * API: reads say only whether each is set.
  */
 import { timingSafeEqual, createHash } from "node:crypto";
-import type { DeskproConnection, DeskproConnectionRequest } from "../../../contract/index.js";
+import type { DeskproConnection, DeskproConnectionRequest } from "../../../contract/portal.js";
 import type { DeliveryContext } from "../../core/outbox.js";
 import { InvalidRequest, LedgerError } from "../../core/errors.js";
 import { canonicalOrigin, checkOutboundUrl, type OutboundPolicy } from "../../core/outbound.js";

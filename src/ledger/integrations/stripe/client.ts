@@ -4,12 +4,31 @@
  * receipts, invoices, auto-recharge) makes its client here.
  */
 import type Stripe from "stripe";
+import { checkOutboundUrl, type OutboundPolicy } from "../../core/outbound.js";
 
 /** Where the `stripe` package sends API calls, when not to Stripe's own https://api.stripe.com. */
 export interface StripeApiAddress {
   protocol: "http" | "https";
   host: string;
   port: number;
+}
+
+/**
+ * LEDGER_STRIPE_API_URL as the `stripe` package's host, port and protocol. Like every outgoing
+ * address it must be https and public unless the operator allows private networks; it names a
+ * server only (the package adds the `/v1/…` paths itself).
+ */
+export function stripeApiAddress(url: string, policy: OutboundPolicy): StripeApiAddress {
+  let parsed: URL;
+  try {
+    parsed = checkOutboundUrl(url, policy);
+  } catch (error) {
+    throw new Error(`LEDGER_STRIPE_API_URL ${(error as Error).message.replace(/^The URL /, "")}`, { cause: error });
+  }
+  if ((parsed.pathname !== "/" && parsed.pathname !== "") || parsed.search || parsed.hash)
+    throw new Error("LEDGER_STRIPE_API_URL must be a server's address only, such as https://stripe.example.com (no path, query or fragment).");
+  const protocol = parsed.protocol === "http:" ? "http" : "https";
+  return { protocol, host: parsed.hostname.replace(/^\[(.*)\]$/, "$1"), port: parsed.port ? Number(parsed.port) : protocol === "http" ? 80 : 443 };
 }
 
 let stripePackage: Promise<typeof Stripe> | undefined;
