@@ -1,21 +1,42 @@
 import { QueryClientProvider, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
-import { LedgerApiContext } from "./api/hooks.js";
+import { LedgerApiContext, ticketSidebarQuery, walletQuery } from "./api/hooks.js";
 import { LedgerApi } from "./api/ledger.js";
 import { sidebarEndpoint } from "./api/transport.js";
-import { BankSidebar } from "./bank/BankSidebar.js";
 import { Loading, Notice, SetupContext } from "./components/common.js";
-import { targetFromContext } from "./deskpro/context.js";
+import { targetFromContext, type AppTarget } from "./deskpro/context.js";
 import { DeskproProvider, useDeskpro, useElementEvents } from "./deskpro/DeskproProvider.js";
 import type { IDeskproClient } from "./deskpro/sdk.js";
 import { ThemeProvider } from "./deskpro/ui.js";
 import { appLightTheme, darkTheme, palette, usePrefersDark } from "./theme.js";
-import { TicketSidebar } from "./ticket/TicketSidebar.js";
 
 // The admin page is only ever opened by admins in the settings screen: keep it out of the
 // sidebar's initial download.
 const AdminPage = lazy(() => import("./admin/AdminPage.js"));
 const ConnectPage = lazy(() => import("./admin/ConnectPage.js"));
+
+// Deskpro opens the same page for every view; each sidebar is a chunk of its own, fetched once the
+// context names the view, beside that view's first ledger read (which the first bundle asks for
+// itself, below, so it never waits on the chunk). That read's answer takes longer than the chunk.
+const TicketSidebar = lazy(() => import("./ticket/TicketSidebar.js").then((m) => ({ default: m.TicketSidebar })));
+const BankSidebar = lazy(() => import("./bank/BankSidebar.js").then((m) => ({ default: m.BankSidebar })));
+
+/** The view's first read, as its sidebar asks for it (same query key), started as soon as the view is known. */
+function firstRead(api: LedgerApi, target: AppTarget) {
+  switch (target.kind) {
+    case "ticket":
+      return ticketSidebarQuery(api, target.ticketId, target.personId, {
+        ticketOrg: target.ticketOrg?.id ?? null,
+        personOrg: target.personOrg?.id ?? null,
+      });
+    case "user":
+      return walletQuery(api, `person:${target.personId}`);
+    case "organisation":
+      return walletQuery(api, `org:${target.orgId}`);
+    case "unsupported":
+      return null;
+  }
+}
 
 function useHashRoute(): string {
   const [hash, setHash] = useState(() => window.location.hash);
@@ -52,23 +73,33 @@ function Sidebar() {
     ),
   );
 
+  const read = target ? firstRead(api, target) : null;
+  const readKey = read ? JSON.stringify(read.queryKey) : null;
+  useEffect(() => {
+    if (read) void queryClient.prefetchQuery(read);
+    // The key says which read this is; a new options object for the same read asks nothing again.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [queryClient, readKey]);
+
   if (!target) return <Loading label="Waiting for Deskpro…" />;
   return (
     <LedgerApiContext.Provider value={api}>
       <SetupContext.Provider value={setup}>
-        {target.kind === "ticket" && <TicketSidebar key={target.ticketId} target={target} />}
-        {target.kind === "user" && (
-          <BankSidebar
-            key={target.personId}
-            owner={`person:${target.personId}`}
-            name={target.personName}
-            agent={target.agent}
-            screen={{ screen: "person", personName: target.personName, organisation: target.personOrg }}
-          />
-        )}
-        {target.kind === "organisation" && (
-          <BankSidebar key={target.orgId} owner={`org:${target.orgId}`} name={target.orgName} agent={target.agent} screen={{ screen: "organisation" }} />
-        )}
+        <Suspense fallback={<Loading label={target.kind === "ticket" ? "Loading the paying bank…" : "Loading the bank…"} />}>
+          {target.kind === "ticket" && <TicketSidebar key={target.ticketId} target={target} />}
+          {target.kind === "user" && (
+            <BankSidebar
+              key={target.personId}
+              owner={`person:${target.personId}`}
+              name={target.personName}
+              agent={target.agent}
+              screen={{ screen: "person", personName: target.personName, organisation: target.personOrg }}
+            />
+          )}
+          {target.kind === "organisation" && (
+            <BankSidebar key={target.orgId} owner={`org:${target.orgId}`} name={target.orgName} agent={target.agent} screen={{ screen: "organisation" }} />
+          )}
+        </Suspense>
         {target.kind === "unsupported" && <Notice tone="info">{target.reason}</Notice>}
       </SetupContext.Provider>
     </LedgerApiContext.Provider>

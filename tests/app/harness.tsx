@@ -9,6 +9,11 @@ import type { Entry, Wallet, WalletGrant } from "../../src/contract/index.js";
 import { App } from "../../src/app/App.js";
 import { DeskproClient, type Context } from "../../src/app/deskpro/sdk.js";
 
+// The sidebars are chunks App imports once the context names the view. Loaded here, as they were
+// when App imported them statically, so the first test of a file doesn't spend its waiting time
+// on the test runner compiling them (App still goes through its lazy import and Suspense).
+await Promise.all([import("../../src/app/ticket/TicketSidebar.js"), import("../../src/app/bank/BankSidebar.js")]);
+
 export const PROXY_URL = "https://acme.deskpro.test/api/v2/apps/proxy";
 export const ADMIN_PROXY_URL = "https://acme.deskpro.test/api/v2/apps/admin-proxy";
 export const PROXY_TOKEN = "proxy-jwt-123";

@@ -14,11 +14,14 @@ export function useLedgerApi(): LedgerApi {
   return api;
 }
 
+/** How long an answer counts as fresh: a screen mounted within it shows it without asking again. */
+const FRESH_FOR_MS = 15_000;
+
 export function createQueryClient(): QueryClient {
   return new QueryClient({
     defaultOptions: {
       queries: {
-        staleTime: 15_000,
+        staleTime: FRESH_FOR_MS,
         retry: (failures, error) => failures < 2 && isRetryable(error),
         refetchOnWindowFocus: true,
       },
@@ -45,9 +48,20 @@ export const keys = {
   deskproBilling: (ticketId: string, billing: string | null) => ["deskpro-billing", ticketId, billing] as const,
 };
 
+/**
+ * A bank's balance and grants: the bank sidebars' first read. App.tsx asks for it as the view is
+ * known, before the sidebar's chunk is in; the sidebar shows that answer when it mounts rather
+ * than asking again, whatever a client's default freshness (hence the first reads' own staleTime).
+ */
+export const walletQuery = (api: LedgerApi, owner: string) => ({
+  queryKey: keys.wallet(owner),
+  queryFn: () => api.wallet(owner),
+  staleTime: FRESH_FOR_MS,
+});
+
 export function useWallet(owner: string) {
   const api = useLedgerApi();
-  return useQuery({ queryKey: keys.wallet(owner), queryFn: () => api.wallet(owner) });
+  return useQuery(walletQuery(api, owner));
 }
 
 export function useAutoRecharge(owner: string) {
@@ -152,11 +166,15 @@ export function useLedgerWrite<TBody, TResult>(run: (api: LedgerApi, body: TBody
  */
 export function useTicketSidebar(ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }) {
   const api = useLedgerApi();
-  return useQuery({
-    queryKey: keys.ticketSidebar(ticketId, personId, orgs.ticketOrg, orgs.personOrg),
-    queryFn: () => api.ticketSidebar(ticketId, personId, orgs),
-  });
+  return useQuery(ticketSidebarQuery(api, ticketId, personId, orgs));
 }
+
+/** The ticket sidebar's first read as query options, asked for by App.tsx as walletQuery is. */
+export const ticketSidebarQuery = (api: LedgerApi, ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }) => ({
+  queryKey: keys.ticketSidebar(ticketId, personId, orgs.ticketOrg, orgs.personOrg),
+  queryFn: () => api.ticketSidebar(ticketId, personId, orgs),
+  staleTime: FRESH_FOR_MS,
+});
 
 /** What the ledger saw and did on a portal ticket (null for a ticket that wasn't one); asked once `enabled`. */
 export function usePortalTicket(ticketId: string, enabled = true) {
