@@ -47,22 +47,6 @@ function kitWithoutDazzleIcons(): Plugin {
   };
 }
 
-/**
- * Everything the start-up script imports statically, in one chunk. Left to itself the bundler
- * splits it in three (the parts the lazy chunks share with it, and those they share among
- * themselves), each a request and a gzip stream of its own, all loaded at start anyway.
- */
-const startUp = fileURLToPath(new URL("src/app/main.tsx", import.meta.url));
-function startUpChunk(moduleId: string, context: { getModuleInfo(id: string): { importedIds: readonly string[] } | null }): string | null {
-  if (!startUpModules) {
-    startUpModules = new Set([startUp]);
-    for (const id of startUpModules) for (const imported of context.getModuleInfo(id)?.importedIds ?? []) startUpModules.add(imported);
-  }
-  // The bundler's own runtime (which the lazy chunks use too) and the page's entry module go with it.
-  return startUpModules.has(moduleId) || moduleId.endsWith("rolldown/runtime.js") || moduleId.endsWith("/index.html") ? "index" : null;
-}
-let startUpModules: Set<string> | null = null;
-
 export default defineConfig({
   base: "",
   publicDir: "public",
@@ -82,7 +66,6 @@ export default defineConfig({
     chunkSizeWarningLimit: 600,
     rolldownOptions: {
       input: "index.html",
-      output: { codeSplitting: { groups: [{ name: startUpChunk, debugName: "start-up" }] } },
       // React Query marks its modules "use client" for server components; meaningless in an iframe app.
       onLog(level, log, handler) {
         if (log.code === "MODULE_LEVEL_DIRECTIVE") return;

@@ -1,6 +1,6 @@
 import { QueryClientProvider, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
-import { LedgerApiContext, ticketSidebarQuery, walletQuery } from "./api/hooks.js";
+import { LedgerApiContext, ticketSidebarQuery, walletQuery } from "./api/first-read.js";
 import { LedgerApi } from "./api/ledger.js";
 import { sidebarEndpoint } from "./api/transport.js";
 import { Loading, Notice, SetupContext } from "./components/common.js";
@@ -21,18 +21,24 @@ const ConnectPage = lazy(() => import("./admin/ConnectPage.js"));
 const TicketSidebar = lazy(() => import("./ticket/TicketSidebar.js").then((m) => ({ default: m.TicketSidebar })));
 const BankSidebar = lazy(() => import("./bank/BankSidebar.js").then((m) => ({ default: m.BankSidebar })));
 
-/** The view's first read, as its sidebar asks for it (same query key), started as soon as the view is known. */
-function firstRead(api: LedgerApi, target: AppTarget) {
+/**
+ * The view's first read, as its sidebar asks for it (the same query), to start as soon as the view
+ * is known: its key, and the request (an answer already fresh in the cache is not asked again).
+ */
+function firstRead(queryClient: QueryClient, api: LedgerApi, target: AppTarget): { key: string; ask: () => Promise<void> } | null {
+  const read = <T,>(query: { queryKey: readonly unknown[]; queryFn: () => Promise<T>; staleTime: number }) => ({
+    key: JSON.stringify(query.queryKey),
+    ask: () => queryClient.prefetchQuery(query),
+  });
   switch (target.kind) {
     case "ticket":
-      return ticketSidebarQuery(api, target.ticketId, target.personId, {
-        ticketOrg: target.ticketOrg?.id ?? null,
-        personOrg: target.personOrg?.id ?? null,
-      });
+      return read(
+        ticketSidebarQuery(api, target.ticketId, target.personId, { ticketOrg: target.ticketOrg?.id ?? null, personOrg: target.personOrg?.id ?? null }),
+      );
     case "user":
-      return walletQuery(api, `person:${target.personId}`);
+      return read(walletQuery(api, `person:${target.personId}`));
     case "organisation":
-      return walletQuery(api, `org:${target.orgId}`);
+      return read(walletQuery(api, `org:${target.orgId}`));
     case "unsupported":
       return null;
   }
@@ -73,10 +79,10 @@ function Sidebar() {
     ),
   );
 
-  const read = target ? firstRead(api, target) : null;
-  const readKey = read ? JSON.stringify(read.queryKey) : null;
+  const read = target ? firstRead(queryClient, api, target) : null;
+  const readKey = read?.key ?? null;
   useEffect(() => {
-    if (read) void queryClient.prefetchQuery(read);
+    void read?.ask();
     // The key says which read this is; a new options object for the same read asks nothing again.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [queryClient, readKey]);

@@ -1,63 +1,11 @@
-import { QueryClient, useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
-import { createContext, useCallback, useContext, useRef } from "react";
+import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useRef } from "react";
 import type { Entry, PlanQuoteRequest, QuoteRequest } from "../../contract/ledger.js";
 import { useFocusReturn } from "../components/focus.js";
 import { isRetryable, LedgerProblem } from "./errors.js";
+import { keys, ticketSidebarQuery, useLedgerApi, walletQuery } from "./first-read.js";
 import { useActionKey } from "./idempotency.js";
 import type { LedgerApi, StatementFilter } from "./ledger.js";
-
-export const LedgerApiContext = createContext<LedgerApi | null>(null);
-
-export function useLedgerApi(): LedgerApi {
-  const api = useContext(LedgerApiContext);
-  if (!api) throw new Error("LedgerApiContext is missing");
-  return api;
-}
-
-/** How long an answer counts as fresh: a screen mounted within it shows it without asking again. */
-const FRESH_FOR_MS = 15_000;
-
-export function createQueryClient(): QueryClient {
-  return new QueryClient({
-    defaultOptions: {
-      queries: {
-        staleTime: FRESH_FOR_MS,
-        retry: (failures, error) => failures < 2 && isRetryable(error),
-        refetchOnWindowFocus: true,
-      },
-      mutations: { retry: (failures, error) => failures < 2 && isRetryable(error) },
-    },
-  });
-}
-
-/** Query keys: plain data only (never the SDK client), so they hash and compare cleanly. */
-export const keys = {
-  wallet: (owner: string) => ["wallet", owner] as const,
-  autoRecharge: (owner: string) => ["auto-recharge", owner] as const,
-  /** The ticket sidebar's first read: its payer (with the balance) and its charges. */
-  ticketSidebar: (ticketId: string, personId: string, ticketOrg: string | null, personOrg: string | null) =>
-    ["ticket-sidebar", ticketId, personId, ticketOrg, personOrg] as const,
-  statement: (owner: string) => ["statement", owner] as const,
-  history: (owner: string) => ["history", owner] as const,
-  quote: (owner: string, request: QuoteRequest) => ["quote", owner, request] as const,
-  config: () => ["config"] as const,
-  portalTicket: (ticketId: string) => ["portal-ticket", ticketId] as const,
-  ticketOverage: (ticketId: string) => ["ticket-overage", ticketId] as const,
-  planQuote: (owner: string, request: PlanQuoteRequest) => ["plan-quote", owner, request.plan, request.firstPeriod] as const,
-  /** A read of the ticket's Billing tab; a new `billing` (what Deskpro's context lists) reads it again. */
-  deskproBilling: (ticketId: string, billing: string | null) => ["deskpro-billing", ticketId, billing] as const,
-};
-
-/**
- * A bank's balance and grants: the bank sidebars' first read. App.tsx asks for it as the view is
- * known, before the sidebar's chunk is in; the sidebar shows that answer when it mounts rather
- * than asking again, whatever a client's default freshness (hence the first reads' own staleTime).
- */
-export const walletQuery = (api: LedgerApi, owner: string) => ({
-  queryKey: keys.wallet(owner),
-  queryFn: () => api.wallet(owner),
-  staleTime: FRESH_FOR_MS,
-});
 
 export function useWallet(owner: string) {
   const api = useLedgerApi();
@@ -156,6 +104,8 @@ export function useLedgerWrite<TBody, TResult>(run: (api: LedgerApi, body: TBody
   return { ...mutation, submit };
 }
 
+export { useLedgerApi };
+
 // Reads. The app reads the ledger only through these named hooks (ESLint refuses React Query's
 // read hooks anywhere else in src/app), so what a screen asks for is found here by name.
 
@@ -168,13 +118,6 @@ export function useTicketSidebar(ticketId: string, personId: string, orgs: { tic
   const api = useLedgerApi();
   return useQuery(ticketSidebarQuery(api, ticketId, personId, orgs));
 }
-
-/** The ticket sidebar's first read as query options, asked for by App.tsx as walletQuery is. */
-export const ticketSidebarQuery = (api: LedgerApi, ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }) => ({
-  queryKey: keys.ticketSidebar(ticketId, personId, orgs.ticketOrg, orgs.personOrg),
-  queryFn: () => api.ticketSidebar(ticketId, personId, orgs),
-  staleTime: FRESH_FOR_MS,
-});
 
 /** What the ledger saw and did on a portal ticket (null for a ticket that wasn't one); asked once `enabled`. */
 export function usePortalTicket(ticketId: string, enabled = true) {
