@@ -3,7 +3,7 @@ import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react
 import { LedgerApiContext, ticketSidebarQuery, walletQuery } from "./api/first-read.js";
 import { LedgerApi } from "./api/ledger.js";
 import { sidebarEndpoint } from "./api/transport.js";
-import { Loading, Notice, SetupContext } from "./components/common.js";
+import { ErrorNotice, Loading, Notice, SetupContext } from "./components/common.js";
 import { targetFromContext, type AppTarget } from "./deskpro/context.js";
 import { DeskproProvider, useDeskpro, useElementEvents } from "./deskpro/DeskproProvider.js";
 import type { IDeskproClient } from "./deskpro/sdk.js";
@@ -18,8 +18,29 @@ const ConnectPage = lazy(() => import("./admin/ConnectPage.js"));
 // Deskpro opens the same page for every view; each sidebar is a chunk of its own, fetched once the
 // context names the view, beside that view's first ledger read (which the first bundle asks for
 // itself, below, so it never waits on the chunk). That read's answer takes longer than the chunk.
-const TicketSidebar = lazy(() => import("./ticket/TicketSidebar.js").then((m) => ({ default: m.TicketSidebar })));
-const BankSidebar = lazy(() => import("./bank/BankSidebar.js").then((m) => ({ default: m.BankSidebar })));
+// Not React.lazy: a view revealed by a Suspense retry whose forms (lazy themselves) still suspend
+// is held back by React's fallback throttle (up to half a second); a state update isn't.
+const loadTicketSidebar = () => import("./ticket/TicketSidebar.js").then((m) => m.TicketSidebar);
+const loadBankSidebar = () => import("./bank/BankSidebar.js").then((m) => m.BankSidebar);
+
+/** A module's export once `load` has loaded it (null until then), or the error that stopped it. */
+function useLoaded<T>(load: (() => Promise<T>) | null): { value: T | null; error: unknown; retry: () => void } {
+  const [state, setState] = useState<{ load: () => Promise<T>; value?: T; error?: unknown } | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  useEffect(() => {
+    if (!load) return;
+    let live = true;
+    load().then(
+      (value) => live && setState({ load, value }),
+      (error: unknown) => live && setState({ load, error }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [load, attempt]);
+  const current = state && state.load === load ? state : null;
+  return { value: current?.value ?? null, error: current?.error ?? null, retry: () => setAttempt((n) => n + 1) };
+}
 
 /**
  * The view's first read, as its sidebar asks for it (the same query), to start as soon as the view
@@ -87,25 +108,31 @@ function Sidebar() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [queryClient, readKey]);
 
+  const ticketView = useLoaded(target?.kind === "ticket" ? loadTicketSidebar : null);
+  const bankView = useLoaded(target?.kind === "user" || target?.kind === "organisation" ? loadBankSidebar : null);
+
   if (!target) return <Loading label="Waiting for Deskpro…" />;
+  const view = target.kind === "ticket" ? ticketView : bankView;
+  if (target.kind !== "unsupported" && view.error) return <ErrorNotice error={view.error} onRetry={view.retry} context="The app couldn't load this view." />;
+  const TicketSidebar = ticketView.value;
+  const BankSidebar = bankView.value;
+  if (target.kind !== "unsupported" && !view.value) return <Loading label={target.kind === "ticket" ? "Loading the paying bank…" : "Loading the bank…"} />;
   return (
     <LedgerApiContext.Provider value={api}>
       <SetupContext.Provider value={setup}>
-        <Suspense fallback={<Loading label={target.kind === "ticket" ? "Loading the paying bank…" : "Loading the bank…"} />}>
-          {target.kind === "ticket" && <TicketSidebar key={target.ticketId} target={target} />}
-          {target.kind === "user" && (
-            <BankSidebar
-              key={target.personId}
-              owner={`person:${target.personId}`}
-              name={target.personName}
-              agent={target.agent}
-              screen={{ screen: "person", personName: target.personName, organisation: target.personOrg }}
-            />
-          )}
-          {target.kind === "organisation" && (
-            <BankSidebar key={target.orgId} owner={`org:${target.orgId}`} name={target.orgName} agent={target.agent} screen={{ screen: "organisation" }} />
-          )}
-        </Suspense>
+        {target.kind === "ticket" && TicketSidebar && <TicketSidebar key={target.ticketId} target={target} />}
+        {target.kind === "user" && BankSidebar && (
+          <BankSidebar
+            key={target.personId}
+            owner={`person:${target.personId}`}
+            name={target.personName}
+            agent={target.agent}
+            screen={{ screen: "person", personName: target.personName, organisation: target.personOrg }}
+          />
+        )}
+        {target.kind === "organisation" && BankSidebar && (
+          <BankSidebar key={target.orgId} owner={`org:${target.orgId}`} name={target.orgName} agent={target.agent} screen={{ screen: "organisation" }} />
+        )}
         {target.kind === "unsupported" && <Notice tone="info">{target.reason}</Notice>}
       </SetupContext.Provider>
     </LedgerApiContext.Provider>
