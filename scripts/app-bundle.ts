@@ -29,7 +29,8 @@ const chunks: ChunkSize[] = [];
 
 const measure: Plugin = {
   name: "measure-bundle",
-  generateBundle(_options, bundle) {
+  enforce: "post",
+  writeBundle(_options, bundle) {
     const atStart = new Set<string>();
     const visit = (file: string) => {
       const chunk = bundle[file];
