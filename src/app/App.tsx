@@ -8,7 +8,6 @@ import { targetFromContext, type AppTarget } from "./deskpro/context.js";
 import { DeskproProvider, useDeskpro, useElementEvents } from "./deskpro/DeskproProvider.js";
 import type { IDeskproClient } from "./deskpro/sdk.js";
 import { ThemeProvider } from "./deskpro/ui.js";
-import { loadBankSidebar, loadTicketSidebar } from "./views.js";
 import { appLightTheme, darkTheme, palette, usePrefersDark } from "./theme.js";
 
 // The admin page is only ever opened by admins in the settings screen: keep it out of the
@@ -16,10 +15,13 @@ import { appLightTheme, darkTheme, palette, usePrefersDark } from "./theme.js";
 const AdminPage = lazy(() => import("./admin/AdminPage.js"));
 const ConnectPage = lazy(() => import("./admin/ConnectPage.js"));
 
-// Each sidebar is a chunk of its own (views.ts), fetched beside that view's first ledger read,
-// which the first bundle asks for itself (below), so the read never waits on the chunk.
+// Deskpro opens the same page for every view; each sidebar is a chunk of its own, fetched once the
+// context names the view, beside that view's first ledger read (which the first bundle asks for
+// itself, below, so it never waits on the chunk). That read's answer takes longer than the chunk.
 // Not React.lazy: a view revealed by a Suspense retry whose forms (lazy themselves) still suspend
 // is held back by React's fallback throttle (up to half a second); a state update isn't.
+const loadTicketSidebar = () => import("./ticket/TicketSidebar.js").then((m) => m.TicketSidebar);
+const loadBankSidebar = () => import("./bank/BankSidebar.js").then((m) => m.BankSidebar);
 
 /** A module's export once `load` has loaded it (null until then), or the error that stopped it. */
 function useLoaded<T>(load: (() => Promise<T>) | null): { value: T | null; error: unknown; retry: () => void } {

@@ -2,11 +2,9 @@ import { createRoot } from "react-dom/client";
 import { App } from "./App.js";
 import { createQueryClient } from "./api/first-read.js";
 import { createClient } from "./deskpro/sdk.js";
-import { loadViewNamedIn } from "./views.js";
 
 // Start-up marks for `npm run bench -- app-load` (the SDK's handshake and Deskpro's context are timed by DeskproProvider).
 performance.mark("credits:script");
-loadViewNamedIn(window.location.hash);
 const client = createClient({ runAfterPageLoad: false, resizeAfterEvents: false });
 const root = document.getElementById("root");
 if (root) createRoot(root).render(<App client={client} queryClient={createQueryClient()} />);

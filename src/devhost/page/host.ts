@@ -208,26 +208,11 @@ function dropApp() {
   child = null;
 }
 
-// Deskpro opens a sidebar at its target's entrypoint in the app's manifest (which may name the view
-// in the hash); read from the built manifest once.
-const SIDEBAR_TARGETS: Partial<Record<ViewInfo["type"], string>> = { ticket: "ticket_sidebar", user: "user_sidebar", organisation: "organisation_sidebar" };
-let targetEntrypoints: Promise<Map<string, string>> | null = null;
-async function entrypointOf(type: ViewInfo["type"]): Promise<string> {
-  if (type === "admin") return "index.html#/admin";
-  targetEntrypoints ??= fetch("/app/manifest.json")
-    .then((response) => response.json() as Promise<{ targets: { target: string; entrypoint: string }[] }>)
-    .then((manifest) => new Map(manifest.targets.map((t) => [t.target, t.entrypoint])));
-  const target = SIDEBAR_TARGETS[type];
-  return (target && (await targetEntrypoints).get(target)) || "index.html";
-}
-
 /** Opens the app in a fresh iframe for the current view and says hello as Deskpro does. */
 async function mountApp(slot: HTMLElement) {
   dropApp();
   const generation = mountGeneration;
   const superseded = () => generation !== mountGeneration;
-  const entrypoint = await entrypointOf(current.type);
-  if (superseded()) return;
   $("#app-badge").hidden = true;
   $("#app-refresh").hidden = true;
   $("#app-title").textContent = "Support Credits";
@@ -235,7 +220,7 @@ async function mountApp(slot: HTMLElement) {
   frame.className = "app";
   frame.title = "Support Credits app";
   frame.dataset.testid = "app-frame";
-  frame.src = `/app/${entrypoint}`;
+  frame.src = `/app/index.html${current.type === "admin" ? "#/admin" : ""}`;
   // penpal listens before the child loads, so the SDK's handshake is never missed.
   const conn = connectToChild<Child>({ iframe: frame, methods: parentMethods(), timeout: 15_000 });
   // penpal types destroy as Function; it takes no arguments.
