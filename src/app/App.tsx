@@ -20,8 +20,8 @@ const ConnectPage = lazy(() => import("./admin/ConnectPage.js"));
 // itself, below, so it never waits on the chunk). That read's answer takes longer than the chunk.
 // Not React.lazy: a view revealed by a Suspense retry whose forms (lazy themselves) still suspend
 // is held back by React's fallback throttle (up to half a second); a state update isn't.
-const loadTicketSidebar = () => import("./ticket/TicketSidebar.js").then((m) => m.TicketSidebar);
-const loadBankSidebar = () => import("./bank/BankSidebar.js").then((m) => m.BankSidebar);
+const loadTicketSidebar = () => import("./sidebars.js").then((m) => m.TicketSidebar);
+const loadBankSidebar = () => import("./sidebars.js").then((m) => m.BankSidebar);
 
 /** A module's export once `load` has loaded it (null until then), or the error that stopped it. */
 function useLoaded<T>(load: (() => Promise<T>) | null): { value: T | null; error: unknown; retry: () => void } {
