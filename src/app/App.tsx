@@ -23,10 +23,12 @@ const ConnectPage = lazy(() => import("./admin/ConnectPage.js"));
 const loadTicketSidebar = () => import("./sidebars.js").then((m) => m.TicketSidebar);
 const loadBankSidebar = () => import("./sidebars.js").then((m) => m.BankSidebar);
 
+// A browser keeps a module that failed to load failed for the page's life: trying again is a reload.
+const reloadApp = () => window.location.reload();
+
 /** A module's export once `load` has loaded it (null until then), or the error that stopped it. */
-function useLoaded<T>(load: (() => Promise<T>) | null): { value: T | null; error: unknown; retry: () => void } {
+function useLoaded<T>(load: (() => Promise<T>) | null): { value: T | null; error: unknown } {
   const [state, setState] = useState<{ load: () => Promise<T>; value?: T; error?: unknown } | null>(null);
-  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     if (!load) return;
     let live = true;
@@ -37,9 +39,9 @@ function useLoaded<T>(load: (() => Promise<T>) | null): { value: T | null; error
     return () => {
       live = false;
     };
-  }, [load, attempt]);
+  }, [load]);
   const current = state && state.load === load ? state : null;
-  return { value: current?.value ?? null, error: current?.error ?? null, retry: () => setAttempt((n) => n + 1) };
+  return { value: current?.value ?? null, error: current?.error ?? null };
 }
 
 /**
@@ -113,7 +115,7 @@ function Sidebar() {
 
   if (!target) return <Loading label="Waiting for Deskpro…" />;
   const view = target.kind === "ticket" ? ticketView : bankView;
-  if (target.kind !== "unsupported" && view.error) return <ErrorNotice error={view.error} onRetry={view.retry} context="The app couldn't load this view." />;
+  if (target.kind !== "unsupported" && view.error) return <ErrorNotice error={view.error} onRetry={reloadApp} context="The app couldn't load this view." />;
   const TicketSidebar = ticketView.value;
   const BankSidebar = bankView.value;
   if (target.kind !== "unsupported" && !view.value) return <Loading label={target.kind === "ticket" ? "Loading the paying bank…" : "Loading the bank…"} />;

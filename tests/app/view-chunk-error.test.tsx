@@ -15,7 +15,7 @@ function ledger() {
 }
 
 describe("the opened view's chunk", () => {
-  it("a chunk that fails to load says so, and Retry loads it", async () => {
+  it("a chunk that fails to load says so, and Try again reloads the app", async () => {
     ledger();
     vi.doMock(TICKET_VIEW, () => {
       throw new Error("Failed to fetch dynamically imported module");
@@ -23,11 +23,10 @@ describe("the opened view's chunk", () => {
     await renderApp(ticketContext());
     const saysSo = () => screen.getAllByRole("alert").some((alert) => alert.textContent?.startsWith("The app couldn't load this view."));
     await waitFor(() => expect(saysSo()).toBe(true));
-    vi.doUnmock(TICKET_VIEW);
+    // Trying again reloads the app (a browser keeps a failed module failed for the page's life).
+    const reload = vi.fn();
+    vi.spyOn(window, "location", "get").mockReturnValue({ ...window.location, reload });
     fireEvent.click(screen.getByRole("button", { name: "Try again" }));
-    expect(await screen.findByTestId("balance")).toHaveTextContent("1,240");
-    expect(proxy.requests("GET", /^\/v1\/tickets\/1234\/sidebar$/)).toHaveLength(1);
-    // The sidebar's forms load as it opens; let them in before the test ends.
-    await screen.findByLabelText("Minutes worked");
+    expect(reload).toHaveBeenCalledTimes(1);
   });
 });
