@@ -1,4 +1,5 @@
-// Both sidebars in one chunk: a view's chunk is then one request (with what its forms share with
-// it), not three, fetched while its first ledger read is on its way.
+// Both sidebars in one chunk, with what they and their forms share: a view then fetches one chunk
+// of its own (and a few small ones it shares with the settings page), not three, while its first
+// ledger read is on its way.
 export { BankSidebar } from "./bank/BankSidebar.js";
 export { TicketSidebar } from "./ticket/TicketSidebar.js";
