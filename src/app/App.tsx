@@ -49,7 +49,7 @@ function useLoaded<T>(load: (() => Promise<T>) | null): { value: T | null; error
  * is known: its key, and the request (an answer already fresh in the cache is not asked again).
  */
 function firstRead(queryClient: QueryClient, api: LedgerApi, target: AppTarget): { key: string; ask: () => Promise<void> } | null {
-  const read = <T,>(query: { queryKey: readonly unknown[]; queryFn: () => Promise<T>; staleTime: number }) => ({
+  const read = <T,>(query: { queryKey: readonly unknown[]; queryFn: () => Promise<T>; staleTime: number; retryOnMount: boolean }) => ({
     key: JSON.stringify(query.queryKey),
     ask: () => queryClient.prefetchQuery(query),
   });

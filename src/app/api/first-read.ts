@@ -50,19 +50,22 @@ export const keys = {
 };
 
 /**
- * A bank's balance and grants: the bank sidebars' first read. App.tsx asks for it as the view is
- * known, before the sidebar's chunk is in; the sidebar shows that answer when it mounts rather
- * than asking again, whatever a client's default freshness (hence the first reads' own staleTime).
+ * How a view's first read is asked: App.tsx asks for it as the view is known, before the sidebar's
+ * chunk is in, and the sidebar shows what that got when it mounts rather than asking again: a
+ * fresh answer whatever a client's default freshness, and a failure with its Try again.
  */
+const FIRST_READ = { staleTime: FRESH_FOR_MS, retryOnMount: false };
+
+/** A bank's balance and grants: the bank sidebars' first read. */
 export const walletQuery = (api: LedgerApi, owner: string) => ({
   queryKey: keys.wallet(owner),
   queryFn: () => api.wallet(owner),
-  staleTime: FRESH_FOR_MS,
+  ...FIRST_READ,
 });
 
-/** The ticket sidebar's first read as query options, asked for by App.tsx as walletQuery is. */
+/** The ticket sidebar's first read. */
 export const ticketSidebarQuery = (api: LedgerApi, ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }) => ({
   queryKey: keys.ticketSidebar(ticketId, personId, orgs.ticketOrg, orgs.personOrg),
   queryFn: () => api.ticketSidebar(ticketId, personId, orgs),
-  staleTime: FRESH_FOR_MS,
+  ...FIRST_READ,
 });
