@@ -1,21 +1,71 @@
 import { QueryClientProvider, useQueryClient, type QueryClient } from "@tanstack/react-query";
-import { lazy, Suspense, useCallback, useDeferredValue, useEffect, useMemo, useState } from "react";
-import { LedgerApiContext, ticketSidebarQuery } from "./api/hooks.js";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
+import { LedgerApiContext, ticketSidebarQuery, walletQuery } from "./api/first-read.js";
 import { LedgerApi } from "./api/ledger.js";
 import { sidebarEndpoint } from "./api/transport.js";
-import { BankSidebar } from "./bank/BankSidebar.js";
-import { Loading, Notice, SetupContext } from "./components/common.js";
-import { targetFromContext } from "./deskpro/context.js";
+import { ErrorNotice, Loading, Notice, SetupContext } from "./components/common.js";
+import { targetFromContext, type AppTarget } from "./deskpro/context.js";
 import { connectDeskpro, DeskproProvider, useDeskpro, useElementEvents } from "./deskpro/DeskproProvider.js";
 import type { IDeskproClient } from "./deskpro/sdk.js";
 import { ThemeProvider } from "./deskpro/ui.js";
 import { appLightTheme, darkTheme, palette, usePrefersDark } from "./theme.js";
-import { TicketSidebar } from "./ticket/TicketSidebar.js";
 
 // The admin page is only ever opened by admins in the settings screen: keep it out of the
 // sidebar's initial download.
 const AdminPage = lazy(() => import("./admin/AdminPage.js"));
 const ConnectPage = lazy(() => import("./admin/ConnectPage.js"));
+
+// Deskpro opens the same page for every view; each sidebar is a chunk of its own, fetched once the
+// context names the view, beside that view's first ledger read (which the first bundle asks for
+// itself, below, so it never waits on the chunk). That read's answer takes longer than the chunk.
+// Not React.lazy: a view revealed by a Suspense retry whose forms (lazy themselves) still suspend
+// is held back by React's fallback throttle (up to half a second); a state update isn't.
+const loadTicketSidebar = () => import("./sidebars.js").then((m) => m.TicketSidebar);
+const loadBankSidebar = () => import("./sidebars.js").then((m) => m.BankSidebar);
+
+// A browser keeps a module that failed to load failed for the page's life: trying again is a reload.
+const reloadApp = () => window.location.reload();
+
+/** A module's export once `load` has loaded it (null until then), or the error that stopped it. */
+function useLoaded<T>(load: (() => Promise<T>) | null): { value: T | null; error: unknown } {
+  const [state, setState] = useState<{ load: () => Promise<T>; value?: T; error?: unknown } | null>(null);
+  useEffect(() => {
+    if (!load) return;
+    let live = true;
+    load().then(
+      (value) => live && setState({ load, value }),
+      (error: unknown) => live && setState({ load, error }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [load]);
+  const current = state && state.load === load ? state : null;
+  return { value: current?.value ?? null, error: current?.error ?? null };
+}
+
+/**
+ * The view's first read, as its sidebar asks for it (the same query), to start as soon as the view
+ * is known: its key, and the request (an answer already fresh in the cache is not asked again).
+ */
+function firstRead(queryClient: QueryClient, api: LedgerApi, target: AppTarget): { key: string; ask: () => Promise<void> } | null {
+  const read = <T,>(query: { queryKey: readonly unknown[]; queryFn: () => Promise<T>; staleTime: number; retryOnMount: boolean }) => ({
+    key: JSON.stringify(query.queryKey),
+    ask: () => queryClient.prefetchQuery(query),
+  });
+  switch (target.kind) {
+    case "ticket":
+      return read(
+        ticketSidebarQuery(api, target.ticketId, target.personId, { ticketOrg: target.ticketOrg?.id ?? null, personOrg: target.personOrg?.id ?? null }),
+      );
+    case "user":
+      return read(walletQuery(api, `person:${target.personId}`));
+    case "organisation":
+      return read(walletQuery(api, `org:${target.orgId}`));
+    case "unsupported":
+      return null;
+  }
+}
 
 function useHashRoute(): string {
   const [hash, setHash] = useState(() => window.location.hash);
@@ -42,9 +92,10 @@ const isSidebarRoute = (hash: string) => !hash.startsWith("#/admin") && !hash.st
 
 /**
  * What runs before React's first render: the handshake with Deskpro starts at once, and in a
- * sidebar a proxy token is asked for as soon as the SDK is connected and the ticket sidebar's one
- * read as soon as Deskpro's first context names the ticket, so neither waits for React to render
- * the component that shows the answer (it finds the read under way).
+ * sidebar a proxy token is asked for as soon as the SDK is connected, and the view's first read
+ * and its chunk as soon as Deskpro's first context names the view. Neither waits for React to
+ * render (the sidebar finds the read under way), and a token already in hand sends the read in
+ * this same turn, before the chunk is asked for.
  */
 export function startApp(client: IDeskproClient, queryClient: QueryClient): void {
   const deskpro = connectDeskpro(client);
@@ -60,9 +111,9 @@ export function startApp(client: IDeskproClient, queryClient: QueryClient): void
     if (!context) return;
     stop();
     const target = targetFromContext(context);
-    if (target?.kind !== "ticket") return;
-    const orgs = { ticketOrg: target.ticketOrg?.id ?? null, personOrg: target.personOrg?.id ?? null };
-    void queryClient.prefetchQuery(ticketSidebarQuery(api, target.ticketId, target.personId, orgs));
+    if (!target || target.kind === "unsupported") return;
+    void firstRead(queryClient, api, target)?.ask();
+    void (target.kind === "ticket" ? loadTicketSidebar() : loadBankSidebar()).catch(() => undefined);
   });
 }
 
@@ -70,9 +121,7 @@ function Sidebar() {
   const { context, client, ready } = useDeskpro();
   const queryClient = useQueryClient();
   const { api } = sidebarLedger(client);
-  // A new context renders the sidebar as a transition, which yields to the browser between parts:
-  // the first read's proxy token, arriving meanwhile, sends that read without waiting for the render.
-  const target = useDeferredValue(useMemo(() => targetFromContext(context), [context]));
+  const target = targetFromContext(context);
   // The settings page stores the verified configuration's version in its own (public) setting when
   // the admin saves; until then nothing is set up, and a refused key says so rather than "refused".
   const configured = context?.settings?.credits_configuration;
@@ -90,12 +139,29 @@ function Sidebar() {
     ),
   );
 
+  // A later context (another ticket) asks for its view's first read here; the first one, startApp.
+  const read = target ? firstRead(queryClient, api, target) : null;
+  const readKey = read?.key ?? null;
+  useEffect(() => {
+    void read?.ask();
+    // The key says which read this is; a new options object for the same read asks nothing again.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [queryClient, readKey]);
+
+  const ticketView = useLoaded(target?.kind === "ticket" ? loadTicketSidebar : null);
+  const bankView = useLoaded(target?.kind === "user" || target?.kind === "organisation" ? loadBankSidebar : null);
+
   if (!target) return <Loading label="Waiting for Deskpro…" />;
+  const view = target.kind === "ticket" ? ticketView : bankView;
+  if (target.kind !== "unsupported" && view.error) return <ErrorNotice error={view.error} onRetry={reloadApp} context="The app couldn't load this view." />;
+  const TicketSidebar = ticketView.value;
+  const BankSidebar = bankView.value;
+  if (target.kind !== "unsupported" && !view.value) return <Loading label={target.kind === "ticket" ? "Loading the paying bank…" : "Loading the bank…"} />;
   return (
     <LedgerApiContext.Provider value={api}>
       <SetupContext.Provider value={setup}>
-        {target.kind === "ticket" && <TicketSidebar key={target.ticketId} target={target} />}
-        {target.kind === "user" && (
+        {target.kind === "ticket" && TicketSidebar && <TicketSidebar key={target.ticketId} target={target} />}
+        {target.kind === "user" && BankSidebar && (
           <BankSidebar
             key={target.personId}
             owner={`person:${target.personId}`}
@@ -104,7 +170,7 @@ function Sidebar() {
             screen={{ screen: "person", personName: target.personName, organisation: target.personOrg }}
           />
         )}
-        {target.kind === "organisation" && (
+        {target.kind === "organisation" && BankSidebar && (
           <BankSidebar key={target.orgId} owner={`org:${target.orgId}`} name={target.orgName} agent={target.agent} screen={{ screen: "organisation" }} />
         )}
         {target.kind === "unsupported" && <Notice tone="info">{target.reason}</Notice>}

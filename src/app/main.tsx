@@ -1,6 +1,6 @@
 import { createRoot } from "react-dom/client";
 import { App, startApp } from "./App.js";
-import { createQueryClient } from "./api/hooks.js";
+import { createQueryClient } from "./api/first-read.js";
 import { createClient } from "./deskpro/sdk.js";
 
 // Start-up marks for `npm run bench -- app-load` (the SDK's handshake and Deskpro's context are timed by DeskproProvider).

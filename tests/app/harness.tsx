@@ -9,6 +9,18 @@ import type { Entry, Wallet, WalletGrant } from "../../src/contract/index.js";
 import { App, startApp } from "../../src/app/App.js";
 import { DeskproClient, type Context } from "../../src/app/deskpro/sdk.js";
 
+// The sidebars, and the ticket sidebar's forms, are chunks the app imports once they are needed.
+// Loaded here, so a test's waiting time isn't spent on the test runner compiling them (the app
+// still goes through its own imports).
+// Not sidebars.js itself: tests/app/views.test.tsx makes that chunk's modules never arrive.
+await Promise.all([
+  import("../../src/app/ticket/TicketSidebar.js"),
+  import("../../src/app/bank/BankSidebar.js"),
+  import("../../src/app/ticket/LogTime.js"),
+  import("../../src/app/ticket/ChargeTier.js"),
+  import("../../src/app/ticket/ChangePayer.js"),
+]);
+
 export const PROXY_URL = "https://acme.deskpro.test/api/v2/apps/proxy";
 export const ADMIN_PROXY_URL = "https://acme.deskpro.test/api/v2/apps/admin-proxy";
 export const PROXY_TOKEN = "proxy-jwt-123";

@@ -1,53 +1,15 @@
-import { QueryClient, useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
-import { createContext, useCallback, useContext, useRef } from "react";
+import { useInfiniteQuery, useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useRef } from "react";
 import type { Entry, PlanQuoteRequest, QuoteRequest } from "../../contract/ledger.js";
 import { useFocusReturn } from "../components/focus.js";
 import { isRetryable, LedgerProblem } from "./errors.js";
+import { keys, ticketSidebarQuery, useLedgerApi, walletQuery } from "./first-read.js";
 import { useActionKey } from "./idempotency.js";
 import type { LedgerApi, StatementFilter } from "./ledger.js";
 
-export const LedgerApiContext = createContext<LedgerApi | null>(null);
-
-export function useLedgerApi(): LedgerApi {
-  const api = useContext(LedgerApiContext);
-  if (!api) throw new Error("LedgerApiContext is missing");
-  return api;
-}
-
-export function createQueryClient(): QueryClient {
-  return new QueryClient({
-    defaultOptions: {
-      queries: {
-        staleTime: 15_000,
-        retry: (failures, error) => failures < 2 && isRetryable(error),
-        refetchOnWindowFocus: true,
-      },
-      mutations: { retry: (failures, error) => failures < 2 && isRetryable(error) },
-    },
-  });
-}
-
-/** Query keys: plain data only (never the SDK client), so they hash and compare cleanly. */
-export const keys = {
-  wallet: (owner: string) => ["wallet", owner] as const,
-  autoRecharge: (owner: string) => ["auto-recharge", owner] as const,
-  /** The ticket sidebar's first read: its payer (with the balance) and its charges. */
-  ticketSidebar: (ticketId: string, personId: string, ticketOrg: string | null, personOrg: string | null) =>
-    ["ticket-sidebar", ticketId, personId, ticketOrg, personOrg] as const,
-  statement: (owner: string) => ["statement", owner] as const,
-  history: (owner: string) => ["history", owner] as const,
-  quote: (owner: string, request: QuoteRequest) => ["quote", owner, request] as const,
-  config: () => ["config"] as const,
-  portalTicket: (ticketId: string) => ["portal-ticket", ticketId] as const,
-  ticketOverage: (ticketId: string) => ["ticket-overage", ticketId] as const,
-  planQuote: (owner: string, request: PlanQuoteRequest) => ["plan-quote", owner, request.plan, request.firstPeriod] as const,
-  /** A read of the ticket's Billing tab; a new `billing` (what Deskpro's context lists) reads it again. */
-  deskproBilling: (ticketId: string, billing: string | null) => ["deskpro-billing", ticketId, billing] as const,
-};
-
 export function useWallet(owner: string) {
   const api = useLedgerApi();
-  return useQuery({ queryKey: keys.wallet(owner), queryFn: () => api.wallet(owner) });
+  return useQuery(walletQuery(api, owner));
 }
 
 export function useAutoRecharge(owner: string) {
@@ -142,6 +104,8 @@ export function useLedgerWrite<TBody, TResult>(run: (api: LedgerApi, body: TBody
   return { ...mutation, submit };
 }
 
+export { useLedgerApi };
+
 // Reads. The app reads the ledger only through these named hooks (ESLint refuses React Query's
 // read hooks anywhere else in src/app), so what a screen asks for is found here by name.
 
@@ -151,15 +115,8 @@ export function useLedgerWrite<TBody, TResult>(run: (api: LedgerApi, body: TBody
  * for a proxy token and one for the answer, so the first paint waits on this one only.
  */
 export function useTicketSidebar(ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }) {
-  return useQuery(ticketSidebarQuery(useLedgerApi(), ticketId, personId, orgs));
-}
-
-/** The query behind `useTicketSidebar`, also asked ahead of the sidebar's render (App.tsx's `startApp`). */
-export function ticketSidebarQuery(api: LedgerApi, ticketId: string, personId: string, orgs: { ticketOrg: string | null; personOrg: string | null }) {
-  return {
-    queryKey: keys.ticketSidebar(ticketId, personId, orgs.ticketOrg, orgs.personOrg),
-    queryFn: () => api.ticketSidebar(ticketId, personId, orgs),
-  };
+  const api = useLedgerApi();
+  return useQuery(ticketSidebarQuery(api, ticketId, personId, orgs));
 }
 
 /** What the ledger saw and did on a portal ticket (null for a ticket that wasn't one); asked once `enabled`. */

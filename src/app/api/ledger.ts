@@ -24,7 +24,7 @@ import {
 } from "../../contract/ledger.js";
 import type { TicketOverage } from "../../contract/overage.js";
 import type { PortalTicket } from "../../contract/portal.js";
-import { AutoRecharge } from "../../contract/recharge.js";
+import type { AutoRecharge } from "../../contract/recharge.js";
 import { TicketSidebar } from "../../contract/sidebar.js";
 import type { CustomerLink } from "../../contract/stripe.js";
 import { LedgerProblem } from "./errors.js";
@@ -59,7 +59,12 @@ export class LedgerApi {
 
   /** The bank's auto-recharge as the customer set it, with this month's use of the cap and the last failure. */
   autoRecharge(ownerId: string): Promise<AutoRecharge> {
-    return ledgerRequest(this.endpoint, { method: "GET", path: `/v1/wallets/${owner(ownerId)}/auto-recharge`, schema: AutoRecharge, what: "auto-recharge" });
+    return ledgerRequest(this.endpoint, {
+      method: "GET",
+      path: `/v1/wallets/${owner(ownerId)}/auto-recharge`,
+      schema: () => import("./later-schemas.js").then((m) => m.AutoRecharge),
+      what: "auto-recharge",
+    });
   }
 
   /** `orgs`: the ticket's organisation and the person's primary one; the ledger applies the payer rule. */
