@@ -282,7 +282,7 @@ describe("ticket sidebar", () => {
     const startedAt = new Date(Date.now() - 27 * 60_000 - 5_000).toISOString();
     const app = await renderApp(ticketContext(), { userState: { timer_ticket_1234: JSON.stringify({ startedAt, elapsedMs: 0 }) } });
     await screen.findByTestId("payer");
-    // The forms render once the balance is on screen.
+    // The forms are chunks of their own, there a moment after the payer.
     fireEvent.click(await screen.findByRole("button", { name: "Timer" }));
     await waitFor(() => expect(screen.getByTestId("timer")).toHaveTextContent(/^00:27:0\d$/));
     expect(app.parent._userStateGet).toHaveBeenCalledWith("timer_ticket_1234");
@@ -347,7 +347,7 @@ describe("ticket sidebar", () => {
   it("starting the timer saves it to user state", async () => {
     const app = await renderApp(ticketContext());
     await screen.findByTestId("payer");
-    // The forms render once the balance is on screen.
+    // The forms are chunks of their own, there a moment after the payer.
     fireEvent.click(await screen.findByRole("button", { name: "Timer" }));
     await waitFor(() => expect(screen.getByRole("button", { name: "Start" })).not.toBeDisabled());
     fireEvent.click(screen.getByRole("button", { name: "Start" }));

@@ -1,4 +1,4 @@
-import { lazy, startTransition, Suspense, useEffect, useState } from "react";
+import { lazy, Suspense, useEffect } from "react";
 import type { Tier } from "../../contract/config.js";
 import type { PortalTicket } from "../../contract/portal.js";
 import { useConfig, useDeskproBilling, useFactsRefresh, usePortalTicket, useTicketSidebar } from "../api/hooks.js";
@@ -69,7 +69,6 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
   const org = payingOrg(target);
   useFactsRefresh([`person:${target.personId}`, ...(org ? [`org:${org.id}`] : [])], shown);
   useSidebarChrome(sidebar.data?.payer.wallet);
-  const formsShown = useRenderedAfter(shown);
 
   if (sidebar.isPending) return <Loading label="Loading the paying bank…" />;
   if (sidebar.error) return <ErrorNotice error={sidebar.error} onRetry={() => void sidebar.refetch()} />;
@@ -95,11 +94,9 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
         <Stack gap={6} wrap="wrap" style={{ marginTop: 4 }}>
           <SendBuyLink owner={owner} onTicket />
         </Stack>
-        {formsShown && (
-          <Suspense fallback={null}>
-            <ChangePayer target={target} current={owner} />
-          </Suspense>
-        )}
+        <Suspense fallback={null}>
+          <ChangePayer target={target} current={owner} />
+        </Suspense>
       </Section>
       <Section title="This ticket">
         {portal.data && <DeclinedTier portal={portal.data} />}
@@ -109,37 +106,21 @@ export function TicketSidebar({ target }: { target: TicketTarget }) {
       </Section>
       <Section title="Log time">
         <Suspense fallback={<Loading />}>
-          {formsShown ? (
-            <LogTime
-              owner={owner}
-              ticketId={target.ticketId}
-              agent={target.agent}
-              toDeskpro={timeLog.data?.linked === true && (timeLog.data.mode === "both_ways" || timeLog.data.mode === "to_deskpro")}
-            />
-          ) : (
-            <Loading />
-          )}
+          <LogTime
+            owner={owner}
+            ticketId={target.ticketId}
+            agent={target.agent}
+            toDeskpro={timeLog.data?.linked === true && (timeLog.data.mode === "both_ways" || timeLog.data.mode === "to_deskpro")}
+          />
         </Suspense>
       </Section>
       <Section title="Response tier">
         <Suspense fallback={<Loading />}>
-          {formsShown ? <ChargeTier wallet={wallet} ticketId={target.ticketId} agent={target.agent} alreadyCharged={chargedTier} /> : <Loading />}
+          <ChargeTier wallet={wallet} ticketId={target.ticketId} agent={target.agent} alreadyCharged={chargedTier} />
         </Suspense>
       </Section>
     </main>
   );
-}
-
-/**
- * False until `ready` has been committed (and so painted), then true: what is rendered under it
- * waits one render, so the first answer is on screen without waiting for the forms below it.
- */
-function useRenderedAfter(ready: boolean): boolean {
-  const [after, setAfter] = useState(false);
-  useEffect(() => {
-    if (ready && !after) startTransition(() => setAfter(true));
-  }, [ready, after]);
-  return after;
 }
 
 const DECLINED: Partial<Record<PortalTicket["outcome"], { why: string; told: string }>> = {
