@@ -52,10 +52,10 @@ async function appendHistory(db: Database, tenantId: string, fromBank: number, b
     [tenantId, fromBank, banks, perBank, START, prefix],
   );
   await db.query(
-    `INSERT INTO entry_draws (entry_id, grant_id, amount)
-     SELECT 'ent_' || $4::text || lpad((b::bigint * 1000000 + i)::text, 20, '0'), 'grt_' || $4::text || lpad(b::text, 20, '0'), -1
+    `INSERT INTO entry_draws (tenant_id, entry_id, grant_id, amount)
+     SELECT $5::text, 'ent_' || $4::text || lpad((b::bigint * 1000000 + i)::text, 20, '0'), 'grt_' || $4::text || lpad(b::text, 20, '0'), -1
      FROM generate_series($1::int, $1::int + $2::int - 1) b, generate_series(1, $3::int) i`,
-    [fromBank, banks, perBank, prefix],
+    [fromBank, banks, perBank, prefix, tenantId],
   );
 }
 
@@ -70,10 +70,10 @@ async function appendToBigBank(db: Database, tenantId: string, count: number, pr
     [tenantId, BIG_BANK, balance, count, prefix, START],
   );
   await db.query(
-    `INSERT INTO entry_draws (entry_id, grant_id, amount) SELECT 'ent_' || $3::text || lpad(i::text, 20, '0'), $1::text, -1 FROM generate_series(1, $2::int) i`,
-    [grant!.id, count, prefix],
+    `INSERT INTO entry_draws (tenant_id, entry_id, grant_id, amount) SELECT $4::text, 'ent_' || $3::text || lpad(i::text, 20, '0'), $1::text, -1 FROM generate_series(1, $2::int) i`,
+    [grant!.id, count, prefix, tenantId],
   );
-  await db.query("UPDATE grants SET remaining = remaining - $2 WHERE id = $1", [grant!.id, count]);
+  await db.query("UPDATE grants SET remaining = remaining - $3 WHERE tenant_id = $1 AND id = $2", [tenantId, grant!.id, count]);
   await db.query("UPDATE wallets SET balance = balance - $3 WHERE tenant_id = $1 AND owner = $2", [tenantId, BIG_BANK, count]);
 }
 
