@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { describeError, LedgerContractError, LedgerProblem } from "../../src/app/api/errors.js";
 import { LedgerApi } from "../../src/app/api/ledger.js";
 import { adminEndpoint, sidebarEndpoint } from "../../src/app/api/transport.js";
@@ -55,6 +55,21 @@ describe("talking to the ledger through Deskpro's app proxy (the SDK's real prox
     expect((await api.wallet("org:42")).balance).toBe(1240);
     expect(deskpro.parent._getProxyAuth).toHaveBeenCalledTimes(4);
     expect(proxy.forwarded.every((f) => f.proxyAuthorization === `Bearer ${PROXY_TOKEN}`)).toBe(true);
+  });
+
+  it("sends the first request in the same turn when the token asked for ahead is already in hand", async () => {
+    proxy.on("GET", /^\/v1\/wallets\/org(:|%3A)42$/, { body: wallet() });
+    const deskpro = createDeskpro();
+    await deskpro.client.run();
+    const endpoint = sidebarEndpoint(deskpro.client);
+    endpoint.warmUp();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const sent = vi.spyOn(globalThis, "fetch");
+    const answer = new LedgerApi(endpoint).wallet("org:42");
+    // No await between asking and sending: the app asks for the ticket sidebar's read before React renders.
+    expect(sent).toHaveBeenCalledTimes(1);
+    expect((await answer).balance).toBe(1240);
+    sent.mockRestore();
   });
 
   it("forwards a write's body unchanged, with its Idempotency-Key and content type", async () => {
