@@ -15,9 +15,9 @@ import { appLightTheme, darkTheme, palette, usePrefersDark } from "./theme.js";
 const AdminPage = lazy(() => import("./admin/AdminPage.js"));
 const ConnectPage = lazy(() => import("./admin/ConnectPage.js"));
 
-// Deskpro opens the same page for every view; each sidebar is a chunk of its own, fetched once the
-// context names the view, beside that view's first ledger read (which the first bundle asks for
-// itself, below, so it never waits on the chunk). That read's answer takes longer than the chunk.
+// Deskpro opens the same page for every view; the sidebars are a chunk of their own (sidebars.ts),
+// fetched once the context names the view, beside that view's first ledger read (which the first
+// bundle asks for itself, in startApp, so it never waits on the chunk). That read's answer takes longer than the chunk.
 // Not React.lazy: a view revealed by a Suspense retry whose forms (lazy themselves) still suspend
 // is held back by React's fallback throttle (up to half a second); a state update isn't.
 const loadTicketSidebar = () => import("./sidebars.js").then((m) => m.TicketSidebar);
