@@ -14,6 +14,7 @@ import {
   viewOverage,
   type OverageOutcome,
 } from "../../features/overage.js";
+import { signedLinkOf } from "../balance-link.js";
 import { errorPage } from "../customer-page.js";
 import { coreOf, newRouter, tenantOf, type LedgerEnv } from "../env.js";
 import { commonProblems, json, jsonBody, ticketParams } from "../openapi.js";
@@ -88,19 +89,10 @@ export function overageRoutes(configuredPublicUrl?: string) {
     c.header("cache-control", "no-store");
     c.header("x-robots-tag", "noindex");
     c.header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
-    const check = verifyOverageLink(c.req.param("token") ?? "", coreOf(c).clock());
-    if (!check.ok) {
-      return {
-        error: c.html(
-          check.reason === "expired"
-            ? errorPage("This link has expired", "Nothing was charged. Reply to the ticket if you still want a faster response.")
-            : errorPage("This link is not valid", "Check that the whole link was copied, or reply to the ticket."),
-          check.reason === "expired" ? 410 : 404,
-        ),
-      };
-    }
-    c.set("tenantId", check.claims.tenantId);
-    return { claims: check.claims };
+    return signedLinkOf(c, verifyOverageLink, {
+      expired: "Nothing was charged. Reply to the ticket if you still want a faster response.",
+      invalid: "Check that the whole link was copied, or reply to the ticket.",
+    });
   };
 
   app.get("/overage/:token", async (c) => {
